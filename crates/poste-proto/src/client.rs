@@ -1,0 +1,163 @@
+//! Messages from a workstation to the server, and their decoding with precise errors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::SessionId;
+
+/// A message sent by a workstation agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Seed: checks an access code. `ip_address` identifies a seed client's workstation.
+    ValidateCode {
+        code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ip_address: Option<String>,
+    },
+    /// Seed: starts the session whose code this connection validated.
+    StartSession { session_id: SessionId },
+    /// Seed: asks for the time left.
+    GetTime { session_id: SessionId },
+    /// Seed: keeps the link alive; answered by `heartbeat_ack`.
+    Heartbeat,
+    /// Extension: an agent names its workstation on connect; answered by `welcome`.
+    /// A seed client never sends it and is identified by its `ip_address` instead.
+    Hello(Hello),
+}
+
+/// Extension: how an agent identifies itself (all but `poste` optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Workstation name, e.g. `Poste-03`.
+    pub poste: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// Agent version, e.g. `0.1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Highest protocol extension version the agent speaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocole: Option<u32>,
+}
+
+/// Why a text frame is not a valid client message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not JSON at all, or not a JSON object.
+    NotJson(String),
+    /// A JSON object without a string `type`.
+    MissingType,
+    /// A `type` this protocol does not know.
+    UnknownType(String),
+    /// A known `type` with missing or mistyped fields.
+    InvalidFields { kind: String, detail: String },
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::NotJson(detail) => write!(f, "not a JSON object: {detail}"),
+            DecodeError::MissingType => write!(f, "missing string field `type`"),
+            DecodeError::UnknownType(kind) => write!(f, "unknown message type `{kind}`"),
+            DecodeError::InvalidFields { kind, detail } => {
+                write!(f, "invalid `{kind}` message: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+const KNOWN_TYPES: &[&str] = &[
+    "validate_code",
+    "start_session",
+    "get_time",
+    "heartbeat",
+    "hello",
+];
+
+/// Decodes one text frame, telling apart bad JSON, a missing or unknown `type`, and bad fields,
+/// so that the reply can say which.
+pub fn decode_client_message(text: &str) -> Result<ClientMessage, DecodeError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|err| DecodeError::NotJson(err.to_string()))?;
+    let Some(object) = value.as_object() else {
+        return Err(DecodeError::NotJson("expected an object".into()));
+    };
+    let kind = match object.get("type") {
+        Some(serde_json::Value::String(kind)) => kind.clone(),
+        _ => return Err(DecodeError::MissingType),
+    };
+    if !KNOWN_TYPES.contains(&kind.as_str()) {
+        return Err(DecodeError::UnknownType(truncate(&kind, 64)));
+    }
+    serde_json::from_value(value).map_err(|err| DecodeError::InvalidFields {
+        kind,
+        detail: err.to_string(),
+    })
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeat_ignores_extra_fields() {
+        assert_eq!(
+            decode_client_message(r#"{"type":"heartbeat","timestamp":12}"#),
+            Ok(ClientMessage::Heartbeat)
+        );
+    }
+
+    #[test]
+    fn session_id_accepts_a_string_of_digits() {
+        assert_eq!(
+            decode_client_message(r#"{"type":"get_time","session_id":" 42"}"#),
+            Ok(ClientMessage::GetTime {
+                session_id: SessionId(42)
+            })
+        );
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert!(matches!(
+            decode_client_message("{nope"),
+            Err(DecodeError::NotJson(_))
+        ));
+        assert!(matches!(
+            decode_client_message("[1,2]"),
+            Err(DecodeError::NotJson(_))
+        ));
+        assert_eq!(
+            decode_client_message(r#"{"code":"ABC"}"#),
+            Err(DecodeError::MissingType)
+        );
+        assert_eq!(
+            decode_client_message(r#"{"type":7}"#),
+            Err(DecodeError::MissingType)
+        );
+        assert_eq!(
+            decode_client_message(r#"{"type":"reboot"}"#),
+            Err(DecodeError::UnknownType("reboot".into()))
+        );
+        assert!(matches!(
+            decode_client_message(r#"{"type":"start_session"}"#),
+            Err(DecodeError::InvalidFields { kind, .. }) if kind == "start_session"
+        ));
+        assert!(matches!(
+            decode_client_message(r#"{"type":"get_time","session_id":"abc"}"#),
+            Err(DecodeError::InvalidFields { .. })
+        ));
+        assert!(matches!(
+            decode_client_message(r#"{"type":"validate_code","code":12}"#),
+            Err(DecodeError::InvalidFields { .. })
+        ));
+    }
+}

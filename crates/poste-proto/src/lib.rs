@@ -1,0 +1,64 @@
+//! Wire types of the Postes Publics WebSocket protocol.
+//!
+//! The seed document (`PHASE4_CLIENT_COMPLETE.md`) defines the message names and their French
+//! field names; they are a compatibility contract. Rust names are English, the wire names are
+//! the seed's, through `#[serde(rename)]`. Every extension is additive: a field a seed client
+//! does not know is ignored by it, and a message a seed client never sends changes nothing for it.
+//! See `docs/protocol.md` for the whole protocol.
+//!
+//! This crate has no runtime dependency beyond serde so that the agent, the server, the load
+//! generator and the fuzz targets all decode with the same code.
+
+mod client;
+mod code;
+mod server;
+
+pub use client::{ClientMessage, DecodeError, Hello, decode_client_message};
+pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
+pub use server::{
+    CodeInvalid, EndReason, ErrorCode, ErrorReply, RefusalReason, ServerMessage, SessionInfo,
+    SessionStarted, SessionTerminated, StaffMessage, Statut, Thresholds, TimeUpdate, Warning,
+    WarningLevel, Welcome,
+};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The path of the seed's WebSocket endpoint.
+pub const WS_PATH_SESSIONS: &str = "/ws/sessions/";
+/// The same protocol, at the path later clients of this design use.
+pub const WS_PATH_CLIENT: &str = "/ws/client/";
+/// Version of the protocol extensions this crate speaks (sent in `hello` / `welcome`).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Identifier of a session (the seed's integer `id` / `session_id`).
+///
+/// Deserialises from a JSON integer, and also from a string of digits, since a client written
+/// in a dynamic language may send back the id as it displayed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct SessionId(pub i64);
+
+impl<'de> Deserialize<'de> for SessionId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum IntOrString {
+            Int(i64),
+            Str(String),
+        }
+        match IntOrString::deserialize(deserializer)? {
+            IntOrString::Int(id) => Ok(SessionId(id)),
+            IntOrString::Str(text) => text
+                .trim()
+                .parse::<i64>()
+                .map(SessionId)
+                .map_err(|_| serde::de::Error::custom("session_id doit être un entier")),
+        }
+    }
+}
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}

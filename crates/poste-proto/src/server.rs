@@ -1,0 +1,250 @@
+//! Messages from the server to a workstation.
+//!
+//! Fields marked "extension" are additive: a seed client ignores them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::SessionId;
+
+/// A message sent by the server, as a reply or as a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Seed: reply to `validate_code` for a usable code.
+    CodeValid { session: SessionInfo },
+    /// Seed: reply to `validate_code` for a refused code.
+    CodeInvalid(CodeInvalid),
+    /// Seed: reply to `start_session`.
+    SessionStarted { session: SessionStarted },
+    /// Seed: reply to `get_time`; also pushed when staff add time (extension).
+    TimeUpdate(TimeUpdate),
+    /// Seed: pushed at the warning thresholds (5 min and 1 min by default).
+    Warning(Warning),
+    /// Seed: pushed when the session ends, whatever the reason.
+    SessionTerminated(SessionTerminated),
+    /// Reply to `heartbeat`.
+    HeartbeatAck {
+        /// Server time, RFC 3339.
+        timestamp: String,
+    },
+    /// Extension: reply to `hello`.
+    Welcome(Welcome),
+    /// Extension: a message from staff, to be shown on the workstation.
+    Message(StaffMessage),
+    /// Reply to a message the server could not act on.
+    Error(ErrorReply),
+}
+
+/// State of a session (the seed's `statut`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statut {
+    /// Created, code not used yet.
+    EnAttente,
+    /// Running.
+    Active,
+    /// Ended early (staff or visitor).
+    Terminee,
+    /// Ended because its time ran out.
+    Expiree,
+    /// Code cancelled by staff before use, or never used before its validity ran out.
+    Annulee,
+}
+
+/// Seed: the `session` object of `code_valid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub code_acces: String,
+    pub utilisateur: String,
+    /// Workstation the code is bound to (or runs on), `null` when valid on any.
+    pub poste: Option<String>,
+    /// Seconds granted at creation.
+    pub duree_initiale: i64,
+    pub temps_restant: i64,
+    pub statut: Statut,
+    /// Extension: seconds held in all (initial plus time added by staff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duree_totale: Option<i64>,
+}
+
+/// Seed: the `session` object of `session_started`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStarted {
+    pub id: SessionId,
+    pub statut: Statut,
+    pub temps_restant: i64,
+    /// RFC 3339, UTC.
+    pub debut_session: String,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilisateur: Option<String>,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poste: Option<String>,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duree_initiale: Option<i64>,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duree_totale: Option<i64>,
+    /// Extension: RFC 3339 instant at which the session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fin_prevue: Option<String>,
+}
+
+/// Seed: `time_update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeUpdate {
+    pub temps_restant: i64,
+    pub temps_restant_minutes: i64,
+    pub pourcentage_utilise: i64,
+    pub statut: Statut,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duree_totale: Option<i64>,
+    /// Extension: RFC 3339 instant at which the session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fin_prevue: Option<String>,
+}
+
+/// Seed: `warning.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningLevel {
+    /// First threshold (5 min by default).
+    Warning,
+    /// Second threshold (1 min by default).
+    Critical,
+}
+
+/// Seed: `warning`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub level: WarningLevel,
+    pub message: String,
+    pub temps_restant: i64,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+}
+
+/// Seed: `session_terminated.raison`. Unknown values decode as [`EndReason::Autre`] so that an
+/// older agent still ends the session when a newer server adds a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Seed: the time ran out.
+    TempsExpire,
+    /// Ended by a staff member.
+    TermineParAnimateur,
+    /// Ended by the visitor.
+    TermineParVisiteur,
+    #[serde(other)]
+    Autre,
+}
+
+/// Seed: `session_terminated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionTerminated {
+    pub raison: EndReason,
+    pub message: String,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+}
+
+/// Extension: why a code was refused (`code_invalid.raison`). The seed only has `message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    Inconnu,
+    DejaUtilise,
+    Expire,
+    Annule,
+    MauvaisPoste,
+    TropDEssais,
+    #[serde(other)]
+    Autre,
+}
+
+/// Seed: `code_invalid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeInvalid {
+    /// French, for the visitor.
+    pub message: String,
+    /// Extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raison: Option<RefusalReason>,
+    /// Extension: seconds to wait before the next try (with `trop_d_essais`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reessayer_dans: Option<u64>,
+}
+
+/// Warning thresholds in force, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub avertissement: i64,
+    pub critique: i64,
+}
+
+/// Extension: reply to `hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// The workstation's name as the server knows it.
+    pub poste: String,
+    pub serveur_version: String,
+    pub protocole: u32,
+    /// Server time, RFC 3339.
+    pub heure_serveur: String,
+    pub seuils: Thresholds,
+}
+
+/// Extension: a message from staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMessage {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub de: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
+}
+
+/// Machine-readable `error.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    JsonInvalide,
+    TypeInconnu,
+    MessageInvalide,
+    MessageTropGrand,
+    TropDeMessages,
+    SessionInconnue,
+    SessionNonAutorisee,
+    SessionNonDemarrable,
+    ServiceIndisponible,
+    ErreurInterne,
+    #[serde(other)]
+    Autre,
+}
+
+/// `error`: a machine-readable code and a French message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ServerMessage {
+    /// The JSON text of this message.
+    pub fn to_json(&self) -> String {
+        // Serialising these plain structs cannot fail (no maps with non-string keys, no
+        // custom serialisers that error); fall back to an error frame rather than panic.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"erreur_interne","message":"Erreur interne"}"#.to_owned()
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! Property tests: whatever the client sends that encodes, decodes back to itself, and the
+//! decoder never panics on arbitrary text.
+
+use poste_proto::{ClientMessage, Hello, SessionId, decode_client_message};
+use proptest::prelude::*;
+
+fn any_client_message() -> impl Strategy<Value = ClientMessage> {
+    prop_oneof![
+        (any::<String>(), proptest::option::of(any::<String>()))
+            .prop_map(|(code, ip_address)| ClientMessage::ValidateCode { code, ip_address }),
+        any::<i64>().prop_map(|id| ClientMessage::StartSession {
+            session_id: SessionId(id)
+        }),
+        any::<i64>().prop_map(|id| ClientMessage::GetTime {
+            session_id: SessionId(id)
+        }),
+        Just(ClientMessage::Heartbeat),
+        (
+            any::<String>(),
+            proptest::option::of(any::<String>()),
+            proptest::option::of(any::<u32>())
+        )
+            .prop_map(|(poste, mac, protocole)| ClientMessage::Hello(Hello {
+                poste,
+                mac,
+                ip_address: None,
+                version: None,
+                protocole,
+            })),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn client_messages_round_trip(message in any_client_message()) {
+        let text = serde_json::to_string(&message).expect("encode");
+        prop_assert_eq!(decode_client_message(&text), Ok(message));
+    }
+
+    #[test]
+    fn decoder_never_panics(text in any::<String>()) {
+        let _ = decode_client_message(&text);
+    }
+
+    #[test]
+    fn decoder_never_panics_on_typed_objects(kind in "[a-z_]{0,16}", body in any::<String>()) {
+        let text = format!(r#"{{"type":"{kind}","code":{body:?},"session_id":{body:?}}}"#);
+        let _ = decode_client_message(&text);
+    }
+}

@@ -1,0 +1,311 @@
+//! Assembles the server: settings derived from the configuration, the store, the hub, the
+//! HTTP router; recovery at start-up; the change feed; graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::tz::TimeZone;
+use poste_store::{EventKind, Millis, Store, StoreError};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ConfigError, LimitsConfig};
+use crate::domain::duration::parse_duration;
+use crate::domain::feed::FeedCursor;
+use crate::domain::throttle::FailureThrottle;
+use crate::domain::timing::Thresholds;
+use crate::hub::Hub;
+
+/// How long an unused code stays valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeValidity {
+    /// Until the next midnight in the configured time zone.
+    EndOfDay,
+    /// For this many seconds after creation.
+    Secs(i64),
+}
+
+impl CodeValidity {
+    pub fn parse(text: &str) -> Result<CodeValidity, ()> {
+        match text.trim() {
+            "fin_de_journee" | "end_of_day" => Ok(CodeValidity::EndOfDay),
+            other => match parse_duration(other) {
+                Ok(secs) if secs > 0 => Ok(CodeValidity::Secs(secs)),
+                _ => Err(()),
+            },
+        }
+    }
+
+    pub fn valid_until(self, now: Millis, tz: &TimeZone) -> Millis {
+        match self {
+            CodeValidity::Secs(secs) => now.saturating_add(secs.saturating_mul(1000)),
+            CodeValidity::EndOfDay => end_of_day(now, tz).unwrap_or(now + 24 * 3600 * 1000),
+        }
+    }
+}
+
+fn end_of_day(now: Millis, tz: &TimeZone) -> Option<Millis> {
+    let zoned = jiff::Timestamp::from_millisecond(now)
+        .ok()?
+        .to_zoned_datetime(tz.clone());
+    let midnight = zoned
+        .date()
+        .tomorrow()
+        .ok()?
+        .to_zoned_datetime(tz.clone())
+        .ok()?;
+    Some(midnight.timestamp().as_millisecond())
+}
+
+/// Settings in force, derived once from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub thresholds: Thresholds,
+    pub code_length: usize,
+    pub code_validity: CodeValidity,
+    pub max_duration_secs: i64,
+    pub max_batch: u32,
+    pub timezone: TimeZone,
+    pub limits: LimitsConfig,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Result<Settings, ConfigError> {
+        let s = &config.sessions;
+        let invalid = |what: &str| ConfigError::Invalid(what.to_owned());
+        Ok(Settings {
+            thresholds: Thresholds::from_secs(s.warning_secs, s.critical_secs),
+            code_length: s.code_length,
+            code_validity: CodeValidity::parse(&s.code_validity)
+                .map_err(|()| invalid("sessions.code_validity"))?,
+            max_duration_secs: parse_duration(&s.max_duration)
+                .map_err(|_| invalid("sessions.max_duration"))?,
+            max_batch: s.max_batch,
+            timezone: match &config.timezone {
+                Some(name) => TimeZone::get(name)
+                    .map_err(|err| ConfigError::Invalid(format!("timezone `{name}`: {err}")))?,
+                None => TimeZone::system(),
+            },
+            limits: config.limits.clone(),
+        })
+    }
+}
+
+/// Shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub settings: Arc<Settings>,
+    throttle: Arc<Mutex<FailureThrottle>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> AppState {
+        let hub = Hub::new(store.clone(), settings.thresholds);
+        let throttle = FailureThrottle::new(
+            settings.limits.code_failures,
+            Duration::from_secs(settings.limits.code_failure_window_secs),
+        );
+        AppState {
+            store,
+            hub,
+            settings: Arc::new(settings),
+            throttle: Arc::new(Mutex::new(throttle)),
+        }
+    }
+
+    fn throttle(&self) -> std::sync::MutexGuard<'_, FailureThrottle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The longest wait among `keys`, if any is blocked.
+    pub fn throttle_wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
+        let mut throttle = self.throttle();
+        keys.iter()
+            .filter_map(|key| throttle.blocked_for(key, now))
+            .max()
+    }
+
+    pub fn record_failure(&self, keys: &[String], now: Instant) {
+        let mut throttle = self.throttle();
+        for key in keys {
+            throttle.record_failure(key, now);
+        }
+    }
+}
+
+/// Errors that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open the database {url}: {source}")]
+    Database {
+        url: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("cannot recover the running sessions: {0}")]
+    Recovery(#[source] StoreError),
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A random id for this process, written into the events it causes.
+pub fn instance_id(kind: &str) -> String {
+    format!(
+        "{kind}-{}",
+        crate::domain::codes::generate_code(8).to_ascii_lowercase()
+    )
+}
+
+/// Opens the store named by the configuration.
+pub async fn open_store(config: &Config, origin: &str) -> Result<Store, ServeError> {
+    let url = config.database_url();
+    Store::connect(&url, origin)
+        .await
+        .map_err(|source| ServeError::Database {
+            url: redact_url(&url),
+            source,
+        })
+}
+
+/// A database URL without its password, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs the server on `listener` until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let settings = Settings::from_config(&config)?;
+    let origin = instance_id("srv");
+    let store = open_store(&config, &origin).await?;
+    tracing::info!(database = %redact_url(&config.database_url()), backend = ?store.backend(), instance = %origin, "database ready");
+    let state = AppState::new(store.clone(), settings);
+
+    // Events written before this point are already reflected in what recovery reads.
+    let feed_from = store.last_event_id().await.map_err(ServeError::Recovery)?;
+    let report = state.hub.recover().await.map_err(ServeError::Recovery)?;
+    tracing::info!(
+        resumed = report.resumed,
+        expired_while_down = report.expired,
+        "sessions recovered"
+    );
+
+    let feed = tokio::spawn(follow_changes(
+        Arc::clone(&state.hub),
+        feed_from,
+        Duration::from_millis(state.settings.limits.change_feed_interval_ms),
+    ));
+
+    let router = crate::http::router(state.clone());
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "poste-server listening");
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    feed.abort();
+    state.hub.shutdown();
+    store.close().await;
+    tracing::info!("poste-server stopped");
+    Ok(result?)
+}
+
+/// How long the change feed waits for an event id that is missing below newer ones.
+const FEED_GAP_WAIT: Duration = Duration::from_secs(10);
+
+/// Follows the event log for changes this process did not make (the command line, another
+/// instance) and applies them to the live sessions.
+async fn follow_changes(hub: Arc<Hub>, after: i64, every: Duration) {
+    let mut cursor = FeedCursor::new(after, FEED_GAP_WAIT);
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(every).await;
+        let events = match hub.store().events_after(cursor.read_after(), 500).await {
+            Ok(events) => {
+                if failing {
+                    tracing::info!("change feed back");
+                    failing = false;
+                }
+                events
+            }
+            Err(err) => {
+                if !failing {
+                    tracing::warn!(error = %err, "change feed cannot read the event log");
+                    failing = true;
+                }
+                continue;
+            }
+        };
+        for event in events {
+            if !cursor.accept(event.id) {
+                continue;
+            }
+            let relevant = matches!(
+                event.kind,
+                EventKind::SessionStarted
+                    | EventKind::TimeAdded
+                    | EventKind::SessionEnded
+                    | EventKind::CodeCancelled
+            );
+            if !relevant || event.origin == hub.store().origin() {
+                continue;
+            }
+            if let Some(session) = event.session_id {
+                if let Err(err) = hub.reload(session).await {
+                    tracing::warn!(session, error = %err, "could not apply an outside change");
+                }
+            }
+        }
+        cursor.advance(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn code_validity_end_of_day_is_next_local_midnight() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap(); // UTC+4, no DST
+        // 2026-11-24 10:00 UTC = 14:00 in La Réunion → valid until 2026-11-25 00:00 local = 20:00 UTC.
+        let now = jiff::Timestamp::from_second(1_795_514_400)
+            .unwrap()
+            .as_millisecond();
+        let until = CodeValidity::EndOfDay.valid_until(now, &tz);
+        let expected: jiff::Timestamp = "2026-11-24T20:00:00Z".parse().unwrap();
+        assert_eq!(until, expected.as_millisecond());
+        assert_eq!(CodeValidity::parse("4h"), Ok(CodeValidity::Secs(14_400)));
+        assert!(CodeValidity::parse("demain").is_err());
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://poste:secret@db:5432/poste"),
+            "postgres://poste:***@db:5432/poste"
+        );
+        assert_eq!(redact_url("sqlite:data/x.sqlite"), "sqlite:data/x.sqlite");
+    }
+}

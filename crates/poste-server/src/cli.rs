@@ -1,0 +1,410 @@
+//! The command line: `serve` and the staff/IT subcommands (sessions, workstations, tokens).
+//!
+//! Subcommands other than `serve` work directly on the database named by the same
+//! configuration as the server; a running server picks their changes up from the event log
+//! within `limits.change_feed_interval_ms`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use poste_proto::EndReason;
+use poste_store::{Actor, SessionFilter, SessionRow, SessionStatus, Store};
+use tracing_subscriber::EnvFilter;
+
+use crate::app::{self, Settings};
+use crate::clock::{now_ms, rfc3339};
+use crate::config::{Config, LogFormat, Overrides};
+use crate::domain::duration::{format_duration, parse_duration};
+use crate::http::api::SessionView;
+use crate::messages::time_left;
+use crate::ops::{self, CreateSessions};
+use crate::text;
+
+/// Serveur Postes Publics : sessions minutées sur les postes publics de l'EPN.
+#[derive(Debug, Parser)]
+#[command(name = "poste-server", version, about, long_about = None)]
+pub struct Cli {
+    /// Fichier de configuration TOML (par ex. /etc/poste-server/server.toml).
+    #[arg(long, short = 'c', global = true, env = "POSTE_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Base de données : sqlite:CHEMIN ou postgres://… (défaut : SQLite dans le dossier de données).
+    #[arg(long, global = true)]
+    database: Option<String>,
+    /// Dossier de données (fichier SQLite par défaut).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Journaux détaillés.
+    #[arg(long, global = true)]
+    debug: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Démarre le serveur (commande par défaut).
+    Serve {
+        /// Adresse et port d'écoute (défaut 0.0.0.0:8001).
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+    },
+    /// Sessions et codes d'accès.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Postes de travail.
+    #[command(subcommand)]
+    Poste(PosteCommand),
+    /// Jetons d'accès à l'API.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Affiche la configuration en vigueur (après fichier, environnement et options).
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCommand {
+    /// Crée une ou plusieurs sessions et affiche leurs codes.
+    Create(CreateArgs),
+    /// Liste les sessions (les plus récentes d'abord).
+    List {
+        /// en_attente, active, terminee, expiree ou annulee.
+        #[arg(long)]
+        statut: Option<String>,
+        /// Nom du poste.
+        #[arg(long)]
+        poste: Option<String>,
+        /// Nombre maximal de lignes.
+        #[arg(long, default_value_t = 50)]
+        limite: i64,
+        /// Sortie JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Affiche une session.
+    Show { id: i64 },
+    /// Ajoute du temps à une session (par ex. 15min).
+    AddTime { id: i64, duree: String },
+    /// Termine une session en cours.
+    End { id: i64 },
+    /// Annule un code pas encore utilisé.
+    Cancel { id: i64 },
+}
+
+#[derive(Debug, Args)]
+struct CreateArgs {
+    /// Nom du visiteur.
+    #[arg(long)]
+    utilisateur: Option<String>,
+    /// Durée : 2h, 1h30, 90min, 45s.
+    #[arg(long)]
+    duree: String,
+    /// Réserve le code à ce poste.
+    #[arg(long)]
+    poste: Option<String>,
+    /// Nombre de sessions à créer (atelier).
+    #[arg(long, default_value_t = 1)]
+    count: u32,
+    /// Validité du code s'il n'est pas utilisé (défaut : configuration, fin de journée).
+    #[arg(long)]
+    validite: Option<String>,
+    /// Sortie JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum PosteCommand {
+    /// Liste les postes.
+    List,
+    /// Déclare un poste.
+    Add {
+        nom: String,
+        #[arg(long)]
+        ip: Option<String>,
+        #[arg(long)]
+        mac: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Crée un jeton d'API (affiché une seule fois).
+    Create { nom: String },
+    /// Liste les jetons.
+    List,
+    /// Révoque un jeton.
+    Revoke { nom: String },
+}
+
+/// Parses the command line, runs it, and turns any error into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Erreur : {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let bind = match &cli.command {
+        Some(Command::Serve { bind }) => *bind,
+        _ => None,
+    };
+    let overrides = Overrides {
+        bind,
+        database: cli.database.clone(),
+        data_dir: cli.data_dir.clone(),
+        debug: cli.debug,
+    };
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+        Command::Serve { .. } => {
+            init_logging(&config, true);
+            runtime.block_on(serve(config))?;
+        }
+        Command::Config => {
+            print!("{}", toml_of(&config)?);
+        }
+        command => {
+            init_logging(&config, false);
+            runtime.block_on(admin(config, command))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn toml_of(config: &Config) -> anyhow::Result<String> {
+    Ok(toml::to_string_pretty(config)?)
+}
+
+fn init_logging(config: &Config, serving: bool) {
+    let default = if config.debug {
+        "debug,sqlx=info,hyper=info,tower_http=debug"
+    } else if serving {
+        "info,sqlx=warn,tower_http=warn"
+    } else {
+        "warn"
+    };
+    let filter = EnvFilter::try_from_env("LOG_LEVEL")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    app::run(config, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
+    let settings = Settings::from_config(&config)?;
+    let store = app::open_store(&config, &app::instance_id("cli")).await?;
+    let result = admin_command(&store, &settings, command).await;
+    store.close().await;
+    result
+}
+
+fn parse_duree(text: &str) -> anyhow::Result<i64> {
+    parse_duration(text).map_err(|_| anyhow::anyhow!(text::invalid_duration(text)))
+}
+
+async fn admin_command(store: &Store, settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let actor = Actor::Cli;
+    let now = now_ms();
+    match command {
+        Command::Session(SessionCommand::Create(args)) => {
+            let request = CreateSessions {
+                utilisateur: args.utilisateur,
+                duration_secs: parse_duree(&args.duree)?,
+                poste: args.poste,
+                count: args.count,
+                valid_for_secs: args.validite.as_deref().map(parse_duree).transpose()?,
+            };
+            let rows = ops::create_sessions(store, settings, &request, &actor, now).await?;
+            if args.json {
+                print_json(&rows, now)?;
+            } else {
+                println!("{}", text::sessions_created(rows.len()));
+                for row in &rows {
+                    println!(
+                        "  {}  (session {}, {}, {}, valable jusqu'au {})",
+                        row.code,
+                        row.id,
+                        format_duration(row.total_secs()),
+                        row.poste_nom.as_deref().unwrap_or("tout poste"),
+                        rfc3339(row.valid_until)
+                    );
+                }
+            }
+        }
+        Command::Session(SessionCommand::List {
+            statut,
+            poste,
+            limite,
+            json,
+        }) => {
+            let status = statut
+                .as_deref()
+                .map(|s| {
+                    SessionStatus::parse(s).ok_or_else(|| anyhow::anyhow!("statut inconnu : {s}"))
+                })
+                .transpose()?;
+            let poste_id = match poste {
+                Some(name) => Some(ops::find_poste(store, &name).await?.id),
+                None => None,
+            };
+            let filter = SessionFilter {
+                status,
+                poste_id,
+                limit: Some(limite),
+                ..SessionFilter::default()
+            };
+            let rows = store.list_sessions(&filter).await?;
+            if json {
+                print_json(&rows, now)?;
+            } else {
+                print_session_table(&rows, now);
+            }
+        }
+        Command::Session(SessionCommand::Show { id }) => {
+            print_json(&[ops::session(store, id).await?], now)?;
+        }
+        Command::Session(SessionCommand::AddTime { id, duree }) => {
+            let row = ops::add_time(store, settings, id, parse_duree(&duree)?, &actor, now).await?;
+            println!(
+                "Session {id} : {} ajoutées, {} restantes.",
+                format_duration(parse_duree(&duree)?),
+                format_duration(time_left(&row, now))
+            );
+        }
+        Command::Session(SessionCommand::End { id }) => {
+            ops::end_session(store, id, EndReason::TermineParAnimateur, &actor, now).await?;
+            println!("Session {id} terminée.");
+        }
+        Command::Session(SessionCommand::Cancel { id }) => {
+            ops::cancel_session(store, id, &actor, now).await?;
+            println!("Code de la session {id} annulé.");
+        }
+        Command::Poste(PosteCommand::List) => {
+            println!(
+                "{:<20} {:<16} {:<18} {:<10} {}",
+                "NOM", "IP", "MAC", "VERSION", "VU LE"
+            );
+            for poste in store.list_postes().await? {
+                println!(
+                    "{:<20} {:<16} {:<18} {:<10} {}",
+                    poste.nom,
+                    poste.ip.unwrap_or_default(),
+                    poste.mac.unwrap_or_default(),
+                    poste.version.unwrap_or_default(),
+                    poste
+                        .last_seen
+                        .map(rfc3339)
+                        .unwrap_or_else(|| "jamais".into())
+                );
+            }
+        }
+        Command::Poste(PosteCommand::Add { nom, ip, mac }) => {
+            let poste =
+                ops::create_poste(store, &nom, ip.as_deref(), mac.as_deref(), &actor, now).await?;
+            println!("Poste « {} » créé.", poste.nom);
+        }
+        Command::Token(TokenCommand::Create { nom }) => {
+            let (row, token) = ops::create_token(store, &nom, &actor, now).await?;
+            eprintln!("{}", text::token_created(&row.nom));
+            println!("{token}");
+        }
+        Command::Token(TokenCommand::List) => {
+            println!(
+                "{:<24} {:<22} {:<22} {}",
+                "NOM", "CRÉÉ LE", "UTILISÉ LE", "ÉTAT"
+            );
+            for token in store.list_tokens().await? {
+                println!(
+                    "{:<24} {:<22} {:<22} {}",
+                    token.nom,
+                    rfc3339(token.created_at),
+                    token
+                        .last_used
+                        .map(rfc3339)
+                        .unwrap_or_else(|| "jamais".into()),
+                    if token.revoked_at.is_some() {
+                        "révoqué"
+                    } else {
+                        "actif"
+                    }
+                );
+            }
+        }
+        Command::Token(TokenCommand::Revoke { nom }) => {
+            ops::revoke_token(store, &nom, &actor, now).await?;
+            println!("Jeton « {nom} » révoqué.");
+        }
+        Command::Serve { .. } | Command::Config => {}
+    }
+    Ok(())
+}
+
+fn print_json(rows: &[SessionRow], now: i64) -> anyhow::Result<()> {
+    let views: Vec<SessionView> = rows.iter().map(|row| SessionView::new(row, now)).collect();
+    println!("{}", serde_json::to_string_pretty(&views)?);
+    Ok(())
+}
+
+fn print_session_table(rows: &[SessionRow], now: i64) {
+    println!(
+        "{:>6} {:<8} {:<24} {:<14} {:<11} {:>12}",
+        "ID", "CODE", "UTILISATEUR", "POSTE", "STATUT", "RESTANT"
+    );
+    for row in rows {
+        println!(
+            "{:>6} {:<8} {:<24} {:<14} {:<11} {:>12}",
+            row.id,
+            row.code,
+            row.utilisateur.as_deref().unwrap_or("-"),
+            row.poste_nom.as_deref().unwrap_or("-"),
+            text::status_label(row.status.as_str()),
+            format_duration(time_left(row, now))
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! The one place the server reads the wall clock. Domain code takes `now` as a parameter.
+
+use poste_store::Millis;
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> Millis {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// RFC 3339 (UTC, whole seconds) as the seed writes `debut_session`: `2025-11-19T10:00:00Z`.
+pub fn rfc3339(ms: Millis) -> String {
+    jiff::Timestamp::from_second(ms.div_euclid(1000))
+        .map(|ts| ts.to_string())
+        .unwrap_or_default()
+}

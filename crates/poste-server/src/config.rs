@@ -1,0 +1,338 @@
+//! Server configuration: compiled defaults (the seed's values) → TOML file → environment
+//! (`POSTE_SERVER_*`, nested keys with `__`) → command-line flags, the last one winning.
+//! An unknown key anywhere is an error that names it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of environment variables.
+pub const ENV_PREFIX: &str = "POSTE_SERVER_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// Database URL: `sqlite:PATH` or `postgres://…`. Default: `sqlite:<data_dir>/poste-server.sqlite`.
+    pub database: Option<String>,
+    /// Where the default SQLite file lives. Default: `$STATE_DIRECTORY` under systemd, else `./data`.
+    pub data_dir: PathBuf,
+    /// IANA time zone for "end of day" code validity (default: the system's).
+    pub timezone: Option<String>,
+    /// Verbose logs (like the seed's `--debug`).
+    pub debug: bool,
+    /// `text` or `json` logs.
+    pub log_format: LogFormat,
+    pub sessions: SessionsConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// First warning, seconds before the end (the seed's WARNING_TIME).
+    pub warning_secs: u64,
+    /// Second warning, seconds before the end (the seed's CRITICAL_TIME).
+    pub critical_secs: u64,
+    /// Length of generated codes.
+    pub code_length: usize,
+    /// How long an unused code stays valid: `fin_de_journee` (midnight, local time) or a
+    /// duration such as `4h`.
+    pub code_validity: String,
+    /// Longest session that can be created (a duration such as `12h`).
+    pub max_duration: String,
+    /// Most sessions created by one request.
+    pub max_batch: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Wrong codes tolerated per workstation and per IP address within `code_failure_window_secs`.
+    pub code_failures: u32,
+    pub code_failure_window_secs: u64,
+    /// Largest WebSocket message accepted, in bytes; a larger one closes the connection.
+    pub max_message_bytes: usize,
+    /// Messages per second a connection may send on average…
+    pub messages_per_sec: u32,
+    /// …and in a burst.
+    pub message_burst: u32,
+    /// A connection that sends nothing (not even a heartbeat or a pong) for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// The server pings every connection this often.
+    pub ping_interval_secs: u64,
+    /// How often changes made by other processes (the command line, other instances) are
+    /// picked up from the event log, in milliseconds.
+    pub change_feed_interval_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([0, 0, 0, 0], 8001)),
+            database: None,
+            data_dir: std::env::var_os("STATE_DIRECTORY")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            timezone: None,
+            debug: false,
+            log_format: LogFormat::Text,
+            sessions: SessionsConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            warning_secs: 300,
+            critical_secs: 60,
+            code_length: 6,
+            code_validity: "fin_de_journee".to_owned(),
+            max_duration: "12h".to_owned(),
+            max_batch: 200,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            code_failures: 5,
+            code_failure_window_secs: 60,
+            max_message_bytes: 16 * 1024,
+            messages_per_sec: 10,
+            message_burst: 40,
+            idle_timeout_secs: 90,
+            ping_interval_secs: 30,
+            change_feed_interval_ms: 1000,
+        }
+    }
+}
+
+/// Command-line values that override the rest (only those given).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub debug: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} not found")]
+    FileNotFound(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        // figment's message names the key and where it came from (file or variable).
+        ConfigError::Invalid(err.to_string())
+    }
+}
+
+/// Environment variables of the agent (`poste-client`) that share our prefix and must not be
+/// mistaken for unknown server keys when both run on one machine.
+const AGENT_ENV_KEYS: &[&str] = &["URL"];
+
+impl Config {
+    /// Loads the layers. `file` is optional; when given it must exist.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_from(file, Env::prefixed(ENV_PREFIX), overrides)
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        env: Env,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::FileNotFound(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let env = env
+            .filter(|key| {
+                !AGENT_ENV_KEYS
+                    .iter()
+                    .any(|agent| key.as_str().eq_ignore_ascii_case(agent))
+            })
+            .split("__");
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.sessions;
+        if s.critical_secs == 0 || s.warning_secs <= s.critical_secs {
+            return Err(ConfigError::Invalid(format!(
+                "sessions.warning_secs ({}) must be greater than sessions.critical_secs ({}), which must be at least 1",
+                s.warning_secs, s.critical_secs
+            )));
+        }
+        if !(4..=16).contains(&s.code_length) {
+            return Err(ConfigError::Invalid(format!(
+                "sessions.code_length must be between 4 and 16, not {}",
+                s.code_length
+            )));
+        }
+        crate::app::CodeValidity::parse(&s.code_validity).map_err(|_| {
+            ConfigError::Invalid(format!(
+                "sessions.code_validity `{}`: expected `fin_de_journee` or a duration such as `4h`",
+                s.code_validity
+            ))
+        })?;
+        crate::domain::duration::parse_duration(&s.max_duration).map_err(|err| {
+            ConfigError::Invalid(format!("sessions.max_duration `{}`: {err}", s.max_duration))
+        })?;
+        if s.max_batch == 0 {
+            return Err(ConfigError::Invalid(
+                "sessions.max_batch must be at least 1".into(),
+            ));
+        }
+        let l = &self.limits;
+        if l.max_message_bytes < 256 || l.messages_per_sec == 0 || l.message_burst == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_message_bytes must be at least 256, limits.messages_per_sec and limits.message_burst at least 1".into(),
+            ));
+        }
+        if l.code_failures == 0
+            || l.idle_timeout_secs == 0
+            || l.ping_interval_secs == 0
+            || l.change_feed_interval_ms == 0
+        {
+            return Err(ConfigError::Invalid(
+                "limits.code_failures, idle_timeout_secs, ping_interval_secs and change_feed_interval_ms must be at least 1".into(),
+            ));
+        }
+        if let Some(tz) = &self.timezone {
+            jiff::tz::TimeZone::get(tz)
+                .map_err(|err| ConfigError::Invalid(format!("timezone `{tz}`: {err}")))?;
+        }
+        Ok(())
+    }
+
+    /// The database URL in force (the default SQLite file when none is configured).
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite:{}?mode=rwc",
+                self.data_dir.join("poste-server.sqlite").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn no_env() -> Env {
+        Env::prefixed("POSTE_SERVER_TEST_NEVER_SET_")
+    }
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let config = Config::load_from(None, no_env(), &Overrides::default()).unwrap();
+        assert_eq!(config.bind.port(), 8001);
+        assert_eq!(config.sessions.warning_secs, 300);
+        assert_eq!(config.sessions.critical_secs, 60);
+        assert_eq!(config.sessions.code_length, 6);
+        assert!(config.database_url().starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\n[sessions]\nwarning_secs = 120\ncritical_secs = 30\n",
+        )
+        .unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("POSTE_SERVER_SESSIONS__CRITICAL_SECS", "20");
+            jail.set_env("POSTE_SERVER_URL", "http://agent-variable:8001");
+            let overrides = Overrides {
+                bind: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Overrides::default()
+            };
+            let config = Config::load(Some(&path), &overrides).unwrap();
+            assert_eq!(config.bind.port(), 9100, "flag wins over file");
+            assert_eq!(config.sessions.warning_secs, 120, "file over default");
+            assert_eq!(config.sessions.critical_secs, 20, "env over file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[sessions]\nwarnig_secs = 120\n").unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("warnig_secs"), "{err}");
+
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("POSTE_SERVER_BINDD", "x");
+            let err = Config::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("bindd"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[sessions]\nwarning_secs = \"five\"\n").unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("warning_secs"), "{err}");
+
+        std::fs::write(&path, "[sessions]\nwarning_secs = 30\ncritical_secs = 60\n").unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("greater"), "{err}");
+
+        let missing = dir.path().join("absent.toml");
+        let err = Config::load_from(Some(&missing), no_env(), &Overrides::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::FileNotFound(_)));
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/examples/server.toml"
+        );
+        let config = Config::load_from(Some(Path::new(path)), no_env(), &Overrides::default())
+            .expect("deploy/examples/server.toml must stay valid");
+        assert_eq!(config.sessions.warning_secs, 300);
+    }
+}

@@ -1,0 +1,46 @@
+//! HTTP surface: health checks, the WebSocket endpoints and the JSON API.
+
+pub mod api;
+pub mod ws;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use poste_proto::{WS_PATH_CLIENT, WS_PATH_SESSIONS};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+
+/// Largest HTTP request body accepted by the API.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route(WS_PATH_SESSIONS, get(ws::upgrade))
+        .route(WS_PATH_SESSIONS.trim_end_matches('/'), get(ws::upgrade))
+        .route(WS_PATH_CLIENT, get(ws::upgrade))
+        .route(WS_PATH_CLIENT.trim_end_matches('/'), get(ws::upgrade))
+        // `nest` serves the API's index at `/api`; the seed's troubleshooting asks for `/api/`.
+        .route("/api/", get(api::index))
+        .nest("/api", api::router(state.clone()))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The process is up and serving (it binds only once the database is open and migrated).
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}

@@ -1,0 +1,543 @@
+//! One WebSocket connection from a workstation: decodes its messages, answers them, and
+//! forwards the pushes the hub queues for it. Every failure gets a JSON `error` reply (or, for
+//! abuse, a clean close) and stays within this connection.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use poste_proto::{
+    ClientMessage, CodeInvalid, DecodeError, ErrorCode, ErrorReply, Hello, PROTOCOL_VERSION,
+    RefusalReason, ServerMessage, SessionId, Thresholds, Welcome, decode_client_message,
+    normalize_code,
+};
+use poste_store::{Actor, PosteRow, PosteSighting, SessionRow, SessionStatus, StoreError};
+use tokio::sync::mpsc;
+
+use crate::app::AppState;
+use crate::clock::{now_ms, rfc3339};
+use crate::hub::OUTBOX_CAPACITY;
+use crate::{messages, text};
+
+/// Longest workstation name accepted in `hello`.
+const MAX_POSTE_NAME: usize = 64;
+/// After this many messages refused for flooding, the connection is closed.
+const FLOOD_STRIKES: u32 = 20;
+/// `last_seen` is written at most this often per connection.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    let limit = app.settings.limits.max_message_bytes;
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| serve(app, socket, peer))
+}
+
+/// What this connection knows about its peer.
+struct Peer {
+    addr: SocketAddr,
+    /// The workstation, once known (from `hello`, or from its IP address).
+    poste: Option<PosteRow>,
+    /// The IP address a seed client reports in `validate_code`.
+    claimed_ip: Option<String>,
+    /// An IP lookup was done and found nothing: do not repeat it for every `get_time`.
+    ip_lookup_done: bool,
+    /// Sessions whose code was validated on this connection.
+    validated: HashSet<i64>,
+    last_touch: Option<Instant>,
+}
+
+impl Peer {
+    fn ip(&self) -> String {
+        self.claimed_ip
+            .clone()
+            .unwrap_or_else(|| self.addr.ip().to_string())
+    }
+
+    fn poste_id(&self) -> Option<i64> {
+        self.poste.as_ref().map(|poste| poste.id)
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::Poste(
+            self.poste
+                .as_ref()
+                .map(|poste| poste.nom.clone())
+                .unwrap_or_else(|| self.ip()),
+        )
+    }
+}
+
+/// Token bucket against floods.
+struct RateLimit {
+    tokens: f64,
+    per_sec: f64,
+    burst: f64,
+    last: Instant,
+    strikes: u32,
+}
+
+impl RateLimit {
+    fn allow(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            self.strikes += 1;
+            false
+        }
+    }
+}
+
+async fn serve(app: AppState, socket: WebSocket, addr: SocketAddr) {
+    let (outbox, mut pushes) = mpsc::channel::<ServerMessage>(OUTBOX_CAPACITY);
+    let guard = app.hub.register(outbox);
+    let conn = guard.id;
+    let span = tracing::info_span!("ws", conn, peer = %addr);
+    tracing::debug!(parent: &span, "connected");
+
+    let (mut sink, mut stream) = socket.split();
+    let limits = &app.settings.limits;
+    let mut peer = Peer {
+        addr,
+        poste: None,
+        claimed_ip: None,
+        ip_lookup_done: false,
+        validated: HashSet::new(),
+        last_touch: None,
+    };
+    let mut rate = RateLimit {
+        tokens: f64::from(limits.message_burst),
+        per_sec: f64::from(limits.messages_per_sec),
+        burst: f64::from(limits.message_burst),
+        last: Instant::now(),
+        strikes: 0,
+    };
+    let idle_timeout = Duration::from_secs(limits.idle_timeout_secs);
+    let mut ping = tokio::time::interval(Duration::from_secs(limits.ping_interval_secs));
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+
+    let close = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(frame) = frame else { break None };
+                last_heard = Instant::now();
+                let frame = match frame {
+                    Ok(frame) => frame,
+                    Err(err) => {
+                        // Oversized messages end here (tungstenite refuses them while reading).
+                        tracing::info!(parent: &span, error = %err, "closing connection after a read error");
+                        break Some((close_code::SIZE, text::protocol_error(ErrorCode::MessageTropGrand)));
+                    }
+                };
+                let reply = match frame {
+                    Message::Text(body) => {
+                        if !rate.allow(Instant::now()) {
+                            if rate.strikes >= FLOOD_STRIKES {
+                                tracing::warn!(parent: &span, "flood: closing connection");
+                                break Some((close_code::POLICY, text::protocol_error(ErrorCode::TropDeMessages)));
+                            }
+                            vec![error(ErrorCode::TropDeMessages)]
+                        } else {
+                            handle_text(&app, conn, &mut peer, body.as_str()).await
+                        }
+                    }
+                    Message::Binary(_) => vec![error(ErrorCode::MessageInvalide)],
+                    Message::Ping(_) | Message::Pong(_) => Vec::new(),
+                    Message::Close(_) => break None,
+                };
+                let mut failed = false;
+                for message in reply {
+                    if sink.send(Message::Text(Utf8Bytes::from(message.to_json()))).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed { break None; }
+            }
+            push = pushes.recv() => {
+                let Some(message) = push else {
+                    // The hub dropped us (stuck connection, or shutdown).
+                    break Some((close_code::AWAY, "Au revoir"));
+                };
+                if sink.send(Message::Text(Utf8Bytes::from(message.to_json()))).await.is_err() {
+                    break None;
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > idle_timeout {
+                    tracing::info!(parent: &span, "idle connection closed");
+                    break Some((close_code::AWAY, "Inactif"));
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break None;
+                }
+            }
+        }
+    };
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
+    tracing::debug!(parent: &span, poste = ?peer.poste.as_ref().map(|p| &p.nom), "disconnected");
+    drop(guard);
+}
+
+fn error(code: ErrorCode) -> ServerMessage {
+    ServerMessage::Error(ErrorReply {
+        code,
+        message: text::protocol_error(code).to_owned(),
+    })
+}
+
+fn error_with(code: ErrorCode, message: String) -> ServerMessage {
+    ServerMessage::Error(ErrorReply { code, message })
+}
+
+fn store_error(err: &StoreError) -> ServerMessage {
+    match err {
+        StoreError::Unavailable(_) => {
+            tracing::warn!(error = %err, "database unavailable");
+            error(ErrorCode::ServiceIndisponible)
+        }
+        _ => {
+            tracing::error!(error = %err, "database error");
+            error(ErrorCode::ErreurInterne)
+        }
+    }
+}
+
+async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> Vec<ServerMessage> {
+    let message = match decode_client_message(body) {
+        Ok(message) => message,
+        Err(err) => {
+            tracing::info!(conn, error = %err, "refused message");
+            let code = match err {
+                DecodeError::NotJson(_) => ErrorCode::JsonInvalide,
+                DecodeError::MissingType | DecodeError::InvalidFields { .. } => {
+                    ErrorCode::MessageInvalide
+                }
+                DecodeError::UnknownType(_) => ErrorCode::TypeInconnu,
+            };
+            return vec![error(code)];
+        }
+    };
+    let result = match message {
+        ClientMessage::Hello(hello) => on_hello(app, conn, peer, hello).await,
+        ClientMessage::ValidateCode { code, ip_address } => {
+            on_validate(app, conn, peer, &code, ip_address).await
+        }
+        ClientMessage::StartSession { session_id } => on_start(app, conn, peer, session_id).await,
+        ClientMessage::GetTime { session_id } => on_get_time(app, conn, peer, session_id).await,
+        ClientMessage::Heartbeat => {
+            touch(app, peer).await;
+            Ok(vec![ServerMessage::HeartbeatAck {
+                timestamp: rfc3339(now_ms()),
+            }])
+        }
+    };
+    result.unwrap_or_else(|err| vec![store_error(&err)])
+}
+
+type Replies = Result<Vec<ServerMessage>, StoreError>;
+
+fn valid_poste_name(name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty()
+        && name.chars().count() <= MAX_POSTE_NAME
+        && !name.chars().any(char::is_control)
+}
+
+async fn on_hello(app: &AppState, conn: u64, peer: &mut Peer, hello: Hello) -> Replies {
+    if !valid_poste_name(&hello.poste) {
+        return Ok(vec![error(ErrorCode::MessageInvalide)]);
+    }
+    let ip = hello
+        .ip_address
+        .clone()
+        .unwrap_or_else(|| peer.addr.ip().to_string());
+    let sighting = PosteSighting {
+        nom: hello.poste.trim().to_owned(),
+        ip: Some(ip.clone()),
+        mac: hello.mac.clone(),
+        version: hello.version.clone(),
+    };
+    let poste = app.store.record_poste_seen(&sighting, now_ms()).await?;
+    tracing::info!(conn, poste = %poste.nom, version = ?hello.version, "workstation identified");
+    app.hub.set_connection_poste(conn, poste.id);
+    peer.claimed_ip = Some(ip);
+    peer.last_touch = Some(Instant::now());
+    let thresholds = app.hub.thresholds();
+    let welcome = ServerMessage::Welcome(Welcome {
+        poste: poste.nom.clone(),
+        serveur_version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocole: PROTOCOL_VERSION,
+        heure_serveur: rfc3339(now_ms()),
+        seuils: Thresholds {
+            avertissement: thresholds.warning_ms / 1000,
+            critique: thresholds.critical_ms / 1000,
+        },
+    });
+    peer.poste = Some(poste);
+    Ok(vec![welcome])
+}
+
+/// The workstation this connection speaks for: named in `hello`, else the one known by the
+/// IP address the client reports (seed clients), else by the socket's address.
+async fn identify(
+    app: &AppState,
+    conn: u64,
+    peer: &mut Peer,
+) -> Result<Option<PosteRow>, StoreError> {
+    if peer.poste.is_none() && !peer.ip_lookup_done {
+        peer.ip_lookup_done = true;
+        if let Some(poste) = app.store.poste_by_ip(&peer.ip()).await? {
+            app.hub.set_connection_poste(conn, poste.id);
+            peer.poste = Some(poste);
+        }
+    }
+    Ok(peer.poste.clone())
+}
+
+async fn touch(app: &AppState, peer: &mut Peer) {
+    let Some(id) = peer.poste_id() else { return };
+    if peer.last_touch.is_some_and(|at| at.elapsed() < TOUCH_EVERY) {
+        return;
+    }
+    peer.last_touch = Some(Instant::now());
+    if let Err(err) = app.store.touch_poste(id, now_ms()).await {
+        tracing::debug!(error = %err, "could not record last_seen");
+    }
+}
+
+fn refused(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> ServerMessage {
+    ServerMessage::CodeInvalid(CodeInvalid {
+        message: text::refusal(reason, poste, retry_secs),
+        raison: Some(reason),
+        reessayer_dans: (reason == RefusalReason::TropDEssais).then_some(retry_secs),
+    })
+}
+
+async fn on_validate(
+    app: &AppState,
+    conn: u64,
+    peer: &mut Peer,
+    typed: &str,
+    ip_address: Option<String>,
+) -> Replies {
+    if peer.claimed_ip.is_none() {
+        if let Some(ip) = ip_address
+            .map(|ip| ip.trim().to_owned())
+            .filter(|ip| is_plausible_ip(ip))
+        {
+            peer.claimed_ip = Some(ip);
+        }
+    }
+    let poste = identify(app, conn, peer).await?;
+    let keys = [
+        format!("ip:{}", peer.addr.ip()),
+        match &poste {
+            Some(poste) => format!("poste:{}", poste.id),
+            None => format!("poste-ip:{}", peer.ip()),
+        },
+    ];
+    let started = Instant::now();
+    if let Some(wait) = app.throttle_wait(&keys, started) {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::warn!(conn, ip = %peer.ip(), "code tries throttled");
+        return Ok(vec![refused(RefusalReason::TropDEssais, None, secs)]);
+    }
+    let now = now_ms();
+    let verdict = match normalize_code(typed) {
+        None => Err((RefusalReason::Inconnu, None)),
+        Some(code) => match app.store.session_by_code(&code).await? {
+            None => Err((RefusalReason::Inconnu, None)),
+            Some(row) => check_code(&row, poste.as_ref().map(|p| p.id), now).map(|()| row),
+        },
+    };
+    match verdict {
+        Ok(row) => {
+            peer.validated.insert(row.id);
+            if row.status == SessionStatus::Active {
+                app.hub.subscribe(conn, row.id);
+            }
+            tracing::info!(conn, session = row.id, ip = %peer.ip(), "code accepted");
+            let poste_name = poste.as_ref().map(|p| p.nom.as_str());
+            Ok(vec![messages::code_valid(&row, poste_name, now)])
+        }
+        Err((reason, bound_to)) => {
+            app.record_failure(&keys, started);
+            // The code itself is never logged: it may be a near miss of someone else's.
+            tracing::info!(conn, ?reason, ip = %peer.ip(), "code refused");
+            Ok(vec![refused(reason, bound_to.as_deref(), 0)])
+        }
+    }
+}
+
+fn is_plausible_ip(ip: &str) -> bool {
+    ip.parse::<IpAddr>().is_ok()
+}
+
+/// Whether a code may be used from workstation `poste_id` now.
+fn check_code(
+    row: &SessionRow,
+    poste_id: Option<i64>,
+    now: i64,
+) -> Result<(), (RefusalReason, Option<String>)> {
+    match row.status {
+        SessionStatus::Annulee => Err((RefusalReason::Annule, None)),
+        SessionStatus::Terminee | SessionStatus::Expiree => Err((RefusalReason::DejaUtilise, None)),
+        // A running session may be taken up again by the workstation it runs on (the agent
+        // restarted); anywhere else its code is used up.
+        SessionStatus::Active if row.poste_id.is_some() && row.poste_id == poste_id => Ok(()),
+        SessionStatus::Active => Err((RefusalReason::DejaUtilise, None)),
+        SessionStatus::EnAttente if row.valid_until <= now => Err((RefusalReason::Expire, None)),
+        SessionStatus::EnAttente => match row.poste_id {
+            Some(bound) if Some(bound) != poste_id => {
+                Err((RefusalReason::MauvaisPoste, row.poste_nom.clone()))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+/// The session, if this connection may act on it: before it starts, a connection that
+/// validated its code here; once started, only connections of the workstation it runs on
+/// (another workstation that validated the same code lost the race and gets nothing).
+async fn authorized_session(
+    app: &AppState,
+    conn: u64,
+    peer: &mut Peer,
+    id: SessionId,
+) -> Result<Result<SessionRow, ServerMessage>, StoreError> {
+    let row = match app.hub.live_row(id.0) {
+        Some(row) => row,
+        None => match app.store.session(id.0).await? {
+            Some(row) => row,
+            None => return Ok(Err(error(ErrorCode::SessionInconnue))),
+        },
+    };
+    let allowed = if row.status == SessionStatus::EnAttente {
+        peer.validated.contains(&row.id)
+    } else {
+        let poste = identify(app, conn, peer).await?;
+        row.poste_id.is_some() && row.poste_id == poste.map(|p| p.id)
+    };
+    if allowed {
+        Ok(Ok(row))
+    } else if peer.validated.contains(&row.id) {
+        // Validated here, but another workstation started it first.
+        Ok(Err(error_with(
+            ErrorCode::SessionNonDemarrable,
+            text::refusal(RefusalReason::DejaUtilise, None, 0),
+        )))
+    } else {
+        tracing::warn!(conn, session = row.id, ip = %peer.ip(), "access to another workstation's session refused");
+        Ok(Err(error(ErrorCode::SessionNonAutorisee)))
+    }
+}
+
+async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> Replies {
+    let row = match authorized_session(app, conn, peer, id).await? {
+        Ok(row) => row,
+        Err(reply) => return Ok(vec![reply]),
+    };
+    let now = now_ms();
+    match row.status {
+        SessionStatus::Active => {
+            app.hub.subscribe(conn, row.id);
+            return Ok(vec![messages::session_started(&row, now)]);
+        }
+        SessionStatus::EnAttente => {}
+        _ => {
+            let reply = error_with(
+                ErrorCode::SessionNonDemarrable,
+                text::refusal(RefusalReason::DejaUtilise, None, 0),
+            );
+            return Ok(vec![reply, messages::terminated(&row, None)]);
+        }
+    }
+    // A seed client is known by its IP address: it becomes a workstation of the register on
+    // its first session.
+    let poste = match identify(app, conn, peer).await? {
+        Some(poste) => poste,
+        None => {
+            let ip = peer.ip();
+            let sighting = PosteSighting {
+                nom: ip.clone(),
+                ip: Some(ip),
+                mac: None,
+                version: None,
+            };
+            let poste = app.store.record_poste_seen(&sighting, now).await?;
+            app.hub.set_connection_poste(conn, poste.id);
+            peer.poste = Some(poste.clone());
+            poste
+        }
+    };
+    match app
+        .store
+        .start_session(row.id, Some(poste.id), &peer.actor(), now)
+        .await
+    {
+        Ok(mut started) => {
+            let level = app.hub.level_at_start(started.total_secs());
+            if level > 0
+                && app
+                    .store
+                    .raise_warning_level(started.id, level, now)
+                    .await?
+            {
+                started.warning_level = level;
+            }
+            tracing::info!(conn, session = started.id, poste = %poste.nom, secs = started.total_secs(), "session started");
+            app.hub.subscribe(conn, started.id);
+            app.hub.apply_row(started.clone(), None);
+            Ok(vec![messages::session_started(&started, now)])
+        }
+        Err(StoreError::WrongState(current)) => {
+            let reason = match check_code(&current, Some(poste.id), now) {
+                Err((reason, _)) => reason,
+                Ok(()) => RefusalReason::DejaUtilise,
+            };
+            Ok(vec![error_with(
+                ErrorCode::SessionNonDemarrable,
+                text::refusal(reason, current.poste_nom.as_deref(), 0),
+            )])
+        }
+        Err(StoreError::NotFound { .. }) => Ok(vec![error(ErrorCode::SessionInconnue)]),
+        Err(err) => Err(err),
+    }
+}
+
+async fn on_get_time(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> Replies {
+    let row = match authorized_session(app, conn, peer, id).await? {
+        Ok(row) => row,
+        Err(reply) => return Ok(vec![reply]),
+    };
+    app.hub.subscribe(conn, row.id);
+    touch(app, peer).await;
+    let now = now_ms();
+    let mut replies = vec![messages::time_update(&row, now)];
+    if row.status.is_final() {
+        // A workstation that missed the end (it was offline, or the server was down at expiry)
+        // learns it now.
+        replies.push(messages::terminated(&row, None));
+    }
+    Ok(replies)
+}

@@ -1,0 +1,477 @@
+//! The hub: live connections, which session each one follows, and one timer per running
+//! session. It is where the server acts as the clock: timers push warnings and expiry at their
+//! instant; any change to a session (ours, the command line's, another process's) goes through
+//! [`Hub::apply_row`], which re-arms the timer and tells the workstations.
+//!
+//! The store is the truth. The hub caches the rows of active sessions so that `get_time` (every
+//! 5 s from every workstation) costs no query, and relies on conditional updates in the store so
+//! that each warning and each end happens once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use poste_proto::{ServerMessage, WarningLevel};
+use poste_store::{Millis, SessionRow, SessionStatus, Store, StoreError};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use crate::clock::now_ms;
+use crate::domain::timing::{
+    Thresholds, TimerAction, level_for_remaining, level_number, next_action, remaining_secs,
+};
+use crate::messages;
+
+/// Identifier of one WebSocket connection.
+pub type ConnId = u64;
+
+/// Pushes queued per connection before it is considered stuck and dropped.
+pub const OUTBOX_CAPACITY: usize = 64;
+
+/// A timer never sleeps longer than this before checking again, so a wall-clock jump on the
+/// server delays a push by at most this much.
+const MAX_TIMER_SLEEP: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct Hub {
+    store: Store,
+    thresholds: Thresholds,
+    state: Mutex<HubState>,
+    next_conn: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct HubState {
+    live: HashMap<i64, LiveSession>,
+    subscribers: HashMap<i64, HashSet<ConnId>>,
+    connections: HashMap<ConnId, Connection>,
+}
+
+#[derive(Debug)]
+struct LiveSession {
+    row: SessionRow,
+    generation: u64,
+    timer: Option<AbortHandle>,
+    /// `session_terminated` already pushed (the database was down at expiry and the write is
+    /// being retried): do not push it twice.
+    terminated_pushed: bool,
+}
+
+#[derive(Debug)]
+struct Connection {
+    outbox: mpsc::Sender<ServerMessage>,
+    poste_id: Option<i64>,
+    sessions: HashSet<i64>,
+}
+
+/// Removes its connection from the hub when dropped, however the connection task ends.
+#[derive(Debug)]
+pub struct ConnGuard {
+    hub: Arc<Hub>,
+    pub id: ConnId,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+    }
+}
+
+impl Hub {
+    pub fn new(store: Store, thresholds: Thresholds) -> Arc<Hub> {
+        Arc::new(Hub {
+            store,
+            thresholds,
+            state: Mutex::new(HubState::default()),
+            next_conn: AtomicU64::new(1),
+        })
+    }
+
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than stopping the whole server would; keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    // ----- connections ------------------------------------------------------------------------
+
+    pub fn register(self: &Arc<Self>, outbox: mpsc::Sender<ServerMessage>) -> ConnGuard {
+        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        self.lock().connections.insert(
+            id,
+            Connection {
+                outbox,
+                poste_id: None,
+                sessions: HashSet::new(),
+            },
+        );
+        ConnGuard {
+            hub: Arc::clone(self),
+            id,
+        }
+    }
+
+    fn unregister(&self, id: ConnId) {
+        remove_connection(&mut self.lock(), id);
+    }
+
+    pub fn set_connection_poste(&self, conn: ConnId, poste_id: i64) {
+        if let Some(entry) = self.lock().connections.get_mut(&conn) {
+            entry.poste_id = Some(poste_id);
+        }
+    }
+
+    /// This connection receives the pushes of this session from now on.
+    pub fn subscribe(&self, conn: ConnId, session_id: i64) {
+        let mut state = self.lock();
+        let Some(entry) = state.connections.get_mut(&conn) else {
+            return;
+        };
+        entry.sessions.insert(session_id);
+        state
+            .subscribers
+            .entry(session_id)
+            .or_default()
+            .insert(conn);
+    }
+
+    /// Workstations with at least one live connection.
+    pub fn online_postes(&self) -> HashSet<i64> {
+        self.lock()
+            .connections
+            .values()
+            .filter_map(|conn| conn.poste_id)
+            .collect()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.lock().connections.len()
+    }
+
+    /// Sends a message to every connection of a workstation; returns how many got it.
+    pub fn send_to_poste(&self, poste_id: i64, message: &ServerMessage) -> usize {
+        let mut state = self.lock();
+        let targets: Vec<ConnId> = state
+            .connections
+            .iter()
+            .filter(|(_, conn)| conn.poste_id == Some(poste_id))
+            .map(|(id, _)| *id)
+            .collect();
+        deliver(&mut state, &targets, message)
+    }
+
+    /// Drops every connection (their tasks see the outbox closed and close the socket) and
+    /// stops every timer.
+    pub fn shutdown(&self) {
+        let mut state = self.lock();
+        state.connections.clear();
+        state.subscribers.clear();
+        for (_, live) in state.live.drain() {
+            if let Some(timer) = live.timer {
+                timer.abort();
+            }
+        }
+    }
+
+    // ----- sessions ---------------------------------------------------------------------------
+
+    /// The cached row of an active session, if this hub runs it.
+    pub fn live_row(&self, id: i64) -> Option<SessionRow> {
+        self.lock().live.get(&id).map(|live| live.row.clone())
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.lock().live.len()
+    }
+
+    /// Takes a fresh row of a session and makes the world agree with it: an active session gets
+    /// (re)armed and its followers a `time_update` if its time changed; an ended one is dropped
+    /// and its followers get `session_terminated` (with `end_message` if given).
+    pub fn apply_row(self: &Arc<Self>, row: SessionRow, end_message: Option<&str>) {
+        let now = now_ms();
+        let mut state = self.lock();
+        match row.status {
+            SessionStatus::Active => {
+                let id = row.id;
+                let previous_total = state.live.get(&id).map(|live| live.row.total_secs());
+                let time_changed = previous_total.is_some_and(|total| total != row.total_secs());
+                let generation = state.live.get(&id).map_or(0, |live| live.generation + 1);
+                if let Some(old) = state.live.get(&id).and_then(|live| live.timer.clone()) {
+                    old.abort();
+                }
+                let timer = self.spawn_timer(&row, generation, now);
+                let update = time_changed.then(|| messages::time_update(&row, now));
+                state.live.insert(
+                    id,
+                    LiveSession {
+                        row,
+                        generation,
+                        timer: Some(timer),
+                        terminated_pushed: false,
+                    },
+                );
+                if let Some(update) = update {
+                    push(&mut state, id, &update);
+                }
+            }
+            status if status.is_final() => {
+                if let Some(live) = state.live.remove(&row.id) {
+                    if let Some(timer) = live.timer {
+                        timer.abort();
+                    }
+                    if !live.terminated_pushed {
+                        push(&mut state, row.id, &messages::terminated(&row, end_message));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Re-reads a session from the store and applies it (used for changes made elsewhere).
+    pub async fn reload(self: &Arc<Self>, id: i64) -> Result<(), StoreError> {
+        if let Some(row) = self.store.session(id).await? {
+            self.apply_row(row, None);
+        }
+        Ok(())
+    }
+
+    /// At start-up: arms every active session; ends, at their deadline, those whose time ran
+    /// out while the server was down (their workstations learn it when they ask).
+    pub async fn recover(self: &Arc<Self>) -> Result<RecoveryReport, StoreError> {
+        let now = now_ms();
+        let mut report = RecoveryReport::default();
+        for row in self.store.active_sessions().await? {
+            let overdue = row.deadline().is_some_and(|deadline| deadline <= now);
+            if overdue {
+                if self.store.expire_session(row.id, now).await?.is_some() {
+                    tracing::info!(
+                        session = row.id,
+                        "session expired while the server was down"
+                    );
+                    report.expired += 1;
+                }
+            } else {
+                self.apply_row(row, None);
+                report.resumed += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    fn spawn_timer(
+        self: &Arc<Self>,
+        row: &SessionRow,
+        generation: u64,
+        now: Millis,
+    ) -> AbortHandle {
+        let hub = Arc::clone(self);
+        let id = row.id;
+        let deadline = row.deadline().unwrap_or(now);
+        let level_sent = row.warning_level;
+        tokio::spawn(async move {
+            let (due, action) = loop {
+                let now = now_ms();
+                let (due, action) = next_action(deadline, level_sent, hub.thresholds, now);
+                let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0));
+                if wait <= MAX_TIMER_SLEEP {
+                    tokio::time::sleep(wait).await;
+                    break (due, action);
+                }
+                tokio::time::sleep(MAX_TIMER_SLEEP).await;
+            };
+            // The work runs in its own task: re-arming aborts this timer, never a half-done
+            // database write.
+            tokio::spawn(async move { hub.fire(id, generation, due, action).await });
+        })
+        .abort_handle()
+    }
+
+    fn is_current(&self, id: i64, generation: u64) -> Option<SessionRow> {
+        self.lock()
+            .live
+            .get(&id)
+            .filter(|live| live.generation == generation)
+            .map(|live| live.row.clone())
+    }
+
+    async fn fire(self: Arc<Self>, id: i64, generation: u64, due: Millis, action: TimerAction) {
+        let Some(row) = self.is_current(id, generation) else {
+            return;
+        };
+        let lateness = now_ms() - due;
+        match action {
+            TimerAction::Warn(level) => self.fire_warning(row, generation, level, lateness).await,
+            TimerAction::Expire => self.fire_expiry(row, lateness).await,
+        }
+    }
+
+    async fn fire_warning(
+        self: Arc<Self>,
+        row: SessionRow,
+        generation: u64,
+        level: WarningLevel,
+        lateness: i64,
+    ) {
+        let now = now_ms();
+        let deadline = row.deadline().unwrap_or(now);
+        let raised = match self
+            .store
+            .raise_warning_level(row.id, level_number(level), now)
+            .await
+        {
+            Ok(raised) => raised,
+            Err(err) => {
+                // The visitor must be warned even if the database cannot record it.
+                tracing::error!(session = row.id, error = %err, "could not record a warning; pushing it anyway");
+                true
+            }
+        };
+        let current = {
+            let mut state = self.lock();
+            let Some(live) = state
+                .live
+                .get_mut(&row.id)
+                .filter(|live| live.generation == generation)
+            else {
+                return;
+            };
+            live.row.warning_level = live.row.warning_level.max(level_number(level));
+            let current = live.row.clone();
+            if raised {
+                let message = messages::warning(row.id, level, remaining_secs(deadline, now));
+                let delivered = push(&mut state, row.id, &message);
+                tracing::info!(
+                    session = row.id,
+                    ?level,
+                    lateness_ms = lateness,
+                    delivered,
+                    "warning pushed"
+                );
+            }
+            current
+        };
+        self.apply_row(current, None);
+    }
+
+    async fn fire_expiry(self: Arc<Self>, row: SessionRow, lateness: i64) {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            match self.store.expire_session(row.id, now_ms()).await {
+                Ok(Some(ended)) => {
+                    tracing::info!(session = row.id, lateness_ms = lateness, "session expired");
+                    self.apply_row(ended, None);
+                    return;
+                }
+                Ok(None) => {
+                    // Not due any more (time added elsewhere) or already ended: follow the store.
+                    if let Err(err) = self.reload(row.id).await {
+                        tracing::warn!(session = row.id, error = %err, "could not reload a session after a refused expiry");
+                    }
+                    return;
+                }
+                Err(err) => {
+                    // The time is up whatever the database says: tell the workstation now,
+                    // record it as soon as the database is back.
+                    tracing::error!(session = row.id, error = %err, retry_in = ?backoff, "could not record an expiry; retrying");
+                    if !self.push_expiry_once(&row) {
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// Pushes `session_terminated` for a session whose expiry could not be recorded yet, the
+    /// first time only. Returns false if the session is no longer live here.
+    fn push_expiry_once(&self, row: &SessionRow) -> bool {
+        let mut state = self.lock();
+        let first = match state.live.get_mut(&row.id) {
+            Some(live) if !live.terminated_pushed => {
+                live.terminated_pushed = true;
+                true
+            }
+            Some(_) => false,
+            None => return false,
+        };
+        if first {
+            let mut ended = row.clone();
+            ended.status = SessionStatus::Expiree;
+            ended.end_reason = Some("temps_expire".to_owned());
+            push(&mut state, row.id, &messages::terminated(&ended, None));
+        }
+        true
+    }
+
+    /// The warning level already reached by a session holding `total_secs` from now: warnings
+    /// below it are not pushed (a 3-minute session is not "warned" at its start).
+    pub fn level_at_start(&self, total_secs: i64) -> i64 {
+        level_for_remaining(total_secs.saturating_mul(1000), self.thresholds)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// What [`Hub::recover`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub resumed: usize,
+    pub expired: usize,
+}
+
+/// Pushes to the followers of a session; returns how many got it.
+fn push(state: &mut HubState, session_id: i64, message: &ServerMessage) -> usize {
+    let targets: Vec<ConnId> = state
+        .subscribers
+        .get(&session_id)
+        .map(|subs| subs.iter().copied().collect())
+        .unwrap_or_default();
+    deliver(state, &targets, message)
+}
+
+fn deliver(state: &mut HubState, targets: &[ConnId], message: &ServerMessage) -> usize {
+    let mut delivered = 0;
+    for conn_id in targets {
+        let Some(conn) = state.connections.get(conn_id) else {
+            continue;
+        };
+        match conn.outbox.try_send(message.clone()) {
+            Ok(()) => delivered += 1,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                // A workstation that does not read its pushes is dropped: removing its entry
+                // drops the only sender, and its task closes the socket.
+                tracing::warn!(
+                    conn = conn_id,
+                    "connection does not read its messages; closing it"
+                );
+                remove_connection(state, *conn_id);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+    delivered
+}
+
+fn remove_connection(state: &mut HubState, id: ConnId) {
+    if let Some(conn) = state.connections.remove(&id) {
+        for session in conn.sessions {
+            if let Some(subs) = state.subscribers.get_mut(&session) {
+                subs.remove(&id);
+                if subs.is_empty() {
+                    state.subscribers.remove(&session);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! `poste-server`: the server of Postes Publics. It is the clock of every public workstation
+//! session: it stores when each session started and how much time it holds, and pushes warnings
+//! and the end of the session itself, on time, over the seed's WebSocket protocol.
+//!
+//! `main.rs` only parses the command line; everything else is here so that tests start the
+//! real server in-process ([`app::run`]) or spawn the binary.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod hub;
+pub mod messages;
+pub mod ops;
+pub mod text;

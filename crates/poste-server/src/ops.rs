@@ -1,0 +1,243 @@
+//! Staff operations on sessions, workstations and tokens, shared by the HTTP API and the
+//! command line: validation of what staff typed (with French messages) and the store calls.
+//! Telling the workstations is the caller's job (the API through the hub; the command line
+//! through the event log the running server follows).
+
+use poste_proto::EndReason;
+use poste_store::{
+    Actor, Millis, NewPoste, NewSession, PosteRow, SessionRow, Store, StoreError, TokenRow,
+};
+
+use crate::app::Settings;
+use crate::domain::codes::{generate_code, generate_token, token_hash};
+use crate::domain::timing::level_for_remaining;
+use crate::messages::end_reason_str;
+use crate::text;
+
+/// Longest free text accepted (names, messages).
+pub const MAX_TEXT_LEN: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// What staff asked for is not acceptable; the message (French) says why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing exists but is not in a state that allows this.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// A request to create sessions.
+#[derive(Debug, Clone, Default)]
+pub struct CreateSessions {
+    pub utilisateur: Option<String>,
+    pub duration_secs: i64,
+    /// Workstation name the codes are bound to.
+    pub poste: Option<String>,
+    pub count: u32,
+    /// Overrides the configured code validity.
+    pub valid_for_secs: Option<i64>,
+}
+
+fn clean_text(input: Option<&str>) -> Result<Option<String>, OpError> {
+    let Some(text) = input.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_TEXT_LEN || text.chars().any(char::is_control) {
+        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+fn check_duration(settings: &Settings, secs: i64) -> Result<(), OpError> {
+    if secs < 1 || secs > settings.max_duration_secs {
+        return Err(OpError::Invalid(text::duration_out_of_range(
+            settings.max_duration_secs,
+        )));
+    }
+    Ok(())
+}
+
+fn session_error(id: i64, err: StoreError) -> OpError {
+    match err {
+        StoreError::NotFound { .. } => OpError::NotFound(text::session_not_found(id)),
+        StoreError::WrongState(row) => {
+            OpError::Conflict(text::session_wrong_state(id, row.status.as_str()))
+        }
+        other => OpError::Store(other),
+    }
+}
+
+pub async fn find_poste(store: &Store, name: &str) -> Result<PosteRow, OpError> {
+    store
+        .poste_by_name(name.trim())
+        .await
+        .map_err(OpError::Store)?
+        .ok_or_else(|| OpError::NotFound(text::poste_not_found(name)))
+}
+
+pub async fn create_sessions(
+    store: &Store,
+    settings: &Settings,
+    request: &CreateSessions,
+    actor: &Actor,
+    now: Millis,
+) -> Result<Vec<SessionRow>, OpError> {
+    check_duration(settings, request.duration_secs)?;
+    if request.count == 0 || request.count > settings.max_batch {
+        return Err(OpError::Invalid(text::count_out_of_range(
+            settings.max_batch,
+        )));
+    }
+    let utilisateur = clean_text(request.utilisateur.as_deref())?;
+    let poste_id = match clean_text(request.poste.as_deref())? {
+        Some(name) => Some(find_poste(store, &name).await?.id),
+        None => None,
+    };
+    let valid_until = match request.valid_for_secs {
+        Some(secs) => {
+            check_duration(settings, secs)?;
+            now.saturating_add(secs.saturating_mul(1000))
+        }
+        None => settings.code_validity.valid_until(now, &settings.timezone),
+    };
+    let new = NewSession {
+        utilisateur,
+        poste_id,
+        duration_secs: request.duration_secs,
+        valid_until,
+    };
+    let length = settings.code_length;
+    store
+        .create_sessions(
+            &new,
+            request.count,
+            &mut || generate_code(length),
+            actor,
+            now,
+        )
+        .await
+        .map_err(OpError::Store)
+}
+
+pub async fn session(store: &Store, id: i64) -> Result<SessionRow, OpError> {
+    store
+        .session(id)
+        .await
+        .map_err(OpError::Store)?
+        .ok_or_else(|| OpError::NotFound(text::session_not_found(id)))
+}
+
+pub async fn add_time(
+    store: &Store,
+    settings: &Settings,
+    id: i64,
+    secs: i64,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SessionRow, OpError> {
+    check_duration(settings, secs)?;
+    let current = session(store, id).await?;
+    // Warnings already passed at the new deadline stay sent; the others are armed again.
+    let level_after = match current.deadline() {
+        Some(deadline) => level_for_remaining(
+            deadline.saturating_add(secs * 1000).saturating_sub(now),
+            settings.thresholds,
+        ),
+        None => 0,
+    };
+    store
+        .add_time(id, secs, level_after, actor, now)
+        .await
+        .map_err(|err| session_error(id, err))
+}
+
+pub async fn end_session(
+    store: &Store,
+    id: i64,
+    reason: EndReason,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SessionRow, OpError> {
+    store
+        .end_session(id, end_reason_str(reason), actor, now)
+        .await
+        .map_err(|err| session_error(id, err))
+}
+
+pub async fn cancel_session(
+    store: &Store,
+    id: i64,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SessionRow, OpError> {
+    store
+        .cancel_session(id, actor, now)
+        .await
+        .map_err(|err| session_error(id, err))
+}
+
+pub async fn create_poste(
+    store: &Store,
+    name: &str,
+    ip: Option<&str>,
+    mac: Option<&str>,
+    actor: &Actor,
+    now: Millis,
+) -> Result<PosteRow, OpError> {
+    let Some(nom) = clean_text(Some(name))? else {
+        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
+    };
+    let new = NewPoste {
+        nom: nom.clone(),
+        ip: clean_text(ip)?,
+        mac: clean_text(mac)?,
+    };
+    store
+        .create_poste(&new, actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::AlreadyExists { .. } => OpError::Conflict(text::poste_exists(&nom)),
+            other => OpError::Store(other),
+        })
+}
+
+/// Creates an API token; returns the row and the token itself (shown once, never stored).
+pub async fn create_token(
+    store: &Store,
+    name: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(TokenRow, String), OpError> {
+    let Some(nom) = clean_text(Some(name))? else {
+        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
+    };
+    let token = generate_token();
+    let row = store
+        .create_token(&nom, &token_hash(&token), actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::AlreadyExists { .. } => OpError::Conflict(text::token_exists(&nom)),
+            other => OpError::Store(other),
+        })?;
+    Ok((row, token))
+}
+
+pub async fn revoke_token(
+    store: &Store,
+    name: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<TokenRow, OpError> {
+    store
+        .revoke_token(name.trim(), actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound { .. } => OpError::NotFound(text::token_not_found(name)),
+            other => OpError::Store(other),
+        })
+}

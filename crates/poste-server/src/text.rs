@@ -1,0 +1,160 @@
+//! Every text a visitor or a staff member reads, in French, in one place so it can be
+//! translated. Log messages (read by IT staff, in English) are not here.
+
+use poste_proto::{EndReason, ErrorCode, RefusalReason, WarningLevel};
+
+use crate::domain::duration::format_duration;
+
+/// `code_invalid.message` for each refusal.
+pub fn refusal(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> String {
+    match reason {
+        RefusalReason::Inconnu => {
+            "Code inconnu. Vérifiez la saisie ou adressez-vous à l'accueil.".to_owned()
+        }
+        RefusalReason::DejaUtilise => "Ce code a déjà été utilisé.".to_owned(),
+        RefusalReason::Expire => {
+            "Ce code a expiré. Demandez un nouveau code à l'accueil.".to_owned()
+        }
+        RefusalReason::Annule => "Ce code a été annulé.".to_owned(),
+        RefusalReason::MauvaisPoste => match poste {
+            Some(poste) => format!("Ce code est réservé au poste {poste}."),
+            None => "Ce code est réservé à un autre poste.".to_owned(),
+        },
+        RefusalReason::TropDEssais => format!(
+            "Trop d'essais. Réessayez dans {}.",
+            format_duration(i64::try_from(retry_secs.max(1)).unwrap_or(i64::MAX))
+        ),
+        RefusalReason::Autre => "Code refusé.".to_owned(),
+    }
+}
+
+/// `warning.message`: "Il vous reste 5 minutes".
+pub fn warning(level: WarningLevel, remaining_secs: i64) -> String {
+    let _ = level;
+    let left = if remaining_secs >= 60 && remaining_secs % 60 == 0 {
+        plural(remaining_secs / 60, "minute")
+    } else if remaining_secs >= 60 {
+        // Round to the nearest minute for a visitor; the countdown shows the seconds.
+        plural((remaining_secs + 30) / 60, "minute")
+    } else {
+        plural(remaining_secs.max(1), "seconde")
+    };
+    format!("Il vous reste {left}")
+}
+
+fn plural(count: i64, word: &str) -> String {
+    if count > 1 {
+        format!("{count} {word}s")
+    } else {
+        format!("{count} {word}")
+    }
+}
+
+/// `session_terminated.message` when no custom message is given.
+pub fn end_message(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::TempsExpire => "Votre temps est écoulé",
+        EndReason::TermineParAnimateur => "Votre session a été terminée par un animateur",
+        EndReason::TermineParVisiteur => "Vous avez terminé votre session",
+        EndReason::Autre => "Votre session est terminée",
+    }
+}
+
+/// `error.message` for each error code.
+pub fn protocol_error(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::JsonInvalide => "Message illisible : JSON attendu",
+        ErrorCode::TypeInconnu => "Type de message inconnu",
+        ErrorCode::MessageInvalide => "Message incomplet ou mal formé",
+        ErrorCode::MessageTropGrand => "Message trop grand",
+        ErrorCode::TropDeMessages => "Trop de messages : ralentissez",
+        ErrorCode::SessionInconnue => "Session inconnue",
+        ErrorCode::SessionNonAutorisee => "Cette session n'appartient pas à ce poste",
+        ErrorCode::SessionNonDemarrable => "Cette session ne peut pas être démarrée",
+        ErrorCode::ServiceIndisponible => {
+            "Service momentanément indisponible, réessayez dans un instant"
+        }
+        ErrorCode::ErreurInterne | ErrorCode::Autre => "Erreur interne du serveur",
+    }
+}
+
+/// Default visitor name on the wire when staff gave none.
+pub const ANONYMOUS_VISITOR: &str = "Visiteur";
+
+// ----- HTTP API and command line ----------------------------------------------------------------
+
+pub const API_UNAUTHENTICATED: &str =
+    "Authentification requise : en-tête « Authorization: Bearer <jeton> »";
+pub const API_BAD_TOKEN: &str = "Jeton d'API inconnu ou révoqué";
+pub const API_NOT_FOUND: &str = "Ressource introuvable";
+pub const API_UNAVAILABLE: &str = "Base de données indisponible, réessayez dans un instant";
+pub const API_INTERNAL: &str = "Erreur interne du serveur";
+
+pub fn session_not_found(id: i64) -> String {
+    format!("Session {id} introuvable")
+}
+
+pub fn poste_not_found(name: &str) -> String {
+    format!("Poste « {name} » inconnu")
+}
+
+pub fn poste_exists(name: &str) -> String {
+    format!("Le poste « {name} » existe déjà")
+}
+
+pub fn token_exists(name: &str) -> String {
+    format!("Un jeton nommé « {name} » existe déjà")
+}
+
+pub fn token_not_found(name: &str) -> String {
+    format!("Aucun jeton actif nommé « {name} »")
+}
+
+pub fn session_wrong_state(id: i64, statut: &str) -> String {
+    format!(
+        "La session {id} est « {} » : action impossible",
+        status_label(statut)
+    )
+}
+
+/// A session status as staff read it.
+pub fn status_label(statut: &str) -> &'static str {
+    match statut {
+        "en_attente" => "en attente",
+        "active" => "en cours",
+        "terminee" => "terminée",
+        "expiree" => "expirée",
+        "annulee" => "annulée",
+        _ => "inconnue",
+    }
+}
+
+pub fn invalid_duration(input: &str) -> String {
+    format!("Durée « {input} » invalide : écrivez par exemple 2h, 1h30, 90min ou 45s")
+}
+
+pub fn duration_out_of_range(max_secs: i64) -> String {
+    format!(
+        "La durée doit être comprise entre 1 s et {}",
+        format_duration(max_secs)
+    )
+}
+
+pub fn count_out_of_range(max: u32) -> String {
+    format!("Le nombre de sessions doit être compris entre 1 et {max}")
+}
+
+pub const NAME_TOO_LONG: &str = "Texte trop long (200 caractères au plus)";
+pub const MESSAGE_EMPTY: &str = "Le message est vide";
+
+pub fn sessions_created(count: usize) -> String {
+    if count > 1 {
+        format!("{count} sessions créées :")
+    } else {
+        "Session créée :".to_owned()
+    }
+}
+
+pub fn token_created(name: &str) -> String {
+    format!("Jeton « {name} » créé. Copiez-le maintenant, il ne sera plus jamais affiché :")
+}

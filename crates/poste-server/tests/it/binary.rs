@@ -1,0 +1,293 @@
+//! The built `poste-server` binary: its command line, and SIGKILL-then-restart mid-session.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use poste_testkit::{WsClient, wait_http_ok};
+use serde_json::json;
+
+use crate::REPLY;
+
+const BIN: &str = env!("CARGO_BIN_EXE_poste-server");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary with a data directory and short thresholds, as an admin would run it.
+fn command(data: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("POSTE_SERVER_CONFIG")
+        .env("POSTE_SERVER_SESSIONS__WARNING_SECS", "3")
+        .env("POSTE_SERVER_SESSIONS__CRITICAL_SECS", "1")
+        .env("POSTE_SERVER_LIMITS__CHANGE_FEED_INTERVAL_MS", "200");
+    command
+}
+
+fn cli(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = command(data).args(args).output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+struct Served {
+    child: Child,
+    port: u16,
+}
+
+impl Served {
+    async fn start(data: &Path) -> Served {
+        let port = free_port();
+        let child = command(data)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_http_ok(
+            &format!("http://127.0.0.1:{port}/healthz"),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        Served { child, port }
+    }
+
+    fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/sessions/", self.port)
+    }
+
+    /// A seed client on workstation `ip` (a loopback address the connection really comes from).
+    async fn connect_as(&self, ip: &str) -> WsClient {
+        let server = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        WsClient::connect_from(server, "/ws/sessions/", ip.parse().unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn kill9(&mut self) {
+        // SIGKILL: no graceful shutdown, no chance to write anything.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_command_line_creates_codes_tokens_and_workstations() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (ok, out, err) = cli(data, &["poste", "add", "Poste-03", "--ip", "192.168.1.103"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Poste-03"));
+    let (ok, out, err) = cli(
+        data,
+        &[
+            "session",
+            "create",
+            "--utilisateur",
+            "Jean Dupont",
+            "--duree",
+            "2h",
+            "--poste",
+            "Poste-03",
+            "--count",
+            "20",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("20 sessions créées"), "{out}");
+    let codes: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(codes.len(), 20);
+    assert!(codes.iter().all(|c| c.len() == 6));
+
+    let (ok, out, _) = cli(data, &["session", "list", "--json"]);
+    assert!(ok);
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 20);
+    assert_eq!(listed[0]["utilisateur"], "Jean Dupont");
+    assert_eq!(listed[0]["poste"], "Poste-03");
+
+    let (ok, token, err) = cli(data, &["token", "create", "tableau-de-bord"]);
+    assert!(ok, "{err}");
+    assert!(token.trim().starts_with("pp_"), "{token}");
+    assert!(err.contains("ne sera plus jamais affiché"));
+    let (ok, out, _) = cli(data, &["token", "list"]);
+    assert!(
+        ok && out.contains("tableau-de-bord") && !out.contains(token.trim()),
+        "the token itself is never shown again"
+    );
+
+    // Mistakes get a French message and exit code 1, never a panic.
+    for args in [
+        &["session", "create", "--duree", "120"][..],
+        &["session", "create", "--duree", "1h", "--poste", "Inconnu"],
+        &["session", "end", "999"],
+        &["poste", "add", "poste-03"],
+    ] {
+        let (ok, _, err) = cli(data, args);
+        assert!(!ok, "{args:?}");
+        assert!(err.starts_with("Erreur : "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_bad_configuration_is_named_and_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("server.toml");
+    std::fs::write(&file, "[sessions]\nwarnig_secs = 10\n").unwrap();
+    let (ok, _, err) = cli(dir.path(), &["--config", file.to_str().unwrap(), "config"]);
+    assert!(!ok);
+    assert!(err.contains("warnig_secs"), "{err}");
+    let output = command(dir.path())
+        .env("POSTE_SERVER_BINDD", "1")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bindd"));
+    // The effective configuration can be printed, and parses back.
+    let (ok, out, err) = cli(dir.path(), &["config"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("warning_secs = 3"), "{out}");
+    std::fs::write(&file, &out).unwrap();
+    let (ok, _, err) = cli(dir.path(), &["--config", file.to_str().unwrap(), "config"]);
+    assert!(ok, "printed configuration must load again: {err}");
+}
+
+#[tokio::test]
+async fn sigkill_and_restart_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let (_, token, _) = cli(&data, &["token", "create", "test"]);
+    let token = token.trim().to_owned();
+    let (_, long_out, _) = cli(&data, &["session", "create", "--duree", "1h", "--json"]);
+    let (_, short_out, _) = cli(&data, &["session", "create", "--duree", "3s", "--json"]);
+    let long: serde_json::Value = serde_json::from_str(&long_out).unwrap();
+    let short: serde_json::Value = serde_json::from_str(&short_out).unwrap();
+    let (long_id, long_code) = (
+        long[0]["id"].as_i64().unwrap(),
+        long[0]["code_acces"].as_str().unwrap().to_owned(),
+    );
+    let (short_id, short_code) = (
+        short[0]["id"].as_i64().unwrap(),
+        short[0]["code_acces"].as_str().unwrap().to_owned(),
+    );
+
+    let mut server = Served::start(&data).await;
+    let mut a = server.connect_as("127.0.0.41").await;
+    let started = a.start_with_code(&long_code, "127.0.0.41").await;
+    let debut = started["session"]["debut_session"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b = server.connect_as("127.0.0.42").await;
+    b.start_with_code(&short_code, "127.0.0.42").await;
+
+    server.kill9();
+    drop((a, b));
+    // The short session's deadline passes while the server is down.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let server = Served::start(&data).await;
+
+    // The seed clients reconnect and ask for their time, as before the crash (they are known
+    // by their address). The long session goes on with the right time left, from the same start.
+    let mut a = server.connect_as("127.0.0.41").await;
+    let update = a
+        .request(json!({"type": "get_time", "session_id": long_id}))
+        .await;
+    assert_eq!(update["type"], "time_update", "{update}");
+    assert_eq!(update["statut"], "active");
+    let start: jiff::Timestamp = debut.parse().unwrap();
+    let elapsed = jiff::Timestamp::now().as_second() - start.as_second();
+    let left = update["temps_restant"].as_i64().unwrap();
+    assert!(
+        (left - (3600 - elapsed)).abs() <= 1,
+        "left {left}, elapsed {elapsed}"
+    );
+    let again = a
+        .request(json!({"type": "start_session", "session_id": long_id}))
+        .await;
+    assert_eq!(
+        again["session"]["debut_session"],
+        debut.as_str(),
+        "not restarted"
+    );
+
+    // The short one expired while the server was down, and is reported as such.
+    let mut b = server.connect_as("127.0.0.42").await;
+    let update = b
+        .request(json!({"type": "get_time", "session_id": short_id}))
+        .await;
+    assert_eq!(update["statut"], "expiree", "{update}");
+    assert_eq!(update["temps_restant"], 0);
+    let (_, ended) = b.next_of("session_terminated", REPLY).await.unwrap();
+    assert_eq!(ended["raison"], "temps_expire");
+
+    // Timers are armed again: time added now reaches the workstation.
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/api/sessions/{long_id}/add-time",
+            server.port
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"duree": "15min"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, update) = a.next_of("time_update", REPLY).await.unwrap();
+    assert!(update["temps_restant"].as_i64().unwrap() > 3600);
+}
+
+#[tokio::test]
+async fn a_running_server_follows_sessions_changed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let (_, out, _) = cli(&data, &["session", "create", "--duree", "1h", "--json"]);
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (id, code) = (
+        created[0]["id"].as_i64().unwrap(),
+        created[0]["code_acces"].as_str().unwrap().to_owned(),
+    );
+    let server = Served::start(&data).await;
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    ws.start_with_code(&code, "192.168.1.150").await;
+    let (ok, out, err) = cli(&data, &["session", "add-time", &id.to_string(), "30min"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("30 min ajoutées"), "{out}");
+    let (_, update) = ws
+        .next_of("time_update", Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert!(update["temps_restant"].as_i64().unwrap() > 5300);
+    let (ok, _, err) = cli(&data, &["session", "end", &id.to_string()]);
+    assert!(ok, "{err}");
+    let (_, ended) = ws
+        .next_of("session_terminated", Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert_eq!(ended["raison"], "termine_par_animateur");
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real server (in-process on 127.0.0.1:0, or the built binary) with a
+//! real SQLite file, driven over real WebSockets and HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod bad_input;
+mod binary;
+mod refusals;
+mod seed_flow;
+mod timing;
+
+use std::time::Duration;
+
+/// Generous bound for a reply on loopback.
+pub const REPLY: Duration = Duration::from_secs(5);

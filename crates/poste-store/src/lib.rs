@@ -1,0 +1,23 @@
+//! Persistent state of Postes Publics: sessions (with their access codes), workstations
+//! (`postes`), API tokens and the event log.
+//!
+//! One store, two backends chosen at run time by the URL: SQLite (the default, a file, WAL mode)
+//! and PostgreSQL. Both run the same SQL text through sqlx's `Any` driver; only the DDL differs
+//! (`migrations/sqlite`, `migrations/postgres`). Portable rules: `$N` placeholders, times as
+//! BIGINT Unix milliseconds, no BOOLEAN columns (0/1 BIGINT), `CAST(SUM(..) AS BIGINT)`.
+//!
+//! Every state change is one transaction that also appends its row to `events`, so the event
+//! log is the audit trail and the change feed other processes (CLI, other instances) follow.
+//! Conditional updates (`... WHERE statut = 'active'`) make every transition happen once, even
+//! when two tasks or two instances race for it.
+
+mod error;
+mod model;
+mod store;
+
+pub use error::StoreError;
+pub use model::{
+    Actor, Backend, EventKind, EventRow, Millis, NewPoste, NewSession, PosteRow, PosteSighting,
+    SessionFilter, SessionRow, SessionStatus, TokenRow,
+};
+pub use store::Store;

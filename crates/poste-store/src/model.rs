@@ -1,0 +1,260 @@
+//! Rows and inputs of the store. Plain data; times are Unix milliseconds.
+
+use serde::Serialize;
+
+/// Unix time in milliseconds (UTC).
+pub type Millis = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// State of a session. Stored as the seed's `statut` strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    EnAttente,
+    Active,
+    Terminee,
+    Expiree,
+    Annulee,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::EnAttente => "en_attente",
+            SessionStatus::Active => "active",
+            SessionStatus::Terminee => "terminee",
+            SessionStatus::Expiree => "expiree",
+            SessionStatus::Annulee => "annulee",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "en_attente" => SessionStatus::EnAttente,
+            "active" => SessionStatus::Active,
+            "terminee" => SessionStatus::Terminee,
+            "expiree" => SessionStatus::Expiree,
+            "annulee" => SessionStatus::Annulee,
+            _ => return None,
+        })
+    }
+
+    /// Ended for good: no transition leaves these states.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            SessionStatus::Terminee | SessionStatus::Expiree | SessionStatus::Annulee
+        )
+    }
+}
+
+/// One session and its access code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionRow {
+    pub id: i64,
+    /// Normalised access code (upper case, alphabet of `poste_proto::CODE_ALPHABET`).
+    pub code: String,
+    /// Visitor's name, if staff gave one.
+    pub utilisateur: Option<String>,
+    /// Before start: the workstation the code is bound to (None = any). After start: the
+    /// workstation it runs on.
+    pub poste_id: Option<i64>,
+    /// Name of that workstation (joined from `postes`).
+    pub poste_nom: Option<String>,
+    pub status: SessionStatus,
+    /// Seconds granted at creation.
+    pub initial_secs: i64,
+    /// Seconds added by staff since (never negative in sum with `initial_secs`).
+    pub added_secs: i64,
+    pub created_at: Millis,
+    /// An unused code is refused from this instant on.
+    pub valid_until: Millis,
+    pub started_at: Option<Millis>,
+    pub ended_at: Option<Millis>,
+    /// Why it ended (the protocol's `raison`, e.g. `temps_expire`).
+    pub end_reason: Option<String>,
+    /// Highest warning pushed so far for the current deadline: 0 none, 1 first, 2 critical.
+    pub warning_level: i64,
+    /// Who created it (`Actor::label`).
+    pub created_by: String,
+}
+
+impl SessionRow {
+    /// Seconds held in all.
+    pub fn total_secs(&self) -> i64 {
+        self.initial_secs + self.added_secs
+    }
+
+    /// When a running session ends: start plus time held. None before start.
+    pub fn deadline(&self) -> Option<Millis> {
+        self.started_at
+            .map(|start| start.saturating_add(self.total_secs().saturating_mul(1000)))
+    }
+}
+
+/// What staff ask for when creating sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub utilisateur: Option<String>,
+    pub poste_id: Option<i64>,
+    pub duration_secs: i64,
+    pub valid_until: Millis,
+}
+
+/// Filter for [`crate::Store::list_sessions`]; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    pub status: Option<SessionStatus>,
+    pub poste_id: Option<i64>,
+    /// Created at or after.
+    pub created_from: Option<Millis>,
+    /// Created strictly before.
+    pub created_to: Option<Millis>,
+    /// Substring of the visitor's name, case-insensitive.
+    pub utilisateur: Option<String>,
+    /// At most this many rows, newest first (default 100, capped at 1000).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// A workstation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PosteRow {
+    pub id: i64,
+    pub nom: String,
+    pub ip: Option<String>,
+    pub mac: Option<String>,
+    /// Agent version last reported.
+    pub version: Option<String>,
+    pub created_at: Millis,
+    pub last_seen: Option<Millis>,
+    /// Marked out of order by staff.
+    pub hors_service: bool,
+}
+
+/// A workstation created by staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPoste {
+    pub nom: String,
+    pub ip: Option<String>,
+    pub mac: Option<String>,
+}
+
+/// What a connection tells about the workstation it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosteSighting {
+    pub nom: String,
+    pub ip: Option<String>,
+    pub mac: Option<String>,
+    pub version: Option<String>,
+}
+
+/// An API token (only its SHA-256 is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub nom: String,
+    pub created_at: Millis,
+    pub last_used: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+}
+
+/// Who made a change, as recorded in the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The server itself (timers, recovery at start-up).
+    System,
+    /// A workstation, by name.
+    Poste(String),
+    /// An API token, by name.
+    ApiToken(String),
+    /// The command line on the server machine.
+    Cli,
+    /// A staff account of the web console, by login.
+    Staff(String),
+}
+
+impl Actor {
+    /// The text stored in `events.actor` / `sessions.created_by`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::System => "systeme".to_owned(),
+            Actor::Poste(name) => format!("poste:{name}"),
+            Actor::ApiToken(name) => format!("api:{name}"),
+            Actor::Cli => "cli".to_owned(),
+            Actor::Staff(login) => format!("animateur:{login}"),
+        }
+    }
+}
+
+/// Kinds of events in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    SessionCreated,
+    SessionStarted,
+    TimeAdded,
+    SessionEnded,
+    CodeCancelled,
+    WarningSent,
+    PosteCreated,
+    PosteSeen,
+    TokenCreated,
+    TokenRevoked,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SessionCreated => "session_created",
+            EventKind::SessionStarted => "session_started",
+            EventKind::TimeAdded => "time_added",
+            EventKind::SessionEnded => "session_ended",
+            EventKind::CodeCancelled => "code_cancelled",
+            EventKind::WarningSent => "warning_sent",
+            EventKind::PosteCreated => "poste_created",
+            EventKind::PosteSeen => "poste_seen",
+            EventKind::TokenCreated => "token_created",
+            EventKind::TokenRevoked => "token_revoked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            EventKind::SessionCreated,
+            EventKind::SessionStarted,
+            EventKind::TimeAdded,
+            EventKind::SessionEnded,
+            EventKind::CodeCancelled,
+            EventKind::WarningSent,
+            EventKind::PosteCreated,
+            EventKind::PosteSeen,
+            EventKind::TokenCreated,
+            EventKind::TokenRevoked,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One row of the event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRow {
+    /// Increasing; the change feed resumes from the last id it saw.
+    pub id: i64,
+    pub at: Millis,
+    pub kind: EventKind,
+    pub session_id: Option<i64>,
+    pub poste_id: Option<i64>,
+    /// `Actor::label` of who did it.
+    pub actor: String,
+    /// Free text detail (e.g. `+900` for time added, the end reason).
+    pub detail: Option<String>,
+    /// Instance id of the process that wrote it ([`crate::Store::origin`]).
+    pub origin: String,
+}

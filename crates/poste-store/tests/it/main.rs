@@ -1,0 +1,71 @@
+//! Store conformance suite: every case is written once, as an `async fn(Store)`, and runs on
+//! SQLite (a temporary file, always) and on PostgreSQL (one fresh database per test, when
+//! `POSTE_TEST_PG_URL` is set; required when `CI` or `POSTE_REQUIRE_PG` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod concurrency;
+mod events;
+mod postes;
+mod sessions;
+mod sqlite_only;
+mod tokens;
+
+/// Declares one test per case and backend: `sqlite::<case>` and `postgres::<case>`.
+macro_rules! conformance {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::harness::on_sqlite(crate::$module::$case).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::harness::on_postgres(stringify!($case), crate::$module::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    sessions::create_batch_has_unique_codes,
+    sessions::create_retries_on_taken_code,
+    sessions::create_gives_up_after_20_collisions,
+    sessions::create_zero_sessions,
+    sessions::start_binds_unbound_session,
+    sessions::start_on_bound_poste,
+    sessions::start_on_wrong_poste_is_refused,
+    sessions::start_after_valid_until_is_refused,
+    sessions::start_twice_is_refused,
+    sessions::start_unknown_is_not_found,
+    sessions::add_time_while_waiting_and_active,
+    sessions::add_time_on_ended_is_refused,
+    sessions::end_session_ends_active_only,
+    sessions::expire_session_at_deadline_once,
+    sessions::expire_after_end_does_nothing,
+    sessions::cancel_session_waiting_only,
+    sessions::raise_warning_level_once_per_level,
+    sessions::active_sessions_lists_running_ones,
+    sessions::list_sessions_filters,
+    sessions::list_sessions_name_filter_is_literal,
+    postes::create_poste_and_find_it,
+    postes::poste_names_are_case_insensitive_unique,
+    postes::record_poste_seen_creates_then_updates,
+    postes::poste_by_ip_is_the_last_seen,
+    postes::touch_poste_updates_last_seen,
+    tokens::token_lifecycle,
+    tokens::token_names_unique_among_live_tokens,
+    events::every_mutation_is_logged,
+    events::events_after_pages_in_order,
+    concurrency::racing_expire_and_end_one_wins,
+    concurrency::racing_same_transition_one_wins,
+    concurrency::racing_record_poste_seen_creates_one,
+    concurrency::closed_store_is_unavailable,
+}

@@ -1,0 +1,393 @@
+//! Test kit: a real `poste-server` on 127.0.0.1:0 with a temporary SQLite file (or the
+//! PostgreSQL named by `POSTE_TEST_PG_URL`), an API client with a real token, and WebSocket
+//! clients that speak the protocol over real sockets and record what they receive.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use futures_util::{SinkExt, StreamExt};
+use poste_server::config::Config;
+use poste_store::{Actor, Store};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    /// A valid API token.
+    pub token: String,
+    /// A second handle on the server's database, for assertions.
+    pub store: Store,
+    pub config: Config,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Short thresholds so that tests see warnings and expiry within seconds.
+pub fn fast_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.to_path_buf();
+    config.sessions.warning_secs = 3;
+    config.sessions.critical_secs = 1;
+    config.limits.change_feed_interval_ms = 200;
+    config
+}
+
+impl TestServer {
+    /// Starts a server with [`fast_config`] on a fresh temporary SQLite file.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Same, after `adjust` has changed the configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = fast_config(dir.path());
+        adjust(&mut config);
+        Self::start_config(config, Some(dir))
+            .await
+            .expect("server starts")
+    }
+
+    /// Starts on `config` as is (its database is kept by the caller).
+    pub async fn start_config(
+        config: Config,
+        dir: Option<tempfile::TempDir>,
+    ) -> anyhow::Result<TestServer> {
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let run_config = config.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(err) = poste_server::app::run(run_config, listener, shutdown).await {
+                eprintln!("test server stopped with an error: {err}");
+            }
+        });
+        // Only once the server has migrated the schema: two migrators on one fresh SQLite file
+        // would race.
+        wait_http_ok(&format!("http://{addr}/healthz"), Duration::from_secs(20)).await?;
+        let store = Store::connect(&config.database_url(), "testkit").await?;
+        let token = create_token(&store).await?;
+        Ok(TestServer {
+            addr,
+            token,
+            store,
+            config,
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        })
+    }
+
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// `ws://…/ws/sessions/`, the seed's endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}{}", self.addr, poste_proto::WS_PATH_SESSIONS)
+    }
+
+    pub fn api(&self) -> Api {
+        Api {
+            base: self.http_url("/api"),
+            token: self.token.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Creates one session through the API; returns `(id, code)`.
+    pub async fn create_session(&self, body: Value) -> (i64, String) {
+        let created = self.api().post_ok("/sessions", body).await;
+        let session = &created["sessions"][0];
+        (
+            session["id"].as_i64().expect("id"),
+            session["code_acces"].as_str().expect("code").to_owned(),
+        )
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Creates an API token directly in the store (as `poste-server token create` does).
+pub async fn create_token(store: &Store) -> anyhow::Result<String> {
+    let name = format!("test-{}", poste_server::domain::codes::generate_code(6));
+    let (_, token) =
+        poste_server::ops::create_token(store, &name, &Actor::Cli, poste_server::clock::now_ms())
+            .await
+            .map_err(|err| anyhow!("{err}"))?;
+    Ok(token)
+}
+
+/// Polls `url` until it answers 200, or fails after `within`.
+pub async fn wait_http_ok(url: &str, within: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(response) = client.get(url).send().await {
+            if response.status().is_success() {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{url} did not answer within {within:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The JSON API with a token.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        status_and_json(response).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        status_and_json(response).await
+    }
+
+    /// POST that must succeed (2xx); returns the body.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.post(path, body).await;
+        assert!(
+            (200..300).contains(&status),
+            "POST {path}: {status} {value}"
+        );
+        value
+    }
+}
+
+async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+/// A workstation's WebSocket connection that records every message it receives.
+#[derive(Debug)]
+pub struct WsClient {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Every JSON message received, with when it arrived.
+    pub received: Vec<(Instant, Value)>,
+    cursor: usize,
+}
+
+impl WsClient {
+    pub async fn connect(url: &str) -> anyhow::Result<WsClient> {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .with_context(|| format!("connect {url}"))?;
+        Ok(WsClient {
+            stream,
+            received: Vec::new(),
+            cursor: 0,
+        })
+    }
+
+    /// Connects from a chosen source address (any 127.0.0.x on Linux loopback), so that the
+    /// server sees a distinct peer IP per simulated workstation, as on a real LAN.
+    pub async fn connect_from(
+        server: SocketAddr,
+        path: &str,
+        source: std::net::IpAddr,
+    ) -> anyhow::Result<WsClient> {
+        let socket = if source.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.bind(SocketAddr::new(source, 0))?;
+        let tcp = socket
+            .connect(server)
+            .await
+            .with_context(|| format!("connect {server} from {source}"))?;
+        let url = format!("ws://{server}{path}");
+        let (stream, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp)).await?;
+        Ok(WsClient {
+            stream,
+            received: Vec::new(),
+            cursor: 0,
+        })
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(Message::Text(text.into()))
+            .await
+            .expect("send");
+    }
+
+    /// Sends raw frames (binary, huge…) to test refusals.
+    pub async fn send_message(&mut self, message: Message) -> anyhow::Result<()> {
+        self.stream.send(message).await?;
+        Ok(())
+    }
+
+    /// Reads frames until one JSON message arrives (or `within` passes).
+    async fn read_one(&mut self, within: Duration) -> anyhow::Result<Option<Value>> {
+        let frame = match tokio::time::timeout(within, self.stream.next()).await {
+            Err(_) => return Ok(None),
+            Ok(None) => bail!("connection closed"),
+            Ok(Some(frame)) => frame?,
+        };
+        match frame {
+            Message::Text(text) => {
+                let value: Value = serde_json::from_str(text.as_str())?;
+                self.received.push((Instant::now(), value.clone()));
+                Ok(Some(value))
+            }
+            Message::Close(frame) => bail!("closed by server: {frame:?}"),
+            _ => Ok(Some(Value::Null)),
+        }
+    }
+
+    /// The next message not yet returned, waiting up to `within`.
+    pub async fn next(&mut self, within: Duration) -> anyhow::Result<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            if self.cursor < self.received.len() {
+                self.cursor += 1;
+                return Ok(self.received[self.cursor - 1].1.clone());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!("no message within {within:?}");
+            }
+            self.read_one(left).await?;
+        }
+    }
+
+    /// The next message of type `kind` (skipping others), with its arrival instant.
+    pub async fn next_of(
+        &mut self,
+        kind: &str,
+        within: Duration,
+    ) -> anyhow::Result<(Instant, Value)> {
+        let deadline = Instant::now() + within;
+        loop {
+            while self.cursor < self.received.len() {
+                let (at, value) = self.received[self.cursor].clone();
+                self.cursor += 1;
+                if value["type"] == kind {
+                    return Ok((at, value));
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!(
+                    "no `{kind}` within {within:?}; got {:?}",
+                    self.received
+                        .iter()
+                        .map(|(_, v)| v["type"].clone())
+                        .collect::<Vec<_>>()
+                );
+            }
+            self.read_one(left).await?;
+        }
+    }
+
+    /// Sends a message and returns the next reply.
+    pub async fn request(&mut self, value: Value) -> Value {
+        self.send_json(value).await;
+        self.next(Duration::from_secs(5)).await.expect("reply")
+    }
+
+    /// Waits for the server to close the connection; returns the close code if any.
+    pub async fn closed(&mut self, within: Duration) -> anyhow::Result<Option<u16>> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.stream.next()).await {
+                Err(_) => bail!("still open after {within:?}"),
+                Ok(None) => return Ok(None),
+                Ok(Some(Err(_))) => return Ok(None),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Ok(frame.map(|f| u16::from(f.code)));
+                }
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
+    /// The seed's flow up to a started session: `validate_code` then `start_session`.
+    /// Returns the `session_started` message.
+    pub async fn start_with_code(&mut self, code: &str, ip: &str) -> Value {
+        let valid = self
+            .request(json!({"type": "validate_code", "code": code, "ip_address": ip}))
+            .await;
+        assert_eq!(valid["type"], "code_valid", "{valid}");
+        let id = valid["session"]["id"].clone();
+        let started = self
+            .request(json!({"type": "start_session", "session_id": id}))
+            .await;
+        assert_eq!(started["type"], "session_started", "{started}");
+        started
+    }
+}
+
+/// Path of a built workspace binary (`target/debug/NAME`), next to the test executable.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().expect("current exe");
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join(name)
+}
