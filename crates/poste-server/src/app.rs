@@ -27,12 +27,12 @@ pub enum CodeValidity {
 }
 
 impl CodeValidity {
-    pub fn parse(text: &str) -> Result<CodeValidity, ()> {
+    pub fn parse(text: &str) -> Option<CodeValidity> {
         match text.trim() {
-            "fin_de_journee" | "end_of_day" => Ok(CodeValidity::EndOfDay),
+            "fin_de_journee" | "end_of_day" => Some(CodeValidity::EndOfDay),
             other => match parse_duration(other) {
-                Ok(secs) if secs > 0 => Ok(CodeValidity::Secs(secs)),
-                _ => Err(()),
+                Ok(secs) if secs > 0 => Some(CodeValidity::Secs(secs)),
+                _ => None,
             },
         }
     }
@@ -78,7 +78,7 @@ impl Settings {
             thresholds: Thresholds::from_secs(s.warning_secs, s.critical_secs),
             code_length: s.code_length,
             code_validity: CodeValidity::parse(&s.code_validity)
-                .map_err(|()| invalid("sessions.code_validity"))?,
+                .ok_or_else(|| invalid("sessions.code_validity"))?,
             max_duration_secs: parse_duration(&s.max_duration)
                 .map_err(|_| invalid("sessions.max_duration"))?,
             max_batch: s.max_batch,
@@ -271,10 +271,10 @@ async fn follow_changes(hub: Arc<Hub>, after: i64, every: Duration) {
             if !relevant || event.origin == hub.store().origin() {
                 continue;
             }
-            if let Some(session) = event.session_id {
-                if let Err(err) = hub.reload(session).await {
-                    tracing::warn!(session, error = %err, "could not apply an outside change");
-                }
+            if let Some(session) = event.session_id
+                && let Err(err) = hub.reload(session).await
+            {
+                tracing::warn!(session, error = %err, "could not apply an outside change");
             }
         }
         cursor.advance(Instant::now());
@@ -296,8 +296,8 @@ mod tests {
         let until = CodeValidity::EndOfDay.valid_until(now, &tz);
         let expected: jiff::Timestamp = "2026-11-24T20:00:00Z".parse().unwrap();
         assert_eq!(until, expected.as_millisecond());
-        assert_eq!(CodeValidity::parse("4h"), Ok(CodeValidity::Secs(14_400)));
-        assert!(CodeValidity::parse("demain").is_err());
+        assert_eq!(CodeValidity::parse("4h"), Some(CodeValidity::Secs(14_400)));
+        assert_eq!(CodeValidity::parse("demain"), None);
     }
 
     #[test]

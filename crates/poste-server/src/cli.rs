@@ -327,8 +327,8 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
         }
         Command::Poste(PosteCommand::List) => {
             println!(
-                "{:<20} {:<16} {:<18} {:<10} {}",
-                "NOM", "IP", "MAC", "VERSION", "VU LE"
+                "{:<20} {:<16} {:<18} {:<10} VU LE",
+                "NOM", "IP", "MAC", "VERSION"
             );
             for poste in store.list_postes().await? {
                 println!(
@@ -355,10 +355,7 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             println!("{token}");
         }
         Command::Token(TokenCommand::List) => {
-            println!(
-                "{:<24} {:<22} {:<22} {}",
-                "NOM", "CRÉÉ LE", "UTILISÉ LE", "ÉTAT"
-            );
+            println!("{:<24} {:<22} {:<22} ÉTAT", "NOM", "CRÉÉ LE", "UTILISÉ LE");
             for token in store.list_tokens().await? {
                 println!(
                     "{:<24} {:<22} {:<22} {}",

@@ -102,6 +102,9 @@ fn pg_unavailable(sqlstate: &str) -> bool {
         || sqlstate.starts_with("53")
         || sqlstate.starts_with("57P0")
         || sqlstate == "25006"
+        // 55000 on connect: the database "is not currently accepting connections"
+        // (ALLOW_CONNECTIONS false, e.g. during maintenance).
+        || sqlstate == "55000"
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -131,7 +134,7 @@ mod tests {
     #[test]
     fn pg_sqlstates_meaning_unavailable() {
         for code in [
-            "08006", "08001", "57P01", "57P03", "53100", "53300", "25006",
+            "08006", "08001", "57P01", "57P03", "53100", "53300", "25006", "55000",
         ] {
             assert!(pg_unavailable(code), "{code}");
         }

@@ -35,9 +35,11 @@ pub struct TestServer {
 
 /// Short thresholds so that tests see warnings and expiry within seconds.
 pub fn fast_config(dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.bind = "127.0.0.1:0".parse().unwrap();
-    config.data_dir = dir.to_path_buf();
+    let mut config = Config {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
     config.sessions.warning_secs = 3;
     config.sessions.critical_secs = 1;
     config.limits.change_feed_interval_ms = 200;
@@ -154,10 +156,10 @@ pub async fn wait_http_ok(url: &str, within: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + within;
     let client = reqwest::Client::new();
     loop {
-        if let Ok(response) = client.get(url).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(response) = client.get(url).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
         }
         if Instant::now() > deadline {
             bail!("{url} did not answer within {within:?}");
@@ -390,4 +392,114 @@ pub fn workspace_binary(name: &str) -> PathBuf {
         path.pop();
     }
     path.join(name)
+}
+
+/// A throw-away PostgreSQL database for one test, created on the server named by
+/// `POSTE_TEST_PG_URL` (see `scripts/pg-test-db`) and dropped when this is dropped.
+#[derive(Debug)]
+pub struct PgDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// `None` (after a loud line on stderr) when `POSTE_TEST_PG_URL` is unset, unless `CI` or
+    /// `POSTE_REQUIRE_PG` is set: then the test fails, so CI cannot pass without PostgreSQL.
+    pub async fn create(test: &str) -> Option<PgDatabase> {
+        use sqlx::{Connection, Executor};
+        let admin_url = match std::env::var("POSTE_TEST_PG_URL") {
+            Ok(url) if !url.trim().is_empty() => url.trim().to_owned(),
+            _ => {
+                let required = ["CI", "POSTE_REQUIRE_PG"]
+                    .iter()
+                    .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+                assert!(
+                    !required,
+                    "{test}: PostgreSQL is required here but POSTE_TEST_PG_URL is not set"
+                );
+                use std::io::Write;
+                let line = format!("{test} SKIPPED on PostgreSQL (set POSTE_TEST_PG_URL)\n");
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+                return None;
+            }
+        };
+        let name = format!(
+            "poste_srv_{}_{}",
+            std::process::id(),
+            poste_server::domain::codes::generate_code(8).to_ascii_lowercase()
+        );
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to POSTE_TEST_PG_URL");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        let _ = admin.close().await;
+        let base = admin_url.split('?').next().unwrap_or(&admin_url);
+        let slash = base.rfind('/').expect("database URL has a path");
+        let url = format!("{}/{name}", &base[..slash]);
+        Some(PgDatabase {
+            url,
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl PgDatabase {
+    /// Makes the database unreachable (new connections refused, open ones terminated), or
+    /// reachable again: a dead database, as seen by the server.
+    pub async fn set_reachable(&self, reachable: bool) {
+        use sqlx::{Connection, Executor};
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .expect("admin connection");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "ALTER DATABASE {} ALLOW_CONNECTIONS {reachable}",
+                self.name
+            )))
+            .await
+            .expect("alter database");
+        if !reachable {
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                    self.name
+                )))
+                .await
+                .expect("terminate backends");
+        }
+        let _ = admin.close().await;
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Best effort, from a plain thread: Drop cannot await and may run outside a runtime.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                use sqlx::{Connection, Executor};
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }

@@ -144,10 +144,10 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     match state.store.token_by_hash(&token_hash(token)).await {
         Ok(Some(row)) => {
             let now = now_ms();
-            if row.last_used.is_none_or(|at| now - at > 60_000) {
-                if let Err(err) = state.store.touch_token(row.id, now).await {
-                    tracing::debug!(error = %err, "could not record token use");
-                }
+            if row.last_used.is_none_or(|at| now - at > 60_000)
+                && let Err(err) = state.store.touch_token(row.id, now).await
+            {
+                tracing::debug!(error = %err, "could not record token use");
             }
             request.extensions_mut().insert(Actor::ApiToken(row.nom));
             next.run(request).await

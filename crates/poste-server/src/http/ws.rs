@@ -340,13 +340,12 @@ async fn on_validate(
     typed: &str,
     ip_address: Option<String>,
 ) -> Replies {
-    if peer.claimed_ip.is_none() {
-        if let Some(ip) = ip_address
+    if peer.claimed_ip.is_none()
+        && let Some(ip) = ip_address
             .map(|ip| ip.trim().to_owned())
             .filter(|ip| is_plausible_ip(ip))
-        {
-            peer.claimed_ip = Some(ip);
-        }
+    {
+        peer.claimed_ip = Some(ip);
     }
     let poste = identify(app, conn, peer).await?;
     let keys = [
