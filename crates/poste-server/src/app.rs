@@ -155,6 +155,15 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// Tells systemd (`Type=notify`) that the server is ready: database open, sessions recovered,
+/// socket bound. A no-op outside systemd.
+fn notify_ready() {
+    #[cfg(unix)]
+    if let Err(err) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        tracing::warn!(error = %err, "could not notify systemd");
+    }
+}
+
 /// A random id for this process, written into the events it causes.
 pub fn instance_id(kind: &str) -> String {
     format!(
@@ -218,6 +227,7 @@ pub async fn run(
     let router = crate::http::router(state.clone());
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "poste-server listening");
+    notify_ready();
     let result = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
