@@ -23,6 +23,25 @@ pub enum ClientMessage {
     /// Extension: an agent names its workstation on connect; answered by `welcome`.
     /// A seed client never sends it and is identified by its `ip_address` instead.
     Hello(Hello),
+    /// Extension: what a desktop action (lock, log-out, notification) did on the workstation,
+    /// so staff learn of a workstation that could not be locked. Not answered.
+    ActionReport(ActionReport),
+}
+
+/// Extension: the outcome of a desktop action on the workstation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionReport {
+    /// `verrouillage`, `deconnexion` or `notification`.
+    pub action: String,
+    pub succes: bool,
+    /// The method that worked (e.g. `loginctl lock-session`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub methode: Option<String>,
+    /// Why it failed: every method tried, with its error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
 }
 
 /// Extension: how an agent identifies itself (all but `poste` optional).
@@ -76,6 +95,7 @@ const KNOWN_TYPES: &[&str] = &[
     "get_time",
     "heartbeat",
     "hello",
+    "action_report",
 ];
 
 /// Decodes one text frame, telling apart bad JSON, a missing or unknown `type`, and bad fields,

@@ -13,7 +13,7 @@ mod client;
 mod code;
 mod server;
 
-pub use client::{ClientMessage, DecodeError, Hello, decode_client_message};
+pub use client::{ActionReport, ClientMessage, DecodeError, Hello, decode_client_message};
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
     CodeInvalid, EndReason, ErrorCode, ErrorReply, RefusalReason, ServerMessage, SessionInfo,

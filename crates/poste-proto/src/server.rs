@@ -49,6 +49,10 @@ pub enum Statut {
     Expiree,
     /// Code cancelled by staff before use, or never used before its validity ran out.
     Annulee,
+    /// A state this version does not know (sent by a newer server): an agent keeps its own
+    /// countdown and waits for `session_terminated`.
+    #[serde(other)]
+    Autre,
 }
 
 /// Seed: the `session` object of `code_valid`.
@@ -91,6 +95,9 @@ pub struct SessionStarted {
     /// Extension: RFC 3339 instant at which the session ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fin_prevue: Option<String>,
+    /// Extension: `temps_restant` in milliseconds, for agents that keep a local deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temps_restant_ms: Option<i64>,
 }
 
 /// Seed: `time_update`.
@@ -109,6 +116,9 @@ pub struct TimeUpdate {
     /// Extension: RFC 3339 instant at which the session ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fin_prevue: Option<String>,
+    /// Extension: `temps_restant` in milliseconds, for agents that keep a local deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temps_restant_ms: Option<i64>,
 }
 
 /// Seed: `warning.level`.
@@ -119,6 +129,9 @@ pub enum WarningLevel {
     Warning,
     /// Second threshold (1 min by default).
     Critical,
+    /// A level this version does not know: shown like `warning`.
+    #[serde(other)]
+    Autre,
 }
 
 /// Seed: `warning`.

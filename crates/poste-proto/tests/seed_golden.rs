@@ -68,6 +68,24 @@ fn seed_server_messages_round_trip_with_every_field() {
 }
 
 #[test]
+fn unknown_status_and_level_still_decode() {
+    let message: ServerMessage = serde_json::from_str(
+        r#"{"type":"time_update","temps_restant":5,"temps_restant_minutes":0,"pourcentage_utilise":99,"statut":"en_pause"}"#,
+    )
+    .expect("decode");
+    assert!(
+        matches!(message, ServerMessage::TimeUpdate(t) if t.statut == poste_proto::Statut::Autre)
+    );
+    let message: ServerMessage = serde_json::from_str(
+        r#"{"type":"warning","level":"info","message":"x","temps_restant":600}"#,
+    )
+    .expect("decode");
+    assert!(
+        matches!(message, ServerMessage::Warning(w) if w.level == poste_proto::WarningLevel::Autre)
+    );
+}
+
+#[test]
 fn unknown_end_reason_still_decodes() {
     let message: ServerMessage = serde_json::from_str(
         r#"{"type":"session_terminated","raison":"panne_de_courant","message":"x"}"#,

@@ -56,6 +56,10 @@ struct LiveSession {
     /// `session_terminated` already pushed (the database was down at expiry and the write is
     /// being retried): do not push it twice.
     terminated_pushed: bool,
+    /// Highest warning level that reached at least one workstation from this process. A
+    /// warning recorded but delivered to nobody (it fell due while the server was down, or
+    /// while no workstation was connected) is given to the next one that follows the session.
+    delivered: i64,
 }
 
 #[derive(Debug)]
@@ -128,7 +132,8 @@ impl Hub {
         }
     }
 
-    /// This connection receives the pushes of this session from now on.
+    /// This connection receives the pushes of this session from now on, starting with a
+    /// warning that fell due while nobody was listening.
     pub fn subscribe(&self, conn: ConnId, session_id: i64) {
         let mut state = self.lock();
         let Some(entry) = state.connections.get_mut(&conn) else {
@@ -140,6 +145,27 @@ impl Hub {
             .entry(session_id)
             .or_default()
             .insert(conn);
+        let owed = state.live.get_mut(&session_id).and_then(|live| {
+            let level = live.row.warning_level;
+            if level <= live.delivered || live.row.status != SessionStatus::Active {
+                return None;
+            }
+            let now = now_ms();
+            let remaining = live
+                .row
+                .deadline()
+                .map(|deadline| remaining_secs(deadline, now))?;
+            live.delivered = level;
+            let level = if level >= 2 {
+                WarningLevel::Critical
+            } else {
+                WarningLevel::Warning
+            };
+            Some(messages::warning(session_id, level, remaining))
+        });
+        if let Some(warning) = owed {
+            deliver(&mut state, &[conn], &warning);
+        }
     }
 
     /// Workstations with at least one live connection.
@@ -203,6 +229,12 @@ impl Hub {
                 let previous_total = state.live.get(&id).map(|live| live.row.total_secs());
                 let time_changed = previous_total.is_some_and(|total| total != row.total_secs());
                 let generation = state.live.get(&id).map_or(0, |live| live.generation + 1);
+                // A new process has delivered nothing yet; warnings re-armed by added time are
+                // owed again.
+                let delivered = state
+                    .live
+                    .get(&id)
+                    .map_or(0, |live| live.delivered.min(row.warning_level));
                 if let Some(old) = state.live.get(&id).and_then(|live| live.timer.clone()) {
                     old.abort();
                 }
@@ -215,6 +247,7 @@ impl Hub {
                         generation,
                         timer: Some(timer),
                         terminated_pushed: false,
+                        delivered,
                     },
                 );
                 if let Some(update) = update {
@@ -348,6 +381,11 @@ impl Hub {
             if raised {
                 let message = messages::warning(row.id, level, remaining_secs(deadline, now));
                 let delivered = push(&mut state, row.id, &message);
+                if delivered > 0
+                    && let Some(live) = state.live.get_mut(&row.id)
+                {
+                    live.delivered = live.delivered.max(level_number(level));
+                }
                 tracing::info!(
                     session = row.id,
                     ?level,
@@ -398,6 +436,9 @@ impl Hub {
         let first = match state.live.get_mut(&row.id) {
             Some(live) if !live.terminated_pushed => {
                 live.terminated_pushed = true;
+                // Until the store has it, the cached row answers `get_time` as ended.
+                live.row.status = SessionStatus::Expiree;
+                live.row.end_reason = Some("temps_expire".to_owned());
                 true
             }
             Some(_) => false,

@@ -8,7 +8,7 @@ use poste_proto::{
 use poste_store::{Millis, SessionRow, SessionStatus};
 
 use crate::clock::rfc3339;
-use crate::domain::timing::{percent_used, remaining_minutes, remaining_secs};
+use crate::domain::timing::{percent_used, remaining_minutes, remaining_ms, remaining_secs};
 use crate::text;
 
 pub fn statut(status: SessionStatus) -> Statut {
@@ -19,6 +19,13 @@ pub fn statut(status: SessionStatus) -> Statut {
         SessionStatus::Expiree => Statut::Expiree,
         SessionStatus::Annulee => Statut::Annulee,
     }
+}
+
+/// Time left in milliseconds while running (None otherwise).
+fn time_left_ms(row: &SessionRow, now: Millis) -> Option<i64> {
+    (row.status == SessionStatus::Active)
+        .then(|| row.deadline().map(|deadline| remaining_ms(deadline, now)))
+        .flatten()
 }
 
 /// Time left in seconds: the whole time held before start, nothing once ended.
@@ -90,6 +97,7 @@ pub fn session_started(row: &SessionRow, now: Millis) -> ServerMessage {
             duree_initiale: Some(row.initial_secs),
             duree_totale: Some(row.total_secs()),
             fin_prevue: row.deadline().map(rfc3339),
+            temps_restant_ms: time_left_ms(row, now),
         },
     }
 }
@@ -111,16 +119,20 @@ pub fn time_update(row: &SessionRow, now: Millis) -> ServerMessage {
             .deadline()
             .filter(|_| row.status == SessionStatus::Active)
             .map(rfc3339),
+        temps_restant_ms: time_left_ms(row, now),
     })
 }
 
 pub fn terminated(row: &SessionRow, message: Option<&str>) -> ServerMessage {
     let raison = end_reason(row);
+    let default = if row.status == SessionStatus::Annulee {
+        text::refusal(poste_proto::RefusalReason::Annule, None, 0)
+    } else {
+        text::end_message(raison).to_owned()
+    };
     ServerMessage::SessionTerminated(SessionTerminated {
         raison,
-        message: message
-            .map(str::to_owned)
-            .unwrap_or_else(|| text::end_message(raison).to_owned()),
+        message: message.map(str::to_owned).unwrap_or(default),
         session_id: Some(SessionId(row.id)),
     })
 }

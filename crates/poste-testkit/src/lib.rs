@@ -503,3 +503,99 @@ impl Drop for PgDatabase {
         .join();
     }
 }
+
+/// The built `poste-server` binary, run as an admin would: its own process, a data directory,
+/// short thresholds. Killed (SIGKILL) when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub port: u16,
+    pub data_dir: PathBuf,
+}
+
+/// A port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+impl ServerProcess {
+    /// The binary with `--data-dir` and the test thresholds (warning 3 s, critical 1 s).
+    pub fn command(data_dir: &std::path::Path) -> std::process::Command {
+        let binary = workspace_binary("poste-server");
+        assert!(
+            binary.is_file(),
+            "{} is missing: build it first (cargo build -p poste-server; scripts/test does)",
+            binary.display()
+        );
+        let mut command = std::process::Command::new(binary);
+        command
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env_remove("POSTE_SERVER_CONFIG")
+            .env("POSTE_SERVER_SESSIONS__WARNING_SECS", "3")
+            .env("POSTE_SERVER_SESSIONS__CRITICAL_SECS", "1")
+            .env("POSTE_SERVER_LIMITS__CHANGE_FEED_INTERVAL_MS", "200");
+        command
+    }
+
+    /// Starts `serve` on `port` (a free one if `None`) and waits for `/healthz`.
+    pub async fn start(data_dir: &std::path::Path, port: Option<u16>) -> ServerProcess {
+        let port = port.unwrap_or_else(free_port);
+        let child = Self::command(data_dir)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn poste-server");
+        wait_http_ok(
+            &format!("http://127.0.0.1:{port}/healthz"),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("poste-server answers /healthz");
+        ServerProcess {
+            child,
+            port,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!(
+            "ws://127.0.0.1:{}{}",
+            self.port,
+            poste_proto::WS_PATH_SESSIONS
+        )
+    }
+
+    /// A seed client on workstation `ip` (a loopback address the connection really comes from).
+    pub async fn connect_as(&self, ip: &str) -> WsClient {
+        let server = SocketAddr::from(([127, 0, 0, 1], self.port));
+        WsClient::connect_from(
+            server,
+            poste_proto::WS_PATH_SESSIONS,
+            ip.parse().expect("an IP"),
+        )
+        .await
+        .expect("connect")
+    }
+
+    /// SIGKILL: no graceful shutdown, no chance to write anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

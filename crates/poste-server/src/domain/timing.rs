@@ -67,7 +67,7 @@ pub fn level_for_remaining(remaining: i64, thresholds: Thresholds) -> i64 {
 
 pub fn level_number(level: WarningLevel) -> i64 {
     match level {
-        WarningLevel::Warning => 1,
+        WarningLevel::Warning | WarningLevel::Autre => 1,
         WarningLevel::Critical => 2,
     }
 }

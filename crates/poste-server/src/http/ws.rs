@@ -25,7 +25,7 @@ use crate::{messages, text};
 
 /// Longest workstation name accepted in `hello`.
 const MAX_POSTE_NAME: usize = 64;
-/// After this many messages refused for flooding, the connection is closed.
+/// After this many messages refused in a row for flooding, the connection is closed.
 const FLOOD_STRIKES: u32 = 20;
 /// `last_seen` is written at most this often per connection.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -92,6 +92,7 @@ impl RateLimit {
         self.tokens = (self.tokens + elapsed * self.per_sec).min(self.burst);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
+            self.strikes = 0;
             true
         } else {
             self.strikes += 1;
@@ -137,9 +138,14 @@ async fn serve(app: AppState, socket: WebSocket, addr: SocketAddr) {
                 let frame = match frame {
                     Ok(frame) => frame,
                     Err(err) => {
-                        // Oversized messages end here (tungstenite refuses them while reading).
                         tracing::info!(parent: &span, error = %err, "closing connection after a read error");
-                        break Some((close_code::SIZE, text::protocol_error(ErrorCode::MessageTropGrand)));
+                        // Oversized messages end here: tungstenite refuses them while reading
+                        // ("Space limit exceeded"); anything else is a broken protocol.
+                        let detail = err.to_string();
+                        if detail.contains("Space limit exceeded") {
+                            break Some((close_code::SIZE, text::protocol_error(ErrorCode::MessageTropGrand)));
+                        }
+                        break Some((close_code::PROTOCOL, text::protocol_error(ErrorCode::MessageInvalide)));
                     }
                 };
                 let reply = match frame {
@@ -244,6 +250,10 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
         }
         ClientMessage::StartSession { session_id } => on_start(app, conn, peer, session_id).await,
         ClientMessage::GetTime { session_id } => on_get_time(app, conn, peer, session_id).await,
+        ClientMessage::ActionReport(report) => {
+            on_action_report(peer, &report);
+            Ok(Vec::new())
+        }
         ClientMessage::Heartbeat => {
             touch(app, peer).await;
             Ok(vec![ServerMessage::HeartbeatAck {
@@ -269,8 +279,10 @@ async fn on_hello(app: &AppState, conn: u64, peer: &mut Peer, hello: Hello) -> R
     }
     let ip = hello
         .ip_address
-        .clone()
-        .unwrap_or_else(|| peer.addr.ip().to_string());
+        .as_deref()
+        .map(str::trim)
+        .filter(|ip| is_plausible_ip(ip))
+        .map_or_else(|| peer.addr.ip().to_string(), str::to_owned);
     let sighting = PosteSighting {
         nom: hello.poste.trim().to_owned(),
         ip: Some(ip.clone()),
@@ -346,6 +358,8 @@ async fn on_validate(
             .filter(|ip| is_plausible_ip(ip))
     {
         peer.claimed_ip = Some(ip);
+        // A lookup by the socket's address may have been done before: redo it with this one.
+        peer.ip_lookup_done = false;
     }
     let poste = identify(app, conn, peer).await?;
     let keys = [
@@ -376,8 +390,9 @@ async fn on_validate(
                 app.hub.subscribe(conn, row.id);
             }
             tracing::info!(conn, session = row.id, ip = %peer.ip(), "code accepted");
-            let poste_name = poste.as_ref().map(|p| p.nom.as_str());
-            Ok(vec![messages::code_valid(&row, poste_name, now)])
+            // A seed client not yet in the register will be registered under its IP address.
+            let poste_name = poste.as_ref().map_or_else(|| peer.ip(), |p| p.nom.clone());
+            Ok(vec![messages::code_valid(&row, Some(&poste_name), now)])
         }
         Err((reason, bound_to)) => {
             app.record_failure(&keys, started);
@@ -385,6 +400,29 @@ async fn on_validate(
             tracing::info!(conn, ?reason, ip = %peer.ip(), "code refused");
             Ok(vec![refused(reason, bound_to.as_deref(), 0)])
         }
+    }
+}
+
+/// Logs what a workstation reports of its desktop actions: a workstation that could not be
+/// locked must be seen by IT staff (the console will show it too).
+fn on_action_report(peer: &Peer, report: &poste_proto::ActionReport) {
+    let poste = peer
+        .poste
+        .as_ref()
+        .map(|p| p.nom.clone())
+        .unwrap_or_else(|| peer.ip());
+    let detail: String = report
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect();
+    let action: String = report.action.chars().take(32).collect();
+    if report.succes {
+        tracing::info!(%poste, %action, methode = ?report.methode, "workstation action done");
+    } else {
+        tracing::error!(%poste, %action, %detail, "workstation action FAILED on every method");
     }
 }
 
@@ -464,9 +502,13 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
         }
         SessionStatus::EnAttente => {}
         _ => {
+            let reason = match check_code(&row, row.poste_id, now) {
+                Err((reason, _)) => reason,
+                Ok(()) => RefusalReason::DejaUtilise,
+            };
             let reply = error_with(
                 ErrorCode::SessionNonDemarrable,
-                text::refusal(RefusalReason::DejaUtilise, None, 0),
+                text::refusal(reason, None, 0),
             );
             return Ok(vec![reply, messages::terminated(&row, None)]);
         }
@@ -495,13 +537,13 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
         .await
     {
         Ok(mut started) => {
+            // Warnings already passed at the start are not pushed. Recording that is best
+            // effort: the session must be armed whatever happens.
             let level = app.hub.level_at_start(started.total_secs());
-            if level > 0
-                && app
-                    .store
-                    .raise_warning_level(started.id, level, now)
-                    .await?
-            {
+            if level > 0 {
+                if let Err(err) = app.store.raise_warning_level(started.id, level, now).await {
+                    tracing::warn!(session = started.id, error = %err, "could not record the warning level at start");
+                }
                 started.warning_level = level;
             }
             tracing::info!(conn, session = started.id, poste = %poste.nom, secs = started.total_secs(), "session started");

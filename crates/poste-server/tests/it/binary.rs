@@ -1,34 +1,20 @@
 //! The built `poste-server` binary: its command line, and SIGKILL-then-restart mid-session.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use poste_testkit::{WsClient, wait_http_ok};
+use poste_testkit::{ServerProcess, WsClient};
 use serde_json::json;
 
 use crate::REPLY;
 
 const BIN: &str = env!("CARGO_BIN_EXE_poste-server");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The binary with a data directory and short thresholds, as an admin would run it.
 fn command(data: &Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("POSTE_SERVER_CONFIG")
-        .env("POSTE_SERVER_SESSIONS__WARNING_SECS", "3")
-        .env("POSTE_SERVER_SESSIONS__CRITICAL_SECS", "1")
-        .env("POSTE_SERVER_LIMITS__CHANGE_FEED_INTERVAL_MS", "200");
+    let mut command = ServerProcess::command(data);
+    command.env_remove("POSTE_SERVER_BINDD");
     command
 }
 
@@ -39,55 +25,6 @@ fn cli(data: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-struct Served {
-    child: Child,
-    port: u16,
-}
-
-impl Served {
-    async fn start(data: &Path) -> Served {
-        let port = free_port();
-        let child = command(data)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_http_ok(
-            &format!("http://127.0.0.1:{port}/healthz"),
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-        Served { child, port }
-    }
-
-    fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws/sessions/", self.port)
-    }
-
-    /// A seed client on workstation `ip` (a loopback address the connection really comes from).
-    async fn connect_as(&self, ip: &str) -> WsClient {
-        let server = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-        WsClient::connect_from(server, "/ws/sessions/", ip.parse().unwrap())
-            .await
-            .unwrap()
-    }
-
-    fn kill9(&mut self) {
-        // SIGKILL: no graceful shutdown, no chance to write anything.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -196,7 +133,7 @@ async fn sigkill_and_restart_loses_nothing() {
         short[0]["code_acces"].as_str().unwrap().to_owned(),
     );
 
-    let mut server = Served::start(&data).await;
+    let mut server = ServerProcess::start(&data, None).await;
     let mut a = server.connect_as("127.0.0.41").await;
     let started = a.start_with_code(&long_code, "127.0.0.41").await;
     let debut = started["session"]["debut_session"]
@@ -210,7 +147,7 @@ async fn sigkill_and_restart_loses_nothing() {
     drop((a, b));
     // The short session's deadline passes while the server is down.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let server = Served::start(&data).await;
+    let server = ServerProcess::start(&data, None).await;
 
     // The seed clients reconnect and ask for their time, as before the crash (they are known
     // by their address). The long session goes on with the right time left, from the same start.
@@ -272,7 +209,7 @@ async fn a_running_server_follows_sessions_changed_from_the_command_line() {
         created[0]["id"].as_i64().unwrap(),
         created[0]["code_acces"].as_str().unwrap().to_owned(),
     );
-    let server = Served::start(&data).await;
+    let server = ServerProcess::start(&data, None).await;
     let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
     ws.start_with_code(&code, "192.168.1.150").await;
     let (ok, out, err) = cli(&data, &["session", "add-time", &id.to_string(), "30min"]);

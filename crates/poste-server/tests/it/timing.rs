@@ -190,3 +190,43 @@ async fn a_session_shorter_than_the_warning_is_not_warned_at_its_start() {
         .unwrap();
     assert!(ws.received.iter().all(|(_, v)| v["level"] != "warning"));
 }
+
+#[tokio::test]
+async fn a_warning_due_while_the_server_was_down_reaches_the_workstation_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = poste_testkit::fast_config(dir.path());
+    let server = TestServer::start_config(config.clone(), None)
+        .await
+        .unwrap();
+    // 8 s: first warning due at 5 s (3 s left), critical at 7 s.
+    let (id, code) = server.create_session(json!({"duree": "8s"})).await;
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    ws.start_with_code(&code, "192.168.1.170").await;
+    let started = Instant::now();
+    server.stop().await;
+    drop(ws);
+
+    tokio::time::sleep_until((started + Duration::from_millis(5500)).into()).await;
+    let server = TestServer::start_config(config, None).await.unwrap();
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    // The agent comes back and takes its session up again.
+    let valid = ws
+        .request(json!({"type": "validate_code", "code": code, "ip_address": "192.168.1.170"}))
+        .await;
+    assert_eq!(valid["session"]["statut"], "active", "{valid}");
+    let (_, warning) = ws.next_of("warning", REPLY).await.unwrap();
+    assert_eq!(warning["level"], "warning", "owed warning: {warning}");
+    assert_eq!(warning["session_id"], id);
+    // Then the rest, on time, once each.
+    let (_, critical) = ws.next_of("warning", Duration::from_secs(4)).await.unwrap();
+    assert_eq!(critical["level"], "critical");
+    ws.next_of("session_terminated", Duration::from_secs(4))
+        .await
+        .unwrap();
+    let warnings = ws
+        .received
+        .iter()
+        .filter(|(_, v)| v["type"] == "warning")
+        .count();
+    assert_eq!(warnings, 2);
+}

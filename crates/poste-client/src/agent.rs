@@ -1,0 +1,489 @@
+//! The agent's main loop: the seed's session flow (code → `validate_code` → `start_session` →
+//! countdown → warnings → end: lock, then log out), over a link that may come and go.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poste_desktop::{
+    DesktopError, Notification, Notifier, Outcome, ScreenLocker, SessionTerminator, Urgency,
+};
+use poste_proto::{
+    ActionReport, ClientMessage, Hello, PROTOCOL_VERSION, ServerMessage, SessionId, Statut,
+    WarningLevel,
+};
+use tokio::sync::mpsc;
+
+use crate::config::AgentConfig;
+use crate::console::Console;
+use crate::countdown::{Countdown, Step};
+use crate::link::{self, LinkEvent};
+use crate::text;
+
+/// Everything the agent needs from the desktop.
+pub trait Desktop: ScreenLocker + SessionTerminator + Notifier + Send + Sync {}
+impl<T: ScreenLocker + SessionTerminator + Notifier + Send + Sync> Desktop for T {}
+
+/// How the agent gets its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// `--code ABC123`: one session, then exit.
+    Code(String),
+    /// `--interactive`: ask at the keyboard, again after each session.
+    Interactive,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The session ran and ended (or the keyboard input closed).
+    SessionEnded,
+    /// The code was refused.
+    CodeRefused,
+}
+
+enum Phase {
+    /// Waiting for a code at the keyboard.
+    AwaitingCode,
+    /// A code to validate (sent once connected).
+    Validating(String),
+    /// Validated; `start_session` sent.
+    Starting(i64),
+    Running(Countdown),
+}
+
+struct Agent {
+    config: AgentConfig,
+    mode: Mode,
+    desktop: Arc<dyn Desktop>,
+    link: link::Link,
+    console: Console,
+    phase: Phase,
+    connected: bool,
+    local_ip: Option<IpAddr>,
+    /// The server's thresholds once it told them (`welcome`), the configured ones before.
+    thresholds: crate::countdown::Thresholds,
+}
+
+/// Runs the agent until its session ends (`--code`) or the keyboard input closes.
+pub async fn run(
+    config: AgentConfig,
+    mode: Mode,
+    desktop: Arc<dyn Desktop>,
+) -> anyhow::Result<Exit> {
+    let url = config.ws_url()?;
+    let hello = Hello {
+        poste: config
+            .poste
+            .clone()
+            .unwrap_or_else(crate::identity::hostname),
+        mac: None,
+        ip_address: None,
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        protocole: Some(PROTOCOL_VERSION),
+    };
+    tracing::info!(%url, poste = %hello.poste, "starting");
+    let link = link::spawn(url, hello);
+    let phase = match &mode {
+        Mode::Code(code) => Phase::Validating(code.clone()),
+        Mode::Interactive => Phase::AwaitingCode,
+    };
+    let mut agent = Agent {
+        console: Console::new(Duration::from_secs(config.check_interval)),
+        thresholds: config.thresholds(),
+        config,
+        mode,
+        desktop,
+        link,
+        phase,
+        connected: false,
+        local_ip: None,
+    };
+    agent.main_loop().await
+}
+
+/// Reads lines from standard input in a thread (blocking reads do not belong on the runtime).
+fn keyboard() -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel(4);
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while matches!(std::io::stdin().read_line(&mut line), Ok(n) if n > 0) {
+            if tx.blocking_send(std::mem::take(&mut line)).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+impl Agent {
+    async fn main_loop(&mut self) -> anyhow::Result<Exit> {
+        let mut keys = match self.mode {
+            Mode::Interactive => {
+                self.console.prompt();
+                Some(keyboard())
+            }
+            Mode::Code(_) => {
+                self.console.say(text::CONNECTING);
+                None
+            }
+        };
+        let mut display = tokio::time::interval(Duration::from_secs(1));
+        let mut check = tokio::time::interval(Duration::from_secs(self.config.check_interval));
+        loop {
+            let due = match &self.phase {
+                Phase::Running(countdown) => countdown.next_due(),
+                _ => Instant::now() + Duration::from_secs(3600),
+            };
+            let awaiting = matches!(self.phase, Phase::AwaitingCode);
+            tokio::select! {
+                event = self.link.events.recv() => {
+                    let Some(event) = event else { anyhow::bail!("link task stopped") };
+                    if let Some(exit) = self.on_link(event).await {
+                        return Ok(exit);
+                    }
+                }
+                line = async { keys.as_mut()?.recv().await }, if awaiting && keys.is_some() => {
+                    match line {
+                        Some(line) => self.on_code_typed(&line),
+                        None => return Ok(Exit::SessionEnded),
+                    }
+                }
+                () = tokio::time::sleep_until(due.into()) => {
+                    let step = match &mut self.phase {
+                        Phase::Running(countdown) => countdown.tick(Instant::now()),
+                        _ => None,
+                    };
+                    if let Some(exit) = self.on_step(step).await {
+                        return Ok(exit);
+                    }
+                }
+                _ = display.tick() => {
+                    if let Phase::Running(countdown) = &self.phase {
+                        let now = Instant::now();
+                        self.console.countdown(countdown.remaining(now), countdown.percent_used(now), self.connected, now);
+                    }
+                }
+                _ = check.tick() => {
+                    if let (Phase::Running(countdown), true) = (&self.phase, self.connected) {
+                        self.link.send(ClientMessage::GetTime { session_id: SessionId(countdown.session_id) });
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_code_typed(&mut self, line: &str) {
+        let code = line.trim();
+        if code.is_empty() {
+            self.console.say(text::EMPTY_CODE);
+            self.console.prompt();
+            return;
+        }
+        self.phase = Phase::Validating(code.to_owned());
+        self.console.say(text::CODE_CHECKING);
+        self.send_pending();
+    }
+
+    /// Sends what the current phase waits for (again, after a reconnection).
+    fn send_pending(&mut self) {
+        if !self.connected {
+            return;
+        }
+        match &self.phase {
+            Phase::Validating(code) => self.link.send(ClientMessage::ValidateCode {
+                code: code.clone(),
+                ip_address: self.local_ip.map(|ip| ip.to_string()),
+            }),
+            Phase::Starting(id) => self.link.send(ClientMessage::StartSession {
+                session_id: SessionId(*id),
+            }),
+            // Resynchronise: time added or session ended while we were away.
+            Phase::Running(countdown) => self.link.send(ClientMessage::GetTime {
+                session_id: SessionId(countdown.session_id),
+            }),
+            Phase::AwaitingCode => {}
+        }
+    }
+
+    async fn on_link(&mut self, event: LinkEvent) -> Option<Exit> {
+        match event {
+            LinkEvent::Connected { local_ip } => {
+                self.connected = true;
+                self.local_ip = local_ip;
+                tracing::info!(?local_ip, "connected");
+                self.send_pending();
+                None
+            }
+            LinkEvent::Disconnected { reason, retry_in } => {
+                let was = std::mem::replace(&mut self.connected, false);
+                tracing::warn!(%reason, "server unreachable");
+                match self.phase {
+                    // The countdown goes on; its line shows "hors ligne".
+                    Phase::Running(_) => {}
+                    _ if was || matches!(self.phase, Phase::Validating(_)) => {
+                        self.console.say(&text::server_unreachable(retry_in));
+                    }
+                    _ => {}
+                }
+                None
+            }
+            LinkEvent::Message(message) => self.on_message(message).await,
+        }
+    }
+
+    async fn on_message(&mut self, message: ServerMessage) -> Option<Exit> {
+        let now = Instant::now();
+        match message {
+            ServerMessage::CodeValid { session } => {
+                if matches!(self.phase, Phase::Validating(_)) {
+                    self.phase = Phase::Starting(session.id.0);
+                    self.send_pending();
+                }
+                None
+            }
+            ServerMessage::CodeInvalid(invalid) => {
+                if !matches!(self.phase, Phase::Validating(_)) {
+                    return None;
+                }
+                self.console.say(&invalid.message);
+                self.refused()
+            }
+            ServerMessage::SessionStarted { session } => {
+                let expected = match &self.phase {
+                    Phase::Starting(id) => *id == session.id.0,
+                    Phase::Running(countdown) => countdown.session_id == session.id.0,
+                    _ => false,
+                };
+                if !expected || session.statut != Statut::Active {
+                    return None;
+                }
+                let remaining = remaining_of(session.temps_restant_ms, session.temps_restant);
+                let total = Duration::from_secs(
+                    session
+                        .duree_totale
+                        .unwrap_or(session.temps_restant)
+                        .max(0)
+                        .unsigned_abs(),
+                );
+                match &mut self.phase {
+                    Phase::Running(countdown) => countdown.sync(remaining, Some(total), now),
+                    _ => {
+                        let name = session
+                            .utilisateur
+                            .as_deref()
+                            .unwrap_or(text::NOTIFICATION_TITLE)
+                            .to_owned();
+                        self.console.say(&text::session_started(&name, remaining));
+                        tracing::info!(
+                            session = session.id.0,
+                            secs = remaining.as_secs(),
+                            "session started"
+                        );
+                        self.phase = Phase::Running(Countdown::start(
+                            session.id.0,
+                            remaining,
+                            total,
+                            self.thresholds,
+                            now,
+                        ));
+                    }
+                }
+                None
+            }
+            ServerMessage::TimeUpdate(update) => {
+                if let Phase::Running(countdown) = &mut self.phase
+                    && update
+                        .session_id
+                        .is_none_or(|id| id.0 == countdown.session_id)
+                    && update.statut == Statut::Active
+                {
+                    let total = update
+                        .duree_totale
+                        .map(|secs| Duration::from_secs(secs.max(0).unsigned_abs()));
+                    countdown.sync(
+                        remaining_of(update.temps_restant_ms, update.temps_restant),
+                        total,
+                        now,
+                    );
+                }
+                None
+            }
+            ServerMessage::Warning(warning) => {
+                let step = match &mut self.phase {
+                    Phase::Running(countdown)
+                        if warning
+                            .session_id
+                            .is_none_or(|id| id.0 == countdown.session_id) =>
+                    {
+                        countdown.server_warning(warning.level, &warning.message)
+                    }
+                    _ => None,
+                };
+                self.on_step(step).await
+            }
+            ServerMessage::SessionTerminated(ended) => {
+                let step = match &mut self.phase {
+                    Phase::Running(countdown)
+                        if ended
+                            .session_id
+                            .is_none_or(|id| id.0 == countdown.session_id) =>
+                    {
+                        countdown.server_end(ended.raison, &ended.message)
+                    }
+                    _ => None,
+                };
+                self.on_step(step).await
+            }
+            ServerMessage::Error(error) => {
+                tracing::warn!(code = ?error.code, message = %error.message, "error from the server");
+                if matches!(self.phase, Phase::Validating(_) | Phase::Starting(_)) {
+                    self.console.say(&error.message);
+                    return self.refused();
+                }
+                None
+            }
+            ServerMessage::Message(staff) => {
+                self.console
+                    .say(&format!("{} : {}", text::STAFF_MESSAGE, staff.message));
+                self.notify(text::STAFF_MESSAGE, &staff.message, Urgency::Normal);
+                None
+            }
+            ServerMessage::Welcome(welcome) => {
+                tracing::info!(poste = %welcome.poste, server = %welcome.serveur_version, "server greeted us");
+                // The server is the clock: offline, warn at its thresholds, not ours.
+                let (warning, critical) = (welcome.seuils.avertissement, welcome.seuils.critique);
+                if critical > 0 && warning > critical {
+                    self.thresholds = crate::countdown::Thresholds {
+                        warning: Duration::from_secs(warning.unsigned_abs()),
+                        critical: Duration::from_secs(critical.unsigned_abs()),
+                    };
+                    if let Phase::Running(countdown) = &mut self.phase {
+                        countdown.set_thresholds(self.thresholds, now);
+                    }
+                }
+                None
+            }
+            ServerMessage::HeartbeatAck { .. } => None,
+        }
+    }
+
+    fn refused(&mut self) -> Option<Exit> {
+        match self.mode {
+            Mode::Code(_) => Some(Exit::CodeRefused),
+            Mode::Interactive => {
+                self.phase = Phase::AwaitingCode;
+                self.console.prompt();
+                None
+            }
+        }
+    }
+
+    async fn on_step(&mut self, step: Option<Step>) -> Option<Exit> {
+        match step? {
+            Step::Warn { level, message } => {
+                self.console.say(&message);
+                let urgency = match level {
+                    WarningLevel::Warning | WarningLevel::Autre => Urgency::Normal,
+                    WarningLevel::Critical => Urgency::Critical,
+                };
+                self.notify(text::NOTIFICATION_TITLE, &message, urgency);
+                None
+            }
+            Step::End { reason, message } => {
+                let session_id = match &self.phase {
+                    Phase::Running(countdown) => countdown.session_id,
+                    _ => return None,
+                };
+                tracing::info!(session = session_id, ?reason, "session ended");
+                self.console.say(&message);
+                self.end_session(session_id).await;
+                self.console.say(text::GOODBYE);
+                match self.mode {
+                    Mode::Code(_) => Some(Exit::SessionEnded),
+                    Mode::Interactive => {
+                        self.phase = Phase::AwaitingCode;
+                        self.console.prompt();
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lock, then log out, each as configured, reporting to the server what happened.
+    async fn end_session(&mut self, session_id: i64) {
+        if self.config.enable_screen_lock && self.config.lock_on_expire {
+            self.console.say(text::SESSION_LOCKING);
+            let desktop = Arc::clone(&self.desktop);
+            let result = blocking(move || desktop.lock()).await;
+            self.report("verrouillage", session_id, result);
+        }
+        if self.config.logout_on_expire {
+            self.console.say(text::SESSION_LOGGING_OUT);
+            let desktop = Arc::clone(&self.desktop);
+            let result = blocking(move || desktop.logout()).await;
+            self.report("deconnexion", session_id, result);
+        }
+    }
+
+    fn notify(&self, title: &str, body: &str, urgency: Urgency) {
+        let notification = Notification {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            urgency,
+            timeout_secs: 10,
+        };
+        let desktop = Arc::clone(&self.desktop);
+        // Shown in the background: a slow notification daemon must not delay the countdown.
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = desktop.notify(&notification) {
+                tracing::error!(error = %err, "no notification method worked");
+            }
+        });
+    }
+
+    fn report(&self, action: &str, session_id: i64, result: Result<Outcome, DesktopError>) {
+        let report = match result {
+            Ok(outcome) => {
+                tracing::info!(%action, method = %outcome.method, "done");
+                ActionReport {
+                    action: action.to_owned(),
+                    succes: true,
+                    methode: Some(outcome.method),
+                    detail: None,
+                    session_id: Some(SessionId(session_id)),
+                }
+            }
+            Err(err) => {
+                tracing::error!(%action, error = %err, "FAILED: no method worked");
+                ActionReport {
+                    action: action.to_owned(),
+                    succes: false,
+                    methode: None,
+                    detail: Some(err.to_string()),
+                    session_id: Some(SessionId(session_id)),
+                }
+            }
+        };
+        self.link.send(ClientMessage::ActionReport(report));
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, DesktopError> + Send + 'static,
+) -> Result<T, DesktopError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(err) => Err(DesktopError::Refused(format!("desktop task failed: {err}"))),
+    }
+}
+
+/// The most precise reading of the time left: the extension in milliseconds, else the seed's
+/// seconds.
+fn remaining_of(ms: Option<i64>, secs: i64) -> Duration {
+    match ms {
+        Some(ms) => Duration::from_millis(ms.max(0).unsigned_abs()),
+        None => Duration::from_secs(secs.max(0).unsigned_abs()),
+    }
+}

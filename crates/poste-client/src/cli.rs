@@ -1,0 +1,112 @@
+//! The command line, as the seed's: `--interactive`, `--code ABC123`, `--server URL`, `--debug`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::agent::{self, Exit, Mode};
+use crate::config::{AgentConfig, Overrides};
+
+/// Agent des postes publics : valide le code d'accès d'un visiteur, affiche le temps restant,
+/// prévient à 5 minutes et à 1 minute, puis verrouille l'écran et ferme la session à la fin.
+#[derive(Debug, Parser)]
+#[command(
+    name = "poste-client",
+    version,
+    about,
+    after_help = "Exemples :\n  poste-client --interactive\n  poste-client --code ABC123 --server http://192.168.1.10:8001\n\n\
+Variables d'environnement : POSTE_SERVER_URL, POSTE_WS_URL, LOG_LEVEL.\n\
+Configuration : /etc/poste-client/config.toml (ou --config).\n\
+Codes de sortie : 0 session terminée, 2 code refusé, 1 erreur."
+)]
+struct Cli {
+    /// Demande le code d'accès au clavier (et de nouveau après chaque session).
+    #[arg(long, short = 'i', conflicts_with = "code")]
+    interactive: bool,
+    /// Valide ce code d'accès directement, par ex. ABC123.
+    #[arg(long, short = 'c', value_name = "CODE")]
+    code: Option<String>,
+    /// Adresse du serveur, par ex. http://192.168.1.10:8001.
+    #[arg(long, short = 's', value_name = "URL")]
+    server: Option<String>,
+    /// Fichier de configuration (défaut : /etc/poste-client/config.toml s'il existe).
+    #[arg(long, value_name = "FICHIER")]
+    config: Option<PathBuf>,
+    /// Journal détaillé.
+    #[arg(long, short = 'd')]
+    debug: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mode = match (cli.interactive, cli.code.clone()) {
+        (_, Some(code)) => Mode::Code(code),
+        (true, None) => Mode::Interactive,
+        (false, None) => {
+            eprintln!("Indiquez --interactive ou --code CODE (voir poste-client --help).");
+            return ExitCode::from(1);
+        }
+    };
+    let overrides = Overrides {
+        server_url: cli.server.clone(),
+        debug: cli.debug,
+    };
+    let env = |key: &str| std::env::var(key).ok();
+    let config = match AgentConfig::load(cli.config.as_deref(), &env, &overrides) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("Erreur : {err}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(err) = init_logging(&config) {
+        eprintln!("Erreur : {err}");
+        return ExitCode::from(1);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("Erreur : {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let desktop = poste_desktop::CommandDesktop::new(poste_desktop::Environment::current())
+        .with_timeout(std::time::Duration::from_secs(config.command_timeout));
+    tracing::info!(desktop = ?desktop.desktop(), "desktop detected");
+    match runtime.block_on(agent::run(config, mode, Arc::new(desktop))) {
+        Ok(Exit::SessionEnded) => ExitCode::SUCCESS,
+        Ok(Exit::CodeRefused) => ExitCode::from(2),
+        Err(err) => {
+            eprintln!("Erreur : {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(config: &AgentConfig) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&config.log_level)
+        .map_err(|err| anyhow::anyhow!("log_level « {} » : {err}", config.log_level))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match &config.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|err| anyhow::anyhow!("log_file {} : {err}", path.display()))?;
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .try_init()
+        }
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+    result.map_err(|err| anyhow::anyhow!("{err}"))
+}

@@ -1,0 +1,71 @@
+//! The console view of the seed's client: messages, the prompt, and a live countdown line
+//! (redrawn in place on a terminal, one line per check interval otherwise, e.g. in a log).
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use crate::text;
+
+#[derive(Debug)]
+pub struct Console {
+    tty: bool,
+    countdown_shown: bool,
+    last_plain_line: Option<Instant>,
+    plain_every: Duration,
+}
+
+impl Console {
+    pub fn new(plain_every: Duration) -> Console {
+        Console {
+            tty: std::io::stdout().is_terminal(),
+            countdown_shown: false,
+            last_plain_line: None,
+            plain_every,
+        }
+    }
+
+    fn clear_countdown(&mut self, out: &mut impl Write) {
+        if self.tty && self.countdown_shown {
+            let _ = write!(out, "\r\x1b[K");
+        }
+        self.countdown_shown = false;
+    }
+
+    /// A message on its own line.
+    pub fn say(&mut self, message: &str) {
+        let mut out = std::io::stdout().lock();
+        self.clear_countdown(&mut out);
+        let _ = writeln!(out, "{message}");
+        let _ = out.flush();
+    }
+
+    pub fn prompt(&mut self) {
+        let mut out = std::io::stdout().lock();
+        self.clear_countdown(&mut out);
+        let _ = write!(out, "{}", text::PROMPT);
+        let _ = out.flush();
+    }
+
+    /// The countdown: redrawn in place on a terminal, else printed every `plain_every`.
+    pub fn countdown(
+        &mut self,
+        remaining: Duration,
+        percent_used: u8,
+        connected: bool,
+        now: Instant,
+    ) {
+        let line = text::countdown_line(remaining, percent_used, connected);
+        let mut out = std::io::stdout().lock();
+        if self.tty {
+            let _ = write!(out, "\r{line}\x1b[K");
+            self.countdown_shown = true;
+        } else if self
+            .last_plain_line
+            .is_none_or(|at| now.saturating_duration_since(at) >= self.plain_every)
+        {
+            self.last_plain_line = Some(now);
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    }
+}

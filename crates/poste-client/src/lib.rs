@@ -1,0 +1,21 @@
+//! `poste-client`: the workstation agent of Postes Publics.
+//!
+//! It validates an access code with the server, starts the session, shows the time left, warns
+//! at the thresholds, and at the end locks the screen then logs the visitor out. The deadline is
+//! kept locally on a monotonic clock, corrected by every message of the server, so the
+//! workstation still locks on time when the network or the server is gone, and changing the
+//! system clock gains nothing.
+//!
+//! Modules: `config` (file → environment → flags), `countdown` (pure state machine of a running
+//! session), `link` (the WebSocket, reconnecting with back-off), `agent` (the main loop),
+//! `identity` (name, IP and MAC of the workstation), `console` and `text` (what the person at
+//! the keyboard reads, in French). Desktop control lives in the `poste-desktop` crate.
+
+pub mod agent;
+pub mod cli;
+pub mod config;
+pub mod console;
+pub mod countdown;
+pub mod identity;
+pub mod link;
+pub mod text;

@@ -1,0 +1,87 @@
+//! Every text the person at the workstation reads, in French, in one place.
+
+use std::time::Duration;
+
+pub const NOTIFICATION_TITLE: &str = "Poste public";
+pub const PROMPT: &str = "Code d'accès : ";
+pub const CONNECTING: &str = "Connexion au serveur…";
+pub const CONNECTED: &str = "connecté";
+pub const OFFLINE: &str = "hors ligne";
+pub const CODE_CHECKING: &str = "Vérification du code…";
+pub const SESSION_LOCAL_END: &str = "Votre temps est écoulé";
+pub const SESSION_LOCKING: &str = "Verrouillage de l'écran…";
+pub const SESSION_LOGGING_OUT: &str = "Fermeture de la session…";
+pub const GOODBYE: &str = "Session terminée. Au revoir !";
+pub const EMPTY_CODE: &str = "Tapez le code inscrit sur votre ticket.";
+pub const STAFF_MESSAGE: &str = "Message de l'accueil";
+
+pub fn server_unreachable(retry_in: Duration) -> String {
+    format!(
+        "Serveur injoignable, nouvelle tentative dans {} s",
+        retry_in.as_secs().max(1)
+    )
+}
+
+pub fn session_started(name: &str, remaining: Duration) -> String {
+    format!(
+        "Bienvenue {name} ! Votre session est ouverte pour {}.",
+        clock(remaining)
+    )
+}
+
+pub fn warning(remaining: Duration) -> String {
+    let secs = remaining.as_secs_f64().round() as u64;
+    if secs >= 60 {
+        let minutes = (secs + 30) / 60;
+        if minutes > 1 {
+            format!("Il vous reste {minutes} minutes")
+        } else {
+            "Il vous reste 1 minute".to_owned()
+        }
+    } else if secs > 1 {
+        format!("Il vous reste {secs} secondes")
+    } else {
+        "Il vous reste 1 seconde".to_owned()
+    }
+}
+
+/// `01:59:58`.
+pub fn clock(remaining: Duration) -> String {
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// The countdown line.
+pub fn countdown_line(remaining: Duration, percent_used: u8, connected: bool) -> String {
+    let filled = usize::from(percent_used.min(100)) / 5;
+    format!(
+        "Temps restant : {}  [{}{}]  {}",
+        clock(remaining),
+        "█".repeat(20 - filled),
+        "·".repeat(filled),
+        if connected { CONNECTED } else { OFFLINE }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_read_well() {
+        assert_eq!(clock(Duration::from_millis(7_199_001)), "02:00:00");
+        assert_eq!(clock(Duration::from_secs(5340)), "01:29:00");
+        assert_eq!(warning(Duration::from_secs(300)), "Il vous reste 5 minutes");
+        assert_eq!(warning(Duration::from_secs(60)), "Il vous reste 1 minute");
+        assert_eq!(
+            warning(Duration::from_millis(2_900)),
+            "Il vous reste 3 secondes"
+        );
+        assert!(countdown_line(Duration::from_secs(60), 50, true).contains("connecté"));
+    }
+}

@@ -1,0 +1,249 @@
+use std::time::Duration;
+
+use poste_testkit::{ServerProcess, TestServer};
+use serde_json::json;
+
+use crate::{FakeDesktop, agent, output_of, unix_now, wait_exit};
+
+const DESKTOP: &[&str] = &["loginctl", "notify-send"];
+
+/// The session's deadline in Unix seconds, from the server's own record.
+async fn deadline_of(store: &poste_store::Store, id: i64) -> f64 {
+    let row = store.session(id).await.unwrap().unwrap();
+    row.deadline().unwrap() as f64 / 1000.0
+}
+
+async fn wait_started(store: &poste_store::Store, id: i64) {
+    for _ in 0..200 {
+        if store
+            .session(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .started_at
+            .is_some()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("session {id} never started");
+}
+
+#[tokio::test]
+async fn warnings_are_notified_then_the_screen_is_locked_then_the_visitor_logged_out_on_time() {
+    let server = TestServer::start().await; // warnings at 3 s and 1 s
+    let (id, code) = server
+        .create_session(json!({"utilisateur": "Jean Dupont", "duree": "5s"}))
+        .await;
+    let desktop = FakeDesktop::new(DESKTOP);
+    let child = agent(
+        &desktop,
+        &server.http_url(""),
+        &["--code", &code.to_lowercase()],
+    )
+    .spawn()
+    .unwrap();
+    wait_started(&server.store, id).await;
+    let deadline = deadline_of(&server.store, id).await;
+    let mut child = child;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = wait_exit(&mut child, Duration::from_secs(20));
+        (status, child)
+    })
+    .await
+    .unwrap();
+    let (status, child) = status;
+    let (stdout, stderr) = output_of(child);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?}\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("Bienvenue Jean Dupont"), "{stdout}");
+    assert!(stdout.contains("Il vous reste 3 secondes"), "{stdout}");
+    assert!(stdout.contains("Au revoir"), "{stdout}");
+
+    let calls = desktop.calls();
+    let names: Vec<&str> = calls
+        .iter()
+        .map(|(_, call)| call.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["notify-send", "notify-send", "loginctl", "loginctl"],
+        "{calls:#?}"
+    );
+    let (warned_at, first) = &calls[0];
+    assert!(
+        first.contains("-u normal") && first.contains("Il vous reste 3 secondes"),
+        "{first}"
+    );
+    assert!(
+        (warned_at - (deadline - 3.0)).abs() < 0.5,
+        "first warning at {:.3} s before the end",
+        deadline - warned_at
+    );
+    assert!(calls[1].1.contains("-u critical"), "{}", calls[1].1);
+    let (locked_at, lock) = &calls[2];
+    assert_eq!(lock, "loginctl lock-session c42");
+    assert!(
+        (locked_at - deadline).abs() < 0.5,
+        "locked {:.3} s from the deadline",
+        locked_at - deadline
+    );
+    let (logged_out_at, logout) = &calls[3];
+    assert!(logout.starts_with("loginctl terminate-"), "{logout}");
+    assert!(logged_out_at >= locked_at, "lock, then log out");
+}
+
+#[tokio::test]
+async fn a_refused_code_is_explained_in_french_and_exits_with_2() {
+    let server = TestServer::start().await;
+    let desktop = FakeDesktop::new(DESKTOP);
+    let child = agent(&desktop, &server.http_url(""), &["--code", "ZZZZZZ"])
+        .spawn()
+        .unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("Code inconnu"), "{stdout}");
+    assert!(
+        desktop.calls().is_empty(),
+        "nothing locked for a refused code"
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_holds_when_the_server_dies_mid_session() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(data.path(), None).await;
+    let store = poste_store::Store::connect(
+        &format!("sqlite:{}/poste-server.sqlite", data.path().display()),
+        "test",
+    )
+    .await
+    .unwrap();
+    let token = poste_testkit::create_token(&store).await.unwrap();
+    let api = poste_testkit::Api {
+        base: format!("{}/api", server.http_url()),
+        token,
+        http: reqwest::Client::new(),
+    };
+    let created = api.post_ok("/sessions", json!({"duree": "6s"})).await;
+    let (id, code) = (
+        created["sessions"][0]["id"].as_i64().unwrap(),
+        created["sessions"][0]["code_acces"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+
+    let desktop = FakeDesktop::new(DESKTOP);
+    let mut child = agent(&desktop, &server.http_url(), &["--code", &code])
+        .spawn()
+        .unwrap();
+    wait_started(&store, id).await;
+    let deadline = deadline_of(&store, id).await;
+    server.kill9();
+    let killed_at = unix_now();
+
+    let (status, child) = tokio::task::spawn_blocking(move || {
+        (wait_exit(&mut child, Duration::from_secs(20)), child)
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = output_of(child);
+    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("hors ligne") || stdout.contains("Temps restant"),
+        "{stdout}"
+    );
+    let calls = desktop.calls();
+    let lock = calls
+        .iter()
+        .find(|(_, call)| call.starts_with("loginctl lock-session"))
+        .expect("locked");
+    assert!(lock.0 > killed_at, "locked after the server died");
+    assert!(
+        (lock.0 - deadline).abs() < 1.0,
+        "locked {:.3} s from the deadline, offline",
+        lock.0 - deadline
+    );
+    // Warnings came from the local clock (the server's thresholds, learnt at connection).
+    assert!(
+        calls.iter().any(|(_, call)| call.contains("-u critical")),
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(_, call)| call.starts_with("loginctl terminate-")),
+        "{calls:#?}"
+    );
+}
+
+#[tokio::test]
+async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhile() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(data.path(), None).await;
+    let port = server.port;
+    let db = format!("sqlite:{}/poste-server.sqlite", data.path().display());
+    let store = poste_store::Store::connect(&db, "test").await.unwrap();
+    let token = poste_testkit::create_token(&store).await.unwrap();
+    let api = poste_testkit::Api {
+        base: format!("{}/api", server.http_url()),
+        token,
+        http: reqwest::Client::new(),
+    };
+    let created = api.post_ok("/sessions", json!({"duree": "8s"})).await;
+    let (id, code) = (
+        created["sessions"][0]["id"].as_i64().unwrap(),
+        created["sessions"][0]["code_acces"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+
+    let desktop = FakeDesktop::new(DESKTOP);
+    let mut child = agent(&desktop, &server.http_url(), &["--code", &code])
+        .spawn()
+        .unwrap();
+    wait_started(&store, id).await;
+    server.kill9();
+    // Time is added while the server is down (from the command line, straight into the
+    // database); the server comes back on the same port and the agent reconnects by itself.
+    let settings =
+        poste_server::app::Settings::from_config(&poste_server::config::Config::default()).unwrap();
+    poste_server::ops::add_time(
+        &store,
+        &settings,
+        id,
+        10,
+        &poste_store::Actor::Cli,
+        poste_server::clock::now_ms(),
+    )
+    .await
+    .unwrap();
+    let _server = ServerProcess::start(data.path(), Some(port)).await;
+    let deadline = deadline_of(&store, id).await; // start + 18 s
+
+    let (status, child) = tokio::task::spawn_blocking(move || {
+        (wait_exit(&mut child, Duration::from_secs(30)), child)
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = output_of(child);
+    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    let calls = desktop.calls();
+    let lock = calls
+        .iter()
+        .find(|(_, call)| call.starts_with("loginctl lock-session"))
+        .expect("locked");
+    assert!(
+        (lock.0 - deadline).abs() < 1.0,
+        "locked {:.3} s from the new deadline (the old one was 10 s earlier)",
+        lock.0 - deadline
+    );
+}

@@ -1,0 +1,10 @@
+//! Execution tests with real processes: fake desktop programs (small shell scripts named like
+//! the real ones, in a temporary directory that is the environment's only `PATH`) record how
+//! they were called and exit with a chosen code, hang, or stay running.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fake;
+mod kill;
+mod lock;
+mod logout;
+mod notify;
