@@ -462,6 +462,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn scan_proc_sees_this_process() {
         let procs = scan_proc(Path::new("/proc"));
         let me = std::process::id();

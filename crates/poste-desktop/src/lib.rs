@@ -14,6 +14,10 @@
 //! - `kill`: the guarded last resort of logout, killing the visitor's processes.
 //!
 //! This file owns the traits, [`Outcome`] and [`DesktopError`].
+//!
+//! Linux (and other Unix desktops with the same programs) is the target. The crate still builds
+//! elsewhere so that a cross-platform agent can depend on it: there no program is found and the
+//! last resort always refuses.
 
 mod detect;
 mod kill;
