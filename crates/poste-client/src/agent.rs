@@ -9,8 +9,8 @@ use poste_desktop::{
     DesktopError, Notification, Notifier, Outcome, ScreenLocker, SessionTerminator, Urgency,
 };
 use poste_proto::{
-    ActionReport, ClientMessage, Hello, PROTOCOL_VERSION, ServerMessage, SessionId, Statut,
-    WarningLevel,
+    ActionReport, ClientMessage, ErrorCode, Hello, PROTOCOL_VERSION, ServerMessage, SessionId,
+    Statut, WarningLevel,
 };
 use tokio::sync::mpsc;
 
@@ -40,6 +40,8 @@ pub enum Exit {
     SessionEnded,
     /// The code was refused.
     CodeRefused,
+    /// The server does not recognise this workstation (not enrolled, or its secret was reset).
+    NotRecognised,
 }
 
 enum Phase {
@@ -81,6 +83,7 @@ pub async fn run(
         ip_address: None,
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         protocole: Some(PROTOCOL_VERSION),
+        secret: crate::enroll::load_secret(&config.secret_file)?,
     };
     tracing::info!(%url, poste = %hello.poste, "starting");
     let link = link::spawn(url, hello);
@@ -337,6 +340,14 @@ impl Agent {
             }
             ServerMessage::Error(error) => {
                 tracing::warn!(code = ?error.code, message = %error.message, "error from the server");
+                if matches!(
+                    error.code,
+                    ErrorCode::PosteNonAuthentifie | ErrorCode::PosteNonEnrole
+                ) {
+                    self.console.say(&error.message);
+                    self.console.say(text::NOT_RECOGNISED);
+                    return Some(Exit::NotRecognised);
+                }
                 if matches!(self.phase, Phase::Validating(_) | Phase::Starting(_)) {
                     self.console.say(&error.message);
                     return self.refused();
@@ -364,7 +375,7 @@ impl Agent {
                 }
                 None
             }
-            ServerMessage::HeartbeatAck { .. } => None,
+            ServerMessage::HeartbeatAck { .. } | ServerMessage::Enrollment(_) => None,
         }
     }
 

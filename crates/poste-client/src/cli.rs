@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::agent::{self, Exit, Mode};
 use crate::config::{AgentConfig, Overrides};
+use crate::enroll::{Enrolled, Proof};
 
 /// Agent des postes publics : valide le code d'accès d'un visiteur, affiche le temps restant,
 /// prévient à 5 minutes et à 1 minute, puis verrouille l'écran et ferme la session à la fin.
@@ -20,7 +21,8 @@ use crate::config::{AgentConfig, Overrides};
     after_help = "Exemples :\n  poste-client --interactive\n  poste-client --code ABC123 --server http://192.168.1.10:8001\n\n\
 Variables d'environnement : POSTE_SERVER_URL, POSTE_WS_URL, LOG_LEVEL.\n\
 Configuration : /etc/poste-client/config.toml (ou --config).\n\
-Codes de sortie : 0 session terminée, 2 code refusé, 1 erreur."
+Enrôlement : poste-client --enroll CODE (puis validation par un administrateur).\n\
+Codes de sortie : 0 session terminée (ou poste enrôlé), 2 code refusé, 3 poste non reconnu, 1 erreur."
 )]
 struct Cli {
     /// Demande le code d'accès au clavier (et de nouveau après chaque session).
@@ -29,6 +31,12 @@ struct Cli {
     /// Valide ce code d'accès directement, par ex. ABC123.
     #[arg(long, short = 'c', value_name = "CODE")]
     code: Option<String>,
+    /// Enrôle ce poste avec le code donné par un administrateur, puis s'arrête.
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["code", "interactive", "install_token_file"])]
+    enroll: Option<String>,
+    /// Enrôle ce poste avec le jeton d'installation du site (lu dans ce fichier), puis s'arrête.
+    #[arg(long, value_name = "FICHIER", conflicts_with_all = ["code", "interactive"])]
+    install_token_file: Option<PathBuf>,
     /// Adresse du serveur, par ex. http://192.168.1.10:8001.
     #[arg(long, short = 's', value_name = "URL")]
     server: Option<String>,
@@ -42,11 +50,25 @@ struct Cli {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let proof = match (&cli.enroll, &cli.install_token_file) {
+        (Some(code), _) => Some(Proof::Code(code.clone())),
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(token) => Some(Proof::InstallToken(token.trim().to_owned())),
+            Err(err) => {
+                eprintln!("Erreur : {} : {err}", path.display());
+                return ExitCode::from(1);
+            }
+        },
+        (None, None) => None,
+    };
     let mode = match (cli.interactive, cli.code.clone()) {
         (_, Some(code)) => Mode::Code(code),
         (true, None) => Mode::Interactive,
+        (false, None) if proof.is_some() => Mode::Interactive,
         (false, None) => {
-            eprintln!("Indiquez --interactive ou --code CODE (voir poste-client --help).");
+            eprintln!(
+                "Indiquez --interactive, --code CODE ou --enroll CODE (voir poste-client --help)."
+            );
             return ExitCode::from(1);
         }
     };
@@ -77,12 +99,23 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(proof) = proof {
+        return match runtime.block_on(crate::enroll::enroll(&config, proof)) {
+            Ok(Enrolled::Done) => ExitCode::SUCCESS,
+            Ok(Enrolled::Refused) => ExitCode::from(2),
+            Err(err) => {
+                eprintln!("Erreur : {err:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let desktop = poste_desktop::CommandDesktop::new(poste_desktop::Environment::current())
         .with_timeout(std::time::Duration::from_secs(config.command_timeout));
     tracing::info!(desktop = ?desktop.desktop(), "desktop detected");
     match runtime.block_on(agent::run(config, mode, Arc::new(desktop))) {
         Ok(Exit::SessionEnded) => ExitCode::SUCCESS,
         Ok(Exit::CodeRefused) => ExitCode::from(2),
+        Ok(Exit::NotRecognised) => ExitCode::from(3),
         Err(err) => {
             eprintln!("Erreur : {err:#}");
             ExitCode::from(1)

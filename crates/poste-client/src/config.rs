@@ -1,6 +1,6 @@
 //! Agent configuration, with the seed's settings and values: compiled defaults → TOML file
 //! (`/etc/poste-client/config.toml` when present, or `--config`) → environment (the seed's
-//! `POSTE_SERVER_URL`, `POSTE_WS_URL`, `LOG_LEVEL`) → command-line flags.
+//! `POSTE_SERVER_URL`, `POSTE_WS_URL`, `LOG_LEVEL`, and `POSTE_SECRET_FILE`) → command-line flags.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,6 +35,8 @@ pub struct AgentConfig {
     pub log_level: String,
     /// Seconds each desktop command may take before the next method is tried.
     pub command_timeout: u64,
+    /// Where the workstation's enrollment secret is kept (owner-only permissions).
+    pub secret_file: PathBuf,
 }
 
 impl Default for AgentConfig {
@@ -52,6 +54,7 @@ impl Default for AgentConfig {
             log_file: None,
             log_level: "info".to_owned(),
             command_timeout: 5,
+            secret_file: PathBuf::from("/var/lib/poste-client/secret"),
         }
     }
 }
@@ -100,6 +103,9 @@ impl AgentConfig {
         }
         if let Some(level) = env("LOG_LEVEL").filter(|v| !v.trim().is_empty()) {
             config.log_level = level;
+        }
+        if let Some(path) = env("POSTE_SECRET_FILE").filter(|v| !v.trim().is_empty()) {
+            config.secret_file = PathBuf::from(path);
         }
         if let Some(url) = &overrides.server_url {
             config.server_url = url.clone();

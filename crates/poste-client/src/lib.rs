@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod countdown;
+pub mod enroll;
 pub mod identity;
 pub mod link;
 pub mod text;

@@ -15,6 +15,13 @@ pub const GOODBYE: &str = "Session terminée. Au revoir !";
 pub const EMPTY_CODE: &str = "Tapez le code inscrit sur votre ticket.";
 pub const STAFF_MESSAGE: &str = "Message de l'accueil";
 
+pub fn enrolling(poste: &str) -> String {
+    format!("Enrôlement du poste « {poste} » auprès du serveur…")
+}
+
+pub const NOT_RECOGNISED: &str = "Ce poste n'est pas reconnu par le serveur. Faites-le enrôler : \
+poste-client --enroll CODE (code donné par un administrateur : poste-server poste enroll-code).";
+
 pub fn server_unreachable(retry_in: Duration) -> String {
     format!(
         "Serveur injoignable, nouvelle tentative dans {} s",

@@ -23,6 +23,8 @@ pub enum ClientMessage {
     /// Extension: an agent names its workstation on connect; answered by `welcome`.
     /// A seed client never sends it and is identified by its `ip_address` instead.
     Hello(Hello),
+    /// Extension: enrollment of the workstation; answered by `enrollment`.
+    Enroll(Enroll),
     /// Extension: what a desktop action (lock, log-out, notification) did on the workstation,
     /// so staff learn of a workstation that could not be locked. Not answered.
     ActionReport(ActionReport),
@@ -59,6 +61,29 @@ pub struct Hello {
     /// Highest protocol extension version the agent speaks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocole: Option<u32>,
+    /// The workstation's secret, once enrolled. An enrolled workstation is refused without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Extension: an agent asks to enroll its workstation, or collects its secret once staff
+/// approved. Sent again (same `demande`) until the answer is `enrole`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enroll {
+    /// Workstation name, e.g. `Poste-03`.
+    pub poste: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// A one-time enrollment code given by staff…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_enrolement: Option<String>,
+    /// …or the site's install token (unattended installs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jeton_installation: Option<String>,
+    /// A random key of the agent's that ties its later requests to this one.
+    pub demande: String,
 }
 
 /// Why a text frame is not a valid client message.
@@ -96,6 +121,7 @@ const KNOWN_TYPES: &[&str] = &[
     "heartbeat",
     "hello",
     "action_report",
+    "enroll",
 ];
 
 /// Decodes one text frame, telling apart bad JSON, a missing or unknown `type`, and bad fields,

@@ -13,12 +13,12 @@ mod client;
 mod code;
 mod server;
 
-pub use client::{ActionReport, ClientMessage, DecodeError, Hello, decode_client_message};
+pub use client::{ActionReport, ClientMessage, DecodeError, Enroll, Hello, decode_client_message};
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
-    CodeInvalid, EndReason, ErrorCode, ErrorReply, RefusalReason, ServerMessage, SessionInfo,
-    SessionStarted, SessionTerminated, StaffMessage, Statut, Thresholds, TimeUpdate, Warning,
-    WarningLevel, Welcome,
+    CodeInvalid, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode, ErrorReply,
+    RefusalReason, ServerMessage, SessionInfo, SessionStarted, SessionTerminated, StaffMessage,
+    Statut, Thresholds, TimeUpdate, Warning, WarningLevel, Welcome,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};

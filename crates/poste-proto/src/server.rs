@@ -31,6 +31,8 @@ pub enum ServerMessage {
     Welcome(Welcome),
     /// Extension: a message from staff, to be shown on the workstation.
     Message(StaffMessage),
+    /// Extension: reply to `enroll`.
+    Enrollment(EnrollmentReply),
     /// Reply to a message the server could not act on.
     Error(ErrorReply),
 }
@@ -216,6 +218,31 @@ pub struct Welcome {
     pub seuils: Thresholds,
 }
 
+/// Extension: where an enrollment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentStatus {
+    /// Waiting for staff: send `enroll` again later.
+    EnAttente,
+    /// Done: `secret` is in this reply, the only time it is ever sent.
+    Enrole,
+    /// Refused: `message` says why.
+    Refuse,
+    #[serde(other)]
+    Autre,
+}
+
+/// Extension: reply to `enroll`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentReply {
+    pub statut: EnrollmentStatus,
+    /// French, for the person installing the workstation.
+    pub message: String,
+    /// The workstation's secret (with `enrole` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
 /// Extension: a message from staff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffMessage {
@@ -239,6 +266,10 @@ pub enum ErrorCode {
     SessionNonAutorisee,
     SessionNonDemarrable,
     ServiceIndisponible,
+    /// `hello` for an enrolled workstation without its secret, or with a wrong one.
+    PosteNonAuthentifie,
+    /// The server accepts enrolled workstations only.
+    PosteNonEnrole,
     ErreurInterne,
     #[serde(other)]
     Autre,

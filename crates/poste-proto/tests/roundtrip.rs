@@ -26,6 +26,7 @@ fn any_client_message() -> impl Strategy<Value = ClientMessage> {
                 ip_address: None,
                 version: None,
                 protocole,
+                secret: None,
             })),
     ]
 }

@@ -68,6 +68,11 @@ pub struct Settings {
     pub max_batch: u32,
     pub timezone: TimeZone,
     pub limits: LimitsConfig,
+    /// Workstations that are not enrolled may connect (seed clients).
+    pub allow_seed_clients: bool,
+    /// SHA-256 (hex) of the site's install token, if one is configured.
+    pub install_token_hash: Option<String>,
+    pub enrollment_code_validity_secs: i64,
 }
 
 impl Settings {
@@ -88,6 +93,27 @@ impl Settings {
                 None => TimeZone::system(),
             },
             limits: config.limits.clone(),
+            allow_seed_clients: config.enrollment.allow_seed_clients,
+            install_token_hash: match &config.enrollment.install_token_file {
+                Some(path) => {
+                    let token = std::fs::read_to_string(path).map_err(|err| {
+                        ConfigError::Invalid(format!(
+                            "enrollment.install_token_file {}: {err}",
+                            path.display()
+                        ))
+                    })?;
+                    let token = token.trim();
+                    if token.len() < 16 {
+                        return Err(invalid(
+                            "enrollment.install_token_file: the token must have at least 16 characters",
+                        ));
+                    }
+                    Some(crate::domain::codes::token_hash(token))
+                }
+                None => None,
+            },
+            enrollment_code_validity_secs: parse_duration(&config.enrollment.code_validity)
+                .map_err(|_| invalid("enrollment.code_validity"))?,
         })
     }
 }

@@ -126,6 +126,19 @@ enum PosteCommand {
         #[arg(long)]
         mac: Option<String>,
     },
+    /// Crée un code d'enrôlement à usage unique (à saisir sur le poste : poste-client --enroll CODE).
+    EnrollCode {
+        /// Réserve le code à ce nom de poste.
+        #[arg(long)]
+        poste: Option<String>,
+        /// Validité du code (défaut : configuration, 24h).
+        #[arg(long)]
+        validite: Option<String>,
+    },
+    /// Valide la demande d'enrôlement d'un poste.
+    Approve { nom: String },
+    /// Réinitialise l'enrôlement d'un poste (volé, réinstallé) : son secret n'est plus accepté.
+    Reset { nom: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,13 +340,14 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
         }
         Command::Poste(PosteCommand::List) => {
             println!(
-                "{:<20} {:<16} {:<18} {:<10} VU LE",
-                "NOM", "IP", "MAC", "VERSION"
+                "{:<20} {:<11} {:<16} {:<18} {:<10} VU LE",
+                "NOM", "ENRÔLEMENT", "IP", "MAC", "VERSION"
             );
             for poste in store.list_postes().await? {
                 println!(
-                    "{:<20} {:<16} {:<18} {:<10} {}",
+                    "{:<20} {:<11} {:<16} {:<18} {:<10} {}",
                     poste.nom,
+                    poste.enrollment.as_str(),
                     poste.ip.unwrap_or_default(),
                     poste.mac.unwrap_or_default(),
                     poste.version.unwrap_or_default(),
@@ -348,6 +362,31 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             let poste =
                 ops::create_poste(store, &nom, ip.as_deref(), mac.as_deref(), &actor, now).await?;
             println!("Poste « {} » créé.", poste.nom);
+        }
+        Command::Poste(PosteCommand::EnrollCode { poste, validite }) => {
+            let secs = validite.as_deref().map(parse_duree).transpose()?;
+            let (row, code) =
+                ops::create_enrollment_code(store, settings, poste.as_deref(), secs, &actor, now)
+                    .await?;
+            println!(
+                "{}",
+                text::enrollment_code_created(
+                    &code,
+                    row.poste_nom.as_deref(),
+                    &rfc3339(row.expires_at)
+                )
+            );
+        }
+        Command::Poste(PosteCommand::Approve { nom }) => {
+            let poste = ops::approve_enrollment(store, &nom, &actor, now).await?;
+            println!(
+                "Poste « {} » validé : il recevra son secret à sa prochaine demande.",
+                poste.nom
+            );
+        }
+        Command::Poste(PosteCommand::Reset { nom }) => {
+            let poste = ops::reset_enrollment(store, &nom, &actor, now).await?;
+            println!("Enrôlement du poste « {} » réinitialisé.", poste.nom);
         }
         Command::Token(TokenCommand::Create { nom }) => {
             let (row, token) = ops::create_token(store, &nom, &actor, now).await?;

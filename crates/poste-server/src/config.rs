@@ -29,6 +29,30 @@ pub struct Config {
     pub log_format: LogFormat,
     pub sessions: SessionsConfig,
     pub limits: LimitsConfig,
+    pub enrollment: EnrollmentConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrollmentConfig {
+    /// Accept workstations that are not enrolled (seed clients, known by name or IP address).
+    /// Set to false on sites that want enrolled workstations only.
+    pub allow_seed_clients: bool,
+    /// A file holding the site's install token, which unattended installs present instead of
+    /// a one-time code (requests still wait for staff approval).
+    pub install_token_file: Option<PathBuf>,
+    /// How long a one-time enrollment code stays valid (a duration such as `24h`).
+    pub code_validity: String,
+}
+
+impl Default for EnrollmentConfig {
+    fn default() -> Self {
+        EnrollmentConfig {
+            allow_seed_clients: true,
+            install_token_file: None,
+            code_validity: "24h".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +114,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             sessions: SessionsConfig::default(),
             limits: LimitsConfig::default(),
+            enrollment: EnrollmentConfig::default(),
         }
     }
 }
@@ -230,6 +255,12 @@ impl Config {
                 "limits.code_failures, idle_timeout_secs, ping_interval_secs and change_feed_interval_ms must be at least 1".into(),
             ));
         }
+        crate::domain::duration::parse_duration(&self.enrollment.code_validity).map_err(|err| {
+            ConfigError::Invalid(format!(
+                "enrollment.code_validity `{}`: {err}",
+                self.enrollment.code_validity
+            ))
+        })?;
         if let Some(tz) = &self.timezone {
             jiff::tz::TimeZone::get(tz)
                 .map_err(|err| ConfigError::Invalid(format!("timezone `{tz}`: {err}")))?;

@@ -5,7 +5,8 @@
 
 use poste_proto::EndReason;
 use poste_store::{
-    Actor, Millis, NewPoste, NewSession, PosteRow, SessionRow, Store, StoreError, TokenRow,
+    Actor, EnrollmentCodeRow, Millis, NewPoste, NewSession, PosteRow, SessionRow, Store,
+    StoreError, TokenRow,
 };
 
 use crate::app::Settings;
@@ -240,4 +241,77 @@ pub async fn revoke_token(
             StoreError::NotFound { .. } => OpError::NotFound(text::token_not_found(name)),
             other => OpError::Store(other),
         })
+}
+
+/// Longest validity of an enrollment code: 30 days.
+const MAX_ENROLLMENT_CODE_SECS: i64 = 30 * 24 * 3600;
+
+/// Length of one-time enrollment codes (shown as two groups of five: `K7P2M-XQ4RT`).
+pub const ENROLLMENT_CODE_LEN: usize = 10;
+
+/// How an enrollment code is stored and looked up: the SHA-256 of its normalised form.
+pub fn enrollment_code_hash(typed: &str) -> Option<String> {
+    poste_proto::normalize_code(typed).map(|code| token_hash(&code))
+}
+
+fn enrollment_error(nom: &str, err: StoreError) -> OpError {
+    match err {
+        StoreError::NotFound { .. } => OpError::NotFound(text::poste_not_found(nom)),
+        StoreError::EnrollmentRefused(refusal) => {
+            OpError::Conflict(text::enrollment_refused(refusal).to_owned())
+        }
+        other => OpError::Store(other),
+    }
+}
+
+/// A one-time enrollment code, optionally reserved for a workstation name; returns the row and
+/// the code as staff will type it (shown once, stored hashed).
+pub async fn create_enrollment_code(
+    store: &Store,
+    settings: &Settings,
+    poste: Option<&str>,
+    valid_for_secs: Option<i64>,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(EnrollmentCodeRow, String), OpError> {
+    let poste = clean_text(poste)?;
+    let secs = valid_for_secs.unwrap_or(settings.enrollment_code_validity_secs);
+    if !(1..=MAX_ENROLLMENT_CODE_SECS).contains(&secs) {
+        return Err(OpError::Invalid(text::duration_out_of_range(
+            MAX_ENROLLMENT_CODE_SECS,
+        )));
+    }
+    let code = generate_code(ENROLLMENT_CODE_LEN);
+    let shown = format!("{}-{}", &code[..5], &code[5..]);
+    let hash = token_hash(&code);
+    let expires_at = now.saturating_add(secs.saturating_mul(1000));
+    let row = store
+        .create_enrollment_code(&hash, poste.as_deref(), expires_at, actor, now)
+        .await
+        .map_err(OpError::Store)?;
+    Ok((row, shown))
+}
+
+pub async fn approve_enrollment(
+    store: &Store,
+    nom: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<PosteRow, OpError> {
+    store
+        .approve_enrollment(nom.trim(), actor, now)
+        .await
+        .map_err(|err| enrollment_error(nom, err))
+}
+
+pub async fn reset_enrollment(
+    store: &Store,
+    nom: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<PosteRow, OpError> {
+    store
+        .reset_enrollment(nom.trim(), actor, now)
+        .await
+        .map_err(|err| enrollment_error(nom, err))
 }

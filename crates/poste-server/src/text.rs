@@ -71,6 +71,10 @@ pub fn protocol_error(code: ErrorCode) -> &'static str {
         ErrorCode::SessionInconnue => "Session inconnue",
         ErrorCode::SessionNonAutorisee => "Cette session n'appartient pas à ce poste",
         ErrorCode::SessionNonDemarrable => "Cette session ne peut pas être démarrée",
+        ErrorCode::PosteNonAuthentifie => {
+            "Ce poste n'est pas reconnu : son secret d'enrôlement est absent ou invalide"
+        }
+        ErrorCode::PosteNonEnrole => "Ce serveur n'accepte que les postes enrôlés",
         ErrorCode::ServiceIndisponible => {
             "Service momentanément indisponible, réessayez dans un instant"
         }
@@ -157,4 +161,40 @@ pub fn sessions_created(count: usize) -> String {
 
 pub fn token_created(name: &str) -> String {
     format!("Jeton « {name} » créé. Copiez-le maintenant, il ne sera plus jamais affiché :")
+}
+
+// ----- enrollment -------------------------------------------------------------------------------
+
+pub const ENROLL_PENDING: &str =
+    "Demande d'enrôlement enregistrée : un animateur doit maintenant valider ce poste.";
+pub const ENROLL_DONE: &str = "Poste enrôlé : il est désormais reconnu par le serveur.";
+pub const ENROLL_NO_PROOF: &str =
+    "Un code d'enrôlement (ou le jeton d'installation) est nécessaire pour enrôler ce poste.";
+pub const ENROLL_BAD_TOKEN: &str = "Jeton d'installation invalide.";
+pub const ENROLL_BAD_REQUEST: &str =
+    "Demande d'enrôlement invalide : nom de poste ou clé de demande manquant.";
+
+pub fn enrollment_refused(refusal: poste_store::EnrollmentRefusal) -> &'static str {
+    use poste_store::EnrollmentRefusal as R;
+    match refusal {
+        R::UnknownCode => "Code d'enrôlement inconnu ou déjà utilisé.",
+        R::ExpiredCode => "Code d'enrôlement expiré : demandez-en un nouveau.",
+        R::CodeForAnotherPoste => "Ce code d'enrôlement est réservé à un autre poste.",
+        R::AlreadyEnrolled => {
+            "Ce poste est déjà enrôlé : un administrateur doit le réinitialiser avant un nouvel enrôlement."
+        }
+        R::WrongRequest => {
+            "Cette demande d'enrôlement n'est pas celle qui a été validée : recommencez avec un nouveau code."
+        }
+        R::NotApproved => "Ce poste n'attend pas de validation.",
+    }
+}
+
+pub fn enrollment_code_created(code: &str, poste: Option<&str>, until: &str) -> String {
+    format!(
+        "Code d'enrôlement{} : {code}\n(valable jusqu'au {until}, une seule fois)",
+        poste
+            .map(|p| format!(" pour le poste « {p} »"))
+            .unwrap_or_default()
+    )
 }

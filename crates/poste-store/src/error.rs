@@ -26,6 +26,10 @@ pub enum StoreError {
     /// The session is not in a state that allows this transition; carries its current row.
     #[error("session {} is {}", .0.id, .0.status.as_str())]
     WrongState(Box<SessionRow>),
+    /// An enrollment request was refused: `reason` says why (unknown/used/expired code, code
+    /// reserved for another name, workstation already enrolled, wrong request key…).
+    #[error("enrollment refused: {0:?}")]
+    EnrollmentRefused(EnrollmentRefusal),
     /// No free code could be found after several tries (alphabet or length too small).
     #[error("could not generate a unique access code")]
     CodeSpaceExhausted,
@@ -105,6 +109,22 @@ fn pg_unavailable(sqlstate: &str) -> bool {
         // 55000 on connect: the database "is not currently accepting connections"
         // (ALLOW_CONNECTIONS false, e.g. during maintenance).
         || sqlstate == "55000"
+}
+
+/// Why an enrollment step was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollmentRefusal {
+    /// No such one-time code, or already used.
+    UnknownCode,
+    ExpiredCode,
+    /// The code is reserved for another workstation name.
+    CodeForAnotherPoste,
+    /// The workstation already holds a secret: staff must reset it first.
+    AlreadyEnrolled,
+    /// The request key does not match the pending request.
+    WrongRequest,
+    /// Not approved (yet), or not in the state the step needs.
+    NotApproved,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,5 +1,6 @@
 //! Persistent state of Postes Publics: sessions (with their access codes), workstations
-//! (`postes`), API tokens and the event log.
+//! (`postes`, with their enrollment and one-time enrollment codes), API tokens and the event
+//! log.
 //!
 //! One store, two backends chosen at run time by the URL: SQLite (the default, a file, WAL mode)
 //! and PostgreSQL. Both run the same SQL text through sqlx's `Any` driver; only the DDL differs
@@ -10,14 +11,18 @@
 //! log is the audit trail and the change feed other processes (CLI, other instances) follow.
 //! Conditional updates (`... WHERE statut = 'active'`) make every transition happen once, even
 //! when two tasks or two instances race for it.
+//!
+//! Migrations only ever add: a database in the field has run the earlier ones, so a shipped
+//! migration file is never edited (sqlx checks their checksums).
 
 mod error;
 mod model;
 mod store;
 
-pub use error::StoreError;
+pub use error::{EnrollmentRefusal, StoreError};
 pub use model::{
-    Actor, Backend, EventKind, EventRow, Millis, NewPoste, NewSession, PosteRow, PosteSighting,
-    SessionFilter, SessionRow, SessionStatus, TokenRow,
+    Actor, Backend, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventKind, EventRow, Millis,
+    NewPoste, NewSession, PosteRow, PosteSighting, SessionFilter, SessionRow, SessionStatus,
+    TokenRow,
 };
 pub use store::Store;

@@ -135,6 +135,68 @@ pub struct PosteRow {
     pub last_seen: Option<Millis>,
     /// Marked out of order by staff.
     pub hors_service: bool,
+    /// Where the workstation stands in enrollment.
+    pub enrollment: Enrollment,
+    /// SHA-256 (hex) of its secret once enrolled; never serialised.
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+}
+
+/// Enrollment of a workstation: an agent asks with a one-time code (or the site's install
+/// token), staff approve, the agent collects its secret and presents it on every connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enrollment {
+    /// Never enrolled: known by its name or IP address only (a seed client).
+    Aucun,
+    /// Asked; waiting for staff.
+    EnAttente,
+    /// Approved by staff; the agent has not collected its secret yet.
+    Approuve,
+    /// Holds a secret: only a connection presenting it speaks for this workstation.
+    Enrole,
+}
+
+impl Enrollment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Enrollment::Aucun => "aucun",
+            Enrollment::EnAttente => "en_attente",
+            Enrollment::Approuve => "approuve",
+            Enrollment::Enrole => "enrole",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "aucun" => Enrollment::Aucun,
+            "en_attente" => Enrollment::EnAttente,
+            "approuve" => Enrollment::Approuve,
+            "enrole" => Enrollment::Enrole,
+            _ => return None,
+        })
+    }
+}
+
+/// A one-time enrollment code created by staff (only its SHA-256 is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrollmentCodeRow {
+    pub id: i64,
+    /// The workstation name it is reserved for, if any.
+    pub poste_nom: Option<String>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub used_at: Option<Millis>,
+}
+
+/// How an enrollment request proves it may be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrollmentProof {
+    /// SHA-256 (hex) of a one-time code: valid, unused, unexpired, and reserved for this name
+    /// or for none. It is used up by the request.
+    OneTimeCode(String),
+    /// The site's install token, already checked by the caller.
+    SiteToken,
 }
 
 /// A workstation created by staff.
@@ -204,6 +266,11 @@ pub enum EventKind {
     WarningSent,
     PosteCreated,
     PosteSeen,
+    EnrollmentCodeCreated,
+    EnrollmentRequested,
+    EnrollmentApproved,
+    PosteEnrolled,
+    EnrollmentReset,
     TokenCreated,
     TokenRevoked,
 }
@@ -221,6 +288,11 @@ impl EventKind {
             EventKind::PosteSeen => "poste_seen",
             EventKind::TokenCreated => "token_created",
             EventKind::TokenRevoked => "token_revoked",
+            EventKind::EnrollmentCodeCreated => "enrollment_code_created",
+            EventKind::EnrollmentRequested => "enrollment_requested",
+            EventKind::EnrollmentApproved => "enrollment_approved",
+            EventKind::PosteEnrolled => "poste_enrolled",
+            EventKind::EnrollmentReset => "enrollment_reset",
         }
     }
 
@@ -234,6 +306,11 @@ impl EventKind {
             EventKind::WarningSent,
             EventKind::PosteCreated,
             EventKind::PosteSeen,
+            EventKind::EnrollmentCodeCreated,
+            EventKind::EnrollmentRequested,
+            EventKind::EnrollmentApproved,
+            EventKind::PosteEnrolled,
+            EventKind::EnrollmentReset,
             EventKind::TokenCreated,
             EventKind::TokenRevoked,
         ]

@@ -30,6 +30,31 @@ async fn wait_started(store: &poste_store::Store, id: i64) {
     panic!("session {id} never started");
 }
 
+/// The real server binary on `data`, a direct handle on its database, and one session of
+/// `duree` created through its API.
+async fn server_process_with_session(
+    data: &std::path::Path,
+    duree: &str,
+) -> (ServerProcess, poste_store::Store, i64, String) {
+    let server = ServerProcess::start(data, None).await;
+    let db = format!("sqlite:{}/poste-server.sqlite", data.display());
+    let store = poste_store::Store::connect(&db, "test").await.unwrap();
+    let api = poste_testkit::Api {
+        base: format!("{}/api", server.http_url()),
+        token: poste_testkit::create_token(&store).await.unwrap(),
+        http: reqwest::Client::new(),
+    };
+    let created = api.post_ok("/sessions", json!({ "duree": duree })).await;
+    let session = &created["sessions"][0];
+    let id = session["id"].as_i64().unwrap();
+    (
+        server,
+        store,
+        id,
+        session["code_acces"].as_str().unwrap().to_owned(),
+    )
+}
+
 #[tokio::test]
 async fn warnings_are_notified_then_the_screen_is_locked_then_the_visitor_logged_out_on_time() {
     let server = TestServer::start().await; // warnings at 3 s and 1 s
@@ -118,27 +143,7 @@ async fn a_refused_code_is_explained_in_french_and_exits_with_2() {
 #[tokio::test]
 async fn the_deadline_holds_when_the_server_dies_mid_session() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(data.path(), None).await;
-    let store = poste_store::Store::connect(
-        &format!("sqlite:{}/poste-server.sqlite", data.path().display()),
-        "test",
-    )
-    .await
-    .unwrap();
-    let token = poste_testkit::create_token(&store).await.unwrap();
-    let api = poste_testkit::Api {
-        base: format!("{}/api", server.http_url()),
-        token,
-        http: reqwest::Client::new(),
-    };
-    let created = api.post_ok("/sessions", json!({"duree": "6s"})).await;
-    let (id, code) = (
-        created["sessions"][0]["id"].as_i64().unwrap(),
-        created["sessions"][0]["code_acces"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    );
+    let (mut server, store, id, code) = server_process_with_session(data.path(), "6s").await;
 
     let desktop = FakeDesktop::new(DESKTOP);
     let mut child = agent(&desktop, &server.http_url(), &["--code", &code])
@@ -187,30 +192,14 @@ async fn the_deadline_holds_when_the_server_dies_mid_session() {
 #[tokio::test]
 async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhile() {
     let data = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(data.path(), None).await;
-    let port = server.port;
-    let db = format!("sqlite:{}/poste-server.sqlite", data.path().display());
-    let store = poste_store::Store::connect(&db, "test").await.unwrap();
-    let token = poste_testkit::create_token(&store).await.unwrap();
-    let api = poste_testkit::Api {
-        base: format!("{}/api", server.http_url()),
-        token,
-        http: reqwest::Client::new(),
-    };
-    let created = api.post_ok("/sessions", json!({"duree": "8s"})).await;
-    let (id, code) = (
-        created["sessions"][0]["id"].as_i64().unwrap(),
-        created["sessions"][0]["code_acces"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    );
+    let (mut server, store, id, code) = server_process_with_session(data.path(), "8s").await;
 
     let desktop = FakeDesktop::new(DESKTOP);
     let mut child = agent(&desktop, &server.http_url(), &["--code", &code])
         .spawn()
         .unwrap();
     wait_started(&store, id).await;
+    let port = server.port;
     server.kill9();
     // Time is added while the server is down (from the command line, straight into the
     // database); the server comes back on the same port and the agent reconnects by itself.
@@ -246,4 +235,104 @@ async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhi
         "locked {:.3} s from the new deadline (the old one was 10 s earlier)",
         lock.0 - deadline
     );
+}
+
+#[tokio::test]
+async fn the_agent_enrolls_then_speaks_for_its_workstation_with_its_secret() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let code = api
+        .post_ok("/enrollment-codes", json!({"poste": "Poste-21"}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desktop = FakeDesktop::new(DESKTOP);
+    let secret_file = desktop.dir.path().join("state/secret");
+    let mut enrolling = agent(&desktop, &server.http_url(""), &["--enroll", &code]);
+    enrolling.env("POSTE_SECRET_FILE", &secret_file);
+    let mut command = enrolling;
+    // The workstation's name comes from the configuration file.
+    let config = desktop.dir.path().join("config.toml");
+    std::fs::write(&config, "poste = \"Poste-21\"\ncheck_interval = 1\n").unwrap();
+    command.args(["--config", config.to_str().unwrap()]);
+    let mut child = command.spawn().unwrap();
+
+    // Pending until staff approve.
+    let mut pending = false;
+    for _ in 0..100 {
+        if server
+            .store
+            .pending_enrollments()
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.nom == "Poste-21")
+        {
+            pending = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(pending, "the request reached the server");
+    assert!(!secret_file.exists());
+    api.post_ok("/postes/Poste-21/approve", json!({})).await;
+    let (status, child) = tokio::task::spawn_blocking(move || {
+        (wait_exit(&mut child, Duration::from_secs(15)), child)
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = output_of(child);
+    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("un animateur doit maintenant valider"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Poste enrôlé"), "{stdout}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "secret readable by its owner only");
+    }
+
+    // Now a session: the agent presents its secret; the session runs on Poste-21.
+    let (id, code) = server
+        .create_session(json!({"duree": "2s", "poste": "Poste-21"}))
+        .await;
+    let mut run = agent(
+        &desktop,
+        &server.http_url(""),
+        &["--code", &code, "--config", config.to_str().unwrap()],
+    );
+    run.env("POSTE_SECRET_FILE", &secret_file);
+    let mut child = run.spawn().unwrap();
+    let (status, child) = tokio::task::spawn_blocking(move || {
+        (wait_exit(&mut child, Duration::from_secs(15)), child)
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = output_of(child);
+    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.poste_nom.as_deref(), Some("Poste-21"));
+
+    // After staff reset the workstation, the agent says it is not recognised (exit 3).
+    api.post_ok("/postes/Poste-21/reset", json!({})).await;
+    let (_, code) = server.create_session(json!({"duree": "1h"})).await;
+    let mut run = agent(
+        &desktop,
+        &server.http_url(""),
+        &["--code", &code, "--config", config.to_str().unwrap()],
+    );
+    run.env("POSTE_SECRET_FILE", &secret_file);
+    let output = tokio::task::spawn_blocking(move || run.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("pas reconnu"), "{stdout}");
 }

@@ -70,6 +70,7 @@ pub fn agent(desktop: &FakeDesktop, server: &str, args: &[&str]) -> Command {
         .env("HOME", desktop.dir.path())
         .env("LOG_LEVEL", "info")
         .env("XDG_SESSION_ID", "c42")
+        .env("POSTE_SECRET_FILE", desktop.dir.path().join("state/secret"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -31,6 +31,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sessions/{id}/cancel", post(cancel_session))
         .route("/postes", get(list_postes).post(create_poste))
         .route("/postes/{nom}/message", post(message_poste))
+        .route("/postes/{nom}/approve", post(approve_poste))
+        .route("/postes/{nom}/reset", post(reset_poste))
+        .route("/enrollment-codes", post(create_enrollment_code))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/", get(index))
@@ -223,6 +226,7 @@ struct PosteView {
     version: Option<String>,
     en_ligne: bool,
     hors_service: bool,
+    enrolement: &'static str,
     vu_le: Option<String>,
     cree_le: String,
 }
@@ -232,6 +236,7 @@ impl PosteView {
         PosteView {
             id: row.id,
             en_ligne: online,
+            enrolement: row.enrollment.as_str(),
             vu_le: row.last_seen.map(rfc3339),
             cree_le: rfc3339(row.created_at),
             nom: row.nom,
@@ -568,4 +573,58 @@ async fn message_poste(
     });
     let delivered = state.hub.send_to_poste(poste.id, &push);
     Ok(Json(json!({ "poste": poste.nom, "livre": delivered })))
+}
+
+async fn approve_poste(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(nom): Path<String>,
+) -> ApiResult<Json<PosteView>> {
+    let row = ops::approve_enrollment(&state.store, &nom, &actor, now_ms()).await?;
+    tracing::info!(poste = %row.nom, actor = %actor.label(), "enrollment approved");
+    let online = state.hub.online_postes().contains(&row.id);
+    Ok(Json(PosteView::new(row, online)))
+}
+
+async fn reset_poste(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(nom): Path<String>,
+) -> ApiResult<Json<PosteView>> {
+    let row = ops::reset_enrollment(&state.store, &nom, &actor, now_ms()).await?;
+    tracing::info!(poste = %row.nom, actor = %actor.label(), "enrollment reset");
+    let online = state.hub.online_postes().contains(&row.id);
+    Ok(Json(PosteView::new(row, online)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrollmentCodeBody {
+    poste: Option<String>,
+    validite: Option<DurationInput>,
+}
+
+async fn create_enrollment_code(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ApiJson(body): ApiJson<EnrollmentCodeBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let secs = body
+        .validite
+        .as_ref()
+        .map(DurationInput::secs)
+        .transpose()?;
+    let (row, code) = ops::create_enrollment_code(
+        &state.store,
+        &state.settings,
+        body.poste.as_deref(),
+        secs,
+        &actor,
+        now_ms(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "code": code, "poste": row.poste_nom, "expire_le": rfc3339(row.expires_at) })),
+    ))
 }

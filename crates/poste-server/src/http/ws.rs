@@ -11,15 +11,19 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use poste_proto::{
-    ClientMessage, CodeInvalid, DecodeError, ErrorCode, ErrorReply, Hello, PROTOCOL_VERSION,
-    RefusalReason, ServerMessage, SessionId, Thresholds, Welcome, decode_client_message,
-    normalize_code,
+    ClientMessage, CodeInvalid, DecodeError, Enroll, EnrollmentReply, EnrollmentStatus, ErrorCode,
+    ErrorReply, Hello, PROTOCOL_VERSION, RefusalReason, ServerMessage, SessionId, Thresholds,
+    Welcome, decode_client_message, normalize_code,
 };
-use poste_store::{Actor, PosteRow, PosteSighting, SessionRow, SessionStatus, StoreError};
+use poste_store::{
+    Actor, Enrollment, EnrollmentProof, PosteRow, PosteSighting, SessionRow, SessionStatus,
+    StoreError,
+};
 use tokio::sync::mpsc;
 
 use crate::app::AppState;
 use crate::clock::{now_ms, rfc3339};
+use crate::domain::codes::{generate_token, token_hash};
 use crate::hub::OUTBOX_CAPACITY;
 use crate::{messages, text};
 
@@ -53,6 +57,10 @@ struct Peer {
     /// Sessions whose code was validated on this connection.
     validated: HashSet<i64>,
     last_touch: Option<Instant>,
+    /// This connection proved it is its enrolled workstation (`hello` with the secret).
+    authenticated: bool,
+    /// Set by a handler that wants the connection closed after its reply.
+    close: Option<(u16, &'static str)>,
 }
 
 impl Peer {
@@ -117,6 +125,8 @@ async fn serve(app: AppState, socket: WebSocket, addr: SocketAddr) {
         ip_lookup_done: false,
         validated: HashSet::new(),
         last_touch: None,
+        authenticated: false,
+        close: None,
     };
     let mut rate = RateLimit {
         tokens: f64::from(limits.message_burst),
@@ -172,6 +182,9 @@ async fn serve(app: AppState, socket: WebSocket, addr: SocketAddr) {
                     }
                 }
                 if failed { break None; }
+                if let Some(close) = peer.close.take() {
+                    break Some(close);
+                }
             }
             push = pushes.recv() => {
                 let Some(message) = push else {
@@ -243,8 +256,24 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
             return vec![error(code)];
         }
     };
+    // Sites that accept enrolled workstations only: nothing else before an authenticated hello.
+    let needs_identity = matches!(
+        message,
+        ClientMessage::ValidateCode { .. }
+            | ClientMessage::StartSession { .. }
+            | ClientMessage::GetTime { .. }
+    );
+    if needs_identity && !app.settings.allow_seed_clients && !peer.authenticated {
+        tracing::warn!(conn, ip = %peer.ip(), "workstation not enrolled refused");
+        peer.close = Some((
+            close_code::POLICY,
+            text::protocol_error(ErrorCode::PosteNonEnrole),
+        ));
+        return vec![error(ErrorCode::PosteNonEnrole)];
+    }
     let result = match message {
         ClientMessage::Hello(hello) => on_hello(app, conn, peer, hello).await,
+        ClientMessage::Enroll(enroll) => on_enroll(app, peer, enroll).await,
         ClientMessage::ValidateCode { code, ip_address } => {
             on_validate(app, conn, peer, &code, ip_address).await
         }
@@ -283,13 +312,40 @@ async fn on_hello(app: &AppState, conn: u64, peer: &mut Peer, hello: Hello) -> R
         .map(str::trim)
         .filter(|ip| is_plausible_ip(ip))
         .map_or_else(|| peer.addr.ip().to_string(), str::to_owned);
+    let name = hello.poste.trim();
+    let known = app.store.poste_by_name(name).await?;
+    let enrolled = known
+        .as_ref()
+        .is_some_and(|p| p.enrollment == Enrollment::Enrole);
+    let proven = match (&known, &hello.secret) {
+        (Some(poste), Some(secret)) if enrolled => {
+            poste.secret_hash.as_deref() == Some(token_hash(secret).as_str())
+        }
+        _ => false,
+    };
+    // An enrolled workstation is only ever spoken for with its secret; an agent that believes
+    // it is enrolled while the server does not (staff reset it) must enroll again; sites may
+    // refuse workstations that are not enrolled at all.
+    let refusal = if (enrolled && !proven) || (!enrolled && hello.secret.is_some()) {
+        Some(ErrorCode::PosteNonAuthentifie)
+    } else if !enrolled && !app.settings.allow_seed_clients {
+        Some(ErrorCode::PosteNonEnrole)
+    } else {
+        None
+    };
+    if let Some(code) = refusal {
+        tracing::warn!(conn, poste = %name, ip = %ip, ?code, "workstation identity refused");
+        peer.close = Some((close_code::POLICY, text::protocol_error(code)));
+        return Ok(vec![error(code)]);
+    }
     let sighting = PosteSighting {
-        nom: hello.poste.trim().to_owned(),
+        nom: name.to_owned(),
         ip: Some(ip.clone()),
         mac: hello.mac.clone(),
         version: hello.version.clone(),
     };
     let poste = app.store.record_poste_seen(&sighting, now_ms()).await?;
+    peer.authenticated = proven;
     tracing::info!(conn, poste = %poste.nom, version = ?hello.version, "workstation identified");
     app.hub.set_connection_poste(conn, poste.id);
     peer.claimed_ip = Some(ip);
@@ -309,6 +365,131 @@ async fn on_hello(app: &AppState, conn: u64, peer: &mut Peer, hello: Hello) -> R
     Ok(vec![welcome])
 }
 
+fn enrollment(statut: EnrollmentStatus, message: &str, secret: Option<String>) -> ServerMessage {
+    ServerMessage::Enrollment(EnrollmentReply {
+        statut,
+        message: message.to_owned(),
+        secret,
+    })
+}
+
+/// Enrollment: an agent asks with a one-time code (or the install token), waits for staff,
+/// then collects its secret with the same request key. The secret is sent once, here.
+async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
+    let demande = enroll.demande.trim();
+    if !valid_poste_name(&enroll.poste) || !(16..=128).contains(&demande.len()) {
+        return Ok(vec![enrollment(
+            EnrollmentStatus::Refuse,
+            text::ENROLL_BAD_REQUEST,
+            None,
+        )]);
+    }
+    let keys = [format!("ip:{}", peer.addr.ip())];
+    let started = Instant::now();
+    if let Some(wait) = app.throttle_wait(&keys, started) {
+        let message = text::refusal(RefusalReason::TropDEssais, None, wait.as_secs().max(1));
+        return Ok(vec![enrollment(EnrollmentStatus::Refuse, &message, None)]);
+    }
+    let name = enroll.poste.trim();
+    let request_hash = token_hash(demande);
+    let now = now_ms();
+    let known = app.store.poste_by_name(name).await?;
+    match known.as_ref().map(|p| p.enrollment) {
+        Some(Enrollment::Approuve) => {
+            let secret = generate_token();
+            return match app
+                .store
+                .complete_enrollment(name, &request_hash, &token_hash(&secret), now)
+                .await
+            {
+                Ok(poste) => {
+                    tracing::info!(poste = %poste.nom, ip = %peer.ip(), "workstation enrolled");
+                    Ok(vec![enrollment(
+                        EnrollmentStatus::Enrole,
+                        text::ENROLL_DONE,
+                        Some(secret),
+                    )])
+                }
+                Err(StoreError::EnrollmentRefused(refusal)) => {
+                    app.record_failure(&keys, started);
+                    tracing::warn!(poste = %name, ip = %peer.ip(), ?refusal, "enrollment collection refused");
+                    Ok(vec![enrollment(
+                        EnrollmentStatus::Refuse,
+                        text::enrollment_refused(refusal),
+                        None,
+                    )])
+                }
+                Err(err) => Err(err),
+            };
+        }
+        // Waiting for staff: nothing to do until they approve (the code was used already).
+        Some(Enrollment::EnAttente) => {
+            return Ok(vec![enrollment(
+                EnrollmentStatus::EnAttente,
+                text::ENROLL_PENDING,
+                None,
+            )]);
+        }
+        _ => {}
+    }
+    let proof = match (&enroll.code_enrolement, &enroll.jeton_installation) {
+        (Some(code), _) => match crate::ops::enrollment_code_hash(code) {
+            Some(hash) => EnrollmentProof::OneTimeCode(hash),
+            None => EnrollmentProof::OneTimeCode(String::new()),
+        },
+        (None, Some(token)) => {
+            let expected = app.settings.install_token_hash.as_deref();
+            if expected.is_none() || expected != Some(token_hash(token.trim()).as_str()) {
+                app.record_failure(&keys, started);
+                tracing::warn!(poste = %name, ip = %peer.ip(), "enrollment with a wrong install token");
+                return Ok(vec![enrollment(
+                    EnrollmentStatus::Refuse,
+                    text::ENROLL_BAD_TOKEN,
+                    None,
+                )]);
+            }
+            EnrollmentProof::SiteToken
+        }
+        (None, None) => {
+            return Ok(vec![enrollment(
+                EnrollmentStatus::Refuse,
+                text::ENROLL_NO_PROOF,
+                None,
+            )]);
+        }
+    };
+    let sighting = PosteSighting {
+        nom: name.to_owned(),
+        ip: Some(peer.ip()),
+        mac: enroll.mac.clone(),
+        version: enroll.version.clone(),
+    };
+    match app
+        .store
+        .request_enrollment(&proof, &sighting, &request_hash, now)
+        .await
+    {
+        Ok(poste) => {
+            tracing::info!(poste = %poste.nom, ip = %peer.ip(), "enrollment requested; waiting for staff");
+            Ok(vec![enrollment(
+                EnrollmentStatus::EnAttente,
+                text::ENROLL_PENDING,
+                None,
+            )])
+        }
+        Err(StoreError::EnrollmentRefused(refusal)) => {
+            app.record_failure(&keys, started);
+            tracing::warn!(poste = %name, ip = %peer.ip(), ?refusal, "enrollment refused");
+            Ok(vec![enrollment(
+                EnrollmentStatus::Refuse,
+                text::enrollment_refused(refusal),
+                None,
+            )])
+        }
+        Err(err) => Err(err),
+    }
+}
+
 /// The workstation this connection speaks for: named in `hello`, else the one known by the
 /// IP address the client reports (seed clients), else by the socket's address.
 async fn identify(
@@ -318,7 +499,11 @@ async fn identify(
 ) -> Result<Option<PosteRow>, StoreError> {
     if peer.poste.is_none() && !peer.ip_lookup_done {
         peer.ip_lookup_done = true;
-        if let Some(poste) = app.store.poste_by_ip(&peer.ip()).await? {
+        // An address proves nothing: an enrolled workstation is only ever recognised by its
+        // secret, never by the IP address a connection claims or comes from.
+        if let Some(poste) = app.store.poste_by_ip(&peer.ip()).await?
+            && poste.enrollment != Enrollment::Enrole
+        {
             app.hub.set_connection_poste(conn, poste.id);
             peer.poste = Some(poste);
         }
@@ -526,6 +711,10 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
                 version: None,
             };
             let poste = app.store.record_poste_seen(&sighting, now).await?;
+            if poste.enrollment == Enrollment::Enrole {
+                // A workstation enrolled under this very name: only its secret speaks for it.
+                return Ok(vec![error(ErrorCode::PosteNonAuthentifie)]);
+            }
             app.hub.set_connection_poste(conn, poste.id);
             peer.poste = Some(poste.clone());
             poste

@@ -6,6 +6,7 @@
 mod api;
 mod bad_input;
 mod binary;
+mod enrollment;
 mod postgres;
 mod refusals;
 mod seed_flow;

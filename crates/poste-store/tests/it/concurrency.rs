@@ -1,6 +1,9 @@
 //! Races between tasks (standing for two instances) and a dead database.
 
-use poste_store::{Actor, PosteSighting, SessionStatus, Store, StoreError};
+use poste_store::{
+    Actor, Enrollment, EnrollmentProof, EnrollmentRefusal, EventKind, PosteSighting, SessionStatus,
+    Store, StoreError,
+};
 
 use crate::harness::{T0, create_active, staff};
 
@@ -102,6 +105,84 @@ pub async fn racing_record_poste_seen_creates_one(store: Store) {
     assert_eq!(ids.len(), 1);
     assert_eq!(store.list_postes().await.unwrap().len(), 1);
     assert_eq!(store.events_after(0, 100).await.unwrap().len(), 1);
+}
+
+pub async fn racing_enrollment_requests_create_one(store: Store) {
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .request_enrollment(
+                        &EnrollmentProof::SiteToken,
+                        &PosteSighting {
+                            nom: if i % 2 == 0 { "Borne" } else { "BORNE" }.to_owned(),
+                            ip: Some(format!("10.1.1.{i}")),
+                            mac: None,
+                            version: None,
+                        },
+                        &format!("{i:064}"),
+                        T0 + i,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        let row = task.await.unwrap().unwrap();
+        assert_eq!(row.enrollment, Enrollment::EnAttente);
+        ids.push(row.id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(store.pending_enrollments().await.unwrap().len(), 1);
+    let events = store.events_after(0, 100).await.unwrap();
+    assert_eq!(events.len(), 8);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.kind == EventKind::EnrollmentRequested && e.poste_id == Some(ids[0]))
+    );
+}
+
+pub async fn racing_requests_with_one_code_one_wins(store: Store) {
+    const CODE: &str = "9999999999999999999999999999999999999999999999999999999999999999";
+    store
+        .create_enrollment_code(CODE, None, T0 + 60_000, &staff(), T0)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .request_enrollment(
+                        &EnrollmentProof::OneTimeCode(CODE.to_owned()),
+                        &PosteSighting {
+                            nom: format!("Poste-{i}"),
+                            ip: None,
+                            mac: None,
+                            version: None,
+                        },
+                        &format!("{i:064}"),
+                        T0 + 1,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => winners += 1,
+            Err(StoreError::EnrollmentRefused(EnrollmentRefusal::UnknownCode)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(store.list_postes().await.unwrap().len(), 1);
+    assert_eq!(store.pending_enrollments().await.unwrap().len(), 1);
 }
 
 pub async fn closed_store_is_unavailable(store: Store) {

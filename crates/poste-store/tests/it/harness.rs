@@ -35,6 +35,43 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_pg_database(name, |url| async move {
+        match Store::connect(&url, ORIGIN).await {
+            Ok(store) => {
+                let outcome = tokio::spawn(case(store.clone())).await;
+                store.close().await;
+                outcome.map_err(|err| err.into_panic())
+            }
+            Err(err) => Err(Box::new(format!("Store::connect failed: {err}")) as _),
+        }
+    })
+    .await;
+}
+
+/// Runs `case` with the URL of a new, empty PostgreSQL database (no store opened on it yet),
+/// dropped afterwards.
+pub async fn on_empty_postgres<F, Fut>(name: &str, case: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    with_pg_database(name, |url| async move {
+        tokio::spawn(case(url))
+            .await
+            .map_err(|err| err.into_panic())
+    })
+    .await;
+}
+
+type Panic = Box<dyn std::any::Any + Send>;
+
+/// Creates a database, runs `body` with its URL, drops the database, then resumes the panic
+/// `body` caught, if any. Does nothing (after a skip line) without `POSTE_TEST_PG_URL`.
+async fn with_pg_database<F, Fut>(name: &str, body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<(), Panic>>,
+{
     let Some(admin_url) = pg_admin_url(name) else {
         return;
     };
@@ -47,14 +84,7 @@ where
         .await
         .unwrap();
 
-    let outcome = match Store::connect(&with_database(&admin_url, &database), ORIGIN).await {
-        Ok(store) => {
-            let outcome = tokio::spawn(case(store.clone())).await;
-            store.close().await;
-            outcome.map_err(|err| err.into_panic())
-        }
-        Err(err) => Err(Box::new(format!("Store::connect failed: {err}")) as _),
-    };
+    let outcome = body(with_database(&admin_url, &database)).await;
 
     // Best effort: a leftover database only wastes space.
     if let Err(err) = admin

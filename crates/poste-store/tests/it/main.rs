@@ -6,7 +6,9 @@
 mod harness;
 
 mod concurrency;
+mod enrollment;
 mod events;
+mod migrations;
 mod postes;
 mod sessions;
 mod sqlite_only;
@@ -60,6 +62,20 @@ conformance! {
     postes::record_poste_seen_creates_then_updates,
     postes::poste_by_ip_is_the_last_seen,
     postes::touch_poste_updates_last_seen,
+    enrollment::enrollment_happy_path,
+    enrollment::enrollment_code_reserved_for_a_name_is_logged,
+    enrollment::one_time_code_is_used_up,
+    enrollment::refused_request_does_not_use_the_code,
+    enrollment::expired_code_is_refused,
+    enrollment::reserved_code_matches_name_case_insensitively,
+    enrollment::site_token_proof,
+    enrollment::complete_while_pending_is_not_approved,
+    enrollment::wrong_request_key_is_refused,
+    enrollment::new_request_replaces_the_pending_one,
+    enrollment::reset_allows_a_new_enrollment,
+    enrollment::approve_requires_a_pending_request,
+    enrollment::enrollment_of_unknown_names_is_not_found,
+    enrollment::existing_postes_are_not_enrolled,
     tokens::token_lifecycle,
     tokens::token_names_unique_among_live_tokens,
     events::every_mutation_is_logged,
@@ -67,5 +83,7 @@ conformance! {
     concurrency::racing_expire_and_end_one_wins,
     concurrency::racing_same_transition_one_wins,
     concurrency::racing_record_poste_seen_creates_one,
+    concurrency::racing_enrollment_requests_create_one,
+    concurrency::racing_requests_with_one_code_one_wins,
     concurrency::closed_store_is_unavailable,
 }

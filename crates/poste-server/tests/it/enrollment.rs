@@ -1,0 +1,253 @@
+//! Workstation enrollment: a one-time code, staff approval, a secret collected once, and no
+//! way to speak for an enrolled workstation without it.
+
+use poste_testkit::{TestServer, WsClient};
+use serde_json::{Value, json};
+
+use crate::REPLY;
+
+async fn enroll(ws: &mut WsClient, poste: &str, proof: Value, demande: &str) -> Value {
+    let mut message =
+        json!({"type": "enroll", "poste": poste, "mac": "52:54:00:aa:bb:cc", "demande": demande});
+    for (key, value) in proof.as_object().unwrap() {
+        message[key] = value.clone();
+    }
+    ws.request(message).await
+}
+
+/// Enrolls `poste` through the protocol and the API; returns its secret.
+async fn enrolled(server: &TestServer, poste: &str) -> String {
+    let api = server.api();
+    let code = api
+        .post_ok("/enrollment-codes", json!({"poste": poste}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
+    let demande = "demande-de-test-0123456789";
+    let reply = enroll(
+        &mut agent,
+        poste,
+        json!({"code_enrolement": code.to_lowercase()}),
+        demande,
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    api.post_ok(&format!("/postes/{poste}/approve"), json!({}))
+        .await;
+    let reply = enroll(&mut agent, poste, json!({}), demande).await;
+    assert_eq!(reply["statut"], "enrole", "{reply}");
+    reply["secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_workstation_enrolls_with_a_one_time_code_and_staff_approval() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let created = api
+        .post_ok("/enrollment-codes", json!({"poste": "Poste-03"}))
+        .await;
+    let code = created["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 11, "XXXXX-XXXXX: {code}");
+
+    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
+    let demande = "cle-de-demande-aleatoire-42";
+    // Without any proof: refused.
+    let reply = enroll(&mut agent, "Poste-03", json!({}), demande).await;
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+    // A code reserved for another workstation: refused, and not used up.
+    let reply = enroll(
+        &mut agent,
+        "Poste-04",
+        json!({"code_enrolement": code}),
+        demande,
+    )
+    .await;
+    assert_eq!(reply["statut"], "refuse");
+    assert!(
+        reply["message"].as_str().unwrap().contains("autre poste"),
+        "{reply}"
+    );
+    // The right one: pending until staff approve; asking again changes nothing.
+    let reply = enroll(
+        &mut agent,
+        "Poste-03",
+        json!({"code_enrolement": code}),
+        demande,
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    assert!(reply.get("secret").is_none());
+    let reply = enroll(&mut agent, "Poste-03", json!({}), demande).await;
+    assert_eq!(reply["statut"], "en_attente");
+    let postes = api.get("/postes").await.1;
+    let poste = postes["postes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["nom"] == "Poste-03")
+        .unwrap()
+        .clone();
+    assert_eq!(poste["enrolement"], "en_attente");
+
+    // A code is single-use.
+    let mut other = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = enroll(
+        &mut other,
+        "Poste-05",
+        json!({"code_enrolement": code}),
+        "une-autre-demande-123456",
+    )
+    .await;
+    assert_eq!(reply["statut"], "refuse");
+
+    api.post_ok("/postes/Poste-03/approve", json!({})).await;
+    // Someone else cannot collect the secret with another request key.
+    let reply = enroll(
+        &mut other,
+        "Poste-03",
+        json!({}),
+        "une-autre-demande-123456",
+    )
+    .await;
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+    // The agent that asked does, once.
+    let reply = enroll(&mut agent, "Poste-03", json!({}), demande).await;
+    assert_eq!(reply["statut"], "enrole", "{reply}");
+    let secret = reply["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 32);
+    let reply = enroll(&mut agent, "Poste-03", json!({}), demande).await;
+    assert_eq!(
+        reply["statut"], "refuse",
+        "a second collection gets nothing: {reply}"
+    );
+    assert!(reply.get("secret").is_none());
+
+    // The stored hash is not the secret.
+    let row = server
+        .store
+        .poste_by_name("Poste-03")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.enrollment.as_str(), "enrole");
+    assert_ne!(row.secret_hash.as_deref(), Some(secret.as_str()));
+
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    let welcome = ws
+        .request(json!({"type": "hello", "poste": "poste-03", "secret": secret}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+}
+
+#[tokio::test]
+async fn an_enrolled_workstation_cannot_be_impersonated_by_name_ip_or_mac() {
+    let server = TestServer::start().await;
+    let secret = enrolled(&server, "Poste-07").await;
+    // The real workstation connects (from 192.168.1.107) and runs a session bound to it.
+    let (id, code) = server
+        .create_session(json!({"duree": "1h", "poste": "Poste-07"}))
+        .await;
+    let mut real = WsClient::connect(&server.ws_url()).await.unwrap();
+    let welcome = real
+        .request(json!({"type": "hello", "poste": "Poste-07", "ip_address": "192.168.1.107", "mac": "52:54:00:aa:bb:cc", "secret": secret}))
+        .await;
+    assert_eq!(welcome["type"], "welcome");
+
+    // By name, without or with a wrong secret: refused, and the connection is closed.
+    for attempt in [
+        json!({"type": "hello", "poste": "Poste-07", "mac": "52:54:00:aa:bb:cc"}),
+        json!({"type": "hello", "poste": "POSTE-07", "secret": "pp_devine"}),
+    ] {
+        let mut fake = WsClient::connect(&server.ws_url()).await.unwrap();
+        let reply = fake.request(attempt.clone()).await;
+        assert_eq!(
+            reply["code"], "poste_non_authentifie",
+            "{attempt} → {reply}"
+        );
+        assert_eq!(fake.closed(REPLY).await.unwrap(), Some(1008));
+    }
+    // By IP, as a seed client: the code bound to Poste-07 is refused to it.
+    let mut fake = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = fake
+        .request(json!({"type": "validate_code", "code": code, "ip_address": "192.168.1.107"}))
+        .await;
+    assert_eq!(reply["raison"], "mauvais_poste", "{reply}");
+    // The real one is accepted, and its session cannot be followed by the impostor.
+    let started = real.start_with_code(&code, "192.168.1.107").await;
+    assert_eq!(started["session"]["poste"], "Poste-07");
+    let reply = fake
+        .request(json!({"type": "get_time", "session_id": id}))
+        .await;
+    assert_eq!(reply["code"], "session_non_autorisee", "{reply}");
+
+    // Staff reset a stolen workstation: its secret no longer works.
+    server
+        .api()
+        .post_ok("/postes/Poste-07/reset", json!({}))
+        .await;
+    let mut stolen = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = stolen
+        .request(json!({"type": "hello", "poste": "Poste-07", "secret": secret}))
+        .await;
+    assert_eq!(reply["code"], "poste_non_authentifie", "{reply}");
+}
+
+#[tokio::test]
+async fn a_site_can_refuse_workstations_that_are_not_enrolled() {
+    let server = TestServer::start_with(|c| c.enrollment.allow_seed_clients = false).await;
+    let secret = enrolled(&server, "Poste-01").await;
+    let (_, code) = server.create_session(json!({"duree": "1h"})).await;
+    // A seed client: refused before anything else.
+    let mut seed = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = seed
+        .request(json!({"type": "validate_code", "code": code, "ip_address": "192.168.1.50"}))
+        .await;
+    assert_eq!(reply["code"], "poste_non_enrole", "{reply}");
+    assert_eq!(seed.closed(REPLY).await.unwrap(), Some(1008));
+    // A hello for a workstation that is not enrolled: refused too.
+    let mut unknown = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = unknown
+        .request(json!({"type": "hello", "poste": "Poste-99"}))
+        .await;
+    assert_eq!(reply["code"], "poste_non_enrole", "{reply}");
+    // The enrolled one works.
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    assert_eq!(
+        ws.request(json!({"type": "hello", "poste": "Poste-01", "secret": secret}))
+            .await["type"],
+        "welcome"
+    );
+    ws.start_with_code(&code, "192.168.1.51").await;
+}
+
+#[tokio::test]
+async fn unattended_installs_enroll_with_the_site_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("install-token");
+    std::fs::write(&token_file, "jeton-installation-du-site-2026\n").unwrap();
+    let server =
+        TestServer::start_with(|c| c.enrollment.install_token_file = Some(token_file.clone()))
+            .await;
+    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = enroll(
+        &mut agent,
+        "Poste-12",
+        json!({"jeton_installation": "mauvais-jeton-0000000000"}),
+        "demande-000000000000001",
+    )
+    .await;
+    assert_eq!(reply["statut"], "refuse");
+    let reply = enroll(
+        &mut agent,
+        "Poste-12",
+        json!({"jeton_installation": "jeton-installation-du-site-2026"}),
+        "demande-000000000000001",
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    // Still needs staff.
+    let pending = server.store.pending_enrollments().await.unwrap();
+    assert_eq!(pending.len(), 1);
+}

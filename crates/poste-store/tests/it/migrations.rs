@@ -1,0 +1,120 @@
+//! Upgrading a database that an earlier release created (only `0001_init` applied), on both
+//! backends: `Store::connect` applies the later migrations and keeps the rows.
+
+use std::path::Path;
+
+use poste_store::{Enrollment, EnrollmentProof, PosteSighting, Store};
+use sqlx::AnyPool;
+use sqlx::migrate::Migrator;
+
+use crate::harness::{ORIGIN, T0, staff};
+
+/// Creates the 0001 schema through `conn_url` with a workstation in it, then opens the store on
+/// `store_url` (twice) and checks the upgrade.
+async fn upgrade_from_0001(conn_url: &str, store_url: &str, flavour: &str) {
+    sqlx::any::install_default_drivers();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(flavour);
+    let migrator = Migrator::new(dir.as_path()).await.unwrap();
+    assert!(migrator.iter().any(|m| m.version == 2), "0002 exists");
+    // A pool: `&AnyPool` is `Acquire` for any lifetime, which keeps the future `Send`.
+    let pool = AnyPool::connect(conn_url).await.unwrap();
+    migrator.run_to(1, &pool).await.unwrap();
+    let old_schema: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(old_schema, 1);
+    sqlx::query(
+        "INSERT INTO postes (nom, ip, created_at, last_seen, hors_service) \
+         VALUES ('Ancien', '10.0.0.9', $1, $1, 0)",
+    )
+    .bind(T0)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    let old = store.poste_by_name("ancien").await.unwrap().unwrap();
+    assert_eq!(old.nom, "Ancien");
+    assert_eq!(old.ip.as_deref(), Some("10.0.0.9"));
+    assert_eq!((old.created_at, old.last_seen), (T0, Some(T0)));
+    assert_eq!(old.enrollment, Enrollment::Aucun);
+    assert_eq!(old.secret_hash, None);
+    assert!(store.pending_enrollments().await.unwrap().is_empty());
+    // The new table and columns work.
+    store
+        .create_enrollment_code("c0de", Some("Ancien"), T0 + 60_000, &staff(), T0)
+        .await
+        .unwrap();
+    let pending = store
+        .request_enrollment(
+            &EnrollmentProof::OneTimeCode("c0de".to_owned()),
+            &PosteSighting {
+                nom: "Ancien".to_owned(),
+                ip: None,
+                mac: None,
+                version: None,
+            },
+            "demande",
+            T0 + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(pending.id, old.id);
+    store
+        .approve_enrollment("Ancien", &staff(), T0 + 2)
+        .await
+        .unwrap();
+    let enrolled = store
+        .complete_enrollment("Ancien", "demande", "secret", T0 + 3)
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Opening again applies nothing and finds everything.
+    let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    assert_eq!(store.poste(old.id).await.unwrap(), Some(enrolled.clone()));
+    assert_eq!(enrolled.enrollment, Enrollment::Enrole);
+    assert_eq!(enrolled.secret_hash.as_deref(), Some("secret"));
+    store.close().await;
+
+    let pool = AnyPool::connect(conn_url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, i64::try_from(migrator.iter().count()).unwrap());
+    // The enrollment column only takes the four states.
+    let bad = sqlx::query("UPDATE postes SET enrollment = 'bidon'")
+        .execute(&pool)
+        .await;
+    assert!(bad.is_err(), "{bad:?}");
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_database_from_0001_is_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ancien.db");
+    upgrade_from_0001(
+        &format!("sqlite://{}?mode=rwc", path.display()),
+        &format!("sqlite:{}", path.display()),
+        "sqlite",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_database_from_0001_is_upgraded() {
+    crate::harness::on_empty_postgres(
+        "postgres_database_from_0001_is_upgraded",
+        |url| async move {
+            upgrade_from_0001(&url, &url, "postgres").await;
+        },
+    )
+    .await;
+}
