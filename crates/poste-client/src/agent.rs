@@ -15,7 +15,7 @@ use poste_proto::{
 use tokio::sync::mpsc;
 
 use crate::config::AgentConfig;
-use crate::console::Console;
+use crate::console::{Console, Display};
 use crate::countdown::{Countdown, Step};
 use crate::link::{self, LinkEvent};
 use crate::text;
@@ -31,6 +31,38 @@ pub enum Mode {
     Code(String),
     /// `--interactive`: ask at the keyboard, again after each session.
     Interactive,
+}
+
+/// What comes from the person at the workstation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A code was typed.
+    Code(String),
+    /// The helper in the visitor's session went away (killed?): lock at once.
+    HelperGone,
+}
+
+/// The agent's two ends toward the person: what it shows, and what it hears. The input ends
+/// (`None` from the channel) when the keyboard closes.
+pub struct Ui {
+    pub display: Box<dyn Display>,
+    pub input: Option<mpsc::Receiver<Input>>,
+}
+
+impl std::fmt::Debug for Ui {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ui").finish_non_exhaustive()
+    }
+}
+
+impl Ui {
+    /// This terminal: the console, and the keyboard in interactive mode.
+    pub fn terminal(config: &AgentConfig, mode: &Mode) -> Ui {
+        Ui {
+            display: Box::new(Console::new(Duration::from_secs(config.check_interval))),
+            input: matches!(mode, Mode::Interactive).then(keyboard),
+        }
+    }
 }
 
 /// How a run ended.
@@ -59,7 +91,7 @@ struct Agent {
     mode: Mode,
     desktop: Arc<dyn Desktop>,
     link: link::Link,
-    console: Console,
+    console: Box<dyn Display>,
     phase: Phase,
     connected: bool,
     local_ip: Option<IpAddr>,
@@ -67,11 +99,12 @@ struct Agent {
     thresholds: crate::countdown::Thresholds,
 }
 
-/// Runs the agent until its session ends (`--code`) or the keyboard input closes.
+/// Runs the agent until its session ends (`--code`) or its input closes.
 pub async fn run(
     config: AgentConfig,
     mode: Mode,
     desktop: Arc<dyn Desktop>,
+    ui: Ui,
 ) -> anyhow::Result<Exit> {
     let url = config.ws_url()?;
     let hello = Hello {
@@ -92,7 +125,7 @@ pub async fn run(
         Mode::Interactive => Phase::AwaitingCode,
     };
     let mut agent = Agent {
-        console: Console::new(Duration::from_secs(config.check_interval)),
+        console: ui.display,
         thresholds: config.thresholds(),
         config,
         mode,
@@ -102,16 +135,19 @@ pub async fn run(
         connected: false,
         local_ip: None,
     };
-    agent.main_loop().await
+    agent.main_loop(ui.input).await
 }
 
 /// Reads lines from standard input in a thread (blocking reads do not belong on the runtime).
-fn keyboard() -> mpsc::Receiver<String> {
+pub fn keyboard() -> mpsc::Receiver<Input> {
     let (tx, rx) = mpsc::channel(4);
     std::thread::spawn(move || {
         let mut line = String::new();
         while matches!(std::io::stdin().read_line(&mut line), Ok(n) if n > 0) {
-            if tx.blocking_send(std::mem::take(&mut line)).is_err() {
+            if tx
+                .blocking_send(Input::Code(std::mem::take(&mut line)))
+                .is_err()
+            {
                 return;
             }
         }
@@ -120,17 +156,14 @@ fn keyboard() -> mpsc::Receiver<String> {
 }
 
 impl Agent {
-    async fn main_loop(&mut self) -> anyhow::Result<Exit> {
-        let mut keys = match self.mode {
-            Mode::Interactive => {
-                self.console.prompt();
-                Some(keyboard())
-            }
-            Mode::Code(_) => {
-                self.console.say(text::CONNECTING);
-                None
-            }
-        };
+    async fn main_loop(
+        &mut self,
+        mut input: Option<mpsc::Receiver<Input>>,
+    ) -> anyhow::Result<Exit> {
+        match self.mode {
+            Mode::Interactive => self.console.prompt(),
+            Mode::Code(_) => self.console.say(text::CONNECTING),
+        }
         let mut display = tokio::time::interval(Duration::from_secs(1));
         let mut check = tokio::time::interval(Duration::from_secs(self.config.check_interval));
         loop {
@@ -138,7 +171,6 @@ impl Agent {
                 Phase::Running(countdown) => countdown.next_due(),
                 _ => Instant::now() + Duration::from_secs(3600),
             };
-            let awaiting = matches!(self.phase, Phase::AwaitingCode);
             tokio::select! {
                 event = self.link.events.recv() => {
                     let Some(event) = event else { anyhow::bail!("link task stopped") };
@@ -146,9 +178,14 @@ impl Agent {
                         return Ok(exit);
                     }
                 }
-                line = async { keys.as_mut()?.recv().await }, if awaiting && keys.is_some() => {
-                    match line {
-                        Some(line) => self.on_code_typed(&line),
+                heard = async { input.as_mut()?.recv().await }, if input.is_some() => {
+                    match heard {
+                        Some(Input::Code(line)) => {
+                            if matches!(self.phase, Phase::AwaitingCode) {
+                                self.on_code_typed(&line);
+                            }
+                        }
+                        Some(Input::HelperGone) => self.on_helper_gone().await,
                         None => return Ok(Exit::SessionEnded),
                     }
                 }
@@ -174,6 +211,22 @@ impl Agent {
                 }
             }
         }
+    }
+
+    /// The display in the visitor's session vanished during a session: whoever killed it gains
+    /// nothing, the screen is locked at once (the session itself goes on until its end).
+    async fn on_helper_gone(&mut self) {
+        let Phase::Running(countdown) = &self.phase else {
+            return;
+        };
+        let session_id = countdown.session_id;
+        tracing::warn!(
+            session = session_id,
+            "the helper vanished during a session: locking"
+        );
+        let desktop = Arc::clone(&self.desktop);
+        let result = blocking(move || desktop.lock()).await;
+        self.report("verrouillage", session_id, result);
     }
 
     fn on_code_typed(&mut self, line: &str) {

@@ -44,8 +44,29 @@ struct Cli {
     #[arg(long, value_name = "FICHIER")]
     config: Option<PathBuf>,
     /// Journal détaillé.
-    #[arg(long, short = 'd')]
+    #[arg(long, short = 'd', global = true)]
     debug: bool,
+    #[command(subcommand)]
+    command: Option<Part>,
+}
+
+/// The two halves of the installed agent (see docs/agent.md).
+#[derive(Debug, clap::Subcommand)]
+enum Part {
+    /// Service système (root) : lien avec le serveur, décompte, verrouillage et fermeture de la
+    /// session du visiteur ; parle à l'assistant de cette session.
+    Service {
+        /// Socket local de l'assistant.
+        #[arg(long, value_name = "CHEMIN", default_value = crate::local::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
+    /// Assistant dans la session graphique du visiteur : affiche les messages et le temps
+    /// restant, montre les notifications, transmet le code saisi.
+    Helper {
+        /// Socket local du service.
+        #[arg(long, value_name = "CHEMIN", default_value = crate::local::DEFAULT_SOCKET)]
+        socket: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -64,7 +85,7 @@ pub fn main() -> ExitCode {
     let mode = match (cli.interactive, cli.code.clone()) {
         (_, Some(code)) => Mode::Code(code),
         (true, None) => Mode::Interactive,
-        (false, None) if proof.is_some() => Mode::Interactive,
+        (false, None) if proof.is_some() || cli.command.is_some() => Mode::Interactive,
         (false, None) => {
             eprintln!(
                 "Indiquez --interactive, --code CODE ou --enroll CODE (voir poste-client --help)."
@@ -99,6 +120,24 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    #[cfg(unix)]
+    match &cli.command {
+        Some(Part::Service { socket }) => {
+            return exit_code(runtime.block_on(crate::service::run(config, socket)));
+        }
+        Some(Part::Helper { socket }) => {
+            let session = std::env::var("XDG_SESSION_ID").unwrap_or_default();
+            return match runtime.block_on(crate::helper::run(socket, &session)) {
+                Ok(crate::helper::HelperExit::InputClosed) => ExitCode::SUCCESS,
+                Ok(crate::helper::HelperExit::Refused) => ExitCode::from(3),
+                Err(err) => {
+                    eprintln!("Erreur : {err:#}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        None => {}
+    }
     if let Some(proof) = proof {
         return match runtime.block_on(crate::enroll::enroll(&config, proof)) {
             Ok(Enrolled::Done) => ExitCode::SUCCESS,
@@ -112,7 +151,12 @@ pub fn main() -> ExitCode {
     let desktop = poste_desktop::CommandDesktop::new(poste_desktop::Environment::current())
         .with_timeout(std::time::Duration::from_secs(config.command_timeout));
     tracing::info!(desktop = ?desktop.desktop(), "desktop detected");
-    match runtime.block_on(agent::run(config, mode, Arc::new(desktop))) {
+    let ui = agent::Ui::terminal(&config, &mode);
+    exit_code(runtime.block_on(agent::run(config, mode, Arc::new(desktop), ui)))
+}
+
+fn exit_code(result: anyhow::Result<Exit>) -> ExitCode {
+    match result {
         Ok(Exit::SessionEnded) => ExitCode::SUCCESS,
         Ok(Exit::CodeRefused) => ExitCode::from(2),
         Ok(Exit::NotRecognised) => ExitCode::from(3),

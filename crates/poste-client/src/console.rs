@@ -6,6 +6,17 @@ use std::time::{Duration, Instant};
 
 use crate::text;
 
+/// Where the agent shows what the person at the workstation reads: this terminal, or the
+/// helper in the visitor's session.
+pub trait Display: Send {
+    /// A message on its own line.
+    fn say(&mut self, message: &str);
+    /// Ask for a code.
+    fn prompt(&mut self);
+    /// The countdown, called every second while a session runs.
+    fn countdown(&mut self, remaining: Duration, percent_used: u8, connected: bool, now: Instant);
+}
+
 #[derive(Debug)]
 pub struct Console {
     tty: bool,
@@ -30,30 +41,25 @@ impl Console {
         }
         self.countdown_shown = false;
     }
+}
 
-    /// A message on its own line.
-    pub fn say(&mut self, message: &str) {
+impl Display for Console {
+    fn say(&mut self, message: &str) {
         let mut out = std::io::stdout().lock();
         self.clear_countdown(&mut out);
         let _ = writeln!(out, "{message}");
         let _ = out.flush();
     }
 
-    pub fn prompt(&mut self) {
+    fn prompt(&mut self) {
         let mut out = std::io::stdout().lock();
         self.clear_countdown(&mut out);
         let _ = write!(out, "{}", text::PROMPT);
         let _ = out.flush();
     }
 
-    /// The countdown: redrawn in place on a terminal, else printed every `plain_every`.
-    pub fn countdown(
-        &mut self,
-        remaining: Duration,
-        percent_used: u8,
-        connected: bool,
-        now: Instant,
-    ) {
+    /// Redrawn in place on a terminal, else printed every `plain_every`.
+    fn countdown(&mut self, remaining: Duration, percent_used: u8, connected: bool, now: Instant) {
         let line = text::countdown_line(remaining, percent_used, connected);
         let mut out = std::io::stdout().lock();
         if self.tty {

@@ -17,6 +17,11 @@ pub mod config;
 pub mod console;
 pub mod countdown;
 pub mod enroll;
+#[cfg(unix)]
+pub mod helper;
 pub mod identity;
 pub mod link;
+pub mod local;
+#[cfg(unix)]
+pub mod service;
 pub mod text;

@@ -22,6 +22,9 @@ pub fn enrolling(poste: &str) -> String {
 pub const NOT_RECOGNISED: &str = "Ce poste n'est pas reconnu par le serveur. Faites-le enrôler : \
 poste-client --enroll CODE (code donné par un administrateur : poste-server poste enroll-code).";
 
+pub const HELPER_REFUSED: &str = "Le service du poste refuse cet assistant : il ne tourne pas dans la session de son utilisateur.";
+pub const HELPER_NO_SESSION: &str = "XDG_SESSION_ID absent ou invalide : l'assistant doit être lancé dans la session graphique du visiteur.";
+
 pub fn server_unreachable(retry_in: Duration) -> String {
     format!(
         "Serveur injoignable, nouvelle tentative dans {} s",

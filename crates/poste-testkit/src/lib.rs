@@ -599,3 +599,44 @@ impl Drop for ServerProcess {
         self.kill9();
     }
 }
+
+/// Runs `systemd-analyze verify` (or `--user verify`) on a unit file of `deploy/systemd/`, with
+/// `/usr/bin/NAME` pointed at `binary` (verify checks that `ExecStart` exists). `Ok(false)`
+/// when systemd-analyze is not installed (a failure in CI, where it must be).
+pub fn verify_systemd_unit(
+    unit: &str,
+    program: &str,
+    binary: &str,
+    user: bool,
+) -> anyhow::Result<bool> {
+    if std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        if std::env::var_os("CI").is_some() {
+            bail!("systemd-analyze is required in CI");
+        }
+        eprintln!("SKIPPED: systemd-analyze not installed");
+        return Ok(false);
+    }
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../deploy/systemd")
+        .join(unit);
+    let text = std::fs::read_to_string(&source).with_context(|| source.display().to_string())?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join(unit);
+    std::fs::write(&path, text.replace(&format!("/usr/bin/{program}"), binary))?;
+    let mut command = std::process::Command::new("systemd-analyze");
+    if user {
+        let runtime = dir.path().join("run");
+        std::fs::create_dir(&runtime)?;
+        command.arg("--user").env("XDG_RUNTIME_DIR", runtime);
+    }
+    let output = command.arg("verify").arg(&path).output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() || !stderr.trim().is_empty() {
+        bail!("systemd-analyze verify {unit}: {stderr}");
+    }
+    Ok(true)
+}

@@ -5,6 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod e2e;
+mod split;
+
+#[test]
+fn the_systemd_units_pass_systemd_analyze_verify() {
+    poste_testkit::verify_systemd_unit("poste-client.service", "poste-client", AGENT, false)
+        .unwrap();
+    poste_testkit::verify_systemd_unit("poste-client-helper.service", "poste-client", AGENT, true)
+        .unwrap();
+}
 mod interactive;
 
 use std::path::PathBuf;
@@ -29,8 +38,10 @@ impl FakeDesktop {
         std::fs::create_dir(&bin).unwrap();
         let log = dir.path().join("calls.log");
         for program in programs {
+            // `loginctl show-session ID --property=User --value` answers the session's owner
+            // (FAKE_SESSION_UID), as logind would; every call is recorded.
             let script = format!(
-                "#!/bin/sh\nprintf '%s %s' \"$(/bin/date +%s.%N)\" \"$(/usr/bin/basename \"$0\")\" >> '{log}'\nfor arg in \"$@\"; do printf ' %s' \"$arg\" >> '{log}'; done\nprintf '\\n' >> '{log}'\nexit 0\n",
+                "#!/bin/sh\nif [ \"$1\" = show-session ]; then echo \"${{FAKE_SESSION_UID:-0}}\"; fi\nprintf '%s %s' \"$(/bin/date +%s.%N)\" \"$(/usr/bin/basename \"$0\")\" >> '{log}'\nfor arg in \"$@\"; do printf ' %s' \"$arg\" >> '{log}'; done\nprintf '\\n' >> '{log}'\nexit 0\n",
                 log = log.display()
             );
             let path = bin.join(program);

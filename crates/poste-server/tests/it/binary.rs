@@ -231,33 +231,5 @@ async fn a_running_server_follows_sessions_changed_from_the_command_line() {
 
 #[test]
 fn the_systemd_unit_passes_systemd_analyze_verify() {
-    let Ok(output) = Command::new("systemd-analyze").arg("--version").output() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "systemd-analyze is required in CI"
-        );
-        eprintln!("SKIPPED: systemd-analyze not installed");
-        return;
-    };
-    assert!(output.status.success());
-    let unit = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/systemd/poste-server.service"
-    ))
-    .unwrap();
-    // Verify checks that ExecStart exists: point it at the binary under test.
-    let unit = unit.replace("/usr/bin/poste-server", BIN);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("poste-server.service");
-    std::fs::write(&path, unit).unwrap();
-    let output = Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stderr.trim().is_empty(),
-        "systemd-analyze verify: {stderr}"
-    );
+    poste_testkit::verify_systemd_unit("poste-server.service", "poste-server", BIN, false).unwrap();
 }

@@ -1,0 +1,215 @@
+//! The installed agent's two halves as real processes: `poste-client service` (what systemd
+//! runs as root) and `poste-client helper` (what runs in the visitor's session), over their
+//! Unix socket. The code is typed into the helper; the service locks and ends the visitor's
+//! logind session; killing the helper locks the screen at once.
+
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use poste_testkit::TestServer;
+use serde_json::json;
+
+use crate::{AGENT, FakeDesktop, agent, unix_now, wait_exit};
+
+/// This process's uid (the owner of a file it creates), to play the session's owner.
+fn my_uid(desktop: &FakeDesktop) -> u32 {
+    let probe = desktop.dir.path().join("uid-probe");
+    std::fs::write(&probe, b"").unwrap();
+    std::fs::metadata(&probe).unwrap().uid()
+}
+
+struct Split {
+    service: Child,
+    helper: Child,
+}
+
+impl Drop for Split {
+    fn drop(&mut self) {
+        for child in [&mut self.service, &mut self.helper] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn start(desktop: &FakeDesktop, server: &str, session_uid: u32) -> Split {
+    let socket = desktop.dir.path().join("run/helper.sock");
+    let log = std::fs::File::create(desktop.dir.path().join("service.log")).unwrap();
+    let mut service = agent(
+        desktop,
+        server,
+        &["service", "--socket", socket.to_str().unwrap()],
+    );
+    service
+        .env("FAKE_SESSION_UID", session_uid.to_string())
+        .stdout(Stdio::null())
+        .stderr(log);
+    let service = service.spawn().unwrap();
+    let helper = Command::new(AGENT)
+        .args(["helper", "--socket", socket.to_str().unwrap()])
+        .env_clear()
+        .env("PATH", desktop.bin())
+        .env("XDG_SESSION_ID", "c42")
+        .env("LOG_LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Split { service, helper }
+}
+
+fn type_code(split: &mut Split, code: &str) {
+    let stdin = split.helper.stdin.as_mut().unwrap();
+    writeln!(stdin, "{code}").unwrap();
+}
+
+async fn wait_started(server: &TestServer, id: i64) -> f64 {
+    for _ in 0..200 {
+        let row = server.store.session(id).await.unwrap().unwrap();
+        if let Some(deadline) = row.deadline() {
+            return deadline as f64 / 1000.0;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("session {id} never started");
+}
+
+async fn wait_call(desktop: &FakeDesktop, prefix: &str, within: Duration) -> f64 {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some((at, _)) = desktop
+            .calls()
+            .into_iter()
+            .find(|(_, call)| call.starts_with(prefix))
+        {
+            return at;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{prefix}` within {within:?}: {:#?}",
+            desktop.calls()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_service_locks_and_ends_the_visitors_session_and_the_helper_shows_the_warnings() {
+    let server = TestServer::start().await;
+    let (id, code) = server
+        .create_session(json!({"utilisateur": "Awa", "duree": "5s"}))
+        .await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let uid = my_uid(&desktop);
+    let mut split = start(&desktop, &server.http_url(""), uid);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    type_code(&mut split, &code);
+    let deadline = wait_started(&server, id).await;
+
+    let locked_at = wait_call(
+        &desktop,
+        "loginctl lock-session c42",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        (locked_at - deadline).abs() < 0.5,
+        "locked {:.3} s from the deadline",
+        locked_at - deadline
+    );
+    let ended_at = wait_call(
+        &desktop,
+        "loginctl terminate-session c42",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(ended_at >= locked_at);
+    // The warnings were shown in the visitor's session, by the helper.
+    let calls = desktop.calls();
+    let notes: Vec<_> = calls
+        .iter()
+        .filter(|(_, call)| call.starts_with("notify-send"))
+        .collect();
+    assert_eq!(notes.len(), 2, "{calls:#?}");
+    assert!(
+        notes[0].1.contains("Il vous reste 3 secondes"),
+        "{calls:#?}"
+    );
+    // The service checked who owns the session before trusting the helper.
+    assert!(
+        calls
+            .iter()
+            .any(|(_, call)| call.starts_with("loginctl show-session c42 --property=User"))
+    );
+
+    // The helper printed what the service said.
+    let _ = split.helper.kill();
+    let output = std::mem::replace(&mut split.helper, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Bienvenue Awa"), "{stdout}");
+    assert!(stdout.contains("Au revoir"), "{stdout}");
+}
+
+#[tokio::test]
+async fn killing_the_helper_during_a_session_locks_the_screen_at_once() {
+    let server = TestServer::start().await;
+    let (id, code) = server.create_session(json!({"duree": "1h"})).await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let uid = my_uid(&desktop);
+    let mut split = start(&desktop, &server.http_url(""), uid);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    type_code(&mut split, &code);
+    wait_started(&server, id).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !desktop
+            .calls()
+            .iter()
+            .any(|(_, call)| call.starts_with("loginctl lock-session"))
+    );
+
+    split.helper.kill().unwrap();
+    let killed_at = unix_now();
+    let locked_at = wait_call(
+        &desktop,
+        "loginctl lock-session c42",
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(
+        locked_at - killed_at < 1.0,
+        "locked {:.3} s after the helper died",
+        locked_at - killed_at
+    );
+    // The session itself goes on (the deadline is the service's): not ended.
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "active");
+}
+
+#[tokio::test]
+async fn a_helper_cannot_speak_for_another_users_session() {
+    let server = TestServer::start().await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let uid = my_uid(&desktop);
+    // logind says session c42 belongs to someone else.
+    let mut split = start(&desktop, &server.http_url(""), uid.wrapping_add(4242));
+    let mut helper = std::mem::replace(&mut split.helper, Command::new("true").spawn().unwrap());
+    let status = tokio::task::spawn_blocking(move || {
+        (wait_exit(&mut helper, Duration::from_secs(10)), helper)
+    })
+    .await
+    .unwrap();
+    let (status, helper) = status;
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(3),
+        "refused helper exits with 3"
+    );
+    let output = helper.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("refuse cet assistant"));
+}
