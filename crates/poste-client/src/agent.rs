@@ -116,10 +116,13 @@ pub async fn run(
         ip_address: None,
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         protocole: Some(PROTOCOL_VERSION),
-        secret: crate::enroll::load_secret(&config.secret_file)?,
+        secret: None,
     };
+    // Refuse at once a secret file others can read; the link reads it again at each connection,
+    // so a workstation enrolled while the service runs presents its secret from then on.
+    crate::enroll::load_secret(&config.secret_file)?;
     tracing::info!(%url, poste = %hello.poste, "starting");
-    let link = link::spawn(url, hello);
+    let link = link::spawn(url, hello, config.secret_file.clone());
     let phase = match &mode {
         Mode::Code(code) => Phase::Validating(code.clone()),
         Mode::Interactive => Phase::AwaitingCode,

@@ -60,6 +60,25 @@ enum Part {
         #[arg(long, value_name = "CHEMIN", default_value = crate::local::DEFAULT_SOCKET)]
         socket: PathBuf,
     },
+    /// Installe l'agent sur ce poste (binaire, configuration, services systemd) et le démarre.
+    Install {
+        /// Adresse du serveur (demandée si absente et si le terminal est interactif).
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// Ne pose aucune question (installation automatisée, Ansible).
+        #[arg(long)]
+        yes: bool,
+        /// Prépare l'installation sous ce dossier, sans systemctl (empaquetage, tests).
+        #[arg(long, value_name = "DOSSIER")]
+        root: Option<PathBuf>,
+    },
+    /// Désinstalle l'agent (garde la configuration et le secret, sauf avec --purge).
+    Uninstall {
+        #[arg(long)]
+        purge: bool,
+        #[arg(long, value_name = "DOSSIER")]
+        root: Option<PathBuf>,
+    },
     /// Assistant dans la session graphique du visiteur : affiche les messages et le temps
     /// restant, montre les notifications, transmet le code saisi.
     Helper {
@@ -71,6 +90,29 @@ enum Part {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Installing needs no configuration nor runtime.
+    let installed = match &cli.command {
+        Some(Part::Install { server, yes, root }) => {
+            Some(crate::install::install(&crate::install::InstallOptions {
+                server: server.clone(),
+                yes: *yes,
+                root: root.clone(),
+            }))
+        }
+        Some(Part::Uninstall { purge, root }) => {
+            Some(crate::install::uninstall(root.as_deref(), *purge))
+        }
+        _ => None,
+    };
+    if let Some(result) = installed {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("Erreur : {err:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let proof = match (&cli.enroll, &cli.install_token_file) {
         (Some(code), _) => Some(Proof::Code(code.clone())),
         (None, Some(path)) => match std::fs::read_to_string(path) {
@@ -136,7 +178,7 @@ pub fn main() -> ExitCode {
                 }
             };
         }
-        None => {}
+        _ => {}
     }
     if let Some(proof) = proof {
         return match runtime.block_on(crate::enroll::enroll(&config, proof)) {

@@ -20,6 +20,7 @@ pub mod enroll;
 #[cfg(unix)]
 pub mod helper;
 pub mod identity;
+pub mod install;
 pub mod link;
 pub mod local;
 #[cfg(unix)]

@@ -4,6 +4,7 @@
 //! after a server restart.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -81,16 +82,18 @@ impl Default for Backoff {
 }
 
 /// Starts the link task.
-pub fn spawn(url: String, hello: Hello) -> Link {
+/// Starts the link task. The enrollment secret is read from `secret_file` at each connection.
+pub fn spawn(url: String, hello: Hello, secret_file: PathBuf) -> Link {
     let (event_tx, events) = mpsc::channel(256);
     let (outgoing, outgoing_rx) = mpsc::channel(64);
-    tokio::spawn(run(url, hello, event_tx, outgoing_rx));
+    tokio::spawn(run(url, hello, secret_file, event_tx, outgoing_rx));
     Link { events, outgoing }
 }
 
 async fn run(
     url: String,
     hello: Hello,
+    secret_file: PathBuf,
     events: mpsc::Sender<LinkEvent>,
     mut outgoing: mpsc::Receiver<ClientMessage>,
 ) {
@@ -110,6 +113,14 @@ async fn run(
                     };
                     // Drop what was queued while offline: it is stale.
                     while outgoing.try_recv().is_ok() {}
+                    let mut hello = hello.clone();
+                    hello.secret = match crate::enroll::load_secret(&secret_file) {
+                        Ok(secret) => secret,
+                        Err(err) => {
+                            tracing::error!(error = %err, "enrollment secret not usable");
+                            None
+                        }
+                    };
                     match serve(stream, &hello, local_ip, &events, &mut outgoing).await {
                         Ok(()) => return, // the agent is gone
                         Err(reason) => reason,

@@ -22,6 +22,17 @@ pub fn enrolling(poste: &str) -> String {
 pub const NOT_RECOGNISED: &str = "Ce poste n'est pas reconnu par le serveur. Faites-le enrôler : \
 poste-client --enroll CODE (code donné par un administrateur : poste-server poste enroll-code).";
 
+pub const INSTALL_ASK_SERVER: &str = "Adresse du serveur (par ex. http://192.168.1.10:8001) : ";
+pub const INSTALL_NEEDS_SERVER: &str =
+    "Indiquez l'adresse du serveur : poste-client install --server http://192.168.1.10:8001 --yes";
+pub const INSTALL_STARTED: &str =
+    "Service poste-client démarré ; l'assistant démarrera avec la prochaine session graphique.";
+pub const UNINSTALLED: &str = "poste-client désinstallé.";
+
+pub fn installed(root: &str) -> String {
+    format!("poste-client installé sous {root} (binaire, configuration, services).")
+}
+
 pub const HELPER_REFUSED: &str = "Le service du poste refuse cet assistant : il ne tourne pas dans la session de son utilisateur.";
 pub const HELPER_NO_SESSION: &str = "XDG_SESSION_ID absent ou invalide : l'assistant doit être lancé dans la session graphique du visiteur.";
 

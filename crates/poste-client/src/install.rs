@@ -1,0 +1,197 @@
+//! `poste-client install` / `uninstall`: puts the agent on a workstation, unattended
+//! (`--server URL --yes`, for Ansible) or asking for the server's address.
+//!
+//! Installs the running binary as `/usr/bin/poste-client`, the configuration
+//! `/etc/poste-client/config.toml` (kept if present, unless `--server` changes it), the system
+//! unit and the user unit of the helper, then enables them. `--root DIR` stages everything under
+//! DIR and runs no `systemctl` (packaging, tests).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// The unit files, built into the binary so that the binary alone can install itself.
+const SERVICE_UNIT: &str = include_str!("../../../deploy/systemd/poste-client.service");
+const HELPER_UNIT: &str = include_str!("../../../deploy/systemd/poste-client-helper.service");
+const CONFIG_EXAMPLE: &str = include_str!("../../../deploy/examples/client.toml");
+
+const BINARY: &str = "usr/bin/poste-client";
+const CONFIG: &str = "etc/poste-client/config.toml";
+const SERVICE: &str = "etc/systemd/system/poste-client.service";
+const HELPER: &str = "usr/lib/systemd/user/poste-client-helper.service";
+
+#[derive(Debug, Clone)]
+pub struct InstallOptions {
+    /// The server's address; asked for when missing and the terminal is interactive.
+    pub server: Option<String>,
+    /// Do not ask anything.
+    pub yes: bool,
+    /// Stage under this directory instead of `/`, and run no `systemctl`.
+    pub root: Option<PathBuf>,
+}
+
+fn target(root: &Path, relative: &str) -> PathBuf {
+    root.join(relative)
+}
+
+/// The server URL: given, or asked at the terminal, or the existing configuration's.
+fn server_url(options: &InstallOptions, existing: Option<&str>) -> anyhow::Result<Option<String>> {
+    if let Some(url) = &options.server {
+        return Ok(Some(url.trim().to_owned()));
+    }
+    if options.yes || !std::io::stdin().is_terminal() {
+        if existing.is_none() {
+            anyhow::bail!("{}", crate::text::INSTALL_NEEDS_SERVER);
+        }
+        return Ok(None);
+    }
+    print!("{}", crate::text::INSTALL_ASK_SERVER);
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let url = line.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(url.to_owned()))
+}
+
+/// The example configuration with `server_url` set.
+fn config_with_server(existing: Option<&str>, url: &str) -> String {
+    let base = existing.unwrap_or(CONFIG_EXAMPLE);
+    let line = format!("server_url = {url:?}");
+    let mut replaced = false;
+    let mut out: Vec<String> = base
+        .lines()
+        .map(|l| {
+            if !replaced && l.trim_start().starts_with("server_url") {
+                replaced = true;
+                line.clone()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    if !replaced {
+        out.insert(0, line);
+    }
+    out.join("\n") + "\n"
+}
+
+fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let temporary = path.with_extension("tmp-install");
+    std::fs::write(&temporary, contents)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}
+
+fn systemctl(args: &[&str]) -> anyhow::Result<()> {
+    let status = std::process::Command::new("systemctl")
+        .args(args)
+        .status()?;
+    if !status.success() {
+        anyhow::bail!("systemctl {} : {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
+    let root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let config_path = target(&root, CONFIG);
+    let existing = std::fs::read_to_string(&config_path).ok();
+    let existing_url = existing.as_deref().and_then(|text| {
+        toml::from_str::<crate::config::AgentConfig>(text)
+            .ok()
+            .map(|config| config.server_url)
+    });
+    let url = server_url(options, existing_url.as_deref())?;
+    if let Some(url) = &url {
+        // Refuse an address the agent could not use, before touching anything.
+        let probe = crate::config::AgentConfig {
+            server_url: url.clone(),
+            ..crate::config::AgentConfig::default()
+        };
+        probe.ws_url()?;
+    }
+
+    let binary = std::env::current_exe()?;
+    let destination = target(&root, BINARY);
+    if binary != destination {
+        write(&destination, &std::fs::read(&binary)?, 0o755)?;
+    }
+    match (&url, &existing) {
+        (Some(url), existing) => write(
+            &config_path,
+            config_with_server(existing.as_deref(), url).as_bytes(),
+            0o644,
+        )?,
+        (None, Some(_)) => {}
+        (None, None) => anyhow::bail!("{}", crate::text::INSTALL_NEEDS_SERVER),
+    }
+    write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
+    write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+    println!("{}", crate::text::installed(&root.display().to_string()));
+    if options.root.is_none() {
+        systemctl(&["daemon-reload"])?;
+        systemctl(&["enable", "--now", "poste-client.service"])?;
+        systemctl(&["--global", "enable", "poste-client-helper.service"])?;
+        println!("{}", crate::text::INSTALL_STARTED);
+    }
+    Ok(())
+}
+
+pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
+    let staged = root.is_some();
+    let root = root
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    if !staged {
+        // Best effort: a unit already gone is no reason to stop.
+        let _ = systemctl(&["disable", "--now", "poste-client.service"]);
+        let _ = systemctl(&["--global", "disable", "poste-client-helper.service"]);
+    }
+    for relative in [SERVICE, HELPER, BINARY] {
+        match std::fs::remove_file(target(&root, relative)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if purge {
+        for dir in ["etc/poste-client", "var/lib/poste-client"] {
+            match std::fs::remove_dir_all(target(&root, dir)) {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+    if !staged {
+        let _ = systemctl(&["daemon-reload"]);
+    }
+    println!("{}", crate::text::UNINSTALLED);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_line_is_replaced_or_added() {
+        let config = config_with_server(None, "http://192.168.1.10:8001");
+        assert!(config.contains("server_url = \"http://192.168.1.10:8001\""));
+        assert_eq!(config.matches("server_url =").count(), 1);
+        let again = config_with_server(Some("log_level = \"debug\"\n"), "http://a:1");
+        assert!(again.starts_with("server_url = \"http://a:1\"\nlog_level"));
+    }
+}
