@@ -26,12 +26,6 @@ pub fn mac_for(ip: IpAddr) -> Option<String> {
     })
 }
 
-/// The IPv4 address of the interface of the default route, before any connection exists.
-pub fn default_route_ip() -> Option<IpAddr> {
-    let interface = netdev::get_default_interface().ok()?;
-    interface.ipv4.first().map(|net| IpAddr::V4(net.addr()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! `terminate-session ID`), which root may do for any session. Killing the helper gains the
 //! visitor nothing: the service locks the screen at once when it vanishes during a session.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -159,17 +159,21 @@ async fn serve_helper(
             return;
         }
     };
-    // The session must be the peer's own: a process cannot speak for someone else's session.
-    let owner = {
+    // The session must be the peer's own (a process cannot speak for someone else's session),
+    // and graphical (a remote shell of the same user is not where the visitor sits).
+    let facts = {
         let env = env.clone();
         let session = session.clone();
-        tokio::task::spawn_blocking(move || session_owner(&env, &session))
+        tokio::task::spawn_blocking(move || session_facts(&env, &session))
             .await
             .ok()
             .flatten()
     };
-    if owner != Some(uid) {
-        tracing::warn!(uid, %session, ?owner, "helper refused: the session is not its user's");
+    let accepted = facts.as_ref().is_some_and(|facts| {
+        facts.owner == uid && matches!(facts.kind.as_str(), "x11" | "wayland" | "mir")
+    });
+    if !accepted {
+        tracing::warn!(uid, %session, ?facts, "helper refused: not a graphical session of its user");
         let refused = ToHelper::Refused {
             message: crate::text::HELPER_REFUSED.to_owned(),
         };
@@ -237,11 +241,24 @@ async fn write_message(
     write.write_all(line.as_bytes()).await
 }
 
-/// The uid owning a logind session (`loginctl show-session ID --property=User --value`).
-fn session_owner(env: &Environment, session: &str) -> Option<u32> {
+/// What logind says of a session: its owner's uid and its type (`x11`, `wayland`, `tty`…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SessionFacts {
+    owner: u32,
+    kind: String,
+}
+
+/// `loginctl show-session ID --property=User --property=Type`, whose output is `KEY=value`
+/// lines in any order.
+fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
     let program = env.resolve("loginctl")?;
     let output = std::process::Command::new(program)
-        .args(["show-session", session, "--property=User", "--value"])
+        .args([
+            "show-session",
+            session,
+            "--property=User",
+            "--property=Type",
+        ])
         .env("PATH", env.path())
         .stdin(std::process::Stdio::null())
         .output()
@@ -249,7 +266,23 @@ fn session_owner(env: &Environment, session: &str) -> Option<u32> {
     if !output.status.success() {
         return None;
     }
-    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+    parse_session_facts(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn parse_session_facts(text: &str) -> Option<SessionFacts> {
+    let mut owner = None;
+    let mut kind = None;
+    for line in text.lines() {
+        match line.trim().split_once('=') {
+            Some(("User", value)) => owner = value.trim().parse().ok(),
+            Some(("Type", value)) => kind = Some(value.trim().to_owned()),
+            _ => {}
+        }
+    }
+    Some(SessionFacts {
+        owner: owner?,
+        kind: kind?,
+    })
 }
 
 /// Shows through the helper.
@@ -339,7 +372,21 @@ impl Notifier for SessionDesktop {
     }
 }
 
-/// Where the socket is when none is given.
-pub fn default_socket() -> PathBuf {
-    PathBuf::from(crate::local::DEFAULT_SOCKET)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logind_output_is_read_in_any_order() {
+        let facts = parse_session_facts("Type=wayland\nUser=1001\n");
+        assert_eq!(
+            facts,
+            Some(SessionFacts {
+                owner: 1001,
+                kind: "wayland".into()
+            })
+        );
+        assert_eq!(parse_session_facts("User=1001\n"), None);
+        assert_eq!(parse_session_facts("User=abc\nType=x11\n"), None);
+    }
 }

@@ -177,10 +177,6 @@ impl Hub {
             .collect()
     }
 
-    pub fn connection_count(&self) -> usize {
-        self.lock().connections.len()
-    }
-
     /// Sends a message to every connection of a workstation; returns how many got it.
     pub fn send_to_poste(&self, poste_id: i64, message: &ServerMessage) -> usize {
         let mut state = self.lock();
@@ -211,10 +207,6 @@ impl Hub {
     /// The cached row of an active session, if this hub runs it.
     pub fn live_row(&self, id: i64) -> Option<SessionRow> {
         self.lock().live.get(&id).map(|live| live.row.clone())
-    }
-
-    pub fn live_count(&self) -> usize {
-        self.lock().live.len()
     }
 
     /// Takes a fresh row of a session and makes the world agree with it: an active session gets
@@ -265,6 +257,14 @@ impl Hub {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Warnings up to `level` count as seen by the workstation (those already passed when the
+    /// session started: the visitor saw the whole time left in `session_started`).
+    pub fn mark_delivered(&self, id: i64, level: i64) {
+        if let Some(live) = self.lock().live.get_mut(&id) {
+            live.delivered = live.delivered.max(level);
         }
     }
 

@@ -39,10 +39,10 @@ impl FakeDesktop {
         std::fs::create_dir(&bin).unwrap();
         let log = dir.path().join("calls.log");
         for program in programs {
-            // `loginctl show-session ID --property=User --value` answers the session's owner
-            // (FAKE_SESSION_UID), as logind would; every call is recorded.
+            // `loginctl show-session ID …` answers the session's type and owner (FAKE_SESSION_TYPE,
+            // FAKE_SESSION_UID), as logind would; every call is recorded.
             let script = format!(
-                "#!/bin/sh\nif [ \"$1\" = show-session ]; then echo \"${{FAKE_SESSION_UID:-0}}\"; fi\nprintf '%s %s' \"$(/bin/date +%s.%N)\" \"$(/usr/bin/basename \"$0\")\" >> '{log}'\nfor arg in \"$@\"; do printf ' %s' \"$arg\" >> '{log}'; done\nprintf '\\n' >> '{log}'\nexit 0\n",
+                "#!/bin/sh\nif [ \"$1\" = show-session ]; then echo \"Type=${{FAKE_SESSION_TYPE:-x11}}\"; echo \"User=${{FAKE_SESSION_UID:-0}}\"; fi\nprintf '%s %s' \"$(/bin/date +%s.%N)\" \"$(/usr/bin/basename \"$0\")\" >> '{log}'\nfor arg in \"$@\"; do printf ' %s' \"$arg\" >> '{log}'; done\nprintf '\\n' >> '{log}'\nexit 0\n",
                 log = log.display()
             );
             let path = bin.join(program);

@@ -35,6 +35,10 @@ impl Drop for Split {
 }
 
 fn start(desktop: &FakeDesktop, server: &str, session_uid: u32) -> Split {
+    start_with_type(desktop, server, session_uid, "x11")
+}
+
+fn start_with_type(desktop: &FakeDesktop, server: &str, session_uid: u32, kind: &str) -> Split {
     let socket = desktop.dir.path().join("run/helper.sock");
     let log = std::fs::File::create(desktop.dir.path().join("service.log")).unwrap();
     let mut service = agent(
@@ -44,6 +48,7 @@ fn start(desktop: &FakeDesktop, server: &str, session_uid: u32) -> Split {
     );
     service
         .env("FAKE_SESSION_UID", session_uid.to_string())
+        .env("FAKE_SESSION_TYPE", kind)
         .stdout(Stdio::null())
         .stderr(log);
     let service = service.spawn().unwrap();
@@ -139,11 +144,9 @@ async fn the_service_locks_and_ends_the_visitors_session_and_the_helper_shows_th
         "{calls:#?}"
     );
     // The service checked who owns the session before trusting the helper.
-    assert!(
-        calls
-            .iter()
-            .any(|(_, call)| call.starts_with("loginctl show-session c42 --property=User"))
-    );
+    assert!(calls.iter().any(|(_, call)| {
+        call.starts_with("loginctl show-session c42 --property=User --property=Type")
+    }));
 
     // The helper printed what the service said.
     let _ = split.helper.kill();
@@ -212,4 +215,20 @@ async fn a_helper_cannot_speak_for_another_users_session() {
     );
     let output = helper.wait_with_output().unwrap();
     assert!(String::from_utf8_lossy(&output.stdout).contains("refuse cet assistant"));
+}
+
+#[tokio::test]
+async fn a_helper_in_a_remote_shell_is_not_the_visitors_helper() {
+    let server = TestServer::start().await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let uid = my_uid(&desktop);
+    // The right user, but a text session (an SSH login), not the graphical one.
+    let mut split = start_with_type(&desktop, &server.http_url(""), uid, "tty");
+    let mut helper = std::mem::replace(&mut split.helper, Command::new("true").spawn().unwrap());
+    let (status, _) = tokio::task::spawn_blocking(move || {
+        (wait_exit(&mut helper, Duration::from_secs(10)), helper)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(3));
 }

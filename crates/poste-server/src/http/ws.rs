@@ -736,8 +736,9 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
                 started.warning_level = level;
             }
             tracing::info!(conn, session = started.id, poste = %poste.nom, secs = started.total_secs(), "session started");
-            app.hub.subscribe(conn, started.id);
             app.hub.apply_row(started.clone(), None);
+            app.hub.mark_delivered(started.id, started.warning_level);
+            app.hub.subscribe(conn, started.id);
             Ok(vec![messages::session_started(&started, now)])
         }
         Err(StoreError::WrongState(current)) => {

@@ -181,7 +181,10 @@ async fn a_session_shorter_than_the_warning_is_not_warned_at_its_start() {
     let server = TestServer::start().await;
     let (_, code) = server.create_session(json!({"duree": "2s"})).await;
     let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
-    ws.start_with_code(&code, "192.168.1.123").await;
+    let started = ws.start_with_code(&code, "192.168.1.123").await;
+    // A seed client asks for its time right away: still no warning.
+    ws.send_json(json!({"type": "get_time", "session_id": started["session"]["id"]}))
+        .await;
     // 2 s < warning (3 s): no first warning; critical at 1 s left; then the end.
     let (_, warning) = ws.next_of("warning", Duration::from_secs(3)).await.unwrap();
     assert_eq!(warning["level"], "critical");
