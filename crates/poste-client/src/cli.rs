@@ -180,6 +180,14 @@ pub fn main() -> ExitCode {
         }
         _ => {}
     }
+    #[cfg(not(unix))]
+    if matches!(
+        cli.command,
+        Some(Part::Service { .. } | Part::Helper { .. })
+    ) {
+        eprintln!("Erreur : {}", crate::text::SPLIT_NOT_ON_THIS_SYSTEM);
+        return ExitCode::from(1);
+    }
     if let Some(proof) = proof {
         return match runtime.block_on(crate::enroll::enroll(&config, proof)) {
             Ok(Enrolled::Done) => ExitCode::SUCCESS,

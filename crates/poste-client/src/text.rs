@@ -33,6 +33,8 @@ pub fn installed(root: &str) -> String {
     format!("poste-client installé sous {root} (binaire, configuration, services).")
 }
 
+pub const SPLIT_NOT_ON_THIS_SYSTEM: &str = "Le service et l'assistant ne sont pas encore disponibles sur ce système : utilisez --interactive ou --code.";
+
 pub const HELPER_REFUSED: &str = "Le service du poste refuse cet assistant : il ne tourne pas dans la session de son utilisateur.";
 pub const HELPER_NO_SESSION: &str = "XDG_SESSION_ID absent ou invalide : l'assistant doit être lancé dans la session graphique du visiteur.";
 

@@ -9,10 +9,21 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::methods::KNOWN_PROGRAMS;
+/// The programs [`Environment::from_vars`] looks for: those of the Linux methods.
+#[cfg(not(windows))]
+const SCANNED_PROGRAMS: &[&str] = crate::methods::KNOWN_PROGRAMS;
+/// The programs [`Environment::from_vars`] looks for: those of the Windows fallbacks.
+#[cfg(windows)]
+const SCANNED_PROGRAMS: &[&str] = crate::win::WINDOWS_PROGRAMS;
 
 /// `PATH` used when the environment has none (what systemd gives its services, plus `/sbin`).
+#[cfg(not(windows))]
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// `PATH` used when the environment has none: where Windows keeps `msg`, `logoff`, `shutdown` and
+/// `powershell`.
+#[cfg(windows)]
+pub const DEFAULT_PATH: &str =
+    r"C:\Windows\System32;C:\Windows;C:\Windows\System32\WindowsPowerShell\v1.0";
 
 /// The desktop environment of a graphical session.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -87,7 +98,7 @@ pub struct Environment {
 
 impl Environment {
     /// The agent's own environment (every variable that is valid UTF-8), with `PATH` scanned for
-    /// every program any method uses.
+    /// every program any method uses (on Windows, those of the Windows fallbacks).
     pub fn current() -> Environment {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
@@ -102,7 +113,7 @@ impl Environment {
             vars,
             programs: HashSet::new(),
         };
-        env.programs = KNOWN_PROGRAMS
+        env.programs = SCANNED_PROGRAMS
             .iter()
             .filter(|p| env.resolve(p).is_some())
             .map(|p| (*p).to_owned())
@@ -110,12 +121,20 @@ impl Environment {
         env
     }
 
-    /// The value of a variable, trimmed, or `None` when unset or blank.
+    /// The value of a variable, trimmed, or `None` when unset or blank. On Windows, where
+    /// variable names are case-insensitive (`Path`, `PATH`), in any case.
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        let value = self.vars.get(name).or_else(|| {
+            cfg!(windows)
+                .then(|| {
+                    self.vars
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v)
+                })
+                .flatten()
+        });
+        value.map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     /// Whether `program` was found on `PATH` when the snapshot was taken.
@@ -135,19 +154,38 @@ impl Environment {
 }
 
 /// Looks `program` up in the directories of `path` (a `PATH` value) and returns the first
-/// executable regular file. Empty entries (the current directory) are ignored on purpose.
+/// executable regular file. Empty entries (the current directory) are ignored on purpose. On
+/// Windows a name without extension is looked up with `.com`, `.exe`, `.bat` and `.cmd`, in that
+/// order (the default `PATHEXT`), and `\` separates directories too.
 pub fn find_program(program: &str, path: &str) -> Option<PathBuf> {
     if program.is_empty() {
         return None;
     }
-    if program.contains('/') {
+    if program.contains('/') || (cfg!(windows) && program.contains('\\')) {
         let p = Path::new(program);
         return (p.is_absolute() && is_executable(p)).then(|| p.to_path_buf());
     }
     std::env::split_paths(OsStr::new(path))
         .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(program))
+        .flat_map(|dir| candidates(program).map(move |name| dir.join(name)))
         .find(|candidate| is_executable(candidate))
+}
+
+/// The file names `program` may have in a `PATH` directory.
+#[cfg(not(windows))]
+fn candidates(program: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(program.to_owned())
+}
+
+/// The file names `program` may have in a `PATH` directory: as given when it has an extension,
+/// then with each of the default `PATHEXT` extensions.
+#[cfg(windows)]
+fn candidates(program: &str) -> impl Iterator<Item = String> + '_ {
+    let has_extension = Path::new(program).extension().is_some();
+    has_extension
+        .then(|| program.to_owned())
+        .into_iter()
+        .chain([".com", ".exe", ".bat", ".cmd"].map(|ext| format!("{program}{ext}")))
 }
 
 #[cfg(unix)]

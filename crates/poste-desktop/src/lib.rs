@@ -1,6 +1,7 @@
-//! Desktop control for the Postes Publics workstation agent, on Linux desktops: detect the
-//! running desktop, then lock the screen, end the visitor's graphical session, or show a
-//! notification by running real programs, and report which method worked.
+//! Desktop control for the Postes Publics workstation agent: detect the running desktop, then
+//! lock the screen, end the visitor's graphical session, or show a notification, and report which
+//! method worked. On Linux by running real programs; on Windows by calling the Windows API, then
+//! programs.
 //!
 //! No async runtime and no network: an async caller runs these blocking calls on a blocking
 //! thread (e.g. `tokio::task::spawn_blocking`). Modules:
@@ -9,22 +10,26 @@
 //! - `methods`: the ordered method lists ([`lock_methods`], [`logout_methods`],
 //!   [`notify_methods`]): the desktop's own method, then logind, then the seed's fallbacks;
 //!   pure;
-//! - `run`: [`CommandDesktop`], which runs the lists as processes with a timeout, and
+//! - `run`: [`CommandDesktop`] on Unix, which runs the lists as processes with a timeout, and
 //!   implements [`ScreenLocker`], [`SessionTerminator`] and [`Notifier`];
-//! - `kill`: the guarded last resort of logout, killing the visitor's processes.
+//! - `kill` (Unix): the guarded last resort of logout, killing the visitor's processes;
+//! - `win` (Windows): `CommandDesktop` on Windows, with the same constructor and settings the
+//!   agent uses: `LockWorkStation`, `WTSDisconnectSession`, `WTSLogoffSession`, `ExitWindowsEx`,
+//!   a toast, then the programs `logoff`, `shutdown`, `msg`, `powershell`.
 //!
 //! This file owns the traits, [`Outcome`] and [`DesktopError`].
-//!
-//! Linux (and other Unix desktops with the same programs) is the target. The crate still builds
-//! elsewhere so that a cross-platform agent can depend on it: there no program is found and the
-//! last resort always refuses.
 
 mod detect;
+#[cfg(unix)]
 mod kill;
 mod methods;
 mod run;
+// Built on Windows, and for its tests everywhere (all of it but the system calls).
+#[cfg(any(windows, test))]
+mod win;
 
 pub use detect::{DEFAULT_PATH, Desktop, Environment, detect, find_program};
+#[cfg(unix)]
 pub use kill::{
     KillReport, LAST_RESORT_METHOD, LastResort, ProcEntry, UidRange, check_target, lookup_uid,
     parse_status, scan_proc, victims,
@@ -33,20 +38,31 @@ pub use methods::{
     DETACHED_PROGRAMS, KNOWN_PROGRAMS, Method, Notification, Urgency, lock_methods, logout_methods,
     logout_methods_for, notify_methods,
 };
-pub use run::{CommandDesktop, DEFAULT_DETACH_GRACE, DEFAULT_TIMEOUT};
+#[cfg(unix)]
+pub use run::CommandDesktop;
+pub use run::{DEFAULT_DETACH_GRACE, DEFAULT_TIMEOUT};
+#[cfg(windows)]
+pub use win::{
+    Session, SessionContext, SystemApi, WINDOWS_DESKTOP, WINDOWS_PROGRAMS, WTS_CURRENT_SESSION,
+    WinMethod, WindowsApi, WindowsDesktop as CommandDesktop, base64, msg_method, powershell_popup,
+    windows_lock_methods, windows_logout_methods, windows_notify_methods,
+};
 
 /// Which method worked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// The [`Method::name`] of the method that worked, or [`LAST_RESORT_METHOD`].
+    /// The name of the method that worked: a program method's [`Method::name`], the last
+    /// resort's `kill visitor processes` (Unix), or a Windows API function's name
+    /// (`LockWorkStation`, `WTSLogoffSession`…) or `toast` (Windows).
     pub method: String,
 }
 
 /// Why a desktop action did not happen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DesktopError {
-    /// No method available at all (none of the action's programs is on `PATH`).
-    #[error("no method to {action}: none of its programs is on PATH")]
+    /// No method available at all (none of the action's programs is on `PATH`, and on Windows no
+    /// API call fits where the agent runs).
+    #[error("no method to {action}: {}", no_method_reason())]
     NoMethod {
         /// `lock`, `logout` or `notify`.
         action: &'static str,
@@ -63,6 +79,15 @@ pub enum DesktopError {
     /// The last-resort kill refused to act (target is root, a system user, or unknown).
     #[error("last resort refused: {0}")]
     Refused(String),
+}
+
+/// Why an action can have no method at all, on this system.
+fn no_method_reason() -> &'static str {
+    if cfg!(windows) {
+        "none of its programs is on PATH and no Windows API call applies (a service with no console session?)"
+    } else {
+        "none of its programs is on PATH"
+    }
 }
 
 /// `name (reason); name (reason)`, for messages and logs.

@@ -38,8 +38,16 @@ pub const KNOWN_PROGRAMS: &[&str] = &[
 
 /// Programs that do not return once their job is done but stay until the visitor dismisses them
 /// (`slock` and `xtrlock` until the screen is unlocked, `zenity`, `xmessage` and `kdialog`'s
-/// popup until closed or timed out). They are run detached: see [`Method::is_detached`].
-pub const DETACHED_PROGRAMS: &[&str] = &["slock", "xtrlock", "zenity", "kdialog", "xmessage"];
+/// popup until closed or timed out; on Windows, the `powershell` popup). They are run detached:
+/// see [`Method::is_detached`].
+pub const DETACHED_PROGRAMS: &[&str] = &[
+    "slock",
+    "xtrlock",
+    "zenity",
+    "kdialog",
+    "xmessage",
+    "powershell",
+];
 
 /// The `qdbus` front-ends, in the order tried: Qt 5 distributions ship `qdbus`, Plasma 6 ones
 /// `qdbus6` (Debian, Arch) or `qdbus-qt6` (Fedora), some `qdbus-qt5`. Any of them talks to the

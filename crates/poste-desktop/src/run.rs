@@ -1,17 +1,20 @@
 //! Execution: [`CommandDesktop`] runs method chains as real processes, one after the other,
 //! until one works, and implements the [`ScreenLocker`], [`SessionTerminator`] and [`Notifier`]
-//! traits with them.
+//! traits with them. The process part ([`Runner`]) and the chain ([`first_working`]) are shared
+//! with the Windows implementation (`win`), whose fallbacks are programs too.
 //!
 //! Each program is found on the [`Environment`]'s own `PATH` and started by absolute path, with
 //! the environment's variables, stdin null, and stdout/stderr captured in anonymous temporary
 //! files (no pipe can fill up and block it, no reader thread can hang on a grandchild that keeps
-//! a pipe open). It runs in a process group of its own so that a timeout kills the program and
-//! everything it started.
+//! a pipe open). On Unix it runs in a process group of its own so that a timeout kills the
+//! program and everything it started; on Windows it runs with no console window of its own, and a
+//! timeout kills the program.
 //!
 //! Two kinds of methods:
 //! - ordinary ones must exit within the timeout (5 s by default): exit status 0 means it worked;
 //!   past the timeout the group is sent SIGKILL and the next method runs;
-//! - detached ones ([`Method::is_detached`]: `slock`, `xtrlock`, `zenity`, `kdialog`, `xmessage`)
+//! - detached ones ([`Method::is_detached`]: `slock`, `xtrlock`, `zenity`, `kdialog`, `xmessage`,
+//!   and Windows' `powershell` popup)
 //!   stay until the visitor unlocks or closes them, so waiting for them would block the agent:
 //!   they worked if they are still running after a short grace period (1 s by default), or
 //!   exited 0 within it. They are left running, never killed, and a background thread reaps them
@@ -24,10 +27,16 @@ use std::time::{Duration, Instant};
 
 use tracing::{debug, error, info, warn};
 
-use crate::detect::{Desktop, Environment, detect};
-use crate::kill::{LAST_RESORT_METHOD, LastResort};
-use crate::methods::{Method, Notification, lock_methods, logout_methods_for, notify_methods};
-use crate::{DesktopError, Notifier, Outcome, ScreenLocker, SessionTerminator};
+use crate::detect::{Desktop, Environment};
+use crate::methods::Method;
+use crate::{DesktopError, Outcome};
+#[cfg(unix)]
+use crate::{
+    Notifier, ScreenLocker, SessionTerminator,
+    detect::detect,
+    kill::{LAST_RESORT_METHOD, LastResort},
+    methods::{Notification, lock_methods, logout_methods_for, notify_methods},
+};
 
 /// How long an ordinary method may run before it is killed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,26 +52,24 @@ const POLL: Duration = Duration::from_millis(10);
 /// Built from an [`Environment`] (the session to act on): the desktop is detected once, the
 /// visitor is `$USER` unless [`CommandDesktop::with_visitor`] says otherwise, and the last
 /// resort of logout (killing the visitor's processes, see `kill.rs`) is enabled.
+#[cfg(unix)]
 #[derive(Debug, Clone)]
 pub struct CommandDesktop {
     desktop: Desktop,
-    env: Environment,
-    timeout: Duration,
-    detach_grace: Duration,
+    runner: Runner,
     visitor: Option<String>,
     last_resort: bool,
     kill: LastResort,
 }
 
+#[cfg(unix)]
 impl CommandDesktop {
     /// A desktop controller for `env`, with the default timeouts.
     pub fn new(env: Environment) -> Self {
         CommandDesktop {
             desktop: detect(&env),
             visitor: env.var("USER").map(str::to_owned),
-            env,
-            timeout: DEFAULT_TIMEOUT,
-            detach_grace: DEFAULT_DETACH_GRACE,
+            runner: Runner::new(env),
             last_resort: true,
             kill: LastResort::default(),
         }
@@ -70,13 +77,13 @@ impl CommandDesktop {
 
     /// Sets how long an ordinary method may run before it is killed (default 5 s).
     pub fn with_timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
+        self.runner.timeout = d;
         self
     }
 
     /// Sets how long a detached method must keep running to count as having worked (default 1 s).
     pub fn with_detach_grace(mut self, d: Duration) -> Self {
-        self.detach_grace = d;
+        self.runner.detach_grace = d;
         self
     }
 
@@ -113,7 +120,7 @@ impl CommandDesktop {
 
     /// The environment methods are looked up and run in.
     pub fn environment(&self) -> &Environment {
-        &self.env
+        &self.runner.env
     }
 
     /// The visitor whose session logout ends, if known.
@@ -123,23 +130,23 @@ impl CommandDesktop {
 
     /// The timeout of ordinary methods.
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        self.runner.timeout
     }
 
     /// The lock methods that [`ScreenLocker::lock`] tries, in order.
     pub fn lock_methods(&self) -> Vec<Method> {
-        lock_methods(&self.desktop, &self.env)
+        lock_methods(&self.desktop, &self.runner.env)
     }
 
     /// The logout methods that [`SessionTerminator::logout`] tries, in order (the last resort
     /// comes after them).
     pub fn logout_methods(&self) -> Vec<Method> {
-        logout_methods_for(&self.desktop, &self.env, self.visitor.as_deref())
+        logout_methods_for(&self.desktop, &self.runner.env, self.visitor.as_deref())
     }
 
     /// The notification methods that [`Notifier::notify`] tries, in order.
     pub fn notify_methods(&self, n: &Notification) -> Vec<Method> {
-        notify_methods(&self.env, n)
+        notify_methods(&self.runner.env, n)
     }
 
     /// Runs `methods` in order until one works; `action` names the action in logs and errors.
@@ -147,13 +154,89 @@ impl CommandDesktop {
     pub fn run(&self, action: &'static str, methods: &[Method]) -> Result<Outcome, DesktopError> {
         let result = self.attempt(action, methods);
         if let Err(e) = &result {
-            self.report_failure(e);
+            report_failure(&self.desktop, e);
         }
         result
     }
 
     /// Runs one method: `Ok` if it worked, else why not (exit code, not found, timed out…).
     pub fn try_method(&self, m: &Method) -> Result<(), String> {
+        self.runner.try_method(m)
+    }
+
+    /// Runs the chain without the final error log (logout still has its last resort).
+    fn attempt(&self, action: &'static str, methods: &[Method]) -> Result<Outcome, DesktopError> {
+        first_working(
+            action,
+            &self.desktop,
+            methods,
+            |m| m.name.clone(),
+            |m| self.runner.try_method(m),
+        )
+    }
+}
+
+/// Tries `methods` in order until one works (`try_one` returns `Ok`), logging each failure at
+/// warn and the success at info; `name` labels a method in logs, in the [`Outcome`] and in the
+/// error's list of what was tried. No method at all is [`DesktopError::NoMethod`], every one
+/// failing [`DesktopError::AllFailed`] (not logged here: see [`report_failure`]).
+pub(crate) fn first_working<M>(
+    action: &'static str,
+    desktop: &Desktop,
+    methods: &[M],
+    name: impl Fn(&M) -> String,
+    mut try_one: impl FnMut(&M) -> Result<(), String>,
+) -> Result<Outcome, DesktopError> {
+    if methods.is_empty() {
+        return Err(DesktopError::NoMethod { action });
+    }
+    let mut tried = Vec::new();
+    for m in methods {
+        let method = name(m);
+        match try_one(m) {
+            Ok(()) => {
+                info!(action, %method, %desktop, failed_before = tried.len(), "desktop action done");
+                return Ok(Outcome { method });
+            }
+            Err(reason) => {
+                warn!(action, %method, %reason, "method failed, trying the next one");
+                tried.push((method, reason));
+            }
+        }
+    }
+    Err(DesktopError::AllFailed { action, tried })
+}
+
+/// The loud log line of an action that did not happen.
+pub(crate) fn report_failure(desktop: &Desktop, e: &DesktopError) {
+    error!(%desktop, error = %e, "DESKTOP ACTION FAILED: {e}");
+}
+
+/// Runs one program method at a time, found on its environment's `PATH`, with a timeout (or a
+/// grace period for detached ones): the process part of [`CommandDesktop`] and of the Windows
+/// implementation.
+#[derive(Debug, Clone)]
+pub(crate) struct Runner {
+    /// Where programs are looked up, and the variables they get.
+    pub(crate) env: Environment,
+    /// How long an ordinary method may run before it is killed.
+    pub(crate) timeout: Duration,
+    /// How long a detached method must keep running to count as having worked.
+    pub(crate) detach_grace: Duration,
+}
+
+impl Runner {
+    /// A runner for `env` with the default timeouts.
+    pub(crate) fn new(env: Environment) -> Runner {
+        Runner {
+            env,
+            timeout: DEFAULT_TIMEOUT,
+            detach_grace: DEFAULT_DETACH_GRACE,
+        }
+    }
+
+    /// Runs one method: `Ok` if it worked, else why not (exit code, not found, timed out…).
+    pub(crate) fn try_method(&self, m: &Method) -> Result<(), String> {
         let Some(path) = self.env.resolve(&m.program) else {
             return Err("not found on PATH".into());
         };
@@ -175,33 +258,6 @@ impl CommandDesktop {
         } else {
             self.wait_bounded(child, m, output)
         }
-    }
-
-    /// Runs the chain without the final error log (logout still has its last resort).
-    fn attempt(&self, action: &'static str, methods: &[Method]) -> Result<Outcome, DesktopError> {
-        if methods.is_empty() {
-            return Err(DesktopError::NoMethod { action });
-        }
-        let mut tried = Vec::new();
-        for m in methods {
-            match self.try_method(m) {
-                Ok(()) => {
-                    info!(action, method = %m.name, desktop = %self.desktop, failed_before = tried.len(), "desktop action done");
-                    return Ok(Outcome {
-                        method: m.name.clone(),
-                    });
-                }
-                Err(reason) => {
-                    warn!(action, method = %m.name, %reason, "method failed, trying the next one");
-                    tried.push((m.name.clone(), reason));
-                }
-            }
-        }
-        Err(DesktopError::AllFailed { action, tried })
-    }
-
-    fn report_failure(&self, e: &DesktopError) {
-        error!(desktop = %self.desktop, error = %e, "DESKTOP ACTION FAILED: {e}");
     }
 
     /// An ordinary method: waits up to the timeout, then kills its process group.
@@ -259,18 +315,21 @@ impl CommandDesktop {
     }
 }
 
+#[cfg(unix)]
 impl ScreenLocker for CommandDesktop {
     fn lock(&self) -> Result<Outcome, DesktopError> {
         self.run("lock", &self.lock_methods())
     }
 }
 
+#[cfg(unix)]
 impl Notifier for CommandDesktop {
     fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError> {
         self.run("notify", &self.notify_methods(n))
     }
 }
 
+#[cfg(unix)]
 impl SessionTerminator for CommandDesktop {
     /// The logout methods in order; if none exists or all fail and the last resort is enabled,
     /// kills the visitor's processes (never root's, a system user's, or the agent's).
@@ -280,7 +339,7 @@ impl SessionTerminator for CommandDesktop {
             Err(DesktopError::AllFailed { tried, .. }) => tried,
             Err(DesktopError::NoMethod { .. }) => Vec::new(),
             Err(e) => {
-                self.report_failure(&e);
+                report_failure(&self.desktop, &e);
                 return Err(e);
             }
         };
@@ -319,7 +378,7 @@ impl SessionTerminator for CommandDesktop {
             }
         };
         if let Err(e) = &result {
-            self.report_failure(e);
+            report_failure(&self.desktop, e);
         }
         result
     }
@@ -406,7 +465,18 @@ fn own_process_group(cmd: &mut Command) {
     cmd.process_group(0);
 }
 
-#[cfg(not(unix))]
+/// Windows: a process group of its own too (no Ctrl+C from the agent's console), and no console
+/// window: `msg` or `powershell` started by an agent without a console (a service, a GUI helper)
+/// would otherwise flash one. A popup that `powershell` opens still shows.
+#[cfg(windows)]
+fn own_process_group(cmd: &mut Command) {
+    use std::os::windows::process::CommandExt;
+    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    cmd.creation_flags(CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW);
+}
+
+#[cfg(not(any(unix, windows)))]
 fn own_process_group(_cmd: &mut Command) {}
 
 /// Kills the program and everything it started (its process group, of which it is the leader).
@@ -420,6 +490,7 @@ fn kill_group(child: &mut Child) {
     let _ = child.kill();
 }
 
+/// Elsewhere (Windows): kills the program itself; what it started is left to end on its own.
 #[cfg(not(unix))]
 fn kill_group(child: &mut Child) {
     let _ = child.kill();
