@@ -601,7 +601,24 @@ impl Store {
 
     /// Updates `last_seen` only.
     pub async fn touch_poste(&self, id: i64, now: Millis) -> Result<()> {
-        let done = sqlx::query("UPDATE postes SET last_seen = $2 WHERE id = $1")
+        self.touch(
+            "UPDATE postes SET last_seen = $2 WHERE id = $1",
+            "poste",
+            id,
+            now,
+        )
+        .await
+    }
+
+    /// Runs a `… SET <time column> = $2 WHERE id = $1`; `NotFound` when no row has that id.
+    async fn touch(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+        id: i64,
+        now: Millis,
+    ) -> Result<()> {
+        let done = sqlx::query(sql)
             .bind(id)
             .bind(now)
             .execute(&self.pool)
@@ -609,7 +626,7 @@ impl Store {
             .map_err(StoreError::from_sqlx)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound {
-                what: "poste",
+                what,
                 id: id.to_string(),
             });
         }
@@ -687,19 +704,13 @@ impl Store {
     }
 
     pub async fn touch_token(&self, id: i64, now: Millis) -> Result<()> {
-        let done = sqlx::query("UPDATE api_tokens SET last_used = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "token",
-                id: id.to_string(),
-            });
-        }
-        Ok(())
+        self.touch(
+            "UPDATE api_tokens SET last_used = $2 WHERE id = $1",
+            "token",
+            id,
+            now,
+        )
+        .await
     }
 
     pub async fn list_tokens(&self) -> Result<Vec<TokenRow>> {
