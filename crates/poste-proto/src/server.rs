@@ -182,6 +182,8 @@ pub enum RefusalReason {
     Annule,
     MauvaisPoste,
     TropDEssais,
+    /// Staff marked the workstation out of order.
+    HorsService,
     #[serde(other)]
     Autre,
 }

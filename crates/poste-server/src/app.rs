@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use poste_store::{EventKind, Millis, Store, StoreError};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, ConfigError, LimitsConfig};
+use crate::config::{Config, ConfigError, ConsoleConfig, LimitsConfig};
 use crate::domain::duration::parse_duration;
 use crate::domain::feed::FeedCursor;
 use crate::domain::throttle::FailureThrottle;
@@ -73,6 +73,11 @@ pub struct Settings {
     /// SHA-256 (hex) of the site's install token, if one is configured.
     pub install_token_hash: Option<String>,
     pub enrollment_code_validity_secs: i64,
+    /// The space's name (console, tickets).
+    pub site_name: String,
+    /// Idle staff sessions of the console end after this many seconds.
+    pub console_idle_secs: i64,
+    pub secure_cookies: bool,
 }
 
 impl Settings {
@@ -114,6 +119,10 @@ impl Settings {
             },
             enrollment_code_validity_secs: parse_duration(&config.enrollment.code_validity)
                 .map_err(|_| invalid("enrollment.code_validity"))?,
+            site_name: config.console.site_name.trim().to_owned(),
+            console_idle_secs: parse_duration(&config.console.idle_timeout)
+                .map_err(|_| invalid("console.idle_timeout"))?,
+            secure_cookies: config.console.secure_cookies,
         })
     }
 }
@@ -125,20 +134,27 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub settings: Arc<Settings>,
     throttle: Arc<Mutex<FailureThrottle>>,
+    /// Failed console logins, per account and per address.
+    pub login_throttle: Arc<Mutex<FailureThrottle>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings) -> AppState {
+    pub fn new(store: Store, settings: Settings, console: &ConsoleConfig) -> AppState {
         let hub = Hub::new(store.clone(), settings.thresholds);
         let throttle = FailureThrottle::new(
             settings.limits.code_failures,
             Duration::from_secs(settings.limits.code_failure_window_secs),
+        );
+        let login_throttle = FailureThrottle::new(
+            console.login_failures,
+            Duration::from_secs(console.login_failure_window_secs),
         );
         AppState {
             store,
             hub,
             settings: Arc::new(settings),
             throttle: Arc::new(Mutex::new(throttle)),
+            login_throttle: Arc::new(Mutex::new(login_throttle)),
         }
     }
 
@@ -233,7 +249,7 @@ pub async fn run(
     let origin = instance_id("srv");
     let store = open_store(&config, &origin).await?;
     tracing::info!(database = %redact_url(&config.database_url()), backend = ?store.backend(), instance = %origin, "database ready");
-    let state = AppState::new(store.clone(), settings);
+    let state = AppState::new(store.clone(), settings, &config.console);
 
     // Events written before this point are already reflected in what recovery reads.
     let feed_from = store.last_event_id().await.map_err(ServeError::Recovery)?;
@@ -304,7 +320,12 @@ async fn follow_changes(hub: Arc<Hub>, after: i64, every: Duration) {
                     | EventKind::SessionEnded
                     | EventKind::CodeCancelled
             );
-            if !relevant || event.origin == hub.store().origin() {
+            if event.origin == hub.store().origin() {
+                continue;
+            }
+            // Whatever another process changed may show on the console's dashboard.
+            hub.changed();
+            if !relevant {
                 continue;
             }
             if let Some(session) = event.session_id

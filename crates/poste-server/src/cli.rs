@@ -59,6 +59,9 @@ enum Command {
     /// Jetons d'accès à l'API.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Comptes du personnel pour la console web (/console/).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Affiche la configuration en vigueur (après fichier, environnement et options).
     Config,
 }
@@ -149,6 +152,55 @@ enum TokenCommand {
     List,
     /// Révoque un jeton.
     Revoke { nom: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Crée un compte (le mot de passe est demandé, ou lu sur l'entrée standard).
+    Create {
+        /// Identifiant de connexion (lettres, chiffres, point, tiret).
+        #[arg(long)]
+        identifiant: String,
+        /// Nom complet affiché dans la console.
+        #[arg(long)]
+        nom: String,
+        /// admin (réglages, équipe, postes) ou animateur (sessions, visiteurs).
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Lit le mot de passe sur la première ligne de l'entrée standard (scripts).
+        #[arg(long)]
+        mot_de_passe_stdin: bool,
+    },
+    /// Liste les comptes.
+    List,
+    /// Change le mot de passe d'un compte (et ferme ses sessions ouvertes).
+    Password {
+        identifiant: String,
+        #[arg(long)]
+        mot_de_passe_stdin: bool,
+    },
+}
+
+/// Reads a new password: from the first line of standard input when asked (or when it is not
+/// a terminal), else at the terminal without echo, twice.
+fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Mot de passe : ")?;
+        let second = rpassword::prompt_password("Mot de passe, encore : ")?;
+        if first != second {
+            anyhow::bail!("{}", text::console::PASSWORDS_DIFFER);
+        }
+        first
+    };
+    crate::console::check_new_password(&password).map_err(|message| anyhow::anyhow!(message))?;
+    Ok(password)
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -415,6 +467,72 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
         Command::Token(TokenCommand::Revoke { nom }) => {
             ops::revoke_token(store, &nom, &actor, now).await?;
             println!("Jeton « {nom} » révoqué.");
+        }
+        Command::Admin(AdminCommand::Create {
+            identifiant,
+            nom,
+            role,
+            mot_de_passe_stdin,
+        }) => {
+            let role = poste_store::StaffRole::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("{}", text::console::ROLE_INVALID))?;
+            let login = identifiant.trim().to_owned();
+            if !crate::console::valid_login(&login) {
+                anyhow::bail!("{}", text::console::LOGIN_INVALID);
+            }
+            let nom = nom.trim().to_owned();
+            if nom.is_empty() {
+                anyhow::bail!("{}", text::console::NAME_REQUIRED);
+            }
+            let password = read_new_password(mot_de_passe_stdin)?;
+            let new = poste_store::NewStaff {
+                login: login.clone(),
+                nom,
+                role,
+                password_hash: crate::console::hash_password(password).await?,
+            };
+            match store.create_staff(&new, &actor, now).await {
+                Ok(row) => println!("{}", text::console::staff_created(&row.login)),
+                Err(poste_store::StoreError::AlreadyExists { .. }) => {
+                    anyhow::bail!("{}", text::console::staff_exists(&login))
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Command::Admin(AdminCommand::List) => {
+            println!(
+                "{:<24} {:<28} {:<10} DERNIÈRE CONNEXION",
+                "IDENTIFIANT", "NOM", "RÔLE"
+            );
+            for staff in store.list_staff().await? {
+                println!(
+                    "{:<24} {:<28} {:<10} {}",
+                    staff.login,
+                    staff.nom,
+                    staff.role.as_str(),
+                    staff
+                        .last_login
+                        .map(rfc3339)
+                        .unwrap_or_else(|| "jamais".into()),
+                );
+            }
+        }
+        Command::Admin(AdminCommand::Password {
+            identifiant,
+            mot_de_passe_stdin,
+        }) => {
+            let password = read_new_password(mot_de_passe_stdin)?;
+            let hash = crate::console::hash_password(password).await?;
+            match store
+                .set_staff_password(&identifiant, &hash, &actor, now)
+                .await
+            {
+                Ok(row) => println!("Mot de passe de « {} » changé.", row.login),
+                Err(poste_store::StoreError::NotFound { .. }) => {
+                    anyhow::bail!("Aucun compte « {identifiant} ».")
+                }
+                Err(err) => return Err(err.into()),
+            }
         }
         Command::Serve { .. } | Command::Config => {}
     }

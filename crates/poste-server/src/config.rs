@@ -30,6 +30,34 @@ pub struct Config {
     pub sessions: SessionsConfig,
     pub limits: LimitsConfig,
     pub enrollment: EnrollmentConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// The space's name, shown on the console, on tickets and on workstations.
+    pub site_name: String,
+    /// A staff member idle for this long (a duration such as `1h`) must log in again.
+    pub idle_timeout: String,
+    /// Send the login cookie with `Secure` (and the `__Host-` prefix). Turn on when the
+    /// console is reached over HTTPS; browsers drop such cookies over plain HTTP.
+    pub secure_cookies: bool,
+    /// Failed logins tolerated per account and per address within `login_failure_window_secs`.
+    pub login_failures: u32,
+    pub login_failure_window_secs: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            site_name: "Espace Public Numérique".to_owned(),
+            idle_timeout: "1h".to_owned(),
+            secure_cookies: false,
+            login_failures: 5,
+            login_failure_window_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +143,7 @@ impl Default for Config {
             sessions: SessionsConfig::default(),
             limits: LimitsConfig::default(),
             enrollment: EnrollmentConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -261,6 +290,18 @@ impl Config {
                 self.enrollment.code_validity
             ))
         })?;
+        let c = &self.console;
+        crate::domain::duration::parse_duration(&c.idle_timeout).map_err(|err| {
+            ConfigError::Invalid(format!("console.idle_timeout `{}`: {err}", c.idle_timeout))
+        })?;
+        if c.site_name.trim().is_empty()
+            || c.login_failures == 0
+            || c.login_failure_window_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "console.site_name must not be empty, console.login_failures and login_failure_window_secs must be at least 1".into(),
+            ));
+        }
         if let Some(tz) = &self.timezone {
             jiff::tz::TimeZone::get(tz)
                 .map_err(|err| ConfigError::Invalid(format!("timezone `{tz}`: {err}")))?;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use poste_proto::{ServerMessage, WarningLevel};
 use poste_store::{Millis, SessionRow, SessionStatus, Store, StoreError};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::clock::now_ms;
@@ -39,6 +39,9 @@ pub struct Hub {
     thresholds: Thresholds,
     state: Mutex<HubState>,
     next_conn: AtomicU64,
+    /// Ticks whenever something the console's dashboard shows may have changed (a session,
+    /// a workstation coming or going). Carries nothing: watchers re-read what they show.
+    changes: broadcast::Sender<()>,
 }
 
 #[derive(Debug, Default)]
@@ -89,11 +92,24 @@ impl Hub {
             thresholds,
             state: Mutex::new(HubState::default()),
             next_conn: AtomicU64::new(1),
+            changes: broadcast::channel(16).0,
         })
     }
 
     pub fn thresholds(&self) -> Thresholds {
         self.thresholds
+    }
+
+    /// Receives a tick after every change the dashboard may show (lagging receivers just see
+    /// one tick for many, which is all they need).
+    pub fn watch_changes(&self) -> broadcast::Receiver<()> {
+        self.changes.subscribe()
+    }
+
+    /// Tells the watchers that something changed.
+    pub fn changed(&self) {
+        // No watcher (no open dashboard) is not an error.
+        let _ = self.changes.send(());
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
@@ -123,12 +139,20 @@ impl Hub {
     }
 
     fn unregister(&self, id: ConnId) {
-        remove_connection(&mut self.lock(), id);
+        let had_poste =
+            remove_connection(&mut self.lock(), id).is_some_and(|c| c.poste_id.is_some());
+        if had_poste {
+            self.changed();
+        }
     }
 
     pub fn set_connection_poste(&self, conn: ConnId, poste_id: i64) {
-        if let Some(entry) = self.lock().connections.get_mut(&conn) {
-            entry.poste_id = Some(poste_id);
+        let assigned = match self.lock().connections.get_mut(&conn) {
+            Some(entry) => entry.poste_id.replace(poste_id) != Some(poste_id),
+            None => false,
+        };
+        if assigned {
+            self.changed();
         }
     }
 
@@ -204,6 +228,15 @@ impl Hub {
 
     // ----- sessions ---------------------------------------------------------------------------
 
+    /// The cached rows of every active session this hub runs.
+    pub fn live_rows(&self) -> Vec<SessionRow> {
+        self.lock()
+            .live
+            .values()
+            .map(|live| live.row.clone())
+            .collect()
+    }
+
     /// The cached row of an active session, if this hub runs it.
     pub fn live_row(&self, id: i64) -> Option<SessionRow> {
         self.lock().live.get(&id).map(|live| live.row.clone())
@@ -258,6 +291,8 @@ impl Hub {
             }
             _ => {}
         }
+        drop(state);
+        self.changed();
     }
 
     /// Warnings up to `level` count as seen by the workstation (those already passed when the
@@ -504,15 +539,15 @@ fn deliver(state: &mut HubState, targets: &[ConnId], message: &ServerMessage) ->
     delivered
 }
 
-fn remove_connection(state: &mut HubState, id: ConnId) {
-    if let Some(conn) = state.connections.remove(&id) {
-        for session in conn.sessions {
-            if let Some(subs) = state.subscribers.get_mut(&session) {
-                subs.remove(&id);
-                if subs.is_empty() {
-                    state.subscribers.remove(&session);
-                }
+fn remove_connection(state: &mut HubState, id: ConnId) -> Option<Connection> {
+    let conn = state.connections.remove(&id)?;
+    for session in &conn.sessions {
+        if let Some(subs) = state.subscribers.get_mut(session) {
+            subs.remove(&id);
+            if subs.is_empty() {
+                state.subscribers.remove(session);
             }
         }
     }
+    Some(conn)
 }

@@ -24,6 +24,9 @@ pub fn refusal(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> S
             "Trop d'essais. Réessayez dans {}.",
             format_duration(i64::try_from(retry_secs.max(1)).unwrap_or(i64::MAX))
         ),
+        RefusalReason::HorsService => {
+            "Ce poste est hors service. Adressez-vous à l'accueil pour changer de poste.".to_owned()
+        }
         RefusalReason::Autre => "Code refusé.".to_owned(),
     }
 }
@@ -197,4 +200,110 @@ pub fn enrollment_code_created(code: &str, poste: Option<&str>, until: &str) -> 
             .map(|p| format!(" pour le poste « {p} »"))
             .unwrap_or_default()
     )
+}
+
+// ----- web console ------------------------------------------------------------------------------
+
+/// Texts of the web console that are not in its templates (`templates/console/`): messages of
+/// validation, refusals and the results of actions.
+pub mod console {
+    pub const LOGIN_BAD: &str = "Identifiant ou mot de passe incorrect.";
+    pub const LOGIN_REQUIRED: &str = "Connectez-vous pour continuer.";
+    pub const LOGGED_OUT: &str = "Vous êtes déconnecté.";
+    pub const FORBIDDEN: &str =
+        "Cette page est réservée aux administrateurs. Demandez à un administrateur de l'EPN.";
+    pub const CSRF: &str = "Action refusée : le formulaire a expiré ou ne vient pas de la console. \
+         Rechargez la page et recommencez.";
+    pub const NOT_FOUND: &str = "Page introuvable.";
+    pub const UNAVAILABLE: &str = "La base de données est momentanément indisponible : rien n'a été fait. Réessayez dans un instant.";
+    pub const INTERNAL: &str = "Erreur interne du serveur : rien n'a été fait.";
+    pub const BAD_FORM: &str = "Formulaire incomplet ou mal formé.";
+    pub const PASSWORD_TOO_SHORT: &str = "Le mot de passe doit avoir au moins 10 caractères.";
+    pub const PASSWORD_TOO_LONG: &str = "Le mot de passe doit avoir au plus 256 caractères.";
+    pub const PASSWORDS_DIFFER: &str = "Les deux mots de passe ne sont pas identiques.";
+    pub const LOGIN_INVALID: &str =
+        "L'identifiant doit avoir de 2 à 64 caractères : lettres, chiffres, point, tiret.";
+    pub const NAME_REQUIRED: &str = "Indiquez le nom complet.";
+    pub const ROLE_INVALID: &str = "Choisissez un rôle : administrateur ou animateur.";
+    pub const MINUTES_INVALID: &str = "Indiquez un nombre de minutes entre 1 et 720.";
+    pub const DURATION_REQUIRED: &str = "Choisissez une durée.";
+    pub const MESSAGE_REQUIRED: &str = "Écrivez le message à afficher.";
+    pub const POSTE_NOT_FOUND: &str = "Ce poste n'existe plus.";
+    pub const DAY_INVALID: &str = "Date attendue au format AAAA-MM-JJ.";
+    pub const STATUS_INVALID: &str = "Statut inconnu.";
+
+    pub fn login_throttled(secs: u64) -> String {
+        format!(
+            "Trop d'essais. Réessayez dans {}.",
+            crate::domain::duration::format_duration(i64::try_from(secs).unwrap_or(i64::MAX))
+        )
+    }
+
+    pub fn staff_exists(login: &str) -> String {
+        format!("L'identifiant « {login} » est déjà pris.")
+    }
+
+    pub fn staff_created(login: &str) -> String {
+        format!("Compte « {login} » créé.")
+    }
+
+    pub fn time_added(minutes: i64, poste: Option<&str>) -> String {
+        format!(
+            "{minutes} min ajoutées{}.",
+            poste.map(|p| format!(" sur {p}")).unwrap_or_default()
+        )
+    }
+
+    pub fn session_ended(poste: Option<&str>) -> String {
+        match poste {
+            Some(p) => format!("Session terminée sur {p}."),
+            None => "Session terminée.".to_owned(),
+        }
+    }
+
+    pub const CODE_CANCELLED: &str = "Code annulé : il ne pourra plus être utilisé.";
+
+    pub fn message_sent(poste: &str, delivered: usize) -> String {
+        if delivered > 0 {
+            format!("Message envoyé à {poste}.")
+        } else {
+            format!("{poste} n'est pas connecté : le message n'a pas pu être affiché.")
+        }
+    }
+
+    pub fn poste_out_of_order(poste: &str, out: bool) -> String {
+        if out {
+            format!("{poste} est marqué hors service : aucun code n'y sera accepté.")
+        } else {
+            format!("{poste} est de nouveau en service.")
+        }
+    }
+
+    /// A staff action on a session that already ended (e.g. from a dashboard left open).
+    pub fn stale_session(statut: &str) -> String {
+        format!(
+            "Cette session est déjà « {} » : rien n'a été fait. Le tableau de bord est à jour.",
+            super::status_label(statut)
+        )
+    }
+
+    /// The reasons staff may give when ending a session, as (value, label).
+    pub const END_REASONS: &[(&str, &str)] = &[
+        ("fermeture", "Fermeture de l'espace"),
+        ("demande_visiteur", "À la demande du visiteur"),
+        ("comportement", "Usage non conforme à la charte"),
+        ("autre", "Autre raison"),
+    ];
+
+    /// What the workstation shows when staff end a session with a reason.
+    pub fn end_message_for(reason: &str) -> &'static str {
+        match reason {
+            "fermeture" => "L'espace ferme : votre session a été terminée par un animateur",
+            "demande_visiteur" => "Votre session a été terminée à votre demande",
+            "comportement" => {
+                "Votre session a été terminée par un animateur (usage non conforme à la charte)"
+            }
+            _ => "Votre session a été terminée par un animateur",
+        }
+    }
 }

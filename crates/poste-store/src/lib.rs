@@ -1,6 +1,6 @@
 //! Persistent state of Postes Publics: sessions (with their access codes), workstations
-//! (`postes`, with their enrollment and one-time enrollment codes), API tokens and the event
-//! log.
+//! (`postes`, with their enrollment and one-time enrollment codes), API tokens, staff accounts of
+//! the web console with their login sessions, and the event log.
 //!
 //! One store, two backends chosen at run time by the URL: SQLite (the default, a file, WAL mode)
 //! and PostgreSQL. Both run the same SQL text through sqlx's `Any` driver; only the DDL differs
@@ -17,12 +17,13 @@
 
 mod error;
 mod model;
+mod staff;
 mod store;
 
 pub use error::{EnrollmentRefusal, StoreError};
 pub use model::{
     Actor, Backend, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventKind, EventRow, Millis,
-    NewPoste, NewSession, PosteRow, PosteSighting, SessionFilter, SessionRow, SessionStatus,
-    TokenRow,
+    NewPoste, NewSession, NewStaff, PosteRow, PosteSighting, SessionFilter, SessionRow,
+    SessionStatus, StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TokenRow,
 };
 pub use store::Store;

@@ -273,6 +273,15 @@ pub enum EventKind {
     EnrollmentReset,
     TokenCreated,
     TokenRevoked,
+    StaffCreated,
+    StaffLogin,
+    StaffLogout,
+    StaffPasswordChanged,
+    /// A workstation marked out of order (`detail` = `hors_service`) or back in service
+    /// (`en_service`).
+    PosteServiceChanged,
+    /// A staff message sent to a workstation.
+    MessageSent,
 }
 
 impl EventKind {
@@ -293,29 +302,41 @@ impl EventKind {
             EventKind::EnrollmentApproved => "enrollment_approved",
             EventKind::PosteEnrolled => "poste_enrolled",
             EventKind::EnrollmentReset => "enrollment_reset",
+            EventKind::StaffCreated => "staff_created",
+            EventKind::StaffLogin => "staff_login",
+            EventKind::StaffLogout => "staff_logout",
+            EventKind::StaffPasswordChanged => "staff_password_changed",
+            EventKind::PosteServiceChanged => "poste_service_changed",
+            EventKind::MessageSent => "message_sent",
         }
     }
 
+    pub const ALL: [EventKind; 21] = [
+        EventKind::SessionCreated,
+        EventKind::SessionStarted,
+        EventKind::TimeAdded,
+        EventKind::SessionEnded,
+        EventKind::CodeCancelled,
+        EventKind::WarningSent,
+        EventKind::PosteCreated,
+        EventKind::PosteSeen,
+        EventKind::EnrollmentCodeCreated,
+        EventKind::EnrollmentRequested,
+        EventKind::EnrollmentApproved,
+        EventKind::PosteEnrolled,
+        EventKind::EnrollmentReset,
+        EventKind::TokenCreated,
+        EventKind::TokenRevoked,
+        EventKind::StaffCreated,
+        EventKind::StaffLogin,
+        EventKind::StaffLogout,
+        EventKind::StaffPasswordChanged,
+        EventKind::PosteServiceChanged,
+        EventKind::MessageSent,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            EventKind::SessionCreated,
-            EventKind::SessionStarted,
-            EventKind::TimeAdded,
-            EventKind::SessionEnded,
-            EventKind::CodeCancelled,
-            EventKind::WarningSent,
-            EventKind::PosteCreated,
-            EventKind::PosteSeen,
-            EventKind::EnrollmentCodeCreated,
-            EventKind::EnrollmentRequested,
-            EventKind::EnrollmentApproved,
-            EventKind::PosteEnrolled,
-            EventKind::EnrollmentReset,
-            EventKind::TokenCreated,
-            EventKind::TokenRevoked,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 
@@ -334,4 +355,80 @@ pub struct EventRow {
     pub detail: Option<String>,
     /// Instance id of the process that wrote it ([`crate::Store::origin`]).
     pub origin: String,
+}
+
+/// What a staff account may do in the web console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// Settings, staff accounts, workstations, and everything an animateur does.
+    Admin,
+    /// Sessions, codes and visitors.
+    Animateur,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Admin => "admin",
+            StaffRole::Animateur => "animateur",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(StaffRole::Admin),
+            "animateur" => Some(StaffRole::Animateur),
+            _ => None,
+        }
+    }
+}
+
+/// A staff account (never its password hash, see [`StaffCredentials`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffRow {
+    pub id: i64,
+    pub login: String,
+    pub nom: String,
+    pub role: StaffRole,
+    pub created_at: Millis,
+    pub last_login: Option<Millis>,
+    pub disabled_at: Option<Millis>,
+}
+
+/// A staff account with its password hash, for checking a login only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffCredentials {
+    pub staff: StaffRow,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for StaffCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffCredentials")
+            .field("staff", &self.staff)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub login: String,
+    pub nom: String,
+    pub role: StaffRole,
+    pub password_hash: String,
+}
+
+/// A logged-in browser, with its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSessionRow {
+    pub id: i64,
+    pub staff: StaffRow,
+    /// The synchronizer token its forms must send back.
+    pub csrf_token: String,
+    pub created_at: Millis,
+    pub last_seen: Millis,
+    pub ip: Option<String>,
 }

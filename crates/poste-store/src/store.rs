@@ -58,16 +58,16 @@ macro_rules! token_columns {
 /// Handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
     origin: String,
 }
 
 /// What a session transition writes into the event log besides the session and its poste.
-struct EventSpec {
-    kind: EventKind,
-    actor: String,
-    detail: Option<String>,
+pub(crate) struct EventSpec {
+    pub(crate) kind: EventKind,
+    pub(crate) actor: String,
+    pub(crate) detail: Option<String>,
 }
 
 /// A refused transition: the current row, or None when the session does not exist.
@@ -611,7 +611,7 @@ impl Store {
     }
 
     /// Runs a `… SET <time column> = $2 WHERE id = $1`; `NotFound` when no row has that id.
-    async fn touch(
+    pub(crate) async fn touch(
         &self,
         sql: &'static str,
         what: &'static str,
@@ -630,6 +630,71 @@ impl Store {
                 id: id.to_string(),
             });
         }
+        Ok(())
+    }
+
+    /// Marks a workstation out of order (no code is accepted on it) or back in service. Event
+    /// `PosteServiceChanged`. `NotFound` for an unknown id.
+    pub async fn set_poste_out_of_order(
+        &self,
+        id: i64,
+        out_of_order: bool,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<PosteRow> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let row = sqlx::query(concat!(
+            "UPDATE postes SET hors_service = $2 WHERE id = $1 RETURNING ",
+            poste_columns!()
+        ))
+        .bind(id)
+        .bind(i64::from(out_of_order))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                what: "poste",
+                id: id.to_string(),
+            });
+        };
+        let poste = poste_from_row(&row)?;
+        let event = EventSpec {
+            kind: EventKind::PosteServiceChanged,
+            actor: actor.label(),
+            detail: Some(
+                if out_of_order {
+                    "hors_service"
+                } else {
+                    "en_service"
+                }
+                .to_owned(),
+            ),
+        };
+        self.insert_event(&mut tx, now, &event, None, Some(poste.id))
+            .await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(poste)
+    }
+
+    /// Records in the event log that staff sent a message to a workstation (event
+    /// `MessageSent`, detail: the message).
+    pub async fn record_message(
+        &self,
+        poste_id: i64,
+        message: &str,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let event = EventSpec {
+            kind: EventKind::MessageSent,
+            actor: actor.label(),
+            detail: Some(message.to_owned()),
+        };
+        self.insert_event(&mut tx, now, &event, None, Some(poste_id))
+            .await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(())
     }
 
@@ -1025,7 +1090,7 @@ impl Store {
             .map_err(StoreError::from_sqlx)
     }
 
-    async fn insert_event(
+    pub(crate) async fn insert_event(
         &self,
         conn: &mut AnyConnection,
         now: Millis,
@@ -1219,14 +1284,14 @@ fn not_found_session(id: i64) -> StoreError {
     }
 }
 
-fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
     row.try_get(column).map_err(StoreError::Database)
 }
 
-fn decode_error(what: &str, value: &str) -> StoreError {
+pub(crate) fn decode_error(what: &str, value: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(
         format!("unknown {what} `{value}` in the database").into(),
     ))

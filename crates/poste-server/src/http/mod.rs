@@ -1,4 +1,4 @@
-//! HTTP surface: health checks, the WebSocket endpoints and the JSON API.
+//! HTTP surface: health checks, the WebSocket endpoints, the JSON API and the web console.
 
 pub mod api;
 pub mod ws;
@@ -27,6 +27,11 @@ pub fn router(state: AppState) -> Router {
         // `nest` serves the API's index at `/api`; the seed's troubleshooting asks for `/api/`.
         .route("/api/", get(api::index))
         .nest("/api", api::router(state.clone()))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/console/") }),
+        )
+        .merge(crate::console::router(state.clone()))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

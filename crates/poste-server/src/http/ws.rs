@@ -561,6 +561,15 @@ async fn on_validate(
         return Ok(vec![refused(RefusalReason::TropDEssais, None, secs)]);
     }
     let now = now_ms();
+    // A workstation staff marked out of order takes no code (a wrong code is not counted). The
+    // row is read again: staff may have changed it since the connection was identified.
+    if let Some(known) = &poste
+        && let Some(fresh) = app.store.poste(known.id).await?
+        && fresh.hors_service
+    {
+        tracing::info!(conn, poste = %fresh.nom, "code refused: workstation out of order");
+        return Ok(vec![refused(RefusalReason::HorsService, None, 0)]);
+    }
     let verdict = match normalize_code(typed) {
         None => Err((RefusalReason::Inconnu, None)),
         Some(code) => match app.store.session_by_code(&code).await? {

@@ -174,3 +174,42 @@ async fn sessions_of_other_workstations_are_out_of_reach() {
     let row = server.store.session(pending_id).await.unwrap().unwrap();
     assert_eq!(row.status.as_str(), "en_attente");
 }
+
+#[tokio::test]
+async fn a_workstation_out_of_order_takes_no_code_until_back_in_service() {
+    let server = TestServer::start().await;
+    let mut poste = WsClient::connect(&server.ws_url()).await.unwrap();
+    let welcome = poste
+        .request(json!({"type": "hello", "poste": "Poste-07"}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    let row = server
+        .store
+        .poste_by_name("Poste-07")
+        .await
+        .unwrap()
+        .unwrap();
+    let staff = poste_store::Actor::Staff("marie".into());
+    server
+        .store
+        .set_poste_out_of_order(row.id, true, &staff, 1)
+        .await
+        .unwrap();
+    let (_, code) = server.create_session(json!({"duree": "1h"})).await;
+    let reply = validate(&mut poste, &code, "192.168.1.107").await;
+    assert_eq!(reply["type"], "code_invalid", "{reply}");
+    assert_eq!(reply["raison"], "hors_service");
+    assert_eq!(
+        reply["message"],
+        "Ce poste est hors service. Adressez-vous à l'accueil pour changer de poste."
+    );
+    server
+        .store
+        .set_poste_out_of_order(row.id, false, &staff, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        validate(&mut poste, &code, "192.168.1.107").await["type"],
+        "code_valid"
+    );
+}

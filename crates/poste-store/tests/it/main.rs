@@ -12,6 +12,7 @@ mod migrations;
 mod postes;
 mod sessions;
 mod sqlite_only;
+mod staff;
 mod tokens;
 
 /// Declares one test per case and backend: `sqlite::<case>` and `postgres::<case>`.
@@ -86,4 +87,8 @@ conformance! {
     concurrency::racing_enrollment_requests_create_one,
     concurrency::racing_requests_with_one_code_one_wins,
     concurrency::closed_store_is_unavailable,
+    staff::staff_accounts_are_unique_case_insensitively,
+    staff::staff_sessions_open_touch_and_close,
+    staff::password_change_closes_every_session,
+    staff::postes_go_out_of_order_and_back,
 }

@@ -1,0 +1,198 @@
+//! The staff web console, in French, served under `/console/` by the server itself: HTML pages
+//! rendered on the server (askama templates in `templates/console/`, escaped by default), a
+//! stylesheet and one small script embedded in the binary (no CDN: the workstations' network
+//! may have no internet), and a server-sent event stream that makes every open dashboard
+//! follow changes live.
+//!
+//! Every page works without the script (plain forms, POST then redirect); the script only adds
+//! the live refresh and the ticking countdowns. Every form carries the session's CSRF token,
+//! and every non-GET request must come from this origin.
+
+mod auth;
+mod form;
+mod live;
+mod pages;
+mod view;
+
+pub use auth::{check_new_password, hash_password};
+pub use pages::valid_login;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use poste_store::StoreError;
+
+use crate::app::AppState;
+use crate::ops::OpError;
+use crate::text::console as t;
+
+/// Where the console lives (its router is merged at the root of the server's).
+pub const PREFIX: &str = "/console";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/console", get(|| async { Redirect::to("/console/") }))
+        .route("/console/", get(pages::dashboard))
+        .route(
+            "/console/connexion",
+            get(pages::login_page).post(pages::login_submit),
+        )
+        .route("/console/deconnexion", post(pages::logout))
+        .route("/console/tuiles", get(pages::tiles))
+        .route("/console/flux", get(live::stream))
+        .route(
+            "/console/sessions",
+            get(pages::sessions_list).post(pages::session_create),
+        )
+        .route("/console/sessions.csv", get(pages::sessions_csv))
+        .route("/console/sessions/nouvelle", get(pages::session_form))
+        .route(
+            "/console/sessions/{id}/ajouter",
+            post(pages::session_add_time),
+        )
+        .route("/console/sessions/{id}/terminer", post(pages::session_end))
+        .route(
+            "/console/sessions/{id}/annuler",
+            post(pages::session_cancel),
+        )
+        .route("/console/tickets", get(pages::tickets))
+        .route("/console/postes/{id}/message", post(pages::poste_message))
+        .route("/console/postes/{id}/service", post(pages::poste_service))
+        .route("/console/equipe", get(pages::team).post(pages::team_create))
+        .route("/console/static/console.css", get(pages::stylesheet))
+        .route("/console/static/console.js", get(pages::script))
+        .route("/console/{*rest}", get(not_found).post(not_found))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every console response: a strict content security policy (only this origin's
+/// script and stylesheet, no inline code, no framing), no MIME sniffing, no referrer outside,
+/// and no caching of pages that hold visitors' names.
+async fn security_headers(request: axum::extract::Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+    response
+}
+
+async fn not_found() -> ConsoleError {
+    ConsoleError::NotFound
+}
+
+/// Why a console request failed; each renders as a French page with the right status.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// No live session: pages redirect to the login page, the script's requests get 401.
+    #[error("login required")]
+    LoginRequired,
+    #[error("admin role required")]
+    Forbidden,
+    #[error("CSRF check failed")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("bad form")]
+    BadForm,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ConsoleError {
+    fn status_and_message(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ConsoleError::LoginRequired => (
+                StatusCode::UNAUTHORIZED,
+                "Connexion requise",
+                t::LOGIN_REQUIRED,
+            ),
+            ConsoleError::Forbidden => (StatusCode::FORBIDDEN, "Accès refusé", t::FORBIDDEN),
+            ConsoleError::Csrf => (StatusCode::FORBIDDEN, "Action refusée", t::CSRF),
+            ConsoleError::NotFound => (StatusCode::NOT_FOUND, "Page introuvable", t::NOT_FOUND),
+            ConsoleError::BadForm => (StatusCode::BAD_REQUEST, "Formulaire invalide", t::BAD_FORM),
+            ConsoleError::Store(StoreError::Unavailable(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service indisponible",
+                t::UNAVAILABLE,
+            ),
+            ConsoleError::Store(_) | ConsoleError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erreur interne",
+                t::INTERNAL,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        match &self {
+            ConsoleError::Store(err) => tracing::error!(error = %err, "console: database error"),
+            ConsoleError::Internal(err) => tracing::error!(error = %err, "console: internal error"),
+            _ => {}
+        }
+        let (status, title, message) = self.status_and_message();
+        if matches!(self, ConsoleError::LoginRequired) {
+            // A page asked by a person goes to the login form; the status stays visible to the
+            // script (it follows no redirect for its fetches).
+            let mut response = Redirect::to(&format!("{PREFIX}/connexion")).into_response();
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            response
+                .headers_mut()
+                .insert("x-poste-login", HeaderValue::from_static("1"));
+            return response;
+        }
+        let page = ErrorPage { title, message };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, message).into_response(),
+        }
+    }
+}
+
+impl From<OpError> for ConsoleError {
+    fn from(err: OpError) -> Self {
+        match err {
+            OpError::Store(err) => ConsoleError::Store(err),
+            // The others carry a French message for a field or a flash; callers handle them.
+            other => ConsoleError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for ConsoleError {
+    fn from(err: askama::Error) -> Self {
+        ConsoleError::Internal(format!("template: {err}"))
+    }
+}
+
+/// Renders a template as an HTML response.
+fn render(template: &impl Template) -> Result<Response, ConsoleError> {
+    Ok(Html(template.render()?).into_response())
+}

@@ -1,0 +1,1033 @@
+//! Handlers of the console's pages and actions. Actions are plain forms: they do one thing
+//! through the same operations as the API (`ops`), tell the workstations through the hub at
+//! once, and redirect back with a one-shot message saying what happened.
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use poste_proto::{EndReason, ServerMessage, StaffMessage};
+use poste_store::{NewStaff, SessionFilter, SessionStatus, StaffRole, StoreError};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::clock::now_ms;
+use crate::console::auth::{self, LoginRefusal, Staff, same_origin};
+use crate::console::form::{Action, Flash, clear_flash, public_form, redirect_with, take_flash};
+use crate::console::view::{self, SessionLine, Tile, csv_cell, spaced_code};
+use crate::console::{ConsoleError, PREFIX, render};
+use crate::domain::duration::{format_duration, parse_duration};
+use crate::ops::{self, CreateSessions, OpError};
+use crate::text::console as t;
+
+const DASHBOARD: &str = "/console/";
+
+/// What every page of a logged-in staff member shows around its content.
+struct Frame {
+    site_name: String,
+    staff_name: String,
+    is_admin: bool,
+    csrf: String,
+    flash: Option<Flash>,
+    /// The page's entry in the navigation.
+    current: &'static str,
+}
+
+impl Frame {
+    fn new(state: &AppState, staff: &Staff, headers: &HeaderMap, current: &'static str) -> Self {
+        Frame {
+            site_name: state.settings.site_name.clone(),
+            staff_name: staff.account().nom.clone(),
+            is_admin: staff.is_admin(),
+            csrf: staff.csrf().to_owned(),
+            flash: take_flash(headers),
+            current,
+        }
+    }
+}
+
+/// Renders a page and clears the flash it showed.
+fn page(template: &impl Template) -> Result<Response, ConsoleError> {
+    Ok(clear_flash(render(template)?))
+}
+
+// ----- login ----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    site_name: String,
+    login: String,
+    error: Option<String>,
+    flash: Option<Flash>,
+    no_account: bool,
+}
+
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    let no_account = state.store.list_staff().await?.is_empty();
+    page(&LoginPage {
+        site_name: state.settings.site_name.clone(),
+        login: String::new(),
+        error: None,
+        flash: take_flash(&headers),
+        no_account,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    identifiant: String,
+    #[serde(default)]
+    mot_de_passe: String,
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request: Request,
+) -> Result<Response, ConsoleError> {
+    if !same_origin(request.headers()) {
+        return Err(ConsoleError::Csrf);
+    }
+    let form: LoginForm = public_form(request).await?;
+    let ip = peer.ip().to_string();
+    match auth::login(&state, &form.identifiant, &form.mot_de_passe, &ip).await? {
+        Ok((token, _session)) => {
+            let mut response = Redirect::to(DASHBOARD).into_response();
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            let cookie = HeaderValue::from_str(&auth::session_cookie(&state, &token))
+                .map_err(|err| ConsoleError::Internal(err.to_string()))?;
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(refusal) => {
+            let (status, error) = match refusal {
+                LoginRefusal::BadCredentials => (StatusCode::UNAUTHORIZED, t::LOGIN_BAD.to_owned()),
+                LoginRefusal::Throttled(secs) => {
+                    (StatusCode::TOO_MANY_REQUESTS, t::login_throttled(secs))
+                }
+            };
+            let html = LoginPage {
+                site_name: state.settings.site_name.clone(),
+                login: form.identifiant.chars().take(64).collect(),
+                error: Some(error),
+                flash: None,
+                no_account: false,
+            }
+            .render()?;
+            Ok((status, axum::response::Html(html)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    action: Action<Empty>,
+) -> Result<Response, ConsoleError> {
+    let staff = action.staff;
+    state
+        .store
+        .delete_staff_session(&staff.session, true, now_ms())
+        .await?;
+    tracing::info!(login = %staff.account().login, "console logout");
+    let mut response = redirect_with(&format!("{PREFIX}/connexion"), true, t::LOGGED_OUT);
+    if let Ok(cookie) = HeaderValue::from_str(&auth::clear_cookie(&state)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+// ----- dashboard ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct DashboardPage {
+    frame: Frame,
+    tiles: Vec<Tile>,
+    pending: Vec<SessionLine>,
+    now_ms: i64,
+    end_reasons: &'static [(&'static str, &'static str)],
+}
+
+#[derive(Template)]
+#[template(path = "console/tiles.html")]
+struct TilesFragment {
+    frame: Frame,
+    tiles: Vec<Tile>,
+    now_ms: i64,
+    end_reasons: &'static [(&'static str, &'static str)],
+}
+
+async fn current_tiles(state: &AppState, now: i64) -> Result<Vec<Tile>, ConsoleError> {
+    let postes = state.store.list_postes().await?;
+    let thresholds = state.hub.thresholds();
+    Ok(view::tiles(
+        postes,
+        &state.hub.online_postes(),
+        &state.hub.live_rows(),
+        thresholds.warning_ms,
+        thresholds.critical_ms,
+        now,
+        &state.settings.timezone,
+    ))
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    let now = now_ms();
+    let tiles = current_tiles(&state, now).await?;
+    let pending = state
+        .store
+        .list_sessions(&SessionFilter {
+            status: Some(SessionStatus::EnAttente),
+            limit: Some(50),
+            ..SessionFilter::default()
+        })
+        .await?
+        .iter()
+        .filter(|row| row.valid_until > now)
+        .map(|row| SessionLine::new(row, &state.settings.timezone))
+        .collect();
+    page(&DashboardPage {
+        frame: Frame::new(&state, &staff, &headers, "tableau"),
+        tiles,
+        pending,
+        now_ms: now,
+        end_reasons: t::END_REASONS,
+    })
+}
+
+/// The tile grid alone, fetched by the dashboard's script on every change.
+pub async fn tiles(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    let now = now_ms();
+    let tiles = current_tiles(&state, now).await?;
+    let mut frame = Frame::new(&state, &staff, &headers, "tableau");
+    // The flash belongs to the page, not to a refresh of its tiles.
+    frame.flash = None;
+    render(&TilesFragment {
+        frame,
+        tiles,
+        now_ms: now,
+        end_reasons: t::END_REASONS,
+    })
+}
+
+// ----- actions on sessions and workstations ---------------------------------------------------
+
+/// The French message of a refused operation, or the error to raise.
+fn session_refusal(err: OpError) -> Result<String, ConsoleError> {
+    match err {
+        OpError::Invalid(message) | OpError::NotFound(message) | OpError::Conflict(message) => {
+            Ok(message)
+        }
+        OpError::Store(err) => Err(ConsoleError::Store(err)),
+    }
+}
+
+async fn stale_or(state: &AppState, id: i64, err: OpError) -> Result<Response, ConsoleError> {
+    if let OpError::Conflict(_) = err
+        && let Some(row) = state.store.session(id).await?
+    {
+        return Ok(redirect_with(
+            DASHBOARD,
+            false,
+            &t::stale_session(row.status.as_str()),
+        ));
+    }
+    let message = session_refusal(err)?;
+    Ok(redirect_with(DASHBOARD, false, &message))
+}
+
+#[derive(Deserialize)]
+pub struct AddTimeForm {
+    #[serde(default)]
+    minutes: String,
+}
+
+pub async fn session_add_time(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<AddTimeForm>,
+) -> Result<Response, ConsoleError> {
+    let minutes = match action.form.minutes.trim().parse::<i64>() {
+        Ok(minutes) if (1..=720).contains(&minutes) => minutes,
+        _ => return Ok(redirect_with(DASHBOARD, false, t::MINUTES_INVALID)),
+    };
+    let now = now_ms();
+    let actor = action.staff.actor();
+    match ops::add_time(&state.store, &state.settings, id, minutes * 60, &actor, now).await {
+        Ok(row) => {
+            tracing::info!(session = id, minutes, actor = %actor.label(), "console: time added");
+            state.hub.apply_row(row.clone(), None);
+            Ok(redirect_with(
+                DASHBOARD,
+                true,
+                &t::time_added(minutes, row.poste_nom.as_deref()),
+            ))
+        }
+        Err(err) => stale_or(&state, id, err).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    #[serde(default)]
+    raison: String,
+}
+
+pub async fn session_end(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<EndForm>,
+) -> Result<Response, ConsoleError> {
+    let reason = action.form.raison.trim();
+    let actor = action.staff.actor();
+    match ops::end_session(
+        &state.store,
+        id,
+        EndReason::TermineParAnimateur,
+        &actor,
+        now_ms(),
+    )
+    .await
+    {
+        Ok(row) => {
+            tracing::info!(session = id, %reason, actor = %actor.label(), "console: session ended");
+            state
+                .hub
+                .apply_row(row.clone(), Some(t::end_message_for(reason)));
+            Ok(redirect_with(
+                DASHBOARD,
+                true,
+                &t::session_ended(row.poste_nom.as_deref()),
+            ))
+        }
+        Err(err) => stale_or(&state, id, err).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    retour: String,
+}
+
+pub async fn session_cancel(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<CancelForm>,
+) -> Result<Response, ConsoleError> {
+    let back = safe_return(&action.form.retour);
+    match ops::cancel_session(&state.store, id, &action.staff.actor(), now_ms()).await {
+        Ok(_) => {
+            state.hub.changed();
+            Ok(redirect_with(back, true, t::CODE_CANCELLED))
+        }
+        Err(OpError::Conflict(_)) => {
+            let status = state
+                .store
+                .session(id)
+                .await?
+                .map(|row| row.status.as_str())
+                .unwrap_or("inconnue");
+            Ok(redirect_with(back, false, &t::stale_session(status)))
+        }
+        Err(err) => Ok(redirect_with(back, false, &session_refusal(err)?)),
+    }
+}
+
+/// A return path given by a form: only a page of the console (never another site).
+fn safe_return(path: &str) -> &str {
+    if path.starts_with("/console/") && !path.contains("//") && !path.contains('\\') {
+        path
+    } else {
+        DASHBOARD
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MessageForm {
+    #[serde(default)]
+    message: String,
+}
+
+pub async fn poste_message(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<MessageForm>,
+) -> Result<Response, ConsoleError> {
+    let message = action.form.message.trim();
+    if message.is_empty() {
+        return Ok(redirect_with(DASHBOARD, false, t::MESSAGE_REQUIRED));
+    }
+    if message.chars().count() > ops::MAX_TEXT_LEN {
+        return Ok(redirect_with(DASHBOARD, false, crate::text::NAME_TOO_LONG));
+    }
+    let Some(poste) = state.store.poste(id).await? else {
+        return Ok(redirect_with(DASHBOARD, false, t::POSTE_NOT_FOUND));
+    };
+    let actor = action.staff.actor();
+    let delivered = state.hub.send_to_poste(
+        poste.id,
+        &ServerMessage::Message(StaffMessage {
+            message: message.to_owned(),
+            de: Some(action.staff.account().nom.clone()),
+            session_id: None,
+        }),
+    );
+    state
+        .store
+        .record_message(poste.id, message, &actor, now_ms())
+        .await?;
+    Ok(redirect_with(
+        DASHBOARD,
+        delivered > 0,
+        &t::message_sent(&poste.nom, delivered),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ServiceForm {
+    #[serde(default)]
+    hors_service: String,
+}
+
+pub async fn poste_service(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<ServiceForm>,
+) -> Result<Response, ConsoleError> {
+    let out = action.form.hors_service == "1";
+    match state
+        .store
+        .set_poste_out_of_order(id, out, &action.staff.actor(), now_ms())
+        .await
+    {
+        Ok(poste) => {
+            tracing::info!(poste = %poste.nom, out_of_order = out, "console: workstation service changed");
+            state.hub.changed();
+            Ok(redirect_with(
+                DASHBOARD,
+                true,
+                &t::poste_out_of_order(&poste.nom, out),
+            ))
+        }
+        Err(StoreError::NotFound { .. }) => Ok(redirect_with(DASHBOARD, false, t::POSTE_NOT_FOUND)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ----- creating sessions and printing tickets -------------------------------------------------
+
+/// The duration presets of the session form, as (value, label).
+const PRESETS: &[(&str, &str)] = &[
+    ("30min", "30 min"),
+    ("1h", "1 h"),
+    ("2h", "2 h"),
+    ("autre", "Autre durée"),
+];
+
+#[derive(Template)]
+#[template(path = "console/session_form.html")]
+struct SessionFormPage {
+    frame: Frame,
+    form: SessionFormValues,
+    errors: FieldErrors,
+    postes: Vec<String>,
+    presets: &'static [(&'static str, &'static str)],
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct SessionFormValues {
+    #[serde(default)]
+    utilisateur: String,
+    #[serde(default)]
+    duree: String,
+    #[serde(default)]
+    duree_autre: String,
+    #[serde(default)]
+    poste: String,
+    #[serde(default)]
+    nombre: String,
+}
+
+/// French messages next to the fields of a form.
+#[derive(Debug, Default)]
+struct FieldErrors {
+    utilisateur: Option<String>,
+    duree: Option<String>,
+    poste: Option<String>,
+    nombre: Option<String>,
+    general: Option<String>,
+}
+
+impl FieldErrors {
+    fn any(&self) -> bool {
+        self.utilisateur.is_some()
+            || self.duree.is_some()
+            || self.poste.is_some()
+            || self.nombre.is_some()
+            || self.general.is_some()
+    }
+}
+
+async fn poste_names(state: &AppState) -> Result<Vec<String>, ConsoleError> {
+    Ok(state
+        .store
+        .list_postes()
+        .await?
+        .into_iter()
+        .map(|p| p.nom)
+        .collect())
+}
+
+pub async fn session_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    page(&SessionFormPage {
+        frame: Frame::new(&state, &staff, &headers, "nouvelle"),
+        form: SessionFormValues {
+            duree: "1h".to_owned(),
+            nombre: "1".to_owned(),
+            ..SessionFormValues::default()
+        },
+        errors: FieldErrors::default(),
+        postes: poste_names(&state).await?,
+        presets: PRESETS,
+    })
+}
+
+pub async fn session_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    action: Action<SessionFormValues>,
+) -> Result<Response, ConsoleError> {
+    let form = action.form;
+    let mut errors = FieldErrors::default();
+    let duration = match form.duree.as_str() {
+        "" => Err(t::DURATION_REQUIRED.to_owned()),
+        "autre" => parse_duration(&form.duree_autre)
+            .map_err(|_| crate::text::invalid_duration(form.duree_autre.trim())),
+        preset => parse_duration(preset).map_err(|_| t::DURATION_REQUIRED.to_owned()),
+    };
+    let count = match form.nombre.trim() {
+        "" => Ok(1),
+        text => text
+            .parse::<u32>()
+            .map_err(|_| crate::text::count_out_of_range(state.settings.max_batch)),
+    };
+    match (&duration, &count) {
+        (Err(message), _) => errors.duree = Some(message.clone()),
+        (_, Err(message)) => errors.nombre = Some(message.clone()),
+        _ => {}
+    }
+    if let (Ok(duration_secs), Ok(count)) = (duration, count) {
+        let request = CreateSessions {
+            utilisateur: Some(form.utilisateur.clone()),
+            duration_secs,
+            poste: Some(form.poste.clone()),
+            count,
+            valid_for_secs: None,
+        };
+        let actor = action.staff.actor();
+        match ops::create_sessions(&state.store, &state.settings, &request, &actor, now_ms()).await
+        {
+            Ok(rows) => {
+                tracing::info!(count = rows.len(), actor = %actor.label(), "console: sessions created");
+                state.hub.changed();
+                let ids: Vec<String> = rows.iter().map(|row| row.id.to_string()).collect();
+                return Ok(redirect_with(
+                    &format!("{PREFIX}/tickets?ids={}", ids.join(",")),
+                    true,
+                    &crate::text::sessions_created(rows.len()),
+                ));
+            }
+            Err(OpError::Invalid(message)) => {
+                // Tell the field the message is about.
+                if message.contains("durée") {
+                    errors.duree = Some(message);
+                } else if message.contains("nombre") {
+                    errors.nombre = Some(message);
+                } else {
+                    errors.utilisateur = Some(message);
+                }
+            }
+            Err(OpError::NotFound(message)) => errors.poste = Some(message),
+            Err(OpError::Conflict(message)) => errors.general = Some(message),
+            Err(OpError::Store(err)) => return Err(err.into()),
+        }
+    }
+    debug_assert!(errors.any());
+    let html = SessionFormPage {
+        frame: Frame::new(&state, &action.staff, &headers, "nouvelle"),
+        form,
+        errors,
+        postes: poste_names(&state).await?,
+        presets: PRESETS,
+    }
+    .render()?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(html)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "console/tickets.html")]
+struct TicketsPage {
+    frame: Frame,
+    tickets: Vec<Ticket>,
+    /// `a4` or `ticket` (80 mm receipt printers).
+    format: &'static str,
+    ids: String,
+}
+
+#[derive(Debug)]
+struct Ticket {
+    code: String,
+    duration: String,
+    valid_until: String,
+    poste: String,
+    visitor: String,
+    usable: bool,
+}
+
+#[derive(Deserialize)]
+pub struct TicketsQuery {
+    #[serde(default)]
+    ids: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// Most tickets on one page (a workshop batch).
+const MAX_TICKETS: usize = 200;
+
+pub async fn tickets(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(query): Query<TicketsQuery>,
+) -> Result<Response, ConsoleError> {
+    let ids: Vec<i64> = query
+        .ids
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .take(MAX_TICKETS)
+        .collect();
+    let mut tickets = Vec::with_capacity(ids.len());
+    let tz = &state.settings.timezone;
+    for id in &ids {
+        if let Some(row) = state.store.session(*id).await? {
+            tickets.push(Ticket {
+                code: spaced_code(&row.code),
+                duration: format_duration(row.total_secs()),
+                valid_until: view::validity(row.valid_until, tz),
+                poste: row
+                    .poste_nom
+                    .clone()
+                    .unwrap_or_else(|| "tous les postes".to_owned()),
+                visitor: row.utilisateur.clone().unwrap_or_default(),
+                usable: row.status == SessionStatus::EnAttente,
+            });
+        }
+    }
+    if tickets.is_empty() {
+        return Err(ConsoleError::NotFound);
+    }
+    page(&TicketsPage {
+        frame: Frame::new(&state, &staff, &headers, "nouvelle"),
+        tickets,
+        format: if query.format == "ticket" {
+            "ticket"
+        } else {
+            "a4"
+        },
+        ids: ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+    })
+}
+
+// ----- session list and CSV export ------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    statut: String,
+    /// `AAAA-MM-JJ`: sessions created that day.
+    #[serde(default)]
+    jour: String,
+    #[serde(default)]
+    poste: String,
+    #[serde(default)]
+    utilisateur: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/sessions.html")]
+struct SessionsPage {
+    frame: Frame,
+    query: ListQuery,
+    query_string: String,
+    error: Option<&'static str>,
+    sessions: Vec<SessionLine>,
+    postes: Vec<String>,
+    statuses: &'static [(&'static str, &'static str)],
+}
+
+const STATUSES: &[(&str, &str)] = &[
+    ("en_attente", "En attente"),
+    ("active", "En cours"),
+    ("terminee", "Terminée"),
+    ("expiree", "Expirée"),
+    ("annulee", "Annulée"),
+];
+
+/// The store's filter for a list query; the error is shown above the list.
+async fn list_filter(
+    state: &AppState,
+    query: &ListQuery,
+    limit: i64,
+) -> Result<Result<SessionFilter, &'static str>, ConsoleError> {
+    let mut filter = SessionFilter {
+        limit: Some(limit),
+        ..SessionFilter::default()
+    };
+    if !query.statut.is_empty() {
+        match SessionStatus::parse(&query.statut) {
+            Some(status) => filter.status = Some(status),
+            None => return Ok(Err(t::STATUS_INVALID)),
+        }
+    }
+    if !query.jour.trim().is_empty() {
+        let Ok(day) = query.jour.trim().parse::<jiff::civil::Date>() else {
+            return Ok(Err(t::DAY_INVALID));
+        };
+        let tz = &state.settings.timezone;
+        let start = day
+            .to_zoned_datetime(tz.clone())
+            .map_err(|_| ConsoleError::BadForm);
+        let end = day
+            .tomorrow()
+            .and_then(|next| next.to_zoned_datetime(tz.clone()))
+            .map_err(|_| ConsoleError::BadForm);
+        match (start, end) {
+            (Ok(start), Ok(end)) => {
+                filter.created_from = Some(start.timestamp().as_millisecond());
+                filter.created_to = Some(end.timestamp().as_millisecond());
+            }
+            _ => return Ok(Err(t::DAY_INVALID)),
+        }
+    }
+    if !query.poste.trim().is_empty() {
+        match state.store.poste_by_name(query.poste.trim()).await? {
+            Some(poste) => filter.poste_id = Some(poste.id),
+            // An unknown name matches nothing.
+            None => filter.poste_id = Some(-1),
+        }
+    }
+    let visitor = query.utilisateur.trim();
+    if !visitor.is_empty() {
+        filter.utilisateur = Some(visitor.chars().take(100).collect());
+    }
+    Ok(Ok(filter))
+}
+
+fn query_string(query: &ListQuery) -> String {
+    serde_urlencoded::to_string([
+        ("statut", query.statut.as_str()),
+        ("jour", query.jour.as_str()),
+        ("poste", query.poste.as_str()),
+        ("utilisateur", query.utilisateur.as_str()),
+    ])
+    .unwrap_or_default()
+}
+
+pub async fn sessions_list(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ConsoleError> {
+    let (sessions, error) = match list_filter(&state, &query, 500).await? {
+        Ok(filter) => (
+            state
+                .store
+                .list_sessions(&filter)
+                .await?
+                .iter()
+                .map(|row| SessionLine::new(row, &state.settings.timezone))
+                .collect(),
+            None,
+        ),
+        Err(message) => (Vec::new(), Some(message)),
+    };
+    page(&SessionsPage {
+        frame: Frame::new(&state, &staff, &headers, "sessions"),
+        query_string: query_string(&query),
+        query,
+        error,
+        sessions,
+        postes: poste_names(&state).await?,
+        statuses: STATUSES,
+    })
+}
+
+/// Most rows in one export.
+const MAX_EXPORT_ROWS: i64 = 1000;
+
+pub async fn sessions_csv(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ConsoleError> {
+    let filter = match list_filter(&state, &query, MAX_EXPORT_ROWS).await? {
+        Ok(filter) => filter,
+        Err(_) => return Err(ConsoleError::BadForm),
+    };
+    let rows = state.store.list_sessions(&filter).await?;
+    let tz = &state.settings.timezone;
+    // A byte-order mark and semicolons: what French spreadsheets open without asking.
+    let mut csv = String::from("\u{feff}");
+    csv.push_str(
+        "id;code;visiteur;poste;statut;duree_totale_min;creee_le;creee_par;debut;fin;raison_fin\r\n",
+    );
+    for row in &rows {
+        let line = SessionLine::new(row, tz);
+        let cells = [
+            row.id.to_string(),
+            row.code.clone(),
+            line.visitor,
+            row.poste_nom.clone().unwrap_or_default(),
+            line.statut_label.to_owned(),
+            (row.total_secs() / 60).to_string(),
+            line.created,
+            line.created_by,
+            line.started,
+            line.ended,
+            line.reason,
+        ];
+        let cells: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
+        csv.push_str(&cells.join(";"));
+        csv.push_str("\r\n");
+    }
+    let filename = format!(
+        "sessions-{}.csv",
+        view::local_datetime(now_ms(), tz)
+            .get(6..10)
+            .unwrap_or("export")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+// ----- staff accounts (admin) -----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/team.html")]
+struct TeamPage {
+    frame: Frame,
+    members: Vec<Member>,
+    form: StaffFormValues,
+    errors: StaffErrors,
+}
+
+#[derive(Debug)]
+struct Member {
+    login: String,
+    nom: String,
+    role: &'static str,
+    last_login: String,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct StaffFormValues {
+    #[serde(default)]
+    identifiant: String,
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    mot_de_passe: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
+#[derive(Debug, Default)]
+struct StaffErrors {
+    identifiant: Option<String>,
+    nom: Option<String>,
+    role: Option<String>,
+    mot_de_passe: Option<String>,
+}
+
+async fn team_page(
+    state: &AppState,
+    staff: &Staff,
+    headers: &HeaderMap,
+    form: StaffFormValues,
+    errors: StaffErrors,
+) -> Result<TeamPage, ConsoleError> {
+    let tz = &state.settings.timezone;
+    let members = state
+        .store
+        .list_staff()
+        .await?
+        .into_iter()
+        .map(|m| Member {
+            role: role_label(m.role),
+            last_login: m
+                .last_login
+                .map(|at| view::local_datetime(at, tz))
+                .unwrap_or_else(|| "jamais".to_owned()),
+            login: m.login,
+            nom: m.nom,
+        })
+        .collect();
+    Ok(TeamPage {
+        frame: Frame::new(state, staff, headers, "equipe"),
+        members,
+        form: StaffFormValues {
+            mot_de_passe: String::new(),
+            confirmation: String::new(),
+            ..form
+        },
+        errors,
+    })
+}
+
+fn role_label(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Admin => "Administrateur",
+        StaffRole::Animateur => "Animateur",
+    }
+}
+
+pub async fn team(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    staff.require_admin()?;
+    let form = StaffFormValues {
+        role: "animateur".to_owned(),
+        ..StaffFormValues::default()
+    };
+    page(&team_page(&state, &staff, &headers, form, StaffErrors::default()).await?)
+}
+
+/// A login: 2 to 64 letters, digits, `.`, `-`, `_`.
+pub fn valid_login(login: &str) -> bool {
+    (2..=64).contains(&login.chars().count())
+        && login
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+pub async fn team_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    action: Action<StaffFormValues>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let form = action.form;
+    let mut errors = StaffErrors::default();
+    let login = form.identifiant.trim().to_owned();
+    let nom = form.nom.trim().to_owned();
+    if !valid_login(&login) {
+        errors.identifiant = Some(t::LOGIN_INVALID.to_owned());
+    }
+    if nom.is_empty() || nom.chars().count() > ops::MAX_TEXT_LEN {
+        errors.nom = Some(t::NAME_REQUIRED.to_owned());
+    }
+    let role = StaffRole::parse(&form.role);
+    if role.is_none() {
+        errors.role = Some(t::ROLE_INVALID.to_owned());
+    }
+    if let Err(message) = auth::check_new_password(&form.mot_de_passe) {
+        errors.mot_de_passe = Some(message.to_owned());
+    } else if form.mot_de_passe != form.confirmation {
+        errors.mot_de_passe = Some(t::PASSWORDS_DIFFER.to_owned());
+    }
+    if let (Some(role), None, None, None) =
+        (role, &errors.identifiant, &errors.nom, &errors.mot_de_passe)
+    {
+        let new = NewStaff {
+            login: login.clone(),
+            nom,
+            role,
+            password_hash: auth::hash_password(form.mot_de_passe.clone()).await?,
+        };
+        match state
+            .store
+            .create_staff(&new, &action.staff.actor(), now_ms())
+            .await
+        {
+            Ok(created) => {
+                tracing::info!(login = %created.login, by = %action.staff.account().login, "console: staff account created");
+                return Ok(redirect_with(
+                    &format!("{PREFIX}/equipe"),
+                    true,
+                    &t::staff_created(&created.login),
+                ));
+            }
+            Err(StoreError::AlreadyExists { .. }) => {
+                errors.identifiant = Some(t::staff_exists(&login));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let html = team_page(&state, &action.staff, &headers, form, errors)
+        .await?
+        .render()?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(html)).into_response())
+}
+
+// ----- assets ---------------------------------------------------------------------------------
+
+pub async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/console.css"),
+    )
+}
+
+pub async fn script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/console.js"),
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,277 @@
+//! What the console's pages show, computed from the store's rows and the hub's live state:
+//! every text already formatted in French and in the space's time zone, so templates only
+//! place it (and escape it).
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::tz::TimeZone;
+use poste_store::{Millis, PosteRow, SessionRow, SessionStatus};
+
+use crate::domain::duration::format_duration;
+use crate::domain::timing::remaining_secs;
+use crate::text;
+
+/// `14:05` in the space's time zone.
+pub fn local_time(ms: Millis, tz: &TimeZone) -> String {
+    format_local(ms, tz, "%H:%M")
+}
+
+/// `24/11/2026 14:05` in the space's time zone.
+pub fn local_datetime(ms: Millis, tz: &TimeZone) -> String {
+    format_local(ms, tz, "%d/%m/%Y %H:%M")
+}
+
+fn format_local(ms: Millis, tz: &TimeZone, format: &str) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|ts| {
+            ts.to_zoned_datetime(tz.clone())
+                .strftime(format)
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Until when a code is valid: `24/11/2026 18:00`, or `24/11/2026, fin de journée` for a code
+/// valid until midnight (the default), which would otherwise read as the next day at 00:00.
+pub fn validity(ms: Millis, tz: &TimeZone) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let zoned = ts.to_zoned_datetime(tz.clone());
+    if zoned.hour() == 0
+        && zoned.minute() == 0
+        && let Ok(day) = zoned.date().yesterday()
+    {
+        return format!("{}, fin de journée", day.strftime("%d/%m/%Y"));
+    }
+    zoned.strftime("%d/%m/%Y %H:%M").to_string()
+}
+
+/// `01:05:09` or `12:30`: time left as a countdown reads.
+pub fn countdown(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+/// A code as it is easiest to read aloud and type: `K7P 2MX`.
+pub fn spaced_code(code: &str) -> String {
+    if code.len() == 6 && code.is_ascii() {
+        format!("{} {}", &code[..3], &code[3..])
+    } else {
+        code.to_owned()
+    }
+}
+
+/// One workstation on the dashboard.
+#[derive(Debug, Clone)]
+pub struct Tile {
+    pub poste_id: i64,
+    pub nom: String,
+    /// CSS modifier: `libre`, `session`, `hors-ligne`, `hors-service`.
+    pub state: &'static str,
+    pub state_label: &'static str,
+    /// Shown loudly: the agent stopped reporting during a session.
+    pub alert: Option<&'static str>,
+    pub hors_service: bool,
+    pub session: Option<TileSession>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TileSession {
+    pub id: i64,
+    pub visitor: String,
+    pub started: String,
+    pub left: String,
+    pub deadline_ms: Millis,
+    pub total_secs: i64,
+    pub used_secs: i64,
+    /// `ok`, `warning` (under the first threshold), `critical`.
+    pub level: &'static str,
+}
+
+/// Tiles of every workstation, by name.
+pub fn tiles(
+    postes: Vec<PosteRow>,
+    online: &HashSet<i64>,
+    live: &[SessionRow],
+    warning_ms: i64,
+    critical_ms: i64,
+    now: Millis,
+    tz: &TimeZone,
+) -> Vec<Tile> {
+    let running: HashMap<i64, &SessionRow> = live
+        .iter()
+        .filter(|row| row.status == SessionStatus::Active)
+        .filter_map(|row| row.poste_id.map(|id| (id, row)))
+        .collect();
+    postes
+        .into_iter()
+        .map(|poste| {
+            let is_online = online.contains(&poste.id);
+            let session = running.get(&poste.id).and_then(|row| {
+                let deadline = row.deadline()?;
+                let left = remaining_secs(deadline, now);
+                let left_ms = deadline - now;
+                Some(TileSession {
+                    id: row.id,
+                    visitor: row
+                        .utilisateur
+                        .clone()
+                        .unwrap_or_else(|| text::ANONYMOUS_VISITOR.to_owned()),
+                    started: row.started_at.map(|at| local_time(at, tz)).unwrap_or_default(),
+                    left: countdown(left),
+                    deadline_ms: deadline,
+                    total_secs: row.total_secs(),
+                    used_secs: (row.total_secs() - left).clamp(0, row.total_secs()),
+                    level: if left_ms <= critical_ms {
+                        "critical"
+                    } else if left_ms <= warning_ms {
+                        "warning"
+                    } else {
+                        "ok"
+                    },
+                })
+            });
+            let (state, state_label) = match (&session, poste.hors_service, is_online) {
+                (Some(_), _, _) => ("session", "En session"),
+                (None, true, _) => ("hors-service", "Hors service"),
+                (None, false, true) => ("libre", "Libre"),
+                (None, false, false) => ("hors-ligne", "Hors ligne"),
+            };
+            Tile {
+                poste_id: poste.id,
+                alert: (session.is_some() && !is_online)
+                    .then_some("Le poste ne répond plus : son agent ne donne plus de nouvelles pendant la session."),
+                hors_service: poste.hors_service,
+                nom: poste.nom,
+                state,
+                state_label,
+                session,
+            }
+        })
+        .collect()
+}
+
+/// One session in a list.
+#[derive(Debug, Clone)]
+pub struct SessionLine {
+    pub id: i64,
+    pub code: String,
+    pub visitor: String,
+    pub poste: String,
+    pub statut: &'static str,
+    pub statut_label: &'static str,
+    pub duration: String,
+    pub created: String,
+    pub created_by: String,
+    pub started: String,
+    pub ended: String,
+    pub valid_until: String,
+    pub reason: String,
+    pub can_cancel: bool,
+}
+
+impl SessionLine {
+    pub fn new(row: &SessionRow, tz: &TimeZone) -> Self {
+        SessionLine {
+            id: row.id,
+            code: spaced_code(&row.code),
+            visitor: row.utilisateur.clone().unwrap_or_default(),
+            poste: row
+                .poste_nom
+                .clone()
+                .unwrap_or_else(|| "Tout poste".to_owned()),
+            statut: row.status.as_str(),
+            statut_label: text::status_label(row.status.as_str()),
+            duration: format_duration(row.total_secs()),
+            created: local_datetime(row.created_at, tz),
+            created_by: row.created_by.clone(),
+            started: row
+                .started_at
+                .map(|at| local_datetime(at, tz))
+                .unwrap_or_default(),
+            ended: row
+                .ended_at
+                .map(|at| local_datetime(at, tz))
+                .unwrap_or_default(),
+            valid_until: validity(row.valid_until, tz),
+            reason: row
+                .end_reason
+                .as_deref()
+                .map(end_reason_label)
+                .unwrap_or_default()
+                .to_owned(),
+            can_cancel: row.status == SessionStatus::EnAttente,
+        }
+    }
+}
+
+fn end_reason_label(reason: &str) -> &'static str {
+    match reason {
+        "temps_expire" => "Temps écoulé",
+        "termine_par_animateur" => "Terminée par un animateur",
+        "termine_par_visiteur" => "Terminée par le visiteur",
+        _ => "Autre",
+    }
+}
+
+/// Cells of the CSV export start with none of `= + - @` (or a tab or carriage return), which a
+/// spreadsheet would run as a formula: such a cell gets a leading apostrophe. Cells are quoted
+/// when they hold the separator, a quote or a line break.
+pub fn csv_cell(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if guarded.contains([';', '"', '\n', '\r', ',']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn csv_cells_cannot_be_formulas() {
+        assert_eq!(csv_cell("Jean"), "Jean");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+33 6"), "'+33 6");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("a;b"), "\"a;b\"");
+        assert_eq!(csv_cell("ligne\nsuivante"), "\"ligne\nsuivante\"");
+    }
+
+    #[test]
+    fn countdowns_and_codes_read_well() {
+        assert_eq!(countdown(3725), "1:02:05");
+        assert_eq!(countdown(59), "00:59");
+        assert_eq!(countdown(-3), "00:00");
+        assert_eq!(spaced_code("K7P2MX"), "K7P 2MX");
+        assert_eq!(spaced_code("K7P2MXAB"), "K7P2MXAB");
+    }
+
+    #[test]
+    fn local_times_use_the_space_zone() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap();
+        let at: jiff::Timestamp = "2026-11-24T10:05:00Z".parse().unwrap();
+        assert_eq!(local_time(at.as_millisecond(), &tz), "14:05");
+        assert_eq!(local_datetime(at.as_millisecond(), &tz), "24/11/2026 14:05");
+        assert_eq!(validity(at.as_millisecond(), &tz), "24/11/2026 14:05");
+        let midnight: jiff::Timestamp = "2026-11-24T20:00:00Z".parse().unwrap();
+        assert_eq!(
+            validity(midnight.as_millisecond(), &tz),
+            "24/11/2026, fin de journée"
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! Staff accounts of the web console and their login sessions.
+//!
+//! Passwords arrive here already hashed (Argon2id, by the server); login session tokens arrive
+//! as their SHA-256. Nothing in these tables can be replayed by someone who reads them.
+
+use sqlx::any::AnyRow;
+
+use crate::error::{Result, StoreError};
+use crate::model::{
+    Actor, EventKind, Millis, NewStaff, StaffCredentials, StaffRole, StaffRow, StaffSessionRow,
+};
+use crate::store::{EventSpec, Store, decode_error, get};
+
+/// Columns of a staff row (never the password hash).
+macro_rules! staff_columns {
+    () => {
+        "id, login, nom, role, created_at, last_login, disabled_at"
+    };
+}
+
+/// A staff session joined with its account; the FROM clause is included.
+macro_rules! staff_session_select {
+    () => {
+        "SELECT ss.id AS session_id, ss.csrf_token AS csrf_token, \
+         ss.created_at AS session_created_at, ss.last_seen AS last_seen, ss.ip AS ip, \
+         st.id AS id, st.login AS login, st.nom AS nom, st.role AS role, \
+         st.created_at AS created_at, st.last_login AS last_login, \
+         st.disabled_at AS disabled_at \
+         FROM staff_sessions ss JOIN staff st ON st.id = ss.staff_id"
+    };
+}
+
+impl Store {
+    /// `AlreadyExists` if the login is taken (logins compare case-insensitively). Event
+    /// `StaffCreated`.
+    pub async fn create_staff(
+        &self,
+        new: &NewStaff,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<StaffRow> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let row = sqlx::query(concat!(
+            "INSERT INTO staff (login, nom, role, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING ",
+            staff_columns!()
+        ))
+        .bind(new.login.clone())
+        .bind(new.nom.clone())
+        .bind(new.role.as_str())
+        .bind(new.password_hash.clone())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        let Some(row) = row else {
+            return Err(StoreError::AlreadyExists {
+                what: "staff",
+                name: new.login.clone(),
+            });
+        };
+        let staff = staff_from_row(&row)?;
+        let event = EventSpec {
+            kind: EventKind::StaffCreated,
+            actor: actor.label(),
+            detail: Some(format!("{} ({})", staff.login, staff.role.as_str())),
+        };
+        self.insert_event(&mut tx, now, &event, None, None).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(staff)
+    }
+
+    /// The account with this login (case-insensitive) and its password hash, disabled or not.
+    pub async fn staff_credentials(&self, login: &str) -> Result<Option<StaffCredentials>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            staff_columns!(),
+            ", password_hash FROM staff WHERE LOWER(login) = LOWER($1)"
+        ))
+        .bind(login.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        row.map(|row| {
+            Ok(StaffCredentials {
+                staff: staff_from_row(&row)?,
+                password_hash: get(&row, "password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every account, by login.
+    pub async fn list_staff(&self) -> Result<Vec<StaffRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            staff_columns!(),
+            " FROM staff ORDER BY LOWER(login), id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        rows.iter().map(staff_from_row).collect()
+    }
+
+    /// Replaces the password hash of an account; `NotFound` for an unknown login. Every open
+    /// session of that account is closed (a changed password must lock out whoever knew the
+    /// old one).
+    pub async fn set_staff_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<StaffRow> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let row = sqlx::query(concat!(
+            "UPDATE staff SET password_hash = $2 WHERE LOWER(login) = LOWER($1) RETURNING ",
+            staff_columns!()
+        ))
+        .bind(login.to_owned())
+        .bind(password_hash.to_owned())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                what: "staff",
+                id: login.to_owned(),
+            });
+        };
+        let staff = staff_from_row(&row)?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(staff.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let event = EventSpec {
+            kind: EventKind::StaffPasswordChanged,
+            actor: actor.label(),
+            detail: Some(staff.login.clone()),
+        };
+        self.insert_event(&mut tx, now, &event, None, None).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(staff)
+    }
+
+    /// Opens a login session for an account: stores the SHA-256 of the cookie's token and the
+    /// CSRF token, records the login time. Event `StaffLogin` (detail: the browser's address).
+    pub async fn create_staff_session(
+        &self,
+        staff: &StaffRow,
+        token_hash: &str,
+        csrf_token: &str,
+        ip: Option<&str>,
+        now: Millis,
+    ) -> Result<StaffSessionRow> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_at, last_seen, ip) \
+             VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+        )
+        .bind(token_hash.to_owned())
+        .bind(staff.id)
+        .bind(csrf_token.to_owned())
+        .bind(now)
+        .bind(ip.map(str::to_owned))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        sqlx::query("UPDATE staff SET last_login = $2 WHERE id = $1")
+            .bind(staff.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let event = EventSpec {
+            kind: EventKind::StaffLogin,
+            actor: Actor::Staff(staff.login.clone()).label(),
+            detail: ip.map(str::to_owned),
+        };
+        self.insert_event(&mut tx, now, &event, None, None).await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(StaffSessionRow {
+            id,
+            staff: StaffRow {
+                last_login: Some(now),
+                ..staff.clone()
+            },
+            csrf_token: csrf_token.to_owned(),
+            created_at: now,
+            last_seen: now,
+            ip: ip.map(str::to_owned),
+        })
+    }
+
+    /// The login session with this token hash, with its account (even a disabled one: the
+    /// caller decides).
+    pub async fn staff_session(&self, token_hash: &str) -> Result<Option<StaffSessionRow>> {
+        let row = sqlx::query(concat!(
+            staff_session_select!(),
+            " WHERE ss.token_hash = $1"
+        ))
+        .bind(token_hash.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        row.as_ref().map(staff_session_from_row).transpose()
+    }
+
+    /// Records activity on a login session (for the idle timeout).
+    pub async fn touch_staff_session(&self, id: i64, now: Millis) -> Result<()> {
+        self.touch(
+            "UPDATE staff_sessions SET last_seen = $2 WHERE id = $1",
+            "staff session",
+            id,
+            now,
+        )
+        .await
+    }
+
+    /// Closes a login session. With `logout`, records a `StaffLogout` event (an idle session
+    /// purged by the server is not a logout).
+    pub async fn delete_staff_session(
+        &self,
+        session: &StaffSessionRow,
+        logout: bool,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let done = sqlx::query("DELETE FROM staff_sessions WHERE id = $1")
+            .bind(session.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        if logout && done.rows_affected() > 0 {
+            let event = EventSpec {
+                kind: EventKind::StaffLogout,
+                actor: Actor::Staff(session.staff.login.clone()).label(),
+                detail: session.ip.clone(),
+            };
+            self.insert_event(&mut tx, now, &event, None, None).await?;
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// Deletes login sessions idle since before `idle_before`; returns how many.
+    pub async fn purge_staff_sessions(&self, idle_before: Millis) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM staff_sessions WHERE last_seen < $1")
+            .bind(idle_before)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn staff_from_row(row: &AnyRow) -> Result<StaffRow> {
+    let role: String = get(row, "role")?;
+    Ok(StaffRow {
+        id: get(row, "id")?,
+        login: get(row, "login")?,
+        nom: get(row, "nom")?,
+        role: StaffRole::parse(&role).ok_or_else(|| decode_error("role", &role))?,
+        created_at: get(row, "created_at")?,
+        last_login: get(row, "last_login")?,
+        disabled_at: get(row, "disabled_at")?,
+    })
+}
+
+fn staff_session_from_row(row: &AnyRow) -> Result<StaffSessionRow> {
+    Ok(StaffSessionRow {
+        id: get(row, "session_id")?,
+        staff: staff_from_row(row)?,
+        csrf_token: get(row, "csrf_token")?,
+        created_at: get(row, "session_created_at")?,
+        last_seen: get(row, "last_seen")?,
+        ip: get(row, "ip")?,
+    })
+}
