@@ -121,7 +121,7 @@ export class Workstation {
     });
     if (name) {
       ws.send({ type: "hello", poste: name, version: "e2e" });
-      await ws.next("welcome");
+      ws.welcome = await ws.next("welcome");
     }
     return ws;
   }

@@ -184,6 +184,8 @@ pub enum RefusalReason {
     TropDEssais,
     /// Staff marked the workstation out of order.
     HorsService,
+    /// The space is closed (opening hours set in the console).
+    Ferme,
     #[serde(other)]
     Autre,
 }

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::config::{Config, ConfigError, ConsoleConfig, LimitsConfig};
 use crate::domain::duration::parse_duration;
 use crate::domain::feed::FeedCursor;
+use crate::domain::opening::OpeningHours;
 use crate::domain::throttle::FailureThrottle;
 use crate::domain::timing::Thresholds;
 use crate::hub::Hub;
@@ -75,9 +76,13 @@ pub struct Settings {
     pub enrollment_code_validity_secs: i64,
     /// The space's name (console, tickets).
     pub site_name: String,
+    /// When sessions may run (default: always).
+    pub opening_hours: OpeningHours,
     /// Idle staff sessions of the console end after this many seconds.
     pub console_idle_secs: i64,
     pub secure_cookies: bool,
+    /// Days the connection register is kept.
+    pub retention_days: u32,
 }
 
 impl Settings {
@@ -120,10 +125,135 @@ impl Settings {
             enrollment_code_validity_secs: parse_duration(&config.enrollment.code_validity)
                 .map_err(|_| invalid("enrollment.code_validity"))?,
             site_name: config.console.site_name.trim().to_owned(),
+            opening_hours: OpeningHours::default(),
             console_idle_secs: parse_duration(&config.console.idle_timeout)
                 .map_err(|_| invalid("console.idle_timeout"))?,
             secure_cookies: config.console.secure_cookies,
+            retention_days: config.console.retention_days,
         })
+    }
+}
+
+/// Keys of the settings staff edit from the console. Stored in the database, they override
+/// the configuration file's values, on every instance.
+pub mod setting_keys {
+    pub const SITE_NAME: &str = "site_name";
+    pub const WARNING_SECS: &str = "warning_secs";
+    pub const CRITICAL_SECS: &str = "critical_secs";
+    pub const CODE_LENGTH: &str = "code_length";
+    pub const CODE_VALIDITY: &str = "code_validity";
+    pub const OPENING_HOURS: &str = "opening_hours";
+}
+
+/// Why a stored or typed setting was refused (the French message is the caller's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("unknown setting `{0}`")]
+    UnknownKey(String),
+    #[error("invalid value for `{0}`")]
+    Invalid(&'static str),
+}
+
+impl Settings {
+    /// These settings with the console's values applied (unknown keys and invalid values are
+    /// refused, naming the key).
+    pub fn with_overrides(&self, values: &[(String, String)]) -> Result<Settings, SettingError> {
+        use setting_keys as k;
+        let mut next = self.clone();
+        let (mut warning, mut critical) = (
+            next.thresholds.warning_ms / 1000,
+            next.thresholds.critical_ms / 1000,
+        );
+        for (key, value) in values {
+            let value = value.trim();
+            match key.as_str() {
+                k::SITE_NAME if !value.is_empty() && value.chars().count() <= 100 => {
+                    next.site_name = value.to_owned();
+                }
+                k::SITE_NAME => return Err(SettingError::Invalid(k::SITE_NAME)),
+                k::WARNING_SECS => {
+                    warning = value
+                        .parse()
+                        .map_err(|_| SettingError::Invalid(k::WARNING_SECS))?;
+                }
+                k::CRITICAL_SECS => {
+                    critical = value
+                        .parse()
+                        .map_err(|_| SettingError::Invalid(k::CRITICAL_SECS))?;
+                }
+                k::CODE_LENGTH => {
+                    next.code_length = value
+                        .parse()
+                        .ok()
+                        .filter(|len| (4..=16).contains(len))
+                        .ok_or(SettingError::Invalid(k::CODE_LENGTH))?;
+                }
+                k::CODE_VALIDITY => {
+                    next.code_validity = CodeValidity::parse(value)
+                        .ok_or(SettingError::Invalid(k::CODE_VALIDITY))?;
+                }
+                k::OPENING_HOURS => {
+                    next.opening_hours = OpeningHours::parse(value)
+                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?;
+                }
+                other => return Err(SettingError::UnknownKey(other.to_owned())),
+            }
+        }
+        if critical < 1 || warning <= critical {
+            return Err(SettingError::Invalid(k::WARNING_SECS));
+        }
+        next.thresholds = Thresholds::from_secs(
+            u64::try_from(warning).unwrap_or(0),
+            u64::try_from(critical).unwrap_or(0),
+        );
+        Ok(next)
+    }
+}
+
+impl Settings {
+    /// These settings with the values stored by the console applied; if they do not make a
+    /// valid set together, one by one, an invalid stored value (a newer version's, a hand
+    /// edit) being logged and left out.
+    pub fn with_stored(&self, stored: Vec<(String, String)>) -> Settings {
+        // Together first: some values only make sense with others (the two thresholds).
+        if let Ok(all) = self.with_overrides(&stored) {
+            return all;
+        }
+        let mut next = self.clone();
+        for pair in stored {
+            match next.with_overrides(std::slice::from_ref(&pair)) {
+                Ok(applied) => next = applied,
+                Err(err) => tracing::warn!(key = %pair.0, error = %err, "stored setting ignored"),
+            }
+        }
+        next
+    }
+}
+
+/// The settings in force, replaced as a whole when staff change them (readers keep the copy
+/// they took: a request sees one consistent set).
+#[derive(Debug, Clone)]
+pub struct SharedSettings(Arc<std::sync::RwLock<Arc<Settings>>>);
+
+impl SharedSettings {
+    pub fn new(settings: Settings) -> Self {
+        SharedSettings(Arc::new(std::sync::RwLock::new(Arc::new(settings))))
+    }
+
+    pub fn get(&self) -> Arc<Settings> {
+        Arc::clone(
+            &self
+                .0
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    pub fn replace(&self, settings: Settings) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
     }
 }
 
@@ -132,7 +262,9 @@ impl Settings {
 pub struct AppState {
     pub store: Store,
     pub hub: Arc<Hub>,
-    pub settings: Arc<Settings>,
+    /// The configuration's settings, before the console's values.
+    base_settings: Arc<Settings>,
+    settings: SharedSettings,
     throttle: Arc<Mutex<FailureThrottle>>,
     /// Failed console logins, per account and per address.
     pub login_throttle: Arc<Mutex<FailureThrottle>>,
@@ -140,10 +272,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, settings: Settings, console: &ConsoleConfig) -> AppState {
-        let hub = Hub::new(store.clone(), settings.thresholds);
+        let base_settings = Arc::new(settings.clone());
+        let settings = SharedSettings::new(settings);
+        let hub = Hub::new(store.clone(), settings.clone());
+        let limits = settings.get().limits.clone();
         let throttle = FailureThrottle::new(
-            settings.limits.code_failures,
-            Duration::from_secs(settings.limits.code_failure_window_secs),
+            limits.code_failures,
+            Duration::from_secs(limits.code_failure_window_secs),
         );
         let login_throttle = FailureThrottle::new(
             console.login_failures,
@@ -152,10 +287,30 @@ impl AppState {
         AppState {
             store,
             hub,
-            settings: Arc::new(settings),
+            base_settings,
+            settings,
             throttle: Arc::new(Mutex::new(throttle)),
             login_throttle: Arc::new(Mutex::new(login_throttle)),
         }
+    }
+
+    /// The settings in force now.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.get()
+    }
+
+    pub fn retention_days(&self) -> u32 {
+        self.base_settings.retention_days
+    }
+
+    /// Reads the console's settings from the database and puts them in force. Invalid stored
+    /// values (a newer version's, a hand edit) are logged and left out.
+    pub async fn reload_settings(&self) -> Result<(), StoreError> {
+        let stored = self.store.settings().await?;
+        self.settings
+            .replace(self.base_settings.with_stored(stored));
+        self.hub.changed();
+        Ok(())
     }
 
     fn throttle(&self) -> std::sync::MutexGuard<'_, FailureThrottle> {
@@ -250,6 +405,10 @@ pub async fn run(
     let store = open_store(&config, &origin).await?;
     tracing::info!(database = %redact_url(&config.database_url()), backend = ?store.backend(), instance = %origin, "database ready");
     let state = AppState::new(store.clone(), settings, &config.console);
+    state
+        .reload_settings()
+        .await
+        .map_err(ServeError::Recovery)?;
 
     // Events written before this point are already reflected in what recovery reads.
     let feed_from = store.last_event_id().await.map_err(ServeError::Recovery)?;
@@ -261,9 +420,14 @@ pub async fn run(
     );
 
     let feed = tokio::spawn(follow_changes(
-        Arc::clone(&state.hub),
+        state.clone(),
         feed_from,
-        Duration::from_millis(state.settings.limits.change_feed_interval_ms),
+        Duration::from_millis(state.settings().limits.change_feed_interval_ms),
+    ));
+
+    let purge = tokio::spawn(purge_old_records(
+        state.store.clone(),
+        state.retention_days(),
     ));
 
     let router = crate::http::router(state.clone());
@@ -277,10 +441,34 @@ pub async fn run(
     .with_graceful_shutdown(shutdown)
     .await;
     feed.abort();
+    purge.abort();
     state.hub.shutdown();
     store.close().await;
     tracing::info!("poste-server stopped");
     Ok(result?)
+}
+
+/// How often the connection register is purged of what is older than the retention period.
+const PURGE_EVERY: Duration = Duration::from_secs(6 * 3600);
+
+/// Deletes, at start-up then every few hours, the sessions and events older than
+/// `retention_days` (the connection register is kept for one year by default, CPCE L34-1).
+async fn purge_old_records(store: Store, retention_days: u32) {
+    let retention_ms = i64::from(retention_days) * 24 * 3600 * 1000;
+    loop {
+        let now = crate::clock::now_ms();
+        match store.purge_before(now - retention_ms, now).await {
+            Ok(report) if report.sessions > 0 || report.events > 0 => tracing::info!(
+                sessions = report.sessions,
+                events = report.events,
+                retention_days,
+                "connection register purged"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not purge the connection register"),
+        }
+        tokio::time::sleep(PURGE_EVERY).await;
+    }
 }
 
 /// How long the change feed waits for an event id that is missing below newer ones.
@@ -288,7 +476,8 @@ const FEED_GAP_WAIT: Duration = Duration::from_secs(10);
 
 /// Follows the event log for changes this process did not make (the command line, another
 /// instance) and applies them to the live sessions.
-async fn follow_changes(hub: Arc<Hub>, after: i64, every: Duration) {
+async fn follow_changes(state: AppState, after: i64, every: Duration) {
+    let hub = Arc::clone(&state.hub);
     let mut cursor = FeedCursor::new(after, FEED_GAP_WAIT);
     let mut failing = false;
     loop {
@@ -325,6 +514,11 @@ async fn follow_changes(hub: Arc<Hub>, after: i64, every: Duration) {
             }
             // Whatever another process changed may show on the console's dashboard.
             hub.changed();
+            if event.kind == EventKind::SettingsChanged
+                && let Err(err) = state.reload_settings().await
+            {
+                tracing::warn!(error = %err, "could not reload the settings changed elsewhere");
+            }
             if !relevant {
                 continue;
             }

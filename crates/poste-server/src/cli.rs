@@ -112,6 +112,9 @@ struct CreateArgs {
     /// Validité du code s'il n'est pas utilisé (défaut : configuration, fin de journée).
     #[arg(long)]
     validite: Option<String>,
+    /// Numéro d'un visiteur inscrit (les règles de temps de sa catégorie s'appliquent).
+    #[arg(long)]
+    visiteur: Option<i64>,
     /// Sortie JSON.
     #[arg(long)]
     json: bool,
@@ -302,8 +305,9 @@ async fn shutdown_signal() {
 }
 
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
-    let settings = Settings::from_config(&config)?;
     let store = app::open_store(&config, &app::instance_id("cli")).await?;
+    // The console's settings (code length and validity, …) apply here too.
+    let settings = Settings::from_config(&config)?.with_stored(store.settings().await?);
     let result = admin_command(&store, &settings, command).await;
     store.close().await;
     result
@@ -324,6 +328,7 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 poste: args.poste,
                 count: args.count,
                 valid_for_secs: args.validite.as_deref().map(parse_duree).transpose()?,
+                visiteur_id: args.visiteur,
             };
             let rows = ops::create_sessions(store, settings, &request, &actor, now).await?;
             if args.json {

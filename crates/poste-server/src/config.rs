@@ -46,6 +46,9 @@ pub struct ConsoleConfig {
     /// Failed logins tolerated per account and per address within `login_failure_window_secs`.
     pub login_failures: u32,
     pub login_failure_window_secs: u64,
+    /// Days the connection register (sessions, events) is kept before it is purged. French
+    /// law (CPCE L34-1) asks for one year.
+    pub retention_days: u32,
 }
 
 impl Default for ConsoleConfig {
@@ -56,6 +59,7 @@ impl Default for ConsoleConfig {
             secure_cookies: false,
             login_failures: 5,
             login_failure_window_secs: 300,
+            retention_days: 365,
         }
     }
 }
@@ -299,7 +303,7 @@ impl Config {
             || c.login_failure_window_secs == 0
         {
             return Err(ConfigError::Invalid(
-                "console.site_name must not be empty, console.login_failures and login_failure_window_secs must be at least 1".into(),
+                "console.site_name must not be empty, console.login_failures, login_failure_window_secs and retention_days must be at least 1".into(),
             ));
         }
         if let Some(tz) = &self.timezone {

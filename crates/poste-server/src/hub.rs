@@ -17,7 +17,9 @@ use poste_store::{Millis, SessionRow, SessionStatus, Store, StoreError};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
+use crate::app::SharedSettings;
 use crate::clock::now_ms;
+use crate::domain::opening::Opening;
 use crate::domain::timing::{
     Thresholds, TimerAction, level_for_remaining, level_number, next_action, remaining_secs,
 };
@@ -36,7 +38,7 @@ const MAX_TIMER_SLEEP: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Hub {
     store: Store,
-    thresholds: Thresholds,
+    settings: SharedSettings,
     state: Mutex<HubState>,
     next_conn: AtomicU64,
     /// Ticks whenever something the console's dashboard shows may have changed (a session,
@@ -86,18 +88,19 @@ impl Drop for ConnGuard {
 }
 
 impl Hub {
-    pub fn new(store: Store, thresholds: Thresholds) -> Arc<Hub> {
+    pub fn new(store: Store, settings: SharedSettings) -> Arc<Hub> {
         Arc::new(Hub {
             store,
-            thresholds,
+            settings,
             state: Mutex::new(HubState::default()),
             next_conn: AtomicU64::new(1),
             changes: broadcast::channel(16).0,
         })
     }
 
+    /// The warning thresholds in force (staff may change them from the console).
     pub fn thresholds(&self) -> Thresholds {
-        self.thresholds
+        self.settings.get().thresholds
     }
 
     /// Receives a tick after every change the dashboard may show (lagging receivers just see
@@ -185,7 +188,13 @@ impl Hub {
             } else {
                 WarningLevel::Warning
             };
-            Some(messages::warning(session_id, level, remaining))
+            let closing = closing_label(&self.settings, live.row.deadline());
+            Some(messages::warning(
+                session_id,
+                level,
+                remaining,
+                closing.as_deref(),
+            ))
         });
         if let Some(warning) = owed {
             deliver(&mut state, &[conn], &warning);
@@ -347,7 +356,7 @@ impl Hub {
         tokio::spawn(async move {
             let (due, action) = loop {
                 let now = now_ms();
-                let (due, action) = next_action(deadline, level_sent, hub.thresholds, now);
+                let (due, action) = next_action(deadline, level_sent, hub.thresholds(), now);
                 let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0));
                 if wait <= MAX_TIMER_SLEEP {
                     tokio::time::sleep(wait).await;
@@ -414,7 +423,13 @@ impl Hub {
             live.row.warning_level = live.row.warning_level.max(level_number(level));
             let current = live.row.clone();
             if raised {
-                let message = messages::warning(row.id, level, remaining_secs(deadline, now));
+                let closing = closing_label(&self.settings, Some(deadline));
+                let message = messages::warning(
+                    row.id,
+                    level,
+                    remaining_secs(deadline, now),
+                    closing.as_deref(),
+                );
                 let delivered = push(&mut state, row.id, &message);
                 if delivered > 0
                     && let Some(live) = state.live.get_mut(&row.id)
@@ -491,7 +506,7 @@ impl Hub {
     /// The warning level already reached by a session holding `total_secs` from now: warnings
     /// below it are not pushed (a 3-minute session is not "warned" at its start).
     pub fn level_at_start(&self, total_secs: i64) -> i64 {
-        level_for_remaining(total_secs.saturating_mul(1000), self.thresholds)
+        level_for_remaining(total_secs.saturating_mul(1000), self.thresholds())
     }
 
     pub fn store(&self) -> &Store {
@@ -504,6 +519,23 @@ impl Hub {
 pub struct RecoveryReport {
     pub resumed: usize,
     pub expired: usize,
+}
+
+/// `18:00` when a session ending at `deadline` ends because the space closes then.
+fn closing_label(settings: &SharedSettings, deadline: Option<Millis>) -> Option<String> {
+    let deadline = deadline?;
+    let settings = settings.get();
+    match settings.opening_hours.at(deadline - 1, &settings.timezone) {
+        Opening::OpenUntil(close) if (close - deadline).abs() < 1000 => {
+            let ts = jiff::Timestamp::from_millisecond(close).ok()?;
+            Some(
+                ts.to_zoned_datetime(settings.timezone.clone())
+                    .strftime("%H:%M")
+                    .to_string(),
+            )
+        }
+        _ => None,
+    }
 }
 
 /// Pushes to the followers of a session; returns how many got it.

@@ -137,10 +137,19 @@ pub fn terminated(row: &SessionRow, message: Option<&str>) -> ServerMessage {
     })
 }
 
-pub fn warning(row_id: i64, level: WarningLevel, remaining: i64) -> ServerMessage {
+/// A warning; `closing` (`18:00`) when the session ends because the space closes.
+pub fn warning(
+    row_id: i64,
+    level: WarningLevel,
+    remaining: i64,
+    closing: Option<&str>,
+) -> ServerMessage {
     ServerMessage::Warning(Warning {
         level,
-        message: text::warning(level, remaining),
+        message: match closing {
+            Some(closing) => text::warning_closing(level, remaining, closing),
+            None => text::warning(level, remaining),
+        },
         temps_restant: remaining,
         session_id: Some(SessionId(row_id)),
     })

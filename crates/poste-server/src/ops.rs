@@ -5,12 +5,13 @@
 
 use poste_proto::EndReason;
 use poste_store::{
-    Actor, EnrollmentCodeRow, Millis, NewPoste, NewSession, PosteRow, SessionRow, Store,
-    StoreError, TokenRow,
+    Actor, EnrollmentCodeRow, Millis, NewPoste, NewSession, PosteRow, SessionRow, SessionStatus,
+    Store, StoreError, TokenRow, VisitorRow,
 };
 
 use crate::app::Settings;
 use crate::domain::codes::{generate_code, generate_token, token_hash};
+use crate::domain::opening::Opening;
 use crate::domain::timing::level_for_remaining;
 use crate::messages::end_reason_str;
 use crate::text;
@@ -42,6 +43,9 @@ pub struct CreateSessions {
     pub count: u32,
     /// Overrides the configured code validity.
     pub valid_for_secs: Option<i64>,
+    /// A registered visitor: the session carries their name, and their category's time rules
+    /// apply.
+    pub visiteur_id: Option<i64>,
 }
 
 fn clean_text(input: Option<&str>) -> Result<Option<String>, OpError> {
@@ -94,7 +98,19 @@ pub async fn create_sessions(
             settings.max_batch,
         )));
     }
-    let utilisateur = clean_text(request.utilisateur.as_deref())?;
+    let mut utilisateur = clean_text(request.utilisateur.as_deref())?;
+    if let Some(visiteur_id) = request.visiteur_id {
+        let visitor = store
+            .visitor(visiteur_id)
+            .await
+            .map_err(OpError::Store)?
+            .ok_or_else(|| OpError::NotFound(text::VISITOR_NOT_FOUND.to_owned()))?;
+        if request.count != 1 {
+            return Err(OpError::Invalid(text::VISITOR_ONE_CODE.to_owned()));
+        }
+        check_time_rules(store, settings, &visitor, request.duration_secs, now).await?;
+        utilisateur = Some(visitor.nom);
+    }
     let poste_id = match clean_text(request.poste.as_deref())? {
         Some(name) => Some(find_poste(store, &name).await?.id),
         None => None,
@@ -108,6 +124,7 @@ pub async fn create_sessions(
     };
     let new = NewSession {
         utilisateur,
+        visiteur_id: request.visiteur_id,
         poste_id,
         duration_secs: request.duration_secs,
         valid_until,
@@ -123,6 +140,76 @@ pub async fn create_sessions(
         )
         .await
         .map_err(OpError::Store)
+}
+
+/// The time rules of a visitor's category: the longest session, and the most time per day and
+/// per week (calendar days and weeks from Monday, in the space's time zone).
+async fn check_time_rules(
+    store: &Store,
+    settings: &Settings,
+    visitor: &VisitorRow,
+    secs: i64,
+    now: Millis,
+) -> Result<(), OpError> {
+    let Some(category_id) = visitor.categorie_id else {
+        return Ok(());
+    };
+    let Some(category) = store.category(category_id).await.map_err(OpError::Store)? else {
+        return Ok(());
+    };
+    if let Some(max) = category.max_session_secs
+        && secs > max
+    {
+        return Err(OpError::Invalid(text::rule_session(&category.nom, max)));
+    }
+    let (day_start, week_start) = day_and_week_start(now, &settings.timezone);
+    for (limit, since, per) in [
+        (category.max_day_secs, day_start, text::Per::Day),
+        (category.max_week_secs, week_start, text::Per::Week),
+    ] {
+        let Some(limit) = limit else { continue };
+        let used = store
+            .visitor_usage_secs(visitor.id, since, now)
+            .await
+            .map_err(OpError::Store)?;
+        if used + secs > limit {
+            return Err(OpError::Invalid(text::rule_period(
+                &category.nom,
+                limit,
+                used,
+                per,
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `18:00` in the space's time zone.
+fn local_hm(ms: Millis, settings: &Settings) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|ts| {
+            ts.to_zoned_datetime(settings.timezone.clone())
+                .strftime("%H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Midnight today and on the Monday of this week, in `tz`.
+pub fn day_and_week_start(now: Millis, tz: &jiff::tz::TimeZone) -> (Millis, Millis) {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(now) else {
+        return (now, now);
+    };
+    let today = ts.to_zoned_datetime(tz.clone()).date();
+    let midnight = |date: jiff::civil::Date| {
+        date.to_zoned_datetime(tz.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .unwrap_or(now)
+    };
+    let monday = today
+        .checked_sub(jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset())))
+        .unwrap_or(today);
+    (midnight(today), midnight(monday))
 }
 
 pub async fn session(store: &Store, id: i64) -> Result<SessionRow, OpError> {
@@ -143,6 +230,22 @@ pub async fn add_time(
 ) -> Result<SessionRow, OpError> {
     check_duration(settings, secs)?;
     let current = session(store, id).await?;
+    // A session never runs past closing time: added time stops there.
+    let mut secs = secs;
+    if let (Some(deadline), Opening::OpenUntil(close)) = (
+        current
+            .deadline()
+            .filter(|_| current.status == SessionStatus::Active),
+        settings.opening_hours.at(now, &settings.timezone),
+    ) {
+        let room = (close - deadline) / 1000;
+        if room <= 0 {
+            return Err(OpError::Conflict(text::closing_cut(&local_hm(
+                close, settings,
+            ))));
+        }
+        secs = secs.min(room);
+    }
     // Warnings already passed at the new deadline stay sent; the others are armed again.
     let level_after = match current.deadline() {
         Some(deadline) => level_for_remaining(

@@ -27,8 +27,20 @@ pub fn refusal(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> S
         RefusalReason::HorsService => {
             "Ce poste est hors service. Adressez-vous à l'accueil pour changer de poste.".to_owned()
         }
+        RefusalReason::Ferme => {
+            "L'espace est fermé : les sessions reprendront à l'ouverture.".to_owned()
+        }
         RefusalReason::Autre => "Code refusé.".to_owned(),
     }
+}
+
+/// `warning.message` when the session ends at closing time: "Il vous reste 5 minutes :
+/// l'espace ferme à 18:00".
+pub fn warning_closing(level: WarningLevel, remaining_secs: i64, closing: &str) -> String {
+    format!(
+        "{} : l'espace ferme à {closing}",
+        warning(level, remaining_secs)
+    )
 }
 
 /// `warning.message`: "Il vous reste 5 minutes".
@@ -149,6 +161,45 @@ pub fn duration_out_of_range(max_secs: i64) -> String {
 
 pub fn count_out_of_range(max: u32) -> String {
     format!("Le nombre de sessions doit être compris entre 1 et {max}")
+}
+
+pub fn closing_cut(closing: &str) -> String {
+    format!("L'espace ferme à {closing} : la session s'arrêtera à la fermeture.")
+}
+
+pub fn closed_now() -> String {
+    "L'espace est fermé : impossible d'ajouter du temps.".to_owned()
+}
+
+pub const VISITOR_NOT_FOUND: &str = "Ce visiteur n'est plus dans le registre.";
+pub const VISITOR_ONE_CODE: &str = "Un seul code à la fois pour un visiteur inscrit.";
+
+/// The period of a time rule.
+#[derive(Debug, Clone, Copy)]
+pub enum Per {
+    Day,
+    Week,
+}
+
+pub fn rule_session(category: &str, max_secs: i64) -> String {
+    format!(
+        "Catégorie « {category} » : une session dure au plus {}.",
+        format_duration(max_secs)
+    )
+}
+
+pub fn rule_period(category: &str, limit: i64, used: i64, per: Per) -> String {
+    let (per, period) = match per {
+        Per::Day => ("par jour", "aujourd'hui"),
+        Per::Week => ("par semaine", "cette semaine"),
+    };
+    let left = (limit - used).max(0);
+    format!(
+        "Catégorie « {category} » : {} {per} au plus. Déjà utilisé {period} : {} ; il reste {}.",
+        format_duration(limit),
+        format_duration(used),
+        format_duration(left)
+    )
 }
 
 pub const NAME_TOO_LONG: &str = "Texte trop long (200 caractères au plus)";
@@ -284,6 +335,72 @@ pub mod console {
         format!(
             "Cette session est déjà « {} » : rien n'a été fait. Le tableau de bord est à jour.",
             super::status_label(statut)
+        )
+    }
+
+    pub const POSTE_NAME_INVALID: &str =
+        "Le nom du poste est obligatoire (64 caractères au plus), l'emplacement 200 au plus.";
+    pub const POSTE_RETIRED: &str =
+        "Poste retiré : il disparaît des listes, son historique est conservé.";
+    pub const POSTE_BUSY: &str =
+        "Une session est en cours sur ce poste : terminez-la avant de retirer le poste.";
+
+    pub fn poste_saved(poste: &str) -> String {
+        format!("Poste « {poste} » enregistré.")
+    }
+
+    pub fn poste_approved(poste: &str) -> String {
+        format!("Enrôlement de « {poste} » validé : son agent va recevoir son secret.")
+    }
+
+    pub const THRESHOLD_INVALID: &str =
+        "Les avertissements se donnent en minutes (1 à 60), ou en secondes suivies de « s ».";
+    pub const THRESHOLD_ORDER: &str =
+        "Le premier avertissement doit venir avant le second (plus de temps restant).";
+    pub const VALIDITY_INVALID: &str =
+        "Validité des codes : choisissez « fin de journée » ou une durée (par ex. 4h).";
+    pub const SITE_NAME_INVALID: &str =
+        "Le nom de l'espace est obligatoire (100 caractères au plus).";
+    pub const CODE_LENGTH_INVALID: &str = "Les codes ont de 4 à 16 caractères.";
+    pub const SETTINGS_SAVED: &str = "Réglages enregistrés : ils s'appliquent dès maintenant.";
+
+    pub fn hours_invalid(day: &str) -> String {
+        format!(
+            "{day} : indiquez l'ouverture et la fermeture (HH:MM), la fermeture après l'ouverture, ou laissez les deux vides (fermé)."
+        )
+    }
+
+    pub const CATEGORY_NAME_INVALID: &str =
+        "Le nom de la catégorie est obligatoire (64 caractères au plus).";
+    pub const CATEGORY_LIMIT_INVALID: &str =
+        "Les limites se donnent en minutes (un nombre entier), ou restent vides (sans limite).";
+    pub const CATEGORY_NOT_FOUND: &str = "Cette catégorie n'existe plus.";
+    pub const CATEGORY_DELETED: &str =
+        "Catégorie supprimée : ses visiteurs n'ont plus de catégorie.";
+
+    pub fn category_saved(nom: &str) -> String {
+        format!("Catégorie « {nom} » enregistrée.")
+    }
+
+    pub fn category_exists(nom: &str) -> String {
+        format!("Une catégorie « {nom} » existe déjà.")
+    }
+
+    pub const VISITOR_NAME_INVALID: &str = "Indiquez le nom du visiteur (100 caractères au plus).";
+    pub const VISITOR_CARD_INVALID: &str = "Numéro de carte trop long (64 caractères au plus).";
+    pub const VISITOR_EMAIL_INVALID: &str = "Adresse e-mail invalide (par ex. nom@exemple.fr).";
+    pub const VISITOR_NOTES_INVALID: &str = "Notes trop longues (1000 caractères au plus).";
+    pub const ERASE_UNCONFIRMED: &str =
+        "Cochez la case de confirmation pour effacer les données du visiteur.";
+    pub const NO_CATEGORY: &str = "Sans catégorie : pas de limite de temps";
+
+    pub fn visitor_saved(nom: &str) -> String {
+        format!("Visiteur « {nom} » enregistré.")
+    }
+
+    pub fn visitor_erased(sessions: u64) -> String {
+        format!(
+            "Données du visiteur effacées : sa fiche est supprimée et {sessions} session(s) rendue(s) anonyme(s)."
         )
     }
 

@@ -1,6 +1,7 @@
 //! Persistent state of Postes Publics: sessions (with their access codes), workstations
 //! (`postes`, with their enrollment and one-time enrollment codes), API tokens, staff accounts of
-//! the web console with their login sessions, and the event log.
+//! the web console with their login sessions, the visitors register with its categories, the
+//! settings edited from the console, and the event log.
 //!
 //! One store, two backends chosen at run time by the URL: SQLite (the default, a file, WAL mode)
 //! and PostgreSQL. Both run the same SQL text through sqlx's `Any` driver; only the DDL differs
@@ -17,13 +18,15 @@
 
 mod error;
 mod model;
+mod register;
 mod staff;
 mod store;
 
 pub use error::{EnrollmentRefusal, StoreError};
 pub use model::{
-    Actor, Backend, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventKind, EventRow, Millis,
-    NewPoste, NewSession, NewStaff, PosteRow, PosteSighting, SessionFilter, SessionRow,
-    SessionStatus, StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TokenRow,
+    Actor, Backend, CategoryRow, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventFilter,
+    EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession, NewStaff,
+    NewVisitor, PosteRow, PosteSighting, PurgeReport, SessionFilter, SessionRow, SessionStatus,
+    StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TokenRow, UsageRow, VisitorRow,
 };
 pub use store::Store;

@@ -82,6 +82,8 @@ pub struct SessionRow {
     pub warning_level: i64,
     /// Who created it (`Actor::label`).
     pub created_by: String,
+    /// The registered visitor it was made for (None for a walk-in or an anonymised one).
+    pub visiteur_id: Option<i64>,
 }
 
 impl SessionRow {
@@ -101,6 +103,8 @@ impl SessionRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
     pub utilisateur: Option<String>,
+    /// The registered visitor, if any (`utilisateur` then holds their name).
+    pub visiteur_id: Option<i64>,
     pub poste_id: Option<i64>,
     pub duration_secs: i64,
     pub valid_until: Millis,
@@ -117,6 +121,8 @@ pub struct SessionFilter {
     pub created_to: Option<Millis>,
     /// Substring of the visitor's name, case-insensitive.
     pub utilisateur: Option<String>,
+    /// Sessions of this registered visitor.
+    pub visiteur_id: Option<i64>,
     /// At most this many rows, newest first (default 100, capped at 1000).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -140,6 +146,10 @@ pub struct PosteRow {
     /// SHA-256 (hex) of its secret once enrolled; never serialised.
     #[serde(skip)]
     pub secret_hash: Option<String>,
+    /// Room or site, given by staff.
+    pub emplacement: Option<String>,
+    /// Retired by staff: kept for the history, gone from the lists.
+    pub retired_at: Option<Millis>,
 }
 
 /// Enrollment of a workstation: an agent asks with a one-time code (or the site's install
@@ -237,8 +247,8 @@ pub enum Actor {
     ApiToken(String),
     /// The command line on the server machine.
     Cli,
-    /// A staff account of the web console, by login.
-    Staff(String),
+    /// A staff account of the web console, by login, with the browser's address.
+    Staff { login: String, ip: Option<String> },
 }
 
 impl Actor {
@@ -249,7 +259,23 @@ impl Actor {
             Actor::Poste(name) => format!("poste:{name}"),
             Actor::ApiToken(name) => format!("api:{name}"),
             Actor::Cli => "cli".to_owned(),
-            Actor::Staff(login) => format!("animateur:{login}"),
+            Actor::Staff { login, .. } => format!("animateur:{login}"),
+        }
+    }
+
+    /// The address the change came from, when known (staff actions of the console).
+    pub fn ip(&self) -> Option<&str> {
+        match self {
+            Actor::Staff { ip, .. } => ip.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A staff account acting from the command line's machine or a test (no address).
+    pub fn staff(login: &str) -> Actor {
+        Actor::Staff {
+            login: login.to_owned(),
+            ip: None,
         }
     }
 }
@@ -282,6 +308,16 @@ pub enum EventKind {
     PosteServiceChanged,
     /// A staff message sent to a workstation.
     MessageSent,
+    PosteUpdated,
+    PosteRetired,
+    CategoryChanged,
+    VisitorCreated,
+    VisitorUpdated,
+    /// A visitor's personal data erased on request (RGPD).
+    VisitorErased,
+    SettingsChanged,
+    /// Old sessions and events deleted after the retention period.
+    RetentionPurge,
 }
 
 impl EventKind {
@@ -308,10 +344,18 @@ impl EventKind {
             EventKind::StaffPasswordChanged => "staff_password_changed",
             EventKind::PosteServiceChanged => "poste_service_changed",
             EventKind::MessageSent => "message_sent",
+            EventKind::PosteUpdated => "poste_updated",
+            EventKind::PosteRetired => "poste_retired",
+            EventKind::CategoryChanged => "category_changed",
+            EventKind::VisitorCreated => "visitor_created",
+            EventKind::VisitorUpdated => "visitor_updated",
+            EventKind::VisitorErased => "visitor_erased",
+            EventKind::SettingsChanged => "settings_changed",
+            EventKind::RetentionPurge => "retention_purge",
         }
     }
 
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 29] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -333,6 +377,14 @@ impl EventKind {
         EventKind::StaffPasswordChanged,
         EventKind::PosteServiceChanged,
         EventKind::MessageSent,
+        EventKind::PosteUpdated,
+        EventKind::PosteRetired,
+        EventKind::CategoryChanged,
+        EventKind::VisitorCreated,
+        EventKind::VisitorUpdated,
+        EventKind::VisitorErased,
+        EventKind::SettingsChanged,
+        EventKind::RetentionPurge,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -355,6 +407,8 @@ pub struct EventRow {
     pub detail: Option<String>,
     /// Instance id of the process that wrote it ([`crate::Store::origin`]).
     pub origin: String,
+    /// The address it came from (staff actions of the console).
+    pub ip: Option<String>,
 }
 
 /// What a staff account may do in the web console.
@@ -431,4 +485,90 @@ pub struct StaffSessionRow {
     pub created_at: Millis,
     pub last_seen: Millis,
     pub ip: Option<String>,
+}
+
+/// A category of visitors and its time rules (seconds; None: no limit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategoryRow {
+    pub id: i64,
+    pub nom: String,
+    pub max_session_secs: Option<i64>,
+    pub max_day_secs: Option<i64>,
+    pub max_week_secs: Option<i64>,
+}
+
+/// A category as staff define it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCategory {
+    pub nom: String,
+    pub max_session_secs: Option<i64>,
+    pub max_day_secs: Option<i64>,
+    pub max_week_secs: Option<i64>,
+}
+
+/// A registered visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisitorRow {
+    pub id: i64,
+    pub nom: String,
+    pub carte: Option<String>,
+    pub email: Option<String>,
+    pub categorie_id: Option<i64>,
+    /// Joined from `categories`.
+    pub categorie_nom: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A visitor as staff register or edit them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisitor {
+    pub nom: String,
+    pub carte: Option<String>,
+    pub email: Option<String>,
+    pub categorie_id: Option<i64>,
+    pub notes: Option<String>,
+}
+
+/// Filter for [`crate::Store::list_events`]; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub kinds: Vec<EventKind>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub poste_id: Option<i64>,
+    /// Substring of the actor's label, case-insensitive.
+    pub actor: Option<String>,
+    /// At most this many rows, newest first (default 100, capped at 1000).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// An event with the name of its workstation, for the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventView {
+    pub event: EventRow,
+    pub poste_nom: Option<String>,
+}
+
+/// What statistics are computed from: one session that ran (started), with its
+/// workstation and its visitor's category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRow {
+    pub session_id: i64,
+    pub started_at: Millis,
+    /// When it ended, or None while it runs.
+    pub ended_at: Option<Millis>,
+    pub total_secs: i64,
+    pub poste_id: Option<i64>,
+    pub poste_nom: Option<String>,
+    pub categorie_nom: Option<String>,
+}
+
+/// What a retention purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub sessions: u64,
+    pub events: u64,
 }

@@ -63,6 +63,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::StaffCreated,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(format!("{} ({})", staff.login, staff.role.as_str())),
         };
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -138,6 +139,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::StaffPasswordChanged,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(staff.login.clone()),
         };
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -176,7 +178,8 @@ impl Store {
             .map_err(StoreError::from_sqlx)?;
         let event = EventSpec {
             kind: EventKind::StaffLogin,
-            actor: Actor::Staff(staff.login.clone()).label(),
+            actor: Actor::staff(&staff.login).label(),
+            ip: ip.map(str::to_owned),
             detail: ip.map(str::to_owned),
         };
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -236,7 +239,8 @@ impl Store {
         if logout && done.rows_affected() > 0 {
             let event = EventSpec {
                 kind: EventKind::StaffLogout,
-                actor: Actor::Staff(session.staff.login.clone()).label(),
+                actor: Actor::staff(&session.staff.login).label(),
+                ip: session.ip.clone(),
                 detail: session.ip.clone(),
             };
             self.insert_event(&mut tx, now, &event, None, None).await?;

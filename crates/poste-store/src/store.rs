@@ -29,7 +29,8 @@ macro_rules! session_select {
          s.initial_secs AS initial_secs, s.added_secs AS added_secs, \
          s.created_at AS created_at, s.valid_until AS valid_until, \
          s.started_at AS started_at, s.ended_at AS ended_at, s.end_reason AS end_reason, \
-         s.warning_level AS warning_level, s.created_by AS created_by \
+         s.warning_level AS warning_level, s.created_by AS created_by, \
+         s.visiteur_id AS visiteur_id \
          FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id"
     };
 }
@@ -37,9 +38,11 @@ macro_rules! session_select {
 /// Columns of a workstation row, for `SELECT … FROM postes` and `RETURNING`.
 macro_rules! poste_columns {
     () => {
-        "id, nom, ip, mac, version, created_at, last_seen, hors_service, enrollment, secret_hash"
+        "id, nom, ip, mac, version, created_at, last_seen, hors_service, enrollment, secret_hash, \
+         emplacement, retired_at"
     };
 }
+pub(crate) use poste_columns;
 
 /// Columns of an enrollment code row (never the hash).
 macro_rules! enrollment_code_columns {
@@ -67,6 +70,8 @@ pub struct Store {
 pub(crate) struct EventSpec {
     pub(crate) kind: EventKind,
     pub(crate) actor: String,
+    /// The address the change came from, when known.
+    pub(crate) ip: Option<String>,
     pub(crate) detail: Option<String>,
 }
 
@@ -168,8 +173,8 @@ impl Store {
                 let code = generate_code();
                 let inserted: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO sessions (code, utilisateur, poste_id, statut, initial_secs, \
-                     added_secs, created_at, valid_until, warning_level, created_by) \
-                     VALUES ($1, $2, $3, 'en_attente', $4, 0, $5, $6, 0, $7) \
+                     added_secs, created_at, valid_until, warning_level, created_by, visiteur_id) \
+                     VALUES ($1, $2, $3, 'en_attente', $4, 0, $5, $6, 0, $7, $8) \
                      ON CONFLICT (code) DO NOTHING RETURNING id",
                 )
                 .bind(code)
@@ -179,6 +184,7 @@ impl Store {
                 .bind(now)
                 .bind(new.valid_until)
                 .bind(created_by.clone())
+                .bind(new.visiteur_id)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(StoreError::from_sqlx)?;
@@ -198,6 +204,7 @@ impl Store {
                 &EventSpec {
                     kind: EventKind::SessionCreated,
                     actor: created_by.clone(),
+                    ip: actor.ip().map(str::to_owned),
                     detail: None,
                 },
                 Some(id),
@@ -233,66 +240,34 @@ impl Store {
     }
 
     pub async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionRow>> {
-        // Only placeholders go into the text; every value is bound.
-        enum Arg {
-            Int(i64),
-            Text(String),
-        }
-        let mut args = Vec::new();
-        let mut conditions = Vec::new();
-        let mut push = |condition: &str, arg: Arg| {
-            args.push(arg);
-            conditions.push(condition.replace('?', &format!("${}", args.len())));
-        };
+        let mut conditions = Conditions::default();
         if let Some(status) = filter.status {
-            push("s.statut = ?", Arg::Text(status.as_str().to_owned()));
+            conditions.push("s.statut = ?", Arg::Text(status.as_str().to_owned()));
         }
         if let Some(poste_id) = filter.poste_id {
-            push("s.poste_id = ?", Arg::Int(poste_id));
+            conditions.push("s.poste_id = ?", Arg::Int(poste_id));
+        }
+        if let Some(visiteur_id) = filter.visiteur_id {
+            conditions.push("s.visiteur_id = ?", Arg::Int(visiteur_id));
         }
         if let Some(from) = filter.created_from {
-            push("s.created_at >= ?", Arg::Int(from));
+            conditions.push("s.created_at >= ?", Arg::Int(from));
         }
         if let Some(to) = filter.created_to {
-            push("s.created_at < ?", Arg::Int(to));
+            conditions.push("s.created_at < ?", Arg::Int(to));
         }
         if let Some(name) = &filter.utilisateur {
-            // LOWER on both sides so each backend folds case its own way, consistently.
-            push(
-                "LOWER(s.utilisateur) LIKE LOWER(?) ESCAPE '\\'",
-                Arg::Text(format!("%{}%", escape_like(name))),
-            );
+            conditions.push_contains("s.utilisateur", name);
         }
-        let mut sql = String::from(session_select!());
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        let n = args.len();
-        sql.push_str(&format!(
-            " ORDER BY s.created_at DESC, s.id DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ));
-        let limit = filter
-            .limit
-            .unwrap_or(DEFAULT_LIST_LIMIT)
-            .clamp(0, MAX_LIST_LIMIT);
-        let offset = filter.offset.unwrap_or(0).max(0);
-
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for arg in args {
-            query = match arg {
-                Arg::Int(value) => query.bind(value),
-                Arg::Text(value) => query.bind(value),
-            };
-        }
-        let rows = query
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+        let rows = conditions
+            .fetch_page(
+                &self.pool,
+                session_select!(),
+                "s.created_at DESC, s.id DESC",
+                filter.limit,
+                filter.offset,
+            )
+            .await?;
         rows.iter().map(session_from_row).collect()
     }
 
@@ -331,6 +306,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::SessionStarted,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: None,
         };
         self.transition(id, update, event, now)
@@ -365,11 +341,38 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::TimeAdded,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(format!("+{secs}")),
         };
         self.transition(id, update, event, now)
             .await?
             .map_err(|refused| refusal(id, refused))
+    }
+
+    /// Shortens a running session so that it ends at `end` (the space's closing time) if it
+    /// would run past it; `None` when it already ends in time (or is not running). Event
+    /// `TimeAdded` (detail `fermeture`).
+    pub async fn cap_session_end(
+        &self,
+        id: i64,
+        end: Millis,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<Option<SessionRow>> {
+        let update = sqlx::query(
+            "UPDATE sessions SET added_secs = (($2 - started_at) / 1000) - initial_secs \
+             WHERE id = $1 AND statut = 'active' \
+             AND started_at + (initial_secs + added_secs) * 1000 > $2",
+        )
+        .bind(id)
+        .bind(end);
+        let event = EventSpec {
+            kind: EventKind::TimeAdded,
+            actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
+            detail: Some("fermeture".to_owned()),
+        };
+        Ok(self.transition(id, update, event, now).await?.ok())
     }
 
     /// Ends an `active` session early (`Terminee`, with `reason`). `WrongState` if it is not
@@ -391,6 +394,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::SessionEnded,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(reason.to_owned()),
         };
         self.transition(id, update, event, now)
@@ -418,6 +422,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::SessionEnded,
             actor: Actor::System.label(),
+            ip: None,
             detail: Some(REASON.to_owned()),
         };
         Ok(self.transition(id, update, event, now).await?.ok())
@@ -435,6 +440,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::CodeCancelled,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: None,
         };
         self.transition(id, update, event, now)
@@ -455,6 +461,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::WarningSent,
             actor: Actor::System.label(),
+            ip: None,
             detail: Some(level.to_string()),
         };
         Ok(self.transition(id, update, event, now).await?.is_ok())
@@ -512,6 +519,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::PosteCreated,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(row.nom.clone()),
         };
         self.insert_event(&mut tx, now, &event, None, Some(row.id))
@@ -578,6 +586,7 @@ impl Store {
                         let event = EventSpec {
                             kind: EventKind::PosteCreated,
                             actor: Actor::Poste(row.nom.clone()).label(),
+                            ip: None,
                             detail: Some(row.nom.clone()),
                         };
                         self.insert_event(&mut tx, now, &event, None, Some(row.id))
@@ -662,6 +671,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::PosteServiceChanged,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(
                 if out_of_order {
                     "hors_service"
@@ -690,6 +700,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::MessageSent,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(message.to_owned()),
         };
         self.insert_event(&mut tx, now, &event, None, Some(poste_id))
@@ -698,12 +709,12 @@ impl Store {
         Ok(())
     }
 
-    /// All workstations, by name.
+    /// All workstations in service or not, by name; retired ones are left out.
     pub async fn list_postes(&self) -> Result<Vec<PosteRow>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             poste_columns!(),
-            " FROM postes ORDER BY LOWER(nom), id"
+            " FROM postes WHERE retired_at IS NULL ORDER BY LOWER(nom), id"
         ))
         .fetch_all(&self.pool)
         .await
@@ -747,6 +758,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::TokenCreated,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(token.nom.clone()),
         };
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -815,6 +827,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::TokenRevoked,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: Some(token.nom.clone()),
         };
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -851,6 +864,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::EnrollmentCodeCreated,
             actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
             detail: code.poste_nom.clone(),
         };
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -917,6 +931,7 @@ impl Store {
         let event = EventSpec {
             kind: EventKind::EnrollmentRequested,
             actor: Actor::Poste(row.nom.clone()).label(),
+            ip: None,
             detail: Some(proof_detail.to_owned()),
         };
         self.insert_event(&mut tx, now, &event, None, Some(row.id))
@@ -1058,6 +1073,7 @@ impl Store {
         let event = EventSpec {
             kind,
             actor: actor.map_or_else(|| Actor::Poste(row.nom.clone()).label(), Actor::label),
+            ip: actor.and_then(Actor::ip).map(str::to_owned),
             detail: Some(row.nom.clone()),
         };
         self.insert_event(&mut tx, now, &event, None, Some(row.id))
@@ -1071,7 +1087,7 @@ impl Store {
     /// Events with `id > after`, oldest first, at most `limit`.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
         let rows = sqlx::query(
-            "SELECT id, at, kind, session_id, poste_id, actor, detail, origin FROM events \
+            "SELECT id, at, kind, session_id, poste_id, actor, detail, origin, ip FROM events \
              WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
@@ -1099,8 +1115,8 @@ impl Store {
         poste_id: Option<i64>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO events (at, kind, session_id, poste_id, actor, detail, origin) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO events (at, kind, session_id, poste_id, actor, detail, origin, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(now)
         .bind(event.kind.as_str())
@@ -1109,6 +1125,7 @@ impl Store {
         .bind(event.actor.clone())
         .bind(event.detail.clone())
         .bind(self.origin.clone())
+        .bind(event.ip.clone())
         .execute(conn)
         .await
         .map_err(StoreError::from_sqlx)?;
@@ -1117,6 +1134,89 @@ impl Store {
 }
 
 // ----- helpers ------------------------------------------------------------------------------
+
+/// A value bound to a placeholder of a query built at run time.
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// The `WHERE` clause of a filtered list, built from conditions written with `?`, each turned
+/// into the next `$N` placeholder: only placeholders go into the text, every value is bound.
+#[derive(Default)]
+pub(crate) struct Conditions {
+    args: Vec<Arg>,
+    clauses: Vec<String>,
+}
+
+impl Conditions {
+    pub(crate) fn push(&mut self, clause: &str, arg: Arg) {
+        self.args.push(arg);
+        self.clauses
+            .push(clause.replace('?', &format!("${}", self.args.len())));
+    }
+
+    /// `column` contains `text`, literally and case-insensitively (LOWER on both sides, so each
+    /// backend folds case its own way, consistently).
+    pub(crate) fn push_contains(&mut self, column: &str, text: &str) {
+        self.push(
+            &format!("LOWER({column}) LIKE LOWER(?) ESCAPE '\\'"),
+            Arg::Text(format!("%{}%", escape_like(text))),
+        );
+    }
+
+    /// Several alternatives as one condition: `(a OR b …)`, each with its own value.
+    pub(crate) fn push_any(&mut self, clause: &str, args: Vec<Arg>) {
+        if args.is_empty() {
+            return;
+        }
+        let mut alternatives = Vec::new();
+        for arg in args {
+            self.args.push(arg);
+            alternatives.push(clause.replace('?', &format!("${}", self.args.len())));
+        }
+        self.clauses
+            .push(format!("({})", alternatives.join(" OR ")));
+    }
+
+    /// Runs `select` (which ends with its FROM clause) with these conditions, ordered, one page
+    /// (default 100 rows, at most 1000).
+    pub(crate) async fn fetch_page(
+        self,
+        pool: &AnyPool,
+        select: &str,
+        order_by: &str,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<Vec<AnyRow>> {
+        let mut sql = String::from(select);
+        if !self.clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.clauses.join(" AND "));
+        }
+        let n = self.args.len();
+        sql.push_str(&format!(
+            " ORDER BY {order_by} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ));
+        let limit = limit.unwrap_or(DEFAULT_LIST_LIMIT).clamp(0, MAX_LIST_LIMIT);
+        let offset = offset.unwrap_or(0).max(0);
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for arg in self.args {
+            query = match arg {
+                Arg::Int(value) => query.bind(value),
+                Arg::Text(value) => query.bind(value),
+            };
+        }
+        query
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+}
 
 async fn fetch_session<'e, E>(executor: E, id: i64) -> Result<Option<SessionRow>>
 where
@@ -1297,7 +1397,7 @@ pub(crate) fn decode_error(what: &str, value: &str) -> StoreError {
     ))
 }
 
-fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
+pub(crate) fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
     let statut: String = get(row, "statut")?;
     Ok(SessionRow {
         id: get(row, "id")?,
@@ -1315,10 +1415,11 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
         end_reason: get(row, "end_reason")?,
         warning_level: get(row, "warning_level")?,
         created_by: get(row, "created_by")?,
+        visiteur_id: get(row, "visiteur_id")?,
     })
 }
 
-fn poste_from_row(row: &AnyRow) -> Result<PosteRow> {
+pub(crate) fn poste_from_row(row: &AnyRow) -> Result<PosteRow> {
     let enrollment: String = get(row, "enrollment")?;
     Ok(PosteRow {
         id: get(row, "id")?,
@@ -1332,6 +1433,8 @@ fn poste_from_row(row: &AnyRow) -> Result<PosteRow> {
         enrollment: Enrollment::parse(&enrollment)
             .ok_or_else(|| decode_error("enrollment", &enrollment))?,
         secret_hash: get(row, "secret_hash")?,
+        emplacement: get(row, "emplacement")?,
+        retired_at: get(row, "retired_at")?,
     })
 }
 
@@ -1355,7 +1458,7 @@ fn token_from_row(row: &AnyRow) -> Result<TokenRow> {
     })
 }
 
-fn event_from_row(row: &AnyRow) -> Result<EventRow> {
+pub(crate) fn event_from_row(row: &AnyRow) -> Result<EventRow> {
     let kind: String = get(row, "kind")?;
     Ok(EventRow {
         id: get(row, "id")?,
@@ -1364,6 +1467,7 @@ fn event_from_row(row: &AnyRow) -> Result<EventRow> {
         session_id: get(row, "session_id")?,
         poste_id: get(row, "poste_id")?,
         actor: get(row, "actor")?,
+        ip: get(row, "ip")?,
         detail: get(row, "detail")?,
         origin: get(row, "origin")?,
     })

@@ -155,7 +155,7 @@ pub fn clear_cookie(state: &AppState) -> String {
 }
 
 fn cookie_name(state: &AppState) -> (&'static str, &'static str) {
-    if state.settings.secure_cookies {
+    if state.settings().secure_cookies {
         (SECURE_COOKIE, "; Secure")
     } else {
         (COOKIE, "")
@@ -222,7 +222,10 @@ impl Staff {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor::Staff(self.session.staff.login.clone())
+        Actor::Staff {
+            login: self.session.staff.login.clone(),
+            ip: self.session.ip.clone(),
+        }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -273,7 +276,7 @@ impl FromRequestParts<AppState> for Staff {
             return Err(ConsoleError::LoginRequired);
         };
         let now = now_ms();
-        let idle_ms = state.settings.console_idle_secs.saturating_mul(1000);
+        let idle_ms = state.settings().console_idle_secs.saturating_mul(1000);
         if now - session.last_seen > idle_ms || session.staff.disabled_at.is_some() {
             state
                 .store

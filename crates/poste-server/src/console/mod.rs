@@ -11,8 +11,11 @@
 mod auth;
 mod form;
 mod live;
+mod manage;
 mod pages;
+mod reports;
 mod view;
+mod visitors;
 
 pub use auth::{check_new_password, hash_password};
 pub use pages::valid_login;
@@ -62,6 +65,35 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}/message", post(pages::poste_message))
         .route("/console/postes/{id}/service", post(pages::poste_service))
         .route("/console/equipe", get(pages::team).post(pages::team_create))
+        .route("/console/postes", get(manage::postes))
+        .route("/console/postes/{id}", post(manage::poste_save))
+        .route("/console/postes/{id}/valider", post(manage::poste_approve))
+        .route("/console/postes/{id}/retirer", post(manage::poste_retire))
+        .route(
+            "/console/reglages",
+            get(manage::settings).post(manage::settings_save),
+        )
+        .route("/console/categories", post(manage::category_create))
+        .route("/console/categories/{id}", post(manage::category_update))
+        .route(
+            "/console/categories/{id}/supprimer",
+            post(manage::category_delete),
+        )
+        .route(
+            "/console/visiteurs",
+            get(visitors::visitors).post(visitors::visitor_create),
+        )
+        .route(
+            "/console/visiteurs/{id}",
+            get(visitors::visitor).post(visitors::visitor_update),
+        )
+        .route(
+            "/console/visiteurs/{id}/effacer",
+            post(visitors::visitor_erase),
+        )
+        .route("/console/historique", get(reports::history))
+        .route("/console/historique.csv", get(reports::history_csv))
+        .route("/console/statistiques", get(reports::stats))
         .route("/console/static/console.css", get(pages::stylesheet))
         .route("/console/static/console.js", get(pages::script))
         .route("/console/{*rest}", get(not_found).post(not_found))

@@ -15,28 +15,34 @@ use crate::clock::now_ms;
 use crate::console::auth::{self, LoginRefusal, Staff, same_origin};
 use crate::console::form::{Action, Flash, clear_flash, public_form, redirect_with, take_flash};
 use crate::console::view::{self, SessionLine, Tile, csv_cell, spaced_code};
+use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
 use crate::domain::duration::{format_duration, parse_duration};
 use crate::ops::{self, CreateSessions, OpError};
 use crate::text::console as t;
 
-const DASHBOARD: &str = "/console/";
+pub(super) const DASHBOARD: &str = "/console/";
 
 /// What every page of a logged-in staff member shows around its content.
-struct Frame {
-    site_name: String,
-    staff_name: String,
-    is_admin: bool,
-    csrf: String,
-    flash: Option<Flash>,
+pub(super) struct Frame {
+    pub(super) site_name: String,
+    pub(super) staff_name: String,
+    pub(super) is_admin: bool,
+    pub(super) csrf: String,
+    pub(super) flash: Option<Flash>,
     /// The page's entry in the navigation.
-    current: &'static str,
+    pub(super) current: &'static str,
 }
 
 impl Frame {
-    fn new(state: &AppState, staff: &Staff, headers: &HeaderMap, current: &'static str) -> Self {
+    pub(super) fn new(
+        state: &AppState,
+        staff: &Staff,
+        headers: &HeaderMap,
+        current: &'static str,
+    ) -> Self {
         Frame {
-            site_name: state.settings.site_name.clone(),
+            site_name: state.settings().site_name.clone(),
             staff_name: staff.account().nom.clone(),
             is_admin: staff.is_admin(),
             csrf: staff.csrf().to_owned(),
@@ -47,7 +53,7 @@ impl Frame {
 }
 
 /// Renders a page and clears the flash it showed.
-fn page(template: &impl Template) -> Result<Response, ConsoleError> {
+pub(super) fn page(template: &impl Template) -> Result<Response, ConsoleError> {
     Ok(clear_flash(render(template)?))
 }
 
@@ -69,7 +75,7 @@ pub async fn login_page(
 ) -> Result<Response, ConsoleError> {
     let no_account = state.store.list_staff().await?.is_empty();
     page(&LoginPage {
-        site_name: state.settings.site_name.clone(),
+        site_name: state.settings().site_name.clone(),
         login: String::new(),
         error: None,
         flash: take_flash(&headers),
@@ -112,7 +118,7 @@ pub async fn login_submit(
                 }
             };
             let html = LoginPage {
-                site_name: state.settings.site_name.clone(),
+                site_name: state.settings().site_name.clone(),
                 login: form.identifiant.chars().take(64).collect(),
                 error: Some(error),
                 flash: None,
@@ -175,7 +181,7 @@ async fn current_tiles(state: &AppState, now: i64) -> Result<Vec<Tile>, ConsoleE
         thresholds.warning_ms,
         thresholds.critical_ms,
         now,
-        &state.settings.timezone,
+        &state.settings().timezone,
     ))
 }
 
@@ -196,7 +202,7 @@ pub async fn dashboard(
         .await?
         .iter()
         .filter(|row| row.valid_until > now)
-        .map(|row| SessionLine::new(row, &state.settings.timezone))
+        .map(|row| SessionLine::new(row, &state.settings().timezone))
         .collect();
     page(&DashboardPage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
@@ -269,7 +275,16 @@ pub async fn session_add_time(
     };
     let now = now_ms();
     let actor = action.staff.actor();
-    match ops::add_time(&state.store, &state.settings, id, minutes * 60, &actor, now).await {
+    match ops::add_time(
+        &state.store,
+        &state.settings(),
+        id,
+        minutes * 60,
+        &actor,
+        now,
+    )
+    .await
+    {
         Ok(row) => {
             tracing::info!(session = id, minutes, actor = %actor.label(), "console: time added");
             state.hub.apply_row(row.clone(), None);
@@ -445,6 +460,7 @@ const PRESETS: &[(&str, &str)] = &[
 #[template(path = "console/session_form.html")]
 struct SessionFormPage {
     frame: Frame,
+    visitor: Option<ChosenVisitor>,
     form: SessionFormValues,
     errors: FieldErrors,
     postes: Vec<String>,
@@ -463,6 +479,9 @@ pub struct SessionFormValues {
     poste: String,
     #[serde(default)]
     nombre: String,
+    /// Id of a registered visitor (from the visitors' page).
+    #[serde(default)]
+    visiteur: String,
 }
 
 /// French messages next to the fields of a form.
@@ -485,7 +504,7 @@ impl FieldErrors {
     }
 }
 
-async fn poste_names(state: &AppState) -> Result<Vec<String>, ConsoleError> {
+pub(super) async fn poste_names(state: &AppState) -> Result<Vec<String>, ConsoleError> {
     Ok(state
         .store
         .list_postes()
@@ -495,18 +514,30 @@ async fn poste_names(state: &AppState) -> Result<Vec<String>, ConsoleError> {
         .collect())
 }
 
+#[derive(Deserialize)]
+pub struct SessionFormQuery {
+    visiteur: Option<i64>,
+}
+
 pub async fn session_form(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
+    Query(query): Query<SessionFormQuery>,
 ) -> Result<Response, ConsoleError> {
+    let visitor = chosen_visitor(&state, query.visiteur).await?;
     page(&SessionFormPage {
         frame: Frame::new(&state, &staff, &headers, "nouvelle"),
         form: SessionFormValues {
+            visiteur: visitor
+                .as_ref()
+                .map(|v| v.id.to_string())
+                .unwrap_or_default(),
             duree: "1h".to_owned(),
             nombre: "1".to_owned(),
             ..SessionFormValues::default()
         },
+        visitor,
         errors: FieldErrors::default(),
         postes: poste_names(&state).await?,
         presets: PRESETS,
@@ -530,7 +561,7 @@ pub async fn session_create(
         "" => Ok(1),
         text => text
             .parse::<u32>()
-            .map_err(|_| crate::text::count_out_of_range(state.settings.max_batch)),
+            .map_err(|_| crate::text::count_out_of_range(state.settings().max_batch)),
     };
     match (&duration, &count) {
         (Err(message), _) => errors.duree = Some(message.clone()),
@@ -544,9 +575,11 @@ pub async fn session_create(
             poste: Some(form.poste.clone()),
             count,
             valid_for_secs: None,
+            visiteur_id: form.visiteur.trim().parse().ok(),
         };
         let actor = action.staff.actor();
-        match ops::create_sessions(&state.store, &state.settings, &request, &actor, now_ms()).await
+        match ops::create_sessions(&state.store, &state.settings(), &request, &actor, now_ms())
+            .await
         {
             Ok(rows) => {
                 tracing::info!(count = rows.len(), actor = %actor.label(), "console: sessions created");
@@ -560,7 +593,7 @@ pub async fn session_create(
             }
             Err(OpError::Invalid(message)) => {
                 // Tell the field the message is about.
-                if message.contains("durée") {
+                if message.contains("durée") || message.starts_with("Catégorie") {
                     errors.duree = Some(message);
                 } else if message.contains("nombre") {
                     errors.nombre = Some(message);
@@ -574,8 +607,10 @@ pub async fn session_create(
         }
     }
     debug_assert!(errors.any());
+    let visitor = chosen_visitor(&state, form.visiteur.trim().parse().ok()).await?;
     let html = SessionFormPage {
         frame: Frame::new(&state, &action.staff, &headers, "nouvelle"),
+        visitor,
         form,
         errors,
         postes: poste_names(&state).await?,
@@ -629,7 +664,7 @@ pub async fn tickets(
         .take(MAX_TICKETS)
         .collect();
     let mut tickets = Vec::with_capacity(ids.len());
-    let tz = &state.settings.timezone;
+    let tz = &state.settings().timezone;
     for id in &ids {
         if let Some(row) = state.store.session(*id).await? {
             tickets.push(Ticket {
@@ -715,7 +750,7 @@ async fn list_filter(
         let Ok(day) = query.jour.trim().parse::<jiff::civil::Date>() else {
             return Ok(Err(t::DAY_INVALID));
         };
-        let tz = &state.settings.timezone;
+        let tz = &state.settings().timezone;
         let start = day
             .to_zoned_datetime(tz.clone())
             .map_err(|_| ConsoleError::BadForm);
@@ -768,7 +803,7 @@ pub async fn sessions_list(
                 .list_sessions(&filter)
                 .await?
                 .iter()
-                .map(|row| SessionLine::new(row, &state.settings.timezone))
+                .map(|row| SessionLine::new(row, &state.settings().timezone))
                 .collect(),
             None,
         ),
@@ -798,7 +833,7 @@ pub async fn sessions_csv(
         Err(_) => return Err(ConsoleError::BadForm),
     };
     let rows = state.store.list_sessions(&filter).await?;
-    let tz = &state.settings.timezone;
+    let tz = &state.settings().timezone;
     // A byte-order mark and semicolons: what French spreadsheets open without asking.
     let mut csv = String::from("\u{feff}");
     csv.push_str(
@@ -890,7 +925,7 @@ async fn team_page(
     form: StaffFormValues,
     errors: StaffErrors,
 ) -> Result<TeamPage, ConsoleError> {
-    let tz = &state.settings.timezone;
+    let tz = &state.settings().timezone;
     let members = state
         .store
         .list_staff()

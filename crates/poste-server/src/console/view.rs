@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
-use poste_store::{Millis, PosteRow, SessionRow, SessionStatus};
+use poste_store::{CategoryRow, Millis, PosteRow, SessionRow, SessionStatus};
 
 use crate::domain::duration::format_duration;
 use crate::domain::timing::remaining_secs;
@@ -72,6 +72,7 @@ pub fn spaced_code(code: &str) -> String {
 pub struct Tile {
     pub poste_id: i64,
     pub nom: String,
+    pub emplacement: String,
     /// CSS modifier: `libre`, `session`, `hors-ligne`, `hors-service`.
     pub state: &'static str,
     pub state_label: &'static str,
@@ -148,6 +149,7 @@ pub fn tiles(
                 alert: (session.is_some() && !is_online)
                     .then_some("Le poste ne répond plus : son agent ne donne plus de nouvelles pendant la session."),
                 hors_service: poste.hors_service,
+                emplacement: poste.emplacement.unwrap_or_default(),
                 nom: poste.nom,
                 state,
                 state_label,
@@ -220,6 +222,23 @@ fn end_reason_label(reason: &str) -> &'static str {
     }
 }
 
+/// `1 h par session, 2 h par jour`: a category's time rules in words.
+pub fn rules_summary(category: &CategoryRow) -> String {
+    let parts: Vec<String> = [
+        (category.max_session_secs, "par session"),
+        (category.max_day_secs, "par jour"),
+        (category.max_week_secs, "par semaine"),
+    ]
+    .into_iter()
+    .filter_map(|(limit, per)| limit.map(|secs| format!("{} {per}", format_duration(secs))))
+    .collect();
+    if parts.is_empty() {
+        "sans limite".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// Cells of the CSV export start with none of `= + - @` (or a tab or carriage return), which a
 /// spreadsheet would run as a formula: such a cell gets a leading apostrophe. Cells are quoted
 /// when they hold the separator, a quote or a line break.
@@ -250,6 +269,21 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("a;b"), "\"a;b\"");
         assert_eq!(csv_cell("ligne\nsuivante"), "\"ligne\nsuivante\"");
+    }
+
+    #[test]
+    fn rules_read_as_words() {
+        let mut category = CategoryRow {
+            id: 1,
+            nom: "Jeunes".into(),
+            max_session_secs: None,
+            max_day_secs: None,
+            max_week_secs: None,
+        };
+        assert_eq!(rules_summary(&category), "sans limite");
+        category.max_session_secs = Some(3600);
+        category.max_day_secs = Some(7200);
+        assert_eq!(rules_summary(&category), "1 h par session, 2 h par jour");
     }
 
     #[test]

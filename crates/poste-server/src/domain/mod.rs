@@ -3,5 +3,6 @@
 pub mod codes;
 pub mod duration;
 pub mod feed;
+pub mod opening;
 pub mod throttle;
 pub mod timing;

@@ -290,6 +290,8 @@ struct CreateBody {
     #[serde(alias = "count")]
     nombre: Option<u32>,
     validite: Option<DurationInput>,
+    /// Id of a registered visitor (their category's time rules apply).
+    visiteur: Option<i64>,
 }
 
 async fn create_sessions(
@@ -307,9 +309,10 @@ async fn create_sessions(
             .as_ref()
             .map(DurationInput::secs)
             .transpose()?,
+        visiteur_id: body.visiteur,
     };
     let now = now_ms();
-    let rows = ops::create_sessions(&state.store, &state.settings, &request, &actor, now).await?;
+    let rows = ops::create_sessions(&state.store, &state.settings(), &request, &actor, now).await?;
     tracing::info!(count = rows.len(), actor = %actor.label(), "sessions created");
     let sessions: Vec<SessionView> = rows.iter().map(|row| SessionView::new(row, now)).collect();
     Ok((StatusCode::CREATED, Json(json!({ "sessions": sessions }))))
@@ -336,7 +339,10 @@ fn parse_instant(field: &str, value: &str, state: &AppState) -> Result<Millis, A
     value
         .parse::<jiff::civil::Date>()
         .ok()
-        .and_then(|date| date.to_zoned_datetime(state.settings.timezone.clone()).ok())
+        .and_then(|date| {
+            date.to_zoned_datetime(state.settings().timezone.clone())
+                .ok()
+        })
         .map(|zoned| zoned.timestamp().as_millisecond())
         .ok_or_else(|| {
             ApiError::new(
@@ -386,6 +392,7 @@ async fn list_sessions(
             .map(|v| parse_instant("jusqu_a", v, &state))
             .transpose()?,
         utilisateur: query.utilisateur,
+        visiteur_id: None,
         limit: query.limite,
         offset: query.decalage,
     };
@@ -423,7 +430,7 @@ async fn add_time(
     let now = now_ms();
     let row = ops::add_time(
         &state.store,
-        &state.settings,
+        &state.settings(),
         session_id(&id)?,
         body.duree.secs()?,
         &actor,
@@ -616,7 +623,7 @@ async fn create_enrollment_code(
         .transpose()?;
     let (row, code) = ops::create_enrollment_code(
         &state.store,
-        &state.settings,
+        &state.settings(),
         body.poste.as_deref(),
         secs,
         &actor,

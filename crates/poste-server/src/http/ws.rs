@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use crate::app::AppState;
 use crate::clock::{now_ms, rfc3339};
 use crate::domain::codes::{generate_token, token_hash};
+use crate::domain::opening::Opening;
 use crate::hub::OUTBOX_CAPACITY;
 use crate::{messages, text};
 
@@ -39,7 +40,7 @@ pub async fn upgrade(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    let limit = app.settings.limits.max_message_bytes;
+    let limit = app.settings().limits.max_message_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| serve(app, socket, peer))
@@ -117,7 +118,7 @@ async fn serve(app: AppState, socket: WebSocket, addr: SocketAddr) {
     tracing::debug!(parent: &span, "connected");
 
     let (mut sink, mut stream) = socket.split();
-    let limits = &app.settings.limits;
+    let limits = &app.settings().limits;
     let mut peer = Peer {
         addr,
         poste: None,
@@ -263,7 +264,7 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
             | ClientMessage::StartSession { .. }
             | ClientMessage::GetTime { .. }
     );
-    if needs_identity && !app.settings.allow_seed_clients && !peer.authenticated {
+    if needs_identity && !app.settings().allow_seed_clients && !peer.authenticated {
         tracing::warn!(conn, ip = %peer.ip(), "workstation not enrolled refused");
         peer.close = Some((
             close_code::POLICY,
@@ -328,7 +329,7 @@ async fn on_hello(app: &AppState, conn: u64, peer: &mut Peer, hello: Hello) -> R
     // refuse workstations that are not enrolled at all.
     let refusal = if (enrolled && !proven) || (!enrolled && hello.secret.is_some()) {
         Some(ErrorCode::PosteNonAuthentifie)
-    } else if !enrolled && !app.settings.allow_seed_clients {
+    } else if !enrolled && !app.settings().allow_seed_clients {
         Some(ErrorCode::PosteNonEnrole)
     } else {
         None
@@ -438,7 +439,8 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
             None => EnrollmentProof::OneTimeCode(String::new()),
         },
         (None, Some(token)) => {
-            let expected = app.settings.install_token_hash.as_deref();
+            let settings = app.settings();
+            let expected = settings.install_token_hash.as_deref();
             if expected.is_none() || expected != Some(token_hash(token.trim()).as_str()) {
                 app.record_failure(&keys, started);
                 tracing::warn!(poste = %name, ip = %peer.ip(), "enrollment with a wrong install token");
@@ -569,6 +571,11 @@ async fn on_validate(
     {
         tracing::info!(conn, poste = %fresh.nom, "code refused: workstation out of order");
         return Ok(vec![refused(RefusalReason::HorsService, None, 0)]);
+    }
+    let settings = app.settings();
+    if settings.opening_hours.at(now, &settings.timezone) == Opening::Closed {
+        tracing::info!(conn, "code refused: the space is closed");
+        return Ok(vec![refused(RefusalReason::Ferme, None, 0)]);
     }
     let verdict = match normalize_code(typed) {
         None => Err((RefusalReason::Inconnu, None)),
@@ -735,6 +742,27 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
         .await
     {
         Ok(mut started) => {
+            // A session never runs past closing time.
+            let settings = app.settings();
+            if let Opening::OpenUntil(close) = settings.opening_hours.at(now, &settings.timezone) {
+                match app
+                    .store
+                    .cap_session_end(started.id, close, &Actor::System, now)
+                    .await
+                {
+                    Ok(Some(capped)) => {
+                        tracing::info!(
+                            session = started.id,
+                            "session shortened to end at closing time"
+                        );
+                        started = capped;
+                    }
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::warn!(session = started.id, error = %err, "could not shorten a session to closing time");
+                    }
+                }
+            }
             // Warnings already passed at the start are not pushed. Recording that is best
             // effort: the session must be armed whatever happens.
             let level = app.hub.level_at_start(started.total_secs());

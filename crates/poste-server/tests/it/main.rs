@@ -6,6 +6,7 @@
 mod api;
 mod bad_input;
 mod binary;
+mod console_rules;
 mod enrollment;
 mod postgres;
 mod refusals;

@@ -189,7 +189,7 @@ async fn a_workstation_out_of_order_takes_no_code_until_back_in_service() {
         .await
         .unwrap()
         .unwrap();
-    let staff = poste_store::Actor::Staff("marie".into());
+    let staff = poste_store::Actor::staff("marie");
     server
         .store
         .set_poste_out_of_order(row.id, true, &staff, 1)

@@ -180,7 +180,7 @@ pub const T0: i64 = 1_700_000_000_000;
 pub const HOUR_MS: i64 = 3_600_000;
 
 pub fn staff() -> Actor {
-    Actor::Staff("marie".to_owned())
+    Actor::staff("marie")
 }
 
 /// A code generator yielding `C00001`, `C00002`, …
@@ -196,6 +196,7 @@ pub fn codes() -> impl FnMut() -> String + Send {
 pub fn hour_session() -> NewSession {
     NewSession {
         utilisateur: Some("Alice Martin".to_owned()),
+        visiteur_id: None,
         poste_id: None,
         duration_secs: 3600,
         valid_until: T0 + 24 * HOUR_MS,

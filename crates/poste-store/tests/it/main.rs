@@ -10,6 +10,7 @@ mod enrollment;
 mod events;
 mod migrations;
 mod postes;
+mod register;
 mod sessions;
 mod sqlite_only;
 mod staff;
@@ -91,4 +92,12 @@ conformance! {
     staff::staff_sessions_open_touch_and_close,
     staff::password_change_closes_every_session,
     staff::postes_go_out_of_order_and_back,
+    register::categories_are_saved_unique_and_deleted,
+    register::visitors_are_found_updated_and_erased,
+    register::visitor_usage_counts_time_held_and_used,
+    register::postes_are_renamed_located_and_retired,
+    register::settings_are_stored_and_replaced,
+    register::history_filters_by_kind_time_poste_and_actor,
+    register::usage_rows_and_retention_purge,
+    register::sessions_are_capped_at_closing_time,
 }

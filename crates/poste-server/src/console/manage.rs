@@ -1,0 +1,627 @@
+//! Admin pages: the workstations (rename, location, approve, retire), the settings (warning
+//! thresholds, codes, opening hours, the space's name) and the visitor categories with their
+//! time rules.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use poste_store::{Enrollment, NewCategory, StoreError};
+use serde::Deserialize;
+
+use crate::app::{AppState, CodeValidity, SettingError, setting_keys as k};
+use crate::clock::now_ms;
+use crate::console::ConsoleError;
+use crate::console::auth::Staff;
+use crate::console::form::{Action, redirect_with};
+use crate::console::pages::{Empty, Frame, page};
+use crate::console::view;
+use crate::domain::duration::parse_duration;
+use crate::domain::opening::{DayHours, OpeningHours};
+use crate::ops::{self, OpError};
+use crate::text::console as t;
+
+const POSTES: &str = "/console/postes";
+const SETTINGS: &str = "/console/reglages";
+
+// ----- workstations ---------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct PosteLine {
+    id: i64,
+    nom: String,
+    emplacement: String,
+    online: bool,
+    hors_service: bool,
+    enrollment: &'static str,
+    pending: bool,
+    ip: String,
+    mac: String,
+    version: String,
+    last_seen: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/postes.html")]
+struct PostesPage {
+    frame: Frame,
+    postes: Vec<PosteLine>,
+}
+
+fn enrollment_label(enrollment: Enrollment) -> &'static str {
+    match enrollment {
+        Enrollment::Aucun => "Non enrôlé",
+        Enrollment::EnAttente => "Demande à valider",
+        Enrollment::Approuve => "Validé, en attente de l'agent",
+        Enrollment::Enrole => "Enrôlé",
+    }
+}
+
+pub async fn postes(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    staff.require_admin()?;
+    let online = state.hub.online_postes();
+    let tz = state.settings().timezone.clone();
+    let postes = state
+        .store
+        .list_postes()
+        .await?
+        .into_iter()
+        .map(|p| PosteLine {
+            online: online.contains(&p.id),
+            hors_service: p.hors_service,
+            enrollment: enrollment_label(p.enrollment),
+            pending: p.enrollment == Enrollment::EnAttente,
+            ip: p.ip.unwrap_or_default(),
+            mac: p.mac.unwrap_or_default(),
+            version: p.version.unwrap_or_default(),
+            last_seen: p
+                .last_seen
+                .map(|at| view::local_datetime(at, &tz))
+                .unwrap_or_else(|| "jamais".to_owned()),
+            emplacement: p.emplacement.unwrap_or_default(),
+            id: p.id,
+            nom: p.nom,
+        })
+        .collect();
+    page(&PostesPage {
+        frame: Frame::new(&state, &staff, &headers, "postes"),
+        postes,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PosteForm {
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    emplacement: String,
+}
+
+pub async fn poste_save(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<PosteForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let nom = action.form.nom.trim();
+    let emplacement = action.form.emplacement.trim();
+    if nom.is_empty()
+        || nom.chars().count() > 64
+        || emplacement.chars().count() > ops::MAX_TEXT_LEN
+        || nom.chars().chain(emplacement.chars()).any(char::is_control)
+    {
+        return Ok(redirect_with(POSTES, false, t::POSTE_NAME_INVALID));
+    }
+    let emplacement = (!emplacement.is_empty()).then_some(emplacement);
+    match state
+        .store
+        .update_poste(id, nom, emplacement, &action.staff.actor(), now_ms())
+        .await
+    {
+        Ok(poste) => {
+            state.hub.changed();
+            Ok(redirect_with(POSTES, true, &t::poste_saved(&poste.nom)))
+        }
+        Err(StoreError::AlreadyExists { .. }) => Ok(redirect_with(
+            POSTES,
+            false,
+            &crate::text::poste_exists(nom),
+        )),
+        Err(StoreError::NotFound { .. }) => Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn poste_approve(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<Empty>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let Some(poste) = state.store.poste(id).await? else {
+        return Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND));
+    };
+    match ops::approve_enrollment(&state.store, &poste.nom, &action.staff.actor(), now_ms()).await {
+        Ok(row) => {
+            tracing::info!(poste = %row.nom, "console: enrollment approved");
+            state.hub.changed();
+            Ok(redirect_with(POSTES, true, &t::poste_approved(&row.nom)))
+        }
+        Err(OpError::Store(err)) => Err(err.into()),
+        Err(other) => Ok(redirect_with(POSTES, false, &other.to_string())),
+    }
+}
+
+pub async fn poste_retire(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<Empty>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    match state
+        .store
+        .retire_poste(id, &action.staff.actor(), now_ms())
+        .await
+    {
+        Ok(Some(poste)) => {
+            tracing::info!(poste = %poste.nom, "console: workstation retired");
+            state.hub.changed();
+            Ok(redirect_with(POSTES, true, t::POSTE_RETIRED))
+        }
+        Ok(None) => Ok(redirect_with(POSTES, false, t::POSTE_BUSY)),
+        Err(StoreError::NotFound { .. }) => Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ----- settings and categories ----------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    site_name: String,
+    #[serde(default)]
+    avertissement_min: String,
+    #[serde(default)]
+    critique_min: String,
+    #[serde(default)]
+    longueur_code: String,
+    #[serde(default)]
+    validite: String,
+    #[serde(default)]
+    validite_duree: String,
+    // Opening and closing time per weekday, Monday first (`o0`…`o6`, `f0`…`f6`).
+    #[serde(default)]
+    o0: String,
+    #[serde(default)]
+    f0: String,
+    #[serde(default)]
+    o1: String,
+    #[serde(default)]
+    f1: String,
+    #[serde(default)]
+    o2: String,
+    #[serde(default)]
+    f2: String,
+    #[serde(default)]
+    o3: String,
+    #[serde(default)]
+    f3: String,
+    #[serde(default)]
+    o4: String,
+    #[serde(default)]
+    f4: String,
+    #[serde(default)]
+    o5: String,
+    #[serde(default)]
+    f5: String,
+    #[serde(default)]
+    o6: String,
+    #[serde(default)]
+    f6: String,
+}
+
+impl SettingsForm {
+    fn day(&self, index: usize) -> (&str, &str) {
+        let pairs = [
+            (&self.o0, &self.f0),
+            (&self.o1, &self.f1),
+            (&self.o2, &self.f2),
+            (&self.o3, &self.f3),
+            (&self.o4, &self.f4),
+            (&self.o5, &self.f5),
+            (&self.o6, &self.f6),
+        ];
+        pairs
+            .get(index)
+            .map(|(o, f)| (o.trim(), f.trim()))
+            .unwrap_or(("", ""))
+    }
+}
+
+#[derive(Debug)]
+struct DayLine {
+    index: usize,
+    name: &'static str,
+    open: String,
+    close: String,
+}
+
+#[derive(Debug)]
+struct CategoryLine {
+    id: i64,
+    nom: String,
+    session_min: String,
+    day_min: String,
+    week_min: String,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/settings.html")]
+struct SettingsPage {
+    frame: Frame,
+    form: SettingsForm,
+    days: Vec<DayLine>,
+    error: Option<String>,
+    categories: Vec<CategoryLine>,
+    retention_days: u32,
+}
+
+const DAY_NAMES: [&str; 7] = [
+    "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
+];
+
+fn minutes_text(secs: Option<i64>) -> String {
+    secs.map(|s| (s / 60).to_string()).unwrap_or_default()
+}
+
+async fn settings_page(
+    state: &AppState,
+    staff: &Staff,
+    headers: &HeaderMap,
+    form: Option<SettingsForm>,
+    error: Option<String>,
+) -> Result<SettingsPage, ConsoleError> {
+    let settings = state.settings();
+    let form = form.unwrap_or_else(|| {
+        let (validite, validite_duree) = match settings.code_validity {
+            CodeValidity::EndOfDay => ("fin_de_journee".to_owned(), String::new()),
+            CodeValidity::Secs(secs) => ("duree".to_owned(), compact_duration(secs)),
+        };
+        let mut form = SettingsForm {
+            site_name: settings.site_name.clone(),
+            avertissement_min: minutes_or_secs(settings.thresholds.warning_ms / 1000),
+            critique_min: minutes_or_secs(settings.thresholds.critical_ms / 1000),
+            longueur_code: settings.code_length.to_string(),
+            validite,
+            validite_duree,
+            ..SettingsForm::default()
+        };
+        let fields = [
+            (&mut form.o0, &mut form.f0),
+            (&mut form.o1, &mut form.f1),
+            (&mut form.o2, &mut form.f2),
+            (&mut form.o3, &mut form.f3),
+            (&mut form.o4, &mut form.f4),
+            (&mut form.o5, &mut form.f5),
+            (&mut form.o6, &mut form.f6),
+        ];
+        for (index, (open, close)) in fields.into_iter().enumerate() {
+            if let Some(day) = settings.opening_hours.day(index) {
+                *open = day.open.strftime("%H:%M").to_string();
+                *close = day.close.strftime("%H:%M").to_string();
+            }
+        }
+        form
+    });
+    let days = (0..7)
+        .map(|index| {
+            let (open, close) = form.day(index);
+            DayLine {
+                index,
+                name: DAY_NAMES[index],
+                open: open.to_owned(),
+                close: close.to_owned(),
+            }
+        })
+        .collect();
+    let categories = state
+        .store
+        .list_categories()
+        .await?
+        .into_iter()
+        .map(|c| CategoryLine {
+            summary: view::rules_summary(&c),
+            id: c.id,
+            session_min: minutes_text(c.max_session_secs),
+            day_min: minutes_text(c.max_day_secs),
+            week_min: minutes_text(c.max_week_secs),
+            nom: c.nom,
+        })
+        .collect();
+    Ok(SettingsPage {
+        frame: Frame::new(state, staff, headers, "reglages"),
+        form,
+        days,
+        error,
+        categories,
+        retention_days: state.retention_days(),
+    })
+}
+
+/// Thresholds are shown in minutes when whole, else as `30s` (short test thresholds).
+fn minutes_or_secs(secs: i64) -> String {
+    if secs % 60 == 0 {
+        (secs / 60).to_string()
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// `4h`, `90min`, `45s`: a duration as the validity field takes it back.
+fn compact_duration(secs: i64) -> String {
+    if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else if secs % 60 == 0 {
+        format!("{}min", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    staff.require_admin()?;
+    page(&settings_page(&state, &staff, &headers, None, None).await?)
+}
+
+/// A threshold typed in minutes (`5`), or in seconds with `s` (`30s`).
+fn threshold_secs(text: &str) -> Option<i64> {
+    let text = text.trim();
+    match text.strip_suffix('s') {
+        Some(secs) => secs.trim().parse().ok(),
+        None => text.parse::<i64>().ok().map(|m| m * 60),
+    }
+    .filter(|secs| (1..=3600).contains(secs))
+}
+
+/// The settings a form asks for, as stored key/values; the error is the French message.
+fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, String> {
+    let warning = threshold_secs(&form.avertissement_min).ok_or(t::THRESHOLD_INVALID)?;
+    let critical = threshold_secs(&form.critique_min).ok_or(t::THRESHOLD_INVALID)?;
+    if warning <= critical {
+        return Err(t::THRESHOLD_ORDER.to_owned());
+    }
+    let validity = match form.validite.as_str() {
+        "fin_de_journee" => "fin_de_journee".to_owned(),
+        _ => match parse_duration(&form.validite_duree) {
+            Ok(secs) if secs > 0 => compact_duration(secs),
+            _ => return Err(t::VALIDITY_INVALID.to_owned()),
+        },
+    };
+    let mut days = [None; 7];
+    for (index, day) in days.iter_mut().enumerate() {
+        let (open, close) = form.day(index);
+        if open.is_empty() && close.is_empty() {
+            continue;
+        }
+        let parse = |text: &str| jiff::civil::Time::strptime("%H:%M", text).ok();
+        match (parse(open), parse(close)) {
+            (Some(open), Some(close)) if close > open => *day = Some(DayHours { open, close }),
+            _ => return Err(t::hours_invalid(DAY_NAMES[index])),
+        }
+    }
+    Ok(vec![
+        (k::SITE_NAME.to_owned(), form.site_name.trim().to_owned()),
+        (k::WARNING_SECS.to_owned(), warning.to_string()),
+        (k::CRITICAL_SECS.to_owned(), critical.to_string()),
+        (
+            k::CODE_LENGTH.to_owned(),
+            form.longueur_code.trim().to_owned(),
+        ),
+        (k::CODE_VALIDITY.to_owned(), validity),
+        (
+            k::OPENING_HOURS.to_owned(),
+            OpeningHours::new(days).format(),
+        ),
+    ])
+}
+
+pub async fn settings_save(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    action: Action<SettingsForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let checked = settings_values(&action.form).and_then(|values| {
+        // The whole set must make valid settings before anything is stored.
+        state
+            .settings()
+            .with_overrides(&values)
+            .map(|_| values)
+            .map_err(|err| match err {
+                SettingError::Invalid(k::SITE_NAME) => t::SITE_NAME_INVALID.to_owned(),
+                SettingError::Invalid(k::CODE_LENGTH) => t::CODE_LENGTH_INVALID.to_owned(),
+                _ => t::BAD_FORM.to_owned(),
+            })
+    });
+    match checked {
+        Ok(values) => {
+            state
+                .store
+                .set_settings(&values, &action.staff.actor(), now_ms())
+                .await?;
+            state.reload_settings().await?;
+            tracing::info!(by = %action.staff.account().login, "console: settings changed");
+            Ok(redirect_with(SETTINGS, true, t::SETTINGS_SAVED))
+        }
+        Err(message) => {
+            let html = settings_page(
+                &state,
+                &action.staff,
+                &headers,
+                Some(action.form),
+                Some(message),
+            )
+            .await?
+            .render()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CategoryForm {
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    session_min: String,
+    #[serde(default)]
+    jour_min: String,
+    #[serde(default)]
+    semaine_min: String,
+}
+
+/// A limit in minutes; empty is no limit.
+fn limit_secs(text: &str) -> Result<Option<i64>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(minutes) if (1..=7 * 24 * 60).contains(&minutes) => Ok(Some(minutes * 60)),
+        _ => Err(()),
+    }
+}
+
+fn category_of(form: &CategoryForm) -> Result<NewCategory, &'static str> {
+    let nom = form.nom.trim();
+    if nom.is_empty() || nom.chars().count() > 64 || nom.chars().any(char::is_control) {
+        return Err(t::CATEGORY_NAME_INVALID);
+    }
+    let limits = (
+        limit_secs(&form.session_min),
+        limit_secs(&form.jour_min),
+        limit_secs(&form.semaine_min),
+    );
+    let (Ok(session), Ok(day), Ok(week)) = limits else {
+        return Err(t::CATEGORY_LIMIT_INVALID);
+    };
+    Ok(NewCategory {
+        nom: nom.to_owned(),
+        max_session_secs: session,
+        max_day_secs: day,
+        max_week_secs: week,
+    })
+}
+
+async fn save_category(
+    state: &AppState,
+    id: Option<i64>,
+    action: Action<CategoryForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let category = match category_of(&action.form) {
+        Ok(category) => category,
+        Err(message) => return Ok(redirect_with(SETTINGS, false, message)),
+    };
+    match state
+        .store
+        .save_category(id, &category, &action.staff.actor(), now_ms())
+        .await
+    {
+        Ok(saved) => Ok(redirect_with(
+            SETTINGS,
+            true,
+            &t::category_saved(&saved.nom),
+        )),
+        Err(StoreError::AlreadyExists { .. }) => Ok(redirect_with(
+            SETTINGS,
+            false,
+            &t::category_exists(&category.nom),
+        )),
+        Err(StoreError::NotFound { .. }) => {
+            Ok(redirect_with(SETTINGS, false, t::CATEGORY_NOT_FOUND))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn category_create(
+    State(state): State<AppState>,
+    action: Action<CategoryForm>,
+) -> Result<Response, ConsoleError> {
+    save_category(&state, None, action).await
+}
+
+pub async fn category_update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<CategoryForm>,
+) -> Result<Response, ConsoleError> {
+    save_category(&state, Some(id), action).await
+}
+
+pub async fn category_delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<Empty>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    match state
+        .store
+        .delete_category(id, &action.staff.actor(), now_ms())
+        .await
+    {
+        Ok(()) => Ok(redirect_with(SETTINGS, true, t::CATEGORY_DELETED)),
+        Err(StoreError::NotFound { .. }) => {
+            Ok(redirect_with(SETTINGS, false, t::CATEGORY_NOT_FOUND))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_forms_become_stored_values() {
+        let form = SettingsForm {
+            site_name: "EPN du Port".into(),
+            avertissement_min: "5".into(),
+            critique_min: "1".into(),
+            longueur_code: "6".into(),
+            validite: "duree".into(),
+            validite_duree: "4h".into(),
+            o0: "09:00".into(),
+            f0: "18:00".into(),
+            ..SettingsForm::default()
+        };
+        let values = settings_values(&form).expect("valid");
+        assert!(values.contains(&(k::WARNING_SECS.into(), "300".into())));
+        assert!(values.contains(&(k::CODE_VALIDITY.into(), "4h".into())));
+        assert!(values.contains(&(k::OPENING_HOURS.into(), "09:00-18:00;;;;;;".into())));
+
+        let backwards = SettingsForm {
+            f0: "08:00".into(),
+            ..form.clone()
+        };
+        assert_eq!(settings_values(&backwards), Err(t::hours_invalid("Lundi")));
+        let order = SettingsForm {
+            critique_min: "5".into(),
+            ..form
+        };
+        assert_eq!(settings_values(&order), Err(t::THRESHOLD_ORDER.to_owned()));
+        assert_eq!(threshold_secs("30s"), Some(30));
+        assert_eq!(threshold_secs("0"), None);
+    }
+}
