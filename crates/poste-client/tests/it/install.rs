@@ -1,10 +1,13 @@
-//! `poste-client install` / `uninstall`, staged under a temporary root (`--root`), as a
-//! package build or Ansible would run them: unattended, no questions.
+//! `poste-client install` / `uninstall`, staged under a temporary root (`--root`): as a
+//! package build or Ansible would run them (unattended, no questions), and as a person at a
+//! terminal would (asked for the server's address).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::AGENT;
+use crate::interactive::Terminal;
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(AGENT)
@@ -119,4 +122,60 @@ fn install_unattended_then_uninstall() {
     let (code, _, _) = run(&["uninstall", "--purge", "--root", root]);
     assert_eq!(code, Some(0));
     assert!(!config.exists());
+}
+
+/// `install` without `--server` at a real terminal (tmux): it asks for the server's address,
+/// writes what was typed; an empty answer keeps the configuration already there.
+#[tokio::test]
+async fn install_asks_for_the_server_at_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    let config = dir.path().join("etc/poste-client/config.toml");
+    let command = format!(
+        "/usr/bin/env -i PATH=/usr/bin:/bin TERM=xterm {AGENT} install --root {root}; echo \"install exited: $?\"; /bin/sleep 30"
+    );
+
+    let Some(terminal) = Terminal::start(&command) else {
+        return;
+    };
+    terminal
+        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
+        .await;
+    assert!(!config.exists(), "nothing written before the answer");
+    terminal.type_line("  http://10.0.0.7:8001  ");
+    let screen = terminal
+        .wait_for("install exited: 0", Duration::from_secs(10))
+        .await;
+    assert!(screen.contains("poste-client installé sous"), "{screen}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("server_url = \"http://10.0.0.7:8001\""),
+        "{text}"
+    );
+    assert!(dir.path().join("usr/bin/poste-client").exists());
+    drop(terminal);
+
+    // Asked again; Enter alone keeps the configured address.
+    let terminal = Terminal::start(&command).unwrap();
+    terminal
+        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
+        .await;
+    terminal.type_line("");
+    terminal
+        .wait_for("install exited: 0", Duration::from_secs(10))
+        .await;
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    drop(terminal);
+
+    // An address the agent cannot use is refused, and the configuration is left alone.
+    let terminal = Terminal::start(&command).unwrap();
+    terminal
+        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
+        .await;
+    terminal.type_line("ftp://10.0.0.7");
+    let screen = terminal
+        .wait_for("install exited: 1", Duration::from_secs(10))
+        .await;
+    assert!(screen.contains("Erreur"), "{screen}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
 }
