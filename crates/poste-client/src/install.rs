@@ -1,23 +1,45 @@
 //! `poste-client install` / `uninstall`: puts the agent on a workstation, unattended
 //! (`--server URL --yes`, for Ansible) or asking for the server's address.
 //!
-//! Installs the running binary as `/usr/bin/poste-client`, the configuration
+//! Linux: installs the running binary as `/usr/bin/poste-client`, the configuration
 //! `/etc/poste-client/config.toml` (kept if present, unless `--server` changes it), the system
 //! unit and the user unit of the helper, then enables them. `--root DIR` stages everything under
 //! DIR and runs no `systemctl` (packaging, tests).
+//!
+//! Windows: the binary as `%ProgramFiles%\Postes Publics\poste-client.exe` (a folder users
+//! cannot write: a LocalSystem service must not run a file they could replace), the
+//! configuration as `%ProgramData%\poste-client\config.toml`, then registers and starts the
+//! Windows service (which starts the helper in each visitor's session itself). `--root DIR`
+//! stages the files under `DIR\Program Files` and `DIR\ProgramData` and registers nothing.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// The unit files, built into the binary so that the binary alone can install itself.
+#[cfg(unix)]
 const SERVICE_UNIT: &str = include_str!("../../../deploy/systemd/poste-client.service");
+#[cfg(unix)]
 const HELPER_UNIT: &str = include_str!("../../../deploy/systemd/poste-client-helper.service");
 const CONFIG_EXAMPLE: &str = include_str!("../../../deploy/examples/client.toml");
 
+#[cfg(unix)]
 const BINARY: &str = "usr/bin/poste-client";
+#[cfg(unix)]
 const CONFIG: &str = "etc/poste-client/config.toml";
+#[cfg(unix)]
 const SERVICE: &str = "etc/systemd/system/poste-client.service";
+#[cfg(unix)]
 const HELPER: &str = "usr/lib/systemd/user/poste-client-helper.service";
+/// Removed with `--purge`.
+#[cfg(unix)]
+const STATE_DIRS: &[&str] = &["etc/poste-client", "var/lib/poste-client"];
+
+#[cfg(windows)]
+const BINARY: &str = r"Program Files\Postes Publics\poste-client.exe";
+#[cfg(windows)]
+const CONFIG: &str = r"ProgramData\poste-client\config.toml";
+#[cfg(windows)]
+const STATE_DIRS: &[&str] = &[r"ProgramData\poste-client"];
 
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
@@ -31,6 +53,19 @@ pub struct InstallOptions {
 
 fn target(root: &Path, relative: &str) -> PathBuf {
     root.join(relative)
+}
+
+/// The root the layout is under: `/` on Linux; on Windows the system drive (`%SystemDrive%\`),
+/// where `Program Files` and `ProgramData` are.
+fn system_root() -> PathBuf {
+    #[cfg(unix)]
+    let root = PathBuf::from("/");
+    #[cfg(windows)]
+    let root = PathBuf::from(format!(
+        "{}\\",
+        std::env::var("SystemDrive").unwrap_or_else(|_| "C:".to_owned())
+    ));
+    root
 }
 
 /// The server URL: given, or asked at the terminal, or the existing configuration's.
@@ -94,6 +129,7 @@ fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn systemctl(args: &[&str]) -> anyhow::Result<()> {
     let status = std::process::Command::new("systemctl")
         .args(args)
@@ -105,7 +141,7 @@ fn systemctl(args: &[&str]) -> anyhow::Result<()> {
 }
 
 pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
-    let root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let root = options.root.clone().unwrap_or_else(system_root);
     let config_path = target(&root, CONFIG);
     let existing = std::fs::read_to_string(&config_path).ok();
     let existing_url = existing.as_deref().and_then(|text| {
@@ -137,29 +173,47 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
         (None, Some(_)) => {}
         (None, None) => anyhow::bail!("{}", crate::text::INSTALL_NEEDS_SERVER),
     }
-    write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
-    write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+    #[cfg(unix)]
+    {
+        write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
+        write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+    }
     println!("{}", crate::text::installed(&root.display().to_string()));
     if options.root.is_none() {
-        systemctl(&["daemon-reload"])?;
-        systemctl(&["enable", "--now", "poste-client.service"])?;
-        systemctl(&["--global", "enable", "poste-client-helper.service"])?;
-        println!("{}", crate::text::INSTALL_STARTED);
+        #[cfg(unix)]
+        {
+            systemctl(&["daemon-reload"])?;
+            systemctl(&["enable", "--now", "poste-client.service"])?;
+            systemctl(&["--global", "enable", "poste-client-helper.service"])?;
+            println!("{}", crate::text::INSTALL_STARTED);
+        }
+        #[cfg(windows)]
+        {
+            crate::service::windows::register(&destination, &config_path)?;
+            println!("{}", crate::text::WINDOWS_INSTALL_STARTED);
+        }
     }
     Ok(())
 }
 
 pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
     let staged = root.is_some();
-    let root = root
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"));
+    let root = root.map(Path::to_path_buf).unwrap_or_else(system_root);
     if !staged {
         // Best effort: a unit already gone is no reason to stop.
-        let _ = systemctl(&["disable", "--now", "poste-client.service"]);
-        let _ = systemctl(&["--global", "disable", "poste-client-helper.service"]);
+        #[cfg(unix)]
+        {
+            let _ = systemctl(&["disable", "--now", "poste-client.service"]);
+            let _ = systemctl(&["--global", "disable", "poste-client-helper.service"]);
+        }
+        #[cfg(windows)]
+        crate::service::windows::unregister()?;
     }
-    for relative in [SERVICE, HELPER, BINARY] {
+    #[cfg(unix)]
+    let files = [SERVICE, HELPER, BINARY];
+    #[cfg(windows)]
+    let files = [BINARY];
+    for relative in files {
         match std::fs::remove_file(target(&root, relative)) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -167,7 +221,7 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
         }
     }
     if purge {
-        for dir in ["etc/poste-client", "var/lib/poste-client"] {
+        for dir in STATE_DIRS {
             match std::fs::remove_dir_all(target(&root, dir)) {
                 Ok(()) => {}
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -175,6 +229,7 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
             }
         }
     }
+    #[cfg(unix)]
     if !staged {
         let _ = systemctl(&["daemon-reload"]);
     }

@@ -1,28 +1,48 @@
-//! `poste-client service`: the privileged side of the agent (root, a systemd system service).
+//! `poste-client service`: the privileged side of the agent (root under systemd on Linux,
+//! LocalSystem in session 0 on Windows).
 //!
 //! It holds everything that decides — the link to the server, the enrollment secret, the
-//! deadline, the lock and the log-out — and talks over a Unix socket to the helper running in
-//! the visitor's graphical session, which only shows things and forwards the codes typed. The
-//! service locks and ends the visitor's session through logind (`loginctl lock-session ID`,
-//! `terminate-session ID`), which root may do for any session. Killing the helper gains the
-//! visitor nothing: the service locks the screen at once when it vanishes during a session.
+//! deadline, the lock and the log-out — and talks over the local link (`crate::local`: a Unix
+//! socket, a named pipe) to the helper running in the visitor's graphical session, which only
+//! shows things and forwards the codes typed. Killing the helper gains the visitor nothing: the
+//! service locks the screen at once when it vanishes during a session.
+//!
+//! This file is the same on both systems: the helper's connections (hello, gate, messages), what
+//! is shown through it, and the desktop actions routed to the visitor's session. Per system
+//! (`unix.rs`, `windows.rs`): who may be the helper, and how the session is locked and ended
+//! (logind; `WTSDisconnectSession` / `WTSLogoffSession`); on Windows also the service control
+//! manager's side and the restart of the helper.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use poste_desktop::{
-    CommandDesktop, DesktopError, Environment, Method, Notification, Notifier, Outcome,
-    ScreenLocker, SessionTerminator, Urgency,
+    CommandDesktop, DesktopError, Environment, Notification, Notifier, Outcome, ScreenLocker,
+    SessionTerminator, Urgency,
 };
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::mpsc;
 
 use crate::agent::{self, Exit, Input, Mode, Ui};
 use crate::config::AgentConfig;
 use crate::console::Display;
-use crate::local::{FromHelper, MAX_LINE, ToHelper, valid_session_id};
+use crate::local::{
+    FromHelper, Listener, PeerId, ToHelper, read_message, valid_session_id, write_message,
+};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+pub mod windows;
+#[cfg(windows)]
+use windows as platform;
+#[cfg(any(windows, test))]
+mod wingate;
+
+pub(crate) use platform::PeerRefusal;
 
 /// The helper currently connected, and what the service last asked of it.
 #[derive(Debug, Default)]
@@ -60,14 +80,24 @@ impl State {
     }
 }
 
+/// Decides whether the peer of a connection may act as the helper of the session it claims in
+/// its `hello`; answers the session to act on. Blocking (it may ask logind).
+pub(crate) type Gate = Arc<dyn Fn(PeerId, &str) -> Result<String, PeerRefusal> + Send + Sync>;
+
 /// Runs the service until it is stopped.
-pub async fn run(config: AgentConfig, socket: &Path) -> anyhow::Result<Exit> {
-    let listener = bind(socket)?;
-    tracing::info!(socket = %socket.display(), "waiting for the helper of the visitor's session");
+pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
+    let listener = Listener::bind(endpoint)?;
+    tracing::info!(endpoint = %endpoint.display(), "waiting for the helper of the visitor's session");
     let state = State::default();
     let (input_tx, input_rx) = mpsc::channel::<Input>(16);
     let env = Environment::current();
-    tokio::spawn(accept(listener, state.clone(), input_tx, env.clone()));
+    let gate: Gate = {
+        let env = env.clone();
+        Arc::new(move |peer, claimed| platform::admit(peer, claimed, &env))
+    };
+    tokio::spawn(accept(listener, state.clone(), input_tx, gate));
+    #[cfg(windows)]
+    tokio::spawn(platform::supervise(state.clone(), endpoint.to_path_buf()));
     let desktop = SessionDesktop {
         state: state.clone(),
         commands: CommandDesktop::new(env)
@@ -80,122 +110,79 @@ pub async fn run(config: AgentConfig, socket: &Path) -> anyhow::Result<Exit> {
     agent::run(config, Mode::Interactive, Arc::new(desktop), ui).await
 }
 
-/// The socket, created fresh (a stale one from a previous run is removed), reachable by the
-/// visitors' session: who may speak on it is checked per connection from its credentials.
-fn bind(socket: &Path) -> anyhow::Result<UnixListener> {
-    if let Some(dir) = socket.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    match std::fs::remove_file(socket) {
-        Ok(()) => {}
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(err.into()),
-    }
-    let listener = UnixListener::bind(socket)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666))?;
-    Ok(listener)
-}
-
-async fn accept(
-    listener: UnixListener,
-    state: State,
-    input: mpsc::Sender<Input>,
-    env: Environment,
-) {
+async fn accept(mut listener: Listener, state: State, input: mpsc::Sender<Input>, gate: Gate) {
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 tokio::spawn(serve_helper(
                     stream,
+                    peer,
+                    Arc::clone(&gate),
                     state.clone(),
                     input.clone(),
-                    env.clone(),
                 ));
             }
             Err(err) => {
-                tracing::warn!(error = %err, "helper socket accept failed");
+                tracing::warn!(error = %err, "helper connection refused");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
 }
 
-/// Reads one line of at most `MAX_LINE` bytes.
-async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> Option<String> {
-    let mut line = String::new();
-    let mut limited = (&mut *reader).take(MAX_LINE as u64);
-    match limited.read_line(&mut line).await {
-        Ok(0) | Err(_) => None,
-        Ok(_) if !line.ends_with('\n') && line.len() >= MAX_LINE => None,
-        Ok(_) => Some(line),
-    }
-}
-
-async fn serve_helper(
-    stream: UnixStream,
+/// One helper connection, over any stream: its `hello`, the gate, then messages both ways until
+/// it goes. The helper that goes while it is the current one is reported (`HelperGone`).
+async fn serve_helper<S>(
+    stream: S,
+    peer: PeerId,
+    gate: Gate,
     state: State,
     input: mpsc::Sender<Input>,
-    env: Environment,
-) {
-    let uid = match stream.peer_cred() {
-        Ok(cred) => cred.uid(),
-        Err(err) => {
-            tracing::warn!(error = %err, "helper without credentials refused");
-            return;
-        }
-    };
-    let (read, mut write) = stream.into_split();
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, mut write) = tokio::io::split(stream);
     let mut reader = BufReader::new(read);
-    let hello = tokio::time::timeout(Duration::from_secs(5), read_line(&mut reader)).await;
-    let session = match hello
-        .ok()
-        .flatten()
-        .and_then(|line| serde_json::from_str::<FromHelper>(&line).ok())
-    {
-        Some(FromHelper::Hello { session }) if valid_session_id(&session) => session,
+    let hello = tokio::time::timeout(Duration::from_secs(5), read_message(&mut reader)).await;
+    let claimed = match hello {
+        Ok(Some(Ok(FromHelper::Hello { session }))) if valid_session_id(&session) => session,
         _ => {
-            tracing::warn!(uid, "helper refused: no valid hello");
+            tracing::warn!(?peer, "helper refused: no valid hello");
             return;
         }
     };
-    // The session must be the peer's own (a process cannot speak for someone else's session),
-    // and graphical (a remote shell of the same user is not where the visitor sits).
-    let facts = {
-        let env = env.clone();
-        let session = session.clone();
-        tokio::task::spawn_blocking(move || session_facts(&env, &session))
-            .await
-            .ok()
-            .flatten()
+    let admitted = {
+        let claimed = claimed.clone();
+        tokio::task::spawn_blocking(move || gate(peer, &claimed)).await
     };
-    let accepted = facts.as_ref().is_some_and(|facts| {
-        facts.owner == uid && matches!(facts.kind.as_str(), "x11" | "wayland" | "mir")
-    });
-    if !accepted {
-        tracing::warn!(uid, %session, ?facts, "helper refused: not a graphical session of its user");
-        let refused = ToHelper::Refused {
-            message: crate::text::HELPER_REFUSED.to_owned(),
-        };
-        let _ = write_message(&mut write, &refused).await;
-        return;
-    }
+    let session = match admitted {
+        Ok(Ok(session)) => session,
+        Ok(Err(refusal)) => {
+            tracing::warn!(?peer, %claimed, %refusal, "helper refused");
+            let refused = ToHelper::Refused {
+                message: crate::text::HELPER_REFUSED.to_owned(),
+            };
+            let _ = write_message(&mut write, &refused).await;
+            return;
+        }
+        Err(err) => {
+            tracing::warn!(?peer, error = %err, "helper check failed");
+            return;
+        }
+    };
     let (outbox, mut pending) = mpsc::channel::<ToHelper>(64);
     let generation = {
         let mut shared = state.lock();
         shared.generation += 1;
         let generation = shared.generation;
+        if shared.awaiting_code {
+            let _ = outbox.try_send(ToHelper::Prompt);
+        }
         shared.helper = Some(Helper { generation, outbox });
         shared.session = Some(session.clone());
-        if shared.awaiting_code {
-            let _ = shared
-                .helper
-                .as_ref()
-                .map(|h| h.outbox.try_send(ToHelper::Prompt));
-        }
         generation
     };
-    tracing::info!(uid, %session, "helper connected");
+    tracing::info!(?peer, %session, "helper connected");
     let writer = tokio::spawn(async move {
         while let Some(message) = pending.recv().await {
             if write_message(&mut write, &message).await.is_err() {
@@ -203,8 +190,8 @@ async fn serve_helper(
             }
         }
     });
-    while let Some(line) = read_line(&mut reader).await {
-        match serde_json::from_str::<FromHelper>(&line) {
+    while let Some(message) = read_message(&mut reader).await {
+        match message {
             Ok(FromHelper::Code { code }) => {
                 if input.send(Input::Code(code)).await.is_err() {
                     break;
@@ -230,59 +217,6 @@ async fn serve_helper(
         tracing::warn!(%session, "helper gone");
         let _ = input.send(Input::HelperGone).await;
     }
-}
-
-async fn write_message(
-    write: &mut tokio::net::unix::OwnedWriteHalf,
-    message: &ToHelper,
-) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(message).map_err(std::io::Error::other)?;
-    line.push('\n');
-    write.write_all(line.as_bytes()).await
-}
-
-/// What logind says of a session: its owner's uid and its type (`x11`, `wayland`, `tty`…).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct SessionFacts {
-    owner: u32,
-    kind: String,
-}
-
-/// `loginctl show-session ID --property=User --property=Type`, whose output is `KEY=value`
-/// lines in any order.
-fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
-    let program = env.resolve("loginctl")?;
-    let output = std::process::Command::new(program)
-        .args([
-            "show-session",
-            session,
-            "--property=User",
-            "--property=Type",
-        ])
-        .env("PATH", env.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    parse_session_facts(&String::from_utf8_lossy(&output.stdout))
-}
-
-fn parse_session_facts(text: &str) -> Option<SessionFacts> {
-    let mut owner = None;
-    let mut kind = None;
-    for line in text.lines() {
-        match line.trim().split_once('=') {
-            Some(("User", value)) => owner = value.trim().parse().ok(),
-            Some(("Type", value)) => kind = Some(value.trim().to_owned()),
-            _ => {}
-        }
-    }
-    Some(SessionFacts {
-        owner: owner?,
-        kind: kind?,
-    })
 }
 
 /// Shows through the helper.
@@ -334,24 +268,13 @@ impl SessionDesktop {
 
 impl ScreenLocker for SessionDesktop {
     fn lock(&self) -> Result<Outcome, DesktopError> {
-        let session = self.session("lock")?;
-        self.commands.run(
-            "lock",
-            &[Method::new("loginctl", &["lock-session", session.as_str()])],
-        )
+        platform::lock_session(&self.commands, &self.session("lock")?)
     }
 }
 
 impl SessionTerminator for SessionDesktop {
     fn logout(&self) -> Result<Outcome, DesktopError> {
-        let session = self.session("logout")?;
-        self.commands.run(
-            "logout",
-            &[Method::new(
-                "loginctl",
-                &["terminate-session", session.as_str()],
-            )],
-        )
+        platform::end_session(&self.commands, &self.session("logout")?)
     }
 }
 
@@ -373,20 +296,4 @@ impl Notifier for SessionDesktop {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn logind_output_is_read_in_any_order() {
-        let facts = parse_session_facts("Type=wayland\nUser=1001\n");
-        assert_eq!(
-            facts,
-            Some(SessionFacts {
-                owner: 1001,
-                kind: "wayland".into()
-            })
-        );
-        assert_eq!(parse_session_facts("User=1001\n"), None);
-        assert_eq!(parse_session_facts("User=abc\nType=x11\n"), None);
-    }
-}
+mod tests;
