@@ -19,6 +19,7 @@ use std::io;
 use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::{AsRawHandle, IntoRawHandle};
 
+use poste_desktop::describe_error as describe;
 use tokio::net::windows::named_pipe::{NamedPipeClient, NamedPipeServer, ServerOptions};
 use windows::Win32::Foundation::{CloseHandle, HANDLE, HLOCAL, LocalFree};
 use windows::Win32::Security::Authorization::{
@@ -50,16 +51,6 @@ const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
 
 fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain(std::iter::once(0)).collect()
-}
-
-fn describe(e: &windows::core::Error) -> String {
-    let message = e.message();
-    let message = message.trim();
-    if message.is_empty() {
-        format!("error {}", e.code())
-    } else {
-        format!("{message} ({})", e.code())
-    }
 }
 
 /// One instance of the helper pipe `name`, with [`PIPE_SDDL`]; `first` makes creating it fail

@@ -124,28 +124,40 @@ fn install_unattended_then_uninstall() {
     assert!(!config.exists());
 }
 
-/// `install` without `--server` at a real terminal (tmux): it asks for the server's address,
-/// writes what was typed; an empty answer keeps the configuration already there.
+/// `install --root ROOT` in a real terminal (tmux): waits for its question, types `answer`,
+/// and returns the screen once it exited with `status`. `None` when tmux is missing (see
+/// `Terminal::start`).
+async fn install_answering(root: &str, answer: &str, status: i32) -> Option<String> {
+    let command = format!(
+        "/usr/bin/env -i PATH=/usr/bin:/bin TERM=xterm {AGENT} install --root {root}; echo \"install exited: $?\"; /bin/sleep 30"
+    );
+    let terminal = Terminal::start(&command)?;
+    terminal
+        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
+        .await;
+    terminal.type_line(answer);
+    Some(
+        terminal
+            .wait_for(
+                &format!("install exited: {status}"),
+                Duration::from_secs(10),
+            )
+            .await,
+    )
+}
+
+/// `install` without `--server` at a real terminal: it asks for the server's address and
+/// writes what was typed; an empty answer keeps the configuration already there; an unusable
+/// address is refused.
 #[tokio::test]
 async fn install_asks_for_the_server_at_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap();
     let config = dir.path().join("etc/poste-client/config.toml");
-    let command = format!(
-        "/usr/bin/env -i PATH=/usr/bin:/bin TERM=xterm {AGENT} install --root {root}; echo \"install exited: $?\"; /bin/sleep 30"
-    );
 
-    let Some(terminal) = Terminal::start(&command) else {
+    let Some(screen) = install_answering(root, "  http://10.0.0.7:8001  ", 0).await else {
         return;
     };
-    terminal
-        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
-        .await;
-    assert!(!config.exists(), "nothing written before the answer");
-    terminal.type_line("  http://10.0.0.7:8001  ");
-    let screen = terminal
-        .wait_for("install exited: 0", Duration::from_secs(10))
-        .await;
     assert!(screen.contains("poste-client installé sous"), "{screen}");
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(
@@ -153,29 +165,13 @@ async fn install_asks_for_the_server_at_a_terminal() {
         "{text}"
     );
     assert!(dir.path().join("usr/bin/poste-client").exists());
-    drop(terminal);
 
     // Asked again; Enter alone keeps the configured address.
-    let terminal = Terminal::start(&command).unwrap();
-    terminal
-        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
-        .await;
-    terminal.type_line("");
-    terminal
-        .wait_for("install exited: 0", Duration::from_secs(10))
-        .await;
+    install_answering(root, "", 0).await.unwrap();
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
-    drop(terminal);
 
     // An address the agent cannot use is refused, and the configuration is left alone.
-    let terminal = Terminal::start(&command).unwrap();
-    terminal
-        .wait_for("Adresse du serveur (par ex.", Duration::from_secs(10))
-        .await;
-    terminal.type_line("ftp://10.0.0.7");
-    let screen = terminal
-        .wait_for("install exited: 1", Duration::from_secs(10))
-        .await;
+    let screen = install_answering(root, "ftp://10.0.0.7", 1).await.unwrap();
     assert!(screen.contains("Erreur"), "{screen}");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
 }
