@@ -90,15 +90,18 @@ fn server_url(options: &InstallOptions, existing: Option<&str>) -> anyhow::Resul
     Ok(Some(url.to_owned()))
 }
 
-/// The example configuration with `server_url` set.
-fn config_with_server(existing: Option<&str>, url: &str) -> String {
-    let base = existing.unwrap_or(CONFIG_EXAMPLE);
-    let line = format!("server_url = {url:?}");
+/// `base` with the line of `key` set to `value` (added at the top when missing).
+fn with_key(base: &str, key: &str, value: &str) -> String {
+    let line = format!("{key} = {value:?}");
     let mut replaced = false;
     let mut out: Vec<String> = base
         .lines()
         .map(|l| {
-            if !replaced && l.trim_start().starts_with("server_url") {
+            let named = l
+                .trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            if !replaced && named {
                 replaced = true;
                 line.clone()
             } else {
@@ -110,6 +113,20 @@ fn config_with_server(existing: Option<&str>, url: &str) -> String {
         out.insert(0, line);
     }
     out.join("\n") + "\n"
+}
+
+/// The configuration to write: the existing one, or the example with this system's default
+/// secret file (the example's is the Linux one), with `server_url` set.
+fn config_with_server(existing: Option<&str>, url: &str) -> String {
+    let base = match existing {
+        Some(text) => text.to_owned(),
+        None => with_key(
+            CONFIG_EXAMPLE,
+            "secret_file",
+            crate::config::DEFAULT_SECRET_FILE,
+        ),
+    };
+    with_key(&base, "server_url", url)
 }
 
 fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
@@ -248,5 +265,12 @@ mod tests {
         assert_eq!(config.matches("server_url =").count(), 1);
         let again = config_with_server(Some("log_level = \"debug\"\n"), "http://a:1");
         assert!(again.starts_with("server_url = \"http://a:1\"\nlog_level"));
+        // The written configuration is valid, and keeps the secret where this system does.
+        let parsed: crate::config::AgentConfig = toml::from_str(&config).unwrap_or_default();
+        assert_eq!(parsed.server_url, "http://192.168.1.10:8001");
+        assert_eq!(
+            parsed.secret_file,
+            PathBuf::from(crate::config::DEFAULT_SECRET_FILE)
+        );
     }
 }

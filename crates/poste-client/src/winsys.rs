@@ -3,6 +3,7 @@
 //! the `windows` crate (or of tokio's raw named-pipe constructors) on values and locals that live
 //! for the whole call; every handle obtained is closed before returning.
 //!
+//! - the enrollment secret's DACL (SYSTEM and administrators only);
 //! - the helper pipe, created with a security descriptor that lets interactive users read and
 //!   write but not create pipe instances, and opened by the helper with exactly those rights;
 //! - who is at the other end of the pipe: its client's process, then that process's session;
@@ -16,6 +17,7 @@
 
 use std::ffi::c_void;
 use std::io;
+use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::{AsRawHandle, IntoRawHandle};
 
@@ -25,7 +27,10 @@ use windows::Win32::Foundation::{CloseHandle, HANDLE, HLOCAL, LocalFree};
 use windows::Win32::Security::Authorization::{
     ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
 };
-use windows::Win32::Security::{PSECURITY_DESCRIPTOR, SECURITY_ATTRIBUTES};
+use windows::Win32::Security::{
+    DACL_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR,
+    SECURITY_ATTRIBUTES, SetFileSecurityW,
+};
 use windows::Win32::System::Environment::{CreateEnvironmentBlock, DestroyEnvironmentBlock};
 use windows::Win32::System::Pipes::GetNamedPipeClientProcessId;
 use windows::Win32::System::RemoteDesktop::{ProcessIdToSessionId, WTSQueryUserToken};
@@ -53,10 +58,15 @@ fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain(std::iter::once(0)).collect()
 }
 
-/// One instance of the helper pipe `name`, with [`PIPE_SDDL`]; `first` makes creating it fail
-/// if the pipe already exists (another process, maybe a visitor's, would be serving it).
-pub fn create_pipe(name: &str, first: bool) -> io::Result<NamedPipeServer> {
-    let sddl = wide(PIPE_SDDL);
+/// SYSTEM and administrators: everything; nobody else; nothing inherited.
+pub const SYSTEM_ONLY_SDDL: &str = "D:P(A;;FA;;;SY)(A;;FA;;;BA)";
+
+/// `sddl` as a security descriptor, for the time of `with` (then freed).
+fn with_descriptor<T>(
+    sddl: &str,
+    with: impl FnOnce(PSECURITY_DESCRIPTOR) -> io::Result<T>,
+) -> io::Result<T> {
+    let sddl = wide(sddl);
     let mut descriptor = PSECURITY_DESCRIPTOR::default();
     // SAFETY: `sddl` is a NUL-terminated UTF-16 string alive for the call; `descriptor` is a
     // local the call writes one pointer to (allocated by the system, freed below).
@@ -69,24 +79,58 @@ pub fn create_pipe(name: &str, first: bool) -> io::Result<NamedPipeServer> {
         )
     }
     .map_err(|e| io::Error::other(describe(&e)))?;
-    let mut attributes = SECURITY_ATTRIBUTES {
-        nLength: u32::try_from(std::mem::size_of::<SECURITY_ATTRIBUTES>()).unwrap_or(0),
-        lpSecurityDescriptor: descriptor.0,
-        bInheritHandle: false.into(),
-    };
-    let mut options = ServerOptions::new();
-    options
-        .first_pipe_instance(first)
-        .reject_remote_clients(true);
-    // SAFETY: `attributes` is a valid SECURITY_ATTRIBUTES whose descriptor stays allocated until
-    // after the call (CreateNamedPipeW copies it into the pipe's object).
-    let server = unsafe {
-        options.create_with_security_attributes_raw(name, (&raw mut attributes).cast::<c_void>())
-    };
-    // SAFETY: `descriptor` was allocated by ConvertStringSecurityDescriptor… with LocalAlloc
-    // and is used by nothing any more.
+    let result = with(descriptor);
+    // SAFETY: `descriptor` was allocated by ConvertStringSecurityDescriptor… with LocalAlloc,
+    // and `with` has returned: nothing uses it any more.
     unsafe { LocalFree(Some(HLOCAL(descriptor.0))) };
-    server
+    result
+}
+
+/// Gives the file `path` [`SYSTEM_ONLY_SDDL`] as its whole DACL (the enrollment secret).
+pub fn restrict_to_system(path: &std::path::Path) -> io::Result<()> {
+    let name: Vec<u16> = path
+        .as_os_str()
+        .encode_wide()
+        .chain(std::iter::once(0))
+        .collect();
+    with_descriptor(SYSTEM_ONLY_SDDL, |descriptor| {
+        // SAFETY: `name` is a NUL-terminated UTF-16 path alive for the call; `descriptor` is
+        // the valid descriptor `with_descriptor` holds for the call.
+        let ok = unsafe {
+            SetFileSecurityW(
+                PCWSTR(name.as_ptr()),
+                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                descriptor,
+            )
+        };
+        if ok.as_bool() {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    })
+}
+
+/// One instance of the helper pipe `name`, with [`PIPE_SDDL`]; `first` makes creating it fail
+/// if the pipe already exists (another process, maybe a visitor's, would be serving it).
+pub fn create_pipe(name: &str, first: bool) -> io::Result<NamedPipeServer> {
+    with_descriptor(PIPE_SDDL, |descriptor| {
+        let mut attributes = SECURITY_ATTRIBUTES {
+            nLength: u32::try_from(std::mem::size_of::<SECURITY_ATTRIBUTES>()).unwrap_or(0),
+            lpSecurityDescriptor: descriptor.0,
+            bInheritHandle: false.into(),
+        };
+        let mut options = ServerOptions::new();
+        options
+            .first_pipe_instance(first)
+            .reject_remote_clients(true);
+        // SAFETY: `attributes` is a valid SECURITY_ATTRIBUTES whose descriptor stays allocated
+        // for the whole call (CreateNamedPipeW copies it into the pipe's object).
+        unsafe {
+            options
+                .create_with_security_attributes_raw(name, (&raw mut attributes).cast::<c_void>())
+        }
+    })
 }
 
 /// The helper's end of the pipe `name`, opened with [`PIPE_CLIENT_ACCESS`] only, identifying
