@@ -156,7 +156,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(err) = init_logging(&config) {
+    // The helper runs as the visitor, who cannot write the service's log file: its logs go to
+    // standard error (the session's journal), whatever the shared configuration says.
+    let log_file = match &cli.command {
+        Some(Part::Helper { .. }) => None,
+        _ => config.log_file.as_deref(),
+    };
+    if let Err(err) = init_logging(&config.log_level, log_file) {
         eprintln!("Erreur : {err}");
         return ExitCode::from(1);
     }
@@ -228,11 +234,11 @@ fn exit_code(result: anyhow::Result<Exit>) -> ExitCode {
     }
 }
 
-fn init_logging(config: &AgentConfig) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&config.log_level)
-        .map_err(|err| anyhow::anyhow!("log_level « {} » : {err}", config.log_level))?;
+fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(log_level)
+        .map_err(|err| anyhow::anyhow!("log_level « {log_level} » : {err}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let result = match &config.log_file {
+    let result = match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)

@@ -40,6 +40,9 @@ const BINARY: &str = r"Program Files\Postes Publics\poste-client.exe";
 const CONFIG: &str = r"ProgramData\poste-client\config.toml";
 #[cfg(windows)]
 const STATE_DIRS: &[&str] = &[r"ProgramData\poste-client"];
+/// The Windows service's log (the helper, which shares the configuration, logs to its console).
+#[cfg(windows)]
+const WINDOWS_LOG_FILE: &str = r"C:\ProgramData\poste-client\poste-client.log";
 
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
@@ -116,15 +119,22 @@ fn with_key(base: &str, key: &str, value: &str) -> String {
 }
 
 /// The configuration to write: the existing one, or the example with this system's default
-/// secret file (the example's is the Linux one), with `server_url` set.
+/// secret file (the example's is the Linux one) and, on Windows, a log file, with `server_url`
+/// set.
 fn config_with_server(existing: Option<&str>, url: &str) -> String {
     let base = match existing {
         Some(text) => text.to_owned(),
-        None => with_key(
-            CONFIG_EXAMPLE,
-            "secret_file",
-            crate::config::DEFAULT_SECRET_FILE,
-        ),
+        None => {
+            let base = with_key(
+                CONFIG_EXAMPLE,
+                "secret_file",
+                crate::config::DEFAULT_SECRET_FILE,
+            );
+            // A Windows service's standard error goes nowhere: it logs to a file.
+            #[cfg(windows)]
+            let base = with_key(&base, "log_file", WINDOWS_LOG_FILE);
+            base
+        }
     };
     with_key(&base, "server_url", url)
 }
@@ -178,6 +188,11 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
 
     let binary = std::env::current_exe()?;
     let destination = target(&root, BINARY);
+    // A running service holds its binary open: stop it before replacing the file.
+    #[cfg(windows)]
+    if options.root.is_none() {
+        crate::service::windows::stop_existing()?;
+    }
     if binary != destination {
         write(&destination, &std::fs::read(&binary)?, 0o755)?;
     }

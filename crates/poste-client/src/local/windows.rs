@@ -51,7 +51,12 @@ impl Listener {
     /// The next helper connection, with who is at its other end. A new instance is created
     /// before this one is handed over, so that a helper can always connect.
     pub async fn accept(&mut self) -> std::io::Result<(NamedPipeServer, PeerId)> {
-        self.next.connect().await?;
+        if let Err(err) = self.next.connect().await {
+            // A client that came and went before the connection completed leaves this
+            // instance unusable: serve a fresh one (else one such client would stop all).
+            self.next = winsys::create_pipe(&self.name, false)?;
+            return Err(err);
+        }
         let fresh = winsys::create_pipe(&self.name, false)?;
         let connected = std::mem::replace(&mut self.next, fresh);
         let pid = winsys::pipe_client_process(&connected);

@@ -176,6 +176,34 @@ fn run_service() -> anyhow::Result<()> {
     result
 }
 
+/// Stops `service` and waits (at most 10 s) until it has, so that its binary can be replaced.
+fn stop_and_wait(service: &windows_service::service::Service) {
+    if service.stop().is_err() {
+        return; // not running
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match service.query_status() {
+            Ok(status) if status.current_state != ServiceState::Stopped => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            _ => return,
+        }
+    }
+}
+
+/// Stops the installed service, if there is one (before its binary is replaced).
+pub fn stop_existing() -> anyhow::Result<()> {
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)?;
+    if let Ok(service) = manager.open_service(
+        SERVICE_NAME,
+        ServiceAccess::STOP | ServiceAccess::QUERY_STATUS,
+    ) {
+        stop_and_wait(&service);
+    }
+    Ok(())
+}
+
 /// Registers the service (automatic start, LocalSystem, restarted 1 s, 5 s then 30 s after a
 /// failure) running `binary` with `config`, and starts it. An existing registration is replaced.
 pub fn register(binary: &Path, config: &Path) -> anyhow::Result<()> {
@@ -187,7 +215,7 @@ pub fn register(binary: &Path, config: &Path) -> anyhow::Result<()> {
         SERVICE_NAME,
         ServiceAccess::STOP | ServiceAccess::DELETE | ServiceAccess::QUERY_STATUS,
     ) {
-        let _ = existing.stop();
+        stop_and_wait(&existing);
         existing.delete()?;
     }
     let info = ServiceInfo {
@@ -231,7 +259,7 @@ pub fn unregister() -> anyhow::Result<()> {
     ) else {
         return Ok(());
     };
-    let _ = service.stop();
+    stop_and_wait(&service);
     service.delete()?;
     Ok(())
 }
