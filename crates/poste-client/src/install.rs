@@ -273,6 +273,35 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    /// This system's layout, staged (under wine on Windows: `Program Files`, `ProgramData`).
+    #[test]
+    fn a_staged_install_lays_out_this_systems_files_and_uninstall_removes_them() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().to_path_buf();
+        let options = InstallOptions {
+            server: Some("http://10.0.0.7:8001".into()),
+            yes: true,
+            root: Some(root.clone()),
+        };
+        assert!(install(&options).is_ok());
+        assert!(target(&root, BINARY).is_file());
+        let text = std::fs::read_to_string(target(&root, CONFIG)).unwrap_or_default();
+        let config: crate::config::AgentConfig = toml::from_str(&text).unwrap_or_default();
+        assert_eq!(config.server_url, "http://10.0.0.7:8001");
+        assert_eq!(
+            config.secret_file,
+            PathBuf::from(crate::config::DEFAULT_SECRET_FILE)
+        );
+        #[cfg(windows)]
+        assert_eq!(config.log_file, Some(PathBuf::from(WINDOWS_LOG_FILE)));
+        #[cfg(unix)]
+        assert!(target(&root, SERVICE).is_file() && target(&root, HELPER).is_file());
+
+        assert!(uninstall(Some(&root), true).is_ok());
+        assert!(!target(&root, BINARY).exists());
+        assert!(!target(&root, CONFIG).exists());
+    }
+
     #[test]
     fn the_server_line_is_replaced_or_added() {
         let config = config_with_server(None, "http://192.168.1.10:8001");
