@@ -53,14 +53,23 @@ struct Cli {
 /// The two halves of the installed agent (see docs/agent.md).
 #[derive(Debug, clap::Subcommand)]
 enum Part {
-    /// Service système (root) : lien avec le serveur, décompte, verrouillage et fermeture de la
-    /// session du visiteur ; parle à l'assistant de cette session.
+    /// Service système (root ; sous Windows, un service Windows) : lien avec le serveur, décompte,
+    /// verrouillage et fermeture de la session du visiteur ; parle à l'assistant de cette session.
     Service {
-        /// Socket local de l'assistant.
-        #[arg(long, value_name = "CHEMIN", default_value = crate::local::DEFAULT_SOCKET)]
+        /// Socket local de l'assistant (sous Windows, le nom du tube nommé).
+        #[arg(long, visible_alias = "pipe", value_name = "CHEMIN", default_value = crate::local::DEFAULT_ENDPOINT)]
         socket: PathBuf,
     },
-    /// Installe l'agent sur ce poste (binaire, configuration, services systemd) et le démarre.
+    /// Ce que lance le gestionnaire de services de Windows (installé par `install`) : ne pas
+    /// lancer à la main.
+    #[cfg(windows)]
+    #[command(hide = true)]
+    RunAsService {
+        #[arg(long, visible_alias = "pipe", value_name = "CHEMIN", default_value = crate::local::DEFAULT_ENDPOINT)]
+        socket: PathBuf,
+    },
+    /// Installe l'agent sur ce poste (binaire, configuration, services systemd ; sous Windows, le
+    /// service Windows) et le démarre.
     Install {
         /// Adresse du serveur (demandée si absente et si le terminal est interactif).
         #[arg(long, value_name = "URL")]
@@ -82,8 +91,8 @@ enum Part {
     /// Assistant dans la session graphique du visiteur : affiche les messages et le temps
     /// restant, montre les notifications, transmet le code saisi.
     Helper {
-        /// Socket local du service.
-        #[arg(long, value_name = "CHEMIN", default_value = crate::local::DEFAULT_SOCKET)]
+        /// Socket local du service (sous Windows, le nom du tube nommé).
+        #[arg(long, visible_alias = "pipe", value_name = "CHEMIN", default_value = crate::local::DEFAULT_ENDPOINT)]
         socket: PathBuf,
     },
 }
@@ -147,9 +156,26 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(err) = init_logging(&config) {
+    // The helper runs as the visitor, who cannot write the service's log file: its logs go to
+    // standard error (the session's journal), whatever the shared configuration says.
+    let log_file = match &cli.command {
+        Some(Part::Helper { .. }) => None,
+        _ => config.log_file.as_deref(),
+    };
+    if let Err(err) = init_logging(&config.log_level, log_file) {
         eprintln!("Erreur : {err}");
         return ExitCode::from(1);
+    }
+    // The service control manager's entry: it builds its own runtime, on its own thread.
+    #[cfg(windows)]
+    if let Some(Part::RunAsService { socket }) = &cli.command {
+        return match crate::service::windows::run_as_service(config, socket.clone()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("Erreur : {err:#}");
+                ExitCode::from(1)
+            }
+        };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -162,13 +188,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    #[cfg(unix)]
     match &cli.command {
         Some(Part::Service { socket }) => {
             return exit_code(runtime.block_on(crate::service::run(config, socket)));
         }
         Some(Part::Helper { socket }) => {
-            let session = std::env::var("XDG_SESSION_ID").unwrap_or_default();
+            let session = crate::helper::own_session();
             return match runtime.block_on(crate::helper::run(socket, &session)) {
                 Ok(crate::helper::HelperExit::InputClosed) => ExitCode::SUCCESS,
                 Ok(crate::helper::HelperExit::Refused) => ExitCode::from(3),
@@ -179,14 +204,6 @@ pub fn main() -> ExitCode {
             };
         }
         _ => {}
-    }
-    #[cfg(not(unix))]
-    if matches!(
-        cli.command,
-        Some(Part::Service { .. } | Part::Helper { .. })
-    ) {
-        eprintln!("Erreur : {}", crate::text::SPLIT_NOT_ON_THIS_SYSTEM);
-        return ExitCode::from(1);
     }
     if let Some(proof) = proof {
         return match runtime.block_on(crate::enroll::enroll(&config, proof)) {
@@ -217,11 +234,11 @@ fn exit_code(result: anyhow::Result<Exit>) -> ExitCode {
     }
 }
 
-fn init_logging(config: &AgentConfig) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&config.log_level)
-        .map_err(|err| anyhow::anyhow!("log_level « {} » : {err}", config.log_level))?;
+fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(log_level)
+        .map_err(|err| anyhow::anyhow!("log_level « {log_level} » : {err}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let result = match &config.log_file {
+    let result = match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)

@@ -8,7 +8,19 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Read when present and no `--config` is given.
+#[cfg(not(windows))]
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/poste-client/config.toml";
+/// Read when present and no `--config` is given (where `poste-client install` writes it).
+#[cfg(windows)]
+pub const DEFAULT_CONFIG_FILE: &str = r"C:\ProgramData\poste-client\config.toml";
+
+/// Where the enrollment secret is kept by default.
+#[cfg(not(windows))]
+pub const DEFAULT_SECRET_FILE: &str = "/var/lib/poste-client/secret";
+/// Where the enrollment secret is kept by default: beside the configuration, the file itself
+/// readable by SYSTEM and administrators only (see `enroll::store_secret`).
+#[cfg(windows)]
+pub const DEFAULT_SECRET_FILE: &str = r"C:\ProgramData\poste-client\secret";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -54,7 +66,7 @@ impl Default for AgentConfig {
             log_file: None,
             log_level: "info".to_owned(),
             command_timeout: 5,
-            secret_file: PathBuf::from("/var/lib/poste-client/secret"),
+            secret_file: PathBuf::from(DEFAULT_SECRET_FILE),
         }
     }
 }

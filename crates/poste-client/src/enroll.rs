@@ -72,7 +72,8 @@ pub fn load_secret(path: &Path) -> Result<Option<String>, SecretError> {
     Ok((!secret.is_empty()).then(|| secret.to_owned()))
 }
 
-/// Writes the secret atomically, readable by its owner only (directory 0700, file 0600).
+/// Writes the secret atomically, readable by its owner only (directory 0700, file 0600; on
+/// Windows a file readable by SYSTEM and administrators only).
 pub fn store_secret(path: &Path, secret: &str) -> Result<(), SecretError> {
     let io = |source| SecretError::Io {
         path: path.to_owned(),
@@ -97,6 +98,10 @@ pub fn store_secret(path: &Path, secret: &str) -> Result<(), SecretError> {
     {
         use std::io::Write;
         let mut file = options.open(&temporary).map_err(io)?;
+        // Windows has no modes: the file gets a protected DACL (SYSTEM and administrators)
+        // before the secret is written into it; a rename keeps it.
+        #[cfg(windows)]
+        crate::winsys::restrict_to_system(&temporary).map_err(io)?;
         file.write_all(secret.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
     }

@@ -5,16 +5,17 @@
 //! here; today it is a terminal front-end.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use poste_desktop::{CommandDesktop, Environment, Notification, Notifier, Urgency};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::mpsc;
 
 use crate::agent::{Input, keyboard};
 use crate::console::{Console, Display};
 use crate::link::Backoff;
-use crate::local::{FromHelper, ToHelper, valid_session_id};
+use crate::local::{FromHelper, ToHelper, connect, read_message, valid_session_id, write_message};
 use crate::text;
 
 /// How the helper ended.
@@ -26,16 +27,31 @@ pub enum HelperExit {
     Refused,
 }
 
-pub async fn run(socket: &Path, session: &str) -> anyhow::Result<HelperExit> {
+/// The session this process runs in, as the service expects it in `hello`: logind's
+/// `XDG_SESSION_ID` on Linux (empty if unset, which the helper refuses), the Windows session id.
+pub fn own_session() -> String {
+    #[cfg(unix)]
+    let session = std::env::var("XDG_SESSION_ID").unwrap_or_default();
+    #[cfg(windows)]
+    let session = crate::winsys::process_session(std::process::id())
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    session
+}
+
+/// The helper of session `session` (logind's `XDG_SESSION_ID`, or the Windows session id):
+/// connects to the service at `endpoint`, and again whenever the link is lost.
+pub async fn run(endpoint: &Path, session: &str) -> anyhow::Result<HelperExit> {
     if !valid_session_id(session) {
         anyhow::bail!("{}", text::HELPER_NO_SESSION);
     }
-    let desktop = CommandDesktop::new(Environment::current());
+    let desktop: Arc<dyn Notifier + Send + Sync> =
+        Arc::new(CommandDesktop::new(Environment::current()));
     let mut console = Console::new(Duration::from_secs(5));
     let mut keys = keyboard();
     let mut backoff = Backoff::new();
     loop {
-        let stream = match UnixStream::connect(socket).await {
+        let stream = match connect(endpoint).await {
             Ok(stream) => stream,
             Err(err) => {
                 tracing::info!(error = %err, "service not reachable yet");
@@ -44,67 +60,69 @@ pub async fn run(socket: &Path, session: &str) -> anyhow::Result<HelperExit> {
             }
         };
         backoff.reset();
-        let (read, mut write) = stream.into_split();
-        let hello = FromHelper::Hello {
-            session: session.to_owned(),
-        };
-        if send(&mut write, &hello).await.is_err() {
-            continue;
-        }
-        let mut lines = BufReader::new(read).lines();
-        loop {
-            tokio::select! {
-                line = lines.next_line() => {
-                    let Ok(Some(line)) = line else { break };
-                    match serde_json::from_str::<ToHelper>(&line) {
-                        Ok(ToHelper::Say { text }) => console.say(&text),
-                        Ok(ToHelper::Prompt) => console.prompt(),
-                        Ok(ToHelper::Countdown { restant_ms, pourcentage, connecte }) => {
-                            console.countdown(Duration::from_millis(restant_ms), pourcentage, connecte, Instant::now());
-                        }
-                        Ok(ToHelper::Notify { titre, texte, critique }) => {
-                            let notification = Notification {
-                                title: titre,
-                                body: texte,
-                                urgency: if critique { Urgency::Critical } else { Urgency::Normal },
-                                timeout_secs: 10,
-                            };
-                            let desktop = desktop.clone();
-                            tokio::task::spawn_blocking(move || {
-                                if let Err(err) = desktop.notify(&notification) {
-                                    tracing::error!(error = %err, "no notification method worked");
-                                }
-                            });
-                        }
-                        Ok(ToHelper::Refused { message }) => {
-                            console.say(&message);
-                            return Ok(HelperExit::Refused);
-                        }
-                        Err(err) => tracing::debug!(error = %err, "ignored a line from the service"),
-                    }
-                }
-                typed = keys.recv() => match typed {
-                    Some(Input::Code(code)) => {
-                        let code = FromHelper::Code { code: code.trim().to_owned() };
-                        if send(&mut write, &code).await.is_err() {
-                            break;
-                        }
-                    }
-                    Some(Input::HelperGone) => {}
-                    None => return Ok(HelperExit::InputClosed),
-                },
-            }
+        if let Some(exit) = converse(stream, session, &mut console, &mut keys, &desktop).await {
+            return Ok(exit);
         }
         tracing::warn!("service connection lost; reconnecting");
         tokio::time::sleep(backoff.next_delay()).await;
     }
 }
 
-async fn send(
-    write: &mut tokio::net::unix::OwnedWriteHalf,
-    message: &FromHelper,
-) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(message).map_err(std::io::Error::other)?;
-    line.push('\n');
-    write.write_all(line.as_bytes()).await
+/// One connection to the service, over any stream: `hello`, then what the service says is
+/// shown on `view` (notifications through `desktop`, in the background) and what is typed on
+/// `keys` is sent. `None` when the connection is lost (the caller reconnects).
+pub(crate) async fn converse<S>(
+    stream: S,
+    session: &str,
+    view: &mut dyn Display,
+    keys: &mut mpsc::Receiver<Input>,
+    desktop: &Arc<dyn Notifier + Send + Sync>,
+) -> Option<HelperExit>
+where
+    S: AsyncRead + AsyncWrite,
+{
+    let (read, mut write) = tokio::io::split(stream);
+    let mut reader = BufReader::new(read);
+    let hello = FromHelper::Hello {
+        session: session.to_owned(),
+    };
+    write_message(&mut write, &hello).await.ok()?;
+    loop {
+        tokio::select! {
+            message = read_message(&mut reader) => match message? {
+                Ok(ToHelper::Say { text }) => view.say(&text),
+                Ok(ToHelper::Prompt) => view.prompt(),
+                Ok(ToHelper::Countdown { restant_ms, pourcentage, connecte }) => {
+                    view.countdown(Duration::from_millis(restant_ms), pourcentage, connecte, Instant::now());
+                }
+                Ok(ToHelper::Notify { titre, texte, critique }) => {
+                    let notification = Notification {
+                        title: titre,
+                        body: texte,
+                        urgency: if critique { Urgency::Critical } else { Urgency::Normal },
+                        timeout_secs: 10,
+                    };
+                    let desktop = Arc::clone(desktop);
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(err) = desktop.notify(&notification) {
+                            tracing::error!(error = %err, "no notification method worked");
+                        }
+                    });
+                }
+                Ok(ToHelper::Refused { message }) => {
+                    view.say(&message);
+                    return Some(HelperExit::Refused);
+                }
+                Err(err) => tracing::debug!(error = %err, "ignored a line from the service"),
+            },
+            typed = keys.recv() => match typed {
+                Some(Input::Code(code)) => {
+                    let code = FromHelper::Code { code: code.trim().to_owned() };
+                    write_message(&mut write, &code).await.ok()?;
+                }
+                Some(Input::HelperGone) => {}
+                None => return Some(HelperExit::InputClosed),
+            },
+        }
+    }
 }

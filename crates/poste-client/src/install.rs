@@ -1,23 +1,48 @@
 //! `poste-client install` / `uninstall`: puts the agent on a workstation, unattended
 //! (`--server URL --yes`, for Ansible) or asking for the server's address.
 //!
-//! Installs the running binary as `/usr/bin/poste-client`, the configuration
+//! Linux: installs the running binary as `/usr/bin/poste-client`, the configuration
 //! `/etc/poste-client/config.toml` (kept if present, unless `--server` changes it), the system
 //! unit and the user unit of the helper, then enables them. `--root DIR` stages everything under
 //! DIR and runs no `systemctl` (packaging, tests).
+//!
+//! Windows: the binary as `%ProgramFiles%\Postes Publics\poste-client.exe` (a folder users
+//! cannot write: a LocalSystem service must not run a file they could replace), the
+//! configuration as `%ProgramData%\poste-client\config.toml`, then registers and starts the
+//! Windows service (which starts the helper in each visitor's session itself). `--root DIR`
+//! stages the files under `DIR\Program Files` and `DIR\ProgramData` and registers nothing.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// The unit files, built into the binary so that the binary alone can install itself.
+#[cfg(unix)]
 const SERVICE_UNIT: &str = include_str!("../../../deploy/systemd/poste-client.service");
+#[cfg(unix)]
 const HELPER_UNIT: &str = include_str!("../../../deploy/systemd/poste-client-helper.service");
 const CONFIG_EXAMPLE: &str = include_str!("../../../deploy/examples/client.toml");
 
+#[cfg(unix)]
 const BINARY: &str = "usr/bin/poste-client";
+#[cfg(unix)]
 const CONFIG: &str = "etc/poste-client/config.toml";
+#[cfg(unix)]
 const SERVICE: &str = "etc/systemd/system/poste-client.service";
+#[cfg(unix)]
 const HELPER: &str = "usr/lib/systemd/user/poste-client-helper.service";
+/// Removed with `--purge`.
+#[cfg(unix)]
+const STATE_DIRS: &[&str] = &["etc/poste-client", "var/lib/poste-client"];
+
+#[cfg(windows)]
+const BINARY: &str = r"Program Files\Postes Publics\poste-client.exe";
+#[cfg(windows)]
+const CONFIG: &str = r"ProgramData\poste-client\config.toml";
+#[cfg(windows)]
+const STATE_DIRS: &[&str] = &[r"ProgramData\poste-client"];
+/// The Windows service's log (the helper, which shares the configuration, logs to its console).
+#[cfg(windows)]
+const WINDOWS_LOG_FILE: &str = r"C:\ProgramData\poste-client\poste-client.log";
 
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
@@ -31,6 +56,19 @@ pub struct InstallOptions {
 
 fn target(root: &Path, relative: &str) -> PathBuf {
     root.join(relative)
+}
+
+/// The root the layout is under: `/` on Linux; on Windows the system drive (`%SystemDrive%\`),
+/// where `Program Files` and `ProgramData` are.
+fn system_root() -> PathBuf {
+    #[cfg(unix)]
+    let root = PathBuf::from("/");
+    #[cfg(windows)]
+    let root = PathBuf::from(format!(
+        "{}\\",
+        std::env::var("SystemDrive").unwrap_or_else(|_| "C:".to_owned())
+    ));
+    root
 }
 
 /// The server URL: given, or asked at the terminal, or the existing configuration's.
@@ -55,15 +93,18 @@ fn server_url(options: &InstallOptions, existing: Option<&str>) -> anyhow::Resul
     Ok(Some(url.to_owned()))
 }
 
-/// The example configuration with `server_url` set.
-fn config_with_server(existing: Option<&str>, url: &str) -> String {
-    let base = existing.unwrap_or(CONFIG_EXAMPLE);
-    let line = format!("server_url = {url:?}");
+/// `base` with the line of `key` set to `value` (added at the top when missing).
+fn with_key(base: &str, key: &str, value: &str) -> String {
+    let line = format!("{key} = {value:?}");
     let mut replaced = false;
     let mut out: Vec<String> = base
         .lines()
         .map(|l| {
-            if !replaced && l.trim_start().starts_with("server_url") {
+            let named = l
+                .trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            if !replaced && named {
                 replaced = true;
                 line.clone()
             } else {
@@ -75,6 +116,27 @@ fn config_with_server(existing: Option<&str>, url: &str) -> String {
         out.insert(0, line);
     }
     out.join("\n") + "\n"
+}
+
+/// The configuration to write: the existing one, or the example with this system's default
+/// secret file (the example's is the Linux one) and, on Windows, a log file, with `server_url`
+/// set.
+fn config_with_server(existing: Option<&str>, url: &str) -> String {
+    let base = match existing {
+        Some(text) => text.to_owned(),
+        None => {
+            let base = with_key(
+                CONFIG_EXAMPLE,
+                "secret_file",
+                crate::config::DEFAULT_SECRET_FILE,
+            );
+            // A Windows service's standard error goes nowhere: it logs to a file.
+            #[cfg(windows)]
+            let base = with_key(&base, "log_file", WINDOWS_LOG_FILE);
+            base
+        }
+    };
+    with_key(&base, "server_url", url)
 }
 
 fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
@@ -94,6 +156,7 @@ fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn systemctl(args: &[&str]) -> anyhow::Result<()> {
     let status = std::process::Command::new("systemctl")
         .args(args)
@@ -105,7 +168,7 @@ fn systemctl(args: &[&str]) -> anyhow::Result<()> {
 }
 
 pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
-    let root = options.root.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let root = options.root.clone().unwrap_or_else(system_root);
     let config_path = target(&root, CONFIG);
     let existing = std::fs::read_to_string(&config_path).ok();
     let existing_url = existing.as_deref().and_then(|text| {
@@ -125,6 +188,11 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
 
     let binary = std::env::current_exe()?;
     let destination = target(&root, BINARY);
+    // A running service holds its binary open: stop it before replacing the file.
+    #[cfg(windows)]
+    if options.root.is_none() {
+        crate::service::windows::stop_existing()?;
+    }
     if binary != destination {
         write(&destination, &std::fs::read(&binary)?, 0o755)?;
     }
@@ -137,29 +205,47 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
         (None, Some(_)) => {}
         (None, None) => anyhow::bail!("{}", crate::text::INSTALL_NEEDS_SERVER),
     }
-    write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
-    write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+    #[cfg(unix)]
+    {
+        write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
+        write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+    }
     println!("{}", crate::text::installed(&root.display().to_string()));
     if options.root.is_none() {
-        systemctl(&["daemon-reload"])?;
-        systemctl(&["enable", "--now", "poste-client.service"])?;
-        systemctl(&["--global", "enable", "poste-client-helper.service"])?;
-        println!("{}", crate::text::INSTALL_STARTED);
+        #[cfg(unix)]
+        {
+            systemctl(&["daemon-reload"])?;
+            systemctl(&["enable", "--now", "poste-client.service"])?;
+            systemctl(&["--global", "enable", "poste-client-helper.service"])?;
+            println!("{}", crate::text::INSTALL_STARTED);
+        }
+        #[cfg(windows)]
+        {
+            crate::service::windows::register(&destination, &config_path)?;
+            println!("{}", crate::text::WINDOWS_INSTALL_STARTED);
+        }
     }
     Ok(())
 }
 
 pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
     let staged = root.is_some();
-    let root = root
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"));
+    let root = root.map(Path::to_path_buf).unwrap_or_else(system_root);
     if !staged {
         // Best effort: a unit already gone is no reason to stop.
-        let _ = systemctl(&["disable", "--now", "poste-client.service"]);
-        let _ = systemctl(&["--global", "disable", "poste-client-helper.service"]);
+        #[cfg(unix)]
+        {
+            let _ = systemctl(&["disable", "--now", "poste-client.service"]);
+            let _ = systemctl(&["--global", "disable", "poste-client-helper.service"]);
+        }
+        #[cfg(windows)]
+        crate::service::windows::unregister()?;
     }
-    for relative in [SERVICE, HELPER, BINARY] {
+    #[cfg(unix)]
+    let files = [SERVICE, HELPER, BINARY];
+    #[cfg(windows)]
+    let files = [BINARY];
+    for relative in files {
         match std::fs::remove_file(target(&root, relative)) {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -167,7 +253,7 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
         }
     }
     if purge {
-        for dir in ["etc/poste-client", "var/lib/poste-client"] {
+        for dir in STATE_DIRS {
             match std::fs::remove_dir_all(target(&root, dir)) {
                 Ok(()) => {}
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -175,6 +261,7 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
             }
         }
     }
+    #[cfg(unix)]
     if !staged {
         let _ = systemctl(&["daemon-reload"]);
     }
@@ -186,6 +273,35 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    /// This system's layout, staged (under wine on Windows: `Program Files`, `ProgramData`).
+    #[test]
+    fn a_staged_install_lays_out_this_systems_files_and_uninstall_removes_them() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().to_path_buf();
+        let options = InstallOptions {
+            server: Some("http://10.0.0.7:8001".into()),
+            yes: true,
+            root: Some(root.clone()),
+        };
+        assert!(install(&options).is_ok());
+        assert!(target(&root, BINARY).is_file());
+        let text = std::fs::read_to_string(target(&root, CONFIG)).unwrap_or_default();
+        let config: crate::config::AgentConfig = toml::from_str(&text).unwrap_or_default();
+        assert_eq!(config.server_url, "http://10.0.0.7:8001");
+        assert_eq!(
+            config.secret_file,
+            PathBuf::from(crate::config::DEFAULT_SECRET_FILE)
+        );
+        #[cfg(windows)]
+        assert_eq!(config.log_file, Some(PathBuf::from(WINDOWS_LOG_FILE)));
+        #[cfg(unix)]
+        assert!(target(&root, SERVICE).is_file() && target(&root, HELPER).is_file());
+
+        assert!(uninstall(Some(&root), true).is_ok());
+        assert!(!target(&root, BINARY).exists());
+        assert!(!target(&root, CONFIG).exists());
+    }
+
     #[test]
     fn the_server_line_is_replaced_or_added() {
         let config = config_with_server(None, "http://192.168.1.10:8001");
@@ -193,5 +309,12 @@ mod tests {
         assert_eq!(config.matches("server_url =").count(), 1);
         let again = config_with_server(Some("log_level = \"debug\"\n"), "http://a:1");
         assert!(again.starts_with("server_url = \"http://a:1\"\nlog_level"));
+        // The written configuration is valid, and keeps the secret where this system does.
+        let parsed: crate::config::AgentConfig = toml::from_str(&config).unwrap_or_default();
+        assert_eq!(parsed.server_url, "http://192.168.1.10:8001");
+        assert_eq!(
+            parsed.secret_file,
+            PathBuf::from(crate::config::DEFAULT_SECRET_FILE)
+        );
     }
 }

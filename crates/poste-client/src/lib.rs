@@ -9,7 +9,10 @@
 //! Modules: `config` (file → environment → flags), `countdown` (pure state machine of a running
 //! session), `link` (the WebSocket, reconnecting with back-off), `agent` (the main loop),
 //! `identity` (name, IP and MAC of the workstation), `console` and `text` (what the person at
-//! the keyboard reads, in French). Desktop control lives in the `poste-desktop` crate.
+//! the keyboard reads, in French), `service` and `helper` (the installed agent's two halves, on
+//! Linux and Windows) over `local` (their typed messages, a Unix socket or a named pipe),
+//! `install`; `winsys` holds the Windows API calls of the service split. Desktop control lives in
+//! the `poste-desktop` crate.
 
 pub mod agent;
 pub mod cli;
@@ -17,12 +20,12 @@ pub mod config;
 pub mod console;
 pub mod countdown;
 pub mod enroll;
-#[cfg(unix)]
 pub mod helper;
 pub mod identity;
 pub mod install;
 pub mod link;
 pub mod local;
-#[cfg(unix)]
 pub mod service;
 pub mod text;
+#[cfg(windows)]
+mod winsys;

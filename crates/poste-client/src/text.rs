@@ -33,10 +33,13 @@ pub fn installed(root: &str) -> String {
     format!("poste-client installé sous {root} (binaire, configuration, services).")
 }
 
-pub const SPLIT_NOT_ON_THIS_SYSTEM: &str = "Le service et l'assistant ne sont pas encore disponibles sur ce système : utilisez --interactive ou --code.";
+/// The Windows service's name and description, as the services console shows them.
+pub const SERVICE_DISPLAY_NAME: &str = "Postes Publics : agent du poste";
+pub const SERVICE_DESCRIPTION: &str = "Sessions minutées du poste public : lien avec le serveur, décompte, verrouillage et fermeture de la session du visiteur.";
+pub const WINDOWS_INSTALL_STARTED: &str = "Service Windows poste-client démarré ; il lance l'assistant dans la session de chaque visiteur.";
 
 pub const HELPER_REFUSED: &str = "Le service du poste refuse cet assistant : il ne tourne pas dans la session de son utilisateur.";
-pub const HELPER_NO_SESSION: &str = "XDG_SESSION_ID absent ou invalide : l'assistant doit être lancé dans la session graphique du visiteur.";
+pub const HELPER_NO_SESSION: &str = "Session inconnue (XDG_SESSION_ID absent ou invalide) : l'assistant doit être lancé dans la session graphique du visiteur.";
 
 pub fn server_unreachable(retry_in: Duration) -> String {
     format!(

@@ -94,6 +94,10 @@ pub struct Environment {
     pub vars: HashMap<String, String>,
     /// Names of the programs found on `PATH` (only those some method uses).
     pub programs: HashSet<String>,
+    /// Well-known names owned on the session bus (`org.xfce.ScreenSaver`…), when listed
+    /// ([`Environment::with_bus_names`]; [`Environment::current`] does): a desktop's own
+    /// services name it when no variable does.
+    pub bus_names: HashSet<String>,
 }
 
 impl Environment {
@@ -103,7 +107,59 @@ impl Environment {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
-        Environment::from_vars(vars)
+        let env = Environment::from_vars(vars);
+        #[cfg(not(windows))]
+        let env = env.with_bus_names();
+        env
+    }
+
+    /// The snapshot with the well-known names owned on its session bus
+    /// (`DBUS_SESSION_BUS_ADDRESS`), as `dbus-send … org.freedesktop.DBus.ListNames` (run as a
+    /// process from the snapshot's `PATH`, killed after [`BUS_TIMEOUT`]) lists them. Unchanged
+    /// when there is no bus address, no `dbus-send`, or no answer.
+    pub fn with_bus_names(mut self) -> Environment {
+        if let Some(names) = self.list_bus_names() {
+            self.bus_names = names;
+        }
+        self
+    }
+
+    fn list_bus_names(&self) -> Option<HashSet<String>> {
+        let address = self.var("DBUS_SESSION_BUS_ADDRESS")?;
+        let program = self.resolve("dbus-send")?;
+        let mut child = std::process::Command::new(program)
+            .args([
+                "--session",
+                "--print-reply",
+                "--reply-timeout=1000",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.ListNames",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", address)
+            .env("PATH", self.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = std::time::Instant::now() + BUS_TIMEOUT;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => break,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        }
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+        Some(parse_list_names(&out))
     }
 
     /// A snapshot of the given variables, with their `PATH` (or [`DEFAULT_PATH`]) scanned for
@@ -111,7 +167,7 @@ impl Environment {
     pub fn from_vars(vars: HashMap<String, String>) -> Environment {
         let mut env = Environment {
             vars,
-            programs: HashSet::new(),
+            ..Environment::default()
         };
         env.programs = SCANNED_PROGRAMS
             .iter()
@@ -201,6 +257,44 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
+/// How long listing the session bus's names may take.
+pub const BUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The well-known names in `dbus-send --print-reply … ListNames` output (`string "org.…"`
+/// lines; unique names such as `:1.42` are left out).
+pub fn parse_list_names(output: &str) -> HashSet<String> {
+    output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("string \""))
+        .filter_map(|rest| rest.strip_suffix('"'))
+        .filter(|name| !name.starts_with(':') && !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Bus names a desktop's own services own, most specific first: Cinnamon and MATE also own
+/// GNOME's session manager name, KDE owns `org.freedesktop.ScreenSaver` (which any desktop may
+/// own, so it names none).
+const BUS_DESKTOPS: &[(&str, Desktop)] = &[
+    ("org.cinnamon.ScreenSaver", Desktop::Cinnamon),
+    ("org.mate.ScreenSaver", Desktop::Mate),
+    ("org.kde.screensaver", Desktop::Kde),
+    ("org.kde.ksmserver", Desktop::Kde),
+    ("org.xfce.ScreenSaver", Desktop::Xfce),
+    ("org.xfce.SessionManager", Desktop::Xfce),
+    ("org.gnome.ScreenSaver", Desktop::Gnome),
+    ("org.gnome.Shell", Desktop::Gnome),
+    ("org.gnome.SessionManager", Desktop::Gnome),
+];
+
+/// The desktop the bus names show, if any (see [`BUS_DESKTOPS`]).
+fn bus_desktop(names: &HashSet<String>) -> Option<Desktop> {
+    BUS_DESKTOPS
+        .iter()
+        .find(|(name, _)| names.contains(*name))
+        .map(|(_, desktop)| desktop.clone())
+}
+
 /// The variables that name a session, most reliable first.
 const NAME_VARS: [&str; 4] = [
     "XDG_CURRENT_DESKTOP",
@@ -213,7 +307,9 @@ const NAME_VARS: [&str; 4] = [
 /// `ubuntu:GNOME`, the first known entry wins), then in `DESKTOP_SESSION`, `XDG_SESSION_DESKTOP`,
 /// `GDMSESSION`; then the `KDE_FULL_SESSION`, `GNOME_DESKTOP_SESSION_ID`,
 /// `MATE_DESKTOP_SESSION_ID` markers; then [`Desktop::Other`] with the first name seen (`i3`,
-/// `sway`…); else [`Desktop::Unknown`]. Case-insensitive.
+/// `sway`…); then, when no variable names anything (a process started before the desktop
+/// exported its variables, or with a cleared environment), the desktop whose services own names
+/// on the session bus ([`Environment::bus_names`]); else [`Desktop::Unknown`]. Case-insensitive.
 pub fn detect(env: &Environment) -> Desktop {
     for var in NAME_VARS {
         // Vendor names such as "ubuntu" only mean a desktop as a session name: in
@@ -242,7 +338,9 @@ pub fn detect(env: &Environment) -> Desktop {
         .filter_map(|var| env.var(var))
         .flat_map(tokens)
         .next()
-        .map_or(Desktop::Unknown, Desktop::Other)
+        .map(Desktop::Other)
+        .or_else(|| bus_desktop(&env.bus_names))
+        .unwrap_or(Desktop::Unknown)
 }
 
 /// The lower-case names in a variable: split on `:`, and a session given as a path
@@ -303,8 +401,77 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            programs: HashSet::new(),
+            ..Environment::default()
         }
+    }
+
+    fn on_bus(vars: &[(&str, &str)], names: &[&str]) -> Environment {
+        Environment {
+            bus_names: names.iter().map(|n| (*n).to_owned()).collect(),
+            ..env(vars)
+        }
+    }
+
+    #[test]
+    fn the_bus_names_the_desktop_when_no_variable_does() {
+        let cases = [
+            (
+                &["org.freedesktop.ScreenSaver", "org.kde.ksmserver"][..],
+                Desktop::Kde,
+            ),
+            (&["org.xfce.ScreenSaver"][..], Desktop::Xfce),
+            (
+                &["org.gnome.SessionManager", "org.cinnamon.ScreenSaver"][..],
+                Desktop::Cinnamon,
+            ),
+            (
+                &["org.gnome.SessionManager", "org.mate.ScreenSaver"][..],
+                Desktop::Mate,
+            ),
+            (
+                &["org.gnome.ScreenSaver", "org.gnome.Shell"][..],
+                Desktop::Gnome,
+            ),
+            (&["org.freedesktop.ScreenSaver"][..], Desktop::Unknown),
+            (&[][..], Desktop::Unknown),
+        ];
+        for (names, desktop) in cases {
+            assert_eq!(detect(&on_bus(&[], names)), desktop, "{names:?}");
+        }
+        // A variable that names the session wins over the bus.
+        let e = on_bus(
+            &[("XDG_CURRENT_DESKTOP", "sway")],
+            &["org.gnome.ScreenSaver"],
+        );
+        assert_eq!(detect(&e), Desktop::Other("sway".into()));
+        let e = on_bus(&[("XDG_CURRENT_DESKTOP", "KDE")], &["org.xfce.ScreenSaver"]);
+        assert_eq!(detect(&e), Desktop::Kde);
+    }
+
+    #[test]
+    fn list_names_replies_are_read() {
+        let reply = "method return time=1.2 sender=org.freedesktop.DBus -> destination=:1.3 serial=3 reply_serial=2\n   array [\n      string \"org.freedesktop.DBus\"\n      string \":1.3\"\n      string \"org.xfce.ScreenSaver\"\n   ]\n";
+        let names = parse_list_names(reply);
+        assert_eq!(
+            names,
+            ["org.freedesktop.DBus", "org.xfce.ScreenSaver"]
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        );
+        assert!(parse_list_names("Error org.freedesktop.DBus.Error.NoReply").is_empty());
+    }
+
+    #[test]
+    fn no_bus_no_names() {
+        let e = env(&[("PATH", "/usr/bin:/bin")]).with_bus_names();
+        assert!(e.bus_names.is_empty());
+        let e = env(&[
+            ("PATH", "/nonexistent"),
+            ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
+        ])
+        .with_bus_names();
+        assert!(e.bus_names.is_empty());
     }
 
     #[test]

@@ -44,8 +44,8 @@ pub use run::{DEFAULT_DETACH_GRACE, DEFAULT_TIMEOUT};
 #[cfg(windows)]
 pub use win::{
     Session, SessionContext, SystemApi, WINDOWS_DESKTOP, WINDOWS_PROGRAMS, WTS_CURRENT_SESSION,
-    WinMethod, WindowsApi, WindowsDesktop as CommandDesktop, base64, msg_method, powershell_popup,
-    windows_lock_methods, windows_logout_methods, windows_notify_methods,
+    WinMethod, WindowsApi, WindowsDesktop as CommandDesktop, base64, describe_error, msg_method,
+    powershell_popup, windows_lock_methods, windows_logout_methods, windows_notify_methods,
 };
 
 /// Which method worked.

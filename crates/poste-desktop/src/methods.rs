@@ -328,6 +328,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             programs: programs.iter().map(|p| (*p).to_owned()).collect(),
+            ..Environment::default()
         }
     }
 

@@ -1,3 +1,4 @@
+use std::process::Child;
 use std::time::Duration;
 
 use poste_testkit::{ServerProcess, TestServer};
@@ -55,6 +56,20 @@ async fn server_process_with_session(
     )
 }
 
+/// Waits for the agent to exit with success, at most `within`; its output.
+async fn exits_ok(mut child: Child, within: Duration) -> (String, String) {
+    let (status, child) =
+        tokio::task::spawn_blocking(move || (wait_exit(&mut child, within), child))
+            .await
+            .unwrap();
+    let (stdout, stderr) = output_of(child);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?}\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
 #[tokio::test]
 async fn warnings_are_notified_then_the_screen_is_locked_then_the_visitor_logged_out_on_time() {
     let server = TestServer::start().await; // warnings at 3 s and 1 s
@@ -71,19 +86,7 @@ async fn warnings_are_notified_then_the_screen_is_locked_then_the_visitor_logged
     .unwrap();
     wait_started(&server.store, id).await;
     let deadline = deadline_of(&server.store, id).await;
-    let mut child = child;
-    let status = tokio::task::spawn_blocking(move || {
-        let status = wait_exit(&mut child, Duration::from_secs(20));
-        (status, child)
-    })
-    .await
-    .unwrap();
-    let (status, child) = status;
-    let (stdout, stderr) = output_of(child);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "exit {status:?}\n{stdout}\n{stderr}"
-    );
+    let (stdout, _) = exits_ok(child, Duration::from_secs(20)).await;
     assert!(stdout.contains("Bienvenue Jean Dupont"), "{stdout}");
     assert!(stdout.contains("Il vous reste 3 secondes"), "{stdout}");
     assert!(stdout.contains("Au revoir"), "{stdout}");
@@ -146,7 +149,7 @@ async fn the_deadline_holds_when_the_server_dies_mid_session() {
     let (mut server, store, id, code) = server_process_with_session(data.path(), "6s").await;
 
     let desktop = FakeDesktop::new(DESKTOP);
-    let mut child = agent(&desktop, &server.http_url(), &["--code", &code])
+    let child = agent(&desktop, &server.http_url(), &["--code", &code])
         .spawn()
         .unwrap();
     wait_started(&store, id).await;
@@ -154,13 +157,7 @@ async fn the_deadline_holds_when_the_server_dies_mid_session() {
     server.kill9();
     let killed_at = unix_now();
 
-    let (status, child) = tokio::task::spawn_blocking(move || {
-        (wait_exit(&mut child, Duration::from_secs(20)), child)
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = output_of(child);
-    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    let (stdout, _) = exits_ok(child, Duration::from_secs(20)).await;
     assert!(
         stdout.contains("hors ligne") || stdout.contains("Temps restant"),
         "{stdout}"
@@ -195,7 +192,7 @@ async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhi
     let (mut server, store, id, code) = server_process_with_session(data.path(), "8s").await;
 
     let desktop = FakeDesktop::new(DESKTOP);
-    let mut child = agent(&desktop, &server.http_url(), &["--code", &code])
+    let child = agent(&desktop, &server.http_url(), &["--code", &code])
         .spawn()
         .unwrap();
     wait_started(&store, id).await;
@@ -218,13 +215,7 @@ async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhi
     let _server = ServerProcess::start(data.path(), Some(port)).await;
     let deadline = deadline_of(&store, id).await; // start + 18 s
 
-    let (status, child) = tokio::task::spawn_blocking(move || {
-        (wait_exit(&mut child, Duration::from_secs(30)), child)
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = output_of(child);
-    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    exits_ok(child, Duration::from_secs(30)).await;
     let calls = desktop.calls();
     let lock = calls
         .iter()
@@ -256,7 +247,7 @@ async fn the_agent_enrolls_then_speaks_for_its_workstation_with_its_secret() {
     let config = desktop.dir.path().join("config.toml");
     std::fs::write(&config, "poste = \"Poste-21\"\ncheck_interval = 1\n").unwrap();
     command.args(["--config", config.to_str().unwrap()]);
-    let mut child = command.spawn().unwrap();
+    let child = command.spawn().unwrap();
 
     // Pending until staff approve.
     let mut pending = false;
@@ -277,13 +268,7 @@ async fn the_agent_enrolls_then_speaks_for_its_workstation_with_its_secret() {
     assert!(pending, "the request reached the server");
     assert!(!secret_file.exists());
     api.post_ok("/postes/Poste-21/approve", json!({})).await;
-    let (status, child) = tokio::task::spawn_blocking(move || {
-        (wait_exit(&mut child, Duration::from_secs(15)), child)
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = output_of(child);
-    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    let (stdout, _) = exits_ok(child, Duration::from_secs(15)).await;
     assert!(
         stdout.contains("un animateur doit maintenant valider"),
         "{stdout}"
@@ -309,14 +294,8 @@ async fn the_agent_enrolls_then_speaks_for_its_workstation_with_its_secret() {
         &["--code", &code, "--config", config.to_str().unwrap()],
     );
     run.env("POSTE_SECRET_FILE", &secret_file);
-    let mut child = run.spawn().unwrap();
-    let (status, child) = tokio::task::spawn_blocking(move || {
-        (wait_exit(&mut child, Duration::from_secs(15)), child)
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = output_of(child);
-    assert!(status.is_some_and(|s| s.success()), "{stdout}\n{stderr}");
+    let child = run.spawn().unwrap();
+    exits_ok(child, Duration::from_secs(15)).await;
     let row = server.store.session(id).await.unwrap().unwrap();
     assert_eq!(row.poste_nom.as_deref(), Some("Poste-21"));
 
@@ -335,4 +314,98 @@ async fn the_agent_enrolls_then_speaks_for_its_workstation_with_its_secret() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("pas reconnu"), "{stdout}");
+}
+
+/// Where Debian's `libfaketime` package puts the preload library.
+const LIBFAKETIME: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+];
+
+/// `YYYY-MM-DDTHH` of a Unix time, as the agent's log lines start (UTC), by the real `date`.
+fn log_hour(unix: f64) -> String {
+    let output = std::process::Command::new("/bin/date")
+        .env_clear()
+        .args(["-u", "-d", &format!("@{}", unix as i64), "+%Y-%m-%dT%H"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Changing the system clock gains the visitor nothing: the real agent runs under libfaketime
+/// (its wall clock, and its children's, read from a file the test rewrites while it runs; the
+/// monotonic clock left real), offline (the server is SIGKILLed, so no push can end the
+/// session), and its wall clock jumps an hour forward, then a day back. The lock lands at the
+/// server's deadline all the same.
+#[tokio::test]
+async fn jumping_the_wall_clock_moves_nothing() {
+    let Some(lib) = LIBFAKETIME
+        .iter()
+        .find(|path| std::path::Path::new(path).exists())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "libfaketime is required in CI"
+        );
+        eprintln!("SKIPPED: libfaketime not installed (Debian package faketime)");
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, store, id, code) = server_process_with_session(data.path(), "6s").await;
+    let desktop = FakeDesktop::new(DESKTOP);
+    let clock = desktop.dir.path().join("faketime");
+    std::fs::write(&clock, "+0\n").unwrap();
+    let child = agent(&desktop, &server.http_url(), &["--code", &code])
+        .env("LD_PRELOAD", lib)
+        .env("FAKETIME_TIMESTAMP_FILE", &clock)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .spawn()
+        .unwrap();
+    wait_started(&store, id).await;
+    let deadline = deadline_of(&store, id).await;
+    server.kill9();
+
+    // An hour forward: an agent on the wall clock would lock at once.
+    std::fs::write(&clock, "+1h\n").unwrap();
+    let forward_at = unix_now();
+    // (The agent logs its failed reconnections meanwhile, at most 0.5 s apart at first.)
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A day back: an agent on the wall clock would never lock.
+    std::fs::write(&clock, "-1d\n").unwrap();
+    let backward_at = unix_now();
+
+    let (_, stderr) = exits_ok(child, Duration::from_secs(20)).await;
+
+    // The clock really jumped for the agent: its log lines carry the faked times.
+    let forward = log_hour(forward_at + 3600.0);
+    let backward = log_hour(backward_at - 86_400.0);
+    assert!(
+        stderr.lines().any(|line| line.contains(&forward)),
+        "no log line dated {forward}:\n{stderr}"
+    );
+    assert!(
+        stderr.lines().any(|line| line.contains(&backward)),
+        "no log line dated {backward}:\n{stderr}"
+    );
+    // The fake `loginctl` (a child: same faked clock) stamps its call a day early; so the real
+    // time of the lock is its stamp plus a day.
+    let calls = desktop.calls();
+    let (stamp, _) = calls
+        .iter()
+        .find(|(_, call)| call.starts_with("loginctl lock-session"))
+        .unwrap_or_else(|| panic!("never locked: {calls:#?}\n{stderr}"));
+    let locked_at = stamp + 86_400.0;
+    assert!(
+        (locked_at - deadline).abs() < 1.0,
+        "locked {:.3} s from the deadline with the clock jumped",
+        locked_at - deadline
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(_, call)| call.starts_with("loginctl terminate-")),
+        "{calls:#?}"
+    );
 }

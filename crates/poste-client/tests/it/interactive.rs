@@ -10,12 +10,12 @@ use serde_json::json;
 use crate::{AGENT, FakeDesktop};
 
 /// A tmux session on a private server socket, killed when dropped.
-struct Terminal {
+pub(crate) struct Terminal {
     socket: String,
 }
 
 impl Terminal {
-    fn start(command: &str) -> Option<Terminal> {
+    pub(crate) fn start(command: &str) -> Option<Terminal> {
         if Command::new("tmux").arg("-V").output().is_err() {
             assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
             eprintln!("SKIPPED: tmux not installed");
@@ -44,7 +44,7 @@ impl Terminal {
         Some(Terminal { socket })
     }
 
-    fn type_line(&self, text: &str) {
+    pub(crate) fn type_line(&self, text: &str) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "0", "-l", text])
             .status()
@@ -56,14 +56,14 @@ impl Terminal {
             .unwrap();
     }
 
-    fn send_key(&self, key: &str) {
+    pub(crate) fn send_key(&self, key: &str) {
         Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "0", key])
             .status()
             .unwrap();
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let output = Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
             .output()
@@ -72,7 +72,7 @@ impl Terminal {
     }
 
     /// Waits until the screen shows `text`; returns the screen.
-    async fn wait_for(&self, text: &str, within: Duration) -> String {
+    pub(crate) async fn wait_for(&self, text: &str, within: Duration) -> String {
         let deadline = Instant::now() + within;
         loop {
             let screen = self.screen();

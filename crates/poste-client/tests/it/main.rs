@@ -2,6 +2,9 @@
 //! of a few seconds. The desktop commands are real executables placed on the agent's PATH that
 //! record their invocation, so the test sees what would have run, in which order and when.
 
+// Linux only: the binaries, fake desktop programs and terminals here are Unix ones; the Windows
+// code is tested by the library's unit tests, under wine (scripts/windows-check).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod e2e;

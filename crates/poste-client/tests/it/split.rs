@@ -232,3 +232,38 @@ async fn a_helper_in_a_remote_shell_is_not_the_visitors_helper() {
     .unwrap();
     assert_eq!(status.and_then(|s| s.code()), Some(3));
 }
+
+#[test]
+fn the_helper_logs_to_its_session_not_to_the_services_log_file() {
+    let desktop = FakeDesktop::new(&["loginctl"]);
+    let config = desktop.dir.path().join("config.toml");
+    // A log file the visitor could not write (here: nobody can).
+    std::fs::write(&config, "log_file = \"/nonexistent/poste-client.log\"\n").unwrap();
+    let socket = desktop.dir.path().join("run/helper.sock");
+    let args = |part: &str| {
+        let mut command = Command::new(AGENT);
+        command
+            .args(["--config", config.to_str().unwrap(), part])
+            .args(["--socket", socket.to_str().unwrap()])
+            .env_clear()
+            .env("PATH", desktop.bin())
+            .env("XDG_SESSION_ID", "c42")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        command
+    };
+    // The service needs its log file and says so.
+    let output = args("service").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("log_file"));
+    // The helper, with the same configuration, runs (waiting for its service).
+    let mut helper = args("helper").spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        helper.try_wait().unwrap().is_none(),
+        "the helper stopped on the service's log file"
+    );
+    helper.kill().unwrap();
+    let _ = helper.wait();
+}

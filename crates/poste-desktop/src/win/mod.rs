@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(windows)]
-pub use sys::SystemApi;
+pub use sys::{SystemApi, describe as describe_error};
 
 use crate::detect::{Desktop, Environment};
 use crate::methods::{Method, Notification, Urgency};

@@ -26,7 +26,7 @@ use crate::methods::{Notification, Urgency};
 pub struct SystemApi;
 
 /// The system's message and HRESULT, e.g. `Access is denied. (0x80070005)`.
-fn describe(e: &windows::core::Error) -> String {
+pub fn describe(e: &windows::core::Error) -> String {
     let message = e.message();
     let message = message.trim();
     if message.is_empty() {

@@ -87,6 +87,7 @@ fn env_with(programs: &[&str]) -> Environment {
     Environment {
         vars: HashMap::new(),
         programs: programs.iter().map(|p| (*p).to_owned()).collect(),
+        ..Environment::default()
     }
 }
 

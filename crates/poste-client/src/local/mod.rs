@@ -1,0 +1,176 @@
+//! The local link between the service (root, or LocalSystem on Windows) and the helper in the
+//! visitor's graphical session: typed messages, one JSON object per line. The helper only shows
+//! and hears; every decision (the deadline, the lock, the log-out) stays in the service.
+//!
+//! This file owns the messages and their framing, generic over any byte stream, so that both
+//! systems share them; the transports are per system: a Unix socket (`unix.rs`) and a named
+//! pipe (`windows.rs`), each with the way the service learns who is at the other end.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::{DEFAULT_ENDPOINT, Listener, PeerId, connect};
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::{DEFAULT_ENDPOINT, Listener, PeerId, connect};
+
+/// Longest line accepted on the socket (a code, a hello): anything longer closes it.
+pub const MAX_LINE: usize = 4096;
+
+/// From the helper to the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromHelper {
+    /// First line: the session the helper runs in (logind's `XDG_SESSION_ID` on Linux, the
+    /// Windows session id on Windows). The service checks it against who is at the other end.
+    Hello { session: String },
+    /// The visitor typed a code.
+    Code { code: String },
+}
+
+/// From the service to the helper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToHelper {
+    /// A line to show.
+    Say { text: String },
+    /// Ask for a code.
+    Prompt,
+    /// The countdown, every second while a session runs.
+    Countdown {
+        restant_ms: u64,
+        pourcentage: u8,
+        connecte: bool,
+    },
+    /// A desktop notification to show in the session.
+    Notify {
+        titre: String,
+        texte: String,
+        critique: bool,
+    },
+    /// The service refuses this helper (wrong session, wrong user); it should exit.
+    Refused { message: String },
+}
+
+/// One line of at most [`MAX_LINE`] bytes, newline included; `None` at the end of the stream, on
+/// an error, or for a longer line (the caller then drops the connection).
+pub async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> Option<String> {
+    let mut line = String::new();
+    let mut limited = (&mut *reader).take(MAX_LINE as u64);
+    match limited.read_line(&mut line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) if !line.ends_with('\n') && line.len() >= MAX_LINE => None,
+        Ok(_) => Some(line),
+    }
+}
+
+/// The next message: `None` when the stream ends (see [`read_line`]), `Some(Err)` for a line
+/// that is not a message of this type (logged and skipped by the callers).
+pub async fn read_message<R: AsyncBufRead + Unpin, M: DeserializeOwned>(
+    reader: &mut R,
+) -> Option<Result<M, serde_json::Error>> {
+    let line = read_line(reader).await?;
+    Some(serde_json::from_str(&line))
+}
+
+/// Writes `message` as one JSON line.
+pub async fn write_message<W: AsyncWrite + Unpin, M: Serialize>(
+    writer: &mut W,
+    message: &M,
+) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(message).map_err(std::io::Error::other)?;
+    line.push('\n');
+    writer.write_all(line.as_bytes()).await?;
+    writer.flush().await
+}
+
+/// A logind session id as `XDG_SESSION_ID` holds it (`2`, `c42`): short, no separators, so it
+/// can be passed to `loginctl` as one argument safely.
+pub fn valid_session_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        && !id.starts_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_checked() {
+        assert!(valid_session_id("2"));
+        assert!(valid_session_id("c42"));
+        assert!(!valid_session_id(""));
+        assert!(!valid_session_id("--all"));
+        assert!(!valid_session_id("2; rm -rf /"));
+        assert!(!valid_session_id(&"9".repeat(33)));
+    }
+
+    #[tokio::test]
+    async fn messages_round_trip_over_any_stream_and_long_lines_end_it() {
+        let (service, helper) = tokio::io::duplex(64);
+        let (mut service_read, mut service_write) = tokio::io::split(service);
+        let (helper_read, mut helper_write) = tokio::io::split(helper);
+        let mut helper_read = tokio::io::BufReader::new(helper_read);
+        write_message(&mut service_write, &ToHelper::Prompt)
+            .await
+            .unwrap_or_default();
+        let got: Option<Result<ToHelper, _>> = read_message(&mut helper_read).await;
+        assert!(matches!(got, Some(Ok(ToHelper::Prompt))), "{got:?}");
+
+        // Garbage is reported as such, and the stream goes on.
+        helper_write
+            .write_all(b"{\"type\":\"nope\"}\n")
+            .await
+            .unwrap_or_default();
+        let code = FromHelper::Code {
+            code: "ABC123".into(),
+        };
+        write_message(&mut helper_write, &code)
+            .await
+            .unwrap_or_default();
+        let mut service_read = tokio::io::BufReader::new(&mut service_read);
+        let garbled: Option<Result<FromHelper, _>> = read_message(&mut service_read).await;
+        assert!(matches!(garbled, Some(Err(_))), "{garbled:?}");
+        let got: Option<Result<FromHelper, _>> = read_message(&mut service_read).await;
+        assert!(matches!(got, Some(Ok(ref c)) if *c == code), "{got:?}");
+
+        // A line longer than MAX_LINE ends the conversation.
+        let writer = tokio::spawn(async move {
+            let long = vec![b'x'; MAX_LINE + 10];
+            let _ = helper_write.write_all(&long).await;
+            let _ = helper_write.write_all(b"\n").await;
+        });
+        assert!(read_line(&mut service_read).await.is_none());
+        writer.abort();
+    }
+
+    #[test]
+    fn messages_are_one_json_line() {
+        let text = serde_json::to_string(&ToHelper::Notify {
+            titre: "Poste public".into(),
+            texte: "Il vous reste\n5 minutes".into(),
+            critique: false,
+        })
+        .unwrap_or_default();
+        assert!(!text.contains('\n'));
+        let back: FromHelper = serde_json::from_str(r#"{"type":"code","code":"ABC123"}"#)
+            .unwrap_or(FromHelper::Hello {
+                session: String::new(),
+            });
+        assert_eq!(
+            back,
+            FromHelper::Code {
+                code: "ABC123".into()
+            }
+        );
+    }
+}

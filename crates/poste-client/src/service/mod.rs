@@ -1,0 +1,299 @@
+//! `poste-client service`: the privileged side of the agent (root under systemd on Linux,
+//! LocalSystem in session 0 on Windows).
+//!
+//! It holds everything that decides — the link to the server, the enrollment secret, the
+//! deadline, the lock and the log-out — and talks over the local link (`crate::local`: a Unix
+//! socket, a named pipe) to the helper running in the visitor's graphical session, which only
+//! shows things and forwards the codes typed. Killing the helper gains the visitor nothing: the
+//! service locks the screen at once when it vanishes during a session.
+//!
+//! This file is the same on both systems: the helper's connections (hello, gate, messages), what
+//! is shown through it, and the desktop actions routed to the visitor's session. Per system
+//! (`unix.rs`, `windows.rs`): who may be the helper, and how the session is locked and ended
+//! (logind; `WTSDisconnectSession` / `WTSLogoffSession`); on Windows also the service control
+//! manager's side and the restart of the helper.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use poste_desktop::{
+    CommandDesktop, DesktopError, Environment, Notification, Notifier, Outcome, ScreenLocker,
+    SessionTerminator, Urgency,
+};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::mpsc;
+
+use crate::agent::{self, Exit, Input, Mode, Ui};
+use crate::config::AgentConfig;
+use crate::console::Display;
+use crate::local::{
+    FromHelper, Listener, PeerId, ToHelper, read_message, valid_session_id, write_message,
+};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+pub mod windows;
+#[cfg(windows)]
+use windows as platform;
+#[cfg(any(windows, test))]
+mod wingate;
+
+pub(crate) use platform::PeerRefusal;
+
+/// The helper currently connected, and what the service last asked of it.
+#[derive(Debug, Default)]
+struct Shared {
+    helper: Option<Helper>,
+    /// The visitor's logind session, from the last helper accepted (kept when it vanishes:
+    /// that is the session to lock).
+    session: Option<String>,
+    /// The agent waits for a code: a helper that (re)connects is asked for one.
+    awaiting_code: bool,
+    generation: u64,
+}
+
+#[derive(Debug)]
+struct Helper {
+    generation: u64,
+    outbox: mpsc::Sender<ToHelper>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State(Arc<Mutex<Shared>>);
+
+impl State {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn send(&self, message: ToHelper) -> bool {
+        self.lock()
+            .helper
+            .as_ref()
+            .is_some_and(|helper| helper.outbox.try_send(message).is_ok())
+    }
+}
+
+/// Decides whether the peer of a connection may act as the helper of the session it claims in
+/// its `hello`; answers the session to act on. Blocking (it may ask logind).
+pub(crate) type Gate = Arc<dyn Fn(PeerId, &str) -> Result<String, PeerRefusal> + Send + Sync>;
+
+/// Runs the service until it is stopped.
+pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
+    let listener = Listener::bind(endpoint)?;
+    tracing::info!(endpoint = %endpoint.display(), "waiting for the helper of the visitor's session");
+    let state = State::default();
+    let (input_tx, input_rx) = mpsc::channel::<Input>(16);
+    let env = Environment::current();
+    let gate: Gate = {
+        let env = env.clone();
+        Arc::new(move |peer, claimed| platform::admit(peer, claimed, &env))
+    };
+    tokio::spawn(accept(listener, state.clone(), input_tx, gate));
+    #[cfg(windows)]
+    tokio::spawn(platform::supervise(state.clone(), endpoint.to_path_buf()));
+    let desktop = SessionDesktop {
+        state: state.clone(),
+        commands: CommandDesktop::new(env)
+            .with_timeout(Duration::from_secs(config.command_timeout)),
+    };
+    let ui = Ui {
+        display: Box::new(HelperDisplay { state }),
+        input: Some(input_rx),
+    };
+    agent::run(config, Mode::Interactive, Arc::new(desktop), ui).await
+}
+
+async fn accept(mut listener: Listener, state: State, input: mpsc::Sender<Input>, gate: Gate) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                tokio::spawn(serve_helper(
+                    stream,
+                    peer,
+                    Arc::clone(&gate),
+                    state.clone(),
+                    input.clone(),
+                ));
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "helper connection refused");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+/// One helper connection, over any stream: its `hello`, the gate, then messages both ways until
+/// it goes. The helper that goes while it is the current one is reported (`HelperGone`).
+async fn serve_helper<S>(
+    stream: S,
+    peer: PeerId,
+    gate: Gate,
+    state: State,
+    input: mpsc::Sender<Input>,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, mut write) = tokio::io::split(stream);
+    let mut reader = BufReader::new(read);
+    let hello = tokio::time::timeout(Duration::from_secs(5), read_message(&mut reader)).await;
+    let claimed = match hello {
+        Ok(Some(Ok(FromHelper::Hello { session }))) if valid_session_id(&session) => session,
+        _ => {
+            tracing::warn!(?peer, "helper refused: no valid hello");
+            return;
+        }
+    };
+    let admitted = {
+        let claimed = claimed.clone();
+        tokio::task::spawn_blocking(move || gate(peer, &claimed)).await
+    };
+    let session = match admitted {
+        Ok(Ok(session)) => session,
+        Ok(Err(refusal)) => {
+            tracing::warn!(?peer, %claimed, %refusal, "helper refused");
+            let refused = ToHelper::Refused {
+                message: crate::text::HELPER_REFUSED.to_owned(),
+            };
+            let _ = write_message(&mut write, &refused).await;
+            return;
+        }
+        Err(err) => {
+            tracing::warn!(?peer, error = %err, "helper check failed");
+            return;
+        }
+    };
+    let (outbox, mut pending) = mpsc::channel::<ToHelper>(64);
+    let generation = {
+        let mut shared = state.lock();
+        shared.generation += 1;
+        let generation = shared.generation;
+        if shared.awaiting_code {
+            let _ = outbox.try_send(ToHelper::Prompt);
+        }
+        shared.helper = Some(Helper { generation, outbox });
+        shared.session = Some(session.clone());
+        generation
+    };
+    tracing::info!(?peer, %session, "helper connected");
+    let writer = tokio::spawn(async move {
+        while let Some(message) = pending.recv().await {
+            if write_message(&mut write, &message).await.is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(message) = read_message(&mut reader).await {
+        match message {
+            Ok(FromHelper::Code { code }) => {
+                if input.send(Input::Code(code)).await.is_err() {
+                    break;
+                }
+            }
+            Ok(FromHelper::Hello { .. }) => {}
+            Err(err) => tracing::debug!(error = %err, "ignored a line from the helper"),
+        }
+    }
+    writer.abort();
+    let current = {
+        let mut shared = state.lock();
+        let current = shared
+            .helper
+            .as_ref()
+            .is_some_and(|h| h.generation == generation);
+        if current {
+            shared.helper = None;
+        }
+        current
+    };
+    if current {
+        tracing::warn!(%session, "helper gone");
+        let _ = input.send(Input::HelperGone).await;
+    }
+}
+
+/// Shows through the helper.
+struct HelperDisplay {
+    state: State,
+}
+
+impl Display for HelperDisplay {
+    fn say(&mut self, message: &str) {
+        tracing::info!(%message, "to the visitor");
+        self.state.send(ToHelper::Say {
+            text: message.to_owned(),
+        });
+    }
+
+    fn prompt(&mut self) {
+        self.state.lock().awaiting_code = true;
+        self.state.send(ToHelper::Prompt);
+    }
+
+    fn countdown(&mut self, remaining: Duration, percent_used: u8, connected: bool, _now: Instant) {
+        let mut shared = self.state.lock();
+        shared.awaiting_code = false;
+        if let Some(helper) = &shared.helper {
+            let _ = helper.outbox.try_send(ToHelper::Countdown {
+                restant_ms: u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
+                pourcentage: percent_used,
+                connecte: connected,
+            });
+        }
+    }
+}
+
+/// Locks and ends the visitor's logind session as root; notifications go through the helper.
+struct SessionDesktop {
+    state: State,
+    commands: CommandDesktop,
+}
+
+impl SessionDesktop {
+    fn session(&self, action: &'static str) -> Result<String, DesktopError> {
+        self.state
+            .lock()
+            .session
+            .clone()
+            .ok_or(DesktopError::NoMethod { action })
+    }
+}
+
+impl ScreenLocker for SessionDesktop {
+    fn lock(&self) -> Result<Outcome, DesktopError> {
+        platform::lock_session(&self.commands, &self.session("lock")?)
+    }
+}
+
+impl SessionTerminator for SessionDesktop {
+    fn logout(&self) -> Result<Outcome, DesktopError> {
+        platform::end_session(&self.commands, &self.session("logout")?)
+    }
+}
+
+impl Notifier for SessionDesktop {
+    fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError> {
+        let sent = self.state.send(ToHelper::Notify {
+            titre: n.title.clone(),
+            texte: n.body.clone(),
+            critique: matches!(n.urgency, Urgency::Critical),
+        });
+        if sent {
+            Ok(Outcome {
+                method: "helper".to_owned(),
+            })
+        } else {
+            Err(DesktopError::NoMethod { action: "notify" })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

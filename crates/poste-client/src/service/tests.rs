@@ -1,0 +1,191 @@
+//! The two halves in one process over the real local link (a Unix socket; a named pipe under
+//! Windows, run under wine in CI): the service's connection handling and the helper's
+//! conversation, with the shared messages and framing, and the system's word on who is at the
+//! other end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Mutex;
+
+use poste_desktop::Notification;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::*;
+use crate::helper::{HelperExit, converse};
+use crate::local::connect;
+
+/// What the helper shows, as lines.
+struct Recorder(UnboundedSender<String>);
+
+impl Display for Recorder {
+    fn say(&mut self, message: &str) {
+        let _ = self.0.send(format!("say {message}"));
+    }
+    fn prompt(&mut self) {
+        let _ = self.0.send("prompt".to_owned());
+    }
+    fn countdown(&mut self, remaining: Duration, percent_used: u8, connected: bool, _: Instant) {
+        let _ = self.0.send(format!(
+            "countdown {} {percent_used} {connected}",
+            remaining.as_millis()
+        ));
+    }
+}
+
+/// The helper's notifications.
+struct Notes(Mutex<UnboundedSender<Notification>>);
+
+impl Notifier for Notes {
+    fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError> {
+        if let Ok(tx) = self.0.lock() {
+            let _ = tx.send(n.clone());
+        }
+        Ok(Outcome {
+            method: "test".to_owned(),
+        })
+    }
+}
+
+async fn next<T>(rx: &mut UnboundedReceiver<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("in time")
+        .expect("open")
+}
+
+/// A service listening at `endpoint` with `gate`, a helper claiming session `good` (admitted),
+/// then one claiming `bad` (refused). Returns the peers the gate saw.
+async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> Vec<PeerId> {
+    let peers = Arc::new(Mutex::new(Vec::new()));
+    let recording: Gate = {
+        let peers = Arc::clone(&peers);
+        Arc::new(move |peer, claimed| {
+            peers.lock().unwrap().push(peer);
+            gate(peer, claimed)
+        })
+    };
+    let state = State::default();
+    state.lock().awaiting_code = true;
+    let (input_tx, mut input_rx) = mpsc::channel(16);
+    let listener = Listener::bind(endpoint).unwrap();
+    let service = tokio::spawn(accept(listener, state.clone(), input_tx, recording));
+
+    let (view_tx, mut view) = unbounded_channel();
+    let (notes_tx, mut notes) = unbounded_channel();
+    let desktop: Arc<dyn Notifier + Send + Sync> = Arc::new(Notes(Mutex::new(notes_tx)));
+    let (keys_tx, mut keys) = mpsc::channel(4);
+    let stream = connect(endpoint).await.unwrap();
+    let helper = {
+        let desktop = Arc::clone(&desktop);
+        let good = good.clone();
+        tokio::spawn(async move {
+            let mut recorder = Recorder(view_tx);
+            converse(stream, &good, &mut recorder, &mut keys, &desktop).await
+        })
+    };
+
+    // Awaiting a code: the helper is asked for one as soon as it is admitted.
+    assert_eq!(next(&mut view).await, "prompt");
+    assert_eq!(state.lock().session.as_deref(), Some(good.as_str()));
+    let mut display = HelperDisplay {
+        state: state.clone(),
+    };
+    display.say("Bienvenue Awa !");
+    assert_eq!(next(&mut view).await, "say Bienvenue Awa !");
+    display.countdown(Duration::from_millis(4200), 30, false, Instant::now());
+    assert_eq!(next(&mut view).await, "countdown 4200 30 false");
+    assert!(state.send(ToHelper::Notify {
+        titre: "Poste public".into(),
+        texte: "Il vous reste 1 minute".into(),
+        critique: true,
+    }));
+    let note = next(&mut notes).await;
+    assert_eq!(note.body, "Il vous reste 1 minute");
+    assert!(matches!(note.urgency, Urgency::Critical));
+
+    // A code typed in the helper reaches the session flow, trimmed.
+    keys_tx
+        .send(Input::Code(" abc123 \n".into()))
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), input_rx.recv()).await;
+    assert_eq!(heard.unwrap(), Some(Input::Code("abc123".into())));
+
+    // The helper goes (here its keyboard closed): the service hears it at once.
+    drop(keys_tx);
+    assert_eq!(helper.await.unwrap(), Some(HelperExit::InputClosed));
+    let heard = tokio::time::timeout(Duration::from_secs(5), input_rx.recv()).await;
+    assert_eq!(heard.unwrap(), Some(Input::HelperGone));
+    assert!(!state.send(ToHelper::Prompt), "no helper any more");
+
+    // A helper the gate refuses is told so, in French, and never becomes the helper.
+    let stream = connect(endpoint).await.unwrap();
+    let (view_tx, mut view) = unbounded_channel();
+    let (_keys_tx, mut keys) = mpsc::channel(1);
+    let mut recorder = Recorder(view_tx);
+    let refused = converse(stream, &bad, &mut recorder, &mut keys, &desktop).await;
+    assert_eq!(refused, Some(HelperExit::Refused));
+    assert_eq!(
+        next(&mut view).await,
+        format!("say {}", crate::text::HELPER_REFUSED)
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), input_rx.recv())
+            .await
+            .is_err(),
+        "a refused helper going away is no reason to lock"
+    );
+    assert_eq!(state.lock().session.as_deref(), Some(good.as_str()));
+    service.abort();
+    let seen = peers.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    seen
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_halves_talk_over_the_unix_socket_and_the_kernel_names_the_peer() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("uid");
+    std::fs::write(&probe, b"").unwrap();
+    let uid = std::fs::metadata(&probe).unwrap().uid();
+    let gate: Gate = Arc::new(|_, claimed| {
+        if claimed == "c42" {
+            Ok(claimed.to_owned())
+        } else {
+            Err(PeerRefusal::UnknownSession(claimed.to_owned()))
+        }
+    });
+    let endpoint = dir.path().join("run/helper.sock");
+    let peers = round_trip(&endpoint, gate, "c42".into(), "c43".into()).await;
+    assert!(peers.iter().all(|peer| peer.uid == uid), "{peers:?}");
+}
+
+#[cfg(windows)]
+#[tokio::test]
+async fn the_halves_talk_over_the_named_pipe_and_the_system_names_the_peer() {
+    let endpoint = std::path::PathBuf::from(format!(
+        r"\\.\pipe\poste-client-test-{}",
+        std::process::id()
+    ));
+    // (That nobody else can create the pipe while the service serves it,
+    // FILE_FLAG_FIRST_PIPE_INSTANCE, is not checked: wine 8 does not enforce that flag.)
+    let own = crate::winsys::process_session(std::process::id());
+    let own_id = own.expect("this process's session");
+    // The real rule, with this test's session playing the console's.
+    let gate: Gate = Arc::new(move |peer, claimed| {
+        wingate::check(peer.session, own, claimed).map(|id| id.to_string())
+    });
+    let peers = round_trip(
+        &endpoint,
+        gate,
+        own_id.to_string(),
+        (own_id + 1).to_string(),
+    )
+    .await;
+    for peer in peers {
+        assert_eq!(peer.pid, Some(std::process::id()));
+        assert_eq!(peer.session, own);
+    }
+}
