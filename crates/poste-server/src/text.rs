@@ -404,6 +404,78 @@ pub mod console {
         )
     }
 
+    /// An event kind as staff read it.
+    pub fn event_kind(kind: poste_store::EventKind) -> &'static str {
+        match kind {
+            poste_store::EventKind::SessionCreated => "Code créé",
+            poste_store::EventKind::SessionStarted => "Session commencée",
+            poste_store::EventKind::TimeAdded => "Temps ajouté",
+            poste_store::EventKind::SessionEnded => "Session terminée",
+            poste_store::EventKind::CodeCancelled => "Code annulé",
+            poste_store::EventKind::WarningSent => "Avertissement",
+            poste_store::EventKind::PosteCreated => "Poste ajouté",
+            poste_store::EventKind::PosteSeen => "Poste vu",
+            poste_store::EventKind::PosteUpdated => "Poste modifié",
+            poste_store::EventKind::PosteRetired => "Poste retiré",
+            poste_store::EventKind::PosteServiceChanged => "Poste en/hors service",
+            poste_store::EventKind::MessageSent => "Message envoyé",
+            poste_store::EventKind::EnrollmentCodeCreated => "Code d'enrôlement créé",
+            poste_store::EventKind::EnrollmentRequested => "Enrôlement demandé",
+            poste_store::EventKind::EnrollmentApproved => "Enrôlement validé",
+            poste_store::EventKind::PosteEnrolled => "Poste enrôlé",
+            poste_store::EventKind::EnrollmentReset => "Enrôlement réinitialisé",
+            poste_store::EventKind::TokenCreated => "Jeton d'API créé",
+            poste_store::EventKind::TokenRevoked => "Jeton d'API révoqué",
+            poste_store::EventKind::StaffCreated => "Compte créé",
+            poste_store::EventKind::StaffLogin => "Connexion à la console",
+            poste_store::EventKind::StaffLogout => "Déconnexion",
+            poste_store::EventKind::StaffPasswordChanged => "Mot de passe changé",
+            poste_store::EventKind::CategoryChanged => "Catégorie modifiée",
+            poste_store::EventKind::VisitorCreated => "Visiteur inscrit",
+            poste_store::EventKind::VisitorUpdated => "Fiche visiteur modifiée",
+            poste_store::EventKind::VisitorErased => "Données d'un visiteur effacées",
+            poste_store::EventKind::SettingsChanged => "Réglages modifiés",
+            poste_store::EventKind::RetentionPurge => "Registre purgé (conservation)",
+        }
+    }
+
+    /// Who did it, as staff read it: `animateur:marie` → `marie`, `poste:P3` → `poste P3`.
+    pub fn actor(actor: &str) -> String {
+        match actor.split_once(':') {
+            Some(("animateur", login)) => login.to_owned(),
+            Some(("poste", name)) => format!("poste {name}"),
+            Some(("api", name)) => format!("API ({name})"),
+            _ if actor == "systeme" => "serveur".to_owned(),
+            _ if actor == "cli" => "ligne de commande".to_owned(),
+            _ => actor.to_owned(),
+        }
+    }
+
+    /// Why a session ended, as staff read it.
+    pub fn end_reason(reason: &str) -> &'static str {
+        match reason {
+            "temps_expire" => "Temps écoulé",
+            "termine_par_animateur" => "Terminée par un animateur",
+            "termine_par_visiteur" => "Terminée par le visiteur",
+            _ => "Autre",
+        }
+    }
+
+    /// Where a workstation stands in enrollment, as staff read it.
+    pub fn enrollment(enrollment: poste_store::Enrollment) -> &'static str {
+        match enrollment {
+            poste_store::Enrollment::Aucun => "Non enrôlé",
+            poste_store::Enrollment::EnAttente => "Demande à valider",
+            poste_store::Enrollment::Approuve => "Validé, en attente de l'agent",
+            poste_store::Enrollment::Enrole => "Enrôlé",
+        }
+    }
+
+    /// Weekdays, Monday first.
+    pub const DAY_NAMES: [&str; 7] = [
+        "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
+    ];
+
     /// The reasons staff may give when ending a session, as (value, label).
     pub const END_REASONS: &[(&str, &str)] = &[
         ("fermeture", "Fermeture de l'espace"),

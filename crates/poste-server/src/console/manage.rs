@@ -48,15 +48,6 @@ struct PostesPage {
     postes: Vec<PosteLine>,
 }
 
-fn enrollment_label(enrollment: Enrollment) -> &'static str {
-    match enrollment {
-        Enrollment::Aucun => "Non enrôlé",
-        Enrollment::EnAttente => "Demande à valider",
-        Enrollment::Approuve => "Validé, en attente de l'agent",
-        Enrollment::Enrole => "Enrôlé",
-    }
-}
-
 pub async fn postes(
     State(state): State<AppState>,
     staff: Staff,
@@ -73,7 +64,7 @@ pub async fn postes(
         .map(|p| PosteLine {
             online: online.contains(&p.id),
             hors_service: p.hors_service,
-            enrollment: enrollment_label(p.enrollment),
+            enrollment: t::enrollment(p.enrollment),
             pending: p.enrollment == Enrollment::EnAttente,
             ip: p.ip.unwrap_or_default(),
             mac: p.mac.unwrap_or_default(),
@@ -272,10 +263,6 @@ struct SettingsPage {
     retention_days: u32,
 }
 
-const DAY_NAMES: [&str; 7] = [
-    "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
-];
-
 fn minutes_text(secs: Option<i64>) -> String {
     secs.map(|s| (s / 60).to_string()).unwrap_or_default()
 }
@@ -324,7 +311,7 @@ async fn settings_page(
             let (open, close) = form.day(index);
             DayLine {
                 index,
-                name: DAY_NAMES[index],
+                name: t::DAY_NAMES[index],
                 open: open.to_owned(),
                 close: close.to_owned(),
             }
@@ -416,7 +403,7 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, String>
         let parse = |text: &str| jiff::civil::Time::strptime("%H:%M", text).ok();
         match (parse(open), parse(close)) {
             (Some(open), Some(close)) if close > open => *day = Some(DayHours { open, close }),
-            _ => return Err(t::hours_invalid(DAY_NAMES[index])),
+            _ => return Err(t::hours_invalid(t::DAY_NAMES[index])),
         }
     }
     Ok(vec![

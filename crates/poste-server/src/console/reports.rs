@@ -82,53 +82,6 @@ const GROUPS: &[(&str, &str, &[EventKind])] = &[
     ),
 ];
 
-/// An event kind as staff read it.
-pub fn kind_label(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::SessionCreated => "Code créé",
-        EventKind::SessionStarted => "Session commencée",
-        EventKind::TimeAdded => "Temps ajouté",
-        EventKind::SessionEnded => "Session terminée",
-        EventKind::CodeCancelled => "Code annulé",
-        EventKind::WarningSent => "Avertissement",
-        EventKind::PosteCreated => "Poste ajouté",
-        EventKind::PosteSeen => "Poste vu",
-        EventKind::PosteUpdated => "Poste modifié",
-        EventKind::PosteRetired => "Poste retiré",
-        EventKind::PosteServiceChanged => "Poste en/hors service",
-        EventKind::MessageSent => "Message envoyé",
-        EventKind::EnrollmentCodeCreated => "Code d'enrôlement créé",
-        EventKind::EnrollmentRequested => "Enrôlement demandé",
-        EventKind::EnrollmentApproved => "Enrôlement validé",
-        EventKind::PosteEnrolled => "Poste enrôlé",
-        EventKind::EnrollmentReset => "Enrôlement réinitialisé",
-        EventKind::TokenCreated => "Jeton d'API créé",
-        EventKind::TokenRevoked => "Jeton d'API révoqué",
-        EventKind::StaffCreated => "Compte créé",
-        EventKind::StaffLogin => "Connexion à la console",
-        EventKind::StaffLogout => "Déconnexion",
-        EventKind::StaffPasswordChanged => "Mot de passe changé",
-        EventKind::CategoryChanged => "Catégorie modifiée",
-        EventKind::VisitorCreated => "Visiteur inscrit",
-        EventKind::VisitorUpdated => "Fiche visiteur modifiée",
-        EventKind::VisitorErased => "Données d'un visiteur effacées",
-        EventKind::SettingsChanged => "Réglages modifiés",
-        EventKind::RetentionPurge => "Registre purgé (conservation)",
-    }
-}
-
-/// Who did it, as staff read it: `animateur:marie` → `marie`, `poste:P3` → `poste P3`.
-fn actor_label(actor: &str) -> String {
-    match actor.split_once(':') {
-        Some(("animateur", login)) => login.to_owned(),
-        Some(("poste", name)) => format!("poste {name}"),
-        Some(("api", name)) => format!("API ({name})"),
-        _ if actor == "systeme" => "serveur".to_owned(),
-        _ if actor == "cli" => "ligne de commande".to_owned(),
-        _ => actor.to_owned(),
-    }
-}
-
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct HistoryQuery {
     #[serde(default)]
@@ -160,8 +113,8 @@ impl EventLine {
         let event = &view.event;
         EventLine {
             at: view::local_datetime(event.at, tz),
-            kind: kind_label(event.kind),
-            actor: actor_label(&event.actor),
+            kind: t::event_kind(event.kind),
+            actor: t::actor(&event.actor),
             poste: view.poste_nom.clone().unwrap_or_default(),
             session: event
                 .session_id

@@ -10,6 +10,7 @@ use poste_store::{CategoryRow, Millis, PosteRow, SessionRow, SessionStatus};
 use crate::domain::duration::format_duration;
 use crate::domain::timing::remaining_secs;
 use crate::text;
+use crate::text::console as t;
 
 /// `14:05` in the space's time zone.
 pub fn local_time(ms: Millis, tz: &TimeZone) -> String {
@@ -205,20 +206,11 @@ impl SessionLine {
             reason: row
                 .end_reason
                 .as_deref()
-                .map(end_reason_label)
+                .map(t::end_reason)
                 .unwrap_or_default()
                 .to_owned(),
             can_cancel: row.status == SessionStatus::EnAttente,
         }
-    }
-}
-
-fn end_reason_label(reason: &str) -> &'static str {
-    match reason {
-        "temps_expire" => "Temps écoulé",
-        "termine_par_animateur" => "Terminée par un animateur",
-        "termine_par_visiteur" => "Terminée par le visiteur",
-        _ => "Autre",
     }
 }
 
