@@ -97,6 +97,7 @@ test("settings changed in the console reach the workstations and the pages", asy
   // A workstation connecting now learns the new thresholds.
   const poste = await Workstation.connect(server, "Poste-10");
   assert.deepEqual(poste.welcome.seuils, { avertissement: 600, critique: 120 });
+  assert.equal(poste.welcome.espace, "Cyber-base de Saint-Paul");
   poste.close();
   // Back to the short thresholds of the other tests.
   await page.getByLabel("Premier avertissement, minutes avant la fin").fill("3s");

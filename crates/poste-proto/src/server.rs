@@ -220,6 +220,9 @@ pub struct Welcome {
     /// Server time, RFC 3339.
     pub heure_serveur: String,
     pub seuils: Thresholds,
+    /// The space's name (console, Réglages), for the workstation's screens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub espace: Option<String>,
 }
 
 /// Extension: where an enrollment stands.

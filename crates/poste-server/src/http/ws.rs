@@ -361,6 +361,7 @@ async fn on_hello(app: &AppState, conn: u64, peer: &mut Peer, hello: Hello) -> R
             avertissement: thresholds.warning_ms / 1000,
             critique: thresholds.critical_ms / 1000,
         },
+        espace: Some(app.settings().site_name.clone()),
     });
     peer.poste = Some(poste);
     Ok(vec![welcome])
