@@ -24,6 +24,7 @@ use crate::domain::timing::{
     Thresholds, TimerAction, level_for_remaining, level_number, next_action, remaining_secs,
 };
 use crate::messages;
+use crate::metrics::{Gauges, Metrics};
 
 /// Identifier of one WebSocket connection.
 pub type ConnId = u64;
@@ -44,6 +45,7 @@ pub struct Hub {
     /// Ticks whenever something the console's dashboard shows may have changed (a session,
     /// a workstation coming or going). Carries nothing: watchers re-read what they show.
     changes: broadcast::Sender<()>,
+    metrics: Metrics,
 }
 
 #[derive(Debug, Default)]
@@ -95,12 +97,33 @@ impl Hub {
             state: Mutex::new(HubState::default()),
             next_conn: AtomicU64::new(1),
             changes: broadcast::channel(16).0,
+            metrics: Metrics::default(),
         })
     }
 
     /// The warning thresholds in force (staff may change them from the console).
     pub fn thresholds(&self) -> Thresholds {
         self.settings.get().thresholds
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// What `/metrics` reads at scrape time (the database's round trip is the caller's).
+    pub fn gauges(&self) -> Gauges {
+        let state = self.lock();
+        Gauges {
+            connections: state.connections.len(),
+            workstations_online: state
+                .connections
+                .values()
+                .filter_map(|conn| conn.poste_id)
+                .collect::<HashSet<_>>()
+                .len(),
+            active_sessions: state.live.len(),
+            database_secs: None,
+        }
     }
 
     /// Receives a tick after every change the dashboard may show (lagging receivers just see
@@ -290,6 +313,8 @@ impl Hub {
             }
             status if status.is_final() => {
                 if let Some(live) = state.live.remove(&row.id) {
+                    self.metrics
+                        .session_ended(row.end_reason.as_deref().unwrap_or("autre"));
                     if let Some(timer) = live.timer {
                         timer.abort();
                     }
@@ -384,6 +409,7 @@ impl Hub {
             return;
         };
         let lateness = now_ms() - due;
+        self.metrics.timer_fired(lateness);
         match action {
             TimerAction::Warn(level) => self.fire_warning(row, generation, level, lateness).await,
             TimerAction::Expire => self.fire_expiry(row, lateness).await,

@@ -14,5 +14,6 @@ pub mod domain;
 pub mod http;
 pub mod hub;
 pub mod messages;
+pub mod metrics;
 pub mod ops;
 pub mod text;

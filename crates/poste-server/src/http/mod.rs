@@ -1,4 +1,5 @@
-//! HTTP surface: health checks, the WebSocket endpoints, the JSON API and the web console.
+//! HTTP surface: health checks, metrics, the WebSocket endpoints, the JSON API and the web
+//! console.
 
 pub mod api;
 pub mod ws;
@@ -20,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route(WS_PATH_SESSIONS, get(ws::upgrade))
         .route(WS_PATH_SESSIONS.trim_end_matches('/'), get(ws::upgrade))
         .route(WS_PATH_CLIENT, get(ws::upgrade))
@@ -40,6 +42,22 @@ pub fn router(state: AppState) -> Router {
 /// The process is up and serving (it binds only once the database is open and migrated).
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Prometheus metrics (text exposition format).
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let mut gauges = state.hub.gauges();
+    let started = std::time::Instant::now();
+    if state.store.ping().await.is_ok() {
+        gauges.database_secs = Some(started.elapsed().as_secs_f64());
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.hub.metrics().render(gauges),
+    )
 }
 
 /// The database answers.

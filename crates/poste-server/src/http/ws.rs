@@ -291,7 +291,27 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
             }])
         }
     };
-    result.unwrap_or_else(|err| vec![store_error(&err)])
+    let replies = result.unwrap_or_else(|err| vec![store_error(&err)]);
+    count(app, &replies);
+    replies
+}
+
+/// Counts what `/metrics` reports of these replies: refused codes and started sessions.
+fn count(app: &AppState, replies: &[ServerMessage]) {
+    for reply in replies {
+        match reply {
+            ServerMessage::CodeInvalid(invalid) => {
+                let reason = invalid.raison.unwrap_or(RefusalReason::Autre);
+                let label = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "autre".to_owned());
+                app.hub.metrics().code_refused(&label);
+            }
+            ServerMessage::SessionStarted { .. } => app.hub.metrics().session_started(),
+            _ => {}
+        }
+    }
 }
 
 type Replies = Result<Vec<ServerMessage>, StoreError>;

@@ -8,6 +8,7 @@ mod bad_input;
 mod binary;
 mod console_rules;
 mod enrollment;
+mod metrics;
 mod postgres;
 mod refusals;
 mod seed_flow;
