@@ -194,8 +194,8 @@ test("statistics count the sessions and hours of use, as charts with their value
   const page = await loggedInPage(browser, server, "paul");
   await page.getByRole("link", { name: "Statistiques" }).click();
   await page.locator(".chiffres").filter({ hasText: /1\s+sessions/ }).waitFor();
-  assert.equal(await page.locator("svg.graphique").count(), 5);
-  const occupancy = page.locator("section", { hasText: "Occupation par poste" });
+  assert.equal(await page.locator("svg.graphique").count(), 6);
+  const occupancy = page.getByRole("region", { name: "Occupation par poste (heures)" });
   await occupancy.getByText("Voir les valeurs").click();
   await occupancy.getByRole("row", { name: /Salle-02/ }).waitFor();
   await page.getByRole("link", { name: "12 derniers mois" }).click();

@@ -18,6 +18,7 @@ use crate::console::ConsoleError;
 use crate::console::auth::Staff;
 use crate::console::pages::{Frame, page, poste_names};
 use crate::console::view::{self, csv_cell};
+use crate::domain::opening::OpeningHours;
 use crate::text::console as t;
 
 // ----- history --------------------------------------------------------------------------------
@@ -383,7 +384,7 @@ fn used_secs(row: &UsageRow, now: Millis) -> i64 {
 
 /// The period of the statistics page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
+pub enum PeriodKind {
     /// The last 30 days, by day.
     Days,
     /// The last 12 weeks, by week (from Monday).
@@ -392,33 +393,33 @@ pub enum Period {
     Months,
 }
 
-impl Period {
-    fn parse(text: &str) -> Period {
+impl PeriodKind {
+    fn parse(text: &str) -> PeriodKind {
         match text {
-            "semaine" => Period::Weeks,
-            "mois" => Period::Months,
-            _ => Period::Days,
+            "semaine" => PeriodKind::Weeks,
+            "mois" => PeriodKind::Months,
+            _ => PeriodKind::Days,
         }
     }
 
     fn value(self) -> &'static str {
         match self {
-            Period::Days => "jour",
-            Period::Weeks => "semaine",
-            Period::Months => "mois",
+            PeriodKind::Days => "jour",
+            PeriodKind::Weeks => "semaine",
+            PeriodKind::Months => "mois",
         }
     }
 }
 
 /// The buckets of a period, oldest first: (start, label).
-fn buckets(period: Period, now: Millis, tz: &TimeZone) -> Vec<(Millis, String)> {
+fn buckets(period: PeriodKind, now: Millis, tz: &TimeZone) -> Vec<(Millis, String)> {
     let Ok(ts) = jiff::Timestamp::from_millisecond(now) else {
         return Vec::new();
     };
     let today = ts.to_zoned_datetime(tz.clone()).date();
     let (first, count, step, format) = match period {
-        Period::Days => (today, 30, jiff::Span::new().days(1), "%d/%m"),
-        Period::Weeks => {
+        PeriodKind::Days => (today, 30, jiff::Span::new().days(1), "%d/%m"),
+        PeriodKind::Weeks => {
             let monday = today
                 .checked_sub(
                     jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset())),
@@ -426,7 +427,7 @@ fn buckets(period: Period, now: Millis, tz: &TimeZone) -> Vec<(Millis, String)> 
                 .unwrap_or(today);
             (monday, 12, jiff::Span::new().weeks(1), "%d/%m")
         }
-        Period::Months => (
+        PeriodKind::Months => (
             today.first_of_month(),
             12,
             jiff::Span::new().months(1),
@@ -462,13 +463,58 @@ pub struct Stats {
     pub charts: Vec<Chart>,
 }
 
-pub fn compute_stats(
-    rows: &[UsageRow],
-    buckets: &[(Millis, String)],
-    postes: &[String],
-    now: Millis,
-    tz: &TimeZone,
-) -> Stats {
+/// Seconds the space was open between `from` and `now`: the opening hours of each day, or the
+/// whole time when no hours are set.
+pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone) -> i64 {
+    if hours.always_open() {
+        return (now - from).max(0) / 1000;
+    }
+    let (Ok(start), Ok(end)) = (
+        jiff::Timestamp::from_millisecond(from),
+        jiff::Timestamp::from_millisecond(now),
+    ) else {
+        return 0;
+    };
+    let mut day = start.to_zoned_datetime(tz.clone()).date();
+    let last = end.to_zoned_datetime(tz.clone()).date();
+    let mut total = 0;
+    while day <= last {
+        let index = usize::from(day.weekday().to_monday_zero_offset().unsigned_abs());
+        if let Some(open) = hours.day(index) {
+            let at = |time| {
+                day.to_datetime(time)
+                    .to_zoned_datetime(tz.clone())
+                    .map(|z| z.timestamp().as_millisecond())
+                    .unwrap_or(from)
+            };
+            let (opens, closes) = (at(open.open).max(from), at(open.close).min(now));
+            total += (closes - opens).max(0) / 1000;
+        }
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    total
+}
+
+/// What the statistics of a period are computed from.
+#[derive(Debug)]
+pub struct Period<'a> {
+    pub rows: &'a [UsageRow],
+    pub buckets: &'a [(Millis, String)],
+    pub postes: &'a [String],
+    /// Seconds the space was open during the period (for the occupancy rate).
+    pub open_secs: i64,
+}
+
+pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
+    let Period {
+        rows,
+        buckets,
+        postes,
+        open_secs,
+    } = *period;
     let index_of = |at: Millis| buckets.iter().rposition(|(start, _)| *start <= at);
     let mut per_bucket = vec![(0usize, 0i64); buckets.len()];
     let mut per_poste: BTreeMap<String, i64> =
@@ -525,8 +571,24 @@ pub fn compute_stats(
             "Occupation par poste (heures)".to_owned(),
             "h",
             per_poste
-                .into_iter()
-                .map(|(name, secs)| bar(name, hours(secs), "h"))
+                .iter()
+                .map(|(name, secs)| bar(name.clone(), hours(*secs), "h"))
+                .collect(),
+        ),
+        bar_chart(
+            "taux",
+            "Taux d'occupation par poste (% des heures d'ouverture)".to_owned(),
+            "%",
+            per_poste
+                .iter()
+                .map(|(name, secs)| {
+                    let rate = if open_secs > 0 {
+                        (*secs as f64 / open_secs as f64 * 100.0).min(100.0)
+                    } else {
+                        0.0
+                    };
+                    bar(name.clone(), rate, "%")
+                })
                 .collect(),
         ),
         bar_chart(
@@ -588,13 +650,24 @@ pub async fn stats(
     headers: HeaderMap,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, ConsoleError> {
-    let period = Period::parse(&query.periode);
+    let period = PeriodKind::parse(&query.periode);
     let now = now_ms();
-    let tz = state.settings().timezone.clone();
+    let settings = state.settings();
+    let tz = settings.timezone.clone();
     let buckets = buckets(period, now, &tz);
     let from = buckets.first().map_or(now, |(start, _)| *start);
     let rows = state.store.usage(from, now + 1).await?;
-    let stats = compute_stats(&rows, &buckets, &poste_names(&state).await?, now, &tz);
+    let postes = poste_names(&state).await?;
+    let stats = compute_stats(
+        &Period {
+            rows: &rows,
+            buckets: &buckets,
+            postes: &postes,
+            open_secs: open_secs(from, now, &settings.opening_hours, &tz),
+        },
+        now,
+        &tz,
+    );
     page(&StatsPage {
         frame: Frame::new(&state, &staff, &headers, "statistiques"),
         period: period.value(),
@@ -618,7 +691,7 @@ mod tests {
     fn stats_count_sessions_hours_postes_categories_and_hours_of_day() {
         let tz = TimeZone::get("Indian/Reunion").unwrap();
         let now = at("2026-11-24T12:00:00Z");
-        let buckets = buckets(Period::Days, now, &tz);
+        let buckets = buckets(PeriodKind::Days, now, &tz);
         assert_eq!(buckets.len(), 30);
         assert_eq!(buckets.last().unwrap().1, "24/11");
         let row = |start: &str, secs: i64, poste: &str, category: Option<&str>| UsageRow {
@@ -636,10 +709,14 @@ mod tests {
             // 14:00 local on the 23rd, half an hour on P2.
             row("2026-11-23T10:00:00Z", 1800, "P2", None),
         ];
+        let postes = ["P1".to_owned(), "P2".to_owned(), "P3".to_owned()];
         let stats = compute_stats(
-            &rows,
-            &buckets,
-            &["P1".into(), "P2".into(), "P3".into()],
+            &Period {
+                rows: &rows,
+                buckets: &buckets,
+                postes: &postes,
+                open_secs: 10 * 3600,
+            },
             now,
             &tz,
         );
@@ -664,9 +741,26 @@ mod tests {
             .map(|b| b.label.clone())
             .collect();
         assert_eq!(categories, ["Jeunes", "Sans catégorie"]);
+        let rates: Vec<f64> = chart("taux").bars.iter().map(|b| b.value).collect();
+        assert_eq!(rates, [10.0, 5.0, 0.0]);
         let busy = &chart("affluence").bars;
         assert_eq!(busy.iter().find(|b| b.label == "10 h").unwrap().value, 1.0);
         assert_eq!(busy.iter().find(|b| b.label == "14 h").unwrap().value, 1.0);
+    }
+
+    #[test]
+    fn open_time_follows_the_opening_hours() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap();
+        // Monday 2026-11-23 00:00 local to Wednesday 2026-11-25 12:00 local.
+        let from = at("2026-11-22T20:00:00Z");
+        let now = at("2026-11-25T08:00:00Z");
+        assert_eq!(
+            open_secs(from, now, &OpeningHours::default(), &tz),
+            (now - from) / 1000
+        );
+        // Open 09:00–18:00 on Monday and Wednesday: 9 h, then 3 h by noon on Wednesday.
+        let hours = OpeningHours::parse("09:00-18:00;;09:00-18:00;;;;").unwrap();
+        assert_eq!(open_secs(from, now, &hours, &tz), 12 * 3600);
     }
 
     #[test]
@@ -685,10 +779,10 @@ mod tests {
     fn weeks_and_months_go_back_in_order() {
         let tz = TimeZone::get("Indian/Reunion").unwrap();
         let now = at("2026-11-25T12:00:00Z"); // a Wednesday
-        let weeks = buckets(Period::Weeks, now, &tz);
+        let weeks = buckets(PeriodKind::Weeks, now, &tz);
         assert_eq!(weeks.len(), 12);
         assert_eq!(weeks.last().unwrap().1, "23/11");
-        let months = buckets(Period::Months, now, &tz);
+        let months = buckets(PeriodKind::Months, now, &tz);
         assert_eq!(months.first().unwrap().1, "12/2025");
         assert_eq!(months.last().unwrap().1, "11/2026");
         assert!(weeks.windows(2).all(|w| w[0].0 < w[1].0));
