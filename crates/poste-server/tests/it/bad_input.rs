@@ -98,9 +98,12 @@ async fn a_flood_is_refused_then_closed_without_harming_others() {
             break;
         }
     }
-    // Some acks, then `trop_de_messages`, then the close (policy violation).
+    // Some acks, then `trop_de_messages`, then the close (policy violation). The flooder's
+    // unread messages may still sit in the server's receive buffer when it closes, and then
+    // TCP answers with a reset, which can also drop the last replies on their way: the refusal
+    // is only required when the close is clean.
     let mut saw_refusal = false;
-    loop {
+    let reset = loop {
         match flooder.next(REPLY).await {
             Ok(reply) => {
                 if reply["code"] == "trop_de_messages" {
@@ -108,12 +111,13 @@ async fn a_flood_is_refused_then_closed_without_harming_others() {
                 }
             }
             Err(err) => {
-                assert!(err.to_string().contains("closed"), "{err}");
-                break;
+                let err = err.to_string();
+                assert!(err.contains("closed") || err.contains("reset"), "{err}");
+                break err.contains("reset");
             }
         }
-    }
-    assert!(saw_refusal);
+    };
+    assert!(saw_refusal || reset);
     let update = bystander
         .request(json!({"type": "get_time", "session_id": id}))
         .await;
