@@ -14,9 +14,12 @@ use poste_server::app::{CodeValidity, Settings};
 use poste_server::domain::duration::{format_duration, parse_duration};
 use poste_server::domain::opening::{Opening, OpeningHours};
 
+/// The check of one target: panics when a property does not hold.
+pub type Check = fn(&[u8]);
+
 /// Every target, by the name of its directory under `fuzz/regressions/` and of its
 /// `fuzz/fuzz_targets/*.rs` file.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("client_message", client_message),
     ("server_message", server_message),
     ("normalize_code", normalize_code),
