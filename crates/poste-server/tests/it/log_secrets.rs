@@ -1,21 +1,23 @@
 //! No secret is ever written to the logs, nor kept in clear in the database file: the real
 //! binary, with debug logs, through a whole flow (a session made on the command line, an API
 //! token, a staff account whose password comes on standard input, a console login over HTTP, the
-//! code used over WebSocket, wrong guesses of each), then its standard output and error and its
-//! SQLite files are scanned for every secret.
+//! code used over WebSocket, a workstation enrolled and naming itself with its secret, wrong
+//! guesses of each), then its standard output and error and its SQLite files are scanned for
+//! every secret.
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use poste_testkit::{ServerProcess, WsClient, free_port, wait_http_ok};
+use poste_testkit::{Api, ServerProcess, WsClient, free_port, wait_http_ok};
 use serde_json::json;
 
 use crate::REPLY;
 
 const PASSWORD: &str = "Correct-Horse-Battery-Staple-42";
 const WRONG_PASSWORD: &str = "Wrong-Password-Never-Logged-77";
+const WRONG_SECRET: &str = "ws_NotTheSecretOfThisWorkstation0123456789";
 const WRONG_TOKEN: &str = "pp_NotARealTokenButStillASecret0123456789";
 
 fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> (String, String) {
@@ -199,10 +201,62 @@ async fn no_secret_reaches_the_logs_or_the_database_in_clear() {
         .await;
     assert_eq!(reply["type"], "time_update", "{reply}");
 
+    // A workstation enrolls (one-time code, staff approval, secret collected), then names
+    // itself with its secret; an impostor tries a wrong one.
+    let api = Api {
+        base: format!("{base}/api"),
+        token: token.clone(),
+        http: reqwest::Client::new(),
+    };
+    let enrollment_code = api
+        .post_ok("/enrollment-codes", json!({"poste": "Poste-09"}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enroll = |proof: Option<&str>| {
+        let mut message =
+            json!({"type": "enroll", "poste": "Poste-09", "demande": "demande-0123456789"});
+        if let Some(code) = proof {
+            message["code_enrolement"] = json!(code);
+        }
+        message
+    };
+    let mut agent = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
+        .await
+        .unwrap();
+    let reply = agent.request(enroll(Some(&enrollment_code))).await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    api.post_ok("/postes/Poste-09/approve", json!({})).await;
+    let reply = agent.request(enroll(None)).await;
+    assert_eq!(reply["statut"], "enrole", "{reply}");
+    let secret = reply["secret"].as_str().unwrap().to_owned();
+    let mut agent = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
+        .await
+        .unwrap();
+    let reply = agent
+        .request(json!({"type": "hello", "poste": "Poste-09", "secret": secret}))
+        .await;
+    assert_eq!(reply["type"], "welcome", "{reply}");
+    let mut impostor = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
+        .await
+        .unwrap();
+    let reply = impostor
+        .request(json!({"type": "hello", "poste": "Poste-09", "secret": WRONG_SECRET}))
+        .await;
+    assert_ne!(reply["type"], "welcome", "{reply}");
+    let enrollment_code_typed = enrollment_code.replace('-', "");
+
     stop(&mut server);
     let log = std::fs::read_to_string(&logs).unwrap();
     // The logs did record the flow (so the scan below looks at something real).
-    for expected in ["code accepted", "session started", "code refused"] {
+    for expected in [
+        "code accepted",
+        "session started",
+        "code refused",
+        "workstation enrolled",
+        "workstation identified",
+    ] {
         assert!(
             log.contains(expected),
             "no `{expected}` in the logs:\n{log}"
@@ -216,6 +270,13 @@ async fn no_secret_reaches_the_logs_or_the_database_in_clear() {
         ("the password", PASSWORD),
         ("a wrong password", WRONG_PASSWORD),
         ("the console session cookie", cookie_token.as_str()),
+        ("the enrollment code", enrollment_code.as_str()),
+        (
+            "the enrollment code as typed",
+            enrollment_code_typed.as_str(),
+        ),
+        ("the workstation secret", secret.as_str()),
+        ("a wrong workstation secret", WRONG_SECRET),
     ];
     for (what, secret) in secrets {
         assert!(!log.contains(secret), "{what} is in the logs:\n{log}");
@@ -237,6 +298,8 @@ async fn no_secret_reaches_the_logs_or_the_database_in_clear() {
         ("the API token", token.as_str()),
         ("the password", PASSWORD),
         ("the console session cookie", cookie_token.as_str()),
+        ("the enrollment code", enrollment_code_typed.as_str()),
+        ("the workstation secret", secret.as_str()),
     ] {
         assert!(!db.contains(secret), "{what} is in the database in clear");
     }
