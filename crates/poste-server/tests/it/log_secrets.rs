@@ -126,6 +126,7 @@ async fn no_secret_reaches_the_logs_or_the_database_in_clear() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
+    let ws_url = format!("ws://127.0.0.1:{port}{}", poste_proto::WS_PATH_SESSIONS);
     wait_http_ok(&format!("{base}/healthz"), Duration::from_secs(30))
         .await
         .unwrap();
@@ -186,9 +187,7 @@ async fn no_secret_reaches_the_logs_or_the_database_in_clear() {
         .rev()
         .collect::<String>()
         .replace(|c: char| c.is_ascii_digit(), "Q");
-    let mut ws = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
-        .await
-        .unwrap();
+    let mut ws = WsClient::connect(&ws_url).await.unwrap();
     let reply = ws
         .request(json!({"type": "validate_code", "code": near_miss, "ip_address": "127.0.0.1"}))
         .await;
@@ -222,25 +221,19 @@ async fn no_secret_reaches_the_logs_or_the_database_in_clear() {
         }
         message
     };
-    let mut agent = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
-        .await
-        .unwrap();
+    let mut agent = WsClient::connect(&ws_url).await.unwrap();
     let reply = agent.request(enroll(Some(&enrollment_code))).await;
     assert_eq!(reply["statut"], "en_attente", "{reply}");
     api.post_ok("/postes/Poste-09/approve", json!({})).await;
     let reply = agent.request(enroll(None)).await;
     assert_eq!(reply["statut"], "enrole", "{reply}");
     let secret = reply["secret"].as_str().unwrap().to_owned();
-    let mut agent = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
-        .await
-        .unwrap();
+    let mut agent = WsClient::connect(&ws_url).await.unwrap();
     let reply = agent
         .request(json!({"type": "hello", "poste": "Poste-09", "secret": secret}))
         .await;
     assert_eq!(reply["type"], "welcome", "{reply}");
-    let mut impostor = WsClient::connect(&format!("ws://127.0.0.1:{port}/ws/sessions/"))
-        .await
-        .unwrap();
+    let mut impostor = WsClient::connect(&ws_url).await.unwrap();
     let reply = impostor
         .request(json!({"type": "hello", "poste": "Poste-09", "secret": WRONG_SECRET}))
         .await;
