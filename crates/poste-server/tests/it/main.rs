@@ -8,10 +8,12 @@ mod bad_input;
 mod binary;
 mod console_rules;
 mod enrollment;
+mod log_secrets;
 mod metrics;
 mod postgres;
 mod refusals;
 mod seed_flow;
+mod session_props;
 mod timing;
 
 use std::time::Duration;
