@@ -265,9 +265,44 @@ pub struct AppState {
     /// The configuration's settings, before the console's values.
     base_settings: Arc<Settings>,
     settings: SharedSettings,
-    throttle: Arc<Mutex<FailureThrottle>>,
+    /// Wrong access codes, per address and per workstation.
+    pub code_throttle: SharedThrottle,
     /// Failed console logins, per account and per address.
-    pub login_throttle: Arc<Mutex<FailureThrottle>>,
+    pub login_throttle: SharedThrottle,
+}
+
+/// A failure throttle shared by the tasks of the server.
+#[derive(Debug, Clone)]
+pub struct SharedThrottle(Arc<Mutex<FailureThrottle>>);
+
+impl SharedThrottle {
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        SharedThrottle(Arc::new(Mutex::new(FailureThrottle::new(
+            max_failures,
+            window,
+        ))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FailureThrottle> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The longest wait among `keys`, if any is blocked.
+    pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
+        let mut throttle = self.lock();
+        keys.iter()
+            .filter_map(|key| throttle.blocked_for(key, now))
+            .max()
+    }
+
+    pub fn record_failure(&self, keys: &[String], now: Instant) {
+        let mut throttle = self.lock();
+        for key in keys {
+            throttle.record_failure(key, now);
+        }
+    }
 }
 
 impl AppState {
@@ -276,21 +311,19 @@ impl AppState {
         let settings = SharedSettings::new(settings);
         let hub = Hub::new(store.clone(), settings.clone());
         let limits = settings.get().limits.clone();
-        let throttle = FailureThrottle::new(
-            limits.code_failures,
-            Duration::from_secs(limits.code_failure_window_secs),
-        );
-        let login_throttle = FailureThrottle::new(
-            console.login_failures,
-            Duration::from_secs(console.login_failure_window_secs),
-        );
         AppState {
             store,
             hub,
             base_settings,
             settings,
-            throttle: Arc::new(Mutex::new(throttle)),
-            login_throttle: Arc::new(Mutex::new(login_throttle)),
+            code_throttle: SharedThrottle::new(
+                limits.code_failures,
+                Duration::from_secs(limits.code_failure_window_secs),
+            ),
+            login_throttle: SharedThrottle::new(
+                console.login_failures,
+                Duration::from_secs(console.login_failure_window_secs),
+            ),
         }
     }
 
@@ -311,27 +344,6 @@ impl AppState {
             .replace(self.base_settings.with_stored(stored));
         self.hub.changed();
         Ok(())
-    }
-
-    fn throttle(&self) -> std::sync::MutexGuard<'_, FailureThrottle> {
-        self.throttle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The longest wait among `keys`, if any is blocked.
-    pub fn throttle_wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut throttle = self.throttle();
-        keys.iter()
-            .filter_map(|key| throttle.blocked_for(key, now))
-            .max()
-    }
-
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut throttle = self.throttle();
-        for key in keys {
-            throttle.record_failure(key, now);
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one place the server reads the wall clock. Domain code takes `now` as a parameter.
 
+use jiff::tz::TimeZone;
 use poste_store::Millis;
 
 /// Unix time in milliseconds.
@@ -11,5 +12,25 @@ pub fn now_ms() -> Millis {
 pub fn rfc3339(ms: Millis) -> String {
     jiff::Timestamp::from_second(ms.div_euclid(1000))
         .map(|ts| ts.to_string())
+        .unwrap_or_default()
+}
+
+/// `14:05` in the space's time zone.
+pub fn local_time(ms: Millis, tz: &TimeZone) -> String {
+    format_local(ms, tz, "%H:%M")
+}
+
+/// `24/11/2026 14:05` in the space's time zone.
+pub fn local_datetime(ms: Millis, tz: &TimeZone) -> String {
+    format_local(ms, tz, "%d/%m/%Y %H:%M")
+}
+
+fn format_local(ms: Millis, tz: &TimeZone, format: &str) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|ts| {
+            ts.to_zoned_datetime(tz.clone())
+                .strftime(format)
+                .to_string()
+        })
         .unwrap_or_default()
 }

@@ -115,12 +115,7 @@ impl Hub {
         let state = self.lock();
         Gauges {
             connections: state.connections.len(),
-            workstations_online: state
-                .connections
-                .values()
-                .filter_map(|conn| conn.poste_id)
-                .collect::<HashSet<_>>()
-                .len(),
+            workstations_online: online_postes(&state).len(),
             active_sessions: state.live.len(),
             database_secs: None,
         }
@@ -226,11 +221,7 @@ impl Hub {
 
     /// Workstations with at least one live connection.
     pub fn online_postes(&self) -> HashSet<i64> {
-        self.lock()
-            .connections
-            .values()
-            .filter_map(|conn| conn.poste_id)
-            .collect()
+        online_postes(&self.lock())
     }
 
     /// Sends a message to every connection of a workstation; returns how many got it.
@@ -547,18 +538,21 @@ pub struct RecoveryReport {
     pub expired: usize,
 }
 
+fn online_postes(state: &HubState) -> HashSet<i64> {
+    state
+        .connections
+        .values()
+        .filter_map(|conn| conn.poste_id)
+        .collect()
+}
+
 /// `18:00` when a session ending at `deadline` ends because the space closes then.
 fn closing_label(settings: &SharedSettings, deadline: Option<Millis>) -> Option<String> {
     let deadline = deadline?;
     let settings = settings.get();
     match settings.opening_hours.at(deadline - 1, &settings.timezone) {
         Opening::OpenUntil(close) if (close - deadline).abs() < 1000 => {
-            let ts = jiff::Timestamp::from_millisecond(close).ok()?;
-            Some(
-                ts.to_zoned_datetime(settings.timezone.clone())
-                    .strftime("%H:%M")
-                    .to_string(),
-            )
+            Some(crate::clock::local_time(close, &settings.timezone))
         }
         _ => None,
     }

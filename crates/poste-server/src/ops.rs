@@ -184,17 +184,6 @@ async fn check_time_rules(
     Ok(())
 }
 
-/// `18:00` in the space's time zone.
-fn local_hm(ms: Millis, settings: &Settings) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|ts| {
-            ts.to_zoned_datetime(settings.timezone.clone())
-                .strftime("%H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 /// Midnight today and on the Monday of this week, in `tz`.
 pub fn day_and_week_start(now: Millis, tz: &jiff::tz::TimeZone) -> (Millis, Millis) {
     let Ok(ts) = jiff::Timestamp::from_millisecond(now) else {
@@ -240,9 +229,9 @@ pub async fn add_time(
     ) {
         let room = (close - deadline) / 1000;
         if room <= 0 {
-            return Err(OpError::Conflict(text::closing_cut(&local_hm(
-                close, settings,
-            ))));
+            return Err(OpError::Conflict(text::closing_cut(
+                &crate::clock::local_time(close, &settings.timezone),
+            )));
         }
         secs = secs.min(room);
     }

@@ -94,7 +94,7 @@ pub async fn login(
         format!("login-ip:{ip}"),
     ];
     let started = Instant::now();
-    if let Some(wait) = throttle_wait(state, &keys, started) {
+    if let Some(wait) = state.login_throttle.wait(&keys, started) {
         return Ok(Err(LoginRefusal::Throttled(wait.as_secs().max(1))));
     }
     let password = password
@@ -110,13 +110,7 @@ pub async fn login(
     let staff = match staff {
         Some(staff) if matches && staff.disabled_at.is_none() => staff,
         _ => {
-            let mut throttle = state
-                .login_throttle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            for key in &keys {
-                throttle.record_failure(key, started);
-            }
+            state.login_throttle.record_failure(&keys, started);
             // The login typed is not logged: it may be a password typed in the wrong field.
             tracing::warn!(%ip, "console login refused");
             return Ok(Err(LoginRefusal::BadCredentials));
@@ -130,16 +124,6 @@ pub async fn login(
         .await?;
     tracing::info!(login = %staff.login, role = staff.role.as_str(), %ip, "console login");
     Ok(Ok((token, session)))
-}
-
-fn throttle_wait(state: &AppState, keys: &[String], now: Instant) -> Option<std::time::Duration> {
-    let mut throttle = state
-        .login_throttle
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    keys.iter()
-        .filter_map(|key| throttle.blocked_for(key, now))
-        .max()
 }
 
 /// `Set-Cookie` value that opens a session.

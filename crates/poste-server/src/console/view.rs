@@ -12,25 +12,7 @@ use crate::domain::timing::remaining_secs;
 use crate::text;
 use crate::text::console as t;
 
-/// `14:05` in the space's time zone.
-pub fn local_time(ms: Millis, tz: &TimeZone) -> String {
-    format_local(ms, tz, "%H:%M")
-}
-
-/// `24/11/2026 14:05` in the space's time zone.
-pub fn local_datetime(ms: Millis, tz: &TimeZone) -> String {
-    format_local(ms, tz, "%d/%m/%Y %H:%M")
-}
-
-fn format_local(ms: Millis, tz: &TimeZone, format: &str) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|ts| {
-            ts.to_zoned_datetime(tz.clone())
-                .strftime(format)
-                .to_string()
-        })
-        .unwrap_or_default()
-}
+pub use crate::clock::{local_datetime, local_time};
 
 /// Until when a code is valid: `24/11/2026 18:00`, or `24/11/2026, fin de journée` for a code
 /// valid until midnight (the default), which would otherwise read as the next day at 00:00.

@@ -408,7 +408,7 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
     }
     let keys = [format!("ip:{}", peer.addr.ip())];
     let started = Instant::now();
-    if let Some(wait) = app.throttle_wait(&keys, started) {
+    if let Some(wait) = app.code_throttle.wait(&keys, started) {
         let message = text::refusal(RefusalReason::TropDEssais, None, wait.as_secs().max(1));
         return Ok(vec![enrollment(EnrollmentStatus::Refuse, &message, None)]);
     }
@@ -433,7 +433,7 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
                     )])
                 }
                 Err(StoreError::EnrollmentRefused(refusal)) => {
-                    app.record_failure(&keys, started);
+                    app.code_throttle.record_failure(&keys, started);
                     tracing::warn!(poste = %name, ip = %peer.ip(), ?refusal, "enrollment collection refused");
                     Ok(vec![enrollment(
                         EnrollmentStatus::Refuse,
@@ -463,7 +463,7 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
             let settings = app.settings();
             let expected = settings.install_token_hash.as_deref();
             if expected.is_none() || expected != Some(token_hash(token.trim()).as_str()) {
-                app.record_failure(&keys, started);
+                app.code_throttle.record_failure(&keys, started);
                 tracing::warn!(poste = %name, ip = %peer.ip(), "enrollment with a wrong install token");
                 return Ok(vec![enrollment(
                     EnrollmentStatus::Refuse,
@@ -501,7 +501,7 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
             )])
         }
         Err(StoreError::EnrollmentRefused(refusal)) => {
-            app.record_failure(&keys, started);
+            app.code_throttle.record_failure(&keys, started);
             tracing::warn!(poste = %name, ip = %peer.ip(), ?refusal, "enrollment refused");
             Ok(vec![enrollment(
                 EnrollmentStatus::Refuse,
@@ -578,7 +578,7 @@ async fn on_validate(
         },
     ];
     let started = Instant::now();
-    if let Some(wait) = app.throttle_wait(&keys, started) {
+    if let Some(wait) = app.code_throttle.wait(&keys, started) {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         tracing::warn!(conn, ip = %peer.ip(), "code tries throttled");
         return Ok(vec![refused(RefusalReason::TropDEssais, None, secs)]);
@@ -617,7 +617,7 @@ async fn on_validate(
             Ok(vec![messages::code_valid(&row, Some(&poste_name), now)])
         }
         Err((reason, bound_to)) => {
-            app.record_failure(&keys, started);
+            app.code_throttle.record_failure(&keys, started);
             // The code itself is never logged: it may be a near miss of someone else's.
             tracing::info!(conn, ?reason, ip = %peer.ip(), "code refused");
             Ok(vec![refused(reason, bound_to.as_deref(), 0)])
