@@ -18,6 +18,7 @@ use crate::config::AgentConfig;
 use crate::console::{Console, Display};
 use crate::countdown::{Countdown, Step};
 use crate::link::{self, LinkEvent};
+use crate::local::Screen;
 use crate::text;
 
 /// Everything the agent needs from the desktop.
@@ -241,6 +242,7 @@ impl Agent {
         }
         self.phase = Phase::Validating(code.to_owned());
         self.console.say(text::CODE_CHECKING);
+        self.console.screen(Screen::Checking);
         self.send_pending();
     }
 
@@ -270,6 +272,7 @@ impl Agent {
             LinkEvent::Connected { local_ip } => {
                 self.connected = true;
                 self.local_ip = local_ip;
+                self.console.screen(Screen::Link { connecte: true });
                 tracing::info!(?local_ip, "connected");
                 self.send_pending();
                 None
@@ -277,6 +280,9 @@ impl Agent {
             LinkEvent::Disconnected { reason, retry_in } => {
                 let was = std::mem::replace(&mut self.connected, false);
                 tracing::warn!(%reason, "server unreachable");
+                if was {
+                    self.console.screen(Screen::Link { connecte: false });
+                }
                 match self.phase {
                     // The countdown goes on; its line shows "hors ligne".
                     Phase::Running(_) => {}
@@ -306,6 +312,11 @@ impl Agent {
                     return None;
                 }
                 self.console.say(&invalid.message);
+                self.console.screen(Screen::Refusal {
+                    raison: invalid.raison,
+                    message: invalid.message,
+                    reessayer_dans: invalid.reessayer_dans,
+                });
                 self.refused()
             }
             ServerMessage::SessionStarted { session } => {
@@ -334,6 +345,11 @@ impl Agent {
                             .unwrap_or(text::NOTIFICATION_TITLE)
                             .to_owned();
                         self.console.say(&text::session_started(&name, remaining));
+                        self.console.screen(Screen::Started {
+                            utilisateur: session.utilisateur.clone(),
+                            restant_ms: millis(remaining),
+                            total_ms: millis(total),
+                        });
                         tracing::info!(
                             session = session.id.0,
                             secs = remaining.as_secs(),
@@ -406,6 +422,11 @@ impl Agent {
                 }
                 if matches!(self.phase, Phase::Validating(_) | Phase::Starting(_)) {
                     self.console.say(&error.message);
+                    self.console.screen(Screen::Refusal {
+                        raison: None,
+                        message: error.message.clone(),
+                        reessayer_dans: None,
+                    });
                     return self.refused();
                 }
                 None
@@ -414,10 +435,17 @@ impl Agent {
                 self.console
                     .say(&format!("{} : {}", text::STAFF_MESSAGE, staff.message));
                 self.notify(text::STAFF_MESSAGE, &staff.message, Urgency::Normal);
+                self.console.screen(Screen::Staff {
+                    message: staff.message,
+                    de: staff.de,
+                });
                 None
             }
             ServerMessage::Welcome(welcome) => {
                 tracing::info!(poste = %welcome.poste, server = %welcome.serveur_version, "server greeted us");
+                self.console.screen(Screen::Space {
+                    nom: welcome.espace.clone(),
+                });
                 // The server is the clock: offline, warn at its thresholds, not ours.
                 let (warning, critical) = (welcome.seuils.avertissement, welcome.seuils.critique);
                 if critical > 0 && warning > critical {
@@ -450,6 +478,10 @@ impl Agent {
         match step? {
             Step::Warn { level, message } => {
                 self.console.say(&message);
+                self.console.screen(Screen::Warning {
+                    critique: matches!(level, WarningLevel::Critical),
+                    message: message.clone(),
+                });
                 let urgency = match level {
                     WarningLevel::Warning | WarningLevel::Autre => Urgency::Normal,
                     WarningLevel::Critical => Urgency::Critical,
@@ -464,6 +496,9 @@ impl Agent {
                 };
                 tracing::info!(session = session_id, ?reason, "session ended");
                 self.console.say(&message);
+                self.console.screen(Screen::Ended {
+                    message: message.clone(),
+                });
                 self.end_session(session_id).await;
                 self.console.say(text::GOODBYE);
                 match self.mode {
@@ -553,4 +588,8 @@ fn remaining_of(ms: Option<i64>, secs: i64) -> Duration {
         Some(ms) => Duration::from_millis(ms.max(0).unsigned_abs()),
         None => Duration::from_secs(secs.max(0).unsigned_abs()),
     }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -94,7 +94,19 @@ enum Part {
         /// Socket local du service (sous Windows, le nom du tube nommé).
         #[arg(long, visible_alias = "pipe", value_name = "CHEMIN", default_value = crate::local::DEFAULT_ENDPOINT)]
         socket: PathBuf,
+        /// Affichage : kiosk (fenêtres plein écran et décompte, programme poste-kiosk installé à
+        /// côté de poste-client), terminal, ou auto (kiosk s'il y a un écran et poste-kiosk).
+        #[arg(long, value_enum, default_value_t = UiChoice::Auto)]
+        ui: UiChoice,
     },
+}
+
+/// The helper's front-end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum UiChoice {
+    Auto,
+    Kiosk,
+    Terminal,
 }
 
 pub fn main() -> ExitCode {
@@ -177,6 +189,24 @@ pub fn main() -> ExitCode {
             }
         };
     }
+    // The kiosk windows are another program (so that the service never links a GUI): this
+    // process becomes it.
+    if let Some(Part::Helper { socket, ui }) = &cli.command {
+        let kiosk = crate::helper::kiosk_program();
+        let display = crate::helper::display_present(&|key| std::env::var_os(key));
+        match (ui, kiosk) {
+            (UiChoice::Kiosk | UiChoice::Auto, Some(program))
+                if *ui == UiChoice::Kiosk || display =>
+            {
+                return crate::helper::run_kiosk(&program, socket, cli.debug);
+            }
+            (UiChoice::Kiosk, None) => {
+                eprintln!("Erreur : {}", crate::text::KIOSK_MISSING);
+                return ExitCode::from(1);
+            }
+            _ => {}
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -192,7 +222,7 @@ pub fn main() -> ExitCode {
         Some(Part::Service { socket }) => {
             return exit_code(runtime.block_on(crate::service::run(config, socket)));
         }
-        Some(Part::Helper { socket }) => {
+        Some(Part::Helper { socket, .. }) => {
             let session = crate::helper::own_session();
             return match runtime.block_on(crate::helper::run(socket, &session)) {
                 Ok(crate::helper::HelperExit::InputClosed) => ExitCode::SUCCESS,

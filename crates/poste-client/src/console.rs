@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use crate::local::Screen;
 use crate::text;
 
 /// Where the agent shows what the person at the workstation reads: this terminal, or the
@@ -15,6 +16,9 @@ pub trait Display: Send {
     fn prompt(&mut self);
     /// The countdown, called every second while a session runs.
     fn countdown(&mut self, remaining: Duration, percent_used: u8, connected: bool, now: Instant);
+    /// A structured fact for a graphical screen (the kiosk windows). The same facts are also
+    /// given as `say` lines, so a text display ignores these.
+    fn screen(&mut self, _event: Screen) {}
 }
 
 #[derive(Debug)]

@@ -1,8 +1,9 @@
 //! `poste-client helper`: the part of the agent in the visitor's graphical session. It shows
 //! what the service says (messages, countdown, notifications through the desktop's own
 //! programs) and forwards the codes typed. It decides nothing: killing it only makes the
-//! service lock the screen. The kiosk windows of the visitor's screen (issue #5) will live
-//! here; today it is a terminal front-end.
+//! service lock the screen. What it shows goes to a [`Front`]: this terminal here, or the kiosk
+//! windows of the visitor's screen (the `poste-kiosk` crate, which reuses this connection loop,
+//! so that the service never links a GUI).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,16 +40,176 @@ pub fn own_session() -> String {
     session
 }
 
-/// The helper of session `session` (logind's `XDG_SESSION_ID`, or the Windows session id):
-/// connects to the service at `endpoint`, and again whenever the link is lost.
+/// Where the helper shows what the service says.
+pub trait Front: Send {
+    /// A message of the service, as it came.
+    fn show(&mut self, message: ToHelper);
+    /// The connection to the service was lost; the helper reconnects.
+    fn disconnected(&mut self) {}
+}
+
+/// The terminal front-end: lines, the prompt and the countdown on standard output,
+/// notifications through the desktop's own programs.
+#[derive(Debug)]
+pub struct TerminalFront {
+    console: Console,
+    desktop: SessionNotifier,
+}
+
+impl TerminalFront {
+    pub fn new() -> TerminalFront {
+        TerminalFront {
+            console: Console::new(Duration::from_secs(5)),
+            desktop: SessionNotifier::new(),
+        }
+    }
+}
+
+impl Default for TerminalFront {
+    fn default() -> Self {
+        TerminalFront::new()
+    }
+}
+
+impl Front for TerminalFront {
+    fn show(&mut self, message: ToHelper) {
+        match message {
+            ToHelper::Say { text } | ToHelper::Refused { message: text } => self.console.say(&text),
+            ToHelper::Prompt => self.console.prompt(),
+            ToHelper::Countdown {
+                restant_ms,
+                pourcentage,
+                connecte,
+            } => self.console.countdown(
+                Duration::from_millis(restant_ms),
+                pourcentage,
+                connecte,
+                Instant::now(),
+            ),
+            ToHelper::Notify {
+                titre,
+                texte,
+                critique,
+            } => self.desktop.notify(titre, texte, critique),
+            ToHelper::Screen { event } => self.console.screen(event),
+        }
+    }
+}
+
+/// Desktop notifications in the visitor's session, shown in the background (a slow
+/// notification daemon must not hold the helper up).
+#[derive(Clone)]
+pub struct SessionNotifier(Arc<dyn Notifier + Send + Sync>);
+
+impl std::fmt::Debug for SessionNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionNotifier").finish_non_exhaustive()
+    }
+}
+
+impl SessionNotifier {
+    /// The desktop's own programs, as detected from this session's environment.
+    pub fn new() -> SessionNotifier {
+        SessionNotifier(Arc::new(CommandDesktop::new(Environment::current())))
+    }
+
+    pub fn with(notifier: Arc<dyn Notifier + Send + Sync>) -> SessionNotifier {
+        SessionNotifier(notifier)
+    }
+
+    /// Needs a Tokio runtime (the notification runs on its blocking pool).
+    pub fn notify(&self, title: String, body: String, critical: bool) {
+        let notification = Notification {
+            title,
+            body,
+            urgency: if critical {
+                Urgency::Critical
+            } else {
+                Urgency::Normal
+            },
+            timeout_secs: 10,
+        };
+        let desktop = Arc::clone(&self.0);
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = desktop.notify(&notification) {
+                tracing::error!(error = %err, "no notification method worked");
+            }
+        });
+    }
+}
+
+impl Default for SessionNotifier {
+    fn default() -> Self {
+        SessionNotifier::new()
+    }
+}
+
+/// The kiosk windows' program, `poste-kiosk`, installed next to this one.
+pub fn kiosk_program() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let name = if cfg!(windows) {
+        "poste-kiosk.exe"
+    } else {
+        "poste-kiosk"
+    };
+    let program = exe.parent()?.join(name);
+    program.is_file().then_some(program)
+}
+
+/// Whether this session has a screen to draw on: always on Windows (the helper is started in
+/// the visitor's desktop), an X11 or Wayland display elsewhere.
+pub fn display_present(env: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    cfg!(windows)
+        || ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|key| env(key).is_some_and(|value| !value.is_empty()))
+}
+
+/// Hands the helper over to the kiosk windows' `program`, with the same socket: on Unix this
+/// process becomes it (same pid for systemd), on Windows it waits for it and exits as it did.
+pub fn run_kiosk(program: &Path, socket: &Path, debug: bool) -> std::process::ExitCode {
+    let mut command = std::process::Command::new(program);
+    command.arg("--socket").arg(socket);
+    if debug {
+        command.arg("--debug");
+    }
+    #[cfg(unix)]
+    let err = {
+        use std::os::unix::process::CommandExt;
+        command.exec()
+    };
+    #[cfg(windows)]
+    let err = match command.status() {
+        Ok(status) => {
+            let code = status.code().unwrap_or(1);
+            return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
+        Err(err) => err,
+    };
+    eprintln!("Erreur : {}", text::kiosk_failed(&err.to_string()));
+    std::process::ExitCode::from(1)
+}
+
+/// The helper of session `session` (logind's `XDG_SESSION_ID`, or the Windows session id) with
+/// the terminal front-end and the keyboard.
 pub async fn run(endpoint: &Path, session: &str) -> anyhow::Result<HelperExit> {
+    let mut front = TerminalFront::new();
+    let mut keys = keyboard();
+    run_with(endpoint, session, &mut front, &mut keys).await
+}
+
+/// The helper of session `session`: connects to the service at `endpoint`, and again whenever
+/// the link is lost; what the service says goes to `front`, the codes heard on `codes` go to
+/// the service. Ends when `codes` closes, or when the service refuses this helper.
+pub async fn run_with(
+    endpoint: &Path,
+    session: &str,
+    front: &mut dyn Front,
+    codes: &mut mpsc::Receiver<Input>,
+) -> anyhow::Result<HelperExit> {
     if !valid_session_id(session) {
         anyhow::bail!("{}", text::HELPER_NO_SESSION);
     }
-    let desktop: Arc<dyn Notifier + Send + Sync> =
-        Arc::new(CommandDesktop::new(Environment::current()));
-    let mut console = Console::new(Duration::from_secs(5));
-    let mut keys = keyboard();
     let mut backoff = Backoff::new();
     loop {
         let stream = match connect(endpoint).await {
@@ -60,23 +221,23 @@ pub async fn run(endpoint: &Path, session: &str) -> anyhow::Result<HelperExit> {
             }
         };
         backoff.reset();
-        if let Some(exit) = converse(stream, session, &mut console, &mut keys, &desktop).await {
+        if let Some(exit) = converse(stream, session, front, codes).await {
             return Ok(exit);
         }
+        front.disconnected();
         tracing::warn!("service connection lost; reconnecting");
         tokio::time::sleep(backoff.next_delay()).await;
     }
 }
 
-/// One connection to the service, over any stream: `hello`, then what the service says is
-/// shown on `view` (notifications through `desktop`, in the background) and what is typed on
-/// `keys` is sent. `None` when the connection is lost (the caller reconnects).
+/// One connection to the service, over any stream: `hello`, then what the service says goes
+/// to `front` and what is heard on `keys` is sent. `None` when the connection is lost (the
+/// caller reconnects).
 pub(crate) async fn converse<S>(
     stream: S,
     session: &str,
-    view: &mut dyn Display,
+    front: &mut dyn Front,
     keys: &mut mpsc::Receiver<Input>,
-    desktop: &Arc<dyn Notifier + Send + Sync>,
 ) -> Option<HelperExit>
 where
     S: AsyncRead + AsyncWrite,
@@ -90,28 +251,12 @@ where
     loop {
         tokio::select! {
             message = read_message(&mut reader) => match message? {
-                Ok(ToHelper::Say { text }) => view.say(&text),
-                Ok(ToHelper::Prompt) => view.prompt(),
-                Ok(ToHelper::Countdown { restant_ms, pourcentage, connecte }) => {
-                    view.countdown(Duration::from_millis(restant_ms), pourcentage, connecte, Instant::now());
-                }
-                Ok(ToHelper::Notify { titre, texte, critique }) => {
-                    let notification = Notification {
-                        title: titre,
-                        body: texte,
-                        urgency: if critique { Urgency::Critical } else { Urgency::Normal },
-                        timeout_secs: 10,
-                    };
-                    let desktop = Arc::clone(desktop);
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(err) = desktop.notify(&notification) {
-                            tracing::error!(error = %err, "no notification method worked");
-                        }
-                    });
-                }
-                Ok(ToHelper::Refused { message }) => {
-                    view.say(&message);
-                    return Some(HelperExit::Refused);
+                Ok(message) => {
+                    let refused = matches!(message, ToHelper::Refused { .. });
+                    front.show(message);
+                    if refused {
+                        return Some(HelperExit::Refused);
+                    }
                 }
                 Err(err) => tracing::debug!(error = %err, "ignored a line from the service"),
             },

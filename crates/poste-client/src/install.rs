@@ -24,6 +24,9 @@ const CONFIG_EXAMPLE: &str = include_str!("../../../deploy/examples/client.toml"
 
 #[cfg(unix)]
 const BINARY: &str = "usr/bin/poste-client";
+/// The kiosk windows' program, copied when it sits next to the running binary (docs/agent.md).
+#[cfg(unix)]
+const KIOSK: &str = "usr/bin/poste-kiosk";
 #[cfg(unix)]
 const CONFIG: &str = "etc/poste-client/config.toml";
 #[cfg(unix)]
@@ -36,6 +39,8 @@ const STATE_DIRS: &[&str] = &["etc/poste-client", "var/lib/poste-client"];
 
 #[cfg(windows)]
 const BINARY: &str = r"Program Files\Postes Publics\poste-client.exe";
+#[cfg(windows)]
+const KIOSK: &str = r"Program Files\Postes Publics\poste-kiosk.exe";
 #[cfg(windows)]
 const CONFIG: &str = r"ProgramData\poste-client\config.toml";
 #[cfg(windows)]
@@ -196,6 +201,13 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
     if binary != destination {
         write(&destination, &std::fs::read(&binary)?, 0o755)?;
     }
+    // The helper becomes the kiosk windows when they are installed next to it.
+    if let Some(kiosk) = crate::helper::kiosk_program() {
+        let kiosk_destination = target(&root, KIOSK);
+        if kiosk != kiosk_destination {
+            write(&kiosk_destination, &std::fs::read(&kiosk)?, 0o755)?;
+        }
+    }
     match (&url, &existing) {
         (Some(url), existing) => write(
             &config_path,
@@ -242,9 +254,9 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
         crate::service::windows::unregister()?;
     }
     #[cfg(unix)]
-    let files = [SERVICE, HELPER, BINARY];
+    let files = [SERVICE, HELPER, BINARY, KIOSK];
     #[cfg(windows)]
-    let files = [BINARY];
+    let files = [BINARY, KIOSK];
     for relative in files {
         match std::fs::remove_file(target(&root, relative)) {
             Ok(()) => {}

@@ -39,6 +39,10 @@ pub const SERVICE_DESCRIPTION: &str = "Sessions minutées du poste public : lien
 pub const WINDOWS_INSTALL_STARTED: &str = "Service Windows poste-client démarré ; il lance l'assistant dans la session de chaque visiteur.";
 
 pub const HELPER_REFUSED: &str = "Le service du poste refuse cet assistant : il ne tourne pas dans la session de son utilisateur.";
+pub const KIOSK_MISSING: &str = "L'affichage kiosk demande le programme poste-kiosk, installé à côté de poste-client : il est introuvable.";
+pub fn kiosk_failed(err: &str) -> String {
+    format!("Impossible de lancer poste-kiosk : {err}")
+}
 pub const HELPER_NO_SESSION: &str = "Session inconnue (XDG_SESSION_ID absent ou invalide) : l'assistant doit être lancé dans la session graphique du visiteur.";
 
 pub fn server_unreachable(retry_in: Duration) -> String {

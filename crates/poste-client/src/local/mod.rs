@@ -55,6 +55,44 @@ pub enum ToHelper {
     },
     /// The service refuses this helper (wrong session, wrong user); it should exit.
     Refused { message: String },
+    /// What the visitor's screen shows, as structured facts (added for the kiosk windows of
+    /// issue #5; the `say` lines are still sent, so a terminal front-end needs none of it). An
+    /// older helper logs the line as unknown and goes on.
+    Screen { event: Screen },
+}
+
+/// A fact for the visitor's screen (`ToHelper::Screen`). The service sends the last
+/// [`Screen::Space`], [`Screen::Link`] and, during a session, [`Screen::Started`] again to a
+/// helper that (re)connects, so a restarted window shows the right screen at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Screen {
+    /// The space's name (`welcome.espace`); `None` when the server gives none.
+    Space { nom: Option<String> },
+    /// The link to the server is up (or down).
+    Link { connecte: bool },
+    /// The code typed is being checked.
+    Checking,
+    /// The code was refused: the server's reason (absent from seed servers), its French text,
+    /// and, with `trop_d_essais`, the seconds to wait.
+    Refusal {
+        raison: Option<poste_proto::RefusalReason>,
+        message: String,
+        reessayer_dans: Option<u64>,
+    },
+    /// A session runs: the visitor's name (the server's `"Visiteur"` is kept), time left and
+    /// time held in all.
+    Started {
+        utilisateur: Option<String>,
+        restant_ms: u64,
+        total_ms: u64,
+    },
+    /// A warning threshold was reached (`critique`: the second one).
+    Warning { critique: bool, message: String },
+    /// A message from staff.
+    Staff { message: String, de: Option<String> },
+    /// The session ended; the gate comes back once the desktop is locked and logged out.
+    Ended { message: String },
 }
 
 /// One line of at most [`MAX_LINE`] bytes, newline included; `None` at the end of the stream, on
@@ -151,6 +189,33 @@ mod tests {
         });
         assert!(read_line(&mut service_read).await.is_none());
         writer.abort();
+    }
+
+    #[test]
+    fn screen_facts_are_tagged_json_and_older_helpers_see_an_unknown_line() {
+        let refusal = ToHelper::Screen {
+            event: Screen::Refusal {
+                raison: Some(poste_proto::RefusalReason::TropDEssais),
+                message: "Trop d'essais. Réessayez dans 42 s.".into(),
+                reessayer_dans: Some(42),
+            },
+        };
+        let line = serde_json::to_string(&refusal).unwrap_or_default();
+        assert_eq!(
+            line,
+            r#"{"type":"screen","event":{"type":"refusal","raison":"trop_d_essais","message":"Trop d'essais. Réessayez dans 42 s.","reessayer_dans":42}}"#
+        );
+        let back: Result<ToHelper, _> = serde_json::from_str(&line);
+        assert!(matches!(back, Ok(ref m) if *m == refusal), "{back:?}");
+        // What a helper of the previous version does with it: an error it logs and skips.
+        #[derive(Debug, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        #[allow(dead_code)]
+        enum Older {
+            Say { text: String },
+            Prompt,
+        }
+        assert!(serde_json::from_str::<Older>(&line).is_err());
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::agent::{self, Exit, Input, Mode, Ui};
 use crate::config::AgentConfig;
 use crate::console::Display;
 use crate::local::{
-    FromHelper, Listener, PeerId, ToHelper, read_message, valid_session_id, write_message,
+    FromHelper, Listener, PeerId, Screen, ToHelper, read_message, valid_session_id, write_message,
 };
 
 #[cfg(unix)]
@@ -54,6 +54,11 @@ struct Shared {
     /// The agent waits for a code: a helper that (re)connects is asked for one.
     awaiting_code: bool,
     generation: u64,
+    /// What a helper that (re)connects is told first, so that its screen is right at once:
+    /// the space's name, the link's state, and the running session if any.
+    space: Option<Screen>,
+    link: Option<Screen>,
+    started: Option<Screen>,
 }
 
 #[derive(Debug)]
@@ -175,6 +180,14 @@ async fn serve_helper<S>(
         let mut shared = state.lock();
         shared.generation += 1;
         let generation = shared.generation;
+        for fact in [&shared.space, &shared.link, &shared.started]
+            .into_iter()
+            .flatten()
+        {
+            let _ = outbox.try_send(ToHelper::Screen {
+                event: fact.clone(),
+            });
+        }
         if shared.awaiting_code {
             let _ = outbox.try_send(ToHelper::Prompt);
         }
@@ -247,6 +260,20 @@ impl Display for HelperDisplay {
                 connecte: connected,
             });
         }
+    }
+
+    fn screen(&mut self, event: Screen) {
+        {
+            let mut shared = self.state.lock();
+            match &event {
+                Screen::Space { .. } => shared.space = Some(event.clone()),
+                Screen::Link { .. } => shared.link = Some(event.clone()),
+                Screen::Started { .. } => shared.started = Some(event.clone()),
+                Screen::Ended { .. } => shared.started = None,
+                _ => {}
+            }
+        }
+        self.state.send(ToHelper::Screen { event });
     }
 }
 

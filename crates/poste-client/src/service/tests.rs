@@ -11,24 +11,33 @@ use poste_desktop::Notification;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::*;
-use crate::helper::{HelperExit, converse};
+use crate::helper::{Front, HelperExit, SessionNotifier, converse};
 use crate::local::connect;
 
-/// What the helper shows, as lines.
-struct Recorder(UnboundedSender<String>);
+/// What the helper shows, as lines; notifications go through the helper's notifier.
+struct Recorder(UnboundedSender<String>, SessionNotifier);
 
-impl Display for Recorder {
-    fn say(&mut self, message: &str) {
-        let _ = self.0.send(format!("say {message}"));
-    }
-    fn prompt(&mut self) {
-        let _ = self.0.send("prompt".to_owned());
-    }
-    fn countdown(&mut self, remaining: Duration, percent_used: u8, connected: bool, _: Instant) {
-        let _ = self.0.send(format!(
-            "countdown {} {percent_used} {connected}",
-            remaining.as_millis()
-        ));
+impl Front for Recorder {
+    fn show(&mut self, message: ToHelper) {
+        let line = match message {
+            ToHelper::Say { text } | ToHelper::Refused { message: text } => format!("say {text}"),
+            ToHelper::Prompt => "prompt".to_owned(),
+            ToHelper::Countdown {
+                restant_ms,
+                pourcentage,
+                connecte,
+            } => format!("countdown {restant_ms} {pourcentage} {connecte}"),
+            ToHelper::Notify {
+                titre,
+                texte,
+                critique,
+            } => {
+                self.1.notify(titre, texte, critique);
+                return;
+            }
+            ToHelper::Screen { event } => format!("screen {}", serde_json::json!(event)),
+        };
+        let _ = self.0.send(line);
     }
 }
 
@@ -66,25 +75,37 @@ async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> V
     };
     let state = State::default();
     state.lock().awaiting_code = true;
+    // What the service already knows is told to a helper that connects, before the prompt.
+    HelperDisplay {
+        state: state.clone(),
+    }
+    .screen(Screen::Space {
+        nom: Some("EPN de Saint-Benoît".into()),
+    });
     let (input_tx, mut input_rx) = mpsc::channel(16);
     let listener = Listener::bind(endpoint).unwrap();
     let service = tokio::spawn(accept(listener, state.clone(), input_tx, recording));
 
     let (view_tx, mut view) = unbounded_channel();
     let (notes_tx, mut notes) = unbounded_channel();
-    let desktop: Arc<dyn Notifier + Send + Sync> = Arc::new(Notes(Mutex::new(notes_tx)));
+    let desktop = SessionNotifier::with(Arc::new(Notes(Mutex::new(notes_tx))));
     let (keys_tx, mut keys) = mpsc::channel(4);
     let stream = connect(endpoint).await.unwrap();
     let helper = {
-        let desktop = Arc::clone(&desktop);
+        let desktop = desktop.clone();
         let good = good.clone();
         tokio::spawn(async move {
-            let mut recorder = Recorder(view_tx);
-            converse(stream, &good, &mut recorder, &mut keys, &desktop).await
+            let mut recorder = Recorder(view_tx, desktop);
+            converse(stream, &good, &mut recorder, &mut keys).await
         })
     };
 
-    // Awaiting a code: the helper is asked for one as soon as it is admitted.
+    // Awaiting a code: the helper is told the space's name and asked for a code as soon as it
+    // is admitted.
+    assert_eq!(
+        next(&mut view).await,
+        r#"screen {"nom":"EPN de Saint-Benoît","type":"space"}"#
+    );
     assert_eq!(next(&mut view).await, "prompt");
     assert_eq!(state.lock().session.as_deref(), Some(good.as_str()));
     let mut display = HelperDisplay {
@@ -94,6 +115,14 @@ async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> V
     assert_eq!(next(&mut view).await, "say Bienvenue Awa !");
     display.countdown(Duration::from_millis(4200), 30, false, Instant::now());
     assert_eq!(next(&mut view).await, "countdown 4200 30 false");
+    display.screen(Screen::Warning {
+        critique: true,
+        message: "Il vous reste 1 minute".into(),
+    });
+    assert_eq!(
+        next(&mut view).await,
+        r#"screen {"critique":true,"message":"Il vous reste 1 minute","type":"warning"}"#
+    );
     assert!(state.send(ToHelper::Notify {
         titre: "Poste public".into(),
         texte: "Il vous reste 1 minute".into(),
@@ -122,8 +151,8 @@ async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> V
     let stream = connect(endpoint).await.unwrap();
     let (view_tx, mut view) = unbounded_channel();
     let (_keys_tx, mut keys) = mpsc::channel(1);
-    let mut recorder = Recorder(view_tx);
-    let refused = converse(stream, &bad, &mut recorder, &mut keys, &desktop).await;
+    let mut recorder = Recorder(view_tx, desktop);
+    let refused = converse(stream, &bad, &mut recorder, &mut keys).await;
     assert_eq!(refused, Some(HelperExit::Refused));
     assert_eq!(
         next(&mut view).await,

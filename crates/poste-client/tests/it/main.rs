@@ -9,6 +9,7 @@
 
 mod e2e;
 mod install;
+mod kiosk;
 mod split;
 
 #[test]

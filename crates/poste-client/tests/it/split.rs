@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::{AGENT, FakeDesktop, agent, unix_now, wait_exit};
 
 /// This process's uid (the owner of a file it creates), to play the session's owner.
-fn my_uid(desktop: &FakeDesktop) -> u32 {
+pub(crate) fn my_uid(desktop: &FakeDesktop) -> u32 {
     let probe = desktop.dir.path().join("uid-probe");
     std::fs::write(&probe, b"").unwrap();
     std::fs::metadata(&probe).unwrap().uid()
@@ -71,7 +71,7 @@ fn type_code(split: &mut Split, code: &str) {
     writeln!(stdin, "{code}").unwrap();
 }
 
-async fn wait_started(server: &TestServer, id: i64) -> f64 {
+pub(crate) async fn wait_started(server: &TestServer, id: i64) -> f64 {
     for _ in 0..200 {
         let row = server.store.session(id).await.unwrap().unwrap();
         if let Some(deadline) = row.deadline() {
@@ -82,7 +82,7 @@ async fn wait_started(server: &TestServer, id: i64) -> f64 {
     panic!("session {id} never started");
 }
 
-async fn wait_call(desktop: &FakeDesktop, prefix: &str, within: Duration) -> f64 {
+pub(crate) async fn wait_call(desktop: &FakeDesktop, prefix: &str, within: Duration) -> f64 {
     let deadline = std::time::Instant::now() + within;
     loop {
         if let Some((at, _)) = desktop

@@ -1,0 +1,367 @@
+//! The visitor's screen end to end, under a real X server: the real server (in this process),
+//! `poste-client service` and `poste-client helper --ui kiosk` (which becomes `poste-kiosk`, the
+//! egui windows) as real processes, keys typed by xdotool, what the screen shows read from the
+//! kiosk's state file (`POSTE_KIOSK_STATE_FILE`) and, for colours and sizes, from screenshots and
+//! the window manager.
+//!
+//! Needs `DISPLAY` (Xvfb with openbox), xdotool and ImageMagick, and `poste-kiosk` built next
+//! to `poste-client`: run it with `scripts/kiosk-check`, which sets all that up. Ignored
+//! otherwise (never skipped silently: the script runs it with `--ignored` and fails if it
+//! fails).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use poste_testkit::TestServer;
+use serde_json::{Value, json};
+
+use crate::split::{my_uid, wait_call, wait_started};
+use crate::{AGENT, FakeDesktop, agent, unix_now};
+
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The kiosk's state file, read until `until` holds (or the time is up: the last state is in
+/// the panic message).
+async fn wait_state(
+    path: &Path,
+    what: &str,
+    within: Duration,
+    until: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + within;
+    let mut last = Value::Null;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(state) = serde_json::from_str::<Value>(&text)
+        {
+            if until(&state) {
+                return state;
+            }
+            last = state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the screen never showed {what} within {within:?}; last state: {last:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+fn xdotool(args: &[&str]) -> String {
+    let output = Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool");
+    assert!(
+        output.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The kiosk's window, as the window manager sees it: (id, x, y, width, height).
+fn kiosk_window() -> Option<(String, i32, i32, i32, i32)> {
+    let found = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", "^Poste public$"])
+        .output()
+        .ok()?;
+    let id = String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .last()?
+        .to_owned();
+    let geometry = xdotool(&["getwindowgeometry", "--shell", &id]);
+    let field = |name: &str| -> Option<i32> {
+        geometry
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))?
+            .parse()
+            .ok()
+    };
+    Some((
+        id.clone(),
+        field("X")?,
+        field("Y")?,
+        field("WIDTH")?,
+        field("HEIGHT")?,
+    ))
+}
+
+/// Waits until the kiosk's window has the size `check` wants.
+async fn wait_window(what: &str, check: impl Fn(i32, i32) -> bool) -> (String, i32, i32, i32, i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let window = kiosk_window();
+        if let Some(window) = &window
+            && check(window.3, window.4)
+        {
+            return window.clone();
+        }
+        assert!(Instant::now() < deadline, "no {what} window: {window:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A screenshot of the whole screen, after the window had time to redraw.
+async fn screenshot(dir: &Path, name: &str) -> PathBuf {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let path = dir.join(name);
+    let status = Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .status()
+        .expect("ImageMagick's import");
+    assert!(status.success(), "import failed");
+    path
+}
+
+/// The colour of one pixel of a screenshot, as (r, g, b).
+fn pixel(shot: &Path, x: i32, y: i32) -> (u8, u8, u8) {
+    // ImageMagick's own convert (not a wrapper of the same name earlier on PATH).
+    let convert = if Path::new("/usr/bin/convert").exists() {
+        "/usr/bin/convert"
+    } else {
+        "convert"
+    };
+    let output = Command::new(convert)
+        .arg(shot)
+        .args(["-crop", &format!("1x1+{x}+{y}"), "-depth", "8", "rgb:-"])
+        .output()
+        .expect("convert");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    match output.stdout.as_slice() {
+        [r, g, b, ..] => (*r, *g, *b),
+        other => panic!("no pixel at {x},{y} of {}: {other:?}", shot.display()),
+    }
+}
+
+fn near(got: (u8, u8, u8), want: (u8, u8, u8)) -> bool {
+    let d = |a: u8, b: u8| i16::from(a).abs_diff(i16::from(b));
+    d(got.0, want.0) <= 24 && d(got.1, want.1) <= 24 && d(got.2, want.2) <= 24
+}
+
+const GATE_BLUE: (u8, u8, u8) = (0x12, 0x23, 0x3a);
+const COUNTDOWN_BLUE: (u8, u8, u8) = (0x1d, 0x35, 0x57);
+const ORANGE: (u8, u8, u8) = (0xe0, 0x6c, 0x00);
+const RED: (u8, u8, u8) = (0xc0, 0x1c, 0x28);
+
+#[tokio::test]
+#[ignore = "needs an X server, xdotool and poste-kiosk: run scripts/kiosk-check"]
+async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warnings_and_the_gate_returns()
+ {
+    let display = std::env::var("DISPLAY").expect("DISPLAY: run scripts/kiosk-check");
+    let kiosk = poste_testkit::workspace_binary("poste-kiosk");
+    assert!(
+        kiosk.is_file(),
+        "{} is missing: cargo build -p poste-kiosk (scripts/kiosk-check does)",
+        kiosk.display()
+    );
+    let shots = std::env::var_os("POSTE_KIOSK_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("poste-kiosk-shots"));
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let server = TestServer::start_with(|config| {
+        config.console.site_name = "EPN de la Mairie".to_owned();
+    })
+    .await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let uid = my_uid(&desktop);
+    let socket = desktop.dir.path().join("run/helper.sock");
+    let state = desktop.dir.path().join("kiosk-state.json");
+    let service_log = std::fs::File::create(desktop.dir.path().join("service.log")).unwrap();
+    let mut service = agent(
+        &desktop,
+        &server.http_url(""),
+        &["service", "--socket", socket.to_str().unwrap()],
+    );
+    service
+        .env("FAKE_SESSION_UID", uid.to_string())
+        .env("FAKE_SESSION_TYPE", "x11")
+        .stdout(Stdio::null())
+        .stderr(service_log);
+    let mut processes = Processes(vec![service.spawn().unwrap()]);
+    let kiosk_log = desktop.dir.path().join("kiosk.log");
+    let mut helper = Command::new(AGENT);
+    helper
+        .args([
+            "helper",
+            "--ui",
+            "kiosk",
+            "--socket",
+            socket.to_str().unwrap(),
+        ])
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", desktop.bin().display()))
+        .env("DISPLAY", &display)
+        .env("HOME", desktop.dir.path())
+        .env("XDG_SESSION_ID", "c42")
+        .env("LOG_LEVEL", "info")
+        .env("POSTE_KIOSK_STATE_FILE", &state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&kiosk_log).unwrap());
+    for key in [
+        "POSTE_KIOSK_RENDERER",
+        "XDG_RUNTIME_DIR",
+        "DBUS_SESSION_BUS_ADDRESS",
+    ] {
+        if let Some(value) = std::env::var_os(key) {
+            helper.env(key, value);
+        }
+    }
+    processes.0.push(helper.spawn().unwrap());
+    let log = || std::fs::read_to_string(&kiosk_log).unwrap_or_default();
+
+    // The gate: full screen, the space's name from the server, the link up.
+    let gate = wait_state(
+        &state,
+        "the gate, connected",
+        Duration::from_secs(30),
+        |s| s["mode"] == "gate" && s["window"] == "gate" && s["server_connected"] == true,
+    )
+    .await;
+    assert_eq!(gate["space"], "EPN de la Mairie", "{gate:#}");
+    assert_eq!(gate["can_submit"], true, "{gate:#}");
+    let (window, _, _, width, height) =
+        wait_window("full-screen", |w, h| w >= 1280 && h >= 1024).await;
+    assert_eq!((width, height), (1280, 1024), "the gate covers the screen");
+    let shot = screenshot(&shots, "kiosk-portail.png").await;
+    assert!(
+        near(pixel(&shot, 8, 8), GATE_BLUE),
+        "gate colour: {:?}",
+        pixel(&shot, 8, 8)
+    );
+
+    // It cannot be closed: the window manager's close (Alt+F4 in openbox) is refused.
+    xdotool(&["windowactivate", "--sync", &window]);
+    xdotool(&["key", "--window", &window, "alt+F4"]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(kiosk_window().is_some(), "the gate was closed: {}", log());
+    assert!(log().contains("close requested: refused"), "{}", log());
+
+    // A staff message shows on the gate.
+    let poste = poste_client::identity::hostname();
+    server
+        .api()
+        .post_ok(
+            &format!("/postes/{poste}/message"),
+            json!({"message": "La médiathèque ferme à 18 h."}),
+        )
+        .await;
+    wait_state(&state, "the staff message", Duration::from_secs(5), |s| {
+        s["staff"] == "La médiathèque ferme à 18 h."
+    })
+    .await;
+
+    // A wrong code, typed with no click (the field has the focus): the server's French refusal.
+    xdotool(&["type", "--delay", "60", "ZZZ999"]);
+    xdotool(&["key", "Return"]);
+    let refused = wait_state(&state, "a refusal", Duration::from_secs(10), |s| {
+        s["raison"] == "inconnu"
+    })
+    .await;
+    assert_eq!(
+        refused["refusal"], "Code inconnu. Vérifiez la saisie ou adressez-vous à l'accueil.",
+        "{refused:#}"
+    );
+    assert_eq!(refused["codes_sent"], 1);
+    screenshot(&shots, "kiosk-refus.png").await;
+
+    // The right code, in lower case with a space (the server normalises): the session starts
+    // and the gate gives way to the countdown, small, at the top right.
+    let (id, code) = server
+        .create_session(json!({"utilisateur": "Awa", "duree": "8s"}))
+        .await;
+    let typed = format!("{} {}", &code[..3], &code[3..]).to_lowercase();
+    xdotool(&["key", "ctrl+a", "BackSpace"]);
+    xdotool(&["type", "--delay", "60", &typed]);
+    xdotool(&["key", "Return"]);
+    let deadline = wait_started(&server, id).await;
+    let running = wait_state(&state, "the countdown", Duration::from_secs(5), |s| {
+        s["mode"] == "countdown" && s["window"] == "countdown"
+    })
+    .await;
+    assert_eq!(running["name"], "Awa", "{running:#}");
+    assert_eq!(running["level"], "normal", "{running:#}");
+    let (_, x, y, width, height) = wait_window("countdown", |w, h| w < 600 && h < 300).await;
+    assert!(x > 640 && y < 200, "top right: {x},{y} {width}x{height}");
+    let shot = screenshot(&shots, "kiosk-decompte.png").await;
+    let inside = pixel(&shot, x + 6, y + 6);
+    assert!(near(inside, COUNTDOWN_BLUE), "countdown colour {inside:?}");
+
+    // The first warning at 3 s (warning_secs = 3): orange, and a large centred banner.
+    let warned = wait_state(&state, "the first warning", Duration::from_secs(10), |s| {
+        s["level"] == "warning"
+    })
+    .await;
+    let warned_at = unix_now();
+    assert!(
+        (warned_at - (deadline - 3.0)).abs() < 1.0,
+        "warned {:.2} s before the deadline",
+        deadline - warned_at
+    );
+    assert_eq!(warned["mode"], "banner", "{warned:#}");
+    assert_eq!(warned["banner"], "Il vous reste 3 secondes", "{warned:#}");
+    let (_, bx, by, bw, bh) = wait_window("banner", |w, _| w >= 800).await;
+    assert!(bx > 100 && by > 200, "centred: {bx},{by} {bw}x{bh}");
+    let shot = screenshot(&shots, "kiosk-avertissement.png").await;
+    let colour = pixel(&shot, bx + 6, by + 6);
+    assert!(near(colour, ORANGE), "banner colour {colour:?}");
+
+    // The critical one at 1 s: red.
+    let critical = wait_state(
+        &state,
+        "the critical warning",
+        Duration::from_secs(5),
+        |s| s["level"] == "critical",
+    )
+    .await;
+    let critical_at = unix_now();
+    assert!(
+        (critical_at - (deadline - 1.0)).abs() < 1.0,
+        "critical {:.2} s before the deadline",
+        deadline - critical_at
+    );
+    assert_eq!(critical["banner_kind"], "critical", "{critical:#}");
+    let shot = screenshot(&shots, "kiosk-critique.png").await;
+    let (_, cx, cy, _, _) = wait_window("banner", |w, _| w >= 800).await;
+    let colour = pixel(&shot, cx + 6, cy + 6);
+    assert!(near(colour, RED), "critical colour {colour:?}");
+
+    // The end: the service locks the visitor's session on time and the gate comes back.
+    let locked_at = wait_call(
+        &desktop,
+        "loginctl lock-session c42",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        (locked_at - deadline).abs() < 0.5,
+        "locked {:.3} s from the deadline",
+        locked_at - deadline
+    );
+    let back = wait_state(&state, "the gate again", Duration::from_secs(5), |s| {
+        s["mode"] == "gate" && s["window"] == "gate"
+    })
+    .await;
+    assert_eq!(back["banner_kind"], "ended", "{back:#}");
+    assert_eq!(back["remaining_secs"], Value::Null);
+    wait_window("full-screen", |w, h| w >= 1280 && h >= 1024).await;
+    screenshot(&shots, "kiosk-fin.png").await;
+    drop(processes);
+}

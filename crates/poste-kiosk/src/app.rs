@@ -1,0 +1,322 @@
+//! The windows: one native window that is the full-screen gate while no session runs, and
+//! becomes the small always-on-top countdown (or, for a few seconds, a large centred banner)
+//! during a session. It draws [`View`]s of the shared [`Kiosk`] and sends the codes typed.
+//!
+//! It cannot be closed from its own window (no decorations; a close request is cancelled). If
+//! its process is killed anyway, the service locks the session at once (`HelperGone`) and the
+//! session's manager starts the helper again.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use eframe::egui::{
+    self, Align, Color32, CornerRadius, FontId, Key, Layout, Margin, Pos2, ProgressBar, RichText,
+    Sense, TextEdit, Vec2, ViewportCommand, WindowLevel,
+};
+use poste_client::agent::Input;
+use tokio::sync::mpsc;
+
+use crate::model::{BannerKind, Kiosk, Level, Mode, View};
+use crate::state_file::StateFile;
+use crate::text;
+
+/// Size of the countdown window, in points.
+pub const COUNTDOWN_SIZE: Vec2 = Vec2::new(380.0, 170.0);
+/// Size of the banner the countdown grows into.
+pub const BANNER_SIZE: Vec2 = Vec2::new(900.0, 300.0);
+
+const BACKGROUND: Color32 = Color32::from_rgb(0x12, 0x23, 0x3a);
+const PANEL: Color32 = Color32::from_rgb(0x1d, 0x35, 0x57);
+const ORANGE: Color32 = Color32::from_rgb(0xe0, 0x6c, 0x00);
+const RED: Color32 = Color32::from_rgb(0xc0, 0x1c, 0x28);
+const REFUSAL: Color32 = Color32::from_rgb(0xff, 0xb4, 0xa8);
+const STAFF: Color32 = Color32::from_rgb(0x1f, 0x6f, 0x5c);
+
+/// The shared state: written by the service's messages (main.rs), read here.
+#[derive(Debug, Clone, Default)]
+pub struct Shared(Arc<Mutex<Kiosk>>);
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Kiosk> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The eframe application.
+#[derive(Debug)]
+pub struct KioskApp {
+    shared: Shared,
+    codes: mpsc::Sender<Input>,
+    typed: String,
+    /// The window mode last asked of the window manager (commands are sent on change only).
+    applied: Option<Mode>,
+    /// Ask for the keyboard focus on the next frame, once (asking every frame starves egui of
+    /// input under some drivers: DEPENDENCIES.md §3.1).
+    focus_once: bool,
+    /// Where the countdown sits; the visitor may move it.
+    countdown_at: Option<Pos2>,
+    state_file: Option<StateFile>,
+}
+
+impl KioskApp {
+    pub fn new(shared: Shared, codes: mpsc::Sender<Input>, state_file: Option<StateFile>) -> Self {
+        KioskApp {
+            shared,
+            codes,
+            typed: String::new(),
+            applied: None,
+            focus_once: true,
+            countdown_at: None,
+            state_file,
+        }
+    }
+
+    /// Tells the window manager what the window is now, once per change.
+    fn apply_mode(&mut self, ctx: &egui::Context, mode: Mode) {
+        if self.applied == Some(mode) {
+            return;
+        }
+        let (monitor, outer) = ctx.input(|i| (i.viewport().monitor_size, i.viewport().outer_rect));
+        if self.applied == Some(Mode::Countdown) {
+            // Remember where the visitor put it.
+            self.countdown_at = outer.map(|rect| rect.min);
+        }
+        let screen = monitor.unwrap_or(Vec2::new(1280.0, 1024.0));
+        ctx.send_viewport_cmd(ViewportCommand::Decorations(false));
+        ctx.send_viewport_cmd(ViewportCommand::WindowLevel(WindowLevel::AlwaysOnTop));
+        match mode {
+            Mode::Gate => {
+                self.typed.clear();
+                self.focus_once = true;
+                ctx.send_viewport_cmd(ViewportCommand::Fullscreen(true));
+                ctx.send_viewport_cmd(ViewportCommand::Focus);
+            }
+            Mode::Countdown => {
+                let at = self.countdown_at.unwrap_or(Pos2::new(
+                    (screen.x - COUNTDOWN_SIZE.x - 24.0).max(0.0),
+                    24.0,
+                ));
+                ctx.send_viewport_cmd(ViewportCommand::Fullscreen(false));
+                ctx.send_viewport_cmd(ViewportCommand::InnerSize(COUNTDOWN_SIZE));
+                ctx.send_viewport_cmd(ViewportCommand::OuterPosition(at));
+            }
+            Mode::Banner => {
+                let at = Pos2::new(
+                    ((screen.x - BANNER_SIZE.x) / 2.0).max(0.0),
+                    ((screen.y - BANNER_SIZE.y) / 2.0).max(0.0),
+                );
+                ctx.send_viewport_cmd(ViewportCommand::Fullscreen(false));
+                ctx.send_viewport_cmd(ViewportCommand::InnerSize(BANNER_SIZE));
+                ctx.send_viewport_cmd(ViewportCommand::OuterPosition(at));
+                ctx.send_viewport_cmd(ViewportCommand::RequestUserAttention(
+                    egui::UserAttentionType::Critical,
+                ));
+            }
+        }
+        tracing::info!(?mode, "window mode");
+        self.applied = Some(mode);
+    }
+
+    fn gate(&mut self, ui: &mut egui::Ui, view: &View) {
+        ui.with_layout(Layout::top_down(Align::Center), |ui| {
+            let height = ui.available_height();
+            ui.add_space((height * 0.12).max(20.0));
+            ui.label(
+                RichText::new(&view.space)
+                    .font(FontId::proportional(52.0))
+                    .strong()
+                    .color(Color32::WHITE),
+            );
+            ui.add_space(8.0);
+            ui.label(
+                RichText::new(text::GATE_TITLE)
+                    .font(FontId::proportional(34.0))
+                    .color(Color32::from_gray(220)),
+            );
+            ui.add_space(36.0);
+            ui.label(
+                RichText::new(text::GATE_INVITE)
+                    .font(FontId::proportional(28.0))
+                    .color(Color32::WHITE),
+            );
+            ui.add_space(18.0);
+            let field = TextEdit::singleline(&mut self.typed)
+                .font(FontId::monospace(56.0))
+                .hint_text(RichText::new(text::CODE_HINT).font(FontId::proportional(40.0)))
+                .char_limit(32)
+                .align(egui::Align2::CENTER_CENTER)
+                .desired_width(560.0)
+                .margin(Margin::symmetric(16, 12));
+            let response = ui.add(field);
+            if self.focus_once {
+                response.request_focus();
+                self.focus_once = false;
+            }
+            let entered = response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            ui.add_space(14.0);
+            let button =
+                egui::Button::new(RichText::new(text::SUBMIT).font(FontId::proportional(30.0)))
+                    .min_size(Vec2::new(220.0, 56.0));
+            let clicked = ui.add_enabled(view.can_submit, button).clicked();
+            if entered || clicked {
+                let code = self.shared.lock().submit(&self.typed, Instant::now());
+                if let Some(code) = code {
+                    if self.codes.try_send(Input::Code(code)).is_err() {
+                        tracing::warn!("the code could not be handed to the service link");
+                    }
+                }
+                // Enter took the focus away: give it back, once.
+                self.focus_once = true;
+            }
+            ui.add_space(6.0);
+            ui.label(
+                RichText::new(text::GATE_HINT)
+                    .font(FontId::proportional(22.0))
+                    .color(Color32::from_gray(200)),
+            );
+            ui.add_space(28.0);
+            if view.checking {
+                ui.label(big(text::CHECKING, 30.0, Color32::WHITE));
+            }
+            if let Some(refusal) = &view.refusal {
+                ui.label(big(refusal, 34.0, REFUSAL).strong());
+            }
+            if let Some(secs) = view.retry_in_secs {
+                ui.label(big(
+                    &text::retry_in(std::time::Duration::from_secs(secs)),
+                    30.0,
+                    REFUSAL,
+                ));
+            }
+            if let (Some(message), Some(BannerKind::Ended)) = (&view.banner, view.banner_kind) {
+                ui.add_space(12.0);
+                ui.label(big(message, 30.0, Color32::WHITE));
+            }
+            if let Some(staff) = &view.staff {
+                ui.add_space(20.0);
+                egui::Frame::new()
+                    .fill(STAFF)
+                    .corner_radius(CornerRadius::same(10))
+                    .inner_margin(Margin::symmetric(24, 14))
+                    .show(ui, |ui| {
+                        ui.label(big(text::STAFF, 24.0, Color32::WHITE));
+                        ui.label(big(staff, 30.0, Color32::WHITE).strong());
+                    });
+            }
+            ui.with_layout(Layout::bottom_up(Align::Center), |ui| {
+                ui.add_space(24.0);
+                ui.label(big(text::HELP, 22.0, Color32::from_gray(200)));
+                let (line, colour) = match &view.link_text {
+                    Some(line) => (line.as_str(), REFUSAL),
+                    None => (text::SERVER_UP, Color32::from_gray(170)),
+                };
+                ui.label(big(line, 22.0, colour));
+            });
+        });
+    }
+
+    fn countdown(&mut self, ui: &mut egui::Ui, view: &View) {
+        // The whole window is a handle: the visitor can move it, not close it.
+        let handle = ui.interact(ui.max_rect(), ui.scope_id().with("drag"), Sense::drag());
+        if handle.drag_started() {
+            ui.ctx().send_viewport_cmd(ViewportCommand::StartDrag);
+        }
+        ui.with_layout(Layout::top_down(Align::Center), |ui| {
+            ui.add_space(8.0);
+            let title = view
+                .name
+                .as_deref()
+                .map_or_else(|| text::TIME_LEFT.to_owned(), text::hello);
+            ui.label(big(&title, 20.0, Color32::WHITE));
+            ui.label(
+                RichText::new(view.clock.as_deref().unwrap_or("--:--"))
+                    .font(FontId::monospace(52.0))
+                    .strong()
+                    .color(Color32::WHITE),
+            );
+            ui.add(
+                ProgressBar::new(1.0 - view.progress.unwrap_or(0.0))
+                    .desired_width(COUNTDOWN_SIZE.x - 40.0)
+                    .desired_height(16.0)
+                    .fill(Color32::from_gray(235)),
+            );
+            if view.server_connected == Some(false) {
+                ui.label(big(text::OFFLINE, 16.0, Color32::from_gray(230)));
+            }
+        });
+    }
+
+    fn banner(&mut self, ui: &mut egui::Ui, view: &View) {
+        ui.with_layout(Layout::top_down(Align::Center), |ui| {
+            ui.add_space(28.0);
+            if view.banner_kind == Some(BannerKind::Staff) {
+                ui.label(big(text::STAFF, 28.0, Color32::WHITE));
+            }
+            ui.label(
+                big(
+                    view.banner.as_deref().unwrap_or_default(),
+                    48.0,
+                    Color32::WHITE,
+                )
+                .strong(),
+            );
+            ui.add_space(16.0);
+            ui.label(
+                RichText::new(view.clock.as_deref().unwrap_or("--:--"))
+                    .font(FontId::monospace(40.0))
+                    .color(Color32::WHITE),
+            );
+        });
+    }
+}
+
+fn big(text: &str, size: f32, colour: Color32) -> RichText {
+    RichText::new(text)
+        .font(FontId::proportional(size))
+        .color(colour)
+}
+
+fn fill(view: &View) -> Color32 {
+    match (view.mode, view.banner_kind, view.level) {
+        (Mode::Gate, _, _) => BACKGROUND,
+        (Mode::Banner, Some(BannerKind::Staff), _) => STAFF,
+        (Mode::Banner, Some(BannerKind::Critical), _) | (_, _, Level::Critical) => RED,
+        (Mode::Banner, _, _) | (_, _, Level::Warning) => ORANGE,
+        _ => PANEL,
+    }
+}
+
+impl eframe::App for KioskApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        if ctx.input(|i| i.viewport().close_requested()) {
+            tracing::info!("close requested: refused");
+            ctx.send_viewport_cmd(ViewportCommand::CancelClose);
+        }
+        let now = Instant::now();
+        let (view, next) = {
+            let kiosk = self.shared.lock();
+            (kiosk.view(now), kiosk.next_change(now))
+        };
+        self.apply_mode(&ctx, view.mode);
+        egui::CentralPanel::default()
+            .frame(
+                egui::Frame::new()
+                    .fill(fill(&view))
+                    .inner_margin(Margin::same(12)),
+            )
+            .show(ui, |ui| match view.mode {
+                Mode::Gate => self.gate(ui, &view),
+                Mode::Countdown => self.countdown(ui, &view),
+                Mode::Banner => self.banner(ui, &view),
+            });
+        if let Some(file) = &mut self.state_file {
+            file.write(&view, self.applied);
+        }
+        if let Some(next) = next {
+            ctx.request_repaint_after(next);
+        }
+    }
+}

@@ -1,0 +1,669 @@
+//! What the visitor's screen shows, as a pure state machine: fed by the service's messages
+//! (`ToHelper`) and by what the visitor types, with the time passed in. The windows (`app.rs`)
+//! only draw a [`View`] of it; tests read the same [`View`] (and the state file writes it).
+
+use std::time::{Duration, Instant};
+
+use poste_client::local::{Screen, ToHelper};
+use poste_proto::RefusalReason;
+use serde::Serialize;
+
+use crate::text;
+
+/// How long a warning banner stays on screen, large and centred.
+pub const WARNING_BANNER: Duration = Duration::from_secs(8);
+/// How long a staff message stays on screen.
+pub const STAFF_BANNER: Duration = Duration::from_secs(15);
+/// How long the end of a session is said on the gate.
+pub const ENDED_BANNER: Duration = Duration::from_secs(10);
+
+/// Which window is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Full screen, covering the desktop: the code field.
+    Gate,
+    /// The small countdown, always on top.
+    Countdown,
+    /// The countdown grown into a large centred banner for a few seconds (warnings, staff).
+    Banner,
+}
+
+/// The countdown's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Normal,
+    /// After the first warning: orange.
+    Warning,
+    /// After the second: red.
+    Critical,
+}
+
+/// What a banner is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BannerKind {
+    Warning,
+    Critical,
+    Staff,
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Banner {
+    kind: BannerKind,
+    text: String,
+    until: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
+    raison: Option<RefusalReason>,
+    message: String,
+    /// While the server makes the visitor wait (`trop_d_essais`).
+    retry_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Running {
+    name: Option<String>,
+    /// Time left as of `at`.
+    remaining: Duration,
+    at: Instant,
+    total: Option<Duration>,
+    percent_used: u8,
+    server_connected: bool,
+}
+
+/// The whole state of the visitor's screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kiosk {
+    space: Option<String>,
+    /// The local link to the service (`None` before the first connection).
+    service_connected: Option<bool>,
+    /// The service's link to the server (`None` before it says).
+    server_connected: Option<bool>,
+    checking: bool,
+    refusal: Option<Refusal>,
+    local_hint: Option<&'static str>,
+    running: Option<Running>,
+    level: Level,
+    banner: Option<Banner>,
+    staff: Option<Banner>,
+    codes_sent: u32,
+}
+
+/// What to draw (and what the state file says), at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct View {
+    pub mode: Mode,
+    pub space: String,
+    pub service_connected: Option<bool>,
+    pub server_connected: Option<bool>,
+    /// The line about the link, when something is wrong (or not known yet).
+    pub link_text: Option<String>,
+    pub checking: bool,
+    pub refusal: Option<String>,
+    pub raison: Option<RefusalReason>,
+    /// Whole seconds still to wait before the next try.
+    pub retry_in_secs: Option<u64>,
+    /// The code field takes input.
+    pub can_submit: bool,
+    pub name: Option<String>,
+    pub remaining_secs: Option<u64>,
+    pub clock: Option<String>,
+    /// Share of the session used, 0.0–1.0.
+    pub progress: Option<f32>,
+    pub level: Level,
+    pub banner: Option<String>,
+    pub banner_kind: Option<BannerKind>,
+    pub staff: Option<String>,
+    pub codes_sent: u32,
+}
+
+impl Default for Kiosk {
+    fn default() -> Self {
+        Kiosk::new()
+    }
+}
+
+impl Kiosk {
+    pub fn new() -> Kiosk {
+        Kiosk {
+            space: None,
+            service_connected: None,
+            server_connected: None,
+            checking: false,
+            refusal: None,
+            local_hint: None,
+            running: None,
+            level: Level::Normal,
+            banner: None,
+            staff: None,
+            codes_sent: 0,
+        }
+    }
+
+    /// A message of the service.
+    pub fn apply(&mut self, message: ToHelper, now: Instant) {
+        self.service_connected = Some(true);
+        match message {
+            ToHelper::Countdown {
+                restant_ms,
+                pourcentage,
+                connecte,
+            } => {
+                self.server_connected = Some(connecte);
+                let remaining = Duration::from_millis(restant_ms);
+                match &mut self.running {
+                    Some(running) => {
+                        running.remaining = remaining;
+                        running.at = now;
+                        running.percent_used = pourcentage.min(100);
+                        running.server_connected = connecte;
+                    }
+                    // A helper started during a session: the countdown alone is enough.
+                    None => self.start(None, remaining, None, pourcentage, now),
+                }
+            }
+            ToHelper::Prompt => {
+                self.checking = false;
+            }
+            ToHelper::Screen { event } => self.on_screen(event, now),
+            // Lines and notifications are for the terminal and the desktop; the refusal of this
+            // helper ends the program (main.rs).
+            ToHelper::Say { .. } | ToHelper::Notify { .. } | ToHelper::Refused { .. } => {}
+        }
+    }
+
+    fn on_screen(&mut self, event: Screen, now: Instant) {
+        match event {
+            Screen::Space { nom } => {
+                self.space = nom.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            }
+            Screen::Link { connecte } => {
+                self.server_connected = Some(connecte);
+                if let Some(running) = &mut self.running {
+                    running.server_connected = connecte;
+                }
+            }
+            Screen::Checking => {
+                self.checking = true;
+                self.local_hint = None;
+            }
+            Screen::Refusal {
+                raison,
+                message,
+                reessayer_dans,
+            } => {
+                self.checking = false;
+                self.refusal = Some(Refusal {
+                    raison,
+                    message,
+                    retry_at: reessayer_dans.map(|secs| now + Duration::from_secs(secs)),
+                });
+            }
+            Screen::Started {
+                utilisateur,
+                restant_ms,
+                total_ms,
+            } => {
+                let total = (total_ms > 0).then(|| Duration::from_millis(total_ms));
+                let remaining = Duration::from_millis(restant_ms);
+                let used = total.map_or(0, |total| percent_used(remaining, total));
+                self.start(utilisateur, remaining, total, used, now);
+            }
+            Screen::Warning { critique, message } => {
+                self.level = if critique {
+                    Level::Critical
+                } else {
+                    self.level.max_with(Level::Warning)
+                };
+                self.banner = Some(Banner {
+                    kind: if critique {
+                        BannerKind::Critical
+                    } else {
+                        BannerKind::Warning
+                    },
+                    text: message,
+                    until: now + WARNING_BANNER,
+                });
+            }
+            Screen::Staff { message, .. } => {
+                let banner = Banner {
+                    kind: BannerKind::Staff,
+                    text: message,
+                    until: now + STAFF_BANNER,
+                };
+                if self.running.is_some() {
+                    self.banner = Some(banner.clone());
+                }
+                self.staff = Some(banner);
+            }
+            Screen::Ended { message } => {
+                self.running = None;
+                self.level = Level::Normal;
+                self.checking = false;
+                self.refusal = None;
+                let text = if message.trim().is_empty() {
+                    text::SESSION_ENDED.to_owned()
+                } else {
+                    format!("{message}. {}", text::SESSION_ENDED)
+                };
+                self.banner = Some(Banner {
+                    kind: BannerKind::Ended,
+                    text,
+                    until: now + ENDED_BANNER,
+                });
+            }
+        }
+    }
+
+    fn start(
+        &mut self,
+        name: Option<String>,
+        remaining: Duration,
+        total: Option<Duration>,
+        percent_used: u8,
+        now: Instant,
+    ) {
+        self.checking = false;
+        self.refusal = None;
+        self.local_hint = None;
+        self.level = Level::Normal;
+        self.banner = None;
+        self.running = Some(Running {
+            name: name.filter(|n| !n.trim().is_empty()),
+            remaining,
+            at: now,
+            total,
+            percent_used,
+            server_connected: self.server_connected.unwrap_or(true),
+        });
+    }
+
+    /// The local link to the service was lost (the helper reconnects by itself).
+    pub fn service_lost(&mut self) {
+        self.service_connected = Some(false);
+        self.checking = false;
+    }
+
+    /// The visitor pressed Enter on `typed`: the code to send, if any. The server normalises
+    /// it (case, spaces); here only what is obviously not a code is kept back: nothing typed,
+    /// or a try while the server makes the visitor wait, or no link to check it.
+    pub fn submit(&mut self, typed: &str, now: Instant) -> Option<String> {
+        if self.running.is_some() || self.checking {
+            return None;
+        }
+        let code = typed.trim();
+        if code.is_empty() {
+            self.local_hint = Some(text::EMPTY_CODE);
+            return None;
+        }
+        if self.waiting(now).is_some() || self.service_connected != Some(true) {
+            return None;
+        }
+        self.local_hint = None;
+        self.checking = true;
+        self.codes_sent += 1;
+        Some(code.to_owned())
+    }
+
+    fn waiting(&self, now: Instant) -> Option<Duration> {
+        let at = self.refusal.as_ref()?.retry_at?;
+        let left = at.saturating_duration_since(now);
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// The screen at `now`.
+    pub fn view(&self, now: Instant) -> View {
+        let banner = self.banner.as_ref().filter(|b| b.until > now);
+        let mode = match (&self.running, banner) {
+            (None, _) => Mode::Gate,
+            (Some(_), Some(b)) if b.kind != BannerKind::Ended => Mode::Banner,
+            (Some(_), _) => Mode::Countdown,
+        };
+        let wait = self.waiting(now);
+        let (refusal, raison) = match (&self.refusal, self.local_hint) {
+            (_, Some(hint)) => (Some(hint.to_owned()), None),
+            (Some(refusal), None) => {
+                // Past the wait, the server's "retry in 42 s" no longer holds.
+                let stale = refusal.retry_at.is_some() && wait.is_none();
+                let message = if stale {
+                    None
+                } else {
+                    Some(refusal.message.clone())
+                };
+                (message, refusal.raison)
+            }
+            (None, None) => (None, None),
+        };
+        let link_text = match (self.service_connected, self.server_connected) {
+            (Some(false), _) => Some(text::SERVICE_DOWN.to_owned()),
+            (_, Some(false)) if self.running.is_none() => Some(text::SERVER_DOWN.to_owned()),
+            (None, _) | (_, None) if self.running.is_none() => {
+                Some(text::SERVER_UNKNOWN.to_owned())
+            }
+            _ => None,
+        };
+        let remaining = self.running.as_ref().map(|r| {
+            r.remaining
+                .saturating_sub(now.saturating_duration_since(r.at))
+        });
+        let progress = self
+            .running
+            .as_ref()
+            .zip(remaining)
+            .map(|(r, left)| match r.total {
+                Some(total) if !total.is_zero() => {
+                    1.0 - (left.as_secs_f32() / total.as_secs_f32()).clamp(0.0, 1.0)
+                }
+                _ => f32::from(r.percent_used) / 100.0,
+            });
+        let staff = self
+            .staff
+            .as_ref()
+            .filter(|s| s.until > now)
+            .map(|s| s.text.clone());
+        View {
+            mode,
+            space: self
+                .space
+                .clone()
+                .unwrap_or_else(|| text::DEFAULT_SPACE.to_owned()),
+            service_connected: self.service_connected,
+            server_connected: self.server_connected,
+            link_text,
+            checking: self.checking,
+            refusal,
+            raison,
+            retry_in_secs: wait.map(|w| w.as_secs() + u64::from(w.subsec_nanos() > 0)),
+            can_submit: self.running.is_none()
+                && !self.checking
+                && wait.is_none()
+                && self.service_connected == Some(true),
+            name: self.running.as_ref().and_then(|r| r.name.clone()),
+            remaining_secs: remaining.map(|r| r.as_secs() + u64::from(r.subsec_nanos() > 0)),
+            clock: remaining.map(text::clock),
+            progress,
+            level: self.level,
+            banner: banner.map(|b| b.text.clone()),
+            banner_kind: banner.map(|b| b.kind),
+            staff,
+            codes_sent: self.codes_sent,
+        }
+    }
+
+    /// When the screen changes by itself next (a banner ends, a wait runs out), so that the
+    /// windows need not redraw more often than that while nothing happens.
+    pub fn next_change(&self, now: Instant) -> Option<Duration> {
+        let mut soon: Vec<Duration> = Vec::new();
+        for banner in [&self.banner, &self.staff].into_iter().flatten() {
+            if banner.until > now {
+                soon.push(banner.until - now);
+            }
+        }
+        if let Some(wait) = self.waiting(now) {
+            soon.push(wait.min(Duration::from_millis(500)));
+        }
+        if self.running.is_some() {
+            soon.push(Duration::from_millis(250));
+        }
+        soon.into_iter().min()
+    }
+}
+
+impl Level {
+    fn max_with(self, other: Level) -> Level {
+        match (self, other) {
+            (Level::Critical, _) | (_, Level::Critical) => Level::Critical,
+            (Level::Warning, _) | (_, Level::Warning) => Level::Warning,
+            _ => Level::Normal,
+        }
+    }
+}
+
+fn percent_used(remaining: Duration, total: Duration) -> u8 {
+    if total.is_zero() {
+        return 0;
+    }
+    let used = 1.0 - (remaining.as_secs_f64() / total.as_secs_f64()).clamp(0.0, 1.0);
+    (used * 100.0).round() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(event: Screen) -> ToHelper {
+        ToHelper::Screen { event }
+    }
+
+    fn connected(now: Instant) -> Kiosk {
+        let mut kiosk = Kiosk::new();
+        kiosk.apply(ToHelper::Prompt, now);
+        kiosk.apply(screen(Screen::Link { connecte: true }), now);
+        kiosk
+    }
+
+    #[test]
+    fn the_gate_shows_the_space_and_falls_back_to_a_default_name() {
+        let now = Instant::now();
+        let mut kiosk = Kiosk::new();
+        let view = kiosk.view(now);
+        assert_eq!(view.mode, Mode::Gate);
+        assert_eq!(view.space, text::DEFAULT_SPACE);
+        assert_eq!(view.link_text.as_deref(), Some(text::SERVER_UNKNOWN));
+        assert!(!view.can_submit, "no code before the service is there");
+        kiosk.apply(
+            screen(Screen::Space {
+                nom: Some("  EPN de Saint-Benoît ".into()),
+            }),
+            now,
+        );
+        kiosk.apply(screen(Screen::Link { connecte: true }), now);
+        let view = kiosk.view(now);
+        assert_eq!(view.space, "EPN de Saint-Benoît");
+        assert_eq!(view.link_text, None);
+        assert!(view.can_submit);
+        kiosk.apply(
+            screen(Screen::Space {
+                nom: Some(" ".into()),
+            }),
+            now,
+        );
+        assert_eq!(kiosk.view(now).space, text::DEFAULT_SPACE);
+    }
+
+    #[test]
+    fn a_refusal_is_shown_and_too_many_tries_counts_the_wait_down() {
+        let now = Instant::now();
+        let mut kiosk = connected(now);
+        assert_eq!(kiosk.submit("   ", now), None);
+        assert_eq!(kiosk.view(now).refusal.as_deref(), Some(text::EMPTY_CODE));
+        assert_eq!(kiosk.submit(" k7p2 mx ", now).as_deref(), Some("k7p2 mx"));
+        assert!(kiosk.view(now).checking);
+        assert_eq!(kiosk.submit("other", now), None, "one code at a time");
+        kiosk.apply(
+            screen(Screen::Refusal {
+                raison: Some(RefusalReason::Inconnu),
+                message: "Code inconnu.".into(),
+                reessayer_dans: None,
+            }),
+            now,
+        );
+        let view = kiosk.view(now);
+        assert_eq!(view.refusal.as_deref(), Some("Code inconnu."));
+        assert_eq!(view.raison, Some(RefusalReason::Inconnu));
+        assert!(view.can_submit && !view.checking);
+
+        kiosk.apply(
+            screen(Screen::Refusal {
+                raison: Some(RefusalReason::TropDEssais),
+                message: "Trop d'essais. Réessayez dans 42 s.".into(),
+                reessayer_dans: Some(42),
+            }),
+            now,
+        );
+        let later = now + Duration::from_millis(1500);
+        let view = kiosk.view(later);
+        assert_eq!(view.retry_in_secs, Some(41));
+        assert!(!view.can_submit);
+        assert_eq!(kiosk.submit("ABC123", later), None, "the wait holds");
+        let after = now + Duration::from_secs(42);
+        let view = kiosk.view(after);
+        assert_eq!(view.retry_in_secs, None);
+        assert_eq!(view.refusal, None, "the stale wait is no longer said");
+        assert!(view.can_submit);
+        assert_eq!(kiosk.submit("ABC123", after).as_deref(), Some("ABC123"));
+        assert_eq!(kiosk.view(after).codes_sent, 2);
+    }
+
+    #[test]
+    fn no_code_goes_out_while_the_service_is_away_and_the_gate_says_why() {
+        let now = Instant::now();
+        let mut kiosk = connected(now);
+        kiosk.service_lost();
+        let view = kiosk.view(now);
+        assert_eq!(view.link_text.as_deref(), Some(text::SERVICE_DOWN));
+        assert_eq!(kiosk.submit("ABC123", now), None);
+        kiosk.apply(screen(Screen::Link { connecte: false }), now);
+        assert_eq!(
+            kiosk.view(now).link_text.as_deref(),
+            Some(text::SERVER_DOWN)
+        );
+    }
+
+    #[test]
+    fn a_session_turns_orange_then_red_with_banners_and_the_gate_returns_at_the_end() {
+        let now = Instant::now();
+        let mut kiosk = connected(now);
+        kiosk.apply(
+            screen(Screen::Started {
+                utilisateur: Some("Awa".into()),
+                restant_ms: 10_000,
+                total_ms: 10_000,
+            }),
+            now,
+        );
+        let view = kiosk.view(now + Duration::from_millis(2_500));
+        assert_eq!(view.mode, Mode::Countdown);
+        assert_eq!(view.name.as_deref(), Some("Awa"));
+        assert_eq!(view.remaining_secs, Some(8));
+        assert_eq!(view.clock.as_deref(), Some("00:08"));
+        assert!((view.progress.unwrap_or(0.0) - 0.25).abs() < 0.01);
+        assert_eq!(view.level, Level::Normal);
+        assert_eq!(view.link_text, None);
+
+        let t = now + Duration::from_secs(7);
+        kiosk.apply(
+            screen(Screen::Warning {
+                critique: false,
+                message: "Il vous reste 3 secondes".into(),
+            }),
+            t,
+        );
+        let view = kiosk.view(t);
+        assert_eq!(view.mode, Mode::Banner);
+        assert_eq!(view.level, Level::Warning);
+        assert_eq!(view.banner.as_deref(), Some("Il vous reste 3 secondes"));
+        assert_eq!(view.banner_kind, Some(BannerKind::Warning));
+        assert_eq!(kiosk.view(t + WARNING_BANNER).mode, Mode::Countdown);
+        assert_eq!(kiosk.view(t + WARNING_BANNER).level, Level::Warning);
+
+        kiosk.apply(
+            screen(Screen::Warning {
+                critique: true,
+                message: "Il vous reste 1 seconde".into(),
+            }),
+            t,
+        );
+        assert_eq!(kiosk.view(t).level, Level::Critical);
+        // A late first warning does not turn red back into orange.
+        kiosk.apply(
+            screen(Screen::Warning {
+                critique: false,
+                message: "x".into(),
+            }),
+            t,
+        );
+        assert_eq!(kiosk.view(t).level, Level::Critical);
+        // Offline, the countdown goes on and says so, without a gate message.
+        kiosk.apply(screen(Screen::Link { connecte: false }), t);
+        assert_eq!(kiosk.view(t).server_connected, Some(false));
+        assert_eq!(kiosk.view(t).link_text, None);
+
+        kiosk.apply(
+            screen(Screen::Ended {
+                message: "Temps écoulé".into(),
+            }),
+            t,
+        );
+        let view = kiosk.view(t);
+        assert_eq!(view.mode, Mode::Gate);
+        assert_eq!(view.level, Level::Normal);
+        assert_eq!(view.remaining_secs, None);
+        assert_eq!(
+            view.banner.as_deref(),
+            Some("Temps écoulé. Session terminée. Au revoir !")
+        );
+        assert_eq!(kiosk.view(t + ENDED_BANNER).banner, None);
+    }
+
+    #[test]
+    fn staff_messages_show_on_the_gate_and_as_a_banner_during_a_session() {
+        let now = Instant::now();
+        let mut kiosk = connected(now);
+        let staff = |text: &str| {
+            screen(Screen::Staff {
+                message: text.into(),
+                de: Some("api:accueil".into()),
+            })
+        };
+        kiosk.apply(staff("Fermeture à 18 h"), now);
+        let view = kiosk.view(now);
+        assert_eq!(view.staff.as_deref(), Some("Fermeture à 18 h"));
+        assert_eq!(view.mode, Mode::Gate);
+        assert_eq!(kiosk.view(now + STAFF_BANNER).staff, None);
+
+        // A helper that starts mid-session learns of it from the countdown alone.
+        kiosk.apply(
+            ToHelper::Countdown {
+                restant_ms: 60_000,
+                pourcentage: 50,
+                connecte: true,
+            },
+            now,
+        );
+        assert_eq!(kiosk.view(now).mode, Mode::Countdown);
+        assert_eq!(kiosk.view(now).progress, Some(0.5));
+        kiosk.apply(staff("Pensez à enregistrer"), now);
+        let view = kiosk.view(now);
+        assert_eq!(view.mode, Mode::Banner);
+        assert_eq!(view.banner_kind, Some(BannerKind::Staff));
+        assert_eq!(
+            kiosk.submit("ABC123", now),
+            None,
+            "no code during a session"
+        );
+    }
+
+    #[test]
+    fn the_screen_redraws_only_when_something_changes() {
+        let now = Instant::now();
+        let kiosk = connected(now);
+        assert_eq!(kiosk.next_change(now), None);
+        let mut kiosk = kiosk;
+        kiosk.apply(
+            screen(Screen::Started {
+                utilisateur: None,
+                restant_ms: 5_000,
+                total_ms: 5_000,
+            }),
+            now,
+        );
+        assert_eq!(kiosk.next_change(now), Some(Duration::from_millis(250)));
+        assert_eq!(kiosk.view(now).name, None);
+    }
+}

@@ -1,0 +1,172 @@
+//! The program: the helper's link to the service on a Tokio runtime in a thread, the windows on
+//! the main thread (the event loop must own it on some systems), both sharing the [`Kiosk`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use eframe::egui;
+use poste_client::agent::Input;
+use poste_client::helper::{Front, HelperExit, SessionNotifier};
+use poste_client::local::ToHelper;
+use tokio::sync::mpsc;
+
+use crate::app::{KioskApp, Shared};
+use crate::state_file::StateFile;
+use crate::text;
+
+/// Why the windows could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    #[error("aucun moteur de rendu n'a pu ouvrir la fenêtre (wgpu : {wgpu} ; glow : {glow})")]
+    NoRenderer { wgpu: String, glow: String },
+    #[error("moteur de rendu inconnu « {0} » (POSTE_KIOSK_RENDERER : wgpu ou glow)")]
+    UnknownRenderer(String),
+}
+
+/// What the service says goes to the shared screen state; the windows are woken up.
+struct KioskFront {
+    shared: Shared,
+    ctx: egui::Context,
+    notifier: SessionNotifier,
+}
+
+impl Front for KioskFront {
+    fn show(&mut self, message: ToHelper) {
+        if let ToHelper::Notify {
+            titre,
+            texte,
+            critique,
+        } = &message
+        {
+            // Also as a desktop notification: where the countdown cannot be kept on top (GNOME
+            // on Wayland, docs/decisions/0005), that is what is left.
+            self.notifier
+                .notify(titre.clone(), texte.clone(), *critique);
+        }
+        if let ToHelper::Refused { message } = &message {
+            eprintln!("{message}");
+        }
+        self.shared.lock().apply(message, Instant::now());
+        self.ctx.request_repaint();
+    }
+
+    fn disconnected(&mut self) {
+        self.shared.lock().service_lost();
+        self.ctx.request_repaint();
+    }
+}
+
+/// Runs the helper with the kiosk windows until the service refuses it.
+pub fn run(socket: &Path, session: &str) -> ExitCode {
+    // Before any window: a kiosk outside a graphical session would only lock nothing.
+    if !poste_client::local::valid_session_id(session) {
+        eprintln!("Erreur : {}", poste_client::text::HELPER_NO_SESSION);
+        return ExitCode::from(1);
+    }
+    let shared = Shared::default();
+    let ctx = egui::Context::default();
+    let (codes_tx, mut codes_rx) = mpsc::channel::<Input>(4);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("Erreur : {err}");
+            return ExitCode::from(1);
+        }
+    };
+    {
+        let mut front = KioskFront {
+            shared: shared.clone(),
+            ctx: ctx.clone(),
+            notifier: SessionNotifier::new(),
+        };
+        let socket: PathBuf = socket.to_path_buf();
+        let session = session.to_owned();
+        let handle = runtime.handle().clone();
+        std::thread::spawn(move || {
+            let result = handle.block_on(poste_client::helper::run_with(
+                &socket,
+                &session,
+                &mut front,
+                &mut codes_rx,
+            ));
+            // The windows cannot be closed; the program ends here, as the terminal helper does.
+            let code = match result {
+                Ok(HelperExit::InputClosed) => 0,
+                Ok(HelperExit::Refused) => 3,
+                Err(err) => {
+                    eprintln!("Erreur : {err:#}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        });
+    }
+    let _guard = runtime.enter();
+    match show(&ctx, shared, codes_tx) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Erreur : {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The window, with wgpu, then glow if wgpu finds nothing to draw with (or as
+/// `POSTE_KIOSK_RENDERER` says).
+fn show(ctx: &egui::Context, shared: Shared, codes: mpsc::Sender<Input>) -> Result<(), KioskError> {
+    let forced = std::env::var("POSTE_KIOSK_RENDERER")
+        .ok()
+        .filter(|r| !r.is_empty());
+    let order: Vec<eframe::Renderer> = match forced.as_deref() {
+        None => vec![eframe::Renderer::Wgpu, eframe::Renderer::Glow],
+        Some("wgpu") => vec![eframe::Renderer::Wgpu],
+        Some("glow") => vec![eframe::Renderer::Glow],
+        Some(other) => return Err(KioskError::UnknownRenderer(other.to_owned())),
+    };
+    let mut errors = Vec::new();
+    for renderer in order {
+        let options = eframe::NativeOptions {
+            renderer,
+            viewport: egui::ViewportBuilder::default()
+                .with_title(text::WINDOW_TITLE)
+                .with_app_id("poste-kiosk")
+                .with_decorations(false)
+                .with_fullscreen(true)
+                .with_always_on_top()
+                .with_close_button(false)
+                .with_minimize_button(false),
+            ..Default::default()
+        };
+        let shared = shared.clone();
+        let codes = codes.clone();
+        let result = eframe::run_native_ext(
+            text::WINDOW_TITLE,
+            options,
+            Some(ctx.clone()),
+            Box::new(move |_| {
+                Ok(Box::new(KioskApp::new(
+                    shared,
+                    codes,
+                    StateFile::from_env(),
+                )))
+            }),
+        );
+        match result {
+            Ok(()) => return Ok(()),
+            Err(err) => {
+                tracing::warn!(?renderer, error = %err, "renderer failed");
+                errors.push(err.to_string());
+            }
+        }
+    }
+    let mut errors = errors.into_iter();
+    Err(KioskError::NoRenderer {
+        wgpu: errors.next().unwrap_or_default(),
+        glow: errors.next().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,67 @@
+//! Every text of the visitor's screen, in French, in one place. The refusal messages themselves
+//! are the server's (`code_invalid.message`): it knows the reason best.
+
+use std::time::Duration;
+
+pub const WINDOW_TITLE: &str = "Poste public";
+pub const DEFAULT_SPACE: &str = "Espace Public Numérique";
+pub const GATE_TITLE: &str = "Bienvenue";
+pub const GATE_INVITE: &str = "Tapez le code inscrit sur votre ticket, puis appuyez sur Entrée.";
+pub const GATE_HINT: &str = "Majuscules ou minuscules, avec ou sans espaces : c'est pareil.";
+pub const CODE_HINT: &str = "Votre code";
+pub const SUBMIT: &str = "Valider";
+pub const CHECKING: &str = "Vérification du code…";
+pub const EMPTY_CODE: &str = "Tapez d'abord le code inscrit sur votre ticket.";
+pub const SERVER_UP: &str = "Serveur : connecté";
+pub const SERVER_DOWN: &str = "Serveur injoignable : nouvelle tentative en cours. Les codes ne peuvent pas être vérifiés pour l'instant.";
+pub const SERVER_UNKNOWN: &str = "Connexion au serveur…";
+pub const SERVICE_DOWN: &str = "Le service du poste ne répond pas : nouvelle tentative en cours. Adressez-vous à l'accueil si cela dure.";
+pub const STAFF: &str = "Message de l'accueil";
+pub const TIME_LEFT: &str = "Temps restant";
+pub const OFFLINE: &str = "hors ligne : le décompte continue";
+pub const SESSION_ENDED: &str = "Session terminée. Au revoir !";
+pub const HELP: &str = "Besoin d'aide ? Adressez-vous à l'accueil.";
+
+/// `Réessayez dans 42 s.`, counted down on the screen while the server makes the visitor wait.
+pub fn retry_in(wait: Duration) -> String {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    format!("Réessayez dans {} s.", secs.max(1))
+}
+
+/// `Bonjour Awa`.
+pub fn hello(name: &str) -> String {
+    format!("Bonjour {name}")
+}
+
+/// `01:59:58`, or `59:58` under an hour.
+pub fn clock(remaining: Duration) -> String {
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    if secs >= 3600 {
+        format!(
+            "{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
+    } else {
+        format!("{:02}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_read_well() {
+        assert_eq!(clock(Duration::from_millis(7_199_001)), "02:00:00");
+        assert_eq!(clock(Duration::from_millis(2_500)), "00:03");
+        assert_eq!(clock(Duration::ZERO), "00:00");
+        assert_eq!(
+            retry_in(Duration::from_millis(41_200)),
+            "Réessayez dans 42 s."
+        );
+        assert_eq!(retry_in(Duration::ZERO), "Réessayez dans 1 s.");
+        assert_eq!(hello("Awa"), "Bonjour Awa");
+    }
+}
