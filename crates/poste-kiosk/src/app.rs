@@ -162,10 +162,10 @@ impl KioskApp {
             let clicked = ui.add_enabled(view.can_submit, button).clicked();
             if entered || clicked {
                 let code = self.shared.lock().submit(&self.typed, Instant::now());
-                if let Some(code) = code {
-                    if self.codes.try_send(Input::Code(code)).is_err() {
-                        tracing::warn!("the code could not be handed to the service link");
-                    }
+                if let Some(code) = code
+                    && self.codes.try_send(Input::Code(code)).is_err()
+                {
+                    tracing::warn!("the code could not be handed to the service link");
                 }
                 // Enter took the focus away: give it back, once.
                 self.focus_once = true;
