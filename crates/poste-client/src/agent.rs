@@ -9,8 +9,8 @@ use poste_desktop::{
     DesktopError, Notification, Notifier, Outcome, ScreenLocker, SessionTerminator, Urgency,
 };
 use poste_proto::{
-    ActionReport, ClientMessage, ErrorCode, Hello, PROTOCOL_VERSION, ServerMessage, SessionId,
-    Statut, WarningLevel,
+    ActionReport, ClientMessage, EndReason, ErrorCode, Hello, PROTOCOL_VERSION, RequestTime,
+    ServerMessage, SessionId, Statut, TimeRequestStatus, WarningLevel,
 };
 use tokio::sync::mpsc;
 
@@ -41,6 +41,10 @@ pub enum Input {
     Code(String),
     /// The helper in the visitor's session went away (killed?): lock at once.
     HelperGone,
+    /// The visitor asks staff for more time (minutes, or as much as staff see fit).
+    RequestTime(Option<i64>),
+    /// The visitor ends the session now (they confirmed it on their screen).
+    EndSession,
 }
 
 /// The agent's two ends toward the person: what it shows, and what it hears. The input ends
@@ -98,7 +102,14 @@ struct Agent {
     local_ip: Option<IpAddr>,
     /// The server's thresholds once it told them (`welcome`), the configured ones before.
     thresholds: crate::countdown::Thresholds,
+    /// The server takes the visitor's requests (`welcome.protocole` ≥ 2).
+    visitor_actions: bool,
+    /// A session the visitor ended while the server was unreachable: told on reconnection.
+    unsent_end: Option<i64>,
 }
+
+/// First protocol version with `request_time` and `end_session`.
+const VISITOR_ACTIONS_SINCE: u32 = 2;
 
 /// Runs the agent until its session ends (`--code`) or its input closes.
 pub async fn run(
@@ -138,6 +149,8 @@ pub async fn run(
         phase,
         connected: false,
         local_ip: None,
+        visitor_actions: false,
+        unsent_end: None,
     };
     agent.main_loop(ui.input).await
 }
@@ -184,12 +197,29 @@ impl Agent {
                 }
                 heard = async { input.as_mut()?.recv().await }, if input.is_some() => {
                     match heard {
-                        Some(Input::Code(line)) => {
-                            if matches!(self.phase, Phase::AwaitingCode) {
-                                self.on_code_typed(&line);
+                        Some(Input::Code(line)) => match &self.phase {
+                            Phase::AwaitingCode => self.on_code_typed(&line),
+                            // At a terminal, words typed during a session are the visitor's
+                            // requests.
+                            Phase::Running(_) => {
+                                let word = line.trim().to_lowercase();
+                                if word == text::WORD_MORE_TIME {
+                                    self.on_request_time(None);
+                                } else if word == text::WORD_END
+                                    && let Some(exit) = self.on_end_requested().await
+                                {
+                                    return Ok(exit);
+                                }
+                            }
+                            _ => {}
+                        },
+                        Some(Input::HelperGone) => self.on_helper_gone().await,
+                        Some(Input::RequestTime(minutes)) => self.on_request_time(minutes),
+                        Some(Input::EndSession) => {
+                            if let Some(exit) = self.on_end_requested().await {
+                                return Ok(exit);
                             }
                         }
-                        Some(Input::HelperGone) => self.on_helper_gone().await,
                         None => return Ok(Exit::SessionEnded),
                     }
                 }
@@ -233,6 +263,55 @@ impl Agent {
         self.report("verrouillage", session_id, result);
     }
 
+    /// The visitor asks for more time: sent to the server, whose answer comes back as
+    /// `time_request`. Offline, the screen says it cannot be asked now.
+    fn on_request_time(&mut self, minutes: Option<i64>) {
+        let Phase::Running(countdown) = &self.phase else {
+            return;
+        };
+        if !self.connected {
+            self.console.say(text::REQUEST_OFFLINE);
+            self.console.screen(Screen::TimeRequest {
+                statut: None,
+                message: text::REQUEST_OFFLINE.to_owned(),
+            });
+            return;
+        }
+        tracing::info!(
+            session = countdown.session_id,
+            ?minutes,
+            "the visitor asks for more time"
+        );
+        self.link.send(ClientMessage::RequestTime(RequestTime {
+            session_id: SessionId(countdown.session_id),
+            minutes,
+        }));
+    }
+
+    /// The visitor ends the session. Online, the server ends it and its `session_terminated`
+    /// does the rest; offline, it ends here at once (the visitor is leaving: the desktop must
+    /// not stay open) and the server is told on reconnection.
+    async fn on_end_requested(&mut self) -> Option<Exit> {
+        let Phase::Running(countdown) = &mut self.phase else {
+            return None;
+        };
+        let session_id = countdown.session_id;
+        tracing::info!(
+            session = session_id,
+            online = self.connected,
+            "the visitor ends the session"
+        );
+        if self.connected {
+            self.link.send(ClientMessage::EndSession {
+                session_id: SessionId(session_id),
+            });
+            return None;
+        }
+        self.unsent_end = Some(session_id);
+        let step = countdown.server_end(EndReason::TermineParVisiteur, text::VISITOR_ENDED);
+        self.on_step(step).await
+    }
+
     fn on_code_typed(&mut self, line: &str) {
         let code = line.trim();
         if code.is_empty() {
@@ -274,6 +353,11 @@ impl Agent {
                 self.local_ip = local_ip;
                 self.console.screen(Screen::Link { connecte: true });
                 tracing::info!(?local_ip, "connected");
+                if let Some(session_id) = self.unsent_end.take() {
+                    self.link.send(ClientMessage::EndSession {
+                        session_id: SessionId(session_id),
+                    });
+                }
                 self.send_pending();
                 None
             }
@@ -345,6 +429,9 @@ impl Agent {
                             .unwrap_or(text::NOTIFICATION_TITLE)
                             .to_owned();
                         self.console.say(&text::session_started(&name, remaining));
+                        if self.visitor_actions {
+                            self.console.say(text::TERMINAL_WORDS);
+                        }
                         self.console.screen(Screen::Started {
                             utilisateur: session.utilisateur.clone(),
                             restant_ms: millis(remaining),
@@ -446,6 +533,10 @@ impl Agent {
                 self.console.screen(Screen::Space {
                     nom: welcome.espace.clone(),
                 });
+                self.visitor_actions = welcome.protocole >= VISITOR_ACTIONS_SINCE;
+                self.console.screen(Screen::Actions {
+                    disponibles: self.visitor_actions,
+                });
                 // The server is the clock: offline, warn at its thresholds, not ours.
                 let (warning, critical) = (welcome.seuils.avertissement, welcome.seuils.critique);
                 if critical > 0 && warning > critical {
@@ -457,6 +548,22 @@ impl Agent {
                         countdown.set_thresholds(self.thresholds, now);
                     }
                 }
+                None
+            }
+            ServerMessage::TimeRequest(reply) => {
+                let ours =
+                    matches!(&self.phase, Phase::Running(c) if c.session_id == reply.session_id.0);
+                if !ours {
+                    return None;
+                }
+                self.console.say(&reply.message);
+                if !matches!(reply.statut, TimeRequestStatus::EnAttente) {
+                    self.notify(text::NOTIFICATION_TITLE, &reply.message, Urgency::Normal);
+                }
+                self.console.screen(Screen::TimeRequest {
+                    statut: Some(reply.statut),
+                    message: reply.message,
+                });
                 None
             }
             ServerMessage::HeartbeatAck { .. } | ServerMessage::Enrollment(_) => None,

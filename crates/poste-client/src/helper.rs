@@ -265,6 +265,12 @@ where
                     let code = FromHelper::Code { code: code.trim().to_owned() };
                     write_message(&mut write, &code).await.ok()?;
                 }
+                Some(Input::RequestTime(minutes)) => {
+                    write_message(&mut write, &FromHelper::RequestTime { minutes }).await.ok()?;
+                }
+                Some(Input::EndSession) => {
+                    write_message(&mut write, &FromHelper::EndSession).await.ok()?;
+                }
                 Some(Input::HelperGone) => {}
                 None => return Some(HelperExit::InputClosed),
             },

@@ -14,6 +14,13 @@ pub const SESSION_LOGGING_OUT: &str = "Fermeture de la session…";
 pub const GOODBYE: &str = "Session terminée. Au revoir !";
 pub const EMPTY_CODE: &str = "Tapez le code inscrit sur votre ticket.";
 pub const STAFF_MESSAGE: &str = "Message de l'accueil";
+pub const REQUEST_OFFLINE: &str = "Impossible de demander du temps pour l'instant : le poste n'est pas relié au serveur. Adressez-vous à l'accueil.";
+pub const VISITOR_ENDED: &str = "Vous avez terminé votre session";
+/// Typed at a terminal during a session: ask for more time, end the session.
+pub const WORD_MORE_TIME: &str = "plus";
+pub const WORD_END: &str = "fin";
+pub const TERMINAL_WORDS: &str =
+    "Pendant la session : tapez « plus » pour demander du temps, « fin » pour terminer.";
 
 pub fn enrolling(poste: &str) -> String {
     format!("Enrôlement du poste « {poste} » auprès du serveur…")

@@ -16,14 +16,16 @@ use eframe::egui::{
 use poste_client::agent::Input;
 use tokio::sync::mpsc;
 
-use crate::model::{BannerKind, Kiosk, Level, Mode, View};
+use crate::model::{BannerKind, Dialog, Kiosk, Level, Mode, View};
 use crate::state_file::StateFile;
 use crate::text;
 
 /// Size of the countdown window, in points.
-pub const COUNTDOWN_SIZE: Vec2 = Vec2::new(380.0, 170.0);
+pub const COUNTDOWN_SIZE: Vec2 = Vec2::new(380.0, 230.0);
 /// Size of the banner the countdown grows into.
 pub const BANNER_SIZE: Vec2 = Vec2::new(900.0, 300.0);
+/// Size of the questions (more time? end now?).
+pub const DIALOG_SIZE: Vec2 = Vec2::new(900.0, 380.0);
 
 const BACKGROUND: Color32 = Color32::from_rgb(0x12, 0x23, 0x3a);
 const PANEL: Color32 = Color32::from_rgb(0x1d, 0x35, 0x57);
@@ -102,17 +104,28 @@ impl KioskApp {
                 ctx.send_viewport_cmd(ViewportCommand::InnerSize(COUNTDOWN_SIZE));
                 ctx.send_viewport_cmd(ViewportCommand::OuterPosition(at));
             }
-            Mode::Banner => {
+            Mode::Banner | Mode::Dialog => {
+                let size = if mode == Mode::Banner {
+                    BANNER_SIZE
+                } else {
+                    DIALOG_SIZE
+                };
                 let at = Pos2::new(
-                    ((screen.x - BANNER_SIZE.x) / 2.0).max(0.0),
-                    ((screen.y - BANNER_SIZE.y) / 2.0).max(0.0),
+                    ((screen.x - size.x) / 2.0).max(0.0),
+                    ((screen.y - size.y) / 2.0).max(0.0),
                 );
                 ctx.send_viewport_cmd(ViewportCommand::Fullscreen(false));
-                ctx.send_viewport_cmd(ViewportCommand::InnerSize(BANNER_SIZE));
+                ctx.send_viewport_cmd(ViewportCommand::InnerSize(size));
                 ctx.send_viewport_cmd(ViewportCommand::OuterPosition(at));
-                ctx.send_viewport_cmd(ViewportCommand::RequestUserAttention(
-                    egui::UserAttentionType::Critical,
-                ));
+                if mode == Mode::Banner {
+                    ctx.send_viewport_cmd(ViewportCommand::RequestUserAttention(
+                        egui::UserAttentionType::Critical,
+                    ));
+                } else {
+                    // The question is answered at the keyboard too: Tab, Enter, Escape.
+                    self.focus_once = true;
+                    ctx.send_viewport_cmd(ViewportCommand::Focus);
+                }
             }
         }
         tracing::info!(?mode, "window mode");
@@ -245,15 +258,100 @@ impl KioskApp {
             if view.server_connected == Some(false) {
                 ui.label(big(text::OFFLINE, 16.0, Color32::from_gray(230)));
             }
+            if let Some(request) = &view.request {
+                ui.label(big(request, 15.0, Color32::WHITE));
+            }
+            if view.actions {
+                ui.add_space(4.0);
+                ui.horizontal(|ui| {
+                    let more = small_button(text::MORE_TIME);
+                    if ui.add_enabled(view.can_request, more).clicked() {
+                        self.shared.lock().open(Dialog::AskTime, Instant::now());
+                    }
+                    if ui.add(small_button(text::END_MINE)).clicked() {
+                        self.shared.lock().open(Dialog::ConfirmEnd, Instant::now());
+                    }
+                });
+            }
         });
+    }
+
+    /// The question the visitor opened: large buttons, answered with the mouse or the
+    /// keyboard (Tab to move, Enter to choose, Escape to go back).
+    fn dialog(&mut self, ui: &mut egui::Ui, view: &View) {
+        if ui.input(|i| i.key_pressed(Key::Escape)) {
+            self.shared.lock().close_dialog();
+            return;
+        }
+        let mut sent = None;
+        ui.with_layout(Layout::top_down(Align::Center), |ui| {
+            ui.add_space(20.0);
+            match view.dialog {
+                Some(Dialog::AskTime) => {
+                    ui.label(big(text::ASK_TITLE, 36.0, Color32::WHITE).strong());
+                    ui.add_space(8.0);
+                    ui.label(big(text::ASK_QUESTION, 24.0, Color32::WHITE));
+                    ui.add_space(20.0);
+                    ui.horizontal(|ui| {
+                        for (minutes, label) in text::ASK_CHOICES {
+                            let choice = ui.add(large_button(label));
+                            if self.focus_once {
+                                choice.request_focus();
+                                self.focus_once = false;
+                            }
+                            if choice.clicked() {
+                                sent = self.shared.lock().ask_time(Some(minutes));
+                            }
+                        }
+                    });
+                    ui.add_space(12.0);
+                    ui.horizontal(|ui| {
+                        if ui.add(large_button(text::ASK_ANY)).clicked() {
+                            sent = self.shared.lock().ask_time(None);
+                        }
+                        if ui.add(large_button(text::CANCEL)).clicked() {
+                            self.shared.lock().close_dialog();
+                        }
+                    });
+                }
+                Some(Dialog::ConfirmEnd) => {
+                    ui.label(big(text::END_TITLE, 36.0, Color32::WHITE).strong());
+                    ui.add_space(8.0);
+                    ui.label(big(text::END_QUESTION, 24.0, Color32::WHITE));
+                    ui.add_space(24.0);
+                    ui.horizontal(|ui| {
+                        // "No" first: Enter on the first focus must not end anything.
+                        let no = ui.add(large_button(text::END_NO));
+                        if self.focus_once {
+                            no.request_focus();
+                            self.focus_once = false;
+                        }
+                        if no.clicked() {
+                            self.shared.lock().close_dialog();
+                        }
+                        if ui.add(large_button(text::END_YES)).clicked() {
+                            sent = self.shared.lock().confirm_end();
+                        }
+                    });
+                }
+                None => {}
+            }
+        });
+        if let Some(input) = sent
+            && self.codes.try_send(input).is_err()
+        {
+            tracing::warn!("the visitor's request could not be handed to the service link");
+        }
     }
 
     fn banner(&mut self, ui: &mut egui::Ui, view: &View) {
         ui.with_layout(Layout::top_down(Align::Center), |ui| {
             ui.add_space(28.0);
-            if view.banner_kind == Some(BannerKind::Staff) {
-                ui.label(big(text::STAFF, 28.0, Color32::WHITE));
-            }
+            match view.banner_kind {
+                Some(BannerKind::Staff) => ui.label(big(text::STAFF, 28.0, Color32::WHITE)),
+                Some(BannerKind::Answer) => ui.label(big(text::ANSWER, 28.0, Color32::WHITE)),
+                _ => ui.label(""),
+            };
             ui.label(
                 big(
                     view.banner.as_deref().unwrap_or_default(),
@@ -272,6 +370,16 @@ impl KioskApp {
     }
 }
 
+fn small_button(label: &str) -> egui::Button<'_> {
+    egui::Button::new(RichText::new(label).font(FontId::proportional(18.0)))
+        .min_size(Vec2::new(150.0, 34.0))
+}
+
+fn large_button(label: &str) -> egui::Button<'_> {
+    egui::Button::new(RichText::new(label).font(FontId::proportional(26.0)))
+        .min_size(Vec2::new(250.0, 60.0))
+}
+
 fn big(text: &str, size: f32, colour: Color32) -> RichText {
     RichText::new(text)
         .font(FontId::proportional(size))
@@ -281,7 +389,8 @@ fn big(text: &str, size: f32, colour: Color32) -> RichText {
 fn fill(view: &View) -> Color32 {
     match (view.mode, view.banner_kind, view.level) {
         (Mode::Gate, _, _) => BACKGROUND,
-        (Mode::Banner, Some(BannerKind::Staff), _) => STAFF,
+        (Mode::Banner, Some(BannerKind::Staff | BannerKind::Answer), _) => STAFF,
+        (Mode::Dialog, _, _) => PANEL,
         (Mode::Banner, Some(BannerKind::Critical), _) | (_, _, Level::Critical) => RED,
         (Mode::Banner, _, _) | (_, _, Level::Warning) => ORANGE,
         _ => PANEL,
@@ -311,6 +420,7 @@ impl eframe::App for KioskApp {
                 Mode::Gate => self.gate(ui, &view),
                 Mode::Countdown => self.countdown(ui, &view),
                 Mode::Banner => self.banner(ui, &view),
+                Mode::Dialog => self.dialog(ui, &view),
             });
         if let Some(file) = &mut self.state_file {
             file.write(&view, self.applied);

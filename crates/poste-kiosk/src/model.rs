@@ -16,6 +16,10 @@ pub const WARNING_BANNER: Duration = Duration::from_secs(8);
 pub const STAFF_BANNER: Duration = Duration::from_secs(15);
 /// How long the end of a session is said on the gate.
 pub const ENDED_BANNER: Duration = Duration::from_secs(10);
+/// How long staff's answer to a request for more time stays on screen.
+pub const ANSWER_BANNER: Duration = Duration::from_secs(10);
+/// A question left unanswered this long closes by itself (the visitor walked away from it).
+pub const DIALOG_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which window is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,6 +31,18 @@ pub enum Mode {
     Countdown,
     /// The countdown grown into a large centred banner for a few seconds (warnings, staff).
     Banner,
+    /// The countdown grown into a centred question the visitor answers (more time? end now?).
+    Dialog,
+}
+
+/// The question the visitor opened from the countdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialog {
+    /// How much more time to ask for.
+    AskTime,
+    /// End the session now?
+    ConfirmEnd,
 }
 
 /// The countdown's colour.
@@ -48,6 +64,8 @@ pub enum BannerKind {
     Critical,
     Staff,
     Ended,
+    /// Staff's answer to a request for more time.
+    Answer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +110,14 @@ pub struct Kiosk {
     banner: Option<Banner>,
     staff: Option<Banner>,
     codes_sent: u32,
+    /// The server takes the visitor's requests (more time, ending early).
+    actions: bool,
+    /// The open question, and when it closes by itself.
+    dialog: Option<(Dialog, Instant)>,
+    /// A request for more time is on its way or waits for staff: its line on the countdown.
+    request: Option<String>,
+    /// The visitor asked to end the session; the end is on its way.
+    ending: bool,
 }
 
 /// What to draw (and what the state file says), at one instant.
@@ -120,6 +146,13 @@ pub struct View {
     pub banner_kind: Option<BannerKind>,
     pub staff: Option<String>,
     pub codes_sent: u32,
+    /// The buttons "more time" and "end my session" are offered.
+    pub actions: bool,
+    pub dialog: Option<Dialog>,
+    /// Where the visitor's request for more time stands, while it waits.
+    pub request: Option<String>,
+    /// A request waits: no second one is offered.
+    pub can_request: bool,
 }
 
 impl Default for Kiosk {
@@ -142,6 +175,10 @@ impl Kiosk {
             banner: None,
             staff: None,
             codes_sent: 0,
+            actions: false,
+            dialog: None,
+            request: None,
+            ending: false,
         }
     }
 
@@ -241,7 +278,31 @@ impl Kiosk {
                 }
                 self.staff = Some(banner);
             }
+            Screen::Actions { disponibles } => {
+                self.actions = disponibles;
+                if !disponibles {
+                    self.dialog = None;
+                }
+            }
+            Screen::TimeRequest { statut, message } => {
+                use poste_proto::TimeRequestStatus as S;
+                match statut {
+                    // Waiting for staff, or could not be sent: said on the countdown.
+                    Some(S::EnAttente) => self.request = Some(message),
+                    None => {
+                        self.request = None;
+                        self.answer(message, now);
+                    }
+                    Some(S::Acceptee | S::Refusee | S::Autre) => {
+                        self.request = None;
+                        self.answer(message, now);
+                    }
+                }
+            }
             Screen::Ended { message } => {
+                self.dialog = None;
+                self.request = None;
+                self.ending = false;
                 self.running = None;
                 self.level = Level::Normal;
                 self.checking = false;
@@ -273,6 +334,9 @@ impl Kiosk {
         self.local_hint = None;
         self.level = Level::Normal;
         self.banner = None;
+        self.dialog = None;
+        self.request = None;
+        self.ending = false;
         self.running = Some(Running {
             name: name.filter(|n| !n.trim().is_empty()),
             remaining,
@@ -310,6 +374,56 @@ impl Kiosk {
         Some(code.to_owned())
     }
 
+    fn answer(&mut self, message: String, now: Instant) {
+        if self.running.is_some() {
+            self.banner = Some(Banner {
+                kind: BannerKind::Answer,
+                text: message,
+                until: now + ANSWER_BANNER,
+            });
+        }
+    }
+
+    /// The visitor pressed one of the countdown's buttons.
+    pub fn open(&mut self, dialog: Dialog, now: Instant) {
+        let allowed = match dialog {
+            Dialog::AskTime => self.can_request(),
+            Dialog::ConfirmEnd => self.running.is_some() && self.actions && !self.ending,
+        };
+        if allowed {
+            self.dialog = Some((dialog, now + DIALOG_TIMEOUT));
+        }
+    }
+
+    /// "Cancel", Escape, or the question left alone.
+    pub fn close_dialog(&mut self) {
+        self.dialog = None;
+    }
+
+    fn can_request(&self) -> bool {
+        self.running.is_some() && self.actions && self.request.is_none() && !self.ending
+    }
+
+    /// The visitor chose how much time to ask for (`None`: as staff see fit): what to send.
+    pub fn ask_time(&mut self, minutes: Option<i64>) -> Option<poste_client::agent::Input> {
+        if !matches!(self.dialog, Some((Dialog::AskTime, _))) || !self.can_request() {
+            return None;
+        }
+        self.dialog = None;
+        self.request = Some(text::REQUEST_SENDING.to_owned());
+        Some(poste_client::agent::Input::RequestTime(minutes))
+    }
+
+    /// The visitor confirmed the end of the session: what to send.
+    pub fn confirm_end(&mut self) -> Option<poste_client::agent::Input> {
+        if !matches!(self.dialog, Some((Dialog::ConfirmEnd, _))) || self.running.is_none() {
+            return None;
+        }
+        self.dialog = None;
+        self.ending = true;
+        Some(poste_client::agent::Input::EndSession)
+    }
+
     fn waiting(&self, now: Instant) -> Option<Duration> {
         let at = self.refusal.as_ref()?.retry_at?;
         let left = at.saturating_duration_since(now);
@@ -319,10 +433,15 @@ impl Kiosk {
     /// The screen at `now`.
     pub fn view(&self, now: Instant) -> View {
         let banner = self.banner.as_ref().filter(|b| b.until > now);
-        let mode = match (&self.running, banner) {
-            (None, _) => Mode::Gate,
-            (Some(_), Some(b)) if b.kind != BannerKind::Ended => Mode::Banner,
-            (Some(_), _) => Mode::Countdown,
+        let dialog = self
+            .dialog
+            .filter(|(_, until)| *until > now && self.running.is_some())
+            .map(|(dialog, _)| dialog);
+        let mode = match (&self.running, banner, dialog) {
+            (None, _, _) => Mode::Gate,
+            (Some(_), Some(b), _) if b.kind != BannerKind::Ended => Mode::Banner,
+            (Some(_), _, Some(_)) => Mode::Dialog,
+            (Some(_), _, None) => Mode::Countdown,
         };
         let wait = self.waiting(now);
         let (refusal, raison) = match (&self.refusal, self.local_hint) {
@@ -392,6 +511,14 @@ impl Kiosk {
             banner_kind: banner.map(|b| b.kind),
             staff,
             codes_sent: self.codes_sent,
+            actions: self.actions && self.running.is_some() && !self.ending,
+            dialog,
+            request: if self.ending {
+                Some(text::ENDING.to_owned())
+            } else {
+                self.request.clone()
+            },
+            can_request: self.can_request(),
         }
     }
 
@@ -403,6 +530,11 @@ impl Kiosk {
             if banner.until > now {
                 soon.push(banner.until - now);
             }
+        }
+        if let Some((_, until)) = self.dialog
+            && until > now
+        {
+            soon.push(until - now);
         }
         if let Some(wait) = self.waiting(now) {
             soon.push(wait.min(Duration::from_millis(500)));
@@ -665,5 +797,153 @@ mod tests {
         );
         assert_eq!(kiosk.next_change(now), Some(Duration::from_millis(250)));
         assert_eq!(kiosk.view(now).name, None);
+    }
+
+    fn running(now: Instant, actions: bool) -> Kiosk {
+        let mut kiosk = connected(now);
+        kiosk.apply(
+            screen(Screen::Actions {
+                disponibles: actions,
+            }),
+            now,
+        );
+        kiosk.apply(
+            screen(Screen::Started {
+                utilisateur: None,
+                restant_ms: 3_600_000,
+                total_ms: 3_600_000,
+            }),
+            now,
+        );
+        kiosk
+    }
+
+    #[test]
+    fn more_time_is_asked_once_and_the_answer_shows_as_a_banner() {
+        use poste_client::agent::Input;
+        use poste_proto::TimeRequestStatus;
+        let now = Instant::now();
+        let mut kiosk = running(now, true);
+        let view = kiosk.view(now);
+        assert!(view.actions && view.can_request, "{view:?}");
+        // Nothing is sent without the question answered.
+        assert_eq!(kiosk.ask_time(Some(30)), None);
+        kiosk.open(Dialog::AskTime, now);
+        let view = kiosk.view(now);
+        assert_eq!(
+            (view.mode, view.dialog),
+            (Mode::Dialog, Some(Dialog::AskTime))
+        );
+        assert_eq!(kiosk.ask_time(Some(30)), Some(Input::RequestTime(Some(30))));
+        let view = kiosk.view(now);
+        assert_eq!(view.mode, Mode::Countdown);
+        assert_eq!(view.request.as_deref(), Some(text::REQUEST_SENDING));
+        assert!(!view.can_request);
+        // A second request cannot be opened while one waits.
+        kiosk.open(Dialog::AskTime, now);
+        assert_eq!(kiosk.view(now).dialog, None);
+        kiosk.apply(
+            screen(Screen::TimeRequest {
+                statut: Some(TimeRequestStatus::EnAttente),
+                message: "Votre demande a été transmise".into(),
+            }),
+            now,
+        );
+        assert_eq!(
+            kiosk.view(now).request.as_deref(),
+            Some("Votre demande a été transmise")
+        );
+        kiosk.apply(
+            screen(Screen::TimeRequest {
+                statut: Some(TimeRequestStatus::Acceptee),
+                message: "Demande acceptée : 30 minutes de plus.".into(),
+            }),
+            now,
+        );
+        let view = kiosk.view(now);
+        assert_eq!(view.mode, Mode::Banner);
+        assert_eq!(view.banner_kind, Some(BannerKind::Answer));
+        assert_eq!(
+            view.banner.as_deref(),
+            Some("Demande acceptée : 30 minutes de plus.")
+        );
+        assert_eq!(view.request, None);
+        let later = kiosk.view(now + ANSWER_BANNER);
+        assert_eq!(later.mode, Mode::Countdown);
+        assert!(later.can_request, "a new request may follow an answer");
+    }
+
+    #[test]
+    fn ending_the_session_needs_a_confirmation_and_questions_close_by_themselves() {
+        use poste_client::agent::Input;
+        let now = Instant::now();
+        let mut kiosk = running(now, true);
+        assert_eq!(kiosk.confirm_end(), None);
+        kiosk.open(Dialog::ConfirmEnd, now);
+        assert_eq!(kiosk.view(now).dialog, Some(Dialog::ConfirmEnd));
+        kiosk.close_dialog();
+        assert_eq!(kiosk.view(now).mode, Mode::Countdown);
+        assert_eq!(kiosk.confirm_end(), None, "cancelled: nothing to send");
+
+        // Left alone, the question goes away.
+        kiosk.open(Dialog::ConfirmEnd, now);
+        assert_eq!(kiosk.view(now + DIALOG_TIMEOUT).mode, Mode::Countdown);
+
+        // A warning comes first, the question is still there after it.
+        let t = now + Duration::from_secs(40);
+        kiosk.open(Dialog::ConfirmEnd, t);
+        kiosk.apply(
+            screen(Screen::Warning {
+                critique: false,
+                message: "Il vous reste 5 minutes".into(),
+            }),
+            t,
+        );
+        assert_eq!(kiosk.view(t).mode, Mode::Banner);
+        assert_eq!(kiosk.view(t + WARNING_BANNER).mode, Mode::Dialog);
+        assert_eq!(kiosk.confirm_end(), Some(Input::EndSession));
+        let view = kiosk.view(t + WARNING_BANNER);
+        assert_eq!(view.request.as_deref(), Some(text::ENDING));
+        assert!(!view.actions, "no more buttons once the end is on its way");
+
+        kiosk.apply(
+            screen(Screen::Ended {
+                message: "Vous avez terminé votre session".into(),
+            }),
+            t,
+        );
+        let view = kiosk.view(t);
+        assert_eq!(
+            (view.mode, view.dialog, view.request),
+            (Mode::Gate, None, None)
+        );
+    }
+
+    #[test]
+    fn an_older_server_gets_no_buttons_and_an_offline_request_says_why() {
+        let now = Instant::now();
+        let mut kiosk = running(now, false);
+        let view = kiosk.view(now);
+        assert!(!view.actions && !view.can_request, "{view:?}");
+        kiosk.open(Dialog::AskTime, now);
+        kiosk.open(Dialog::ConfirmEnd, now);
+        assert_eq!(kiosk.view(now).mode, Mode::Countdown);
+
+        let mut kiosk = running(now, true);
+        kiosk.open(Dialog::AskTime, now);
+        assert!(kiosk.ask_time(None).is_some());
+        kiosk.apply(
+            screen(Screen::TimeRequest {
+                statut: None,
+                message: "Impossible de demander du temps pour l'instant".into(),
+            }),
+            now,
+        );
+        let view = kiosk.view(now);
+        assert_eq!(view.banner_kind, Some(BannerKind::Answer));
+        assert!(
+            view.can_request,
+            "it may be asked again once the link is back"
+        );
     }
 }

@@ -17,10 +17,25 @@ pub const SERVER_DOWN: &str = "Serveur injoignable : nouvelle tentative en cours
 pub const SERVER_UNKNOWN: &str = "Connexion au serveur…";
 pub const SERVICE_DOWN: &str = "Le service du poste ne répond pas : nouvelle tentative en cours. Adressez-vous à l'accueil si cela dure.";
 pub const STAFF: &str = "Message de l'accueil";
+pub const ANSWER: &str = "Réponse de l'accueil";
 pub const TIME_LEFT: &str = "Temps restant";
 pub const OFFLINE: &str = "hors ligne : le décompte continue";
 pub const SESSION_ENDED: &str = "Session terminée. Au revoir !";
 pub const HELP: &str = "Besoin d'aide ? Adressez-vous à l'accueil.";
+pub const MORE_TIME: &str = "Plus de temps";
+pub const END_MINE: &str = "Terminer";
+pub const ASK_TITLE: &str = "Demander plus de temps";
+pub const ASK_QUESTION: &str = "Combien de temps voulez-vous demander à l'accueil ?";
+/// The durations offered, in minutes, with their labels.
+pub const ASK_CHOICES: [(i64, &str); 3] = [(15, "15 minutes"), (30, "30 minutes"), (60, "1 heure")];
+pub const ASK_ANY: &str = "Laisser l'accueil choisir";
+pub const CANCEL: &str = "Annuler";
+pub const END_TITLE: &str = "Terminer ma session";
+pub const END_QUESTION: &str = "Voulez-vous vraiment terminer votre session maintenant ? Pensez à enregistrer vos documents sur une clé USB : la session sera fermée.";
+pub const END_YES: &str = "Oui, terminer";
+pub const END_NO: &str = "Non, continuer";
+pub const REQUEST_SENDING: &str = "Envoi de votre demande…";
+pub const ENDING: &str = "Fin de la session…";
 
 /// `Réessayez dans 42 s.`, counted down on the screen while the server makes the visitor wait.
 pub fn retry_in(wait: Duration) -> String {

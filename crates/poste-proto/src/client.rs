@@ -28,6 +28,21 @@ pub enum ClientMessage {
     /// Extension: what a desktop action (lock, log-out, notification) did on the workstation,
     /// so staff learn of a workstation that could not be locked. Not answered.
     ActionReport(ActionReport),
+    /// Extension (protocol 2): the visitor asks staff for more time; answered at once by
+    /// `time_request` (`en_attente`), then by a second `time_request` when staff answer.
+    RequestTime(RequestTime),
+    /// Extension (protocol 2): the visitor ends the session early; answered by
+    /// `session_terminated` (`termine_par_visiteur`).
+    EndSession { session_id: SessionId },
+}
+
+/// Extension: a visitor's request for more time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestTime {
+    pub session_id: SessionId,
+    /// Minutes asked for; absent: as much as staff see fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<i64>,
 }
 
 /// Extension: the outcome of a desktop action on the workstation.
@@ -122,6 +137,8 @@ const KNOWN_TYPES: &[&str] = &[
     "hello",
     "action_report",
     "enroll",
+    "request_time",
+    "end_session",
 ];
 
 /// Decodes one text frame, telling apart bad JSON, a missing or unknown `type`, and bad fields,

@@ -13,12 +13,15 @@ mod client;
 mod code;
 mod server;
 
-pub use client::{ActionReport, ClientMessage, DecodeError, Enroll, Hello, decode_client_message};
+pub use client::{
+    ActionReport, ClientMessage, DecodeError, Enroll, Hello, RequestTime, decode_client_message,
+};
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
     CodeInvalid, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode, ErrorReply,
     RefusalReason, ServerMessage, SessionInfo, SessionStarted, SessionTerminated, StaffMessage,
-    Statut, Thresholds, TimeUpdate, Warning, WarningLevel, Welcome,
+    Statut, Thresholds, TimeRequestReply, TimeRequestStatus, TimeUpdate, Warning, WarningLevel,
+    Welcome,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -28,7 +31,9 @@ pub const WS_PATH_SESSIONS: &str = "/ws/sessions/";
 /// The same protocol, at the path later clients of this design use.
 pub const WS_PATH_CLIENT: &str = "/ws/client/";
 /// Version of the protocol extensions this crate speaks (sent in `hello` / `welcome`).
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2 added `request_time`, `end_session` and `time_request`: an agent offers the visitor those
+/// buttons only when the server's `welcome.protocole` is at least 2.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Identifier of a session (the seed's integer `id` / `session_id`).
 ///

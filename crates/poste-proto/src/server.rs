@@ -33,6 +33,9 @@ pub enum ServerMessage {
     Message(StaffMessage),
     /// Extension: reply to `enroll`.
     Enrollment(EnrollmentReply),
+    /// Extension (protocol 2): where a visitor's request for more time stands; the reply to
+    /// `request_time`, then pushed when staff accept or refuse it.
+    TimeRequest(TimeRequestReply),
     /// Reply to a message the server could not act on.
     Error(ErrorReply),
 }
@@ -260,6 +263,33 @@ pub struct StaffMessage {
     pub session_id: Option<SessionId>,
 }
 
+/// Extension: where a request for more time stands (`time_request.statut`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeRequestStatus {
+    /// Received; staff see it on their dashboard.
+    EnAttente,
+    /// Staff added time (`minutes`); a `time_update` carries the new deadline.
+    Acceptee,
+    /// Staff said no.
+    Refusee,
+    #[serde(other)]
+    Autre,
+}
+
+/// Extension: `time_request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRequestReply {
+    pub session_id: SessionId,
+    pub statut: TimeRequestStatus,
+    /// With `en_attente`: the minutes asked for (absent: no amount given). With `acceptee`:
+    /// the minutes granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<i64>,
+    /// French, for the visitor.
+    pub message: String,
+}
+
 /// Machine-readable `error.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -277,6 +307,8 @@ pub enum ErrorCode {
     PosteNonAuthentifie,
     /// The server accepts enrolled workstations only.
     PosteNonEnrole,
+    /// `request_time` or `end_session` for a session that is not running.
+    SessionNonActive,
     ErreurInterne,
     #[serde(other)]
     Autre,

@@ -531,6 +531,13 @@ async fn follow_changes(state: AppState, after: i64, every: Duration) {
             {
                 tracing::warn!(error = %err, "could not reload the settings changed elsewhere");
             }
+            if event.kind == EventKind::TimeRequestAnswered
+                && let Some(session) = event.session_id
+                && let Err(err) =
+                    crate::requests::announce_answer_from_elsewhere(&hub, session).await
+            {
+                tracing::warn!(session, error = %err, "could not pass on an answer given elsewhere");
+            }
             if !relevant {
                 continue;
             }

@@ -16,4 +16,5 @@ pub mod hub;
 pub mod messages;
 pub mod metrics;
 pub mod ops;
+pub mod requests;
 pub mod text;

@@ -3,9 +3,9 @@
 
 use poste_proto::{
     EndReason, ServerMessage, SessionId, SessionInfo, SessionStarted, SessionTerminated, Statut,
-    TimeUpdate, Warning, WarningLevel,
+    TimeRequestReply, TimeRequestStatus as ProtoRequestStatus, TimeUpdate, Warning, WarningLevel,
 };
-use poste_store::{Millis, SessionRow, SessionStatus};
+use poste_store::{Millis, SessionRow, SessionStatus, TimeRequestRow, TimeRequestStatus};
 
 use crate::clock::rfc3339;
 use crate::domain::timing::{percent_used, remaining_minutes, remaining_ms, remaining_secs};
@@ -152,5 +152,20 @@ pub fn warning(
         },
         temps_restant: remaining,
         session_id: Some(SessionId(row_id)),
+    })
+}
+
+/// Where a visitor's request for more time stands, for its workstation.
+pub fn time_request(row: &TimeRequestRow) -> ServerMessage {
+    let (statut, minutes) = match row.status {
+        TimeRequestStatus::EnAttente => (ProtoRequestStatus::EnAttente, row.minutes),
+        TimeRequestStatus::Acceptee => (ProtoRequestStatus::Acceptee, row.granted_minutes),
+        TimeRequestStatus::Refusee => (ProtoRequestStatus::Refusee, None),
+    };
+    ServerMessage::TimeRequest(TimeRequestReply {
+        session_id: SessionId(row.session_id),
+        statut,
+        minutes,
+        message: text::time_request(statut, minutes),
     })
 }

@@ -6,7 +6,7 @@
 use poste_proto::EndReason;
 use poste_store::{
     Actor, EnrollmentCodeRow, Millis, NewPoste, NewSession, PosteRow, SessionRow, SessionStatus,
-    Store, StoreError, TokenRow, VisitorRow,
+    Store, StoreError, TimeAnswer, TimeRequestRow, TimeRequestStatus, TokenRow, VisitorRow,
 };
 
 use crate::app::Settings;
@@ -217,9 +217,23 @@ pub async fn add_time(
     actor: &Actor,
     now: Millis,
 ) -> Result<SessionRow, OpError> {
-    check_duration(settings, secs)?;
     let current = session(store, id).await?;
-    // A session never runs past closing time: added time stops there.
+    let (secs, level_after) = plan_added_time(settings, &current, secs, now)?;
+    store
+        .add_time(id, secs, level_after, actor, now)
+        .await
+        .map_err(|err| session_error(id, err))
+}
+
+/// The seconds really added to `current` (a session never runs past closing time: added time
+/// stops there) and the warning level it then has.
+fn plan_added_time(
+    settings: &Settings,
+    current: &SessionRow,
+    secs: i64,
+    now: Millis,
+) -> Result<(i64, i64), OpError> {
+    check_duration(settings, secs)?;
     let mut secs = secs;
     if let (Some(deadline), Opening::OpenUntil(close)) = (
         current
@@ -243,10 +257,81 @@ pub async fn add_time(
         ),
         None => 0,
     };
-    store
-        .add_time(id, secs, level_after, actor, now)
+    Ok((secs, level_after))
+}
+
+/// A visitor asked the same thing this recently: the request stands, nothing is written again
+/// (a visitor clicking over and over fills no log).
+const REQUEST_REPEAT_MS: Millis = 30_000;
+
+/// Records a visitor's request for more time (`minutes` None: as much as staff see fit).
+pub async fn request_time(
+    store: &Store,
+    settings: &Settings,
+    session_id: i64,
+    minutes: Option<i64>,
+    actor: &Actor,
+    now: Millis,
+) -> Result<TimeRequestRow, OpError> {
+    if let Some(minutes) = minutes {
+        check_duration(settings, minutes.saturating_mul(60))?;
+    }
+    if let Some(latest) = store
+        .latest_time_request(session_id)
         .await
-        .map_err(|err| session_error(id, err))
+        .map_err(OpError::Store)?
+        && latest.status == TimeRequestStatus::EnAttente
+        && latest.minutes == minutes
+        && now.saturating_sub(latest.requested_at) < REQUEST_REPEAT_MS
+    {
+        return Ok(latest);
+    }
+    store
+        .request_time(session_id, minutes, actor, now)
+        .await
+        .map_err(|err| session_error(session_id, err))
+}
+
+/// Staff's answer to a request: `Some(secs)` to add that time, `None` to refuse. Returns the
+/// answered request and, when time was added, the session as it is now.
+pub async fn answer_time_request(
+    store: &Store,
+    settings: &Settings,
+    request_id: i64,
+    grant_secs: Option<i64>,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(TimeRequestRow, Option<SessionRow>), OpError> {
+    let request = store
+        .time_request(request_id)
+        .await
+        .map_err(OpError::Store)?
+        .ok_or_else(|| OpError::NotFound(text::REQUEST_NOT_FOUND.to_owned()))?;
+    let answer = match grant_secs {
+        Some(secs) => {
+            let current = session(store, request.session_id).await?;
+            let (secs, warning_level_after) = plan_added_time(settings, &current, secs, now)?;
+            TimeAnswer::Accept {
+                secs,
+                warning_level_after,
+            }
+        }
+        None => TimeAnswer::Refuse,
+    };
+    let answered = store
+        .answer_time_request(request_id, answer, actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::AlreadyAnswered { .. } => {
+                OpError::Conflict(text::REQUEST_ALREADY_ANSWERED.to_owned())
+            }
+            other => session_error(request.session_id, other),
+        })?;
+    let session = match answer {
+        TimeAnswer::Accept { .. } => Some(session(store, request.session_id).await?),
+        TimeAnswer::Refuse => None,
+    };
+    Ok((answered, session))
 }
 
 pub async fn end_session(

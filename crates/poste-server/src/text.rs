@@ -75,6 +75,27 @@ pub fn end_message(reason: EndReason) -> &'static str {
     }
 }
 
+/// `time_request.message`, for the visitor.
+pub fn time_request(status: poste_proto::TimeRequestStatus, minutes: Option<i64>) -> String {
+    use poste_proto::TimeRequestStatus as S;
+    match (status, minutes) {
+        (S::EnAttente, _) => {
+            "Votre demande a été transmise à l'animateur. Merci de patienter.".to_owned()
+        }
+        (S::Acceptee, Some(minutes)) => {
+            format!("Demande acceptée : {} de plus.", plural(minutes, "minute"))
+        }
+        (S::Acceptee, None) => "Demande acceptée.".to_owned(),
+        (S::Refusee | S::Autre, _) => {
+            "Votre demande de temps supplémentaire n'a pas été acceptée.".to_owned()
+        }
+    }
+}
+
+pub const REQUEST_NOT_FOUND: &str = "Cette demande de temps n'existe plus.";
+pub const REQUEST_ALREADY_ANSWERED: &str =
+    "Cette demande a déjà reçu une réponse : rien n'a été fait.";
+
 /// `error.message` for each error code.
 pub fn protocol_error(code: ErrorCode) -> &'static str {
     match code {
@@ -90,6 +111,7 @@ pub fn protocol_error(code: ErrorCode) -> &'static str {
             "Ce poste n'est pas reconnu : son secret d'enrôlement est absent ou invalide"
         }
         ErrorCode::PosteNonEnrole => "Ce serveur n'accepte que les postes enrôlés",
+        ErrorCode::SessionNonActive => "Cette session n'est pas en cours",
         ErrorCode::ServiceIndisponible => {
             "Service momentanément indisponible, réessayez dans un instant"
         }
@@ -305,6 +327,28 @@ pub mod console {
         )
     }
 
+    /// What a visitor asked for, on the dashboard.
+    pub fn asked_minutes(minutes: Option<i64>) -> String {
+        match minutes {
+            Some(minutes) => format!("{minutes} min"),
+            None => "durée à votre choix".to_owned(),
+        }
+    }
+
+    pub fn request_accepted(minutes: i64, poste: Option<&str>) -> String {
+        format!(
+            "Demande acceptée : {minutes} min ajoutées{}.",
+            poste.map(|p| format!(" sur {p}")).unwrap_or_default()
+        )
+    }
+
+    pub fn request_refused(poste: Option<&str>) -> String {
+        format!(
+            "Demande refusée{} : le visiteur en est informé.",
+            poste.map(|p| format!(" sur {p}")).unwrap_or_default()
+        )
+    }
+
     pub fn session_ended(poste: Option<&str>) -> String {
         match poste {
             Some(p) => format!("Session terminée sur {p}."),
@@ -436,6 +480,8 @@ pub mod console {
             poste_store::EventKind::VisitorErased => "Données d'un visiteur effacées",
             poste_store::EventKind::SettingsChanged => "Réglages modifiés",
             poste_store::EventKind::RetentionPurge => "Registre purgé (conservation)",
+            poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
+            poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
         }
     }
 

@@ -30,6 +30,9 @@ pub enum StoreError {
     /// reserved for another name, workstation already enrolled, wrong request key…).
     #[error("enrollment refused: {0:?}")]
     EnrollmentRefused(EnrollmentRefusal),
+    /// A request was already answered (by another staff member, or the session ended).
+    #[error("{what} {id} was already answered")]
+    AlreadyAnswered { what: &'static str, id: i64 },
     /// No free code could be found after several tries (alphabet or length too small).
     #[error("could not generate a unique access code")]
     CodeSpaceExhausted,

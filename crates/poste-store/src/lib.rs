@@ -19,6 +19,7 @@
 mod error;
 mod model;
 mod register;
+mod requests;
 mod staff;
 mod store;
 
@@ -27,6 +28,8 @@ pub use model::{
     Actor, Backend, CategoryRow, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventFilter,
     EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession, NewStaff,
     NewVisitor, PosteRow, PosteSighting, PurgeReport, SessionFilter, SessionRow, SessionStatus,
-    StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TokenRow, UsageRow, VisitorRow,
+    StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TimeRequestRow, TimeRequestStatus,
+    TokenRow, UsageRow, VisitorRow,
 };
+pub use requests::TimeAnswer;
 pub use store::Store;

@@ -318,6 +318,10 @@ pub enum EventKind {
     SettingsChanged,
     /// Old sessions and events deleted after the retention period.
     RetentionPurge,
+    /// A visitor asked for more time (`detail` = minutes asked, or empty).
+    TimeRequested,
+    /// Staff answered a request for more time (`detail` = `acceptee +N` or `refusee`).
+    TimeRequestAnswered,
 }
 
 impl EventKind {
@@ -352,10 +356,12 @@ impl EventKind {
             EventKind::VisitorErased => "visitor_erased",
             EventKind::SettingsChanged => "settings_changed",
             EventKind::RetentionPurge => "retention_purge",
+            EventKind::TimeRequested => "time_requested",
+            EventKind::TimeRequestAnswered => "time_request_answered",
         }
     }
 
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 31] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -385,6 +391,8 @@ impl EventKind {
         EventKind::VisitorErased,
         EventKind::SettingsChanged,
         EventKind::RetentionPurge,
+        EventKind::TimeRequested,
+        EventKind::TimeRequestAnswered,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -571,4 +579,51 @@ pub struct UsageRow {
 pub struct PurgeReport {
     pub sessions: u64,
     pub events: u64,
+}
+
+/// Where a visitor's request for more time stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeRequestStatus {
+    EnAttente,
+    Acceptee,
+    Refusee,
+}
+
+impl TimeRequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeRequestStatus::EnAttente => "en_attente",
+            TimeRequestStatus::Acceptee => "acceptee",
+            TimeRequestStatus::Refusee => "refusee",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            TimeRequestStatus::EnAttente,
+            TimeRequestStatus::Acceptee,
+            TimeRequestStatus::Refusee,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// A visitor's request for more time, with its session's workstation and visitor's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeRequestRow {
+    pub id: i64,
+    pub session_id: i64,
+    /// Minutes asked for; None: as much as staff see fit.
+    pub minutes: Option<i64>,
+    pub status: TimeRequestStatus,
+    pub requested_at: Millis,
+    pub answered_at: Option<Millis>,
+    pub granted_minutes: Option<i64>,
+    /// `Actor::label` of the staff member who answered.
+    pub answered_by: Option<String>,
+    pub poste_id: Option<i64>,
+    pub poste_nom: Option<String>,
+    pub utilisateur: Option<String>,
 }

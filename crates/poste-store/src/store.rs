@@ -1218,7 +1218,7 @@ impl Conditions {
     }
 }
 
-async fn fetch_session<'e, E>(executor: E, id: i64) -> Result<Option<SessionRow>>
+pub(crate) async fn fetch_session<'e, E>(executor: E, id: i64) -> Result<Option<SessionRow>>
 where
     E: Executor<'e, Database = Any>,
 {

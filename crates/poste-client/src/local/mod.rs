@@ -31,6 +31,13 @@ pub enum FromHelper {
     Hello { session: String },
     /// The visitor typed a code.
     Code { code: String },
+    /// The visitor asks for more time (`minutes` absent: as much as staff see fit).
+    RequestTime {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<i64>,
+    },
+    /// The visitor confirmed they end their session now.
+    EndSession,
 }
 
 /// From the service to the helper.
@@ -93,6 +100,14 @@ pub enum Screen {
     Staff { message: String, de: Option<String> },
     /// The session ended; the gate comes back once the desktop is locked and logged out.
     Ended { message: String },
+    /// Whether the server takes the visitor's requests (more time, ending early): the buttons
+    /// are offered only then.
+    Actions { disponibles: bool },
+    /// Where the visitor's request for more time stands (`statut` None: it could not be sent).
+    TimeRequest {
+        statut: Option<poste_proto::TimeRequestStatus>,
+        message: String,
+    },
 }
 
 /// One line of at most [`MAX_LINE`] bytes, newline included; `None` at the end of the stream, on

@@ -58,6 +58,7 @@ struct Shared {
     /// the space's name, the link's state, and the running session if any.
     space: Option<Screen>,
     link: Option<Screen>,
+    actions: Option<Screen>,
     started: Option<Screen>,
 }
 
@@ -180,9 +181,14 @@ async fn serve_helper<S>(
         let mut shared = state.lock();
         shared.generation += 1;
         let generation = shared.generation;
-        for fact in [&shared.space, &shared.link, &shared.started]
-            .into_iter()
-            .flatten()
+        for fact in [
+            &shared.space,
+            &shared.link,
+            &shared.actions,
+            &shared.started,
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = outbox.try_send(ToHelper::Screen {
                 event: fact.clone(),
@@ -205,8 +211,17 @@ async fn serve_helper<S>(
     });
     while let Some(message) = read_message(&mut reader).await {
         match message {
-            Ok(FromHelper::Code { code }) => {
-                if input.send(Input::Code(code)).await.is_err() {
+            Ok(
+                heard @ (FromHelper::Code { .. }
+                | FromHelper::RequestTime { .. }
+                | FromHelper::EndSession),
+            ) => {
+                let heard = match heard {
+                    FromHelper::Code { code } => Input::Code(code),
+                    FromHelper::RequestTime { minutes } => Input::RequestTime(minutes),
+                    _ => Input::EndSession,
+                };
+                if input.send(heard).await.is_err() {
                     break;
                 }
             }
@@ -268,6 +283,7 @@ impl Display for HelperDisplay {
             match &event {
                 Screen::Space { .. } => shared.space = Some(event.clone()),
                 Screen::Link { .. } => shared.link = Some(event.clone()),
+                Screen::Actions { .. } => shared.actions = Some(event.clone()),
                 Screen::Started { .. } => shared.started = Some(event.clone()),
                 Screen::Ended { .. } => shared.started = None,
                 _ => {}

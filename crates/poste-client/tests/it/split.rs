@@ -267,3 +267,68 @@ fn the_helper_logs_to_its_session_not_to_the_services_log_file() {
     helper.kill().unwrap();
     let _ = helper.wait();
 }
+
+#[tokio::test]
+async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() {
+    let server = TestServer::start().await;
+    let (id, code) = server
+        .create_session(json!({"utilisateur": "Awa", "duree": "1h"}))
+        .await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let uid = my_uid(&desktop);
+    let mut split = start(&desktop, &server.http_url(""), uid);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    type_code(&mut split, &code);
+    wait_started(&server, id).await;
+
+    // "plus" at the helper: a request reaches the server, through the service.
+    type_code(&mut split, "plus");
+    let mut request = None;
+    for _ in 0..200 {
+        request = server.store.pending_time_requests().await.unwrap().pop();
+        if request.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let request = request.expect("the request reached the server");
+    assert_eq!((request.session_id, request.minutes), (id, None));
+    server
+        .api()
+        .post_ok(
+            &format!("/time-requests/{}/accept", request.id),
+            json!({"duree": "10m"}),
+        )
+        .await;
+    // The answer is shown in the visitor's session (notification by the helper).
+    wait_call(&desktop, "notify-send", Duration::from_secs(5)).await;
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.total_secs(), 3600 + 600);
+
+    // "fin": the server ends it as the visitor's, the service locks and logs out.
+    type_code(&mut split, "fin");
+    wait_call(
+        &desktop,
+        "loginctl terminate-session c42",
+        Duration::from_secs(10),
+    )
+    .await;
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.end_reason.as_deref(), Some("termine_par_visiteur"));
+
+    let _ = split.helper.kill();
+    let output = std::mem::replace(&mut split.helper, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("tapez « plus »"), "{stdout}");
+    assert!(stdout.contains("Votre demande a été transmise"), "{stdout}");
+    assert!(
+        stdout.contains("Demande acceptée : 10 minutes de plus."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Vous avez terminé votre session"),
+        "{stdout}"
+    );
+}

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/sessions/{id}/annuler",
             post(pages::session_cancel),
         )
+        .route("/console/demandes/{id}", post(pages::time_request_answer))
         .route("/console/tickets", get(pages::tickets))
         .route("/console/postes/{id}/message", post(pages::poste_message))
         .route("/console/postes/{id}/service", post(pages::poste_service))

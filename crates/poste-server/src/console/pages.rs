@@ -173,13 +173,14 @@ struct TilesFragment {
 
 async fn current_tiles(state: &AppState, now: i64) -> Result<Vec<Tile>, ConsoleError> {
     let postes = state.store.list_postes().await?;
+    let requests = state.store.pending_time_requests().await?;
     let thresholds = state.hub.thresholds();
     Ok(view::tiles(
         postes,
         &state.hub.online_postes(),
         &state.hub.live_rows(),
-        thresholds.warning_ms,
-        thresholds.critical_ms,
+        &requests,
+        thresholds,
         now,
         &state.settings().timezone,
     ))
@@ -295,6 +296,47 @@ pub async fn session_add_time(
             ))
         }
         Err(err) => stale_or(&state, id, err).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    /// `accepter` or `refuser`.
+    #[serde(default)]
+    reponse: String,
+    #[serde(default)]
+    minutes: String,
+}
+
+/// Staff accept (with the minutes given) or refuse a visitor's request for more time.
+pub async fn time_request_answer(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<AnswerForm>,
+) -> Result<Response, ConsoleError> {
+    let grant = match action.form.reponse.as_str() {
+        "accepter" => match action.form.minutes.trim().parse::<i64>() {
+            Ok(minutes) if (1..=720).contains(&minutes) => Some(minutes * 60),
+            _ => return Ok(redirect_with(DASHBOARD, false, t::MINUTES_INVALID)),
+        },
+        "refuser" => None,
+        _ => return Ok(redirect_with(DASHBOARD, false, t::BAD_FORM)),
+    };
+    let actor = action.staff.actor();
+    match ops::answer_time_request(&state.store, &state.settings(), id, grant, &actor, now_ms())
+        .await
+    {
+        Ok((request, session)) => {
+            tracing::info!(request = id, session = request.session_id, ?grant, actor = %actor.label(), "console: time request answered");
+            crate::requests::announce_answer(&state.hub, &request, session);
+            let poste = request.poste_nom.as_deref();
+            let flash = match request.granted_minutes {
+                Some(minutes) => t::request_accepted(minutes, poste),
+                None => t::request_refused(poste),
+            };
+            Ok(redirect_with(DASHBOARD, true, &flash))
+        }
+        Err(err) => Ok(redirect_with(DASHBOARD, false, &session_refusal(err)?)),
     }
 }
 

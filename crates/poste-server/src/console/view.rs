@@ -5,10 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
-use poste_store::{CategoryRow, Millis, PosteRow, SessionRow, SessionStatus};
+use poste_store::{CategoryRow, Millis, PosteRow, SessionRow, SessionStatus, TimeRequestRow};
 
 use crate::domain::duration::format_duration;
-use crate::domain::timing::remaining_secs;
+use crate::domain::timing::{Thresholds, remaining_secs};
 use crate::text;
 use crate::text::console as t;
 
@@ -76,6 +76,20 @@ pub struct TileSession {
     pub used_secs: i64,
     /// `ok`, `warning` (under the first threshold), `critical`.
     pub level: &'static str,
+    /// The visitor's request for more time waiting for an answer, if any.
+    pub request: Option<TileRequest>,
+}
+
+/// A request for more time, on its workstation's tile.
+#[derive(Debug, Clone)]
+pub struct TileRequest {
+    pub id: i64,
+    /// `30 min`, or `durée au choix de l'animateur`.
+    pub asked: String,
+    /// Local time it was asked at.
+    pub at: String,
+    /// Minutes the accept form proposes.
+    pub grant: i64,
 }
 
 /// Tiles of every workstation, by name.
@@ -83,8 +97,8 @@ pub fn tiles(
     postes: Vec<PosteRow>,
     online: &HashSet<i64>,
     live: &[SessionRow],
-    warning_ms: i64,
-    critical_ms: i64,
+    requests: &[TimeRequestRow],
+    thresholds: Thresholds,
     now: Millis,
     tz: &TimeZone,
 ) -> Vec<Tile> {
@@ -112,13 +126,22 @@ pub fn tiles(
                     deadline_ms: deadline,
                     total_secs: row.total_secs(),
                     used_secs: (row.total_secs() - left).clamp(0, row.total_secs()),
-                    level: if left_ms <= critical_ms {
+                    level: if left_ms <= thresholds.critical_ms {
                         "critical"
-                    } else if left_ms <= warning_ms {
+                    } else if left_ms <= thresholds.warning_ms {
                         "warning"
                     } else {
                         "ok"
                     },
+                    request: requests
+                        .iter()
+                        .find(|request| request.session_id == row.id)
+                        .map(|request| TileRequest {
+                            id: request.id,
+                            asked: t::asked_minutes(request.minutes),
+                            at: local_time(request.requested_at, tz),
+                            grant: request.minutes.unwrap_or(15),
+                        }),
                 })
             });
             let (state, state_label) = match (&session, poste.hors_service, is_online) {

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use poste_proto::{EndReason, PROTOCOL_VERSION, ServerMessage, StaffMessage};
-use poste_store::{Actor, Millis, PosteRow, SessionFilter, SessionRow, SessionStatus, StoreError};
+use poste_store::{
+    Actor, Millis, PosteRow, SessionFilter, SessionRow, SessionStatus, StoreError, TimeRequestRow,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -29,6 +31,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sessions/{id}/add-time", post(add_time))
         .route("/sessions/{id}/end", post(end_session))
         .route("/sessions/{id}/cancel", post(cancel_session))
+        .route("/time-requests", get(list_time_requests))
+        .route("/time-requests/{id}/accept", post(accept_time_request))
+        .route("/time-requests/{id}/refuse", post(refuse_time_request))
         .route("/postes", get(list_postes).post(create_poste))
         .route("/postes/{nom}/message", post(message_poste))
         .route("/postes/{nom}/approve", post(approve_poste))
@@ -402,7 +407,8 @@ async fn list_sessions(
     Ok(Json(json!({ "sessions": sessions })))
 }
 
-fn session_id(raw: &str) -> Result<i64, ApiError> {
+/// A numeric id from the path (a session, a request); anything else is not found.
+fn path_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "introuvable", text::API_NOT_FOUND))
 }
@@ -411,7 +417,7 @@ async fn show_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
-    let row = ops::session(&state.store, session_id(&id)?).await?;
+    let row = ops::session(&state.store, path_id(&id)?).await?;
     Ok(Json(SessionView::new(&row, now_ms())))
 }
 
@@ -431,7 +437,7 @@ async fn add_time(
     let row = ops::add_time(
         &state.store,
         &state.settings(),
-        session_id(&id)?,
+        path_id(&id)?,
         body.duree.secs()?,
         &actor,
         now,
@@ -440,6 +446,49 @@ async fn add_time(
     tracing::info!(session = row.id, added = row.added_secs, actor = %actor.label(), "time added");
     state.hub.apply_row(row.clone(), None);
     Ok(Json(SessionView::new(&row, now)))
+}
+
+/// Visitors' requests for more time waiting for an answer, oldest first.
+async fn list_time_requests(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let requests = state.store.pending_time_requests().await?;
+    Ok(Json(json!({ "demandes": requests })))
+}
+
+async fn accept_time_request(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AddTimeBody>,
+) -> ApiResult<Json<TimeRequestRow>> {
+    answer_time_request(state, actor, &id, Some(body.duree.secs()?)).await
+}
+
+async fn refuse_time_request(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TimeRequestRow>> {
+    answer_time_request(state, actor, &id, None).await
+}
+
+async fn answer_time_request(
+    state: AppState,
+    actor: Actor,
+    id: &str,
+    grant_secs: Option<i64>,
+) -> ApiResult<Json<TimeRequestRow>> {
+    let (request, session) = ops::answer_time_request(
+        &state.store,
+        &state.settings(),
+        path_id(id)?,
+        grant_secs,
+        &actor,
+        now_ms(),
+    )
+    .await?;
+    tracing::info!(request = request.id, session = request.session_id, ?grant_secs, actor = %actor.label(), "time request answered");
+    crate::requests::announce_answer(&state.hub, &request, session);
+    Ok(Json(request))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -484,7 +533,7 @@ async fn end_session(
     let now = now_ms();
     let row = ops::end_session(
         &state.store,
-        session_id(&id)?,
+        path_id(&id)?,
         EndReason::TermineParAnimateur,
         &actor,
         now,
@@ -501,7 +550,7 @@ async fn cancel_session(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
     let now = now_ms();
-    let row = ops::cancel_session(&state.store, session_id(&id)?, &actor, now).await?;
+    let row = ops::cancel_session(&state.store, path_id(&id)?, &actor, now).await?;
     Ok(Json(SessionView::new(&row, now)))
 }
 

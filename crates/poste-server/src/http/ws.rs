@@ -11,9 +11,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use poste_proto::{
-    ClientMessage, CodeInvalid, DecodeError, Enroll, EnrollmentReply, EnrollmentStatus, ErrorCode,
-    ErrorReply, Hello, PROTOCOL_VERSION, RefusalReason, ServerMessage, SessionId, Thresholds,
-    Welcome, decode_client_message, normalize_code,
+    ClientMessage, CodeInvalid, DecodeError, EndReason, Enroll, EnrollmentReply, EnrollmentStatus,
+    ErrorCode, ErrorReply, Hello, PROTOCOL_VERSION, RefusalReason, RequestTime, ServerMessage,
+    SessionId, Thresholds, Welcome, decode_client_message, normalize_code,
 };
 use poste_store::{
     Actor, Enrollment, EnrollmentProof, PosteRow, PosteSighting, SessionRow, SessionStatus,
@@ -26,6 +26,7 @@ use crate::clock::{now_ms, rfc3339};
 use crate::domain::codes::{generate_token, token_hash};
 use crate::domain::opening::Opening;
 use crate::hub::OUTBOX_CAPACITY;
+use crate::ops::{self, OpError};
 use crate::{messages, text};
 
 /// Longest workstation name accepted in `hello`.
@@ -263,6 +264,8 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
         ClientMessage::ValidateCode { .. }
             | ClientMessage::StartSession { .. }
             | ClientMessage::GetTime { .. }
+            | ClientMessage::RequestTime(_)
+            | ClientMessage::EndSession { .. }
     );
     if needs_identity && !app.settings().allow_seed_clients && !peer.authenticated {
         tracing::warn!(conn, ip = %peer.ip(), "workstation not enrolled refused");
@@ -280,6 +283,10 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
         }
         ClientMessage::StartSession { session_id } => on_start(app, conn, peer, session_id).await,
         ClientMessage::GetTime { session_id } => on_get_time(app, conn, peer, session_id).await,
+        ClientMessage::RequestTime(request) => on_request_time(app, conn, peer, request).await,
+        ClientMessage::EndSession { session_id } => {
+            on_end_session(app, conn, peer, session_id).await
+        }
         ClientMessage::ActionReport(report) => {
             on_action_report(peer, &report);
             Ok(Vec::new())
@@ -811,6 +818,94 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
         }
         Err(StoreError::NotFound { .. }) => Ok(vec![error(ErrorCode::SessionInconnue)]),
         Err(err) => Err(err),
+    }
+}
+
+/// The session a visitor acts on (`request_time`, `end_session`): one that runs on this
+/// workstation. The connection follows it from then on.
+async fn running_session(
+    app: &AppState,
+    conn: u64,
+    peer: &mut Peer,
+    id: SessionId,
+) -> Result<Result<SessionRow, Vec<ServerMessage>>, StoreError> {
+    let row = match authorized_session(app, conn, peer, id).await? {
+        Ok(row) => row,
+        Err(reply) => return Ok(Err(vec![reply])),
+    };
+    app.hub.subscribe(conn, row.id);
+    match row.status {
+        SessionStatus::Active => Ok(Ok(row)),
+        // Ended already (the workstation may have missed it): say so, as `get_time` would.
+        status if status.is_final() => Ok(Err(vec![
+            messages::time_update(&row, now_ms()),
+            messages::terminated(&row, None),
+        ])),
+        _ => Ok(Err(vec![error(ErrorCode::SessionNonActive)])),
+    }
+}
+
+/// The visitor asks for more time: recorded for staff, answered `en_attente` now; staff's
+/// answer is pushed later (`crate::requests`).
+async fn on_request_time(
+    app: &AppState,
+    conn: u64,
+    peer: &mut Peer,
+    request: RequestTime,
+) -> Replies {
+    let row = match running_session(app, conn, peer, request.session_id).await? {
+        Ok(row) => row,
+        Err(replies) => return Ok(replies),
+    };
+    let actor = peer.actor();
+    match ops::request_time(
+        &app.store,
+        &app.settings(),
+        row.id,
+        request.minutes,
+        &actor,
+        now_ms(),
+    )
+    .await
+    {
+        Ok(pending) => {
+            tracing::info!(conn, session = row.id, minutes = ?request.minutes, "time requested");
+            app.hub.changed();
+            Ok(vec![messages::time_request(&pending)])
+        }
+        Err(OpError::Store(err)) => Err(err),
+        Err(OpError::Invalid(message)) => Ok(vec![error_with(ErrorCode::MessageInvalide, message)]),
+        Err(OpError::Conflict(_) | OpError::NotFound(_)) => {
+            Ok(vec![error(ErrorCode::SessionNonActive)])
+        }
+    }
+}
+
+/// The visitor ends the session early: `session_terminated` (`termine_par_visiteur`) reaches
+/// every connection that follows it, this one included.
+async fn on_end_session(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> Replies {
+    let row = match running_session(app, conn, peer, id).await? {
+        Ok(row) => row,
+        Err(replies) => return Ok(replies),
+    };
+    let actor = peer.actor();
+    match ops::end_session(
+        &app.store,
+        row.id,
+        EndReason::TermineParVisiteur,
+        &actor,
+        now_ms(),
+    )
+    .await
+    {
+        Ok(ended) => {
+            tracing::info!(conn, session = ended.id, "session ended by the visitor");
+            app.hub.apply_row(ended, None);
+            Ok(Vec::new())
+        }
+        Err(OpError::Store(err)) => Err(err),
+        // It ended meanwhile (expiry, staff): the hub tells the followers.
+        Err(_) => Ok(Vec::new()),
     }
 }
 

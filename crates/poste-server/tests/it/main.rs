@@ -15,6 +15,7 @@ mod refusals;
 mod seed_flow;
 mod session_props;
 mod timing;
+mod visitor_requests;
 
 use std::time::Duration;
 

@@ -11,6 +11,7 @@ mod events;
 mod migrations;
 mod postes;
 mod register;
+mod requests;
 mod sessions;
 mod sqlite_only;
 mod staff;
@@ -100,4 +101,6 @@ conformance! {
     register::history_filters_by_kind_time_poste_and_actor,
     register::usage_rows_and_retention_purge,
     register::sessions_are_capped_at_closing_time,
+    requests::time_requests_wait_once_and_are_answered_once,
+    requests::time_requests_need_a_running_session,
 }
