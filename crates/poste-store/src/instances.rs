@@ -10,7 +10,7 @@ use crate::error::{Result, StoreError};
 use crate::model::{Backend, Millis};
 use crate::store::Store;
 
-/// The channel the `events` trigger notifies (migration 0005).
+/// The channel the `events` trigger notifies (migration 0006).
 const EVENTS_CHANNEL: &str = "poste_events";
 
 /// The answer to a claim of a session's timer lease.

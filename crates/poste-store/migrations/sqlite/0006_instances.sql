@@ -1,4 +1,4 @@
--- Timer leases, SQLite flavour. Must stay equivalent to ../postgres/0005_instances.sql as seen
+-- Timer leases, SQLite flavour. Must stay equivalent to ../postgres/0006_instances.sql as seen
 -- through sqlx's Any driver. SQLite runs one instance only, which owns every timer without
 -- asking: the table exists so that both backends have the same schema, and stays empty.
 CREATE TABLE timer_leases (
