@@ -234,3 +234,68 @@ async fn the_timers_of_a_killed_instance_are_taken_over_within_the_lease() {
     assert_eq!(row.ended_at, row.deadline());
     let _: Value = update;
 }
+
+#[tokio::test]
+async fn after_the_database_connection_is_cut_instances_reconnect_and_lose_nothing() {
+    let Some(mut cluster) =
+        Cluster::new("after_the_database_connection_is_cut_instances_reconnect_and_lose_nothing")
+            .await
+    else {
+        return;
+    };
+    let a = cluster.instance().await;
+    let b = cluster.instance().await;
+    let (short_id, short) = cluster.session(&a, "3s").await;
+    let (long_id, long) = cluster.session(&a, "1h").await;
+    let mut ws_short = a.connect_as("127.0.0.91").await;
+    ws_short.start_with_code(&short, "127.0.0.91").await;
+    let mut ws_long = a.connect_as("127.0.0.92").await;
+    ws_long.start_with_code(&long, "127.0.0.92").await;
+
+    // Every connection of both instances to the database is cut (pool and listener) while the
+    // short session expires.
+    cluster.db.set_reachable(false).await;
+    let (_, ended) = ws_short
+        .next_of("session_terminated", Duration::from_secs(6))
+        .await
+        .unwrap();
+    assert_eq!(ended["raison"], "temps_expire");
+    cluster.db.set_reachable(true).await;
+
+    // The expiry is recorded once, and the listeners are back: time added through B reaches
+    // the workstation on A within a second once the instances have reconnected.
+    let api_b = cluster.api(&b);
+    let mut reached = false;
+    for _ in 0..50 {
+        let (status, _) = api_b
+            .post(
+                &format!("/sessions/{long_id}/add-time"),
+                json!({"duree": "1min"}),
+            )
+            .await;
+        if status == 200 {
+            reached = ws_long
+                .next_of("time_update", Duration::from_secs(1))
+                .await
+                .is_ok();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(reached, "time added on B after the cut did not reach A");
+    drain(&mut ws_short, Duration::from_millis(500)).await;
+    assert_eq!(count(&ws_short, "session_terminated", None), 1);
+    let row = cluster.store.session(short_id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "expiree");
+    let ends = cluster
+        .store
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.session_id == Some(short_id) && e.kind == poste_store::EventKind::SessionEnded
+        })
+        .count();
+    assert_eq!(ends, 1);
+}
