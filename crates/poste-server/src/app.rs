@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::tz::TimeZone;
-use poste_store::{EventKind, Millis, Store, StoreError};
+use poste_store::{Backend, Bell, EventKind, Millis, Store, StoreError};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::config::{Config, ConfigError, ConsoleConfig, LimitsConfig};
 use crate::domain::duration::parse_duration;
@@ -431,10 +432,18 @@ pub async fn run(
         "sessions recovered"
     );
 
+    // On PostgreSQL, other instances ring at every commit: the feed reads the log at once
+    // instead of at its next poll (which stays as the catch-up path).
+    let doorbell = Arc::new(Notify::new());
+    let listener_task = (store.backend() == Backend::Postgres)
+        .then(|| tokio::spawn(listen_for_changes(store.clone(), Arc::clone(&doorbell))));
+    let heartbeat = (store.backend() == Backend::Postgres)
+        .then(|| tokio::spawn(renew_timer_leases(state.clone())));
     let feed = tokio::spawn(follow_changes(
         state.clone(),
         feed_from,
         Duration::from_millis(state.settings().limits.change_feed_interval_ms),
+        doorbell,
     ));
 
     let purge = tokio::spawn(purge_old_records(
@@ -454,7 +463,15 @@ pub async fn run(
     .await;
     feed.abort();
     purge.abort();
+    for task in [listener_task, heartbeat].into_iter().flatten() {
+        task.abort();
+    }
     state.hub.shutdown();
+    if store.backend() == Backend::Postgres
+        && let Err(err) = store.release_timers().await
+    {
+        tracing::warn!(error = %err, "could not release the timer leases; others take them over when they lapse");
+    }
     store.close().await;
     tracing::info!("poste-server stopped");
     Ok(result?)
@@ -486,14 +503,100 @@ async fn purge_old_records(store: Store, retention_days: u32) {
 /// How long the change feed waits for an event id that is missing below newer ones.
 const FEED_GAP_WAIT: Duration = Duration::from_secs(10);
 
+/// Longest wait before the doorbell's listener tries to reconnect to a database that is down.
+const LISTEN_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// PostgreSQL: listens for the other instances' commits (LISTEN/NOTIFY) and rings the change
+/// feed. A lost connection is reopened (sqlx listens again on reconnect); notifications sent
+/// meanwhile are lost, so every loss and every reconnect rings too and the feed catches up from
+/// the event log.
+async fn listen_for_changes(store: Store, doorbell: Arc<Notify>) {
+    let mut backoff = Duration::from_millis(100);
+    let mut listener = loop {
+        match store.listen_events().await {
+            Ok(Some(listener)) => break listener,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in = ?backoff, "cannot listen for other instances' changes");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(LISTEN_RETRY_MAX);
+            }
+        }
+    };
+    doorbell.notify_one();
+    backoff = Duration::from_millis(100);
+    let mut lost = false;
+    loop {
+        match listener.next().await {
+            Ok(Bell::Rung) => {
+                if lost {
+                    tracing::info!("listening for other instances' changes again");
+                    lost = false;
+                }
+                backoff = Duration::from_millis(100);
+                doorbell.notify_one();
+            }
+            Ok(Bell::Lost) => {
+                tracing::warn!("lost the notification connection; reconnecting");
+                lost = true;
+                doorbell.notify_one();
+            }
+            Err(err) => {
+                if !lost {
+                    tracing::warn!(error = %err, "cannot listen for other instances' changes");
+                    lost = true;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(LISTEN_RETRY_MAX);
+                // Reconnected or not, what was missed is in the event log.
+                doorbell.notify_one();
+            }
+        }
+    }
+}
+
+/// PostgreSQL: keeps this instance's timer leases alive, so that no other instance takes its
+/// sessions over while it runs.
+async fn renew_timer_leases(state: AppState) {
+    let mut failing = false;
+    loop {
+        let limits = state.settings().limits.clone();
+        let lease = i64::try_from(limits.timer_lease_ms).unwrap_or(10_000);
+        match state
+            .store
+            .renew_timers(crate::clock::now_ms() + lease)
+            .await
+        {
+            Ok(owned) => {
+                if failing {
+                    tracing::info!(owned, "timer leases renewed again");
+                    failing = false;
+                }
+                state.hub.set_timers_owned(owned);
+            }
+            Err(err) => {
+                if !failing {
+                    tracing::warn!(error = %err, "cannot renew the timer leases; other instances may take them over");
+                    failing = true;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(limits.timer_heartbeat_ms)).await;
+    }
+}
+
 /// Follows the event log for changes this process did not make (the command line, another
-/// instance) and applies them to the live sessions.
-async fn follow_changes(state: AppState, after: i64, every: Duration) {
+/// instance) and applies them to the live sessions: every `every`, or at once when the
+/// doorbell rings.
+async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: Arc<Notify>) {
     let hub = Arc::clone(&state.hub);
     let mut cursor = FeedCursor::new(after, FEED_GAP_WAIT);
     let mut failing = false;
     loop {
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = doorbell.notified() => {}
+        }
         let events = match hub.store().events_after(cursor.read_after(), 500).await {
             Ok(events) => {
                 if failing {
@@ -520,6 +623,7 @@ async fn follow_changes(state: AppState, after: i64, every: Duration) {
                     | EventKind::TimeAdded
                     | EventKind::SessionEnded
                     | EventKind::CodeCancelled
+                    | EventKind::WarningSent
             );
             if event.origin == hub.store().origin() {
                 continue;
@@ -538,6 +642,10 @@ async fn follow_changes(state: AppState, after: i64, every: Duration) {
             {
                 tracing::warn!(session, error = %err, "could not pass on an answer given elsewhere");
             }
+            if event.kind == EventKind::MessageSent {
+                relay_message(&state, &event).await;
+                continue;
+            }
             if !relevant {
                 continue;
             }
@@ -549,6 +657,35 @@ async fn follow_changes(state: AppState, after: i64, every: Duration) {
         }
         cursor.advance(Instant::now());
     }
+}
+
+/// A staff message sent through another instance reaches this instance's connections of that
+/// workstation (the sender already delivered to its own). Signed as the sender does: the staff
+/// member's name, else the actor (`api:…`).
+async fn relay_message(state: &AppState, event: &poste_store::EventRow) {
+    let (Some(poste_id), Some(message)) = (event.poste_id, event.detail.clone()) else {
+        return;
+    };
+    if !state.hub.online_postes().contains(&poste_id) {
+        return;
+    }
+    let mut de = event.actor.clone();
+    if let Some(login) = event.actor.strip_prefix("animateur:")
+        && let Ok(Some(account)) = state.store.staff_credentials(login).await
+    {
+        de = account.staff.nom;
+    }
+    let push = poste_proto::ServerMessage::Message(poste_proto::StaffMessage {
+        message,
+        de: Some(de),
+        session_id: None,
+    });
+    let delivered = state.hub.send_to_poste(poste_id, &push);
+    tracing::info!(
+        poste = poste_id,
+        delivered,
+        "staff message from another instance relayed"
+    );
 }
 
 #[cfg(test)]

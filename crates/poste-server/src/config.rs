@@ -131,6 +131,11 @@ pub struct LimitsConfig {
     /// How often changes made by other processes (the command line, other instances) are
     /// picked up from the event log, in milliseconds.
     pub change_feed_interval_ms: u64,
+    /// PostgreSQL, several instances: how long an instance holds a session's timers without
+    /// renewing, in milliseconds. An instance that dies has its timers taken over within this.
+    pub timer_lease_ms: u64,
+    /// How often an instance renews its timer leases, in milliseconds (well below the lease).
+    pub timer_heartbeat_ms: u64,
 }
 
 impl Default for Config {
@@ -176,6 +181,8 @@ impl Default for LimitsConfig {
             idle_timeout_secs: 90,
             ping_interval_secs: 30,
             change_feed_interval_ms: 1000,
+            timer_lease_ms: 10_000,
+            timer_heartbeat_ms: 3000,
         }
     }
 }
@@ -286,6 +293,11 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "limits.code_failures, idle_timeout_secs, ping_interval_secs and change_feed_interval_ms must be at least 1".into(),
+            ));
+        }
+        if l.timer_heartbeat_ms == 0 || l.timer_heartbeat_ms.saturating_mul(2) > l.timer_lease_ms {
+            return Err(ConfigError::Invalid(
+                "limits.timer_heartbeat_ms must be at least 1 and at most half of limits.timer_lease_ms".into(),
             ));
         }
         crate::domain::duration::parse_duration(&self.enrollment.code_validity).map_err(|err| {

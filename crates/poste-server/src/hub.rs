@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use poste_proto::{ServerMessage, WarningLevel};
-use poste_store::{Millis, SessionRow, SessionStatus, Store, StoreError};
+use poste_store::{Backend, LeaseClaim, Millis, SessionRow, SessionStatus, Store, StoreError};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
@@ -36,6 +36,10 @@ pub const OUTBOX_CAPACITY: usize = 64;
 /// server delays a push by at most this much.
 const MAX_TIMER_SLEEP: Duration = Duration::from_secs(30);
 
+/// A timer whose session's lease another instance holds tries again this long after that
+/// lease ends (if the holder did the work meanwhile, the change re-arms the timer first).
+const LEASE_MARGIN_MS: i64 = 200;
+
 #[derive(Debug)]
 pub struct Hub {
     store: Store,
@@ -46,6 +50,8 @@ pub struct Hub {
     /// a workstation coming or going). Carries nothing: watchers re-read what they show.
     changes: broadcast::Sender<()>,
     metrics: Metrics,
+    /// Timer leases this instance renewed at its last heartbeat (PostgreSQL), for `/metrics`.
+    timers_owned: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +104,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             changes: broadcast::channel(16).0,
             metrics: Metrics::default(),
+            timers_owned: AtomicU64::new(0),
         })
     }
 
@@ -117,6 +124,7 @@ impl Hub {
             connections: state.connections.len(),
             workstations_online: online_postes(&state).len(),
             active_sessions: state.live.len(),
+            timers_owned: self.timers_owned(),
             database_secs: None,
         }
     }
@@ -191,28 +199,9 @@ impl Hub {
             .or_default()
             .insert(conn);
         let owed = state.live.get_mut(&session_id).and_then(|live| {
-            let level = live.row.warning_level;
-            if level <= live.delivered || live.row.status != SessionStatus::Active {
-                return None;
-            }
-            let now = now_ms();
-            let remaining = live
-                .row
-                .deadline()
-                .map(|deadline| remaining_secs(deadline, now))?;
-            live.delivered = level;
-            let level = if level >= 2 {
-                WarningLevel::Critical
-            } else {
-                WarningLevel::Warning
-            };
-            let closing = closing_label(&self.settings, live.row.deadline());
-            Some(messages::warning(
-                session_id,
-                level,
-                remaining,
-                closing.as_deref(),
-            ))
+            let warning = owed_warning(&self.settings, live, now_ms())?;
+            live.delivered = live.row.warning_level;
+            Some(warning)
         });
         if let Some(warning) = owed {
             deliver(&mut state, &[conn], &warning);
@@ -275,6 +264,12 @@ impl Hub {
             SessionStatus::Active => {
                 let id = row.id;
                 let previous_total = state.live.get(&id).map(|live| live.row.total_secs());
+                // A warning recorded by another instance (the timer owner) reaches the
+                // workstations connected here.
+                let warned_elsewhere = state
+                    .live
+                    .get(&id)
+                    .is_some_and(|live| row.warning_level > live.row.warning_level);
                 let time_changed = previous_total.is_some_and(|total| total != row.total_secs());
                 let generation = state.live.get(&id).map_or(0, |live| live.generation + 1);
                 // A new process has delivered nothing yet; warnings re-armed by added time are
@@ -300,6 +295,20 @@ impl Hub {
                 );
                 if let Some(update) = update {
                     push(&mut state, id, &update);
+                }
+                let owed = if warned_elsewhere {
+                    state
+                        .live
+                        .get(&id)
+                        .and_then(|live| owed_warning(&self.settings, live, now))
+                } else {
+                    None
+                };
+                if let Some(warning) = owed
+                    && push(&mut state, id, &warning) > 0
+                    && let Some(live) = state.live.get_mut(&id)
+                {
+                    live.delivered = live.row.warning_level;
                 }
             }
             status if status.is_final() => {
@@ -370,21 +379,64 @@ impl Hub {
         let deadline = row.deadline().unwrap_or(now);
         let level_sent = row.warning_level;
         tokio::spawn(async move {
+            let mut not_before = 0;
             let (due, action) = loop {
                 let now = now_ms();
                 let (due, action) = next_action(deadline, level_sent, hub.thresholds(), now);
-                let wait = Duration::from_millis(u64::try_from(due - now).unwrap_or(0));
-                if wait <= MAX_TIMER_SLEEP {
-                    tokio::time::sleep(wait).await;
-                    break (due, action);
+                let due_here = due.max(not_before);
+                let wait = Duration::from_millis(u64::try_from(due_here - now).unwrap_or(0));
+                if wait > MAX_TIMER_SLEEP {
+                    tokio::time::sleep(MAX_TIMER_SLEEP).await;
+                    continue;
                 }
-                tokio::time::sleep(MAX_TIMER_SLEEP).await;
+                tokio::time::sleep(wait).await;
+                match hub.claim_timer(id).await {
+                    Some(retry_at) => {
+                        // Another instance owns this timer and fires it; if that instance is
+                        // dead, its lease lapses and this one takes over then.
+                        not_before = retry_at;
+                    }
+                    None => break (due, action),
+                }
             };
             // The work runs in its own task: re-arming aborts this timer, never a half-done
             // database write.
             tokio::spawn(async move { hub.fire(id, generation, due, action).await });
         })
         .abort_handle()
+    }
+
+    /// Makes sure this instance owns the timer of session `id` before it fires: `None` when it
+    /// does (always on SQLite, one instance), else when to try again (the holder's lease end).
+    /// With the database unreachable this instance acts itself, as a lone server does: the
+    /// transitions are conditional updates, so each still happens once.
+    pub async fn claim_timer(&self, id: i64) -> Option<Millis> {
+        if self.store.backend() != Backend::Postgres {
+            return None;
+        }
+        let now = now_ms();
+        let lease = i64::try_from(self.settings.get().limits.timer_lease_ms).unwrap_or(10_000);
+        match self.store.claim_timer(id, now + lease, now).await {
+            Ok(LeaseClaim::Mine | LeaseClaim::NoSession) => None,
+            Ok(LeaseClaim::Held { owner, until }) => {
+                tracing::debug!(session = id, %owner, "timer owned by another instance");
+                Some(until.max(now) + LEASE_MARGIN_MS)
+            }
+            Err(err) => {
+                tracing::warn!(session = id, error = %err, "cannot claim a timer lease; firing here");
+                None
+            }
+        }
+    }
+
+    /// Timer leases this instance held at its last heartbeat.
+    pub fn timers_owned(&self) -> u64 {
+        self.timers_owned.load(Ordering::Relaxed)
+    }
+
+    /// Records the result of a heartbeat.
+    pub fn set_timers_owned(&self, count: u64) {
+        self.timers_owned.store(count, Ordering::Relaxed);
     }
 
     fn is_current(&self, id: i64, generation: u64) -> Option<SessionRow> {
@@ -428,6 +480,14 @@ impl Hub {
                 true
             }
         };
+        if !raised {
+            // Already recorded (by another instance, or time was added meanwhile): follow the
+            // store, which pushes the warning here if it is owed to the workstations here.
+            if let Err(err) = self.reload(row.id).await {
+                tracing::warn!(session = row.id, error = %err, "could not reload a session after a refused warning");
+            }
+            return;
+        }
         let current = {
             let mut state = self.lock();
             let Some(live) = state
@@ -544,6 +604,35 @@ fn online_postes(state: &HubState) -> HashSet<i64> {
         .values()
         .filter_map(|conn| conn.poste_id)
         .collect()
+}
+
+/// The warning a workstation following this session is owed: the level recorded, if above
+/// what reached a workstation from this process, while the session runs.
+fn owed_warning(
+    settings: &SharedSettings,
+    live: &LiveSession,
+    now: Millis,
+) -> Option<ServerMessage> {
+    let level = live.row.warning_level;
+    if level <= live.delivered || live.row.status != SessionStatus::Active {
+        return None;
+    }
+    let remaining = live
+        .row
+        .deadline()
+        .map(|deadline| remaining_secs(deadline, now))?;
+    let level = if level >= 2 {
+        WarningLevel::Critical
+    } else {
+        WarningLevel::Warning
+    };
+    let closing = closing_label(settings, live.row.deadline());
+    Some(messages::warning(
+        live.row.id,
+        level,
+        remaining,
+        closing.as_deref(),
+    ))
 }
 
 /// `18:00` when a session ending at `deadline` ends because the space closes then.

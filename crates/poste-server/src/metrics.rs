@@ -1,5 +1,5 @@
 //! Prometheus metrics, in the text exposition format, served on `/metrics`: live connections
-//! and workstations, running sessions, sessions started and ended (by reason), refused codes
+//! and workstations, running sessions, timer leases held, sessions started and ended (by reason), refused codes
 //! (by reason), the lateness of every pushed warning and expiry, and the database's round trip.
 //! A few atomics and fixed histogram buckets: no registry crate is needed for this many.
 
@@ -32,6 +32,8 @@ pub struct Gauges {
     pub connections: usize,
     pub workstations_online: usize,
     pub active_sessions: usize,
+    /// Timer leases this instance holds (PostgreSQL, several instances; 0 on SQLite).
+    pub timers_owned: u64,
     /// The database's round trip, None when it does not answer.
     pub database_secs: Option<f64>,
 }
@@ -95,6 +97,11 @@ impl Metrics {
             "poste_active_sessions",
             "Sessions running on this instance.",
             gauges.active_sessions as f64,
+        );
+        gauge(
+            "poste_timers_owned",
+            "Session timer leases this instance holds (PostgreSQL, several instances).",
+            gauges.timers_owned as f64,
         );
         gauge(
             "poste_database_up",
@@ -191,8 +198,10 @@ mod tests {
             connections: 4,
             workstations_online: 3,
             active_sessions: 1,
+            timers_owned: 2,
             database_secs: Some(0.002),
         });
+        assert!(text.contains("poste_timers_owned 2\n"), "{text}");
         assert!(text.contains("poste_connections 4\n"), "{text}");
         assert!(text.contains("poste_workstations_online 3\n"));
         assert!(text.contains("poste_sessions_started_total 1\n"));

@@ -17,6 +17,7 @@
 //! migration file is never edited (sqlx checks their checksums).
 
 mod error;
+mod instances;
 mod model;
 mod register;
 mod requests;
@@ -24,6 +25,7 @@ mod staff;
 mod store;
 
 pub use error::{EnrollmentRefusal, StoreError};
+pub use instances::{Bell, EventListener, LeaseClaim};
 pub use model::{
     Actor, Backend, CategoryRow, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventFilter,
     EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession, NewStaff,

@@ -64,6 +64,25 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
     origin: String,
+    /// The PostgreSQL URL, for the LISTEN connection (None on SQLite).
+    pub(crate) url: Option<SecretUrl>,
+}
+
+/// A database URL that may hold a password: never printed.
+#[derive(Clone)]
+pub(crate) struct SecretUrl(String);
+
+impl std::ops::Deref for SecretUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
 }
 
 /// What a session transition writes into the event log besides the session and its poste.
@@ -125,6 +144,7 @@ impl Store {
             pool,
             backend,
             origin: origin.to_owned(),
+            url: (backend == Backend::Postgres).then(|| SecretUrl(url.clone())),
         })
     }
 

@@ -543,8 +543,34 @@ impl ServerProcess {
 
     /// Starts `serve` on `port` (a free one if `None`) and waits for `/healthz`.
     pub async fn start(data_dir: &std::path::Path, port: Option<u16>) -> ServerProcess {
+        Self::start_with(data_dir, port, Self::command(data_dir)).await
+    }
+
+    /// One of several instances on the PostgreSQL `database`, with short timer leases
+    /// (`lease_ms`, heartbeat a third of it) so that takeovers happen within seconds.
+    pub async fn start_instance(
+        data_dir: &std::path::Path,
+        database: &str,
+        lease_ms: u64,
+    ) -> ServerProcess {
+        let mut command = Self::command(data_dir);
+        command
+            .env("POSTE_SERVER_DATABASE", database)
+            .env("POSTE_SERVER_LIMITS__TIMER_LEASE_MS", lease_ms.to_string())
+            .env(
+                "POSTE_SERVER_LIMITS__TIMER_HEARTBEAT_MS",
+                (lease_ms / 3).max(1).to_string(),
+            );
+        Self::start_with(data_dir, None, command).await
+    }
+
+    async fn start_with(
+        data_dir: &std::path::Path,
+        port: Option<u16>,
+        mut command: std::process::Command,
+    ) -> ServerProcess {
         let port = port.unwrap_or_else(free_port);
-        let child = Self::command(data_dir)
+        let child = command
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -628,6 +628,12 @@ async fn message_poste(
         session_id: None,
     });
     let delivered = state.hub.send_to_poste(poste.id, &push);
+    // In the event log, as the console does: the audit trail, and how other instances (which
+    // may hold the workstation's connection) learn of it.
+    state
+        .store
+        .record_message(poste.id, message, &actor, now_ms())
+        .await?;
     Ok(Json(json!({ "poste": poste.nom, "livre": delivered })))
 }
 

@@ -801,6 +801,9 @@ async fn on_start(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) -> 
                 started.warning_level = level;
             }
             tracing::info!(conn, session = started.id, poste = %poste.nom, secs = started.total_secs(), "session started");
+            // Its timer is owned here, where its workstation is connected (PostgreSQL, several
+            // instances): pushes then need no round trip through another instance.
+            let _ = app.hub.claim_timer(started.id).await;
             app.hub.apply_row(started.clone(), None);
             app.hub.mark_delivered(started.id, started.warning_level);
             app.hub.subscribe(conn, started.id);

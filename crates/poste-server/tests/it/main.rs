@@ -10,6 +10,7 @@ mod console_rules;
 mod enrollment;
 mod log_secrets;
 mod metrics;
+mod multi;
 mod postgres;
 mod refusals;
 mod seed_flow;
