@@ -7,13 +7,16 @@ mod api;
 mod bad_input;
 mod binary;
 mod console_rules;
+mod crash_loop;
 mod enrollment;
+mod guessing;
 mod log_secrets;
 mod metrics;
 mod postgres;
 mod refusals;
 mod seed_flow;
 mod session_props;
+mod sql_meta;
 mod timing;
 
 use std::time::Duration;
