@@ -99,6 +99,18 @@ impl Store {
                             Ok(())
                         })
                     })
+                    // When COMMIT fails (disk full, read-only file), SQLite keeps the
+                    // transaction open while sqlx counts it as done: the connection went back
+                    // to the pool holding the write lock, and every other writer got "database
+                    // is locked" forever, even once space was back. A connection coming back
+                    // is never inside a transaction on purpose, so roll back whatever is left;
+                    // the error when nothing is open is expected and ignored.
+                    .after_release(|conn, _meta| {
+                        Box::pin(async move {
+                            let _ = conn.execute("ROLLBACK").await;
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await
             }

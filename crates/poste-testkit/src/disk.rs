@@ -1,5 +1,6 @@
 //! Storage faults: a small tmpfs to hold a server's data directory, that a test fills up
-//! (ENOSPC) or remounts read-only (EROFS) mid-run, then makes writable again. Needs root (CI
+//! (ENOSPC) mid-run, then gives the space back. (A read-only remount is refused by Linux while
+//! a file on it is open for writing, as a server's database always is.) Needs root (CI
 //! runs as root); elsewhere [`Tmpfs::mount`] says why it cannot, and the test reports itself
 //! skipped out loud, or fails where `CI` / `POSTE_REQUIRE_FAULTS` is set.
 
@@ -93,17 +94,6 @@ impl Tmpfs {
     /// Gives the space back.
     pub fn free(&self) {
         let _ = std::fs::remove_file(&self.filler);
-    }
-
-    /// Remounts read-only (`true`) or read-write.
-    pub fn set_read_only(&self, read_only: bool) -> Result<(), String> {
-        let path = self.dir.path().to_string_lossy().into_owned();
-        let mode = if read_only {
-            "remount,ro"
-        } else {
-            "remount,rw"
-        };
-        run(&["mount", "-o", mode, &path])
     }
 }
 

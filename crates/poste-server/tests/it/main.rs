@@ -23,3 +23,4 @@ use std::time::Duration;
 
 /// Generous bound for a reply on loopback.
 pub const REPLY: Duration = Duration::from_secs(5);
+mod storage;
