@@ -320,8 +320,8 @@ impl SharedThrottle {
             .max()
     }
 
-    /// Checks `keys` and, if none is blocked, counts this attempt as a failure at once, in the
-    /// same critical section: checking first and recording after an await would let N
+    /// Checks `keys` (and the global budget) and, if none is blocked, counts this attempt as a
+    /// failure of each key at once, in the same critical section: checking first and recording after an await would let N
     /// parallel connections each pass the check before any failure is recorded (N tries where
     /// the limit says 5). An attempt that is not a failure is then [`Self::forgive`]n.
     pub fn try_acquire(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
@@ -338,11 +338,11 @@ impl SharedThrottle {
         if let Some(wait) = wait {
             return Err(wait);
         }
+        // Per key only: the global budget counts failures once known (see `failed`), else a
+        // burst of right codes typed at once (a room of workstations, a load test) would fill
+        // it with tries still in flight.
         for key in keys {
             throttles.per_key.record_failure(key, now);
-        }
-        if let Some(global) = throttles.global.as_mut() {
-            global.record_failure(GLOBAL_KEY, now);
         }
         Ok(())
     }
@@ -353,8 +353,12 @@ impl SharedThrottle {
         for key in keys {
             throttles.per_key.forgive(key, at);
         }
-        if let Some(global) = throttles.global.as_mut() {
-            global.forgive(GLOBAL_KEY, at);
+    }
+
+    /// An attempt let through by [`Self::try_acquire`] was a failure: count it globally.
+    pub fn failed(&self, now: Instant) {
+        if let Some(global) = self.lock().global.as_mut() {
+            global.record_failure(GLOBAL_KEY, now);
         }
     }
 

@@ -104,9 +104,7 @@ async fn soak(plan: Soak) {
             get_time_every: Duration::from_secs(1),
             give_up_at,
         })));
-        // Ramped (100 a second), as workstations are switched on: a burst of 200 codes typed
-        // within the same milliseconds would meet the global budget of code tries, which counts
-        // each try in flight until its answer is known (see docs/security.md).
+        // Ramped (100 a second), as workstations are switched on.
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
