@@ -272,36 +272,104 @@ pub struct AppState {
     pub login_throttle: SharedThrottle,
 }
 
-/// A failure throttle shared by the tasks of the server.
+/// A failure throttle shared by the tasks of the server: per key, and optionally one budget
+/// for all keys together.
 #[derive(Debug, Clone)]
-pub struct SharedThrottle(Arc<Mutex<FailureThrottle>>);
+pub struct SharedThrottle(Arc<Mutex<Throttles>>);
+
+#[derive(Debug)]
+struct Throttles {
+    per_key: FailureThrottle,
+    /// One key (`GLOBAL_KEY`) counting every failure, whatever its keys.
+    global: Option<FailureThrottle>,
+}
+
+const GLOBAL_KEY: &str = "*";
 
 impl SharedThrottle {
     pub fn new(max_failures: u32, window: Duration) -> Self {
-        SharedThrottle(Arc::new(Mutex::new(FailureThrottle::new(
-            max_failures,
-            window,
-        ))))
+        SharedThrottle(Arc::new(Mutex::new(Throttles {
+            per_key: FailureThrottle::new(max_failures, window),
+            global: None,
+        })))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, FailureThrottle> {
+    /// Also at most `global_failures` failures within `window` from all keys together.
+    pub fn with_global(max_failures: u32, global_failures: u32, window: Duration) -> Self {
+        SharedThrottle(Arc::new(Mutex::new(Throttles {
+            per_key: FailureThrottle::new(max_failures, window),
+            global: Some(FailureThrottle::new(global_failures, window)),
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Throttles> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The longest wait among `keys`, if any is blocked.
+    /// The longest wait among `keys` (and the global budget), if any is blocked.
     pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut throttle = self.lock();
+        let mut throttles = self.lock();
+        let global = throttles
+            .global
+            .as_mut()
+            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
         keys.iter()
-            .filter_map(|key| throttle.blocked_for(key, now))
+            .filter_map(|key| throttles.per_key.blocked_for(key, now))
+            .chain(global)
             .max()
     }
 
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut throttle = self.lock();
+    /// Checks `keys` (and the global budget) and, if none is blocked, counts this attempt as a
+    /// failure of each key at once, in the same critical section: checking first and recording after an await would let N
+    /// parallel connections each pass the check before any failure is recorded (N tries where
+    /// the limit says 5). An attempt that is not a failure is then [`Self::forgive`]n.
+    pub fn try_acquire(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
+        let mut throttles = self.lock();
+        let global = throttles
+            .global
+            .as_mut()
+            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
+        let wait = keys
+            .iter()
+            .filter_map(|key| throttles.per_key.blocked_for(key, now))
+            .chain(global)
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        // Per key only: the global budget counts failures once known (see `failed`), else a
+        // burst of right codes typed at once (a room of workstations, a load test) would fill
+        // it with tries still in flight.
         for key in keys {
-            throttle.record_failure(key, now);
+            throttles.per_key.record_failure(key, now);
+        }
+        Ok(())
+    }
+
+    /// Takes back an attempt counted by [`Self::try_acquire`] at `at`.
+    pub fn forgive(&self, keys: &[String], at: Instant) {
+        let mut throttles = self.lock();
+        for key in keys {
+            throttles.per_key.forgive(key, at);
+        }
+    }
+
+    /// An attempt let through by [`Self::try_acquire`] was a failure: count it globally.
+    pub fn failed(&self, now: Instant) {
+        if let Some(global) = self.lock().global.as_mut() {
+            global.record_failure(GLOBAL_KEY, now);
+        }
+    }
+
+    pub fn record_failure(&self, keys: &[String], now: Instant) {
+        let mut throttles = self.lock();
+        for key in keys {
+            throttles.per_key.record_failure(key, now);
+        }
+        if let Some(global) = throttles.global.as_mut() {
+            global.record_failure(GLOBAL_KEY, now);
         }
     }
 }
@@ -317,8 +385,9 @@ impl AppState {
             hub,
             base_settings,
             settings,
-            code_throttle: SharedThrottle::new(
+            code_throttle: SharedThrottle::with_global(
                 limits.code_failures,
+                limits.code_failures_global,
                 Duration::from_secs(limits.code_failure_window_secs),
             ),
             login_throttle: SharedThrottle::new(

@@ -118,6 +118,9 @@ pub struct LimitsConfig {
     /// Wrong codes tolerated per workstation and per IP address within `code_failure_window_secs`.
     pub code_failures: u32,
     pub code_failure_window_secs: u64,
+    /// Wrong codes tolerated from all addresses together within the same window: the per-key
+    /// limits alone let a guesser with many addresses (a /24, IPv6) guess in proportion.
+    pub code_failures_global: u32,
     /// Largest WebSocket message accepted, in bytes; a larger one closes the connection.
     pub max_message_bytes: usize,
     /// Messages per second a connection may send on average…
@@ -175,6 +178,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             code_failures: 5,
             code_failure_window_secs: 60,
+            code_failures_global: 60,
             max_message_bytes: 16 * 1024,
             messages_per_sec: 10,
             message_burst: 40,
@@ -287,12 +291,13 @@ impl Config {
             ));
         }
         if l.code_failures == 0
+            || l.code_failures_global == 0
             || l.idle_timeout_secs == 0
             || l.ping_interval_secs == 0
             || l.change_feed_interval_ms == 0
         {
             return Err(ConfigError::Invalid(
-                "limits.code_failures, idle_timeout_secs, ping_interval_secs and change_feed_interval_ms must be at least 1".into(),
+                "limits.code_failures, code_failures_global, idle_timeout_secs, ping_interval_secs and change_feed_interval_ms must be at least 1".into(),
             ));
         }
         if l.timer_heartbeat_ms == 0 || l.timer_heartbeat_ms.saturating_mul(2) > l.timer_lease_ms {

@@ -73,6 +73,9 @@ impl Store {
 
     /// The account with this login (case-insensitive) and its password hash, disabled or not.
     pub async fn staff_credentials(&self, login: &str) -> Result<Option<StaffCredentials>> {
+        if crate::store::has_nul(login) {
+            return Ok(None);
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             staff_columns!(),

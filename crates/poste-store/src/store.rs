@@ -118,6 +118,18 @@ impl Store {
                             Ok(())
                         })
                     })
+                    // When COMMIT fails (disk full, read-only file), SQLite keeps the
+                    // transaction open while sqlx counts it as done: the connection went back
+                    // to the pool holding the write lock, and every other writer got "database
+                    // is locked" forever, even once space was back. A connection coming back
+                    // is never inside a transaction on purpose, so roll back whatever is left;
+                    // the error when nothing is open is expected and ignored.
+                    .after_release(|conn, _meta| {
+                        Box::pin(async move {
+                            let _ = conn.execute("ROLLBACK").await;
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await
             }
@@ -563,11 +575,17 @@ impl Store {
 
     /// Case-insensitive.
     pub async fn poste_by_name(&self, nom: &str) -> Result<Option<PosteRow>> {
+        if has_nul(nom) {
+            return Ok(None);
+        }
         fetch_poste_by_name(&self.pool, nom).await
     }
 
     /// The workstation last seen with this IP, if any.
     pub async fn poste_by_ip(&self, ip: &str) -> Result<Option<PosteRow>> {
+        if has_nul(ip) {
+            return Ok(None);
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             poste_columns!(),
@@ -1179,6 +1197,12 @@ impl Conditions {
     /// `column` contains `text`, literally and case-insensitively (LOWER on both sides, so each
     /// backend folds case its own way, consistently).
     pub(crate) fn push_contains(&mut self, column: &str, text: &str) {
+        // No stored text can hold NUL (PostgreSQL refuses it in `text` with an error, and
+        // SQLite's LIKE stops at it, so `%\0%` would match every row): match nothing.
+        if has_nul(text) {
+            self.clauses.push("1 = 0".to_owned());
+            return;
+        }
         self.push(
             &format!("LOWER({column}) LIKE LOWER(?) ESCAPE '\\'"),
             Arg::Text(format!("%{}%", escape_like(text))),
@@ -1493,6 +1517,12 @@ pub(crate) fn event_from_row(row: &AnyRow) -> Result<EventRow> {
     })
 }
 
+/// Outside text with a NUL character: never stored (PostgreSQL refuses it in `text`), so a
+/// lookup by it finds nothing, and must not reach the database, where it would be an error.
+pub(crate) fn has_nul(text: &str) -> bool {
+    text.contains('\0')
+}
+
 /// Escapes `\`, `%` and `_` for `LIKE … ESCAPE '\'`, so the text matches literally.
 fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -1655,6 +1685,14 @@ mod tests {
     #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(escape_like(r"100%_a\b"), r"100\%\_a\\b");
+    }
+
+    #[test]
+    fn a_search_with_nul_matches_nothing_and_binds_nothing() {
+        let mut conditions = Conditions::default();
+        conditions.push_contains("s.utilisateur", "a\0b");
+        assert_eq!(conditions.clauses, ["1 = 0"]);
+        assert!(conditions.args.is_empty());
     }
 
     #[test]

@@ -4,6 +4,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod disk;
+pub mod fleet;
+pub mod proxy;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -93,6 +97,14 @@ impl TestServer {
             task: Some(task),
             _dir: dir,
         })
+    }
+
+    /// Starts with [`fast_config`] on the PostgreSQL database `db`.
+    pub async fn start_postgres(db: &PgDatabase) -> anyhow::Result<TestServer> {
+        let dir = tempfile::tempdir()?;
+        let mut config = fast_config(dir.path());
+        config.database = Some(db.url.clone());
+        Self::start_config(config, Some(dir)).await
     }
 
     pub fn http_url(&self, path: &str) -> String {

@@ -409,3 +409,70 @@ async fn jumping_the_wall_clock_moves_nothing() {
         "{calls:#?}"
     );
 }
+
+/// The real agent behind a faulty link (poste_testkit::proxy): cut during the session, then
+/// back with 500 ms of delay each way, then stalled half-open just before the end. The agent
+/// ends the session on time from its own deadline, once, and the server's record agrees.
+#[tokio::test]
+async fn a_cut_then_slow_then_half_open_link_changes_nothing_to_the_end() {
+    use poste_testkit::proxy::{FaultProxy, LinkMode};
+    let server = TestServer::start().await; // warnings at 3 s and 1 s
+    let proxy = FaultProxy::start(server.addr).await.unwrap();
+    let (id, code) = server.create_session(json!({"duree": "8s"})).await;
+    let desktop = FakeDesktop::new(DESKTOP);
+    let child = agent(&desktop, &proxy.http_url(), &["--code", &code])
+        .spawn()
+        .unwrap();
+    wait_started(&server.store, id).await;
+    let deadline = deadline_of(&server.store, id).await;
+    let accepted = proxy.accepted();
+
+    proxy.set(LinkMode::Cut);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.set(LinkMode::Delay(Duration::from_millis(500)));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let reconnected = proxy.accepted() > accepted;
+    // Half-open from 1.5 s before the end: nothing passes, nothing is closed.
+    let until_stall = deadline - 1.5 - unix_now();
+    if until_stall > 0.0 {
+        tokio::time::sleep(Duration::from_secs_f64(until_stall)).await;
+    }
+    proxy.set(LinkMode::Stall);
+
+    let (stdout, stderr) = exits_ok(child, Duration::from_secs(20)).await;
+    proxy.set(LinkMode::Pass);
+    assert!(
+        reconnected,
+        "the agent did not reconnect after the cut\n{stderr}"
+    );
+    let calls = desktop.calls();
+    let locks: Vec<&(f64, String)> = calls
+        .iter()
+        .filter(|(_, call)| call.starts_with("loginctl lock-session"))
+        .collect();
+    assert_eq!(locks.len(), 1, "locked once: {calls:#?}\n{stdout}");
+    // To the second: the agent takes the time left as it arrives, so a one-way delay of
+    // 500 ms moves its local deadline by as much (about +0.5 s measured, docs/security.md).
+    assert!(
+        (locks[0].0 - deadline).abs() < 1.0,
+        "locked {:.3} s from the deadline",
+        locks[0].0 - deadline
+    );
+    // The server ended it itself, at the same deadline, once.
+    let mut row = server.store.session(id).await.unwrap().unwrap();
+    for _ in 0..50 {
+        if row.status.as_str() != "active" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        row = server.store.session(id).await.unwrap().unwrap();
+    }
+    assert_eq!(row.status.as_str(), "expiree");
+    assert_eq!(row.ended_at, row.deadline());
+    assert_eq!(row.total_secs(), 8, "no time won or lost");
+    eprintln!(
+        "NETWORK: locked {:+.3} s from the deadline after a 2 s cut, 500 ms delays and a half-open end; {} connections through the proxy",
+        locks[0].0 - deadline,
+        proxy.accepted()
+    );
+}

@@ -158,16 +158,23 @@ async fn the_service_locks_and_ends_the_visitors_session_and_the_helper_shows_th
     assert!(stdout.contains("Au revoir"), "{stdout}");
 }
 
-#[tokio::test]
-async fn killing_the_helper_during_a_session_locks_the_screen_at_once() {
+/// A server, the service and its helper, and a session of `duree` typed at the helper and
+/// started; returns them with the session's id and deadline (Unix seconds).
+async fn in_session(duree: &str) -> (TestServer, FakeDesktop, Split, i64, f64) {
     let server = TestServer::start().await;
-    let (id, code) = server.create_session(json!({"duree": "1h"})).await;
+    let (id, code) = server.create_session(json!({ "duree": duree })).await;
     let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
     let uid = my_uid(&desktop);
     let mut split = start(&desktop, &server.http_url(""), uid);
     tokio::time::sleep(Duration::from_millis(500)).await;
     type_code(&mut split, &code);
-    wait_started(&server, id).await;
+    let deadline = wait_started(&server, id).await;
+    (server, desktop, split, id, deadline)
+}
+
+#[tokio::test]
+async fn killing_the_helper_during_a_session_locks_the_screen_at_once() {
+    let (server, desktop, mut split, id, _) = in_session("1h").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         !desktop
@@ -330,5 +337,47 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
     assert!(
         stdout.contains("Vous avez terminé votre session"),
         "{stdout}"
+
+/// The service SIGKILLed three times during a session and restarted at once, as systemd's
+/// `Restart=always` would: the server's deadline does not move (killing wins no time) and the
+/// workstation is locked at the end.
+///
+/// Ignored: it fails on the lock today (every assertion on the server's record passes). A
+/// service restarted mid-session is greeted by the server but does not take up the session
+/// running on its workstation, so nothing locks the screen at the deadline. Run it with
+/// `cargo test -p poste-client --test it split::killing_the_service -- --ignored` once the
+/// agent resumes a running session after a restart (docs/security.md §8).
+#[tokio::test]
+#[ignore = "known gap: a restarted service does not resume the running session (docs/security.md §8)"]
+async fn killing_the_service_repeatedly_wins_no_time() {
+    let (server, desktop, mut split, id, deadline) = in_session("9s").await;
+    let uid = my_uid(&desktop);
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        split.service.kill().unwrap();
+        let _ = split.service.wait();
+        // The supervisors restart it, and the helper with it (its link to the service died):
+        // the old pair is dropped.
+        let mut restarted = start(&desktop, &server.http_url(""), uid);
+        std::mem::swap(&mut split, &mut restarted);
+        drop(restarted);
+    }
+    let until_end = deadline - unix_now() + 3.0;
+    tokio::time::sleep(Duration::from_secs_f64(until_end.max(0.0))).await;
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "expiree", "the server ended it");
+    assert_eq!(row.ended_at, row.deadline());
+    assert_eq!(row.total_secs(), 9, "no time won");
+    let locks: Vec<f64> = desktop
+        .calls()
+        .into_iter()
+        .filter(|(_, call)| call.starts_with("loginctl lock-session"))
+        .map(|(at, _)| at)
+        .collect();
+    assert!(
+        locks.iter().any(|at| (at - deadline).abs() < 1.0),
+        "no lock within 1 s of the deadline ({deadline:.3}): {locks:?}\n{:#?}\n{}",
+        desktop.calls(),
+        std::fs::read_to_string(desktop.dir.path().join("service.log")).unwrap_or_default()
     );
 }

@@ -55,6 +55,16 @@ impl FailureThrottle {
         }
     }
 
+    /// Takes back the failure recorded for `key` at `at` (an attempt counted in advance that
+    /// turned out not to be a failure).
+    pub fn forgive(&mut self, key: &str, at: Instant) {
+        if let Some(entries) = self.failures.get_mut(key)
+            && let Some(position) = entries.iter().rposition(|&entry| entry == at)
+        {
+            entries.remove(position);
+        }
+    }
+
     /// Number of keys tracked (for tests and metrics).
     pub fn tracked_keys(&self) -> usize {
         self.failures.len()
@@ -93,6 +103,19 @@ mod tests {
             throttle.blocked_for("ip:a", start + Duration::from_secs(60)),
             None
         );
+    }
+
+    #[test]
+    fn a_forgiven_attempt_no_longer_counts() {
+        let start = Instant::now();
+        let mut throttle = FailureThrottle::new(2, Duration::from_secs(60));
+        throttle.record_failure("ip:a", start);
+        let second = start + Duration::from_secs(1);
+        throttle.record_failure("ip:a", second);
+        assert!(throttle.blocked_for("ip:a", second).is_some());
+        throttle.forgive("ip:a", second);
+        assert_eq!(throttle.blocked_for("ip:a", second), None);
+        throttle.forgive("ip:unknown", second);
     }
 
     #[test]

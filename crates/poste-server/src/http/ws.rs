@@ -585,11 +585,29 @@ async fn on_validate(
         },
     ];
     let started = Instant::now();
-    if let Some(wait) = app.code_throttle.wait(&keys, started) {
+    if let Err(wait) = app.code_throttle.try_acquire(&keys, started) {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         tracing::warn!(conn, ip = %peer.ip(), "code tries throttled");
         return Ok(vec![refused(RefusalReason::TropDEssais, None, secs)]);
     }
+    // The attempt is counted as a failure already; it is taken back unless it was one.
+    let judged = judge_code(app, conn, peer, typed, poste).await;
+    if matches!(judged, Ok((_, true))) {
+        app.code_throttle.failed(started);
+    } else {
+        app.code_throttle.forgive(&keys, started);
+    }
+    judged.map(|(replies, _)| replies)
+}
+
+/// The answer to a code, and whether it counts as a wrong try.
+async fn judge_code(
+    app: &AppState,
+    conn: u64,
+    peer: &mut Peer,
+    typed: &str,
+    poste: Option<PosteRow>,
+) -> Result<(Vec<ServerMessage>, bool), StoreError> {
     let now = now_ms();
     // A workstation staff marked out of order takes no code (a wrong code is not counted). The
     // row is read again: staff may have changed it since the connection was identified.
@@ -598,12 +616,12 @@ async fn on_validate(
         && fresh.hors_service
     {
         tracing::info!(conn, poste = %fresh.nom, "code refused: workstation out of order");
-        return Ok(vec![refused(RefusalReason::HorsService, None, 0)]);
+        return Ok((vec![refused(RefusalReason::HorsService, None, 0)], false));
     }
     let settings = app.settings();
     if settings.opening_hours.at(now, &settings.timezone) == Opening::Closed {
         tracing::info!(conn, "code refused: the space is closed");
-        return Ok(vec![refused(RefusalReason::Ferme, None, 0)]);
+        return Ok((vec![refused(RefusalReason::Ferme, None, 0)], false));
     }
     let verdict = match normalize_code(typed) {
         None => Err((RefusalReason::Inconnu, None)),
@@ -621,13 +639,15 @@ async fn on_validate(
             tracing::info!(conn, session = row.id, ip = %peer.ip(), "code accepted");
             // A seed client not yet in the register will be registered under its IP address.
             let poste_name = poste.as_ref().map_or_else(|| peer.ip(), |p| p.nom.clone());
-            Ok(vec![messages::code_valid(&row, Some(&poste_name), now)])
+            Ok((
+                vec![messages::code_valid(&row, Some(&poste_name), now)],
+                false,
+            ))
         }
         Err((reason, bound_to)) => {
-            app.code_throttle.record_failure(&keys, started);
             // The code itself is never logged: it may be a near miss of someone else's.
             tracing::info!(conn, ?reason, ip = %peer.ip(), "code refused");
-            Ok(vec![refused(reason, bound_to.as_deref(), 0)])
+            Ok((vec![refused(reason, bound_to.as_deref(), 0)], true))
         }
     }
 }

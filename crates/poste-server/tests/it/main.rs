@@ -7,7 +7,9 @@ mod api;
 mod bad_input;
 mod binary;
 mod console_rules;
+mod crash_loop;
 mod enrollment;
+mod guessing;
 mod log_secrets;
 mod metrics;
 mod multi;
@@ -15,6 +17,7 @@ mod postgres;
 mod refusals;
 mod seed_flow;
 mod session_props;
+mod sql_meta;
 mod timing;
 mod visitor_requests;
 
@@ -22,3 +25,4 @@ use std::time::Duration;
 
 /// Generous bound for a reply on loopback.
 pub const REPLY: Duration = Duration::from_secs(5);
+mod storage;

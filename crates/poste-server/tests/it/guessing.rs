@@ -1,0 +1,148 @@
+//! Code guessing from many source addresses at once (every 127.0.0.x is loopback on Linux,
+//! so each simulated guesser is a distinct peer to the server): the per-address and
+//! per-workstation throttles bound each guesser, and the global failure budget bounds them
+//! all together, whatever their number. The figures are in docs/security.md.
+
+use std::time::Instant;
+
+use poste_testkit::{TestServer, WsClient};
+use serde_json::{Value, json};
+
+/// Tries `tries` wrong codes from `source` (as fast as replies come); returns the raisons.
+async fn guess_from(
+    server: std::net::SocketAddr,
+    source: String,
+    hello: Option<String>,
+    tries: usize,
+) -> Vec<String> {
+    let mut ws = WsClient::connect_from(
+        server,
+        poste_proto::WS_PATH_SESSIONS,
+        source.parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    if let Some(name) = hello {
+        ws.send_json(json!({"type": "hello", "poste": name, "version": "guess"}))
+            .await;
+        ws.next_of("welcome", crate::REPLY).await.unwrap();
+    }
+    let mut raisons = Vec::new();
+    for n in 0..tries {
+        // Wrong codes of the right shape, each guesser reporting its own address.
+        let code = format!("ZZZZ{:02}", n % 90 + 2);
+        let reply: Value = ws
+            .request(json!({"type": "validate_code", "code": code, "ip_address": source}))
+            .await;
+        raisons.push(reply["raison"].as_str().unwrap_or("?").to_owned());
+    }
+    raisons
+}
+
+/// `count` guessers from 127.0.{subnet}.1 …, each trying `tries` codes, all at once.
+async fn swarm(
+    server: &TestServer,
+    subnet: u8,
+    count: u8,
+    tries: usize,
+    hello: Option<&str>,
+) -> Vec<Vec<String>> {
+    let tasks: Vec<_> = (1..=count)
+        .map(|host| {
+            tokio::spawn(guess_from(
+                server.addr,
+                format!("127.0.{subnet}.{host}"),
+                hello.map(str::to_owned),
+                tries,
+            ))
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.push(task.await.unwrap());
+    }
+    all
+}
+
+fn evaluated(raisons: &[String]) -> usize {
+    raisons.iter().filter(|r| *r == "inconnu").count()
+}
+
+#[tokio::test]
+async fn guesses_from_many_addresses_are_bounded_per_address_and_in_all() {
+    // Without a global budget (set out of reach), each address gets its own 5 per minute:
+    // the number of guesses grows with the number of addresses.
+    let server = TestServer::start_with(|c| {
+        c.limits.code_failures = 5;
+        c.limits.code_failure_window_secs = 60;
+        c.limits.code_failures_global = 1_000_000;
+    })
+    .await;
+    let started = Instant::now();
+    let per_address = swarm(&server, 10, 100, 8, None).await;
+    let unbounded: usize = per_address.iter().map(|r| evaluated(r)).sum();
+    assert!(per_address.iter().all(|r| evaluated(r) <= 5), "per address");
+    assert_eq!(unbounded, 500, "5 per address, 100 addresses");
+    eprintln!(
+        "GUESSING: per-address throttle only: 100 addresses, {unbounded} codes tried in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    server.stop().await;
+
+    // With the default global budget (60 per minute), 100 addresses get 60 in all, and then
+    // everybody waits, even with a right code (the price of the bound, see docs/security.md).
+    let server = TestServer::start_with(|c| {
+        c.limits.code_failures = 5;
+        c.limits.code_failure_window_secs = 60;
+    })
+    .await;
+    assert_eq!(server.config.limits.code_failures_global, 60);
+    let (_, good) = server.create_session(json!({"duree": "1h"})).await;
+    let started = Instant::now();
+    let bounded = swarm(&server, 20, 100, 8, None).await;
+    let total: usize = bounded.iter().map(|r| evaluated(r)).sum();
+    let elapsed = started.elapsed();
+    // 60, plus at most the tries in flight when the budget ran out (one per address).
+    assert!(
+        (60..=160).contains(&total),
+        "the global budget bounds all addresses together: {total}"
+    );
+    assert!(bounded.iter().all(|r| evaluated(r) <= 5));
+    let mut visitor = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = visitor
+        .request(json!({"type": "validate_code", "code": good, "ip_address": "192.168.1.9"}))
+        .await;
+    assert_eq!(reply["raison"], "trop_d_essais", "{reply}");
+    assert!(reply["reessayer_dans"].as_u64().unwrap() <= 60);
+    eprintln!(
+        "GUESSING: global budget: 100 addresses, {total} codes tried in {:.1} s, then all wait",
+        elapsed.as_secs_f64()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn many_addresses_speaking_for_one_workstation_share_its_budget() {
+    let server = TestServer::start_with(|c| {
+        c.limits.code_failures = 5;
+        c.limits.code_failures_global = 1_000_000;
+    })
+    .await;
+    server
+        .api()
+        .post_ok("/postes", json!({"nom": "Poste-07"}))
+        .await;
+    let all = swarm(&server, 30, 20, 4, Some("Poste-07")).await;
+    let total: usize = all.iter().map(|r| evaluated(r)).sum();
+    assert_eq!(
+        total, 5,
+        "one workstation, 5 tries, from however many addresses"
+    );
+    // Another workstation is not slowed down.
+    let (_, good) = server.create_session(json!({"duree": "1h"})).await;
+    let mut other = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = other
+        .request(json!({"type": "validate_code", "code": good, "ip_address": "192.168.1.8"}))
+        .await;
+    assert_eq!(reply["type"], "code_valid", "{reply}");
+}
