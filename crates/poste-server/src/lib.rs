@@ -17,3 +17,4 @@ pub mod messages;
 pub mod metrics;
 pub mod ops;
 pub mod text;
+pub mod tls;
