@@ -118,7 +118,7 @@ pub async fn run(
     desktop: Arc<dyn Desktop>,
     ui: Ui,
 ) -> anyhow::Result<Exit> {
-    let url = config.ws_url()?;
+    let endpoint = config.endpoint()?;
     let hello = Hello {
         poste: config
             .poste
@@ -133,8 +133,8 @@ pub async fn run(
     // Refuse at once a secret file others can read; the link reads it again at each connection,
     // so a workstation enrolled while the service runs presents its secret from then on.
     crate::enroll::load_secret(&config.secret_file)?;
-    tracing::info!(%url, poste = %hello.poste, "starting");
-    let link = link::spawn(url, hello, config.secret_file.clone());
+    tracing::info!(url = %endpoint.url, poste = %hello.poste, "starting");
+    let link = link::spawn(endpoint, hello, config.secret_file.clone());
     let phase = match &mode {
         Mode::Code(code) => Phase::Validating(code.clone()),
         Mode::Interactive => Phase::AwaitingCode,

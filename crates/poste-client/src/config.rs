@@ -1,6 +1,6 @@
 //! Agent configuration, with the seed's settings and values: compiled defaults → TOML file
 //! (`/etc/poste-client/config.toml` when present, or `--config`) → environment (the seed's
-//! `POSTE_SERVER_URL`, `POSTE_WS_URL`, `LOG_LEVEL`, and `POSTE_SECRET_FILE`) → command-line flags.
+//! `POSTE_SERVER_URL`, `POSTE_WS_URL`, `LOG_LEVEL`, and `POSTE_SECRET_FILE`, `POSTE_CA_FILE`) → command-line flags.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,6 +49,10 @@ pub struct AgentConfig {
     pub command_timeout: u64,
     /// Where the workstation's enrollment secret is kept (owner-only permissions).
     pub secret_file: PathBuf,
+    /// For `wss://`: the site's CA certificate(s), PEM. When set, the only certificates
+    /// trusted; when unset, the system's roots (see `tls`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -67,6 +71,7 @@ impl Default for AgentConfig {
             log_level: "info".to_owned(),
             command_timeout: 5,
             secret_file: PathBuf::from(DEFAULT_SECRET_FILE),
+            ca_file: None,
         }
     }
 }
@@ -118,6 +123,9 @@ impl AgentConfig {
         }
         if let Some(path) = env("POSTE_SECRET_FILE").filter(|v| !v.trim().is_empty()) {
             config.secret_file = PathBuf::from(path);
+        }
+        if let Some(path) = env("POSTE_CA_FILE").filter(|v| !v.trim().is_empty()) {
+            config.ca_file = Some(PathBuf::from(path));
         }
         if let Some(url) = &overrides.server_url {
             config.server_url = url.clone();
@@ -196,6 +204,12 @@ impl AgentConfig {
             path
         };
         Ok(format!("{}{host}{path}", &rest[..scheme_end]))
+    }
+
+    /// The WebSocket URL with the trust `wss://` needs (reads `ca_file`).
+    pub fn endpoint(&self) -> Result<crate::tls::Endpoint, ConfigError> {
+        crate::tls::Endpoint::new(self.ws_url()?, self.ca_file.as_deref())
+            .map_err(|err| ConfigError::Invalid(err.to_string()))
     }
 
     pub fn thresholds(&self) -> crate::countdown::Thresholds {

@@ -111,7 +111,7 @@ pub fn store_secret(path: &Path, secret: &str) -> Result<(), SecretError> {
 /// Runs enrollment to its end: asks, waits for staff (asking again every `check_interval`),
 /// stores the secret.
 pub async fn enroll(config: &AgentConfig, proof: Proof) -> anyhow::Result<Enrolled> {
-    let url = config.ws_url()?;
+    let endpoint = config.endpoint()?;
     let poste = config
         .poste
         .clone()
@@ -130,21 +130,18 @@ pub async fn enroll(config: &AgentConfig, proof: Proof) -> anyhow::Result<Enroll
     let mut told_pending = false;
     println!("{}", text::enrolling(&poste));
     loop {
-        let stream = match tokio_tungstenite::connect_async(&url).await {
-            Ok((stream, _)) => stream,
+        let stream = match endpoint.connect().await {
+            Ok(stream) => stream,
             Err(err) => {
                 let retry_in = backoff.next_delay();
-                tracing::warn!(error = %err, "server unreachable");
+                tracing::warn!(error = %crate::tls::describe(&err), "server unreachable");
                 println!("{}", text::server_unreachable(retry_in));
                 tokio::time::sleep(retry_in).await;
                 continue;
             }
         };
         backoff.reset();
-        let local_ip = match stream.get_ref() {
-            tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp.local_addr().ok().map(|a| a.ip()),
-            _ => None,
-        };
+        let local_ip = crate::tls::local_ip(&stream);
         let (mut sink, mut incoming) = stream.split();
         let request = ClientMessage::Enroll(Enroll {
             poste: poste.clone(),

@@ -7,7 +7,7 @@
 //! system clock gains nothing.
 //!
 //! Modules: `config` (file → environment → flags), `countdown` (pure state machine of a running
-//! session), `link` (the WebSocket, reconnecting with back-off), `agent` (the main loop),
+//! session), `link` (the WebSocket, reconnecting with back-off) over `tls` (what `wss://` trusts), `agent` (the main loop),
 //! `identity` (name, IP and MAC of the workstation), `console` and `text` (what the person at
 //! the keyboard reads, in French), `service` and `helper` (the installed agent's two halves, on
 //! Linux and Windows) over `local` (their typed messages, a Unix socket or a named pipe),
@@ -27,5 +27,6 @@ pub mod link;
 pub mod local;
 pub mod service;
 pub mod text;
+pub mod tls;
 #[cfg(windows)]
 mod winsys;

@@ -11,8 +11,9 @@ use futures_util::{SinkExt, StreamExt};
 use poste_proto::{ClientMessage, Hello, ServerMessage};
 use rand::RngExt;
 use tokio::sync::mpsc;
-use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::tls::{Endpoint, Stream};
 
 /// What the link tells the agent.
 #[derive(Debug)]
@@ -81,17 +82,16 @@ impl Default for Backoff {
     }
 }
 
-/// Starts the link task.
 /// Starts the link task. The enrollment secret is read from `secret_file` at each connection.
-pub fn spawn(url: String, hello: Hello, secret_file: PathBuf) -> Link {
+pub fn spawn(endpoint: Endpoint, hello: Hello, secret_file: PathBuf) -> Link {
     let (event_tx, events) = mpsc::channel(256);
     let (outgoing, outgoing_rx) = mpsc::channel(64);
-    tokio::spawn(run(url, hello, secret_file, event_tx, outgoing_rx));
+    tokio::spawn(run(endpoint, hello, secret_file, event_tx, outgoing_rx));
     Link { events, outgoing }
 }
 
 async fn run(
-    url: String,
+    endpoint: Endpoint,
     hello: Hello,
     secret_file: PathBuf,
     events: mpsc::Sender<LinkEvent>,
@@ -99,34 +99,28 @@ async fn run(
 ) {
     let mut backoff = Backoff::new();
     loop {
-        let reason =
-            match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(&url))
-                .await
-            {
-                Err(_) => "délai de connexion dépassé".to_owned(),
-                Ok(Err(err)) => err.to_string(),
-                Ok(Ok((stream, _))) => {
-                    backoff.reset();
-                    let local_ip = match stream.get_ref() {
-                        MaybeTlsStream::Plain(tcp) => tcp.local_addr().ok().map(|addr| addr.ip()),
-                        _ => None,
-                    };
-                    // Drop what was queued while offline: it is stale.
-                    while outgoing.try_recv().is_ok() {}
-                    let mut hello = hello.clone();
-                    hello.secret = match crate::enroll::load_secret(&secret_file) {
-                        Ok(secret) => secret,
-                        Err(err) => {
-                            tracing::error!(error = %err, "enrollment secret not usable");
-                            None
-                        }
-                    };
-                    match serve(stream, &hello, local_ip, &events, &mut outgoing).await {
-                        Ok(()) => return, // the agent is gone
-                        Err(reason) => reason,
+        let reason = match tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect()).await {
+            Err(_) => "délai de connexion dépassé".to_owned(),
+            Ok(Err(err)) => crate::tls::describe(&err),
+            Ok(Ok(stream)) => {
+                backoff.reset();
+                let local_ip = crate::tls::local_ip(&stream);
+                // Drop what was queued while offline: it is stale.
+                while outgoing.try_recv().is_ok() {}
+                let mut hello = hello.clone();
+                hello.secret = match crate::enroll::load_secret(&secret_file) {
+                    Ok(secret) => secret,
+                    Err(err) => {
+                        tracing::error!(error = %err, "enrollment secret not usable");
+                        None
                     }
+                };
+                match serve(stream, &hello, local_ip, &events, &mut outgoing).await {
+                    Ok(()) => return, // the agent is gone
+                    Err(reason) => reason,
                 }
-            };
+            }
+        };
         let retry_in = backoff.next_delay();
         tracing::info!(%reason, ?retry_in, "link down");
         if events
@@ -139,8 +133,6 @@ async fn run(
         tokio::time::sleep(retry_in).await;
     }
 }
-
-type Stream = tokio_tungstenite::WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One connection; `Ok(())` when the agent dropped the link, `Err(reason)` when the connection
 /// ended.

@@ -59,6 +59,14 @@ pub fn server_unreachable(retry_in: Duration) -> String {
     )
 }
 
+/// The server's certificate was refused (`detail`: rustls' reason, e.g. `UnknownIssuer`).
+pub fn tls_refused(detail: &str) -> String {
+    format!(
+        "Certificat du serveur refusé ({detail}) : vérifiez ca_file dans la configuration du poste \
+(le fichier de l'autorité qui a signé le certificat du serveur) et l'adresse du serveur"
+    )
+}
+
 pub fn session_started(name: &str, remaining: Duration) -> String {
     format!(
         "Bienvenue {name} ! Votre session est ouverte pour {}.",

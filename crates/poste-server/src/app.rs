@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt as _;
 use jiff::tz::TimeZone;
 use poste_store::{Backend, Bell, EventKind, Millis, Store, StoreError};
 use tokio::net::TcpListener;
@@ -430,6 +431,14 @@ pub enum ServeError {
     },
     #[error("cannot recover the running sessions: {0}")]
     Recovery(#[source] StoreError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -520,16 +529,83 @@ pub async fn run(
         state.retention_days(),
     ));
 
-    let router = crate::http::router(state.clone());
+    // Before anything is served: a certificate that does not load stops the start-up.
+    let tls = match config.tls.files() {
+        Some((cert, key)) => {
+            let resolver = crate::tls::CertResolver::load(cert, key)?;
+            tracing::info!(cert = %cert.display(), sha256 = %resolver.fingerprint(), "TLS certificate loaded");
+            Some(resolver)
+        }
+        None => None,
+    };
+    #[cfg(unix)]
+    let reload = match &tls {
+        // Installed now so that a SIGHUP once we are ready reloads instead of killing us.
+        Some(resolver) => {
+            let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+            Some(tokio::spawn(crate::tls::reload_on_hangup(
+                Arc::clone(resolver),
+                hangup,
+            )))
+        }
+        None => None,
+    };
+
+    // One shutdown signal, seen by both listeners.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    });
+    let stopped = |mut stop: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    };
+
+    let metrics_server = match config.metrics.listen {
+        Some(addr) => {
+            let metrics_listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?;
+            tracing::info!(addr = %metrics_listener.local_addr()?, "metrics listening");
+            let serve = axum::serve(metrics_listener, crate::http::metrics_router(state.clone()))
+                .with_graceful_shutdown(stopped(stop.clone()));
+            Some(tokio::spawn(async move { serve.await }))
+        }
+        None => None,
+    };
+
+    let router = crate::http::router_with(state.clone(), config.metrics.on_main_listener());
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "poste-server listening");
-    notify_ready();
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let result = match tls {
+        None => {
+            tracing::info!(%addr, "poste-server listening");
+            notify_ready();
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stopped(stop.clone()))
+                .await
+        }
+        Some(resolver) => {
+            let listener = crate::tls::TlsListener::new(listener, resolver.server_config()?)?
+                // `tap_io` only so that axum's `ConnectInfo<SocketAddr>` applies to our
+                // listener (axum implements it for tapped listeners of any kind).
+                .tap_io(|_| ());
+            tracing::info!(%addr, "poste-server listening (TLS)");
+            notify_ready();
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stopped(stop.clone()))
+                .await
+        }
+    };
+    #[cfg(unix)]
+    if let Some(reload) = reload {
+        reload.abort();
+    }
+    if let Some(metrics_server) = metrics_server {
+        // The main listener may have failed rather than been stopped: stop this one too.
+        metrics_server.abort();
+        let _ = metrics_server.await;
+    }
     feed.abort();
     purge.abort();
     for task in [listener_task, heartbeat].into_iter().flatten() {
@@ -544,6 +620,37 @@ pub async fn run(
     store.close().await;
     tracing::info!("poste-server stopped");
     Ok(result?)
+}
+
+/// Raises this process's soft limit on open files to its hard limit: every workstation holds a
+/// socket, and the usual soft limit (1024) would refuse connections long before the hard one.
+/// The hard limit itself is the service manager's (`LimitNOFILE=` under systemd).
+pub fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        use rlimit::Resource;
+        let before = match Resource::NOFILE.get() {
+            Ok(limits) => limits,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the open-file limit");
+                return;
+            }
+        };
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(soft) => tracing::info!(
+                from = before.0,
+                soft,
+                hard = before.1,
+                "open-file limit raised to the hard limit"
+            ),
+            Err(err) => tracing::warn!(
+                error = %err,
+                soft = before.0,
+                hard = before.1,
+                "cannot raise the open-file limit"
+            ),
+        }
+    }
 }
 
 /// How often the connection register is purged of what is older than the retention period.

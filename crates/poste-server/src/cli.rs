@@ -275,6 +275,7 @@ fn init_logging(config: &Config, serving: bool) {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    app::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

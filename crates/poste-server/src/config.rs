@@ -31,6 +31,47 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub enrollment: EnrollmentConfig,
     pub console: ConsoleConfig,
+    pub tls: TlsConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// TLS on the main listener. Both files or neither: without them the server speaks plain
+/// HTTP (the default, e.g. behind a reverse proxy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first (e.g. Let's Encrypt's `fullchain.pem`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    /// The pair, when TLS is on.
+    pub fn files(&self) -> Option<(&Path, &Path)> {
+        Some((self.cert.as_deref()?, self.key.as_deref()?))
+    }
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A second, plain-HTTP listener for `/metrics`, `/healthz` and `/readyz` (e.g.
+    /// `127.0.0.1:9100`), so that Prometheus need not reach the workstations' port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Also serve `/metrics` on the main listener. Default: yes without `listen`, no with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_main_listener: Option<bool>,
+}
+
+impl MetricsConfig {
+    pub fn on_main_listener(&self) -> bool {
+        self.on_main_listener.unwrap_or(self.listen.is_none())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,6 +197,8 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             enrollment: EnrollmentConfig::default(),
             console: ConsoleConfig::default(),
+            tls: TlsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -323,6 +366,17 @@ impl Config {
                 "console.site_name must not be empty, console.login_failures, login_failure_window_secs and retention_days must be at least 1".into(),
             ));
         }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls.cert and tls.key go together: set both (TLS) or neither (plain HTTP)".into(),
+            ));
+        }
+        if self.metrics.listen == Some(self.bind) {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.listen ({}) must differ from bind",
+                self.bind
+            )));
+        }
         if let Some(tz) = &self.timezone {
             jiff::tz::TimeZone::get(tz)
                 .map_err(|err| ConfigError::Invalid(format!("timezone `{tz}`: {err}")))?;
@@ -428,5 +482,41 @@ mod tests {
         let config = Config::load_from(Some(Path::new(path)), no_env(), &Overrides::default())
             .expect("deploy/examples/server.toml must stay valid");
         assert_eq!(config.sessions.warning_secs, 300);
+        assert!(config.tls.files().is_none(), "plain HTTP by default");
+        assert!(config.metrics.on_main_listener());
+    }
+
+    #[test]
+    fn tls_and_metrics_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "[tls]\ncert = \"/etc/poste-server/tls/fullchain.pem\"\n",
+        )
+        .unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("tls.key"), "{err}");
+
+        std::fs::write(
+            &path,
+            "[tls]\ncert = \"a.pem\"\nkey = \"k.pem\"\n[metrics]\nlisten = \"127.0.0.1:9100\"\n",
+        )
+        .unwrap();
+        let config = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap();
+        assert!(config.tls.files().is_some());
+        assert!(
+            !config.metrics.on_main_listener(),
+            "off on the main listener by default"
+        );
+        let again: Config = toml::from_str(&toml::to_string(&config).unwrap()).unwrap();
+        assert_eq!(
+            again, config,
+            "`poste-server config` prints what loads again"
+        );
+
+        std::fs::write(&path, "[metrics]\nlisten = \"0.0.0.0:8001\"\n").unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("metrics.listen"), "{err}");
     }
 }

@@ -18,3 +18,4 @@ pub mod metrics;
 pub mod ops;
 pub mod requests;
 pub mod text;
+pub mod tls;

@@ -11,6 +11,7 @@ mod e2e;
 mod install;
 mod kiosk;
 mod split;
+mod tls;
 
 #[test]
 fn the_systemd_units_pass_systemd_analyze_verify() {

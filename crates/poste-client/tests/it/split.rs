@@ -337,6 +337,8 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
     assert!(
         stdout.contains("Vous avez terminé votre session"),
         "{stdout}"
+    );
+}
 
 /// The service SIGKILLed three times during a session and restarted at once, as systemd's
 /// `Restart=always` would: the server's deadline does not move (killing wins no time) and the

@@ -17,11 +17,22 @@ use crate::app::AppState;
 /// Largest HTTP request body accepted by the API.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Everything, `/metrics` included.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    router_with(state, true)
+}
+
+/// Everything; `/metrics` only if `with_metrics` (off when a separate metrics listener serves it).
+pub fn router_with(state: AppState, with_metrics: bool) -> Router {
+    let router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz));
+    let router = if with_metrics {
+        router.route("/metrics", get(metrics))
+    } else {
+        router
+    };
+    router
         .route(WS_PATH_SESSIONS, get(ws::upgrade))
         .route(WS_PATH_SESSIONS.trim_end_matches('/'), get(ws::upgrade))
         .route(WS_PATH_CLIENT, get(ws::upgrade))
@@ -39,9 +50,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The process is up and serving (it binds only once the database is open and migrated).
-async fn healthz() -> &'static str {
-    "ok"
+/// The separate metrics listener (`metrics.listen`): `/metrics` and the health checks only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// How long `/healthz` waits for the database before calling it unreachable.
+const HEALTH_DB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Liveness, and whether the database answers: always 200 while the process serves (it binds
+/// only once the database is open and migrated; restarting it would not bring a database
+/// back), with `{"status":"ok","database":"ok"|"unreachable"}`. `/readyz` is the check that
+/// fails (503) without the database.
+async fn healthz(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    let database = match tokio::time::timeout(HEALTH_DB_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => "ok",
+        _ => "unreachable",
+    };
+    axum::Json(serde_json::json!({"status": "ok", "database": database}))
 }
 
 /// Prometheus metrics (text exposition format).

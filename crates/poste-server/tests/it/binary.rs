@@ -233,3 +233,83 @@ async fn a_running_server_follows_sessions_changed_from_the_command_line() {
 fn the_systemd_unit_passes_systemd_analyze_verify() {
     poste_testkit::verify_systemd_unit("poste-server.service", "poste-server", BIN, false).unwrap();
 }
+
+/// `metrics.listen` moves `/metrics` to its own loopback port (off the workstations' port), and
+/// the server raises its own open-file limit to the hard one at start (one socket per
+/// workstation). `/healthz` reports the database.
+#[tokio::test]
+async fn metrics_on_their_own_listener_and_the_open_file_limit_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (poste_testkit::free_port(), poste_testkit::free_port());
+    let server = command(dir.path());
+    // Started with a low soft limit, as a login shell or a bare service manager would give it.
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("ulimit -Sn 256 && exec \"$@\"")
+        .arg("sh")
+        .arg(server.get_program())
+        .args(server.get_args())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("POSTE_SERVER_CONFIG")
+        .env(
+            "POSTE_SERVER_METRICS__LISTEN",
+            format!("127.0.0.1:{metrics_port}"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (key, value) in server.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    let mut child = shell.spawn().unwrap();
+    let main = format!("http://127.0.0.1:{port}");
+    let metrics = format!("http://127.0.0.1:{metrics_port}");
+    poste_testkit::wait_http_ok(&format!("{main}/healthz"), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let response = http.get(url).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let (status, body) = get(format!("{main}/healthz")).await;
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health, json!({"status": "ok", "database": "ok"}));
+    assert_eq!(
+        get(format!("{main}/metrics")).await.0,
+        404,
+        "off the main port"
+    );
+    let (status, body) = get(format!("{metrics}/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("poste_connections"), "{body}");
+    assert_eq!(get(format!("{metrics}/healthz")).await.0, 200);
+    assert_eq!(get(format!("{metrics}/readyz")).await.0, 200);
+    assert_eq!(
+        get(format!("{metrics}/api/")).await.0,
+        404,
+        "nothing else there"
+    );
+
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap();
+    let numbers: Vec<&str> = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .collect();
+    assert_eq!(numbers[0], numbers[1], "soft raised to hard: {line}");
+    assert_ne!(numbers[0], "256", "{line}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
