@@ -49,6 +49,30 @@ pub struct AgentConfig {
     pub command_timeout: u64,
     /// Where the workstation's enrollment secret is kept (owner-only permissions).
     pub secret_file: PathBuf,
+    /// Between two visitors, the visitor account's home made equal to a template.
+    pub reset: crate::reset::ResetConfig,
+    /// Logout after a while without input.
+    pub inactivity: InactivityConfig,
+}
+
+/// `[inactivity]`: ends a session after `minutes` without input, warning `warning_minutes`
+/// before. Off by default; does nothing where the desktop's idle time is not known reliably.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InactivityConfig {
+    pub enabled: bool,
+    pub minutes: u64,
+    pub warning_minutes: u64,
+}
+
+impl Default for InactivityConfig {
+    fn default() -> Self {
+        InactivityConfig {
+            enabled: false,
+            minutes: 15,
+            warning_minutes: 1,
+        }
+    }
 }
 
 impl Default for AgentConfig {
@@ -67,6 +91,8 @@ impl Default for AgentConfig {
             log_level: "info".to_owned(),
             command_timeout: 5,
             secret_file: PathBuf::from(DEFAULT_SECRET_FILE),
+            reset: crate::reset::ResetConfig::default(),
+            inactivity: InactivityConfig::default(),
         }
     }
 }
@@ -155,7 +181,16 @@ impl AgentConfig {
                 self.warning_time, self.critical_time
             )));
         }
-        Ok(())
+        if self.inactivity.enabled
+            && (self.inactivity.minutes == 0
+                || self.inactivity.warning_minutes >= self.inactivity.minutes)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "[inactivity] : minutes ({}) doit être plus grand que warning_minutes ({})",
+                self.inactivity.minutes, self.inactivity.warning_minutes
+            )));
+        }
+        self.reset.validate()
     }
 
     /// The WebSocket URL: `ws_url` if set (with the agents' path added when it has none, as the

@@ -28,6 +28,22 @@ pub enum ClientMessage {
     /// Extension: what a desktop action (lock, log-out, notification) did on the workstation,
     /// so staff learn of a workstation that could not be locked. Not answered.
     ActionReport(ActionReport),
+    /// Extension: something staff must know of, on the workstation (e.g. the visitor's home
+    /// could not be restored, so the workstation stays locked). Not answered; the workstation is
+    /// the connection's (`hello`), never a field of the message.
+    Incident(Incident),
+}
+
+/// Extension: an incident on the workstation, in French for staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// `restauration_echouee`, `restauration_retablie`, `inactivite`…
+    pub nature: String,
+    /// What happened, in French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
 }
 
 /// Extension: the outcome of a desktop action on the workstation.
@@ -122,6 +138,7 @@ const KNOWN_TYPES: &[&str] = &[
     "hello",
     "action_report",
     "enroll",
+    "incident",
 ];
 
 /// Decodes one text frame, telling apart bad JSON, a missing or unknown `type`, and bad fields,
@@ -203,6 +220,24 @@ mod tests {
         ));
         assert!(matches!(
             decode_client_message(r#"{"type":"validate_code","code":12}"#),
+            Err(DecodeError::InvalidFields { .. })
+        ));
+    }
+
+    #[test]
+    fn an_incident_needs_only_its_nature() {
+        assert_eq!(
+            decode_client_message(
+                r#"{"type":"incident","nature":"restauration_echouee","detail":"x"}"#
+            ),
+            Ok(ClientMessage::Incident(Incident {
+                nature: "restauration_echouee".into(),
+                detail: Some("x".into()),
+                session_id: None,
+            }))
+        );
+        assert!(matches!(
+            decode_client_message(r#"{"type":"incident"}"#),
             Err(DecodeError::InvalidFields { .. })
         ));
     }

@@ -13,7 +13,9 @@ mod client;
 mod code;
 mod server;
 
-pub use client::{ActionReport, ClientMessage, DecodeError, Enroll, Hello, decode_client_message};
+pub use client::{
+    ActionReport, ClientMessage, DecodeError, Enroll, Hello, Incident, decode_client_message,
+};
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
     CodeInvalid, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode, ErrorReply,

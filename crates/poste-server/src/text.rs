@@ -436,6 +436,7 @@ pub mod console {
             poste_store::EventKind::VisitorErased => "Données d'un visiteur effacées",
             poste_store::EventKind::SettingsChanged => "Réglages modifiés",
             poste_store::EventKind::RetentionPurge => "Registre purgé (conservation)",
+            poste_store::EventKind::PosteIncident => "Incident sur un poste",
         }
     }
 

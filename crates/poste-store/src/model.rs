@@ -318,6 +318,9 @@ pub enum EventKind {
     SettingsChanged,
     /// Old sessions and events deleted after the retention period.
     RetentionPurge,
+    /// A workstation reported an incident (`detail`: `nature : détail`), e.g. the visitor's
+    /// home could not be restored.
+    PosteIncident,
 }
 
 impl EventKind {
@@ -352,10 +355,11 @@ impl EventKind {
             EventKind::VisitorErased => "visitor_erased",
             EventKind::SettingsChanged => "settings_changed",
             EventKind::RetentionPurge => "retention_purge",
+            EventKind::PosteIncident => "poste_incident",
         }
     }
 
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 30] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -385,6 +389,7 @@ impl EventKind {
         EventKind::VisitorErased,
         EventKind::SettingsChanged,
         EventKind::RetentionPurge,
+        EventKind::PosteIncident,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
