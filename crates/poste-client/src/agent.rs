@@ -9,17 +9,54 @@ use poste_desktop::{
     DesktopError, Notification, Notifier, Outcome, ScreenLocker, SessionTerminator, Urgency,
 };
 use poste_proto::{
-    ActionReport, ClientMessage, EndReason, ErrorCode, Hello, PROTOCOL_VERSION, RequestTime,
-    ServerMessage, SessionId, Statut, TimeRequestStatus, WarningLevel,
+    ActionReport, ClientMessage, EndReason, ErrorCode, Hello, Incident, PROTOCOL_VERSION,
+    RequestTime, ServerMessage, SessionId, Statut, TimeRequestStatus, WarningLevel,
 };
 use tokio::sync::mpsc;
 
 use crate::config::AgentConfig;
 use crate::console::{Console, Display};
 use crate::countdown::{Countdown, Step};
+use crate::idle::{Idle, IdleSource, IdleStep, Inactivity};
 use crate::link::{self, LinkEvent};
 use crate::local::Screen;
+use crate::reset::{HomeReset, Pending};
 use crate::text;
+
+/// What the installed service adds to the session flow: the home restore between two visitors
+/// and the idle source for the logout after inactivity. None of it by default.
+#[derive(Clone)]
+pub struct Hooks {
+    pub reset: Option<Arc<dyn HomeReset>>,
+    /// The pending-restore marker (see `reset::ResetConfig::pending_file`).
+    pub pending: Option<Pending>,
+    /// While out of service, the restore is tried again this often.
+    pub retry_every: Duration,
+    pub idle: Option<Arc<dyn IdleSource>>,
+    /// How often the idle source is read during a session.
+    pub idle_poll: Duration,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            reset: None,
+            pending: None,
+            retry_every: Duration::from_secs(300),
+            idle: None,
+            idle_poll: Duration::from_secs(5),
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("reset", &self.reset.is_some())
+            .field("idle", &self.idle.is_some())
+            .finish_non_exhaustive()
+    }
+}
 
 /// Everything the agent needs from the desktop.
 pub trait Desktop: ScreenLocker + SessionTerminator + Notifier + Send + Sync {}
@@ -106,6 +143,12 @@ struct Agent {
     visitor_actions: bool,
     /// A session the visitor ended while the server was unreachable: told on reconnection.
     unsent_end: Option<i64>,
+    hooks: Hooks,
+    /// Why the workstation is out of service (its home restore failed): codes are refused here.
+    out_of_service: Option<String>,
+    /// Incidents not sent yet (offline).
+    incidents: Vec<Incident>,
+    inactivity: Option<Inactivity>,
 }
 
 /// First protocol version with `request_time` and `end_session`.
@@ -117,6 +160,17 @@ pub async fn run(
     mode: Mode,
     desktop: Arc<dyn Desktop>,
     ui: Ui,
+) -> anyhow::Result<Exit> {
+    run_with(config, mode, desktop, ui, Hooks::default()).await
+}
+
+/// [`run`], with the service's [`Hooks`].
+pub async fn run_with(
+    config: AgentConfig,
+    mode: Mode,
+    desktop: Arc<dyn Desktop>,
+    ui: Ui,
+    hooks: Hooks,
 ) -> anyhow::Result<Exit> {
     let endpoint = config.endpoint()?;
     let hello = Hello {
@@ -139,9 +193,19 @@ pub async fn run(
         Mode::Code(code) => Phase::Validating(code.clone()),
         Mode::Interactive => Phase::AwaitingCode,
     };
+    let inactivity = (config.inactivity.enabled && hooks.idle.is_some()).then(|| {
+        Inactivity::new(
+            Duration::from_secs(config.inactivity.minutes * 60),
+            Duration::from_secs(config.inactivity.warning_minutes * 60),
+        )
+    });
     let mut agent = Agent {
         console: ui.display,
         thresholds: config.thresholds(),
+        hooks,
+        out_of_service: None,
+        incidents: Vec::new(),
+        inactivity,
         config,
         mode,
         desktop,
@@ -177,12 +241,21 @@ impl Agent {
         &mut self,
         mut input: Option<mpsc::Receiver<Input>>,
     ) -> anyhow::Result<Exit> {
+        // A restore owed by a previous run (it failed, or the service stopped before it was
+        // done) comes before the first visitor.
+        if self.hooks.pending.as_ref().is_some_and(Pending::is_set) {
+            tracing::warn!("a home restore is pending from before: restoring first");
+            self.restore_home(None).await;
+        }
         match self.mode {
             Mode::Interactive => self.console.prompt(),
             Mode::Code(_) => self.console.say(text::CONNECTING),
         }
         let mut display = tokio::time::interval(Duration::from_secs(1));
         let mut check = tokio::time::interval(Duration::from_secs(self.config.check_interval));
+        let mut retry = tokio::time::interval(self.hooks.retry_every);
+        retry.reset();
+        let mut idle = tokio::time::interval(self.hooks.idle_poll);
         loop {
             let due = match &self.phase {
                 Phase::Running(countdown) => countdown.next_due(),
@@ -236,6 +309,17 @@ impl Agent {
                     if let Phase::Running(countdown) = &self.phase {
                         let now = Instant::now();
                         self.console.countdown(countdown.remaining(now), countdown.percent_used(now), self.connected, now);
+                    }
+                }
+                _ = retry.tick(), if self.out_of_service.is_some() && matches!(self.phase, Phase::AwaitingCode) => {
+                    self.restore_home(None).await;
+                    if self.out_of_service.is_none() {
+                        self.console.prompt();
+                    }
+                }
+                _ = idle.tick(), if self.inactivity.is_some() && matches!(self.phase, Phase::Running(_)) => {
+                    if let Some(exit) = self.check_idle().await {
+                        return Ok(exit);
                     }
                 }
                 _ = check.tick() => {
@@ -313,6 +397,17 @@ impl Agent {
     }
 
     fn on_code_typed(&mut self, line: &str) {
+        if self.out_of_service.is_some() {
+            // The home of the last visitor is still there: nobody else gets the workstation.
+            self.console.say(text::OUT_OF_SERVICE_VISITOR);
+            self.console.screen(Screen::Refusal {
+                raison: None,
+                message: text::OUT_OF_SERVICE_VISITOR.to_owned(),
+                reessayer_dans: None,
+            });
+            self.console.prompt();
+            return;
+        }
         let code = line.trim();
         if code.is_empty() {
             self.console.say(text::EMPTY_CODE);
@@ -359,6 +454,7 @@ impl Agent {
                     });
                 }
                 self.send_pending();
+                self.flush_incidents();
                 None
             }
             LinkEvent::Disconnected { reason, retry_in } => {
@@ -442,6 +538,9 @@ impl Agent {
                             secs = remaining.as_secs(),
                             "session started"
                         );
+                        if let Some(rule) = &mut self.inactivity {
+                            rule.restart();
+                        }
                         self.phase = Phase::Running(Countdown::start(
                             session.id.0,
                             remaining,
@@ -607,6 +706,10 @@ impl Agent {
                     message: message.clone(),
                 });
                 self.end_session(session_id).await;
+                // Only here, at a real end of session: a lost link never comes this way.
+                if self.hooks.reset.is_some() {
+                    self.restore_home(Some(session_id)).await;
+                }
                 self.console.say(text::GOODBYE);
                 match self.mode {
                     Mode::Code(_) => Some(Exit::SessionEnded),
@@ -633,6 +736,125 @@ impl Agent {
             let desktop = Arc::clone(&self.desktop);
             let result = blocking(move || desktop.logout()).await;
             self.report("deconnexion", session_id, result);
+        }
+    }
+
+    /// Brings the visitor account back to its template; on failure the workstation goes out of
+    /// service (codes refused here) and staff are told, on the gate and through the server.
+    async fn restore_home(&mut self, session_id: Option<i64>) {
+        let Some(reset) = self.hooks.reset.clone() else {
+            return;
+        };
+        if let Some(pending) = &self.hooks.pending
+            && let Err(err) = pending.set()
+        {
+            tracing::warn!(error = %err, "could not mark the restore as pending");
+        }
+        self.console.say(text::HOME_RESTORING);
+        let result = match tokio::task::spawn_blocking(move || reset.reset()).await {
+            Ok(result) => result.map_err(|err| err.to_string()),
+            Err(err) => Err(format!("restore task failed: {err}")),
+        };
+        match result {
+            Ok(()) => {
+                if let Some(pending) = &self.hooks.pending
+                    && let Err(err) = pending.clear()
+                {
+                    tracing::warn!(error = %err, "could not clear the pending-restore marker");
+                }
+                if self.out_of_service.take().is_some() {
+                    tracing::info!("home restored: back in service");
+                    self.incident("restauration_retablie", text::HOME_RESTORED_AGAIN, None);
+                    self.console.say(text::BACK_IN_SERVICE);
+                }
+            }
+            Err(detail) => {
+                tracing::error!(%detail, "home restore FAILED: the workstation stays locked");
+                let first = self.out_of_service.replace(detail.clone()).is_none();
+                // Told once per failure, not at every retry.
+                if first {
+                    self.incident(
+                        "restauration_echouee",
+                        &text::home_restore_failed(&detail),
+                        session_id,
+                    );
+                }
+                self.console.say(text::OUT_OF_SERVICE_STAFF);
+                self.console.screen(Screen::Staff {
+                    message: text::OUT_OF_SERVICE_STAFF.to_owned(),
+                    de: None,
+                });
+            }
+        }
+    }
+
+    fn incident(&mut self, nature: &str, detail: &str, session_id: Option<i64>) {
+        self.incidents.push(Incident {
+            nature: nature.to_owned(),
+            detail: Some(detail.to_owned()),
+            session_id: session_id.map(SessionId),
+        });
+        self.flush_incidents();
+    }
+
+    /// Sends the incidents kept while offline (the link drops what is sent offline).
+    fn flush_incidents(&mut self) {
+        if self.connected {
+            for incident in self.incidents.drain(..) {
+                self.link.send(ClientMessage::Incident(incident));
+            }
+        }
+    }
+
+    /// Reads the idle time; warns, or ends the session, as the inactivity rule says.
+    async fn check_idle(&mut self) -> Option<Exit> {
+        let source = self.hooks.idle.clone()?;
+        let reading = tokio::task::spawn_blocking(move || source.idle())
+            .await
+            .unwrap_or_else(|err| Idle::Unknown(format!("idle task failed: {err}")));
+        let step = self.inactivity.as_mut()?.observe(reading)?;
+        match step {
+            IdleStep::Warn(left) => {
+                let message = text::inactivity_warning(left);
+                self.console.say(&message);
+                self.console.screen(Screen::Warning {
+                    critique: false,
+                    message: message.clone(),
+                });
+                self.notify(text::NOTIFICATION_TITLE, &message, Urgency::Normal);
+                None
+            }
+            IdleStep::End => {
+                let session_id = match &self.phase {
+                    Phase::Running(countdown) => countdown.session_id,
+                    _ => return None,
+                };
+                tracing::info!(
+                    session = session_id,
+                    "no input for too long: ending the session"
+                );
+                // The server ends it too (`end_session`, protocol 2; later if offline), so the
+                // workstation is free at once; staff learn why through the incident.
+                if self.visitor_actions {
+                    if self.connected {
+                        self.link.send(ClientMessage::EndSession {
+                            session_id: SessionId(session_id),
+                        });
+                    } else {
+                        self.unsent_end = Some(session_id);
+                    }
+                }
+                self.incident(
+                    "inactivite",
+                    &text::inactivity_incident(self.config.inactivity.minutes),
+                    Some(session_id),
+                );
+                self.on_step(Some(Step::End {
+                    reason: EndReason::Autre,
+                    message: text::INACTIVITY_END.to_owned(),
+                }))
+                .await
+            }
         }
     }
 
@@ -700,3 +922,6 @@ fn remaining_of(ms: Option<i64>, secs: i64) -> Duration {
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(all(test, unix))]
+mod tests;

@@ -53,6 +53,30 @@ pub struct AgentConfig {
     /// trusted; when unset, the system's roots (see `tls`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
+    /// Between two visitors, the visitor account's home made equal to a template.
+    pub reset: crate::reset::ResetConfig,
+    /// Logout after a while without input.
+    pub inactivity: InactivityConfig,
+}
+
+/// `[inactivity]`: ends a session after `minutes` without input, warning `warning_minutes`
+/// before. Off by default; does nothing where the desktop's idle time is not known reliably.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InactivityConfig {
+    pub enabled: bool,
+    pub minutes: u64,
+    pub warning_minutes: u64,
+}
+
+impl Default for InactivityConfig {
+    fn default() -> Self {
+        InactivityConfig {
+            enabled: false,
+            minutes: 15,
+            warning_minutes: 1,
+        }
+    }
 }
 
 impl Default for AgentConfig {
@@ -72,6 +96,8 @@ impl Default for AgentConfig {
             command_timeout: 5,
             secret_file: PathBuf::from(DEFAULT_SECRET_FILE),
             ca_file: None,
+            reset: crate::reset::ResetConfig::default(),
+            inactivity: InactivityConfig::default(),
         }
     }
 }
@@ -163,7 +189,16 @@ impl AgentConfig {
                 self.warning_time, self.critical_time
             )));
         }
-        Ok(())
+        if self.inactivity.enabled
+            && (self.inactivity.minutes == 0
+                || self.inactivity.warning_minutes >= self.inactivity.minutes)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "[inactivity] : minutes ({}) doit être plus grand que warning_minutes ({})",
+                self.inactivity.minutes, self.inactivity.warning_minutes
+            )));
+        }
+        self.reset.validate()
     }
 
     /// The WebSocket URL: `ws_url` if set (with the agents' path added when it has none, as the

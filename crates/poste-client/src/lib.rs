@@ -11,7 +11,8 @@
 //! `identity` (name, IP and MAC of the workstation), `console` and `text` (what the person at
 //! the keyboard reads, in French), `service` and `helper` (the installed agent's two halves, on
 //! Linux and Windows) over `local` (their typed messages, a Unix socket or a named pipe),
-//! `install`; `winsys` holds the Windows API calls of the service split. Desktop control lives in
+//! `install`; `reset` (the visitor account brought back to its template between two visitors);
+//! `winsys` holds the Windows API calls of the service split. Desktop control lives in
 //! the `poste-desktop` crate.
 
 pub mod agent;
@@ -22,9 +23,11 @@ pub mod countdown;
 pub mod enroll;
 pub mod helper;
 pub mod identity;
+pub mod idle;
 pub mod install;
 pub mod link;
 pub mod local;
+pub mod reset;
 pub mod service;
 pub mod text;
 pub mod tls;

@@ -22,6 +22,45 @@ pub const WORD_END: &str = "fin";
 pub const TERMINAL_WORDS: &str =
     "Pendant la session : tapez « plus » pour demander du temps, « fin » pour terminer.";
 
+pub const HOME_RESTORING: &str = "Remise en état du poste pour le visiteur suivant…";
+/// Shown on the gate while the visitor's home could not be restored: for staff.
+pub const OUT_OF_SERVICE_STAFF: &str = "Poste hors service : la remise en état du compte visiteur a échoué. \
+Personnel : voir l'historique de la console (incident sur ce poste) ; le poste réessaie de lui-même \
+toutes les 5 minutes et au redémarrage du service poste-client.";
+/// A code typed while the workstation is out of service.
+pub const OUT_OF_SERVICE_VISITOR: &str =
+    "Ce poste est momentanément hors service. Adressez-vous à l'accueil.";
+pub const BACK_IN_SERVICE: &str = "Poste remis en état : il est de nouveau disponible.";
+pub const INACTIVITY_END: &str = "Session fermée après une période sans activité";
+
+pub fn home_restore_failed(detail: &str) -> String {
+    format!(
+        "Le dossier personnel du compte visiteur n'a pas pu être restauré depuis le modèle ; \
+le poste reste verrouillé. Détail : {detail}"
+    )
+}
+
+pub const HOME_RESTORED_AGAIN: &str =
+    "Le dossier personnel du compte visiteur a été restauré ; le poste est de nouveau disponible.";
+
+pub fn inactivity_warning(left: Duration) -> String {
+    let secs = left.as_secs().max(1);
+    if secs >= 90 {
+        format!(
+            "Sans activité de votre part, votre session sera fermée dans {} minutes",
+            (secs + 30) / 60
+        )
+    } else if secs >= 60 {
+        "Sans activité de votre part, votre session sera fermée dans 1 minute".to_owned()
+    } else {
+        format!("Sans activité de votre part, votre session sera fermée dans {secs} secondes")
+    }
+}
+
+pub fn inactivity_incident(minutes: u64) -> String {
+    format!("Session fermée par le poste après {minutes} minutes sans activité du visiteur.")
+}
+
 pub fn enrolling(poste: &str) -> String {
     format!("Enrôlement du poste « {poste} » auprès du serveur…")
 }

@@ -34,6 +34,10 @@ pub enum ClientMessage {
     /// Extension (protocol 2): the visitor ends the session early; answered by
     /// `session_terminated` (`termine_par_visiteur`).
     EndSession { session_id: SessionId },
+    /// Extension: something staff must know of, on the workstation (e.g. the visitor's home
+    /// could not be restored, so the workstation stays locked). Not answered; the workstation is
+    /// the connection's (`hello`), never a field of the message.
+    Incident(Incident),
 }
 
 /// Extension: a visitor's request for more time.
@@ -43,6 +47,18 @@ pub struct RequestTime {
     /// Minutes asked for; absent: as much as staff see fit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes: Option<i64>,
+}
+
+/// Extension: an incident on the workstation, in French for staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// `restauration_echouee`, `restauration_retablie`, `inactivite`…
+    pub nature: String,
+    /// What happened, in French.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<SessionId>,
 }
 
 /// Extension: the outcome of a desktop action on the workstation.
@@ -139,6 +155,7 @@ const KNOWN_TYPES: &[&str] = &[
     "enroll",
     "request_time",
     "end_session",
+    "incident",
 ];
 
 /// Decodes one text frame, telling apart bad JSON, a missing or unknown `type`, and bad fields,
@@ -220,6 +237,24 @@ mod tests {
         ));
         assert!(matches!(
             decode_client_message(r#"{"type":"validate_code","code":12}"#),
+            Err(DecodeError::InvalidFields { .. })
+        ));
+    }
+
+    #[test]
+    fn an_incident_needs_only_its_nature() {
+        assert_eq!(
+            decode_client_message(
+                r#"{"type":"incident","nature":"restauration_echouee","detail":"x"}"#
+            ),
+            Ok(ClientMessage::Incident(Incident {
+                nature: "restauration_echouee".into(),
+                detail: Some("x".into()),
+                session_id: None,
+            }))
+        );
+        assert!(matches!(
+            decode_client_message(r#"{"type":"incident"}"#),
             Err(DecodeError::InvalidFields { .. })
         ));
     }

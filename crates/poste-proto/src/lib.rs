@@ -14,7 +14,8 @@ mod code;
 mod server;
 
 pub use client::{
-    ActionReport, ClientMessage, DecodeError, Enroll, Hello, RequestTime, decode_client_message,
+    ActionReport, ClientMessage, DecodeError, Enroll, Hello, Incident, RequestTime,
+    decode_client_message,
 };
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{

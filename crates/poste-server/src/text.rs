@@ -482,6 +482,7 @@ pub mod console {
             poste_store::EventKind::RetentionPurge => "Registre purgé (conservation)",
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
+            poste_store::EventKind::PosteIncident => "Incident sur un poste",
         }
     }
 

@@ -322,6 +322,9 @@ pub enum EventKind {
     TimeRequested,
     /// Staff answered a request for more time (`detail` = `acceptee +N` or `refusee`).
     TimeRequestAnswered,
+    /// A workstation reported an incident (`detail`: `nature : détail`), e.g. the visitor's
+    /// home could not be restored.
+    PosteIncident,
 }
 
 impl EventKind {
@@ -358,10 +361,11 @@ impl EventKind {
             EventKind::RetentionPurge => "retention_purge",
             EventKind::TimeRequested => "time_requested",
             EventKind::TimeRequestAnswered => "time_request_answered",
+            EventKind::PosteIncident => "poste_incident",
         }
     }
 
-    pub const ALL: [EventKind; 31] = [
+    pub const ALL: [EventKind; 32] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -393,6 +397,7 @@ impl EventKind {
         EventKind::RetentionPurge,
         EventKind::TimeRequested,
         EventKind::TimeRequestAnswered,
+        EventKind::PosteIncident,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {

@@ -747,6 +747,29 @@ impl Store {
         Ok(())
     }
 
+    /// Records an incident a workstation reported (event `PosteIncident`, detail: the nature,
+    /// then the workstation's French detail).
+    pub async fn record_incident(
+        &self,
+        poste_id: Option<i64>,
+        session_id: Option<i64>,
+        detail: &str,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let event = EventSpec {
+            kind: EventKind::PosteIncident,
+            actor: actor.label(),
+            ip: actor.ip().map(str::to_owned),
+            detail: Some(detail.to_owned()),
+        };
+        self.insert_event(&mut tx, now, &event, session_id, poste_id)
+            .await?;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(())
+    }
+
     /// All workstations in service or not, by name; retired ones are left out.
     pub async fn list_postes(&self) -> Result<Vec<PosteRow>> {
         let rows = sqlx::query(concat!(

@@ -104,6 +104,7 @@ pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
     tokio::spawn(accept(listener, state.clone(), input_tx, gate));
     #[cfg(windows)]
     tokio::spawn(platform::supervise(state.clone(), endpoint.to_path_buf()));
+    let hooks = hooks(&config, &env, &state);
     let desktop = SessionDesktop {
         state: state.clone(),
         commands: CommandDesktop::new(env)
@@ -113,7 +114,34 @@ pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
         display: Box::new(HelperDisplay { state }),
         input: Some(input_rx),
     };
-    agent::run(config, Mode::Interactive, Arc::new(desktop), ui).await
+    agent::run_with(config, Mode::Interactive, Arc::new(desktop), ui, hooks).await
+}
+
+/// The home restore and the idle source, as configured (only on Linux so far).
+#[cfg(unix)]
+fn hooks(config: &AgentConfig, env: &Environment, state: &State) -> agent::Hooks {
+    let mut hooks = agent::Hooks::default();
+    if config.reset.enabled {
+        hooks.reset = Some(Arc::new(crate::reset::AccountReset::new(
+            config.reset.clone(),
+            env.clone(),
+        )));
+        hooks.pending = Some(crate::reset::Pending(config.reset.pending_file.clone()));
+    }
+    if config.inactivity.enabled {
+        let state = state.clone();
+        hooks.idle = Some(Arc::new(crate::idle::LogindIdle {
+            env: env.clone(),
+            session: Box::new(move || state.lock().session.clone()),
+        }));
+    }
+    hooks
+}
+
+#[cfg(windows)]
+fn hooks(_config: &AgentConfig, _env: &Environment, _state: &State) -> agent::Hooks {
+    // `[reset]` is refused by the configuration on Windows; no idle source there yet.
+    agent::Hooks::default()
 }
 
 async fn accept(mut listener: Listener, state: State, input: mpsc::Sender<Input>, gate: Gate) {

@@ -52,6 +52,7 @@ const GROUPS: &[(&str, &str, &[EventKind])] = &[
             EventKind::EnrollmentApproved,
             EventKind::PosteEnrolled,
             EventKind::EnrollmentReset,
+            EventKind::PosteIncident,
         ],
     ),
     (

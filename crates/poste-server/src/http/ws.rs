@@ -266,6 +266,7 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
             | ClientMessage::GetTime { .. }
             | ClientMessage::RequestTime(_)
             | ClientMessage::EndSession { .. }
+            | ClientMessage::Incident(_)
     );
     if needs_identity && !app.settings().allow_seed_clients && !peer.authenticated {
         tracing::warn!(conn, ip = %peer.ip(), "workstation not enrolled refused");
@@ -291,6 +292,7 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
             on_action_report(peer, &report);
             Ok(Vec::new())
         }
+        ClientMessage::Incident(incident) => on_incident(app, peer, &incident).await,
         ClientMessage::Heartbeat => {
             touch(app, peer).await;
             Ok(vec![ServerMessage::HeartbeatAck {
@@ -673,6 +675,46 @@ fn on_action_report(peer: &Peer, report: &poste_proto::ActionReport) {
     } else {
         tracing::error!(%poste, %action, %detail, "workstation action FAILED on every method");
     }
+}
+
+/// Records an incident a workstation reports (its home not restored, a session ended for
+/// inactivity…) in the event log, where the console's history shows it. The workstation is the
+/// connection's, never a field of the message; the texts are cut to a bounded length.
+async fn on_incident(
+    app: &AppState,
+    peer: &Peer,
+    incident: &poste_proto::Incident,
+) -> Result<Vec<ServerMessage>, StoreError> {
+    let nature: String = incident
+        .nature
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    let detail: String = incident
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(500)
+        .collect();
+    let poste = peer
+        .poste
+        .as_ref()
+        .map(|p| p.nom.clone())
+        .unwrap_or_else(|| peer.ip());
+    tracing::error!(%poste, %nature, %detail, "workstation incident");
+    let text = if detail.is_empty() {
+        nature
+    } else {
+        format!("{nature} : {detail}")
+    };
+    let session = incident.session_id.map(|id| id.0);
+    app.store
+        .record_incident(peer.poste_id(), session, &text, &peer.actor(), now_ms())
+        .await?;
+    Ok(Vec::new())
 }
 
 fn is_plausible_ip(ip: &str) -> bool {

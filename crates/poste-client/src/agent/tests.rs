@@ -1,0 +1,390 @@
+//! The session flow with the service's hooks, against a real server in this process: the home
+//! restore after the log-out, the workstation out of service when it fails (and the incident
+//! the server records), nothing restored when only the link drops, and the logout after
+//! inactivity with a fake idle source.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use poste_store::EventKind;
+use poste_testkit::TestServer;
+use serde_json::json;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::*;
+use crate::reset::ResetError;
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+struct FakeDesktop(Log);
+
+impl ScreenLocker for FakeDesktop {
+    fn lock(&self) -> Result<Outcome, DesktopError> {
+        self.0.lock().unwrap().push("lock".into());
+        Ok(Outcome {
+            method: "test".into(),
+        })
+    }
+}
+
+impl SessionTerminator for FakeDesktop {
+    fn logout(&self) -> Result<Outcome, DesktopError> {
+        self.0.lock().unwrap().push("logout".into());
+        Ok(Outcome {
+            method: "test".into(),
+        })
+    }
+}
+
+impl Notifier for FakeDesktop {
+    fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError> {
+        self.0.lock().unwrap().push(format!("notify {}", n.body));
+        Ok(Outcome {
+            method: "test".into(),
+        })
+    }
+}
+
+struct FakeReset {
+    log: Log,
+    fail: AtomicBool,
+}
+
+impl HomeReset for FakeReset {
+    fn reset(&self) -> Result<(), ResetError> {
+        self.log.lock().unwrap().push("restore".into());
+        if self.fail.load(Ordering::SeqCst) {
+            Err(ResetError::ProcessesLeft {
+                user: "public".into(),
+                detail: "1 process".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Gives its readings in order, then the last one again.
+struct FakeIdle(Mutex<VecDeque<Idle>>);
+
+impl IdleSource for FakeIdle {
+    fn idle(&self) -> Idle {
+        let mut readings = self.0.lock().unwrap();
+        if readings.len() > 1 {
+            readings.pop_front().unwrap()
+        } else {
+            readings.front().cloned().unwrap()
+        }
+    }
+}
+
+struct Lines(UnboundedSender<String>);
+
+impl Display for Lines {
+    fn say(&mut self, message: &str) {
+        let _ = self.0.send(format!("say {message}"));
+    }
+    fn prompt(&mut self) {
+        let _ = self.0.send("prompt".into());
+    }
+    fn countdown(&mut self, _: Duration, _: u8, _: bool, _: Instant) {}
+    fn screen(&mut self, event: Screen) {
+        let _ = self.0.send(format!("screen {}", serde_json::json!(event)));
+    }
+}
+
+/// Waits for a line containing `wanted`; every line seen on the way.
+async fn until(lines: &mut UnboundedReceiver<String>, wanted: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = lines.recv().await {
+            let hit = line.contains(wanted);
+            seen.push(line);
+            if hit {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "no line with {wanted:?} in {seen:#?}");
+    seen
+}
+
+struct Run {
+    log: Log,
+    lines: UnboundedReceiver<String>,
+    keys: mpsc::Sender<Input>,
+    agent: tokio::task::JoinHandle<anyhow::Result<Exit>>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(
+    server: &TestServer,
+    hooks: impl FnOnce(&Log) -> Hooks,
+    config: impl FnOnce(&mut AgentConfig),
+) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = AgentConfig {
+        server_url: server.http_url(""),
+        poste: Some("Poste-Test".into()),
+        secret_file: dir.path().join("secret"),
+        check_interval: 1,
+        ..AgentConfig::default()
+    };
+    config(&mut cfg);
+    let log: Log = Arc::default();
+    let hooks = hooks(&log);
+    let (tx, lines) = unbounded_channel();
+    let (keys, input) = mpsc::channel(4);
+    let ui = Ui {
+        display: Box::new(Lines(tx)),
+        input: Some(input),
+    };
+    let desktop = Arc::new(FakeDesktop(Arc::clone(&log)));
+    let agent = tokio::spawn(run_with(cfg, Mode::Interactive, desktop, ui, hooks));
+    Run {
+        log,
+        lines,
+        keys,
+        agent,
+        _dir: dir,
+    }
+}
+
+fn with_reset(log: &Log, fail: bool) -> (Hooks, Arc<FakeReset>) {
+    let reset = Arc::new(FakeReset {
+        log: Arc::clone(log),
+        fail: AtomicBool::new(fail),
+    });
+    let hooks = Hooks {
+        reset: Some(reset.clone()),
+        retry_every: Duration::from_millis(300),
+        ..Hooks::default()
+    };
+    (hooks, reset)
+}
+
+async fn incidents(server: &TestServer) -> Vec<String> {
+    server
+        .store
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::PosteIncident)
+        .map(|e| e.detail.unwrap_or_default())
+        .collect()
+}
+
+async fn wait_incident(server: &TestServer, nature: &str) -> Vec<String> {
+    for _ in 0..200 {
+        let found = incidents(server).await;
+        if found.iter().any(|d| d.starts_with(nature)) {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no incident {nature}: {:?}", incidents(server).await);
+}
+
+async fn open_session(server: &TestServer, run: &mut Run) -> i64 {
+    until(&mut run.lines, "\"connecte\":true").await;
+    let (id, code) = server.create_session(json!({ "duree": "1h" })).await;
+    run.keys.send(Input::Code(code)).await.unwrap();
+    until(&mut run.lines, "\"type\":\"started\"").await;
+    id
+}
+
+async fn staff_end(server: &TestServer, id: i64) {
+    server
+        .api()
+        .post_ok(&format!("/sessions/{id}/end"), json!({}))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_end_logs_out_then_restores_the_home_then_the_gate_returns() {
+    let server = TestServer::start().await;
+    let mut reset = None;
+    let mut run = start(
+        &server,
+        |log| {
+            let (hooks, r) = with_reset(log, false);
+            reset = Some(r);
+            hooks
+        },
+        |_| {},
+    );
+    let id = open_session(&server, &mut run).await;
+    assert!(run.log.lock().unwrap().is_empty());
+    staff_end(&server, id).await;
+    let seen = until(&mut run.lines, "prompt").await;
+    assert!(
+        seen.iter().any(|l| l.contains(text::HOME_RESTORING)),
+        "{seen:#?}"
+    );
+    assert_eq!(*run.log.lock().unwrap(), ["lock", "logout", "restore"]);
+    assert!(incidents(&server).await.is_empty());
+    run.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_restore_keeps_the_workstation_out_of_service_and_tells_the_server() {
+    let server = TestServer::start().await;
+    let mut reset = None;
+    let mut run = start(
+        &server,
+        |log| {
+            let (hooks, r) = with_reset(log, true);
+            reset = Some(r);
+            hooks
+        },
+        |_| {},
+    );
+    let reset = reset.unwrap();
+    let id = open_session(&server, &mut run).await;
+    staff_end(&server, id).await;
+    until(&mut run.lines, text::OUT_OF_SERVICE_STAFF).await;
+    let found = wait_incident(&server, "restauration_echouee").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("n'a pas pu être restauré"), "{found:?}");
+    // The incident names the workstation and the session.
+    let events = server.store.events_after(0, 1000).await.unwrap();
+    let event = events
+        .iter()
+        .find(|e| e.kind == EventKind::PosteIncident)
+        .unwrap();
+    assert_eq!(event.session_id, Some(id));
+    assert!(event.poste_id.is_some());
+
+    // A code typed now is refused here, never sent: its session does not start.
+    let (other, code) = server.create_session(json!({ "duree": "1h" })).await;
+    run.keys.send(Input::Code(code.clone())).await.unwrap();
+    until(&mut run.lines, text::OUT_OF_SERVICE_VISITOR).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server
+            .store
+            .session(other)
+            .await
+            .unwrap()
+            .unwrap()
+            .started_at
+            .is_none()
+    );
+    // Retries that fail again do not flood the history.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        run.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| *l == "restore")
+            .count()
+            >= 2
+    );
+    assert_eq!(incidents(&server).await.len(), 1);
+
+    // Once the restore succeeds, the workstation is back in service and takes codes again.
+    reset.fail.store(false, Ordering::SeqCst);
+    until(&mut run.lines, text::BACK_IN_SERVICE).await;
+    wait_incident(&server, "restauration_retablie").await;
+    run.keys.send(Input::Code(code)).await.unwrap();
+    until(&mut run.lines, "\"type\":\"started\"").await;
+    run.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_lost_mid_session_restores_nothing() {
+    let server = TestServer::start().await;
+    let mut run = start(&server, |log| with_reset(log, false).0, |_| {});
+    open_session(&server, &mut run).await;
+    server.stop().await;
+    until(&mut run.lines, "\"connecte\":false").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        run.log.lock().unwrap().is_empty(),
+        "{:?}",
+        run.log.lock().unwrap()
+    );
+    run.agent.abort();
+}
+
+fn idle_hooks(log: &Log, readings: Vec<Idle>) -> Hooks {
+    Hooks {
+        idle: Some(Arc::new(FakeIdle(Mutex::new(readings.into())))),
+        idle_poll: Duration::from_millis(100),
+        ..with_reset(log, false).0
+    }
+}
+
+fn inactivity(config: &mut AgentConfig) {
+    config.inactivity.enabled = true;
+    config.inactivity.minutes = 2;
+    config.inactivity.warning_minutes = 1;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inactivity_warns_then_ends_the_session() {
+    let server = TestServer::start().await;
+    let secs = Duration::from_secs;
+    let mut run = start(
+        &server,
+        |log| {
+            let mut readings = vec![Idle::For(Duration::ZERO); 30];
+            readings.extend([
+                Idle::For(secs(70)),
+                Idle::For(secs(80)),
+                Idle::For(secs(120)),
+            ]);
+            idle_hooks(log, readings)
+        },
+        inactivity,
+    );
+    let id = open_session(&server, &mut run).await;
+    let seen = until(&mut run.lines, "Sans activité de votre part").await;
+    assert!(
+        seen.last().unwrap().contains("fermée dans 50 secondes"),
+        "{seen:#?}"
+    );
+    let seen = until(&mut run.lines, "prompt").await;
+    assert!(
+        seen.iter().any(|l| l.contains(text::INACTIVITY_END)),
+        "{seen:#?}"
+    );
+    let log = run.log.lock().unwrap().clone();
+    let actions: Vec<_> = log.iter().filter(|l| !l.starts_with("notify")).collect();
+    assert_eq!(actions, ["lock", "logout", "restore"], "{log:?}");
+    assert!(log.iter().any(|l| l.contains("Sans activité")), "{log:?}");
+    let found = wait_incident(&server, "inactivite").await;
+    let event = server.store.events_after(0, 1000).await.unwrap();
+    assert!(
+        event
+            .iter()
+            .any(|e| e.kind == EventKind::PosteIncident && e.session_id == Some(id))
+    );
+    assert_eq!(found.len(), 1);
+    run.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_idle_source_never_ends_a_session() {
+    let server = TestServer::start().await;
+    let mut run = start(
+        &server,
+        |log| idle_hooks(log, vec![Idle::Unknown("wayland".into())]),
+        inactivity,
+    );
+    open_session(&server, &mut run).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        run.log.lock().unwrap().is_empty(),
+        "{:?}",
+        run.log.lock().unwrap()
+    );
+    assert!(incidents(&server).await.is_empty());
+    run.agent.abort();
+}
