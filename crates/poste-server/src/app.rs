@@ -340,10 +340,12 @@ impl SharedThrottle {
         if let Some(wait) = wait {
             return Err(wait);
         }
-        // Per key only: the global budget counts failures once known (see `failed`), else a
-        // burst of right codes typed at once (a room of workstations, a load test) would fill
-        // it with tries still in flight.
-        for key in keys {
+        // Tries in flight count only for the workstation's own key (one workstation racing
+        // itself over many connections). An address and the global budget count failures once
+        // known (see `failed`), else a burst of right codes typed at once would fill them with
+        // tries still in flight: a room of workstations behind one NAT address at the start of
+        // a workshop, or a load test.
+        for key in keys.iter().filter(|key| counts_in_flight(key)) {
             throttles.per_key.record_failure(key, now);
         }
         Ok(())
@@ -352,14 +354,19 @@ impl SharedThrottle {
     /// Takes back an attempt counted by [`Self::try_acquire`] at `at`.
     pub fn forgive(&self, keys: &[String], at: Instant) {
         let mut throttles = self.lock();
-        for key in keys {
+        for key in keys.iter().filter(|key| counts_in_flight(key)) {
             throttles.per_key.forgive(key, at);
         }
     }
 
-    /// An attempt let through by [`Self::try_acquire`] was a failure: count it globally.
-    pub fn failed(&self, now: Instant) {
-        if let Some(global) = self.lock().global.as_mut() {
+    /// An attempt let through by [`Self::try_acquire`] was a failure: count it for the keys
+    /// that do not count tries in flight, and globally.
+    pub fn failed(&self, keys: &[String], now: Instant) {
+        let mut throttles = self.lock();
+        for key in keys.iter().filter(|key| !counts_in_flight(key)) {
+            throttles.per_key.record_failure(key, now);
+        }
+        if let Some(global) = throttles.global.as_mut() {
             global.record_failure(GLOBAL_KEY, now);
         }
     }
@@ -862,6 +869,12 @@ async fn relay_message(state: &AppState, event: &poste_store::EventRow) {
         delivered,
         "staff message from another instance relayed"
     );
+}
+
+/// Throttle keys that count a try as soon as it is checked: a workstation's own (`poste:…`,
+/// `poste-ip:…`), never a shared address (`ip:…`).
+fn counts_in_flight(key: &str) -> bool {
+    key.starts_with("poste")
 }
 
 #[cfg(test)]

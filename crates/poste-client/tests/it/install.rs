@@ -98,7 +98,11 @@ fn install_unattended_then_uninstall() {
     // Installing again without --server keeps the configuration (an admin's edits survive).
     std::fs::write(
         &config,
-        format!("{text}log_level = \"debug\"\n").replace("log_level = \"info\"\n", ""),
+        // At the top: after a `[section]` the key would belong to that table.
+        format!(
+            "log_level = \"debug\"\n{}",
+            text.replace("log_level = \"info\"\n", "")
+        ),
     )
     .unwrap();
     let (code, _, err) = run(&["install", "--yes", "--root", root]);

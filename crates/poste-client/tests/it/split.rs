@@ -132,6 +132,8 @@ async fn the_service_locks_and_ends_the_visitors_session_and_the_helper_shows_th
     )
     .await;
     assert!(ended_at >= locked_at);
+    // The goodbye line comes once the log-out returned (and the home restore, when set).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     // The warnings were shown in the visitor's session, by the helper.
     let calls = desktop.calls();
     let notes: Vec<_> = calls

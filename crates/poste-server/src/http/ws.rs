@@ -595,7 +595,7 @@ async fn on_validate(
     // The attempt is counted as a failure already; it is taken back unless it was one.
     let judged = judge_code(app, conn, peer, typed, poste).await;
     if matches!(judged, Ok((_, true))) {
-        app.code_throttle.failed(started);
+        app.code_throttle.failed(&keys, started);
     } else {
         app.code_throttle.forgive(&keys, started);
     }
