@@ -263,20 +263,8 @@ impl HomeReset for AccountReset {
 /// lines); `None` when `loginctl` cannot be run.
 #[cfg(unix)]
 fn logind_sessions_of(env: &poste_desktop::Environment, uid: u32) -> Option<usize> {
-    let program = env.resolve("loginctl")?;
-    let output = std::process::Command::new(program)
-        .args(["list-sessions", "--no-legend"])
-        .env("PATH", env.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    Some(count_sessions(
-        &String::from_utf8_lossy(&output.stdout),
-        uid,
-    ))
+    let stdout = crate::service::loginctl_stdout(env, &["list-sessions", "--no-legend"])?;
+    Some(count_sessions(&stdout, uid))
 }
 
 fn count_sessions(listing: &str, uid: u32) -> usize {

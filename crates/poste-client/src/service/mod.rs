@@ -43,6 +43,8 @@ use windows as platform;
 mod wingate;
 
 pub(crate) use platform::PeerRefusal;
+#[cfg(unix)]
+pub(crate) use platform::loginctl_stdout;
 
 /// The helper currently connected, and what the service last asked of it.
 #[derive(Debug, Default)]

@@ -75,25 +75,35 @@ struct SessionFacts {
     kind: String,
 }
 
-/// `loginctl show-session ID --property=User --property=Type`, whose output is `KEY=value`
-/// lines in any order.
-fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
+/// What `loginctl ARGS` prints, run with the service's PATH; `None` when it cannot be run or
+/// fails. Shared by the helper's admission and the wait before a home restore.
+pub(crate) fn loginctl_stdout(env: &Environment, args: &[&str]) -> Option<String> {
     let program = env.resolve("loginctl")?;
     let output = std::process::Command::new(program)
-        .args([
-            "show-session",
-            session,
-            "--property=User",
-            "--property=Type",
-        ])
+        .args(args)
         .env("PATH", env.path())
         .stdin(std::process::Stdio::null())
         .output()
         .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    parse_session_facts(&String::from_utf8_lossy(&output.stdout))
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `loginctl show-session ID --property=User --property=Type`, whose output is `KEY=value`
+/// lines in any order.
+fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
+    let stdout = loginctl_stdout(
+        env,
+        &[
+            "show-session",
+            session,
+            "--property=User",
+            "--property=Type",
+        ],
+    )?;
+    parse_session_facts(&stdout)
 }
 
 fn parse_session_facts(text: &str) -> Option<SessionFacts> {
