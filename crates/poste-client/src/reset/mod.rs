@@ -9,6 +9,7 @@
 //! profile API): `[reset] enabled = true` is refused by the configuration on Windows.
 
 use std::path::PathBuf;
+#[cfg(unix)]
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -267,6 +268,7 @@ fn logind_sessions_of(env: &poste_desktop::Environment, uid: u32) -> Option<usiz
     Some(count_sessions(&stdout, uid))
 }
 
+#[cfg(unix)]
 fn count_sessions(listing: &str, uid: u32) -> usize {
     listing
         .lines()
