@@ -21,6 +21,7 @@ use crate::idle::{Idle, IdleSource, IdleStep, Inactivity};
 use crate::link::{self, LinkEvent};
 use crate::local::Screen;
 use crate::reset::{HomeReset, Pending};
+use crate::resume::SessionFile;
 use crate::text;
 
 /// What the installed service adds to the session flow: the home restore between two visitors
@@ -35,6 +36,8 @@ pub struct Hooks {
     pub idle: Option<Arc<dyn IdleSource>>,
     /// How often the idle source is read during a session.
     pub idle_poll: Duration,
+    /// Where the running session is kept, so that a restarted service takes it up.
+    pub resume: Option<SessionFile>,
 }
 
 impl Default for Hooks {
@@ -45,6 +48,7 @@ impl Default for Hooks {
             retry_every: Duration::from_secs(300),
             idle: None,
             idle_poll: Duration::from_secs(5),
+            resume: None,
         }
     }
 }
@@ -54,6 +58,7 @@ impl std::fmt::Debug for Hooks {
         f.debug_struct("Hooks")
             .field("reset", &self.reset.is_some())
             .field("idle", &self.idle.is_some())
+            .field("resume", &self.resume)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +154,11 @@ struct Agent {
     /// Incidents not sent yet (offline).
     incidents: Vec<Incident>,
     inactivity: Option<Inactivity>,
+    /// The deadline last written to the running session file (written again only when it
+    /// moves, not at every `get_time`).
+    kept_deadline: Option<Instant>,
+    /// The visitor's name, for the running session file.
+    visitor: Option<String>,
 }
 
 /// First protocol version with `request_time` and `end_session`.
@@ -215,6 +225,8 @@ pub async fn run_with(
         local_ip: None,
         visitor_actions: false,
         unsent_end: None,
+        kept_deadline: None,
+        visitor: None,
     };
     agent.main_loop(ui.input).await
 }
@@ -247,9 +259,11 @@ impl Agent {
             tracing::warn!("a home restore is pending from before: restoring first");
             self.restore_home(None).await;
         }
-        match self.mode {
-            Mode::Interactive => self.console.prompt(),
-            Mode::Code(_) => self.console.say(text::CONNECTING),
+        if !self.resume_session() {
+            match self.mode {
+                Mode::Interactive => self.console.prompt(),
+                Mode::Code(_) => self.console.say(text::CONNECTING),
+            }
         }
         let mut display = tokio::time::interval(Duration::from_secs(1));
         let mut check = tokio::time::interval(Duration::from_secs(self.config.check_interval));
@@ -257,6 +271,7 @@ impl Agent {
         retry.reset();
         let mut idle = tokio::time::interval(self.hooks.idle_poll);
         loop {
+            self.keep_session();
             let due = match &self.phase {
                 Phase::Running(countdown) => countdown.next_due(),
                 _ => Instant::now() + Duration::from_secs(3600),
@@ -329,6 +344,81 @@ impl Agent {
                 }
             }
         }
+    }
+
+    /// A session kept by a service that stopped during it (same boot) is taken up: the
+    /// countdown goes on from its deadline, and the server is asked the time as soon as it is
+    /// reached (`get_time`, [`Agent::send_pending`]), which corrects it or ends it.
+    fn resume_session(&mut self) -> bool {
+        if !matches!(self.mode, Mode::Interactive) {
+            return false;
+        }
+        let Some(saved) = self.hooks.resume.as_ref().and_then(SessionFile::load) else {
+            return false;
+        };
+        let (remaining, total) = (saved.remaining(), saved.total());
+        tracing::warn!(
+            session = saved.session_id,
+            secs = remaining.as_secs(),
+            "a session was running when the service stopped: taking it up"
+        );
+        self.console.say(text::SESSION_RESUMED);
+        self.console.screen(Screen::Started {
+            utilisateur: saved.utilisateur.clone(),
+            restant_ms: millis(remaining),
+            total_ms: millis(total),
+        });
+        self.visitor = saved.utilisateur;
+        let now = Instant::now();
+        self.phase = Phase::Running(Countdown::start(
+            saved.session_id,
+            remaining,
+            total,
+            self.thresholds,
+            now,
+        ));
+        self.kept_deadline = Some(now + remaining);
+        true
+    }
+
+    /// Writes the running session to its file when its deadline moved (start, added time, a
+    /// correction of more than a second).
+    fn keep_session(&mut self) {
+        let (Some(file), Phase::Running(countdown)) = (&self.hooks.resume, &self.phase) else {
+            return;
+        };
+        if countdown.is_ended() {
+            return;
+        }
+        let now = Instant::now();
+        let deadline = now + countdown.remaining(now);
+        let moved = self.kept_deadline.is_none_or(|kept| {
+            deadline.saturating_duration_since(kept) + kept.saturating_duration_since(deadline)
+                > Duration::from_secs(1)
+        });
+        if !moved {
+            return;
+        }
+        match file.save(
+            countdown.session_id,
+            countdown.remaining(now),
+            countdown.total(),
+            self.visitor.clone(),
+        ) {
+            Ok(()) => {}
+            // Not fatal: the session goes on; only a restart of the service would lose it.
+            // Tried again when the deadline moves, not at every turn of the loop.
+            Err(err) => tracing::warn!(error = %err, "could not keep the running session"),
+        }
+        self.kept_deadline = Some(deadline);
+    }
+
+    fn forget_session(&mut self) {
+        if let Some(file) = &self.hooks.resume {
+            file.clear();
+        }
+        self.kept_deadline = None;
+        self.visitor = None;
     }
 
     /// The display in the visitor's session vanished during a session: whoever killed it gains
@@ -533,6 +623,7 @@ impl Agent {
                             restant_ms: millis(remaining),
                             total_ms: millis(total),
                         });
+                        self.visitor = session.utilisateur.clone();
                         tracing::info!(
                             session = session.id.0,
                             secs = remaining.as_secs(),
@@ -701,6 +792,7 @@ impl Agent {
                     _ => return None,
                 };
                 tracing::info!(session = session_id, ?reason, "session ended");
+                self.forget_session();
                 self.console.say(&message);
                 self.console.screen(Screen::Ended {
                     message: message.clone(),

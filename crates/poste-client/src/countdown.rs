@@ -85,6 +85,11 @@ impl Countdown {
         self.deadline.saturating_duration_since(now)
     }
 
+    /// The session's whole duration (for the progress bar).
+    pub fn total(&self) -> Duration {
+        self.total
+    }
+
     pub fn is_ended(&self) -> bool {
         self.ended
     }

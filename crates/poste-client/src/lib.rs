@@ -12,6 +12,7 @@
 //! the keyboard reads, in French), `service` and `helper` (the installed agent's two halves, on
 //! Linux and Windows) over `local` (their typed messages, a Unix socket or a named pipe),
 //! `install`; `reset` (the visitor account brought back to its template between two visitors);
+//! `resume` (a running session taken up again by a restarted service);
 //! `winsys` holds the Windows API calls of the service split. Desktop control lives in
 //! the `poste-desktop` crate.
 
@@ -28,6 +29,7 @@ pub mod install;
 pub mod link;
 pub mod local;
 pub mod reset;
+pub mod resume;
 pub mod service;
 pub mod text;
 pub mod tls;

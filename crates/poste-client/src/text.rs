@@ -12,6 +12,8 @@ pub const SESSION_LOCAL_END: &str = "Votre temps est écoulé";
 pub const SESSION_LOCKING: &str = "Verrouillage de l'écran…";
 pub const SESSION_LOGGING_OUT: &str = "Fermeture de la session…";
 pub const GOODBYE: &str = "Session terminée. Au revoir !";
+/// The service restarted during a session and takes it up (nothing is lost).
+pub const SESSION_RESUMED: &str = "Votre session continue : le temps restant est conservé.";
 pub const EMPTY_CODE: &str = "Tapez le code inscrit sur votre ticket.";
 pub const STAFF_MESSAGE: &str = "Message de l'accueil";
 pub const REQUEST_OFFLINE: &str = "Impossible de demander du temps pour l'instant : le poste n'est pas relié au serveur. Adressez-vous à l'accueil.";

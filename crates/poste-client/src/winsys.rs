@@ -235,3 +235,9 @@ fn service_main(arguments: Vec<std::ffi::OsString>) {
 pub fn run_service_dispatcher(name: &str) -> windows_service::Result<()> {
     windows_service::service_dispatcher::start(name, ffi_service_main)
 }
+
+/// Milliseconds since the machine booted (the boot's identity, `resume::boot_id`).
+pub fn uptime_ms() -> u64 {
+    // SAFETY: no argument, no pointer; it only reads the tick count.
+    unsafe { windows::Win32::System::SystemInformation::GetTickCount64() }
+}

@@ -119,10 +119,14 @@ pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
     agent::run_with(config, Mode::Interactive, Arc::new(desktop), ui, hooks).await
 }
 
-/// The home restore and the idle source, as configured (only on Linux so far).
+/// The running session's file; the home restore and the idle source, as configured (only on
+/// Linux so far).
 #[cfg(unix)]
 fn hooks(config: &AgentConfig, env: &Environment, state: &State) -> agent::Hooks {
-    let mut hooks = agent::Hooks::default();
+    let mut hooks = agent::Hooks {
+        resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
+        ..agent::Hooks::default()
+    };
     if config.reset.enabled {
         hooks.reset = Some(Arc::new(crate::reset::AccountReset::new(
             config.reset.clone(),
@@ -141,9 +145,12 @@ fn hooks(config: &AgentConfig, env: &Environment, state: &State) -> agent::Hooks
 }
 
 #[cfg(windows)]
-fn hooks(_config: &AgentConfig, _env: &Environment, _state: &State) -> agent::Hooks {
+fn hooks(config: &AgentConfig, _env: &Environment, _state: &State) -> agent::Hooks {
     // `[reset]` is refused by the configuration on Windows; no idle source there yet.
-    agent::Hooks::default()
+    agent::Hooks {
+        resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
+        ..agent::Hooks::default()
+    }
 }
 
 async fn accept(mut listener: Listener, state: State, input: mpsc::Sender<Input>, gate: Gate) {

@@ -52,7 +52,14 @@ fn start_with_type(desktop: &FakeDesktop, server: &str, session_uid: u32, kind: 
         .stdout(Stdio::null())
         .stderr(log);
     let service = service.spawn().unwrap();
-    let helper = Command::new(AGENT)
+    let helper = spawn_helper(desktop);
+    Split { service, helper }
+}
+
+/// The helper in the visitor's session `c42`, speaking to the service's socket.
+fn spawn_helper(desktop: &FakeDesktop) -> Child {
+    let socket = desktop.dir.path().join("run/helper.sock");
+    Command::new(AGENT)
         .args(["helper", "--socket", socket.to_str().unwrap()])
         .env_clear()
         .env("PATH", desktop.bin())
@@ -62,8 +69,7 @@ fn start_with_type(desktop: &FakeDesktop, server: &str, session_uid: u32, kind: 
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    Split { service, helper }
+        .unwrap()
 }
 
 fn type_code(split: &mut Split, code: &str) {
@@ -174,33 +180,44 @@ async fn in_session(duree: &str) -> (TestServer, FakeDesktop, Split, i64, f64) {
     (server, desktop, split, id, deadline)
 }
 
+/// The helper killed three times during a session, and started again each time (as its user
+/// unit would): the screen is locked within a second of each kill, and the session goes on
+/// with its time untouched.
 #[tokio::test]
-async fn killing_the_helper_during_a_session_locks_the_screen_at_once() {
+async fn killing_the_helper_repeatedly_locks_the_screen_each_time_and_wins_no_time() {
     let (server, desktop, mut split, id, _) = in_session("1h").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !desktop
+    let locks = |desktop: &FakeDesktop| -> Vec<f64> {
+        desktop
             .calls()
-            .iter()
-            .any(|(_, call)| call.starts_with("loginctl lock-session"))
-    );
-
-    split.helper.kill().unwrap();
-    let killed_at = unix_now();
-    let locked_at = wait_call(
-        &desktop,
-        "loginctl lock-session c42",
-        Duration::from_secs(3),
-    )
-    .await;
-    assert!(
-        locked_at - killed_at < 1.0,
-        "locked {:.3} s after the helper died",
-        locked_at - killed_at
-    );
-    // The session itself goes on (the deadline is the service's): not ended.
+            .into_iter()
+            .filter(|(_, call)| call.starts_with("loginctl lock-session c42"))
+            .map(|(at, _)| at)
+            .collect()
+    };
+    assert!(locks(&desktop).is_empty());
+    for kill in 1..=3 {
+        split.helper.kill().unwrap();
+        let _ = split.helper.wait();
+        let killed_at = unix_now();
+        let within = std::time::Instant::now() + Duration::from_secs(3);
+        while locks(&desktop).len() < kill {
+            assert!(std::time::Instant::now() < within, "kill {kill}: no lock");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let locked_at = locks(&desktop)[kill - 1];
+        assert!(
+            locked_at - killed_at < 1.0,
+            "kill {kill}: locked {:.3} s after the helper died",
+            locked_at - killed_at
+        );
+        split.helper = spawn_helper(&desktop);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    // The session itself goes on (the deadline is the service's): not ended, nothing added.
     let row = server.store.session(id).await.unwrap().unwrap();
     assert_eq!(row.status.as_str(), "active");
+    assert_eq!(row.total_secs(), 3600);
 }
 
 #[tokio::test]
@@ -343,21 +360,17 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
 }
 
 /// The service SIGKILLed three times during a session and restarted at once, as systemd's
-/// `Restart=always` would: the server's deadline does not move (killing wins no time) and the
-/// workstation is locked at the end.
-///
-/// Ignored: it fails on the lock today (every assertion on the server's record passes). A
-/// service restarted mid-session is greeted by the server but does not take up the session
-/// running on its workstation, so nothing locks the screen at the deadline. Run it with
-/// `cargo test -p poste-client --test it split::killing_the_service -- --ignored` once the
-/// agent resumes a running session after a restart (docs/security.md §8).
+/// `Restart=always` would: the restarted service takes the session up from its running-session
+/// file (same boot), the server's deadline does not move (killing wins no time), and the
+/// workstation is locked and logged out at the deadline.
 #[tokio::test]
-#[ignore = "known gap: a restarted service does not resume the running session (docs/security.md §8)"]
 async fn killing_the_service_repeatedly_wins_no_time() {
     let (server, desktop, mut split, id, deadline) = in_session("9s").await;
     let uid = my_uid(&desktop);
+    let kept = desktop.dir.path().join("state/session-en-cours.json");
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert!(kept.exists(), "the running session is kept for a restart");
         split.service.kill().unwrap();
         let _ = split.service.wait();
         // The supervisors restart it, and the helper with it (its link to the service died):
@@ -372,6 +385,9 @@ async fn killing_the_service_repeatedly_wins_no_time() {
     assert_eq!(row.status.as_str(), "expiree", "the server ended it");
     assert_eq!(row.ended_at, row.deadline());
     assert_eq!(row.total_secs(), 9, "no time won");
+    let log = std::fs::read_to_string(desktop.dir.path().join("service.log")).unwrap_or_default();
+    assert!(log.contains("taking it up"), "{log}");
+    assert!(!kept.exists(), "nothing left to resume after the end");
     let locks: Vec<f64> = desktop
         .calls()
         .into_iter()
@@ -384,4 +400,38 @@ async fn killing_the_service_repeatedly_wins_no_time() {
         desktop.calls(),
         std::fs::read_to_string(desktop.dir.path().join("service.log")).unwrap_or_default()
     );
+}
+
+/// The service killed during a session and started again while the server cannot be reached:
+/// the session is taken up from its file all the same and ends at its deadline, locked and
+/// logged out, with no server to say so.
+#[tokio::test]
+async fn a_service_restarted_without_the_server_still_ends_the_session_on_time() {
+    let (_server, desktop, mut split, _id, deadline) = in_session("6s").await;
+    let uid = my_uid(&desktop);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    split.service.kill().unwrap();
+    let _ = split.service.wait();
+    // Nothing listens there: the link never comes up.
+    let unreachable = format!("http://127.0.0.1:{}", poste_testkit::free_port());
+    let mut restarted = start(&desktop, &unreachable, uid);
+    std::mem::swap(&mut split, &mut restarted);
+    drop(restarted);
+    let until_end = deadline - unix_now() + 2.0;
+    let lock = wait_call(
+        &desktop,
+        "loginctl lock-session",
+        Duration::from_secs_f64(until_end.max(0.5)),
+    )
+    .await;
+    assert!(
+        (lock - deadline).abs() < 1.0,
+        "locked at {lock:.3}, deadline {deadline:.3}"
+    );
+    wait_call(
+        &desktop,
+        "loginctl terminate-session",
+        Duration::from_secs(3),
+    )
+    .await;
 }
