@@ -159,6 +159,8 @@ struct Agent {
     kept_deadline: Option<Instant>,
     /// The visitor's name, for the running session file.
     visitor: Option<String>,
+    /// When the `get_time` or `start_session` waiting for its reply was sent.
+    asked_at: Option<Instant>,
 }
 
 /// First protocol version with `request_time` and `end_session`.
@@ -227,6 +229,7 @@ pub async fn run_with(
         unsent_end: None,
         kept_deadline: None,
         visitor: None,
+        asked_at: None,
     };
     agent.main_loop(ui.input).await
 }
@@ -339,7 +342,8 @@ impl Agent {
                 }
                 _ = check.tick() => {
                     if let (Phase::Running(countdown), true) = (&self.phase, self.connected) {
-                        self.link.send(ClientMessage::GetTime { session_id: SessionId(countdown.session_id) });
+                        let session_id = SessionId(countdown.session_id);
+                        self.ask_time(session_id);
                     }
                 }
             }
@@ -510,6 +514,21 @@ impl Agent {
         self.send_pending();
     }
 
+    fn ask_time(&mut self, session_id: SessionId) {
+        self.asked_at = Some(Instant::now());
+        self.link.send(ClientMessage::GetTime { session_id });
+    }
+
+    /// The time left a reply says, less half the round trip of the request it answers: the
+    /// server read it about then, so a slow link does not push the local deadline later. A
+    /// push (no request waiting) is taken as it comes.
+    fn on_arrival(&mut self, remaining: Duration, now: Instant) -> Duration {
+        match self.asked_at.take() {
+            Some(sent) => remaining.saturating_sub(now.saturating_duration_since(sent) / 2),
+            None => remaining,
+        }
+    }
+
     /// Sends what the current phase waits for (again, after a reconnection).
     fn send_pending(&mut self) {
         if !self.connected {
@@ -520,13 +539,16 @@ impl Agent {
                 code: code.clone(),
                 ip_address: self.local_ip.map(|ip| ip.to_string()),
             }),
-            Phase::Starting(id) => self.link.send(ClientMessage::StartSession {
-                session_id: SessionId(*id),
-            }),
+            Phase::Starting(id) => {
+                let session_id = SessionId(*id);
+                self.asked_at = Some(Instant::now());
+                self.link.send(ClientMessage::StartSession { session_id });
+            }
             // Resynchronise: time added or session ended while we were away.
-            Phase::Running(countdown) => self.link.send(ClientMessage::GetTime {
-                session_id: SessionId(countdown.session_id),
-            }),
+            Phase::Running(countdown) => {
+                let session_id = SessionId(countdown.session_id);
+                self.ask_time(session_id);
+            }
             Phase::AwaitingCode => {}
         }
     }
@@ -538,6 +560,9 @@ impl Agent {
                 self.local_ip = local_ip;
                 self.console.screen(Screen::Link { connecte: true });
                 tracing::info!(?local_ip, "connected");
+                if let Phase::Running(countdown) = &mut self.phase {
+                    countdown.fresh_link();
+                }
                 if let Some(session_id) = self.unsent_end.take() {
                     self.link.send(ClientMessage::EndSession {
                         session_id: SessionId(session_id),
@@ -599,6 +624,7 @@ impl Agent {
                     return None;
                 }
                 let remaining = remaining_of(session.temps_restant_ms, session.temps_restant);
+                let remaining = self.on_arrival(remaining, now);
                 let total = Duration::from_secs(
                     session
                         .duree_totale
@@ -644,20 +670,17 @@ impl Agent {
                 None
             }
             ServerMessage::TimeUpdate(update) => {
-                if let Phase::Running(countdown) = &mut self.phase
-                    && update
-                        .session_id
-                        .is_none_or(|id| id.0 == countdown.session_id)
-                    && update.statut == Statut::Active
-                {
+                let ours = matches!(&self.phase, Phase::Running(countdown)
+                    if update.session_id.is_none_or(|id| id.0 == countdown.session_id));
+                if ours && update.statut == Statut::Active {
                     let total = update
                         .duree_totale
                         .map(|secs| Duration::from_secs(secs.max(0).unsigned_abs()));
-                    countdown.sync(
-                        remaining_of(update.temps_restant_ms, update.temps_restant),
-                        total,
-                        now,
-                    );
+                    let remaining = remaining_of(update.temps_restant_ms, update.temps_restant);
+                    let remaining = self.on_arrival(remaining, now);
+                    if let Phase::Running(countdown) = &mut self.phase {
+                        countdown.sync(remaining, total, now);
+                    }
                 }
                 None
             }

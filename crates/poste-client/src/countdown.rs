@@ -41,7 +41,13 @@ pub struct Countdown {
     floor: u8,
     ended: bool,
     thresholds: Thresholds,
+    /// The next reading may move the deadline later (see [`Countdown::sync`]).
+    trust_next: bool,
 }
+
+/// A reading that does not say the total (a seed server) may move the deadline later by more
+/// than this: added time is minutes, a late message is a fraction of a second.
+const UNEXPLAINED_LATER: Duration = Duration::from_secs(2);
 
 fn level_for(remaining: Duration, thresholds: Thresholds) -> u8 {
     if remaining <= thresholds.critical {
@@ -78,7 +84,14 @@ impl Countdown {
             floor: level_for(remaining, thresholds),
             ended: false,
             thresholds,
+            trust_next: false,
         }
+    }
+
+    /// The link was (re)established, or the session taken up from its file: the next reading
+    /// is fresh (the reply to a `get_time` just sent) and may correct the deadline either way.
+    pub fn fresh_link(&mut self) {
+        self.trust_next = true;
     }
 
     pub fn remaining(&self, now: Instant) -> Duration {
@@ -106,12 +119,27 @@ impl Countdown {
 
     /// A reading from the server: it is the clock, so the local deadline follows it. When time
     /// was added, warnings already shown but no longer due are armed again.
+    ///
+    /// The time left is read on arrival, so a message that spent a while on the way (a slow or
+    /// stalled link) would move the deadline later by its delay. A reading moves it later only
+    /// when time was added (a larger total; without a total, by more than
+    /// [`UNEXPLAINED_LATER`]) or when it is the first after a (re)connection; otherwise the
+    /// earlier deadline, from the freshest reading, is kept.
     pub fn sync(&mut self, remaining: Duration, total: Option<Duration>, now: Instant) {
         if self.ended {
             return;
         }
         let before = self.remaining(now);
-        self.deadline = now + remaining;
+        let proposed = now + remaining;
+        let trusted = std::mem::take(&mut self.trust_next);
+        let added = match total {
+            Some(total) => total > self.total,
+            None => proposed.saturating_duration_since(self.deadline) > UNEXPLAINED_LATER,
+        };
+        if proposed > self.deadline && !added && !trusted {
+            return;
+        }
+        self.deadline = proposed;
         if let Some(total) = total {
             self.total = total.max(remaining);
         }
@@ -289,6 +317,40 @@ mod tests {
         // A reading that says less time is left is followed too (the server is the clock).
         countdown.sync(secs(100), None, t0 + secs(200));
         assert_eq!(countdown.remaining(t0 + secs(200)), secs(100));
+    }
+
+    #[test]
+    fn a_late_reading_never_moves_the_deadline_later_unless_time_was_added() {
+        let t0 = Instant::now();
+        let mut countdown = Countdown::start(1, secs(600), secs(600), T, t0);
+        // Sent at t0 + 100 (500 s left), delivered 3 s late: the deadline stays.
+        countdown.sync(secs(500), Some(secs(600)), t0 + secs(103));
+        assert_eq!(countdown.remaining(t0 + secs(103)), secs(497));
+        // The same without a total (a seed server), under the tolerance: kept too.
+        countdown.sync(
+            secs(395) + Duration::from_millis(1500),
+            None,
+            t0 + secs(205),
+        );
+        assert_eq!(countdown.remaining(t0 + secs(205)), secs(395));
+        // Time added: followed.
+        countdown.sync(secs(395 + 900), Some(secs(1500)), t0 + secs(205));
+        assert_eq!(countdown.remaining(t0 + secs(205)), secs(1295));
+        // Without a total, a jump of minutes is added time: followed.
+        countdown.sync(secs(1295 + 600), None, t0 + secs(205));
+        assert_eq!(countdown.remaining(t0 + secs(205)), secs(1895));
+    }
+
+    #[test]
+    fn the_first_reading_after_a_reconnection_may_correct_either_way() {
+        let t0 = Instant::now();
+        // Taken up from its file with a wall clock that had jumped: 10 s too little.
+        let mut countdown = Countdown::start(1, secs(290), secs(600), T, t0);
+        countdown.fresh_link();
+        countdown.sync(secs(300), Some(secs(600)), t0);
+        assert_eq!(countdown.remaining(t0), secs(300), "fresh reading trusted");
+        countdown.sync(secs(305), Some(secs(600)), t0);
+        assert_eq!(countdown.remaining(t0), secs(300), "only the first one");
     }
 
     #[test]

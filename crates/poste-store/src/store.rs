@@ -111,10 +111,15 @@ impl Store {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(SQLITE_MAX_CONNECTIONS)
-                    // Per connection: safe with WAL and much cheaper than FULL.
+                    // Per connection. FULL: a commit is on the disk (the WAL fsynced) before it
+                    // is confirmed. NORMAL never corrupts a WAL database, but loses the last
+                    // commits on a power cut or when the filesystem goes read-only on a disk
+                    // error: a printed code would no longer exist, a started session would be
+                    // waiting again (its code usable twice), an end or added time forgotten.
+                    // Shown by `storage::a_filesystem_gone_read_only_…` (poste-server).
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
                             Ok(())
                         })
                     })

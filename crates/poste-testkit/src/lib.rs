@@ -406,6 +406,23 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     path.join(name)
 }
 
+/// `PRAGMA integrity_check` of the SQLite database at `url`: `"ok"` when it is intact.
+pub async fn sqlite_integrity(url: &str) -> String {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(url)
+        .await
+        .expect("open the SQLite database");
+    let rows: Vec<(String,)> = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_all(&mut connection)
+        .await
+        .expect("integrity_check");
+    let _ = connection.close().await;
+    rows.into_iter()
+        .map(|(line,)| line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A throw-away PostgreSQL database for one test, created on the server named by
 /// `POSTE_TEST_PG_URL` (see `scripts/pg-test-db`) and dropped when this is dropped.
 #[derive(Debug)]
@@ -464,18 +481,35 @@ impl PgDatabase {
     /// Makes the database unreachable (new connections refused, open ones terminated), or
     /// reachable again: a dead database, as seen by the server.
     pub async fn set_reachable(&self, reachable: bool) {
+        let alter = format!("ALTER DATABASE {} ALLOW_CONNECTIONS {reachable}", self.name);
+        self.as_admin(&alter, !reachable).await;
+    }
+
+    /// Makes the database read-only for every connection (`default_transaction_read_only`,
+    /// open connections terminated so that the server's pool reconnects under it), as a
+    /// database switched to maintenance or a failed-over standby is; or writable again.
+    pub async fn set_read_only(&self, read_only: bool) {
+        let setting = if read_only {
+            "SET default_transaction_read_only = on"
+        } else {
+            "RESET default_transaction_read_only"
+        };
+        self.as_admin(&format!("ALTER DATABASE {} {setting}", self.name), true)
+            .await;
+    }
+
+    /// Runs `alter` on the admin connection, then, if `cut`, terminates the database's open
+    /// connections.
+    async fn as_admin(&self, alter: &str, cut: bool) {
         use sqlx::{Connection, Executor};
         let mut admin = sqlx::PgConnection::connect(&self.admin_url)
             .await
             .expect("admin connection");
         admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "ALTER DATABASE {} ALLOW_CONNECTIONS {reachable}",
-                self.name
-            )))
+            .execute(sqlx::AssertSqlSafe(alter.to_owned()))
             .await
             .expect("alter database");
-        if !reachable {
+        if cut {
             admin
                 .execute(sqlx::AssertSqlSafe(format!(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",

@@ -1,11 +1,12 @@
-//! Storage faults under a running server: its SQLite file on a small tmpfs that fills up. The
-//! server answers clear errors (`service_indisponible` on the
-//! WebSocket, 503 on the API), keeps serving running sessions from memory, pushes the end of a
-//! session on time, records it once space is back, and loses nothing already committed.
+//! Storage faults under a running server: its SQLite file on a small tmpfs that fills up, on
+//! an ext4 filesystem the kernel turns read-only (then repaired), and a PostgreSQL database made
+//! read-only. The server answers clear errors (`service_indisponible` on the WebSocket, 503 on
+//! the API), keeps serving running sessions from memory, pushes the end of a session on time,
+//! records it once the database is writable again, and loses nothing already committed.
 
 use std::time::{Duration, Instant};
 
-use poste_testkit::disk::Tmpfs;
+use poste_testkit::disk::{LoopDisk, Tmpfs};
 use poste_testkit::{TestServer, WsClient};
 use serde_json::json;
 
@@ -41,8 +42,117 @@ async fn wait_status(server: &TestServer, id: i64, status: &str, within: Duratio
     false
 }
 
-// A read-only remount mid-run is not here: Linux refuses it ("mount point is busy") while the
-// server holds its database open for writing, as it always does.
+/// The sessions a storage test runs: one ending during the fault, one running through it, one
+/// code not used yet; each on its own workstation.
+struct Running {
+    short_id: i64,
+    long_id: i64,
+    spare: String,
+    a: WsClient,
+    b: WsClient,
+    /// For the code not used yet.
+    c: WsClient,
+    /// Every session the database confirmed: none may be lost.
+    committed: Vec<i64>,
+}
+
+async fn run_sessions(server: &TestServer, short: &str) -> Running {
+    let (short_id, short_code) = server.create_session(json!({"duree": short})).await;
+    let (long_id, long) = server.create_session(json!({"duree": "1h"})).await;
+    let (_, spare) = server.create_session(json!({"duree": "1h"})).await;
+    let mut a = WsClient::connect(&server.ws_url()).await.unwrap();
+    a.start_with_code(&short_code, "192.168.1.171").await;
+    let mut b = WsClient::connect(&server.ws_url()).await.unwrap();
+    b.start_with_code(&long, "192.168.1.172").await;
+    let c = WsClient::connect(&server.ws_url()).await.unwrap();
+    Running {
+        short_id,
+        long_id,
+        spare,
+        a,
+        b,
+        c,
+        committed: vec![short_id, long_id],
+    }
+}
+
+/// What a server whose database cannot be written shows, whatever the cause: writes through
+/// the API refused with a clear 503, the running session served from memory, a new session
+/// refused with `service_indisponible`, and the end of the short session pushed on time.
+async fn while_unwritable(server: &TestServer, run: &mut Running) {
+    // A batch or two may still fit in pages already allocated.
+    let mut refused = None;
+    for _ in 0..50 {
+        match create_batch(server, 200).await {
+            Ok(ids) => run.committed.extend(ids),
+            Err(refusal) => {
+                refused = Some(refusal);
+                break;
+            }
+        }
+    }
+    let (status, body) = refused.expect("the database never refused a write");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("service_indisponible"), "{body}");
+    let update = run
+        .b
+        .request(json!({"type": "get_time", "session_id": run.long_id}))
+        .await;
+    assert_eq!(update["type"], "time_update", "{update}");
+    assert_eq!(update["statut"], "active");
+    let valid = run
+        .c
+        .request(json!({"type": "validate_code", "code": run.spare, "ip_address": "192.168.1.173"}))
+        .await;
+    let reply = if valid["type"] == "code_valid" {
+        run.c
+            .request(json!({"type": "start_session", "session_id": valid["session"]["id"]}))
+            .await
+    } else {
+        valid
+    };
+    assert_eq!(reply["type"], "error", "{reply}");
+    assert_eq!(reply["code"], "service_indisponible", "{reply}");
+    let (_, ended) = run
+        .a
+        .next_of("session_terminated", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(ended["raison"], "temps_expire");
+}
+
+/// Once the database is writable again: the short session's expiry is recorded at its
+/// deadline, the spare code opens a session, and nothing committed was lost.
+async fn after_recovery(server: &TestServer, run: &mut Running) {
+    let mut c = WsClient::connect(&server.ws_url()).await.unwrap();
+    assert!(
+        wait_status(server, run.short_id, "expiree", Duration::from_secs(20)).await,
+        "the expiry was not recorded once the database was writable again: {:?}",
+        server.store.session(run.short_id).await
+    );
+    let row = server.store.session(run.short_id).await.unwrap().unwrap();
+    assert_eq!(row.ended_at, row.deadline());
+    run.committed
+        .extend(create_batch(server, 10).await.unwrap());
+    let again = c
+        .request(json!({"type": "validate_code", "code": run.spare, "ip_address": "192.168.1.173"}))
+        .await;
+    assert_eq!(again["type"], "code_valid", "{again}");
+    let started = c
+        .request(json!({"type": "start_session", "session_id": again["session"]["id"]}))
+        .await;
+    assert_eq!(started["type"], "session_started", "{started}");
+    for id in &run.committed {
+        assert!(
+            server.store.session(*id).await.unwrap().is_some(),
+            "session {id} lost"
+        );
+    }
+    let row = server.store.session(run.long_id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "active");
+    assert_eq!(row.total_secs(), 3600);
+}
+
 #[tokio::test]
 async fn a_full_disk_gives_clear_errors_and_loses_nothing() {
     let Some(disk) = Tmpfs::mount_or_skip("a_full_disk_gives_clear_errors_and_loses_nothing", "6m")
@@ -51,57 +161,12 @@ async fn a_full_disk_gives_clear_errors_and_loses_nothing() {
     };
     let config = poste_testkit::fast_config(disk.path());
     let server = TestServer::start_config(config, None).await.unwrap();
-    let (short_id, short) = server.create_session(json!({"duree": "6s"})).await;
-    let (long_id, long) = server.create_session(json!({"duree": "1h"})).await;
-    let (_, spare) = server.create_session(json!({"duree": "1h"})).await;
-    let mut a = WsClient::connect(&server.ws_url()).await.unwrap();
-    a.start_with_code(&short, "192.168.1.171").await;
-    let mut b = WsClient::connect(&server.ws_url()).await.unwrap();
-    b.start_with_code(&long, "192.168.1.172").await;
-    let mut committed = vec![short_id, long_id];
+    let mut run = run_sessions(&server, "6s").await;
 
     // --- The disk fills up.
     let filled = disk.fill();
     assert!(filled > 0, "the filler wrote nothing");
-    // Writes fail with a clear 503 (a batch or two may still fit in pages already allocated).
-    let mut refused = None;
-    for _ in 0..50 {
-        match create_batch(&server, 200).await {
-            Ok(ids) => committed.extend(ids),
-            Err(refusal) => {
-                refused = Some(refusal);
-                break;
-            }
-        }
-    }
-    let (status, body) = refused.expect("a full disk never refused a write");
-    assert_eq!(status, 503, "{body}");
-    assert!(body.contains("service_indisponible"), "{body}");
-    // Running sessions are served from memory.
-    let update = b
-        .request(json!({"type": "get_time", "session_id": long_id}))
-        .await;
-    assert_eq!(update["type"], "time_update", "{update}");
-    assert_eq!(update["statut"], "active");
-    // A new session cannot be recorded: a clear error on the WebSocket.
-    let mut c = WsClient::connect(&server.ws_url()).await.unwrap();
-    let valid = c
-        .request(json!({"type": "validate_code", "code": spare, "ip_address": "192.168.1.173"}))
-        .await;
-    let reply = if valid["type"] == "code_valid" {
-        c.request(json!({"type": "start_session", "session_id": valid["session"]["id"]}))
-            .await
-    } else {
-        valid
-    };
-    assert_eq!(reply["type"], "error", "{reply}");
-    assert_eq!(reply["code"], "service_indisponible", "{reply}");
-    // The end of the short session is pushed on time, though it cannot be written.
-    let (_, ended) = a
-        .next_of("session_terminated", Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ended["raison"], "temps_expire");
+    while_unwritable(&server, &mut run).await;
     assert!(
         reqwest::get(server.http_url("/healthz"))
             .await
@@ -110,44 +175,71 @@ async fn a_full_disk_gives_clear_errors_and_loses_nothing() {
             .is_success()
     );
 
-    // --- Space comes back: the expiry is recorded, at its deadline; writes work again.
+    // --- Space comes back, on the same server and connections.
     disk.free();
-    assert!(
-        wait_status(&server, short_id, "expiree", Duration::from_secs(20)).await,
-        "the expiry was not recorded once space came back"
-    );
-    let row = server.store.session(short_id).await.unwrap().unwrap();
-    assert_eq!(row.ended_at, row.deadline());
-    committed.extend(create_batch(&server, 10).await.unwrap());
-
-    // Running sessions kept on, and the disk can fill up again: the store still works.
-    let update = b
-        .request(json!({"type": "get_time", "session_id": long_id}))
-        .await;
-    assert_eq!(update["type"], "time_update", "{update}");
-    let again = c
-        .request(json!({"type": "validate_code", "code": spare, "ip_address": "192.168.1.173"}))
-        .await;
-    assert_eq!(again["type"], "code_valid", "{again}");
-    let started = c
-        .request(json!({"type": "start_session", "session_id": again["session"]["id"]}))
-        .await;
-    assert_eq!(started["type"], "session_started", "{started}");
-
-    // Nothing committed was lost, and the running session kept its time.
-    for id in &committed {
-        assert!(
-            server.store.session(*id).await.unwrap().is_some(),
-            "session {id} lost"
-        );
-    }
-    let row = server.store.session(long_id).await.unwrap().unwrap();
-    assert_eq!(row.status.as_str(), "active");
-    assert_eq!(row.total_secs(), 3600);
+    after_recovery(&server, &mut run).await;
     eprintln!(
         "STORAGE: {} bytes of filler, {} sessions committed before/after the faults, all kept",
         filled,
-        committed.len()
+        run.committed.len()
     );
+    server.stop().await;
+}
+
+/// The SQLite file's filesystem turned read-only by the kernel mid-run, as on a disk error
+/// (`errors=remount-ro`): clear errors while it lasts; then the administrator's repair (server
+/// stopped, `e2fsck`, mount, server started) finds an intact database that lost nothing, and
+/// the session that expired meanwhile ends at its deadline.
+#[tokio::test]
+async fn a_filesystem_gone_read_only_gives_clear_errors_and_the_repaired_database_lost_nothing() {
+    let test =
+        "a_filesystem_gone_read_only_gives_clear_errors_and_the_repaired_database_lost_nothing";
+    let Some(disk) = LoopDisk::mount_or_skip(test, 64) else {
+        return;
+    };
+    let config = poste_testkit::fast_config(&disk.path());
+    let server = TestServer::start_config(config.clone(), None)
+        .await
+        .unwrap();
+    let mut run = run_sessions(&server, "6s").await;
+
+    // --- The kernel turns the filesystem read-only.
+    disk.fail().unwrap();
+    while_unwritable(&server, &mut run).await;
+    let health = reqwest::get(server.http_url("/healthz")).await.unwrap();
+    let code = health.status().as_u16();
+    assert!(code == 200 || code == 503, "/healthz answered {code}");
+
+    // --- Repair: stop, fsck, mount, start on the same files.
+    server.stop().await;
+    disk.repair().unwrap();
+    let integrity = poste_testkit::sqlite_integrity(&config.database_url()).await;
+    assert_eq!(integrity, "ok", "the database file after the fault");
+    let server = TestServer::start_config(config, None).await.unwrap();
+    after_recovery(&server, &mut run).await;
+    eprintln!(
+        "STORAGE: read-only filesystem mid-run, repaired; {} sessions committed, all kept",
+        run.committed.len()
+    );
+    server.stop().await;
+}
+
+/// The PostgreSQL database turned read-only mid-run (maintenance, a failed-over standby):
+/// clear errors while it lasts, and the same server resumes when it is writable again.
+#[tokio::test]
+async fn a_read_only_postgres_database_gives_clear_errors_then_service_resumes() {
+    let Some(db) = poste_testkit::PgDatabase::create(
+        "a_read_only_postgres_database_gives_clear_errors_then_service_resumes",
+    )
+    .await
+    else {
+        return;
+    };
+    let server = TestServer::start_postgres(&db).await.unwrap();
+    let mut run = run_sessions(&server, "6s").await;
+    db.set_read_only(true).await;
+    while_unwritable(&server, &mut run).await;
+    db.set_read_only(false).await;
+    after_recovery(&server, &mut run).await;
     server.stop().await;
 }
