@@ -872,9 +872,10 @@ async fn relay_message(state: &AppState, event: &poste_store::EventRow) {
 }
 
 /// Throttle keys that count a try as soon as it is checked: a workstation's own (`poste:…`,
-/// `poste-ip:…`), never a shared address (`ip:…`).
+/// `poste-ip:…`) and an address's enrollment tries (`enroll:…`), never a shared address's
+/// access codes (`ip:…`).
 fn counts_in_flight(key: &str) -> bool {
-    key.starts_with("poste")
+    key.starts_with("poste") || key.starts_with("enroll:")
 }
 
 #[cfg(test)]

@@ -415,14 +415,35 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
             None,
         )]);
     }
-    let keys = [format!("ip:{}", peer.addr.ip())];
+    // The address's own key counts each try as it is checked (parallel connections from one
+    // address cannot each pass the check before any failure is recorded); the shared `ip:`
+    // key and the global budget count failures once known, as for access codes.
+    let keys = [
+        format!("ip:{}", peer.addr.ip()),
+        format!("enroll:{}", peer.addr.ip()),
+    ];
     let started = Instant::now();
-    if let Some(wait) = app.code_throttle.wait(&keys, started) {
+    if let Err(wait) = app.code_throttle.try_acquire(&keys, started) {
         let message = text::refusal(RefusalReason::TropDEssais, None, wait.as_secs().max(1));
         return Ok(vec![enrollment(EnrollmentStatus::Refuse, &message, None)]);
     }
+    let judged = judge_enrollment(app, peer, &enroll).await;
+    if matches!(judged, Ok((_, true))) {
+        app.code_throttle.failed(&keys, started);
+    } else {
+        app.code_throttle.forgive(&keys, started);
+    }
+    judged.map(|(replies, _)| replies)
+}
+
+/// The answer to an enrollment step, and whether it counts as a wrong try.
+async fn judge_enrollment(
+    app: &AppState,
+    peer: &Peer,
+    enroll: &Enroll,
+) -> Result<(Vec<ServerMessage>, bool), StoreError> {
     let name = enroll.poste.trim();
-    let request_hash = token_hash(demande);
+    let request_hash = token_hash(enroll.demande.trim());
     let now = now_ms();
     let known = app.store.poste_by_name(name).await?;
     match known.as_ref().map(|p| p.enrollment) {
@@ -435,31 +456,39 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
             {
                 Ok(poste) => {
                     tracing::info!(poste = %poste.nom, ip = %peer.ip(), "workstation enrolled");
-                    Ok(vec![enrollment(
-                        EnrollmentStatus::Enrole,
-                        text::ENROLL_DONE,
-                        Some(secret),
-                    )])
+                    Ok((
+                        vec![enrollment(
+                            EnrollmentStatus::Enrole,
+                            text::ENROLL_DONE,
+                            Some(secret),
+                        )],
+                        false,
+                    ))
                 }
                 Err(StoreError::EnrollmentRefused(refusal)) => {
-                    app.code_throttle.record_failure(&keys, started);
                     tracing::warn!(poste = %name, ip = %peer.ip(), ?refusal, "enrollment collection refused");
-                    Ok(vec![enrollment(
-                        EnrollmentStatus::Refuse,
-                        text::enrollment_refused(refusal),
-                        None,
-                    )])
+                    Ok((
+                        vec![enrollment(
+                            EnrollmentStatus::Refuse,
+                            text::enrollment_refused(refusal),
+                            None,
+                        )],
+                        true,
+                    ))
                 }
                 Err(err) => Err(err),
             };
         }
         // Waiting for staff: nothing to do until they approve (the code was used already).
         Some(Enrollment::EnAttente) => {
-            return Ok(vec![enrollment(
-                EnrollmentStatus::EnAttente,
-                text::ENROLL_PENDING,
-                None,
-            )]);
+            return Ok((
+                vec![enrollment(
+                    EnrollmentStatus::EnAttente,
+                    text::ENROLL_PENDING,
+                    None,
+                )],
+                false,
+            ));
         }
         _ => {}
     }
@@ -472,22 +501,27 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
             let settings = app.settings();
             let expected = settings.install_token_hash.as_deref();
             if expected.is_none() || expected != Some(token_hash(token.trim()).as_str()) {
-                app.code_throttle.record_failure(&keys, started);
                 tracing::warn!(poste = %name, ip = %peer.ip(), "enrollment with a wrong install token");
-                return Ok(vec![enrollment(
-                    EnrollmentStatus::Refuse,
-                    text::ENROLL_BAD_TOKEN,
-                    None,
-                )]);
+                return Ok((
+                    vec![enrollment(
+                        EnrollmentStatus::Refuse,
+                        text::ENROLL_BAD_TOKEN,
+                        None,
+                    )],
+                    true,
+                ));
             }
             EnrollmentProof::SiteToken
         }
         (None, None) => {
-            return Ok(vec![enrollment(
-                EnrollmentStatus::Refuse,
-                text::ENROLL_NO_PROOF,
-                None,
-            )]);
+            return Ok((
+                vec![enrollment(
+                    EnrollmentStatus::Refuse,
+                    text::ENROLL_NO_PROOF,
+                    None,
+                )],
+                false,
+            ));
         }
     };
     let sighting = PosteSighting {
@@ -503,20 +537,25 @@ async fn on_enroll(app: &AppState, peer: &mut Peer, enroll: Enroll) -> Replies {
     {
         Ok(poste) => {
             tracing::info!(poste = %poste.nom, ip = %peer.ip(), "enrollment requested; waiting for staff");
-            Ok(vec![enrollment(
-                EnrollmentStatus::EnAttente,
-                text::ENROLL_PENDING,
-                None,
-            )])
+            Ok((
+                vec![enrollment(
+                    EnrollmentStatus::EnAttente,
+                    text::ENROLL_PENDING,
+                    None,
+                )],
+                false,
+            ))
         }
         Err(StoreError::EnrollmentRefused(refusal)) => {
-            app.code_throttle.record_failure(&keys, started);
             tracing::warn!(poste = %name, ip = %peer.ip(), ?refusal, "enrollment refused");
-            Ok(vec![enrollment(
-                EnrollmentStatus::Refuse,
-                text::enrollment_refused(refusal),
-                None,
-            )])
+            Ok((
+                vec![enrollment(
+                    EnrollmentStatus::Refuse,
+                    text::enrollment_refused(refusal),
+                    None,
+                )],
+                true,
+            ))
         }
         Err(err) => Err(err),
     }

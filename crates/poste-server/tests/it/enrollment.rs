@@ -251,3 +251,51 @@ async fn unattended_installs_enroll_with_the_site_token() {
     let pending = server.store.pending_enrollments().await.unwrap();
     assert_eq!(pending.len(), 1);
 }
+
+/// Wrong install tokens sent from one address over 20 connections at once: the per-address
+/// limit (5 a minute) holds, because each try is counted as it is checked; the rest are told
+/// to wait. A right token afterwards from that address is told to wait too.
+#[tokio::test]
+async fn parallel_enrollment_guesses_from_one_address_are_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("install-token");
+    std::fs::write(&token_file, "jeton-installation-du-site-2026\n").unwrap();
+    let server =
+        TestServer::start_with(|c| c.enrollment.install_token_file = Some(token_file.clone()))
+            .await;
+    let mut agents = Vec::new();
+    for _ in 0..20 {
+        agents.push(WsClient::connect(&server.ws_url()).await.unwrap());
+    }
+    let tries = agents.iter_mut().enumerate().map(|(i, agent)| async move {
+        enroll(
+            agent,
+            &format!("Poste-{i}"),
+            json!({"jeton_installation": format!("mauvais-jeton-{i:012}")}),
+            &format!("demande-{i:020}"),
+        )
+        .await
+    });
+    let replies = futures_util::future::join_all(tries).await;
+    let judged = replies
+        .iter()
+        .filter(|reply| {
+            reply["message"]
+                .as_str()
+                .is_some_and(|m| !m.contains("essais"))
+        })
+        .count();
+    assert!(
+        replies.iter().all(|reply| reply["statut"] == "refuse"),
+        "{replies:#?}"
+    );
+    assert_eq!(judged, 5, "tokens actually checked: {replies:#?}");
+    let reply = enroll(
+        &mut agents[0],
+        "Poste-30",
+        json!({"jeton_installation": "jeton-installation-du-site-2026"}),
+        "demande-000000000000030",
+    )
+    .await;
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+}
