@@ -287,6 +287,25 @@ struct Throttles {
 
 const GLOBAL_KEY: &str = "*";
 
+impl Throttles {
+    /// The longest wait among `keys` and the global budget. The global budget, once spent,
+    /// holds back only keys that failed within the window themselves: a guesser with many
+    /// addresses gets one try per fresh address, and a workstation whose visitor types a right
+    /// code is not made to wait for someone else's guesses.
+    fn wait(&mut self, keys: &[String], now: Instant) -> Option<Duration> {
+        let own = keys
+            .iter()
+            .filter_map(|key| self.per_key.blocked_for(key, now))
+            .max();
+        let global = self
+            .global
+            .as_mut()
+            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
+        let global = global.filter(|_| keys.iter().any(|key| self.per_key.has_failed(key, now)));
+        own.max(global)
+    }
+}
+
 impl SharedThrottle {
     pub fn new(max_failures: u32, window: Duration) -> Self {
         SharedThrottle(Arc::new(Mutex::new(Throttles {
@@ -311,15 +330,7 @@ impl SharedThrottle {
 
     /// The longest wait among `keys` (and the global budget), if any is blocked.
     pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut throttles = self.lock();
-        let global = throttles
-            .global
-            .as_mut()
-            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
-        keys.iter()
-            .filter_map(|key| throttles.per_key.blocked_for(key, now))
-            .chain(global)
-            .max()
+        self.lock().wait(keys, now)
     }
 
     /// Checks `keys` (and the global budget) and, if none is blocked, counts this attempt as a
@@ -328,16 +339,7 @@ impl SharedThrottle {
     /// the limit says 5). An attempt that is not a failure is then [`Self::forgive`]n.
     pub fn try_acquire(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
         let mut throttles = self.lock();
-        let global = throttles
-            .global
-            .as_mut()
-            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
-        let wait = keys
-            .iter()
-            .filter_map(|key| throttles.per_key.blocked_for(key, now))
-            .chain(global)
-            .max();
-        if let Some(wait) = wait {
+        if let Some(wait) = throttles.wait(keys, now) {
             return Err(wait);
         }
         // Tries in flight count only for the workstation's own key (one workstation racing

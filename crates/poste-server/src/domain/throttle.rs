@@ -38,6 +38,15 @@ impl FailureThrottle {
         Some((oldest + window).saturating_duration_since(now))
     }
 
+    /// Whether `key` failed at least once within the window.
+    pub fn has_failed(&mut self, key: &str, now: Instant) -> bool {
+        let window = self.window;
+        self.failures.get_mut(key).is_some_and(|entries| {
+            prune(entries, window, now);
+            !entries.is_empty()
+        })
+    }
+
     pub fn record_failure(&mut self, key: &str, now: Instant) {
         if self.failures.len() >= SWEEP_ABOVE && !self.failures.contains_key(key) {
             let window = self.window;

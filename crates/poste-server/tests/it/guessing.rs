@@ -90,7 +90,7 @@ async fn guesses_from_many_addresses_are_bounded_per_address_and_in_all() {
     server.stop().await;
 
     // With the default global budget (60 per minute), 100 addresses get 60 in all, and then
-    // everybody waits, even with a right code (the price of the bound, see docs/security.md).
+    // every address that failed waits; a workstation that did not guess is not held back.
     let server = TestServer::start_with(|c| {
         c.limits.code_failures = 5;
         c.limits.code_failure_window_secs = 60;
@@ -108,12 +108,41 @@ async fn guesses_from_many_addresses_are_bounded_per_address_and_in_all() {
         "the global budget bounds all addresses together: {total}"
     );
     assert!(bounded.iter().all(|r| evaluated(r) <= 5));
+    // A guesser, even with its right code now, waits.
+    let mut guesser = WsClient::connect_from(
+        server.addr,
+        poste_proto::WS_PATH_SESSIONS,
+        "127.0.20.1".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let reply = guesser
+        .request(json!({"type": "validate_code", "code": good, "ip_address": "127.0.20.1"}))
+        .await;
+    assert_eq!(reply["raison"], "trop_d_essais", "{reply}");
+    assert!(reply["reessayer_dans"].as_u64().unwrap() <= 60);
+    // Another workstation's visitor, with a right code, is not held back by the guessers...
     let mut visitor = WsClient::connect(&server.ws_url()).await.unwrap();
     let reply = visitor
         .request(json!({"type": "validate_code", "code": good, "ip_address": "192.168.1.9"}))
         .await;
-    assert_eq!(reply["raison"], "trop_d_essais", "{reply}");
-    assert!(reply["reessayer_dans"].as_u64().unwrap() <= 60);
+    assert_eq!(reply["type"], "code_valid", "{reply}");
+    // ...but a fresh address gets one wrong try, then waits too.
+    let mut fresh = WsClient::connect_from(
+        server.addr,
+        poste_proto::WS_PATH_SESSIONS,
+        "127.0.21.1".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut raisons = Vec::new();
+    for code in ["ZZZZ22", "ZZZZ23", "ZZZZ24"] {
+        let reply = fresh
+            .request(json!({"type": "validate_code", "code": code, "ip_address": "127.0.21.1"}))
+            .await;
+        raisons.push(reply["raison"].as_str().unwrap_or("?").to_owned());
+    }
+    assert_eq!(raisons, ["inconnu", "trop_d_essais", "trop_d_essais"]);
     eprintln!(
         "GUESSING: global budget: 100 addresses, {total} codes tried in {:.1} s, then all wait",
         elapsed.as_secs_f64()
