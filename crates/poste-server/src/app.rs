@@ -545,7 +545,16 @@ pub async fn run(
             tracing::info!(cert = %cert.display(), sha256 = %resolver.fingerprint(), "TLS certificate loaded");
             Some(resolver)
         }
-        None => None,
+        None => {
+            let addr = listener.local_addr()?;
+            if exposed_in_clear(addr) {
+                tracing::warn!(
+                    %addr,
+                    "serving plain HTTP beyond this machine: access codes and workstation secrets cross the network in clear; set [tls] cert and key (docs/deployment/tls.md) unless a TLS proxy is in front"
+                );
+            }
+            None
+        }
     };
     #[cfg(unix)]
     let reload = match &tls {
@@ -873,6 +882,12 @@ async fn relay_message(state: &AppState, event: &poste_store::EventRow) {
     );
 }
 
+/// Plain HTTP on an address other machines can reach: codes and secrets would cross the LAN in
+/// clear, unless a TLS proxy the server cannot see is in front (so a warning, not a refusal).
+fn exposed_in_clear(addr: SocketAddr) -> bool {
+    !addr.ip().is_loopback()
+}
+
 /// Throttle keys that count a try as soon as it is checked: a workstation's own (`poste:…`,
 /// `poste-ip:…`) and an address's enrollment tries (`enroll:…`), never a shared address's
 /// access codes (`ip:…`).
@@ -883,6 +898,15 @@ fn counts_in_flight(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn plain_http_is_warned_about_beyond_loopback_only() {
+        assert!(!exposed_in_clear("127.0.0.1:8001".parse().unwrap()));
+        assert!(!exposed_in_clear("[::1]:8001".parse().unwrap()));
+        assert!(exposed_in_clear("0.0.0.0:8001".parse().unwrap()));
+        assert!(exposed_in_clear("192.168.1.10:8001".parse().unwrap()));
+        assert!(exposed_in_clear("[::]:8001".parse().unwrap()));
+    }
     use super::*;
 
     #[test]

@@ -435,3 +435,71 @@ async fn a_service_restarted_without_the_server_still_ends_the_session_on_time()
     )
     .await;
 }
+
+/// The workstation's disk full during a session (the service's log file and its state
+/// directory, where the running session is kept, on a tmpfs filled to the last byte): nothing
+/// can be written, and the session still ends on time, locked then logged out.
+#[tokio::test]
+async fn a_full_disk_on_the_workstation_changes_nothing_to_the_end() {
+    let test = "a_full_disk_on_the_workstation_changes_nothing_to_the_end";
+    let Some(disk) = poste_testkit::disk::Tmpfs::mount_or_skip(test, "1m") else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let (id, code) = server.create_session(json!({ "duree": "6s" })).await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let config = desktop.dir.path().join("config.toml");
+    let log = disk.path().join("poste-client.log");
+    std::fs::write(&config, format!("log_file = {:?}\n", log.to_str().unwrap())).unwrap();
+    let socket = desktop.dir.path().join("run/helper.sock");
+    let mut service = agent(
+        &desktop,
+        &server.http_url(""),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "service",
+            "--socket",
+            socket.to_str().unwrap(),
+        ],
+    );
+    service
+        .env("POSTE_SECRET_FILE", disk.path().join("state/secret"))
+        .env("FAKE_SESSION_UID", my_uid(&desktop).to_string())
+        .env("FAKE_SESSION_TYPE", "x11")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut split = Split {
+        service: service.spawn().unwrap(),
+        helper: spawn_helper(&desktop),
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(disk.fill() > 0, "the filler wrote nothing");
+    type_code(&mut split, &code);
+    let deadline = wait_started(&server, id).await;
+    let lock = wait_call(
+        &desktop,
+        "loginctl lock-session c42",
+        Duration::from_secs_f64((deadline - unix_now() + 2.0).max(0.5)),
+    )
+    .await;
+    assert!(
+        (lock - deadline).abs() < 1.0,
+        "locked at {lock:.3}, deadline {deadline:.3}"
+    );
+    wait_call(
+        &desktop,
+        "loginctl terminate-session c42",
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(
+        !disk.path().join("state/session-en-cours.json").exists(),
+        "nothing could be written there"
+    );
+    assert_eq!(
+        wait_exit(&mut split.service, Duration::ZERO),
+        None,
+        "the service still runs"
+    );
+}
