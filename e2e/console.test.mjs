@@ -121,6 +121,66 @@ test("a session made in the console goes live on every dashboard and its actions
   await watcher.context().close();
 });
 
+test("a visitor's request for more time shows live on the dashboard; staff accept, then refuse, and the workstation is told", async () => {
+  const poste = await Workstation.connect(server, "Poste-07");
+  const animateur = await loggedInPage(browser, server, "paul");
+  const watcher = await loggedInPage(browser, server, "marie");
+  await tile(watcher, "Poste-07").getByText("Libre").waitFor();
+  await markPage(watcher);
+  await watcher.getByText("Mise à jour en direct").waitFor();
+
+  await animateur.goto(`${server.url}/console/sessions/nouvelle`);
+  await animateur.getByLabel("Nom du visiteur").fill("Awa Payet");
+  await animateur.getByLabel("1 h", { exact: true }).check();
+  await animateur.getByLabel("Poste", { exact: true }).selectOption("Poste-07");
+  await animateur.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
+  await animateur.getByText("Session créée").waitFor();
+  const code = (await animateur.locator(".ticket-code").first().innerText()).replace(/\s/g, "");
+  const started = await poste.useCode(code, "192.168.1.107");
+  const sessionId = started.session.id;
+
+  // The visitor asks for 20 minutes: acknowledged, and outlined on the other dashboard live.
+  poste.send({ type: "request_time", session_id: sessionId, minutes: 20 });
+  const pending = await poste.next("time_request");
+  assert.equal(pending.statut, "en_attente", JSON.stringify(pending));
+  const asked = Date.now();
+  const waiting = tile(watcher, "Poste-07");
+  await waiting.getByText("Demande de temps").waitFor({ timeout: 2000 });
+  assert.ok(Date.now() - asked < 1500, `request shown after ${Date.now() - asked} ms`);
+  assert.match(await waiting.locator(".demande").innerText(), /20 min/);
+  assert.match((await waiting.getAttribute("class")) ?? "", /tuile--demande/);
+  await stillSamePage(watcher);
+
+  // Staff grant 25 instead: the workstation gets the answer and the time.
+  await waiting.getByLabel("Accorder (min)").fill("25");
+  await waiting.getByRole("button", { name: "Accepter" }).click();
+  await watcher.getByText("Demande acceptée : 25 min ajoutées sur Poste-07.").waitFor();
+  const accepted = await poste.next("time_request");
+  assert.equal(accepted.statut, "acceptee", JSON.stringify(accepted));
+  assert.equal(accepted.minutes, 25);
+  assert.equal(accepted.message, "Demande acceptée : 25 minutes de plus.");
+  const update = await poste.next("time_update");
+  assert.ok(update.temps_restant > 3600 + 24 * 60, JSON.stringify(update));
+  assert.equal(await tile(watcher, "Poste-07").locator(".demande").count(), 0);
+
+  // A second request, refused from the animateur's dashboard.
+  poste.send({ type: "request_time", session_id: sessionId });
+  assert.equal((await poste.next("time_request")).statut, "en_attente");
+  await animateur.goto(`${server.url}/console/`);
+  const again = tile(animateur, "Poste-07");
+  await again.getByText("durée à votre choix").waitFor({ timeout: 2000 });
+  await again.getByRole("button", { name: "Refuser" }).click();
+  await animateur.getByText("Demande refusée sur Poste-07 : le visiteur en est informé.").waitFor();
+  const refused = await poste.next("time_request");
+  assert.equal(refused.statut, "refusee", JSON.stringify(refused));
+  assert.match(refused.message, /pas été acceptée/);
+  await tile(watcher, "Poste-07").locator(".demande").waitFor({ state: "detached", timeout: 2000 });
+
+  poste.close();
+  await animateur.context().close();
+  await watcher.context().close();
+});
+
 test("a stale action on a session that already ended says so", async () => {
   const poste = await Workstation.connect(server, "Poste-05");
   const out = server.cli(["session", "create", "--duree", "1h", "--poste", "Poste-05", "--json"]);

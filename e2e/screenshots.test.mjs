@@ -32,12 +32,17 @@ test("screenshots of the dashboard, the session form and a ticket", async () => 
     ["Salle-03", "Jean Dupont", "45min"],
     ["Salle-06", "Louis Grondin", "1h"],
   ];
+  const started = {};
   for (const [name, visitor, duration] of visitors) {
     const [{ code_acces: code }] = JSON.parse(
       server.cli(["session", "create", "--duree", duration, "--poste", name, "--utilisateur", visitor, "--json"]),
     );
-    await postes[names.indexOf(name)].useCode(code);
+    started[name] = await postes[names.indexOf(name)].useCode(code);
   }
+  // Jean Dupont asks for half an hour more from the countdown's button.
+  const asking = postes[names.indexOf("Salle-03")];
+  asking.send({ type: "request_time", session_id: started["Salle-03"].session.id, minutes: 30 });
+  await asking.next("time_request");
   server.cli(["session", "create", "--duree", "1h30", "--utilisateur", "Atelier CV", "--count", "2"]);
   const page = await loggedInPage(browser, server, "sandrine");
   const spare = tile(page, "Salle-05").locator("details.outils");
@@ -49,7 +54,9 @@ test("screenshots of the dashboard, the session form and a ticket", async () => 
   // An agent that stops reporting during a session raises an alert on its tile.
   postes[5].close();
   await tile(page, "Salle-06").getByRole("alert").filter({ hasText: "Le poste ne répond plus" }).waitFor({ timeout: 3000 });
+  await tile(page, "Salle-03").getByText("Demande de temps").waitFor({ timeout: 3000 });
   await page.screenshot({ path: screenshotPath("console-tableau-de-bord.png"), fullPage: true });
+  await tile(page, "Salle-03").screenshot({ path: screenshotPath("console-demande-de-temps.png") });
 
   await page.goto(`${server.url}/console/sessions/nouvelle`);
   await page.getByLabel("Nom du visiteur").fill("Awa Payet");
