@@ -60,6 +60,18 @@ pub struct KioskApp {
     /// Where the countdown sits; the visitor may move it.
     countdown_at: Option<Pos2>,
     state_file: Option<StateFile>,
+    /// The buttons drawn this frame and where (for the state file: a test clicks them there).
+    buttons: Vec<Placed>,
+}
+
+/// A button on screen: its label and its rectangle in the window, in pixels.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Placed {
+    pub label: String,
+    pub x: i32,
+    pub y: i32,
+    pub width: i32,
+    pub height: i32,
 }
 
 impl KioskApp {
@@ -72,7 +84,27 @@ impl KioskApp {
             focus_once: true,
             countdown_at: None,
             state_file,
+            buttons: Vec::new(),
         }
+    }
+
+    /// Notes where `label`'s button was drawn (only when a state file is written).
+    fn place(&mut self, ui: &egui::Ui, label: &str, response: &egui::Response) {
+        if self.state_file.is_none() {
+            return;
+        }
+        let scale = ui.ctx().pixels_per_point();
+        let rect = response.rect;
+        // Rounded: whole pixels for xdotool.
+        #[allow(clippy::cast_possible_truncation)]
+        let px = |v: f32| (v * scale).round() as i32;
+        self.buttons.push(Placed {
+            label: label.to_owned(),
+            x: px(rect.min.x),
+            y: px(rect.min.y),
+            width: px(rect.width()),
+            height: px(rect.height()),
+        });
     }
 
     /// Tells the window manager what the window is now, once per change.
@@ -172,7 +204,9 @@ impl KioskApp {
             let button =
                 egui::Button::new(RichText::new(text::SUBMIT).font(FontId::proportional(30.0)))
                     .min_size(Vec2::new(220.0, 56.0));
-            let clicked = ui.add_enabled(view.can_submit, button).clicked();
+            let submit = ui.add_enabled(view.can_submit, button);
+            self.place(ui, text::SUBMIT, &submit);
+            let clicked = submit.clicked();
             if entered || clicked {
                 let code = self.shared.lock().submit(&self.typed, Instant::now());
                 if let Some(code) = code
@@ -264,11 +298,14 @@ impl KioskApp {
             if view.actions {
                 ui.add_space(4.0);
                 ui.horizontal(|ui| {
-                    let more = small_button(text::MORE_TIME);
-                    if ui.add_enabled(view.can_request, more).clicked() {
+                    let more = ui.add_enabled(view.can_request, small_button(text::MORE_TIME));
+                    self.place(ui, text::MORE_TIME, &more);
+                    if more.clicked() {
                         self.shared.lock().open(Dialog::AskTime, Instant::now());
                     }
-                    if ui.add(small_button(text::END_MINE)).clicked() {
+                    let end = ui.add(small_button(text::END_MINE));
+                    self.place(ui, text::END_MINE, &end);
+                    if end.clicked() {
                         self.shared.lock().open(Dialog::ConfirmEnd, Instant::now());
                     }
                 });
@@ -295,6 +332,7 @@ impl KioskApp {
                     ui.horizontal(|ui| {
                         for (minutes, label) in text::ASK_CHOICES {
                             let choice = ui.add(large_button(label));
+                            self.place(ui, label, &choice);
                             if self.focus_once {
                                 choice.request_focus();
                                 self.focus_once = false;
@@ -306,10 +344,14 @@ impl KioskApp {
                     });
                     ui.add_space(12.0);
                     ui.horizontal(|ui| {
-                        if ui.add(large_button(text::ASK_ANY)).clicked() {
+                        let any = ui.add(large_button(text::ASK_ANY));
+                        self.place(ui, text::ASK_ANY, &any);
+                        if any.clicked() {
                             sent = self.shared.lock().ask_time(None);
                         }
-                        if ui.add(large_button(text::CANCEL)).clicked() {
+                        let cancel = ui.add(large_button(text::CANCEL));
+                        self.place(ui, text::CANCEL, &cancel);
+                        if cancel.clicked() {
                             self.shared.lock().close_dialog();
                         }
                     });
@@ -322,6 +364,7 @@ impl KioskApp {
                     ui.horizontal(|ui| {
                         // "No" first: Enter on the first focus must not end anything.
                         let no = ui.add(large_button(text::END_NO));
+                        self.place(ui, text::END_NO, &no);
                         if self.focus_once {
                             no.request_focus();
                             self.focus_once = false;
@@ -329,7 +372,9 @@ impl KioskApp {
                         if no.clicked() {
                             self.shared.lock().close_dialog();
                         }
-                        if ui.add(large_button(text::END_YES)).clicked() {
+                        let yes = ui.add(large_button(text::END_YES));
+                        self.place(ui, text::END_YES, &yes);
+                        if yes.clicked() {
                             sent = self.shared.lock().confirm_end();
                         }
                     });
@@ -410,6 +455,7 @@ impl eframe::App for KioskApp {
             (kiosk.view(now), kiosk.next_change(now))
         };
         self.apply_mode(&ctx, view.mode);
+        self.buttons.clear();
         egui::CentralPanel::default()
             .frame(
                 egui::Frame::new()
@@ -423,7 +469,7 @@ impl eframe::App for KioskApp {
                 Mode::Dialog => self.dialog(ui, &view),
             });
         if let Some(file) = &mut self.state_file {
-            file.write(&view, self.applied);
+            file.write(&view, self.applied, &self.buttons);
         }
         if let Some(next) = next {
             ctx.request_repaint_after(next);

@@ -1,11 +1,13 @@
 //! Test mode: with `POSTE_KIOSK_STATE_FILE` set, the screen's [`View`] is written there as JSON
 //! whenever it changes (atomically: a temporary file renamed over it), so that end-to-end
-//! tests assert what the visitor sees without reading pixels.
+//! tests assert what the visitor sees without reading pixels, and click the buttons where
+//! they are drawn.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::app::Placed;
 use crate::model::{Mode, View};
 
 #[derive(Debug)]
@@ -20,6 +22,8 @@ struct Written<'a> {
     view: &'a View,
     /// The window mode last asked of the window manager.
     window: Option<Mode>,
+    /// The buttons on screen, where a test can click them (window pixels).
+    buttons: &'a [Placed],
 }
 
 impl StateFile {
@@ -32,8 +36,12 @@ impl StateFile {
         })
     }
 
-    pub fn write(&mut self, view: &View, window: Option<Mode>) {
-        let Ok(json) = serde_json::to_string(&Written { view, window }) else {
+    pub fn write(&mut self, view: &View, window: Option<Mode>, buttons: &[Placed]) {
+        let Ok(json) = serde_json::to_string(&Written {
+            view,
+            window,
+            buttons,
+        }) else {
             return;
         };
         if json == self.last {

@@ -159,10 +159,58 @@ const COUNTDOWN_BLUE: (u8, u8, u8) = (0x1d, 0x35, 0x57);
 const ORANGE: (u8, u8, u8) = (0xe0, 0x6c, 0x00);
 const RED: (u8, u8, u8) = (0xc0, 0x1c, 0x28);
 
-#[tokio::test]
-#[ignore = "needs an X server, xdotool and poste-kiosk: run scripts/kiosk-check"]
-async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warnings_and_the_gate_returns()
- {
+/// The real service and `helper --ui kiosk` on this display, against `server`.
+struct Kiosk {
+    desktop: FakeDesktop,
+    /// Killed when dropped.
+    _processes: Processes,
+    /// The kiosk's state file.
+    state: PathBuf,
+    kiosk_log: PathBuf,
+    /// Where screenshots go (`POSTE_KIOSK_SHOTS`).
+    shots: PathBuf,
+}
+
+impl Kiosk {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.kiosk_log).unwrap_or_default()
+    }
+
+    /// Clicks the button labelled `label` where the kiosk drew it (its state file says where).
+    async fn click(&self, label: &str) {
+        let state = wait_state(&self.state, label, Duration::from_secs(5), |s| {
+            button(s, label).is_some()
+        })
+        .await;
+        let (x, y, width, height) = button(&state, label).unwrap();
+        let (window, ..) = kiosk_window().expect("the kiosk's window");
+        xdotool(&[
+            "mousemove",
+            "--sync",
+            "--window",
+            &window,
+            &(x + width / 2).to_string(),
+            &(y + height / 2).to_string(),
+        ]);
+        xdotool(&["click", "1"]);
+    }
+}
+
+/// Where the state file says `label`'s button is: (x, y, width, height) in window pixels.
+fn button(state: &Value, label: &str) -> Option<(i64, i64, i64, i64)> {
+    let placed = state["buttons"]
+        .as_array()?
+        .iter()
+        .find(|b| b["label"] == label)?;
+    Some((
+        placed["x"].as_i64()?,
+        placed["y"].as_i64()?,
+        placed["width"].as_i64()?,
+        placed["height"].as_i64()?,
+    ))
+}
+
+async fn start_kiosk(server: &TestServer) -> Kiosk {
     let display = std::env::var("DISPLAY").expect("DISPLAY: run scripts/kiosk-check");
     let kiosk = poste_testkit::workspace_binary("poste-kiosk");
     assert!(
@@ -175,10 +223,6 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
         .unwrap_or_else(|| std::env::temp_dir().join("poste-kiosk-shots"));
     std::fs::create_dir_all(&shots).unwrap();
 
-    let server = TestServer::start_with(|config| {
-        config.console.site_name = "EPN de la Mairie".to_owned();
-    })
-    .await;
     let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
     let uid = my_uid(&desktop);
     let socket = desktop.dir.path().join("run/helper.sock");
@@ -225,11 +269,34 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
         }
     }
     processes.0.push(helper.spawn().unwrap());
-    let log = || std::fs::read_to_string(&kiosk_log).unwrap_or_default();
+    Kiosk {
+        desktop,
+        _processes: processes,
+        state,
+        kiosk_log,
+        shots,
+    }
+}
+
+async fn site_server() -> TestServer {
+    TestServer::start_with(|config| {
+        config.console.site_name = "EPN de la Mairie".to_owned();
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "needs an X server, xdotool and poste-kiosk: run scripts/kiosk-check"]
+async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warnings_and_the_gate_returns()
+ {
+    let server = site_server().await;
+    let kiosk = start_kiosk(&server).await;
+    let (desktop, state, shots) = (&kiosk.desktop, &kiosk.state, &kiosk.shots);
+    let log = || kiosk.log();
 
     // The gate: full screen, the space's name from the server, the link up.
     let gate = wait_state(
-        &state,
+        state,
         "the gate, connected",
         Duration::from_secs(30),
         |s| s["mode"] == "gate" && s["window"] == "gate" && s["server_connected"] == true,
@@ -240,7 +307,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     let (window, _, _, width, height) =
         wait_window("full-screen", |w, h| w >= 1280 && h >= 1024).await;
     assert_eq!((width, height), (1280, 1024), "the gate covers the screen");
-    let shot = screenshot(&shots, "kiosk-portail.png").await;
+    let shot = screenshot(shots, "kiosk-portail.png").await;
     assert!(
         near(pixel(&shot, 8, 8), GATE_BLUE),
         "gate colour: {:?}",
@@ -263,7 +330,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
             json!({"message": "La médiathèque ferme à 18 h."}),
         )
         .await;
-    wait_state(&state, "the staff message", Duration::from_secs(5), |s| {
+    wait_state(state, "the staff message", Duration::from_secs(5), |s| {
         s["staff"] == "La médiathèque ferme à 18 h."
     })
     .await;
@@ -271,7 +338,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     // A wrong code, typed with no click (the field has the focus): the server's French refusal.
     xdotool(&["type", "--delay", "60", "ZZZ999"]);
     xdotool(&["key", "Return"]);
-    let refused = wait_state(&state, "a refusal", Duration::from_secs(10), |s| {
+    let refused = wait_state(state, "a refusal", Duration::from_secs(10), |s| {
         s["raison"] == "inconnu"
     })
     .await;
@@ -280,7 +347,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
         "{refused:#}"
     );
     assert_eq!(refused["codes_sent"], 1);
-    screenshot(&shots, "kiosk-refus.png").await;
+    screenshot(shots, "kiosk-refus.png").await;
 
     // The right code, in lower case with a space (the server normalises): the session starts
     // and the gate gives way to the countdown, small, at the top right.
@@ -292,7 +359,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     xdotool(&["type", "--delay", "60", &typed]);
     xdotool(&["key", "Return"]);
     let deadline = wait_started(&server, id).await;
-    let running = wait_state(&state, "the countdown", Duration::from_secs(5), |s| {
+    let running = wait_state(state, "the countdown", Duration::from_secs(5), |s| {
         s["mode"] == "countdown" && s["window"] == "countdown"
     })
     .await;
@@ -300,12 +367,12 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     assert_eq!(running["level"], "normal", "{running:#}");
     let (_, x, y, width, height) = wait_window("countdown", |w, h| w < 600 && h < 300).await;
     assert!(x > 640 && y < 200, "top right: {x},{y} {width}x{height}");
-    let shot = screenshot(&shots, "kiosk-decompte.png").await;
+    let shot = screenshot(shots, "kiosk-decompte.png").await;
     let inside = pixel(&shot, x + 6, y + 6);
     assert!(near(inside, COUNTDOWN_BLUE), "countdown colour {inside:?}");
 
     // The first warning at 3 s (warning_secs = 3): orange, and a large centred banner.
-    let warned = wait_state(&state, "the first warning", Duration::from_secs(10), |s| {
+    let warned = wait_state(state, "the first warning", Duration::from_secs(10), |s| {
         s["level"] == "warning"
     })
     .await;
@@ -319,13 +386,13 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     assert_eq!(warned["banner"], "Il vous reste 3 secondes", "{warned:#}");
     let (_, bx, by, bw, bh) = wait_window("banner", |w, _| w >= 800).await;
     assert!(bx > 100 && by > 200, "centred: {bx},{by} {bw}x{bh}");
-    let shot = screenshot(&shots, "kiosk-avertissement.png").await;
+    let shot = screenshot(shots, "kiosk-avertissement.png").await;
     let colour = pixel(&shot, bx + 6, by + 6);
     assert!(near(colour, ORANGE), "banner colour {colour:?}");
 
     // The critical one at 1 s: red.
     let critical = wait_state(
-        &state,
+        state,
         "the critical warning",
         Duration::from_secs(5),
         |s| s["level"] == "critical",
@@ -338,14 +405,14 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
         deadline - critical_at
     );
     assert_eq!(critical["banner_kind"], "critical", "{critical:#}");
-    let shot = screenshot(&shots, "kiosk-critique.png").await;
+    let shot = screenshot(shots, "kiosk-critique.png").await;
     let (_, cx, cy, _, _) = wait_window("banner", |w, _| w >= 800).await;
     let colour = pixel(&shot, cx + 6, cy + 6);
     assert!(near(colour, RED), "critical colour {colour:?}");
 
     // The end: the service locks the visitor's session on time and the gate comes back.
     let locked_at = wait_call(
-        &desktop,
+        desktop,
         "loginctl lock-session c42",
         Duration::from_secs(5),
     )
@@ -355,13 +422,130 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
         "locked {:.3} s from the deadline",
         locked_at - deadline
     );
-    let back = wait_state(&state, "the gate again", Duration::from_secs(5), |s| {
+    let back = wait_state(state, "the gate again", Duration::from_secs(5), |s| {
         s["mode"] == "gate" && s["window"] == "gate"
     })
     .await;
     assert_eq!(back["banner_kind"], "ended", "{back:#}");
     assert_eq!(back["remaining_secs"], Value::Null);
     wait_window("full-screen", |w, h| w >= 1280 && h >= 1024).await;
-    screenshot(&shots, "kiosk-fin.png").await;
-    drop(processes);
+    screenshot(shots, "kiosk-fin.png").await;
+    drop(kiosk);
+}
+
+/// The visitor's two buttons on the countdown, clicked with the mouse (xdotool) under the real
+/// X server: « Plus de temps » → « 30 minutes » reaches the dashboard's data; staff accept
+/// through the API and the answer shows as a banner with the time added; then « Terminer » →
+/// « Oui, terminer » ends the session as the visitor's, the screen is locked and the gate
+/// comes back.
+#[tokio::test]
+#[ignore = "needs an X server, xdotool and poste-kiosk: run scripts/kiosk-check"]
+async fn the_visitor_asks_for_more_time_then_ends_the_session_with_the_mouse() {
+    let server = site_server().await;
+    let kiosk = start_kiosk(&server).await;
+    let state = &kiosk.state;
+    wait_state(state, "the gate, connected", Duration::from_secs(30), |s| {
+        s["mode"] == "gate" && s["server_connected"] == true
+    })
+    .await;
+    let (id, code) = server
+        .create_session(json!({"utilisateur": "Awa", "duree": "10min"}))
+        .await;
+    let (gate, ..) = wait_window("full-screen", |w, h| w >= 1280 && h >= 1024).await;
+    xdotool(&["windowactivate", "--sync", &gate]);
+    xdotool(&["type", "--delay", "60", &code]);
+    xdotool(&["key", "Return"]);
+    wait_started(&server, id).await;
+    wait_state(
+        state,
+        "the countdown with its buttons",
+        Duration::from_secs(5),
+        |s| s["mode"] == "countdown" && s["actions"] == true && s["window"] == "countdown",
+    )
+    .await;
+    wait_window("countdown", |w, h| w < 600 && h < 300).await;
+
+    // « Plus de temps »: the question, centred, with its choices.
+    kiosk.click("Plus de temps").await;
+    wait_state(state, "the question", Duration::from_secs(5), |s| {
+        s["mode"] == "dialog" && s["dialog"] == "ask_time" && s["window"] == "dialog"
+    })
+    .await;
+    wait_window("dialog", |w, _| w >= 800).await;
+    screenshot(&kiosk.shots, "kiosk-plus-de-temps.png").await;
+    kiosk.click("30 minutes").await;
+    let waiting = wait_state(state, "the request waiting", Duration::from_secs(5), |s| {
+        s["mode"] == "countdown" && s["request"].is_string()
+    })
+    .await;
+    assert_eq!(waiting["can_request"], false, "{waiting:#}");
+    // The kiosk shows it at once; the request reaches the server through the service.
+    let within = Instant::now() + Duration::from_secs(5);
+    let pending = loop {
+        let pending = server.store.pending_time_requests().await.unwrap();
+        if !pending.is_empty() || Instant::now() > within {
+            break pending;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(pending.len(), 1, "{pending:?}\n{}", kiosk.log());
+    assert_eq!(pending[0].session_id, id);
+    assert_eq!(pending[0].minutes, Some(30));
+
+    // Staff accept: the answer as a banner, and the time is there.
+    server
+        .api()
+        .post_ok(
+            &format!("/time-requests/{}/accept", pending[0].id),
+            json!({"duree": "30min"}),
+        )
+        .await;
+    let answered = wait_state(state, "staff's answer", Duration::from_secs(5), |s| {
+        s["banner_kind"] == "answer"
+    })
+    .await;
+    assert_eq!(
+        answered["banner"], "Demande acceptée : 30 minutes de plus.",
+        "{answered:#}"
+    );
+    wait_window("banner", |w, _| w >= 800).await;
+    screenshot(&kiosk.shots, "kiosk-reponse.png").await;
+    let later = wait_state(state, "the countdown again", Duration::from_secs(15), |s| {
+        s["mode"] == "countdown"
+    })
+    .await;
+    let left = later["remaining_secs"].as_u64().unwrap();
+    assert!(left > 39 * 60 && left <= 40 * 60, "{left} s left");
+    assert_eq!(later["can_request"], true, "{later:#}");
+
+    // « Terminer »: asked first, "Non" has the focus; « Oui, terminer » ends it.
+    wait_window("countdown", |w, h| w < 600 && h < 300).await;
+    kiosk.click("Terminer").await;
+    wait_state(state, "the confirmation", Duration::from_secs(5), |s| {
+        s["mode"] == "dialog" && s["dialog"] == "confirm_end"
+    })
+    .await;
+    wait_window("dialog", |w, _| w >= 800).await;
+    screenshot(&kiosk.shots, "kiosk-terminer.png").await;
+    let clicked_at = unix_now();
+    kiosk.click("Oui, terminer").await;
+    let locked_at = wait_call(
+        &kiosk.desktop,
+        "loginctl lock-session c42",
+        Duration::from_secs(5),
+    )
+    .await;
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "terminee");
+    assert_eq!(row.end_reason.as_deref(), Some("termine_par_visiteur"));
+    assert_eq!(row.total_secs(), 40 * 60);
+    assert!(
+        locked_at - clicked_at < 2.0,
+        "locked {:.3} s after the click",
+        locked_at - clicked_at
+    );
+    wait_state(state, "the gate again", Duration::from_secs(5), |s| {
+        s["mode"] == "gate" && s["window"] == "gate"
+    })
+    .await;
 }
