@@ -13,6 +13,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 /// Why the trust anchors could not be loaded.
@@ -56,8 +57,12 @@ impl Endpoint {
     pub async fn connect(&self) -> Result<Stream, tungstenite::Error> {
         let (stream, _) = tokio_tungstenite::connect_async_tls_with_config(
             &self.url,
-            None,
-            false,
+            // A 4 KiB read buffer (tungstenite allocates 128 KiB by default): the server's
+            // messages are a few hundred bytes.
+            Some(WebSocketConfig::default().read_buffer_size(4096)),
+            // TCP_NODELAY: each message is small and waits for its answer (a code typed, then
+            // its check), so it goes out at once instead of after the previous one's ACK.
+            true,
             self.tls.clone().map(Connector::Rustls),
         )
         .await?;

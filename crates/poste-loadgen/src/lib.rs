@@ -18,6 +18,7 @@ use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// What to simulate.
 #[derive(Debug, Clone)]
@@ -287,9 +288,14 @@ impl Workstation {
                 .map_err(|_| "bind")?;
         }
         let stream = socket.connect(self.addr).await.map_err(|_| "connect")?;
-        let (ws, _) = tokio_tungstenite::client_async(self.url.as_str(), stream)
-            .await
-            .map_err(|_| "handshake")?;
+        // As the agent does: small messages, each waiting for its answer.
+        stream.set_nodelay(true).map_err(|_| "socket")?;
+        // A small read buffer, as the agent's: thousands of connections in one process.
+        let config = WebSocketConfig::default().read_buffer_size(4096);
+        let (ws, _) =
+            tokio_tungstenite::client_async_with_config(self.url.as_str(), stream, Some(config))
+                .await
+                .map_err(|_| "handshake")?;
         Ok(ws)
     }
 

@@ -1,6 +1,7 @@
 //! Assembles the server: settings derived from the configuration, the store, the hub, the
 //! HTTP router; recovery at start-up; the change feed; graceful shutdown.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -271,6 +272,57 @@ pub struct AppState {
     pub code_throttle: SharedThrottle,
     /// Failed console logins, per account and per address.
     pub login_throttle: SharedThrottle,
+    /// Workstations heard from, whose `last_seen` the next flush writes.
+    pub last_seen: LastSeen,
+}
+
+/// How often the workstations heard from get their `last_seen` written, all in one transaction.
+const LAST_SEEN_FLUSH_EVERY: Duration = Duration::from_secs(60);
+
+/// The workstations heard from since the last flush. One commit a minute for all of them
+/// rather than one per workstation: 50,000 workstations touching their row once a minute
+/// each would be 830 commits a second, about all SQLite can do with every commit on the disk
+/// (docs/benchmarks.md). `last_seen` is what the console shows of a workstation that is *not*
+/// connected (online comes from the live connections), so a minute late costs nothing.
+#[derive(Debug, Clone, Default)]
+pub struct LastSeen(Arc<Mutex<HashSet<i64>>>);
+
+impl LastSeen {
+    pub fn note(&self, poste_id: i64) {
+        self.lock().insert(poste_id);
+    }
+
+    fn take(&self) -> Vec<i64> {
+        self.lock().drain().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes what was noted; on a database error keeps it for the next flush.
+    async fn flush(&self, store: &Store) {
+        let ids = self.take();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(err) = store.touch_postes(&ids, crate::clock::now_ms()).await {
+            tracing::debug!(error = %err, postes = ids.len(), "could not record last_seen; kept for the next flush");
+            self.lock().extend(ids);
+        }
+    }
+}
+
+/// Flushes `last_seen` every minute (and once more at shutdown, from `run`).
+async fn flush_last_seen(last_seen: LastSeen, store: Store) {
+    let mut every = tokio::time::interval(LAST_SEEN_FLUSH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        last_seen.flush(&store).await;
+    }
 }
 
 /// A failure throttle shared by the tasks of the server: per key, and optionally one budget
@@ -404,6 +456,7 @@ impl AppState {
                 console.login_failures,
                 Duration::from_secs(console.login_failure_window_secs),
             ),
+            last_seen: LastSeen::default(),
         }
     }
 
@@ -533,6 +586,10 @@ pub async fn run(
         doorbell,
     ));
 
+    let last_seen = tokio::spawn(flush_last_seen(
+        state.last_seen.clone(),
+        state.store.clone(),
+    ));
     let purge = tokio::spawn(purge_old_records(
         state.store.clone(),
         state.retention_days(),
@@ -599,7 +656,7 @@ pub async fn run(
         None => {
             tracing::info!(%addr, "poste-server listening");
             notify_ready();
-            axum::serve(listener, service)
+            axum::serve(listener.tap_io(crate::tls::no_delay), service)
                 .with_graceful_shutdown(stopped(stop.clone()))
                 .await
         }
@@ -626,6 +683,8 @@ pub async fn run(
     }
     feed.abort();
     purge.abort();
+    last_seen.abort();
+    state.last_seen.flush(&store).await;
     for task in [listener_task, heartbeat].into_iter().flatten() {
         task.abort();
     }

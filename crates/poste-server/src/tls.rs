@@ -229,13 +229,22 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+/// Every message of the protocol is small and waits for its answer: sent at once, not held
+/// back by Nagle's algorithm until the previous one is acknowledged (the peer may delay that
+/// acknowledgement by 40 ms).
+pub(crate) fn no_delay(tcp: &mut TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     done: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
 ) {
     loop {
-        let (tcp, peer) = match listener.accept().await {
+        let (mut tcp, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
                 // Out of file descriptors and the like: wait instead of spinning, as axum does.
@@ -244,6 +253,7 @@ async fn accept_loop(
                 continue;
             }
         };
+        no_delay(&mut tcp);
         let acceptor = acceptor.clone();
         let done = done.clone();
         tokio::spawn(async move {

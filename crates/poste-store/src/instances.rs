@@ -102,7 +102,7 @@ impl Store {
         .bind(self.origin().to_owned())
         .bind(until)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(StoreError::from_sqlx)?;
         if claimed.is_some() {
@@ -128,13 +128,13 @@ impl Store {
             "DELETE FROM timer_leases WHERE session_id IN \
              (SELECT id FROM sessions WHERE statut <> 'active')",
         )
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(StoreError::from_sqlx)?;
         let renewed = sqlx::query("UPDATE timer_leases SET lease_until = $1 WHERE owner = $2")
             .bind(until)
             .bind(self.origin().to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(StoreError::from_sqlx)?;
         Ok(renewed.rows_affected())
@@ -145,7 +145,7 @@ impl Store {
     pub async fn release_timers(&self) -> Result<()> {
         sqlx::query("DELETE FROM timer_leases WHERE owner = $1")
             .bind(self.origin().to_owned())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(StoreError::from_sqlx)?;
         Ok(())

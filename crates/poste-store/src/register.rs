@@ -68,7 +68,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<CategoryRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let taken: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM categories WHERE LOWER(nom) = LOWER($1) AND id <> $2",
         )
@@ -124,7 +124,7 @@ impl Store {
 
     /// Deletes a category; its visitors are left without one. Event `CategoryChanged`.
     pub async fn delete_category(&self, id: i64, actor: &Actor, now: Millis) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         sqlx::query("UPDATE visiteurs SET categorie_id = NULL WHERE categorie_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -196,7 +196,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<VisitorRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let query = match id {
             None => sqlx::query(
                 "INSERT INTO visiteurs (nom, carte, email, categorie_id, notes, created_at, \
@@ -249,7 +249,7 @@ impl Store {
     /// sessions lose the name and the link (they stay, anonymous, in the connection register).
     /// Returns how many sessions were anonymised. Event `VisitorErased` (no personal data).
     pub async fn erase_visitor(&self, id: i64, actor: &Actor, now: Millis) -> Result<u64> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let sessions = sqlx::query(
             "UPDATE sessions SET utilisateur = NULL, visiteur_id = NULL WHERE visiteur_id = $1",
         )
@@ -324,7 +324,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<PosteRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT id FROM postes WHERE LOWER(nom) = LOWER($1) AND id <> $2")
                 .bind(nom.to_owned())
@@ -381,7 +381,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<Option<PosteRow>> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(concat!(
             "UPDATE postes SET nom = nom || ' (retiré ' || CAST(id AS TEXT) || ')', \
              retired_at = $2, enrollment = 'aucun', secret_hash = NULL, request_hash = NULL \
@@ -440,7 +440,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         for (key, value) in values {
             sqlx::query(
                 "INSERT INTO settings (cle, valeur, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
@@ -551,7 +551,7 @@ impl Store {
     /// expired before it, and events before it. Running sessions are never touched. Event
     /// `RetentionPurge` when anything was deleted.
     pub async fn purge_before(&self, cutoff: Millis, now: Millis) -> Result<PurgeReport> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let sessions = sqlx::query(
             "DELETE FROM sessions WHERE \
              (statut IN ('terminee', 'expiree', 'annulee') AND COALESCE(ended_at, created_at) < $1) \

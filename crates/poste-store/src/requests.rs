@@ -43,7 +43,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<TimeRequestRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         // The write comes first (see `Store::transition`): it takes SQLite's write lock.
         let updated = sqlx::query(
             "UPDATE time_requests SET minutes = $2, requested_at = $3 \
@@ -156,7 +156,7 @@ impl Store {
             }
             TimeAnswer::Refuse => (TimeRequestStatus::Refusee, None),
         };
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let answered = sqlx::query(
             "UPDATE time_requests SET statut = $2, answered_at = $3, granted_minutes = $4, \
              answered_by = $5 WHERE id = $1 AND statut = 'en_attente'",

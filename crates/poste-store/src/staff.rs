@@ -39,7 +39,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<StaffRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(concat!(
             "INSERT INTO staff (login, nom, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING ",
@@ -117,7 +117,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<StaffRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(concat!(
             "UPDATE staff SET password_hash = $2 WHERE LOWER(login) = LOWER($1) RETURNING ",
             staff_columns!()
@@ -160,7 +160,7 @@ impl Store {
         ip: Option<&str>,
         now: Millis,
     ) -> Result<StaffSessionRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_at, last_seen, ip) \
              VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
@@ -233,7 +233,7 @@ impl Store {
         logout: bool,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let done = sqlx::query("DELETE FROM staff_sessions WHERE id = $1")
             .bind(session.id)
             .execute(&mut *tx)
@@ -256,7 +256,7 @@ impl Store {
     pub async fn purge_staff_sessions(&self, idle_before: Millis) -> Result<u64> {
         let done = sqlx::query("DELETE FROM staff_sessions WHERE last_seen < $1")
             .bind(idle_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(StoreError::from_sqlx)?;
         Ok(done.rows_affected())

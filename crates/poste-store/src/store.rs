@@ -1,4 +1,4 @@
-//! The store: one `AnyPool`, the same SQL on both backends.
+//! The store: the same SQL on both backends, through sqlx's `Any` driver.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -13,8 +13,8 @@ use crate::model::*;
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
-/// Pool size for SQLite: one writer at a time anyway, a few readers beside it.
-const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// SQLite readers beside the one writer (WAL: readers never wait for it).
+const SQLITE_READERS: u32 = 8;
 /// Consecutive code collisions tolerated for one session before giving up.
 const MAX_CODE_COLLISIONS: u32 = 20;
 const DEFAULT_LIST_LIMIT: i64 = 100;
@@ -61,7 +61,14 @@ macro_rules! token_columns {
 /// Handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// For reads. On PostgreSQL the same pool as `writer`.
     pub(crate) pool: AnyPool,
+    /// For every write. On SQLite one connection: SQLite lets one writer in at a time, and
+    /// writers racing for its lock on several connections wait in its busy handler, which
+    /// sleeps and polls (up to 100 ms a turn): under a burst of connecting workstations the
+    /// writes queued for seconds (docs/benchmarks.md). Here they queue in the pool, first
+    /// come first served, and each starts the instant the previous one commits.
+    pub(crate) writer: AnyPool,
     backend: Backend,
     origin: String,
     /// The PostgreSQL URL, for the LISTEN connection (None on SQLite).
@@ -107,58 +114,42 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|_| StoreError::UnsupportedUrl(redact(&url)))?;
 
-        let pool = match backend {
+        let (pool, writer) = match backend {
             Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(SQLITE_MAX_CONNECTIONS)
-                    // Per connection. FULL: a commit is on the disk (the WAL fsynced) before it
-                    // is confirmed. NORMAL never corrupts a WAL database, but loses the last
-                    // commits on a power cut or when the filesystem goes read-only on a disk
-                    // error: a printed code would no longer exist, a started session would be
-                    // waiting again (its code usable twice), an end or added time forgotten.
-                    // Shown by `storage::a_filesystem_gone_read_only_…` (poste-server).
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA synchronous = FULL").await?;
-                            Ok(())
-                        })
-                    })
-                    // When COMMIT fails (disk full, read-only file), SQLite keeps the
-                    // transaction open while sqlx counts it as done: the connection went back
-                    // to the pool holding the write lock, and every other writer got "database
-                    // is locked" forever, even once space was back. A connection coming back
-                    // is never inside a transaction on purpose, so roll back whatever is left;
-                    // the error when nothing is open is expected and ignored.
-                    .after_release(|conn, _meta| {
-                        Box::pin(async move {
-                            let _ = conn.execute("ROLLBACK").await;
-                            Ok(true)
-                        })
-                    })
-                    .connect_with(options)
+                let writer = sqlite_pool(1, false)
+                    .connect_with(options.clone())
                     .await
-            }
-            Backend::Postgres => AnyPoolOptions::new().connect_with(options).await,
-        }
-        .map_err(StoreError::from_sqlx)?;
-
-        match backend {
-            Backend::Sqlite => {
+                    .map_err(StoreError::from_sqlx)?;
                 // Persists in the file; must happen before anything else writes.
                 let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
-                    .fetch_one(&pool)
+                    .fetch_one(&writer)
                     .await
                     .map_err(StoreError::from_sqlx)?;
                 if !mode.eq_ignore_ascii_case("wal") {
                     tracing::warn!(journal_mode = %mode, "SQLite refused WAL mode");
                 }
-                SQLITE_MIGRATOR.run(&pool).await?;
+                SQLITE_MIGRATOR.run(&writer).await?;
+                // Debug builds (the tests) open the readers read-only, so that a write sent
+                // to the wrong pool fails loudly instead of contending for the lock.
+                let readers = sqlite_pool(SQLITE_READERS, cfg!(debug_assertions))
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                (readers, writer)
             }
-            Backend::Postgres => POSTGRES_MIGRATOR.run(&pool).await?,
-        }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                POSTGRES_MIGRATOR.run(&pool).await?;
+                (pool.clone(), pool)
+            }
+        };
 
         Ok(Store {
             pool,
+            writer,
             backend,
             origin: origin.to_owned(),
             url: (backend == Backend::Postgres).then(|| SecretUrl(url.clone())),
@@ -184,7 +175,8 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await
+        self.pool.close().await;
+        self.writer.close().await;
     }
 
     // ----- sessions -------------------------------------------------------------------------
@@ -202,7 +194,7 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<SessionRow>> {
         let created_by = actor.label();
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let mut ids = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let mut collisions = 0;
@@ -516,7 +508,7 @@ impl Store {
     ) -> Result<std::result::Result<SessionRow, Refused>> {
         // The UPDATE comes first in the transaction: on SQLite a write as first statement
         // waits for the lock (busy timeout) instead of failing on a stale read snapshot.
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let changed = update
             .execute(&mut *tx)
             .await
@@ -546,7 +538,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<PosteRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = insert_poste(&mut tx, &new.nom, &new.ip, &new.mac, &None, None, now)
             .await?
             .ok_or_else(|| StoreError::AlreadyExists {
@@ -608,7 +600,7 @@ impl Store {
     /// actor = the poste), else updates ip/mac/version when given (None keeps the old value)
     /// and `last_seen`. No event for a mere sighting of a known workstation (they are frequent).
     pub async fn record_poste_seen(&self, seen: &PosteSighting, now: Millis) -> Result<PosteRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         // Update first (the common case, and a write as first statement, see `transition`);
         // insert when unknown.
         let row = match update_poste_seen(&mut tx, seen, now).await? {
@@ -651,15 +643,32 @@ impl Store {
         Ok(row)
     }
 
-    /// Updates `last_seen` only.
-    pub async fn touch_poste(&self, id: i64, now: Millis) -> Result<()> {
-        self.touch(
-            "UPDATE postes SET last_seen = $2 WHERE id = $1",
-            "poste",
-            id,
-            now,
-        )
-        .await
+    /// Sets `last_seen` of every workstation in `ids` to `now`, in one transaction (the server
+    /// gathers a minute of sightings: one commit for all, not one per workstation). No event.
+    /// Returns how many rows changed (unknown ids are skipped).
+    pub async fn touch_postes(&self, ids: &[i64], now: Millis) -> Result<u64> {
+        const CHUNK: usize = 500;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut changed = 0;
+        for chunk in ids.chunks(CHUNK) {
+            // Only placeholders are generated; every value is bound.
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "UPDATE postes SET last_seen = $1 WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            changed += query
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(changed)
     }
 
     /// Runs a `… SET <time column> = $2 WHERE id = $1`; `NotFound` when no row has that id.
@@ -673,7 +682,7 @@ impl Store {
         let done = sqlx::query(sql)
             .bind(id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(StoreError::from_sqlx)?;
         if done.rows_affected() == 0 {
@@ -694,7 +703,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<PosteRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(concat!(
             "UPDATE postes SET hors_service = $2 WHERE id = $1 RETURNING ",
             poste_columns!()
@@ -739,7 +748,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let event = EventSpec {
             kind: EventKind::MessageSent,
             actor: actor.label(),
@@ -762,7 +771,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let event = EventSpec {
             kind: EventKind::PosteIncident,
             actor: actor.label(),
@@ -799,7 +808,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<TokenRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         // Conflicts with the partial unique index on live names (or, absurdly, on the hash).
         let row = sqlx::query(concat!(
             "INSERT INTO api_tokens (nom, hash, created_at) VALUES ($1, $2, $3) \
@@ -870,7 +879,7 @@ impl Store {
 
     /// Revokes the live token of that name; `NotFound` if none. Event `TokenRevoked`.
     pub async fn revoke_token(&self, nom: &str, actor: &Actor, now: Millis) -> Result<TokenRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(concat!(
             "UPDATE api_tokens SET revoked_at = $2 WHERE nom = $1 AND revoked_at IS NULL \
              RETURNING ",
@@ -913,7 +922,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<EnrollmentCodeRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(concat!(
             "INSERT INTO enrollment_codes (code_hash, poste_nom, created_at, expires_at) \
              VALUES ($1, $2, $3, $4) RETURNING ",
@@ -952,7 +961,7 @@ impl Store {
         request_hash: &str,
         now: Millis,
     ) -> Result<PosteRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         // The code first: a write as first statement (see `transition`), and a refusal below
         // rolls its use back, so a refused request never uses a code up.
         let proof_detail = match proof {
@@ -1120,7 +1129,7 @@ impl Store {
         refuse: fn(&PosteRow) -> EnrollmentRefusal,
         now: Millis,
     ) -> Result<PosteRow> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
         let updated = update
             .fetch_optional(&mut *tx)
             .await
@@ -1653,6 +1662,38 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Options of a SQLite pool of `max` connections; `read_only` connections refuse every write.
+fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        // Per connection. FULL: a commit is on the disk (the WAL fsynced) before it is
+        // confirmed. NORMAL never corrupts a WAL database, but loses the last commits on a
+        // power cut or when the filesystem goes read-only on a disk error: a printed code would
+        // no longer exist, a started session would be waiting again (its code usable twice), an
+        // end or added time forgotten. Shown by `storage::a_filesystem_gone_read_only_…`
+        // (poste-server).
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA synchronous = FULL").await?;
+                if read_only {
+                    conn.execute("PRAGMA query_only = ON").await?;
+                }
+                Ok(())
+            })
+        })
+        // When COMMIT fails (disk full, read-only file), SQLite keeps the transaction open
+        // while sqlx counts it as done: the connection went back to the pool holding the write
+        // lock, and every other writer got "database is locked" forever, even once space was
+        // back. A connection coming back is never inside a transaction on purpose, so roll back
+        // whatever is left; the error when nothing is open is expected and ignored.
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                let _ = conn.execute("ROLLBACK").await;
+                Ok(true)
+            })
+        })
 }
 
 #[cfg(test)]

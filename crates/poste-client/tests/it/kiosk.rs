@@ -295,12 +295,9 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     let log = || kiosk.log();
 
     // The gate: full screen, the space's name from the server, the link up.
-    let gate = wait_state(
-        state,
-        "the gate, connected",
-        Duration::from_secs(30),
-        |s| s["mode"] == "gate" && s["window"] == "gate" && s["server_connected"] == true,
-    )
+    let gate = wait_state(state, "the gate, connected", Duration::from_secs(30), |s| {
+        s["mode"] == "gate" && s["window"] == "gate" && s["server_connected"] == true
+    })
     .await;
     assert_eq!(gate["space"], "EPN de la Mairie", "{gate:#}");
     assert_eq!(gate["can_submit"], true, "{gate:#}");
@@ -391,12 +388,9 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     assert!(near(colour, ORANGE), "banner colour {colour:?}");
 
     // The critical one at 1 s: red.
-    let critical = wait_state(
-        state,
-        "the critical warning",
-        Duration::from_secs(5),
-        |s| s["level"] == "critical",
-    )
+    let critical = wait_state(state, "the critical warning", Duration::from_secs(5), |s| {
+        s["level"] == "critical"
+    })
     .await;
     let critical_at = unix_now();
     assert!(
@@ -411,12 +405,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     assert!(near(colour, RED), "critical colour {colour:?}");
 
     // The end: the service locks the visitor's session on time and the gate comes back.
-    let locked_at = wait_call(
-        desktop,
-        "loginctl lock-session c42",
-        Duration::from_secs(5),
-    )
-    .await;
+    let locked_at = wait_call(desktop, "loginctl lock-session c42", Duration::from_secs(5)).await;
     assert!(
         (locked_at - deadline).abs() < 0.5,
         "locked {:.3} s from the deadline",

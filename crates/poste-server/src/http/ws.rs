@@ -31,9 +31,11 @@ use crate::{messages, text};
 
 /// Longest workstation name accepted in `hello`.
 const MAX_POSTE_NAME: usize = 64;
+/// Each connection's WebSocket read buffer.
+const READ_BUFFER_BYTES: usize = 1024;
 /// After this many messages refused in a row for flooding, the connection is closed.
 const FLOOD_STRIKES: u32 = 20;
-/// `last_seen` is written at most this often per connection.
+/// A connection notes its workstation as seen (`AppState::last_seen`) at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 pub async fn upgrade(
@@ -44,6 +46,10 @@ pub async fn upgrade(
     let limit = app.settings().limits.max_message_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        // Allocated up front for every connection: tungstenite's 128 KiB default made 150 KB a
+        // workstation (docs/benchmarks.md). Messages are a few hundred bytes; a bigger one
+        // (up to `limit`) grows the buffer for its own read.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| serve(app, socket, peer))
 }
 
@@ -294,7 +300,7 @@ async fn handle_text(app: &AppState, conn: u64, peer: &mut Peer, body: &str) -> 
         }
         ClientMessage::Incident(incident) => on_incident(app, peer, &incident).await,
         ClientMessage::Heartbeat => {
-            touch(app, peer).await;
+            touch(app, peer);
             Ok(vec![ServerMessage::HeartbeatAck {
                 timestamp: rfc3339(now_ms()),
             }])
@@ -582,15 +588,13 @@ async fn identify(
     Ok(peer.poste.clone())
 }
 
-async fn touch(app: &AppState, peer: &mut Peer) {
+fn touch(app: &AppState, peer: &mut Peer) {
     let Some(id) = peer.poste_id() else { return };
     if peer.last_touch.is_some_and(|at| at.elapsed() < TOUCH_EVERY) {
         return;
     }
     peer.last_touch = Some(Instant::now());
-    if let Err(err) = app.store.touch_poste(id, now_ms()).await {
-        tracing::debug!(error = %err, "could not record last_seen");
-    }
+    app.last_seen.note(id);
 }
 
 fn refused(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> ServerMessage {
@@ -1019,7 +1023,7 @@ async fn on_get_time(app: &AppState, conn: u64, peer: &mut Peer, id: SessionId) 
         Err(reply) => return Ok(vec![reply]),
     };
     app.hub.subscribe(conn, row.id);
-    touch(app, peer).await;
+    touch(app, peer);
     let now = now_ms();
     let mut replies = vec![messages::time_update(&row, now)];
     if row.status.is_final() {

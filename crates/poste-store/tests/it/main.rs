@@ -64,7 +64,7 @@ conformance! {
     postes::poste_names_are_case_insensitive_unique,
     postes::record_poste_seen_creates_then_updates,
     postes::poste_by_ip_is_the_last_seen,
-    postes::touch_poste_updates_last_seen,
+    postes::touch_postes_updates_last_seen_in_one_go,
     enrollment::enrollment_happy_path,
     enrollment::enrollment_code_reserved_for_a_name_is_logged,
     enrollment::one_time_code_is_used_up,

@@ -168,16 +168,24 @@ pub async fn poste_by_ip_is_the_last_seen(store: Store) {
     assert_eq!(store.poste_by_ip("192.168.1.50").await.unwrap(), Some(old));
 }
 
-pub async fn touch_poste_updates_last_seen(store: Store) {
-    let poste = create_poste(&store, "Poste-T").await;
+pub async fn touch_postes_updates_last_seen_in_one_go(store: Store) {
+    let postes = [
+        create_poste(&store, "Poste-T1").await,
+        create_poste(&store, "Poste-T2").await,
+        create_poste(&store, "Poste-T3").await,
+    ];
     let before = store.last_event_id().await.unwrap();
-    store.touch_poste(poste.id, T0 + 42).await.unwrap();
-    let after = store.poste(poste.id).await.unwrap().unwrap();
-    assert_eq!(after.last_seen, Some(T0 + 42));
-    assert_eq!(after.nom, poste.nom);
+    // More ids than one statement takes, an unknown id among them.
+    let mut ids: Vec<i64> = (1_000_000..1_001_200).collect();
+    ids.push(postes[0].id);
+    ids.push(postes[2].id);
+    assert_eq!(store.touch_postes(&ids, T0 + 42).await.unwrap(), 2);
+    let untouched = postes[1].last_seen;
+    for (poste, seen) in postes.iter().zip([Some(T0 + 42), untouched, Some(T0 + 42)]) {
+        let after = store.poste(poste.id).await.unwrap().unwrap();
+        assert_eq!(after.last_seen, seen, "{}", poste.nom);
+        assert_eq!(after.nom, poste.nom);
+    }
     assert_eq!(store.last_event_id().await.unwrap(), before, "no event");
-    assert!(matches!(
-        store.touch_poste(poste.id + 1, T0).await,
-        Err(StoreError::NotFound { what: "poste", .. })
-    ));
+    assert_eq!(store.touch_postes(&[], T0).await.unwrap(), 0);
 }
