@@ -187,11 +187,13 @@ test("a stale action on a session that already ended says so", async () => {
   const [{ code_acces: code, id }] = JSON.parse(out);
   await poste.useCode(code);
   const page = await loggedInPage(browser, server, "paul");
+  // Ended elsewhere (the command line) while this page stays as it is: its refreshes are cut
+  // off from its first load, so that the tile keeps its old buttons. (Cut off only after the
+  // load, a refresh already on its way could still bring the ended tile on a loaded machine.)
+  await page.route("**/console/tuiles", (route) => route.abort());
+  await page.reload();
   const staleTile = tile(page, "Poste-05");
   await staleTile.getByText("En session").waitFor();
-  // Ended elsewhere (the command line) while this page stays as it is: its refreshes are cut
-  // off so that the tile keeps its old buttons.
-  await page.route("**/console/tuiles", (route) => route.abort());
   server.cli(["session", "end", String(id)]);
   await poste.next("session_terminated", 5000);
   await staleTile.getByRole("button", { name: "+30 min" }).click();

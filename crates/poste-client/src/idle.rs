@@ -108,11 +108,10 @@ impl IdleSource for LogindIdle {
         let Some(session) = (self.session)() else {
             return Idle::Unknown("no visitor session".into());
         };
-        let Some(program) = self.env.resolve("loginctl") else {
-            return Idle::Unknown("loginctl not found".into());
-        };
-        let output = std::process::Command::new(program)
-            .args([
+        let output = poste_desktop::output_within(
+            &self.env,
+            "loginctl",
+            &[
                 "show-session",
                 &session,
                 "-p",
@@ -121,12 +120,11 @@ impl IdleSource for LogindIdle {
                 "IdleHint",
                 "-p",
                 "IdleSinceHintMonotonic",
-            ])
-            .env("PATH", self.env.path())
-            .stdin(std::process::Stdio::null())
-            .output();
+            ],
+            poste_desktop::DEFAULT_TIMEOUT,
+        );
         match output {
-            Ok(out) if out.status.success() => {
+            Ok(stdout) => {
                 let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
                     .ok()
                     .and_then(|t| {
@@ -135,12 +133,11 @@ impl IdleSource for LogindIdle {
                         Some(secs * 1_000_000 + nanos / 1000)
                     });
                 match now {
-                    Some(now) => parse_logind(&String::from_utf8_lossy(&out.stdout), now),
+                    Some(now) => parse_logind(&stdout, now),
                     None => Idle::Unknown("no monotonic clock".into()),
                 }
             }
-            Ok(out) => Idle::Unknown(format!("loginctl show-session: {}", out.status)),
-            Err(err) => Idle::Unknown(format!("loginctl: {err}")),
+            Err(err) => Idle::Unknown(err),
         }
     }
 }

@@ -40,7 +40,7 @@ pub use methods::{
 };
 #[cfg(unix)]
 pub use run::CommandDesktop;
-pub use run::{DEFAULT_DETACH_GRACE, DEFAULT_TIMEOUT};
+pub use run::{DEFAULT_DETACH_GRACE, DEFAULT_TIMEOUT, output_within};
 #[cfg(windows)]
 pub use win::{
     Session, SessionContext, SystemApi, WINDOWS_DESKTOP, WINDOWS_PROGRAMS, WTS_CURRENT_SESSION,

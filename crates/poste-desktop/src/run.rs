@@ -422,6 +422,53 @@ impl Output {
     }
 }
 
+/// Runs `program` (looked up on `env`'s `PATH`) with `args` and returns what it printed on
+/// standard output (up to 16 KiB) if it exited 0 within `timeout`, else why not. Past the
+/// timeout it is killed with what it started: for the agent's questions to logind, which must
+/// not stall their caller when logind hangs.
+pub fn output_within(
+    env: &Environment,
+    program: &str,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<String, String> {
+    let Some(path) = env.resolve(program) else {
+        return Err(format!("{program}: not found on PATH"));
+    };
+    let stdout =
+        capture_file().ok_or_else(|| format!("{program}: no file to capture its output"))?;
+    let mut cmd = Command::new(&path);
+    cmd.args(args)
+        .envs(&env.vars)
+        .env("PATH", env.path())
+        .stdin(Stdio::null())
+        .stdout(stdio_for(Some(&stdout)))
+        .stderr(Stdio::null());
+    own_process_group(&mut cmd);
+    let mut child = spawn(&mut cmd).map_err(|e| format!("{program}: could not start: {e}"))?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(read_capture(Some(&stdout))),
+            Ok(Some(status)) => return Err(format!("{program}: {status}")),
+            Ok(None) if start.elapsed() >= timeout => {
+                kill_group(&mut child);
+                let _ = child.wait();
+                return Err(format!(
+                    "{program}: timed out after {} ms (killed)",
+                    timeout.as_millis()
+                ));
+            }
+            Ok(None) => std::thread::sleep(POLL),
+            Err(e) => {
+                kill_group(&mut child);
+                let _ = child.wait();
+                return Err(format!("{program}: could not wait for it: {e}"));
+            }
+        }
+    }
+}
+
 fn capture_file() -> Option<File> {
     tempfile::tempfile()
         .inspect_err(|e| debug!(error = %e, "no temporary file to capture output; discarding it"))

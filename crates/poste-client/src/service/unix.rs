@@ -76,19 +76,11 @@ struct SessionFacts {
 }
 
 /// What `loginctl ARGS` prints, run with the service's PATH; `None` when it cannot be run or
-/// fails. Shared by the helper's admission and the wait before a home restore.
+/// fails or hangs (killed after poste-desktop's 5 s timeout). Shared by the helper's admission and the wait before a home restore.
 pub(crate) fn loginctl_stdout(env: &Environment, args: &[&str]) -> Option<String> {
-    let program = env.resolve("loginctl")?;
-    let output = std::process::Command::new(program)
-        .args(args)
-        .env("PATH", env.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    poste_desktop::output_within(env, "loginctl", args, poste_desktop::DEFAULT_TIMEOUT)
+        .inspect_err(|err| tracing::debug!(error = %err, ?args, "loginctl gave no answer"))
+        .ok()
 }
 
 /// `loginctl show-session ID --property=User --property=Type`, whose output is `KEY=value`

@@ -88,6 +88,27 @@ pub(crate) async fn wait_started(server: &TestServer, id: i64) -> f64 {
     panic!("session {id} never started");
 }
 
+/// The visitor's session `session` is locked within 1 s of `deadline` (a Unix time), then
+/// logged out within 3 s.
+async fn assert_ends_on_time(desktop: &FakeDesktop, session: &str, deadline: f64) {
+    let lock = wait_call(
+        desktop,
+        &format!("loginctl lock-session {session}"),
+        Duration::from_secs_f64((deadline - unix_now() + 2.0).max(0.5)),
+    )
+    .await;
+    assert!(
+        (lock - deadline).abs() < 1.0,
+        "locked at {lock:.3}, deadline {deadline:.3}"
+    );
+    wait_call(
+        desktop,
+        &format!("loginctl terminate-session {session}"),
+        Duration::from_secs(3),
+    )
+    .await;
+}
+
 pub(crate) async fn wait_call(desktop: &FakeDesktop, prefix: &str, within: Duration) -> f64 {
     let deadline = std::time::Instant::now() + within;
     loop {
@@ -417,23 +438,7 @@ async fn a_service_restarted_without_the_server_still_ends_the_session_on_time()
     let mut restarted = start(&desktop, &unreachable, uid);
     std::mem::swap(&mut split, &mut restarted);
     drop(restarted);
-    let until_end = deadline - unix_now() + 2.0;
-    let lock = wait_call(
-        &desktop,
-        "loginctl lock-session",
-        Duration::from_secs_f64(until_end.max(0.5)),
-    )
-    .await;
-    assert!(
-        (lock - deadline).abs() < 1.0,
-        "locked at {lock:.3}, deadline {deadline:.3}"
-    );
-    wait_call(
-        &desktop,
-        "loginctl terminate-session",
-        Duration::from_secs(3),
-    )
-    .await;
+    assert_ends_on_time(&desktop, "c42", deadline).await;
 }
 
 /// The workstation's disk full during a session (the service's log file and its state
@@ -477,22 +482,7 @@ async fn a_full_disk_on_the_workstation_changes_nothing_to_the_end() {
     assert!(disk.fill() > 0, "the filler wrote nothing");
     type_code(&mut split, &code);
     let deadline = wait_started(&server, id).await;
-    let lock = wait_call(
-        &desktop,
-        "loginctl lock-session c42",
-        Duration::from_secs_f64((deadline - unix_now() + 2.0).max(0.5)),
-    )
-    .await;
-    assert!(
-        (lock - deadline).abs() < 1.0,
-        "locked at {lock:.3}, deadline {deadline:.3}"
-    );
-    wait_call(
-        &desktop,
-        "loginctl terminate-session c42",
-        Duration::from_secs(3),
-    )
-    .await;
+    assert_ends_on_time(&desktop, "c42", deadline).await;
     assert!(
         !disk.path().join("state/session-en-cours.json").exists(),
         "nothing could be written there"

@@ -12,3 +12,4 @@ mod kill;
 mod lock;
 mod logout;
 mod notify;
+mod output;
