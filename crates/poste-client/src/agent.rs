@@ -801,6 +801,7 @@ impl Agent {
                 self.console.screen(Screen::Warning {
                     critique: matches!(level, WarningLevel::Critical),
                     message: message.clone(),
+                    son: self.config.warning_sound,
                 });
                 let urgency = match level {
                     WarningLevel::Warning | WarningLevel::Autre => Urgency::Normal,
@@ -935,6 +936,7 @@ impl Agent {
                 self.console.screen(Screen::Warning {
                     critique: false,
                     message: message.clone(),
+                    son: self.config.warning_sound,
                 });
                 self.notify(text::NOTIFICATION_TITLE, &message, Urgency::Normal);
                 None

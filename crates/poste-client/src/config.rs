@@ -41,6 +41,9 @@ pub struct AgentConfig {
     pub enable_screen_lock: bool,
     pub lock_on_expire: bool,
     pub logout_on_expire: bool,
+    /// A short sound with each warning on the visitor's screen (off by default: a quiet room
+    /// may not want twenty workstations chiming).
+    pub warning_sound: bool,
     /// Log file (default: standard error, which journald collects under systemd).
     pub log_file: Option<PathBuf>,
     /// `error`, `warn`, `info`, `debug` or `trace` (the seed's LOG_LEVEL).
@@ -91,6 +94,7 @@ impl Default for AgentConfig {
             enable_screen_lock: true,
             lock_on_expire: true,
             logout_on_expire: true,
+            warning_sound: false,
             log_file: None,
             log_level: "info".to_owned(),
             command_timeout: 5,

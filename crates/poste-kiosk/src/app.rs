@@ -1,22 +1,26 @@
 //! The windows: one native window that is the full-screen gate while no session runs, and
 //! becomes the small always-on-top countdown (or, for a few seconds, a large centred banner)
 //! during a session. It draws [`View`]s of the shared [`Kiosk`] and sends the codes typed.
+//! With several screens, the gate is on the primary one and a cover (a second egui viewport)
+//! hides each other screen until a session starts.
 //!
 //! It cannot be closed from its own window (no decorations; a close request is cancelled). If
 //! its process is killed anyway, the service locks the session at once (`HelperGone`) and the
 //! session's manager starts the helper again.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use eframe::egui::{
-    self, Align, Color32, CornerRadius, FontId, Key, Layout, Margin, Pos2, ProgressBar, RichText,
-    Sense, TextEdit, Vec2, ViewportCommand, WindowLevel,
+    self, Align, Color32, CornerRadius, FontId, Key, Layout, Margin, Pos2, ProgressBar, Rect,
+    RichText, Sense, TextEdit, Vec2, ViewportBuilder, ViewportClass, ViewportCommand, ViewportId,
+    WindowLevel,
 };
 use poste_client::agent::Input;
 use tokio::sync::mpsc;
 
 use crate::model::{BannerKind, Dialog, Kiosk, Level, Mode, View};
+use crate::screens::{self, Screen};
 use crate::state_file::StateFile;
 use crate::text;
 
@@ -26,6 +30,11 @@ pub const COUNTDOWN_SIZE: Vec2 = Vec2::new(380.0, 230.0);
 pub const BANNER_SIZE: Vec2 = Vec2::new(900.0, 300.0);
 /// Size of the questions (more time? end now?).
 pub const DIALOG_SIZE: Vec2 = Vec2::new(900.0, 380.0);
+/// How often the screens are counted again at the gate (a projector plugged in between two
+/// visitors gets its cover within this).
+const SCREENS_EVERY: Duration = Duration::from_secs(3);
+/// How often the gate asks for the keyboard back while another window has it.
+const REFOCUS_EVERY: Duration = Duration::from_secs(1);
 
 const BACKGROUND: Color32 = Color32::from_rgb(0x12, 0x23, 0x3a);
 const PANEL: Color32 = Color32::from_rgb(0x1d, 0x35, 0x57);
@@ -62,6 +71,14 @@ pub struct KioskApp {
     state_file: Option<StateFile>,
     /// The buttons drawn this frame and where (for the state file: a test clicks them there).
     buttons: Vec<Placed>,
+    /// The desktop's screens, the primary first (empty when the system does not say).
+    screens: Vec<Screen>,
+    screens_read: Option<Instant>,
+    /// Whether the window had the keyboard focus last frame (the code field asks for it again
+    /// when the window gets it back, after a click on a cover).
+    had_focus: bool,
+    /// When the gate last asked for the keyboard back.
+    focus_asked: Option<Instant>,
 }
 
 /// A button on screen: its label and its rectangle in the window, in pixels.
@@ -75,7 +92,13 @@ pub struct Placed {
 }
 
 impl KioskApp {
-    pub fn new(shared: Shared, codes: mpsc::Sender<Input>, state_file: Option<StateFile>) -> Self {
+    /// `screens`: [`screens::list`], read once before the window was opened.
+    pub fn new(
+        shared: Shared,
+        codes: mpsc::Sender<Input>,
+        state_file: Option<StateFile>,
+        screens: Vec<Screen>,
+    ) -> Self {
         KioskApp {
             shared,
             codes,
@@ -85,6 +108,50 @@ impl KioskApp {
             countdown_at: None,
             state_file,
             buttons: Vec::new(),
+            screens,
+            screens_read: Some(Instant::now()),
+            had_focus: false,
+            focus_asked: None,
+        }
+    }
+
+    /// Counts the screens again now and then while the gate is up; a change places the gate
+    /// again.
+    fn refresh_screens(&mut self, now: Instant) {
+        if self
+            .screens_read
+            .is_some_and(|read| now.duration_since(read) < SCREENS_EVERY)
+        {
+            return;
+        }
+        self.screens_read = Some(now);
+        let screens = screens::list();
+        if screens != self.screens {
+            tracing::info!(?screens, "screens changed");
+            self.screens = screens;
+            if self.applied == Some(Mode::Gate) {
+                self.applied = None;
+            }
+        }
+    }
+
+    /// The other screens, when there are several: each gets a cover at the gate.
+    fn covered(&self) -> &[Screen] {
+        self.screens.get(1..).unwrap_or_default()
+    }
+
+    /// Where the countdown and the banners go, in points: the primary screen when several are
+    /// known, else the window's own monitor.
+    fn main_area(&self, ctx: &egui::Context) -> Rect {
+        let (monitor, ppp) = ctx.input(|i| {
+            (
+                i.viewport().monitor_size,
+                i.viewport().native_pixels_per_point.unwrap_or(1.0),
+            )
+        });
+        match self.screens.first().filter(|_| !self.covered().is_empty()) {
+            Some(primary) => points(primary, ppp),
+            None => Rect::from_min_size(Pos2::ZERO, monitor.unwrap_or(Vec2::new(1280.0, 1024.0))),
         }
     }
 
@@ -112,25 +179,35 @@ impl KioskApp {
         if self.applied == Some(mode) {
             return;
         }
-        let (monitor, outer) = ctx.input(|i| (i.viewport().monitor_size, i.viewport().outer_rect));
+        let outer = ctx.input(|i| i.viewport().outer_rect);
         if self.applied == Some(Mode::Countdown) {
             // Remember where the visitor put it.
             self.countdown_at = outer.map(|rect| rect.min);
         }
-        let screen = monitor.unwrap_or(Vec2::new(1280.0, 1024.0));
+        let area = self.main_area(ctx);
         ctx.send_viewport_cmd(ViewportCommand::Decorations(false));
         ctx.send_viewport_cmd(ViewportCommand::WindowLevel(WindowLevel::AlwaysOnTop));
         match mode {
             Mode::Gate => {
                 self.typed.clear();
                 self.focus_once = true;
-                ctx.send_viewport_cmd(ViewportCommand::Fullscreen(true));
+                if self.covered().is_empty() {
+                    ctx.send_viewport_cmd(ViewportCommand::Fullscreen(true));
+                } else {
+                    // Several screens: winit's full screen takes whichever monitor the window
+                    // or the pointer is on, so the gate is placed on the primary one and sized
+                    // to it (window managers treat an undecorated window the size of a monitor
+                    // as full screen).
+                    ctx.send_viewport_cmd(ViewportCommand::Fullscreen(false));
+                    ctx.send_viewport_cmd(ViewportCommand::InnerSize(area.size()));
+                    ctx.send_viewport_cmd(ViewportCommand::OuterPosition(area.min));
+                }
                 ctx.send_viewport_cmd(ViewportCommand::Focus);
             }
             Mode::Countdown => {
                 let at = self.countdown_at.unwrap_or(Pos2::new(
-                    (screen.x - COUNTDOWN_SIZE.x - 24.0).max(0.0),
-                    24.0,
+                    (area.max.x - COUNTDOWN_SIZE.x - 24.0).max(area.min.x),
+                    area.min.y + 24.0,
                 ));
                 ctx.send_viewport_cmd(ViewportCommand::Fullscreen(false));
                 ctx.send_viewport_cmd(ViewportCommand::InnerSize(COUNTDOWN_SIZE));
@@ -143,8 +220,8 @@ impl KioskApp {
                     DIALOG_SIZE
                 };
                 let at = Pos2::new(
-                    ((screen.x - size.x) / 2.0).max(0.0),
-                    ((screen.y - size.y) / 2.0).max(0.0),
+                    (area.center().x - size.x / 2.0).max(area.min.x),
+                    (area.center().y - size.y / 2.0).max(area.min.y),
                 );
                 ctx.send_viewport_cmd(ViewportCommand::Fullscreen(false));
                 ctx.send_viewport_cmd(ViewportCommand::InnerSize(size));
@@ -415,6 +492,49 @@ impl KioskApp {
     }
 }
 
+/// What the other screens show while the gate is up: the space's name and where to type. A
+/// click there gives the keyboard back to the gate.
+fn cover(ui: &mut egui::Ui, view: &View) {
+    let ctx = ui.ctx().clone();
+    let (close, focused) = ctx.input(|i| (i.viewport().close_requested(), i.viewport().focused));
+    if close {
+        ctx.send_viewport_cmd(ViewportCommand::CancelClose);
+    }
+    if focused == Some(true) {
+        ctx.send_viewport_cmd_to(ViewportId::ROOT, ViewportCommand::Focus);
+    }
+    egui::CentralPanel::default()
+        .frame(egui::Frame::new().fill(BACKGROUND))
+        .show(ui, |ui| {
+            ui.with_layout(Layout::top_down(Align::Center), |ui| {
+                ui.add_space((ui.available_height() * 0.3).max(20.0));
+                ui.label(
+                    RichText::new(&view.space)
+                        .font(FontId::proportional(52.0))
+                        .strong()
+                        .color(Color32::WHITE),
+                );
+                ui.add_space(24.0);
+                ui.label(big(text::COVER_POINTER, 34.0, Color32::WHITE));
+                if let Some(staff) = &view.staff {
+                    ui.add_space(28.0);
+                    ui.label(big(text::STAFF, 24.0, Color32::WHITE));
+                    ui.label(big(staff, 30.0, Color32::WHITE).strong());
+                }
+            });
+        });
+}
+
+/// A screen's rectangle in points, for viewport commands.
+fn points(screen: &Screen, pixels_per_point: f32) -> Rect {
+    #[allow(clippy::cast_precision_loss)]
+    let px = |v: i32| v as f32 / pixels_per_point;
+    Rect::from_min_size(
+        Pos2::new(px(screen.x), px(screen.y)),
+        Vec2::new(px(screen.width), px(screen.height)),
+    )
+}
+
 fn small_button(label: &str) -> egui::Button<'_> {
     egui::Button::new(RichText::new(label).font(FontId::proportional(18.0)))
         .min_size(Vec2::new(150.0, 34.0))
@@ -442,6 +562,36 @@ fn fill(view: &View) -> Color32 {
     }
 }
 
+impl KioskApp {
+    /// One borderless always-on-top window on each other screen; they go when the gate goes
+    /// (a viewport not shown in a frame is closed).
+    fn show_covers(&self, ctx: &egui::Context, view: &View) {
+        let ppp = ctx.input(|i| i.viewport().native_pixels_per_point.unwrap_or(1.0));
+        for (index, screen) in self.covered().iter().enumerate() {
+            let number = index + 2;
+            let area = points(screen, ppp);
+            let builder = ViewportBuilder::default()
+                .with_title(text::cover_title(number))
+                .with_app_id("poste-kiosk")
+                .with_decorations(false)
+                .with_always_on_top()
+                .with_close_button(false)
+                .with_minimize_button(false)
+                .with_position(area.min)
+                .with_inner_size(area.size());
+            ctx.show_viewport_immediate(
+                ViewportId::from_hash_of(("poste-kiosk-cover", number)),
+                builder,
+                |ui, class| {
+                    if class != ViewportClass::EmbeddedWindow {
+                        cover(ui, view);
+                    }
+                },
+            );
+        }
+    }
+}
+
 impl eframe::App for KioskApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
@@ -450,10 +600,33 @@ impl eframe::App for KioskApp {
             ctx.send_viewport_cmd(ViewportCommand::CancelClose);
         }
         let now = Instant::now();
-        let (view, next) = {
-            let kiosk = self.shared.lock();
-            (kiosk.view(now), kiosk.next_change(now))
+        let (view, next, chime) = {
+            let mut kiosk = self.shared.lock();
+            (kiosk.view(now), kiosk.next_change(now), kiosk.take_chime())
         };
+        if let Some(critical) = chime {
+            crate::sound::play(critical);
+        }
+        if view.mode == Mode::Gate {
+            self.refresh_screens(now);
+            // The window got the keyboard back (a click on a cover gives it back): to the field.
+            let focused = ctx.input(|i| i.viewport().focused) == Some(true);
+            if focused && !self.had_focus {
+                self.focus_once = true;
+            }
+            self.had_focus = focused;
+            // Alt+Tab, or a window that took the keyboard: the gate takes it back (it stays on
+            // top in any case), asking again each second if the window manager said no.
+            if !focused
+                && self
+                    .focus_asked
+                    .is_none_or(|asked| now.duration_since(asked) >= REFOCUS_EVERY)
+            {
+                self.focus_asked = Some(now);
+                ctx.send_viewport_cmd(ViewportCommand::Focus);
+                ctx.request_repaint_after(REFOCUS_EVERY);
+            }
+        }
         self.apply_mode(&ctx, view.mode);
         self.buttons.clear();
         egui::CentralPanel::default()
@@ -468,9 +641,17 @@ impl eframe::App for KioskApp {
                 Mode::Banner => self.banner(ui, &view),
                 Mode::Dialog => self.dialog(ui, &view),
             });
-        if let Some(file) = &mut self.state_file {
-            file.write(&view, self.applied, &self.buttons);
+        if view.mode == Mode::Gate && !ctx.embed_viewports() {
+            self.show_covers(&ctx, &view);
         }
+        if let Some(file) = &mut self.state_file {
+            file.write(&view, self.applied, &self.buttons, &self.screens);
+        }
+        let next = match (next, view.mode) {
+            // At the gate, also to notice a screen plugged in.
+            (next, Mode::Gate) => Some(next.map_or(SCREENS_EVERY, |n| n.min(SCREENS_EVERY))),
+            (next, _) => next,
+        };
         if let Some(next) = next {
             ctx.request_repaint_after(next);
         }

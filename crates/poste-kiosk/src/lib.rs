@@ -9,11 +9,14 @@
 //! service, which decides everything, never links a GUI.
 //!
 //! Modules: `model` (the pure state of the screen, tested), `app` (the egui windows), `text`
-//! (every French string), `state_file` (what the screen shows, as JSON, for tests), `run` (the
-//! program: the service link on a Tokio thread, the windows on the main thread).
+//! (every French string), `state_file` (what the screen shows, as JSON, for tests), `screens` (the
+//! desktop's monitors, each covered at the gate), `sound` (the warning chime), `run` (the program: the service link on a
+//! Tokio thread, the windows on the main thread).
 
 pub mod app;
 pub mod model;
 pub mod run;
+pub mod screens;
+pub mod sound;
 pub mod state_file;
 pub mod text;

@@ -3,6 +3,7 @@
 // No console window behind the kiosk on Windows.
 #![cfg_attr(windows, windows_subsystem = "windows")]
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,8 +33,10 @@ fn main() -> ExitCode {
     // Our crates at that level, the toolkit's only when something goes wrong.
     let filter = EnvFilter::try_new(format!("warn,poste_kiosk={level},poste_client={level}"))
         .unwrap_or_else(|_| EnvFilter::new("warn"));
+    // Colours for a terminal only: journald and log files get plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
     let session = poste_client::helper::own_session();

@@ -118,6 +118,8 @@ pub struct Kiosk {
     request: Option<String>,
     /// The visitor asked to end the session; the end is on its way.
     ending: bool,
+    /// A warning came with a sound to play (`Some(critique)`), not played yet.
+    chime: Option<bool>,
 }
 
 /// What to draw (and what the state file says), at one instant.
@@ -179,6 +181,7 @@ impl Kiosk {
             dialog: None,
             request: None,
             ending: false,
+            chime: None,
         }
     }
 
@@ -251,7 +254,14 @@ impl Kiosk {
                 let used = total.map_or(0, |total| percent_used(remaining, total));
                 self.start(utilisateur, remaining, total, used, now);
             }
-            Screen::Warning { critique, message } => {
+            Screen::Warning {
+                critique,
+                message,
+                son,
+            } => {
+                if son {
+                    self.chime = Some(critique);
+                }
                 self.level = if critique {
                     Level::Critical
                 } else {
@@ -348,6 +358,11 @@ impl Kiosk {
     }
 
     /// The local link to the service was lost (the helper reconnects by itself).
+    /// The sound a warning asked for, once: `Some(critique)`.
+    pub fn take_chime(&mut self) -> Option<bool> {
+        self.chime.take()
+    }
+
     pub fn service_lost(&mut self) {
         self.service_connected = Some(false);
         self.checking = false;
@@ -693,6 +708,7 @@ mod tests {
             screen(Screen::Warning {
                 critique: false,
                 message: "Il vous reste 3 secondes".into(),
+                son: false,
             }),
             t,
         );
@@ -708,15 +724,28 @@ mod tests {
             screen(Screen::Warning {
                 critique: true,
                 message: "Il vous reste 1 seconde".into(),
+                son: false,
             }),
             t,
         );
         assert_eq!(kiosk.view(t).level, Level::Critical);
+        assert_eq!(kiosk.take_chime(), None, "no sound unless the agent asks");
+        kiosk.apply(
+            screen(Screen::Warning {
+                critique: true,
+                message: "Il vous reste 1 seconde".into(),
+                son: true,
+            }),
+            t,
+        );
+        assert_eq!(kiosk.take_chime(), Some(true));
+        assert_eq!(kiosk.take_chime(), None, "played once");
         // A late first warning does not turn red back into orange.
         kiosk.apply(
             screen(Screen::Warning {
                 critique: false,
                 message: "x".into(),
+                son: false,
             }),
             t,
         );
@@ -896,6 +925,7 @@ mod tests {
             screen(Screen::Warning {
                 critique: false,
                 message: "Il vous reste 5 minutes".into(),
+                son: false,
             }),
             t,
         );

@@ -12,6 +12,7 @@ use poste_client::local::ToHelper;
 use tokio::sync::mpsc;
 
 use crate::app::{KioskApp, Shared};
+use crate::screens;
 use crate::state_file::StateFile;
 use crate::text;
 
@@ -66,6 +67,9 @@ pub fn run(socket: &Path, session: &str) -> ExitCode {
     }
     let shared = Shared::default();
     let ctx = egui::Context::default();
+    // Native windows for the covers of the other screens: a context made here (rather than by
+    // eframe, which would say so itself) embeds extra viewports in the main window otherwise.
+    ctx.set_embed_viewports(false);
     let (codes_tx, mut codes_rx) = mpsc::channel::<Input>(4);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -128,22 +132,34 @@ fn show(ctx: &egui::Context, shared: Shared, codes: mpsc::Sender<Input>) -> Resu
         Some("glow") => vec![eframe::Renderer::Glow],
         Some(other) => return Err(KioskError::UnknownRenderer(other.to_owned())),
     };
+    let screens = screens::list();
+    tracing::info!(?screens, "screens");
     let mut errors = Vec::new();
     for renderer in order {
+        let viewport = egui::ViewportBuilder::default()
+            .with_title(text::WINDOW_TITLE)
+            .with_app_id("poste-kiosk")
+            .with_decorations(false)
+            .with_always_on_top()
+            .with_close_button(false)
+            .with_minimize_button(false);
+        // With several screens the gate opens on the primary one (the app keeps it there);
+        // full screen would take the pointer's.
+        #[allow(clippy::cast_precision_loss)]
+        let viewport = match screens.first().filter(|_| screens.len() > 1) {
+            Some(primary) => viewport
+                .with_position(egui::pos2(primary.x as f32, primary.y as f32))
+                .with_inner_size(egui::vec2(primary.width as f32, primary.height as f32)),
+            None => viewport.with_fullscreen(true),
+        };
         let options = eframe::NativeOptions {
             renderer,
-            viewport: egui::ViewportBuilder::default()
-                .with_title(text::WINDOW_TITLE)
-                .with_app_id("poste-kiosk")
-                .with_decorations(false)
-                .with_fullscreen(true)
-                .with_always_on_top()
-                .with_close_button(false)
-                .with_minimize_button(false),
+            viewport,
             ..Default::default()
         };
         let shared = shared.clone();
         let codes = codes.clone();
+        let screens = screens.clone();
         let result = eframe::run_native_ext(
             text::WINDOW_TITLE,
             options,
@@ -153,6 +169,7 @@ fn show(ctx: &egui::Context, shared: Shared, codes: mpsc::Sender<Input>) -> Resu
                     shared,
                     codes,
                     StateFile::from_env(),
+                    screens,
                 )))
             }),
         );

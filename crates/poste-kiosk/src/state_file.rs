@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::app::Placed;
 use crate::model::{Mode, View};
+use crate::screens::Screen;
 
 #[derive(Debug)]
 pub struct StateFile {
@@ -24,6 +25,9 @@ struct Written<'a> {
     window: Option<Mode>,
     /// The buttons on screen, where a test can click them (window pixels).
     buttons: &'a [Placed],
+    /// The screens the gate covers, the primary (the code field's) first; empty when the
+    /// system did not say (one full-screen window).
+    screens: &'a [Screen],
 }
 
 impl StateFile {
@@ -36,11 +40,18 @@ impl StateFile {
         })
     }
 
-    pub fn write(&mut self, view: &View, window: Option<Mode>, buttons: &[Placed]) {
+    pub fn write(
+        &mut self,
+        view: &View,
+        window: Option<Mode>,
+        buttons: &[Placed],
+        screens: &[Screen],
+    ) {
         let Ok(json) = serde_json::to_string(&Written {
             view,
             window,
             buttons,
+            screens,
         }) else {
             return;
         };

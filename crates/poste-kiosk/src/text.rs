@@ -7,6 +7,8 @@ pub const WINDOW_TITLE: &str = "Poste public";
 pub const DEFAULT_SPACE: &str = "Espace Public Numérique";
 pub const GATE_TITLE: &str = "Bienvenue";
 pub const GATE_INVITE: &str = "Tapez le code inscrit sur votre ticket, puis appuyez sur Entrée.";
+/// On the other screens while the gate is up: where to type.
+pub const COVER_POINTER: &str = "Tapez votre code sur l'écran principal.";
 pub const GATE_HINT: &str = "Majuscules ou minuscules, avec ou sans espaces : c'est pareil.";
 pub const CODE_HINT: &str = "Votre code";
 pub const SUBMIT: &str = "Valider";
@@ -41,6 +43,12 @@ pub const ENDING: &str = "Fin de la session…";
 pub fn retry_in(wait: Duration) -> String {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     format!("Réessayez dans {} s.", secs.max(1))
+}
+
+/// The title of the cover on screen `number` (2, 3, …): not shown (no decorations), but what
+/// window lists and tests name it by.
+pub fn cover_title(number: usize) -> String {
+    format!("{WINDOW_TITLE} — écran {number}")
 }
 
 /// `Bonjour Awa`.
@@ -78,5 +86,6 @@ mod tests {
         );
         assert_eq!(retry_in(Duration::ZERO), "Réessayez dans 1 s.");
         assert_eq!(hello("Awa"), "Bonjour Awa");
+        assert_eq!(cover_title(2), "Poste public — écran 2");
     }
 }

@@ -94,8 +94,14 @@ pub enum Screen {
         restant_ms: u64,
         total_ms: u64,
     },
-    /// A warning threshold was reached (`critique`: the second one).
-    Warning { critique: bool, message: String },
+    /// A warning threshold was reached (`critique`: the second one); `son`: the agent's
+    /// `warning_sound`, the screen plays a sound with it (absent from older services: none).
+    Warning {
+        critique: bool,
+        message: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        son: bool,
+    },
     /// A message from staff.
     Staff { message: String, de: Option<String> },
     /// The session ended; the gate comes back once the desktop is locked and logged out.

@@ -118,6 +118,7 @@ async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> V
     display.screen(Screen::Warning {
         critique: true,
         message: "Il vous reste 1 minute".into(),
+        son: false,
     });
     assert_eq!(
         next(&mut view).await,

@@ -72,8 +72,13 @@ fn xdotool(args: &[&str]) -> String {
 
 /// The kiosk's window, as the window manager sees it: (id, x, y, width, height).
 fn kiosk_window() -> Option<(String, i32, i32, i32, i32)> {
+    window_named("^Poste public$")
+}
+
+/// The visible window whose title matches `pattern`: (id, x, y, width, height).
+fn window_named(pattern: &str) -> Option<(String, i32, i32, i32, i32)> {
     let found = Command::new("xdotool")
-        .args(["search", "--onlyvisible", "--name", "^Poste public$"])
+        .args(["search", "--onlyvisible", "--name", pattern])
         .output()
         .ok()?;
     let id = String::from_utf8_lossy(&found.stdout)
@@ -99,11 +104,20 @@ fn kiosk_window() -> Option<(String, i32, i32, i32, i32)> {
 
 /// Waits until the kiosk's window has the size `check` wants.
 async fn wait_window(what: &str, check: impl Fn(i32, i32) -> bool) -> (String, i32, i32, i32, i32) {
+    wait_named("^Poste public$", what, |_, _, w, h| check(w, h)).await
+}
+
+/// Waits until the window titled `pattern` has the place and size `check` wants.
+async fn wait_named(
+    pattern: &str,
+    what: &str,
+    check: impl Fn(i32, i32, i32, i32) -> bool,
+) -> (String, i32, i32, i32, i32) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let window = kiosk_window();
+        let window = window_named(pattern);
         if let Some(window) = &window
-            && check(window.3, window.4)
+            && check(window.1, window.2, window.3, window.4)
         {
             return window.clone();
         }
@@ -228,10 +242,25 @@ async fn start_kiosk(server: &TestServer) -> Kiosk {
     let socket = desktop.dir.path().join("run/helper.sock");
     let state = desktop.dir.path().join("kiosk-state.json");
     let service_log = std::fs::File::create(desktop.dir.path().join("service.log")).unwrap();
+    // The warning sound on, played by the real aplay into ALSA's null device (the visitor's
+    // ~/.asoundrc: there is no sound card here).
+    let config = desktop.dir.path().join("client.toml");
+    std::fs::write(&config, "warning_sound = true\n").unwrap();
+    std::fs::write(
+        desktop.dir.path().join(".asoundrc"),
+        "pcm.!default {\n    type null\n}\n",
+    )
+    .unwrap();
     let mut service = agent(
         &desktop,
         &server.http_url(""),
-        &["service", "--socket", socket.to_str().unwrap()],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "service",
+            "--socket",
+            socket.to_str().unwrap(),
+        ],
     );
     service
         .env("FAKE_SESSION_UID", uid.to_string())
@@ -278,6 +307,33 @@ async fn start_kiosk(server: &TestServer) -> Kiosk {
     }
 }
 
+/// The warning sounds the kiosk's log says aplay played, in order: `critical=…` each.
+fn sounds_played(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|line| line.contains("warning sound played") && line.contains("aplay"))
+        .filter_map(|line| {
+            let at = line.find("critical=")?;
+            Some(line[at..].split_whitespace().next()?.to_owned())
+        })
+        .collect()
+}
+
+/// Waits until the kiosk's log shows what `until` wants.
+async fn wait_log(kiosk: &Kiosk, what: &str, until: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = kiosk.log();
+        if until(&log) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {what} in the kiosk's log:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn site_server() -> TestServer {
     TestServer::start_with(|config| {
         config.console.site_name = "EPN de la Mairie".to_owned();
@@ -317,6 +373,42 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(kiosk_window().is_some(), "the gate was closed: {}", log());
     assert!(log().contains("close requested: refused"), "{}", log());
+
+    // Nor left for another window of the session: one that takes the keyboard (as Alt+Tab
+    // would give it) loses it to the gate within a second, and the gate stays on top.
+    let mut other = Command::new("xmessage")
+        .args(["-name", "autre-fenetre", "une autre fenêtre"])
+        .spawn()
+        .expect("xmessage");
+    let other_window = {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--classname", "autre-fenetre"])
+                .output()
+                .expect("xdotool");
+            if let Some(id) = String::from_utf8_lossy(&found.stdout).lines().last() {
+                break id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "xmessage's window never showed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    xdotool(&["windowactivate", &other_window]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        if xdotool(&["getactivewindow"]).trim() == window {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other window kept the keyboard: {}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = other.kill();
+    let _ = other.wait();
 
     // A staff message shows on the gate.
     let poste = poste_client::identity::hostname();
@@ -381,6 +473,10 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     );
     assert_eq!(warned["mode"], "banner", "{warned:#}");
     assert_eq!(warned["banner"], "Il vous reste 3 secondes", "{warned:#}");
+    wait_log(&kiosk, "the first warning's sound", |log| {
+        sounds_played(log) == ["critical=false"]
+    })
+    .await;
     let (_, bx, by, bw, bh) = wait_window("banner", |w, _| w >= 800).await;
     assert!(bx > 100 && by > 200, "centred: {bx},{by} {bw}x{bh}");
     let shot = screenshot(shots, "kiosk-avertissement.png").await;
@@ -399,6 +495,10 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
         deadline - critical_at
     );
     assert_eq!(critical["banner_kind"], "critical", "{critical:#}");
+    wait_log(&kiosk, "the last warning's sound", |log| {
+        sounds_played(log) == ["critical=false", "critical=true"]
+    })
+    .await;
     let shot = screenshot(shots, "kiosk-critique.png").await;
     let (_, cx, cy, _, _) = wait_window("banner", |w, _| w >= 800).await;
     let colour = pixel(&shot, cx + 6, cy + 6);
@@ -537,4 +637,107 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_with_the_mouse() {
         s["mode"] == "gate" && s["window"] == "gate"
     })
     .await;
+}
+
+/// Two screens side by side (Xorg's dummy driver, two RandR outputs of 1024x768:
+/// `scripts/kiosk-check` sets them up): the gate takes the primary one and a cover the other;
+/// a click on the cover gives the keyboard back to the gate, so the code typed next opens the
+/// session; the cover goes with the gate and comes back with it.
+#[tokio::test]
+#[ignore = "needs an X server with two screens, xdotool and poste-kiosk: run scripts/kiosk-check"]
+async fn the_gate_covers_both_screens_and_a_click_on_the_second_gives_the_keyboard_back() {
+    let server = site_server().await;
+    let kiosk = start_kiosk(&server).await;
+    let (state, shots) = (&kiosk.state, &kiosk.shots);
+    let gate = wait_state(state, "the gate, connected", Duration::from_secs(30), |s| {
+        s["mode"] == "gate" && s["window"] == "gate" && s["server_connected"] == true
+    })
+    .await;
+    assert_eq!(
+        gate["screens"],
+        json!([
+            {"x": 0, "y": 0, "width": 1024, "height": 768, "primary": true},
+            {"x": 1024, "y": 0, "width": 1024, "height": 768, "primary": false},
+        ]),
+        "the screens the kiosk found (xrandr --listmonitors: {})",
+        String::from_utf8_lossy(
+            &Command::new("xrandr")
+                .arg("--listmonitors")
+                .output()
+                .expect("xrandr")
+                .stdout
+        )
+    );
+    // As the window manager has them: one window on each screen, exactly.
+    let on_first = |x, y, w, h| (x, y, w, h) == (0, 0, 1024, 768);
+    let on_second = |x, y, w, h| (x, y, w, h) == (1024, 0, 1024, 768);
+    let (gate_window, ..) =
+        wait_named("^Poste public$", "gate on the first screen", on_first).await;
+    let (cover_window, ..) = wait_named("cran 2$", "cover on the second screen", on_second).await;
+    let shot = screenshot(shots, "kiosk-deux-ecrans.png").await;
+    for (x, y) in [(8, 8), (1016, 760), (1032, 8), (2040, 760)] {
+        let colour = pixel(&shot, x, y);
+        assert!(
+            near(colour, GATE_BLUE),
+            "{x},{y} is not covered: {colour:?}"
+        );
+    }
+
+    // The visitor clicks on the second screen: the keyboard goes back to the gate.
+    xdotool(&["mousemove", "--sync", "1500", "500"]);
+    xdotool(&["click", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let active = xdotool(&["getactivewindow"]);
+        if active.trim() == gate_window {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gate ({gate_window}) never got the keyboard back; active: {active} (cover: {cover_window}); {}",
+            kiosk.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The code, typed with no other click, opens the session: the cover goes, the countdown
+    // is on the first screen.
+    let (id, code) = server
+        .create_session(json!({"utilisateur": "Awa", "duree": "5s"}))
+        .await;
+    xdotool(&["type", "--delay", "60", &code]);
+    xdotool(&["key", "Return"]);
+    wait_started(&server, id).await;
+    wait_state(state, "the countdown", Duration::from_secs(5), |s| {
+        s["window"] == "countdown"
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while window_named("cran 2$").is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "the cover stayed during the session"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, x, y, ..) = wait_window("countdown", |w, h| w < 600 && h < 300).await;
+    assert!(
+        (512..1024).contains(&x) && y < 200,
+        "top right of the first screen: {x},{y}"
+    );
+
+    // At the end the gate and its cover come back, each on its screen.
+    wait_call(
+        &kiosk.desktop,
+        "loginctl lock-session c42",
+        Duration::from_secs(10),
+    )
+    .await;
+    wait_state(state, "the gate again", Duration::from_secs(5), |s| {
+        s["mode"] == "gate" && s["window"] == "gate"
+    })
+    .await;
+    wait_named("^Poste public$", "gate on the first screen again", on_first).await;
+    wait_named("cran 2$", "cover on the second screen again", on_second).await;
+    drop(kiosk);
 }
