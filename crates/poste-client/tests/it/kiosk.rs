@@ -70,6 +70,19 @@ fn xdotool(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The active window's id; `None` while there is none (between one window losing the focus
+/// and another getting it, xdotool fails).
+fn active_window() -> Option<String> {
+    let output = Command::new("xdotool")
+        .arg("getactivewindow")
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 /// The kiosk's window, as the window manager sees it: (id, x, y, width, height).
 fn kiosk_window() -> Option<(String, i32, i32, i32, i32)> {
     window_named("^Poste public$")
@@ -397,7 +410,7 @@ async fn the_visitor_types_a_code_at_the_gate_sees_the_countdown_and_its_warning
     xdotool(&["windowactivate", &other_window]);
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
-        if xdotool(&["getactivewindow"]).trim() == window {
+        if active_window().as_deref() == Some(window.as_str()) {
             break;
         }
         assert!(
@@ -688,13 +701,13 @@ async fn the_gate_covers_both_screens_and_a_click_on_the_second_gives_the_keyboa
     xdotool(&["click", "1"]);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let active = xdotool(&["getactivewindow"]);
-        if active.trim() == gate_window {
+        let active = active_window();
+        if active.as_deref() == Some(gate_window.as_str()) {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the gate ({gate_window}) never got the keyboard back; active: {active} (cover: {cover_window}); {}",
+            "the gate ({gate_window}) never got the keyboard back; active: {active:?} (cover: {cover_window}); {}",
             kiosk.log()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
