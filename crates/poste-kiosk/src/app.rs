@@ -241,16 +241,33 @@ impl KioskApp {
         self.applied = Some(mode);
     }
 
+    /// One borderless always-on-top window on each other screen; they go when the gate goes
+    /// (a viewport not shown in a frame is closed).
+    fn show_covers(&self, ctx: &egui::Context, view: &View) {
+        let ppp = ctx.input(|i| i.viewport().native_pixels_per_point.unwrap_or(1.0));
+        for (index, screen) in self.covered().iter().enumerate() {
+            let number = index + 2;
+            let area = points(screen, ppp);
+            let builder = kiosk_window(text::cover_title(number))
+                .with_position(area.min)
+                .with_inner_size(area.size());
+            ctx.show_viewport_immediate(
+                ViewportId::from_hash_of(("poste-kiosk-cover", number)),
+                builder,
+                |ui, class| {
+                    if class != ViewportClass::EmbeddedWindow {
+                        cover(ui, view);
+                    }
+                },
+            );
+        }
+    }
+
     fn gate(&mut self, ui: &mut egui::Ui, view: &View) {
         ui.with_layout(Layout::top_down(Align::Center), |ui| {
             let height = ui.available_height();
             ui.add_space((height * 0.12).max(20.0));
-            ui.label(
-                RichText::new(&view.space)
-                    .font(FontId::proportional(52.0))
-                    .strong()
-                    .color(Color32::WHITE),
-            );
+            ui.label(space_name(view));
             ui.add_space(8.0);
             ui.label(
                 RichText::new(text::GATE_TITLE)
@@ -508,12 +525,7 @@ fn cover(ui: &mut egui::Ui, view: &View) {
         .show(ui, |ui| {
             ui.with_layout(Layout::top_down(Align::Center), |ui| {
                 ui.add_space((ui.available_height() * 0.3).max(20.0));
-                ui.label(
-                    RichText::new(&view.space)
-                        .font(FontId::proportional(52.0))
-                        .strong()
-                        .color(Color32::WHITE),
-                );
+                ui.label(space_name(view));
                 ui.add_space(24.0);
                 ui.label(big(text::COVER_POINTER, 34.0, Color32::WHITE));
                 if let Some(staff) = &view.staff {
@@ -525,8 +537,28 @@ fn cover(ui: &mut egui::Ui, view: &View) {
         });
 }
 
+/// The space's name, as the gate and the covers show it.
+fn space_name(view: &View) -> RichText {
+    RichText::new(&view.space)
+        .font(FontId::proportional(52.0))
+        .strong()
+        .color(Color32::WHITE)
+}
+
+/// A window of the kiosk as first asked of the system: no decorations, nothing to close or
+/// minimise it with, above the others.
+pub fn kiosk_window(title: impl Into<String>) -> ViewportBuilder {
+    ViewportBuilder::default()
+        .with_title(title)
+        .with_app_id("poste-kiosk")
+        .with_decorations(false)
+        .with_always_on_top()
+        .with_close_button(false)
+        .with_minimize_button(false)
+}
+
 /// A screen's rectangle in points, for viewport commands.
-fn points(screen: &Screen, pixels_per_point: f32) -> Rect {
+pub fn points(screen: &Screen, pixels_per_point: f32) -> Rect {
     #[allow(clippy::cast_precision_loss)]
     let px = |v: i32| v as f32 / pixels_per_point;
     Rect::from_min_size(
@@ -559,36 +591,6 @@ fn fill(view: &View) -> Color32 {
         (Mode::Banner, Some(BannerKind::Critical), _) | (_, _, Level::Critical) => RED,
         (Mode::Banner, _, _) | (_, _, Level::Warning) => ORANGE,
         _ => PANEL,
-    }
-}
-
-impl KioskApp {
-    /// One borderless always-on-top window on each other screen; they go when the gate goes
-    /// (a viewport not shown in a frame is closed).
-    fn show_covers(&self, ctx: &egui::Context, view: &View) {
-        let ppp = ctx.input(|i| i.viewport().native_pixels_per_point.unwrap_or(1.0));
-        for (index, screen) in self.covered().iter().enumerate() {
-            let number = index + 2;
-            let area = points(screen, ppp);
-            let builder = ViewportBuilder::default()
-                .with_title(text::cover_title(number))
-                .with_app_id("poste-kiosk")
-                .with_decorations(false)
-                .with_always_on_top()
-                .with_close_button(false)
-                .with_minimize_button(false)
-                .with_position(area.min)
-                .with_inner_size(area.size());
-            ctx.show_viewport_immediate(
-                ViewportId::from_hash_of(("poste-kiosk-cover", number)),
-                builder,
-                |ui, class| {
-                    if class != ViewportClass::EmbeddedWindow {
-                        cover(ui, view);
-                    }
-                },
-            );
-        }
     }
 }
 
@@ -647,10 +649,11 @@ impl eframe::App for KioskApp {
         if let Some(file) = &mut self.state_file {
             file.write(&view, self.applied, &self.buttons, &self.screens);
         }
-        let next = match (next, view.mode) {
-            // At the gate, also to notice a screen plugged in.
-            (next, Mode::Gate) => Some(next.map_or(SCREENS_EVERY, |n| n.min(SCREENS_EVERY))),
-            (next, _) => next,
+        // At the gate, also to notice a screen plugged in.
+        let next = if view.mode == Mode::Gate {
+            Some(next.map_or(SCREENS_EVERY, |n| n.min(SCREENS_EVERY)))
+        } else {
+            next
         };
         if let Some(next) = next {
             ctx.request_repaint_after(next);

@@ -11,7 +11,7 @@ use poste_client::helper::{Front, HelperExit, SessionNotifier};
 use poste_client::local::ToHelper;
 use tokio::sync::mpsc;
 
-use crate::app::{KioskApp, Shared};
+use crate::app::{KioskApp, Shared, kiosk_window, points};
 use crate::screens;
 use crate::state_file::StateFile;
 use crate::text;
@@ -136,20 +136,16 @@ fn show(ctx: &egui::Context, shared: Shared, codes: mpsc::Sender<Input>) -> Resu
     tracing::info!(?screens, "screens");
     let mut errors = Vec::new();
     for renderer in order {
-        let viewport = egui::ViewportBuilder::default()
-            .with_title(text::WINDOW_TITLE)
-            .with_app_id("poste-kiosk")
-            .with_decorations(false)
-            .with_always_on_top()
-            .with_close_button(false)
-            .with_minimize_button(false);
-        // With several screens the gate opens on the primary one (the app keeps it there);
-        // full screen would take the pointer's.
-        #[allow(clippy::cast_precision_loss)]
+        let viewport = kiosk_window(text::WINDOW_TITLE);
+        // With several screens the gate opens on the primary one (the app keeps it there, in
+        // points once the scale is known); full screen would take the pointer's.
         let viewport = match screens.first().filter(|_| screens.len() > 1) {
-            Some(primary) => viewport
-                .with_position(egui::pos2(primary.x as f32, primary.y as f32))
-                .with_inner_size(egui::vec2(primary.width as f32, primary.height as f32)),
+            Some(primary) => {
+                let area = points(primary, 1.0);
+                viewport
+                    .with_position(area.min)
+                    .with_inner_size(area.size())
+            }
             None => viewport.with_fullscreen(true),
         };
         let options = eframe::NativeOptions {
