@@ -1,5 +1,6 @@
 //! The command line, as the seed's: `--interactive`, `--code ABC123`, `--server URL`, `--debug`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -280,7 +281,11 @@ fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::
                 .with_writer(std::sync::Mutex::new(file))
                 .try_init()
         }
-        None => builder.with_writer(std::io::stderr).try_init(),
+        // Colours only on a terminal: journald would keep the escape codes.
+        None => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .try_init(),
     };
     result.map_err(|err| anyhow::anyhow!("{err}"))
 }

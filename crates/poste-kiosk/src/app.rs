@@ -77,8 +77,8 @@ pub struct KioskApp {
     /// Whether the window had the keyboard focus last frame (the code field asks for it again
     /// when the window gets it back, after a click on a cover).
     had_focus: bool,
-    /// When the gate last asked for the keyboard back.
-    focus_asked: Option<Instant>,
+    /// Asks for the keyboard back while another window has it.
+    refocus: Refocus,
 }
 
 /// A button on screen: its label and its rectangle in the window, in pixels.
@@ -89,6 +89,34 @@ pub struct Placed {
     pub y: i32,
     pub width: i32,
     pub height: i32,
+}
+
+/// When to ask the window manager for the keyboard back. Each frame asks for the next wake-up
+/// again: egui forgets a frame's repaint request as soon as any other frame is drawn (a mouse
+/// move, a message), and the gate would then wait for the next screen count to ask again.
+#[derive(Debug, Default)]
+struct Refocus {
+    asked: Option<Instant>,
+}
+
+impl Refocus {
+    /// Whether to ask now, and when to be woken up to ask again.
+    fn poll(&mut self, focused: bool, now: Instant) -> (bool, Option<Duration>) {
+        if focused {
+            // Lost again later: asked for at once.
+            self.asked = None;
+            return (false, None);
+        }
+        let due = self.asked.map_or(Duration::ZERO, |asked| {
+            REFOCUS_EVERY.saturating_sub(now.duration_since(asked))
+        });
+        if due.is_zero() {
+            self.asked = Some(now);
+            (true, Some(REFOCUS_EVERY))
+        } else {
+            (false, Some(due))
+        }
+    }
 }
 
 impl KioskApp {
@@ -111,7 +139,7 @@ impl KioskApp {
             screens,
             screens_read: Some(Instant::now()),
             had_focus: false,
-            focus_asked: None,
+            refocus: Refocus::default(),
         }
     }
 
@@ -616,17 +644,18 @@ impl eframe::App for KioskApp {
             if focused && !self.had_focus {
                 self.focus_once = true;
             }
+            if !focused && self.had_focus {
+                tracing::info!("another window took the keyboard: asking for it back");
+            }
             self.had_focus = focused;
             // Alt+Tab, or a window that took the keyboard: the gate takes it back (it stays on
             // top in any case), asking again each second if the window manager said no.
-            if !focused
-                && self
-                    .focus_asked
-                    .is_none_or(|asked| now.duration_since(asked) >= REFOCUS_EVERY)
-            {
-                self.focus_asked = Some(now);
+            let (ask, wake) = self.refocus.poll(focused, now);
+            if ask {
                 ctx.send_viewport_cmd(ViewportCommand::Focus);
-                ctx.request_repaint_after(REFOCUS_EVERY);
+            }
+            if let Some(wake) = wake {
+                ctx.request_repaint_after(wake);
             }
         }
         self.apply_mode(&ctx, view.mode);
@@ -658,5 +687,27 @@ impl eframe::App for KioskApp {
         if let Some(next) = next {
             ctx.request_repaint_after(next);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyboard_is_asked_back_at_once_then_each_period_whatever_frames_come_between() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut refocus = Refocus::default();
+        assert_eq!(refocus.poll(false, at(0)), (true, Some(REFOCUS_EVERY)));
+        // A frame drawn in between (a mouse move) keeps the wake-up for the next ask.
+        assert_eq!(
+            refocus.poll(false, at(300)),
+            (false, Some(Duration::from_millis(700)))
+        );
+        assert_eq!(refocus.poll(false, at(1000)), (true, Some(REFOCUS_EVERY)));
+        // Back, then lost again soon after: asked for at once, not a period later.
+        assert_eq!(refocus.poll(true, at(1200)), (false, None));
+        assert_eq!(refocus.poll(false, at(1300)), (true, Some(REFOCUS_EVERY)));
     }
 }

@@ -4,6 +4,7 @@
 //! configuration as the server; a running server picks their changes up from the event log
 //! within `limits.change_feed_interval_ms`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -187,7 +188,6 @@ enum AdminCommand {
 /// Reads a new password: from the first line of standard input when asked (or when it is not
 /// a terminal), else at the terminal without echo, twice.
 fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
-    use std::io::IsTerminal;
     let password = if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
         std::io::stdin()
@@ -265,8 +265,10 @@ fn init_logging(config: &Config, serving: bool) {
     let filter = EnvFilter::try_from_env("LOG_LEVEL")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only on a terminal: journald and log files would keep the escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
