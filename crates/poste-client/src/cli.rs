@@ -208,16 +208,9 @@ pub fn main() -> ExitCode {
             _ => {}
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(2) {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("Erreur : {err}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     match &cli.command {
         Some(Part::Service { socket }) => {
@@ -251,6 +244,19 @@ pub fn main() -> ExitCode {
     tracing::info!(desktop = ?desktop.desktop(), "desktop detected");
     let ui = agent::Ui::terminal(&config, &mode);
     exit_code(runtime.block_on(agent::run(config, mode, Arc::new(desktop), ui)))
+}
+
+/// The async runtime of a program of the agent (the agent's parts and the kiosk), or the exit
+/// code after saying in French why there is none.
+pub fn runtime(worker_threads: usize) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads)
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            eprintln!("Erreur : {err}");
+            ExitCode::from(1)
+        })
 }
 
 fn exit_code(result: anyhow::Result<Exit>) -> ExitCode {

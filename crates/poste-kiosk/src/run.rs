@@ -71,16 +71,9 @@ pub fn run(socket: &Path, session: &str) -> ExitCode {
     // eframe, which would say so itself) embeds extra viewports in the main window otherwise.
     ctx.set_embed_viewports(false);
     let (codes_tx, mut codes_rx) = mpsc::channel::<Input>(4);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
+    let runtime = match poste_client::cli::runtime(1) {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("Erreur : {err}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     {
         let mut front = KioskFront {
