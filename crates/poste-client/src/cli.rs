@@ -271,7 +271,9 @@ fn exit_code(result: anyhow::Result<Exit>) -> ExitCode {
     }
 }
 
-fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+/// Logging for a program of the agent (its parts and the kiosk): `log_level` is a filter's
+/// directives, to `log_file` or else to stderr.
+pub fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(log_level)
         .map_err(|err| anyhow::anyhow!("log_level « {log_level} » : {err}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter);

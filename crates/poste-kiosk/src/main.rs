@@ -3,12 +3,10 @@
 // No console window behind the kiosk on Windows.
 #![cfg_attr(windows, windows_subsystem = "windows")]
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// Écran du visiteur d'un poste public : saisie du code en plein écran, puis décompte toujours
 /// visible. Lancé par `poste-client helper` dans la session graphique du visiteur.
@@ -31,14 +29,11 @@ fn main() -> ExitCode {
         std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_owned())
     };
     // Our crates at that level, the toolkit's only when something goes wrong.
-    let filter = EnvFilter::try_new(format!("warn,poste_kiosk={level},poste_client={level}"))
-        .unwrap_or_else(|_| EnvFilter::new("warn"));
-    // Colours for a terminal only: journald and log files get plain text.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
+    let directives = format!("warn,poste_kiosk={level},poste_client={level}");
+    if poste_client::cli::init_logging(&directives, None).is_err() {
+        // A malformed LOG_LEVEL: warnings still reach the journal.
+        let _ = poste_client::cli::init_logging("warn", None);
+    }
     let session = poste_client::helper::own_session();
     poste_kiosk::run::run(&cli.socket, &session)
 }

@@ -265,7 +265,7 @@ fn init_logging(config: &Config, serving: bool) {
     let filter = EnvFilter::try_from_env("LOG_LEVEL")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(default));
-    // Colours only on a terminal: journald and log files would keep the escape codes.
+    // Colours only on a terminal: journald would keep the escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
