@@ -100,8 +100,19 @@ test("a session made in the console goes live on every dashboard and its actions
   // End it with a reason: the workstation is told, and the tile is free again everywhere.
   const ending = tile(animateur, "Poste-03");
   await ending.getByText("Terminer la session…").click();
-  await ending.getByLabel("Raison").selectOption("fermeture");
+  // No reason is chosen in advance: the visitor reads it. Without one, nothing is sent.
+  assert.equal(await ending.getByLabel("Raison").inputValue(), "");
   await ending.getByRole("button", { name: "Terminer maintenant" }).click();
+  assert.equal(await ending.getByLabel("Raison").evaluate((select) => select.validity.valueMissing), true);
+  // A form sent without a reason all the same (no browser check) is refused by the server.
+  await ending.getByLabel("Raison").evaluate((select) => select.removeAttribute("required"));
+  await ending.getByRole("button", { name: "Terminer maintenant" }).click();
+  await animateur.getByText("Choisissez la raison de la fin de session").waitFor();
+  assert.equal(poste.messages.some((m) => m.type === "session_terminated"), false);
+  const endingAgain = tile(animateur, "Poste-03");
+  await endingAgain.getByText("Terminer la session…").click();
+  await endingAgain.getByLabel("Raison").selectOption("fermeture");
+  await endingAgain.getByRole("button", { name: "Terminer maintenant" }).click();
   await animateur.getByText("Session terminée sur Poste-03.").waitFor();
   const terminated = await poste.next("session_terminated");
   assert.match(terminated.message, /L'espace ferme/);
@@ -216,6 +227,31 @@ test("the session form keeps what was typed and says what is wrong next to the f
   await page.context().close();
 });
 
+test("a duration typed in « Autre durée » is the one given, and two durations are never guessed between", async () => {
+  const page = await loggedInPage(browser, server, "paul");
+  await page.goto(`${server.url}/console/sessions/nouvelle`);
+  // « 1 h » is checked by default; typing another duration is choosing it.
+  assert.equal(await page.getByLabel("1 h", { exact: true }).isChecked(), true);
+  await page.getByLabel("Autre durée (par ex. 1h30, 45min)").fill("6min");
+  assert.equal(await page.getByLabel("Autre durée", { exact: true }).isChecked(), true);
+  await page.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
+  await page.getByText("Session créée (6 min)").waitFor();
+  assert.equal((await page.locator(".ticket dd").first().textContent()).trim(), "6 min");
+  // Checking a preset afterwards empties the typed duration, in sight.
+  await page.goto(`${server.url}/console/sessions/nouvelle`);
+  await page.getByLabel("Autre durée (par ex. 1h30, 45min)").fill("45min");
+  await page.getByLabel("2 h", { exact: true }).check();
+  assert.equal(await page.getByLabel("Autre durée (par ex. 1h30, 45min)").inputValue(), "");
+  // Without the script (a form sent as it stands), a preset and a typed duration are refused.
+  await page.goto(`${server.url}/console/sessions/nouvelle`);
+  await page.evaluate(() => {
+    document.getElementById("duree_autre").value = "6min";
+  });
+  await page.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
+  await page.locator("#erreur-duree").filter({ hasText: "Deux durées sont indiquées : « 1 h » est coché et « 6min » est tapé" }).waitFor();
+  await page.context().close();
+});
+
 test("tickets print for A4 and for 80 mm receipt printers", async () => {
   const page = await loggedInPage(browser, server, "paul");
   await page.goto(`${server.url}/console/sessions/nouvelle`);
@@ -223,7 +259,7 @@ test("tickets print for A4 and for 80 mm receipt printers", async () => {
   await page.getByLabel("1 h", { exact: true }).check();
   await page.getByLabel("Nombre de codes").fill("4");
   await page.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
-  await page.getByText("4 sessions créées").waitFor();
+  await page.getByText("4 sessions créées (1 h chacune)").waitFor();
   assert.equal(await page.locator(".ticket").count(), 4);
   await page.emulateMedia({ media: "print" });
   assert.equal(await page.locator(".bandeau").isVisible(), false, "the navigation is not printed");

@@ -779,7 +779,9 @@ impl Agent {
                 });
                 None
             }
-            ServerMessage::HeartbeatAck { .. } | ServerMessage::Enrollment(_) => None,
+            ServerMessage::HeartbeatAck { .. }
+            | ServerMessage::Enrollment(_)
+            | ServerMessage::ConnectionEstablished(_) => None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The WebSocket link to the server: connects, introduces the workstation (`hello`), forwards
-//! messages both ways, and reconnects on its own with exponential back-off and full jitter
+//! messages both ways, and reconnects on its own with exponential back-off and equal jitter
 //! (0.5 s doubling to 30 s), so that 2,000 workstations do not all come back at the same instant
 //! after a server restart.
 
@@ -50,7 +50,7 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
-/// Exponential back-off with full jitter.
+/// Exponential back-off with equal jitter: each wait drawn between half the step and the step.
 #[derive(Debug)]
 pub struct Backoff {
     attempt: u32,

@@ -10,9 +10,10 @@
 use std::io::Write;
 
 use poste_proto::{ClientMessage, DecodeError, MAX_CODE_INPUT_LEN, ServerMessage};
-use poste_server::app::{CodeValidity, Settings};
 use poste_server::domain::duration::{format_duration, parse_duration};
 use poste_server::domain::opening::{Opening, OpeningHours};
+use poste_server::domain::validity::CodeValidity;
+use poste_server::settings::Settings;
 
 /// The check of one target: panics when a property does not hold.
 pub type Check = fn(&[u8]);

@@ -1,9 +1,12 @@
 //! Wire types of the Postes Publics WebSocket protocol.
 //!
 //! The seed document (`PHASE4_CLIENT_COMPLETE.md`) defines the message names and their French
-//! field names; they are a compatibility contract. Rust names are English, the wire names are
-//! the seed's, through `#[serde(rename)]`. Every extension is additive: a field a seed client
-//! does not know is ignored by it, and a message a seed client never sends changes nothing for it.
+//! field names; they are a compatibility contract. The fields keep the seed's French names in
+//! Rust too (`temps_restant`, `code_acces`), so what is read is what is sent; types and enum
+//! variants are named in English and map to the wire's snake_case words (`EndReason::TempsExpire`
+//! is `temps_expire`). Every extension is additive: a field a seed client does not know is
+//! ignored by it, and a message a seed client never sends changes nothing for it. `/ws/client/`
+//! adds three things the `epn-core` clients require (docs/protocol.md §5.7).
 //! See `docs/protocol.md` for the whole protocol.
 //!
 //! This crate has no runtime dependency beyond serde so that the agent, the server, the load
@@ -19,10 +22,10 @@ pub use client::{
 };
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
-    CodeInvalid, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode, ErrorReply,
-    RefusalReason, ServerMessage, SessionInfo, SessionStarted, SessionTerminated, StaffMessage,
-    Statut, Thresholds, TimeRequestReply, TimeRequestStatus, TimeUpdate, Warning, WarningLevel,
-    Welcome,
+    CodeInvalid, ConnectionEstablished, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode,
+    ErrorReply, RefusalReason, ServerMessage, SessionInfo, SessionStarted, SessionTerminated,
+    StaffMessage, Statut, Thresholds, TimeRequestReply, TimeRequestStatus, TimeUpdate, Warning,
+    WarningLevel, Welcome,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -38,6 +38,8 @@ pub enum ServerMessage {
     TimeRequest(TimeRequestReply),
     /// Reply to a message the server could not act on.
     Error(ErrorReply),
+    /// Extension, on `/ws/client/` only: sent first on every connection.
+    ConnectionEstablished(ConnectionEstablished),
 }
 
 /// State of a session (the seed's `statut`).
@@ -103,6 +105,10 @@ pub struct SessionStarted {
     /// Extension: `temps_restant` in milliseconds, for agents that keep a local deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temps_restant_ms: Option<i64>,
+    /// Extension, on `/ws/client/` only: the access code, which the `epn-core` clients require
+    /// here. Never sent on the seed's `/ws/sessions/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_acces: Option<String>,
 }
 
 /// Seed: `time_update`.
@@ -148,6 +154,20 @@ pub struct Warning {
     /// Extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<SessionId>,
+    /// Extension, on `/ws/client/` only: `temps_restant` again, under the name the `epn-core`
+    /// clients read (they drop a warning without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<i64>,
+}
+
+/// Extension, on `/ws/client/` only: the greeting sent as soon as a connection opens, which
+/// the `epn-core` clients wait for. The workstation is the one known at the connection's
+/// address, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionEstablished {
+    pub message: String,
+    pub poste_id: Option<i64>,
+    pub poste_nom: Option<String>,
 }
 
 /// Seed: `session_terminated.raison`. Unknown values decode as [`EndReason::Autre`] so that an

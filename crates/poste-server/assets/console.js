@@ -1,5 +1,6 @@
 // Console of Postes Publics: live refresh of the dashboard (server-sent events), ticking
-// countdowns, and the print button. Every page works without this script.
+// countdowns, the session form's duration fields, and the print button. Every page works
+// without this script.
 "use strict";
 
 (function () {
@@ -135,6 +136,24 @@
     var status = document.getElementById("etat-direct");
     if (status && window.EventSource) {
       follow(status);
+    }
+    // The session form: typing a duration checks « Autre durée »; checking a preset empties
+    // the typed one (in sight), so what is sent is what staff last chose.
+    var typed = document.getElementById("duree_autre");
+    if (typed && typed.form) {
+      var other = typed.form.querySelector('input[name="duree"][value="autre"]');
+      typed.addEventListener("input", function () {
+        if (other && typed.value.trim() !== "") {
+          other.checked = true;
+        }
+      });
+      typed.form.querySelectorAll('input[name="duree"]').forEach(function (preset) {
+        preset.addEventListener("change", function () {
+          if (preset.checked && preset.value !== "autre") {
+            typed.value = "";
+          }
+        });
+      });
     }
     var print = document.getElementById("imprimer");
     if (print) {

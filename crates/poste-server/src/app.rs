@@ -1,319 +1,25 @@
-//! Assembles the server: settings derived from the configuration, the store, the hub, the
-//! HTTP router; recovery at start-up; the change feed; graceful shutdown.
+//! Assembles the server, and nothing else: the store, the shared state, the HTTP router;
+//! recovery at start-up; the background tasks (the change feed, the instances' heartbeat,
+//! `last_seen`, the retention purge); graceful shutdown. The top floor: it imports every
+//! module, and none imports it.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::serve::ListenerExt as _;
-use jiff::tz::TimeZone;
-use poste_store::{Backend, Bell, EventKind, Millis, Store, StoreError};
+use poste_store::{Backend, Bell, EventKind, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use crate::config::{Config, ConfigError, ConsoleConfig, LimitsConfig};
-use crate::domain::duration::parse_duration;
+use crate::config::{Config, ConfigError};
 use crate::domain::feed::FeedCursor;
-use crate::domain::opening::OpeningHours;
-use crate::domain::throttle::FailureThrottle;
-use crate::domain::timing::Thresholds;
-use crate::hub::Hub;
-
-/// How long an unused code stays valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeValidity {
-    /// Until the next midnight in the configured time zone.
-    EndOfDay,
-    /// For this many seconds after creation.
-    Secs(i64),
-}
-
-impl CodeValidity {
-    pub fn parse(text: &str) -> Option<CodeValidity> {
-        match text.trim() {
-            "fin_de_journee" | "end_of_day" => Some(CodeValidity::EndOfDay),
-            other => match parse_duration(other) {
-                Ok(secs) if secs > 0 => Some(CodeValidity::Secs(secs)),
-                _ => None,
-            },
-        }
-    }
-
-    pub fn valid_until(self, now: Millis, tz: &TimeZone) -> Millis {
-        match self {
-            CodeValidity::Secs(secs) => now.saturating_add(secs.saturating_mul(1000)),
-            CodeValidity::EndOfDay => end_of_day(now, tz).unwrap_or(now + 24 * 3600 * 1000),
-        }
-    }
-}
-
-fn end_of_day(now: Millis, tz: &TimeZone) -> Option<Millis> {
-    let zoned = jiff::Timestamp::from_millisecond(now)
-        .ok()?
-        .to_zoned_datetime(tz.clone());
-    let midnight = zoned
-        .date()
-        .tomorrow()
-        .ok()?
-        .to_zoned_datetime(tz.clone())
-        .ok()?;
-    Some(midnight.timestamp().as_millisecond())
-}
-
-/// Settings in force, derived once from the configuration.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub thresholds: Thresholds,
-    pub code_length: usize,
-    pub code_validity: CodeValidity,
-    pub max_duration_secs: i64,
-    pub max_batch: u32,
-    pub timezone: TimeZone,
-    pub limits: LimitsConfig,
-    /// Workstations that are not enrolled may connect (seed clients).
-    pub allow_seed_clients: bool,
-    /// SHA-256 (hex) of the site's install token, if one is configured.
-    pub install_token_hash: Option<String>,
-    pub enrollment_code_validity_secs: i64,
-    /// The space's name (console, tickets).
-    pub site_name: String,
-    /// When sessions may run (default: always).
-    pub opening_hours: OpeningHours,
-    /// Idle staff sessions of the console end after this many seconds.
-    pub console_idle_secs: i64,
-    pub secure_cookies: bool,
-    /// Days the connection register is kept.
-    pub retention_days: u32,
-}
-
-impl Settings {
-    pub fn from_config(config: &Config) -> Result<Settings, ConfigError> {
-        let s = &config.sessions;
-        let invalid = |what: &str| ConfigError::Invalid(what.to_owned());
-        Ok(Settings {
-            thresholds: Thresholds::from_secs(s.warning_secs, s.critical_secs),
-            code_length: s.code_length,
-            code_validity: CodeValidity::parse(&s.code_validity)
-                .ok_or_else(|| invalid("sessions.code_validity"))?,
-            max_duration_secs: parse_duration(&s.max_duration)
-                .map_err(|_| invalid("sessions.max_duration"))?,
-            max_batch: s.max_batch,
-            timezone: match &config.timezone {
-                Some(name) => TimeZone::get(name)
-                    .map_err(|err| ConfigError::Invalid(format!("timezone `{name}`: {err}")))?,
-                None => TimeZone::system(),
-            },
-            limits: config.limits.clone(),
-            allow_seed_clients: config.enrollment.allow_seed_clients,
-            install_token_hash: match &config.enrollment.install_token_file {
-                Some(path) => {
-                    let token = std::fs::read_to_string(path).map_err(|err| {
-                        ConfigError::Invalid(format!(
-                            "enrollment.install_token_file {}: {err}",
-                            path.display()
-                        ))
-                    })?;
-                    let token = token.trim();
-                    if token.len() < 16 {
-                        return Err(invalid(
-                            "enrollment.install_token_file: the token must have at least 16 characters",
-                        ));
-                    }
-                    Some(crate::domain::codes::token_hash(token))
-                }
-                None => None,
-            },
-            enrollment_code_validity_secs: parse_duration(&config.enrollment.code_validity)
-                .map_err(|_| invalid("enrollment.code_validity"))?,
-            site_name: config.console.site_name.trim().to_owned(),
-            opening_hours: OpeningHours::default(),
-            console_idle_secs: parse_duration(&config.console.idle_timeout)
-                .map_err(|_| invalid("console.idle_timeout"))?,
-            secure_cookies: config.console.secure_cookies,
-            retention_days: config.console.retention_days,
-        })
-    }
-}
-
-/// Keys of the settings staff edit from the console. Stored in the database, they override
-/// the configuration file's values, on every instance.
-pub mod setting_keys {
-    pub const SITE_NAME: &str = "site_name";
-    pub const WARNING_SECS: &str = "warning_secs";
-    pub const CRITICAL_SECS: &str = "critical_secs";
-    pub const CODE_LENGTH: &str = "code_length";
-    pub const CODE_VALIDITY: &str = "code_validity";
-    pub const OPENING_HOURS: &str = "opening_hours";
-}
-
-/// Why a stored or typed setting was refused (the French message is the caller's).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingError {
-    #[error("unknown setting `{0}`")]
-    UnknownKey(String),
-    #[error("invalid value for `{0}`")]
-    Invalid(&'static str),
-}
-
-impl Settings {
-    /// These settings with the console's values applied (unknown keys and invalid values are
-    /// refused, naming the key).
-    pub fn with_overrides(&self, values: &[(String, String)]) -> Result<Settings, SettingError> {
-        use setting_keys as k;
-        let mut next = self.clone();
-        let (mut warning, mut critical) = (
-            next.thresholds.warning_ms / 1000,
-            next.thresholds.critical_ms / 1000,
-        );
-        for (key, value) in values {
-            let value = value.trim();
-            match key.as_str() {
-                k::SITE_NAME if !value.is_empty() && value.chars().count() <= 100 => {
-                    next.site_name = value.to_owned();
-                }
-                k::SITE_NAME => return Err(SettingError::Invalid(k::SITE_NAME)),
-                k::WARNING_SECS => {
-                    warning = value
-                        .parse()
-                        .map_err(|_| SettingError::Invalid(k::WARNING_SECS))?;
-                }
-                k::CRITICAL_SECS => {
-                    critical = value
-                        .parse()
-                        .map_err(|_| SettingError::Invalid(k::CRITICAL_SECS))?;
-                }
-                k::CODE_LENGTH => {
-                    next.code_length = value
-                        .parse()
-                        .ok()
-                        .filter(|len| (4..=16).contains(len))
-                        .ok_or(SettingError::Invalid(k::CODE_LENGTH))?;
-                }
-                k::CODE_VALIDITY => {
-                    next.code_validity = CodeValidity::parse(value)
-                        .ok_or(SettingError::Invalid(k::CODE_VALIDITY))?;
-                }
-                k::OPENING_HOURS => {
-                    next.opening_hours = OpeningHours::parse(value)
-                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?;
-                }
-                other => return Err(SettingError::UnknownKey(other.to_owned())),
-            }
-        }
-        if critical < 1 || warning <= critical {
-            return Err(SettingError::Invalid(k::WARNING_SECS));
-        }
-        next.thresholds = Thresholds::from_secs(
-            u64::try_from(warning).unwrap_or(0),
-            u64::try_from(critical).unwrap_or(0),
-        );
-        Ok(next)
-    }
-}
-
-impl Settings {
-    /// These settings with the values stored by the console applied; if they do not make a
-    /// valid set together, one by one, an invalid stored value (a newer version's, a hand
-    /// edit) being logged and left out.
-    pub fn with_stored(&self, stored: Vec<(String, String)>) -> Settings {
-        // Together first: some values only make sense with others (the two thresholds).
-        if let Ok(all) = self.with_overrides(&stored) {
-            return all;
-        }
-        let mut next = self.clone();
-        for pair in stored {
-            match next.with_overrides(std::slice::from_ref(&pair)) {
-                Ok(applied) => next = applied,
-                Err(err) => tracing::warn!(key = %pair.0, error = %err, "stored setting ignored"),
-            }
-        }
-        next
-    }
-}
-
-/// The settings in force, replaced as a whole when staff change them (readers keep the copy
-/// they took: a request sees one consistent set).
-#[derive(Debug, Clone)]
-pub struct SharedSettings(Arc<std::sync::RwLock<Arc<Settings>>>);
-
-impl SharedSettings {
-    pub fn new(settings: Settings) -> Self {
-        SharedSettings(Arc::new(std::sync::RwLock::new(Arc::new(settings))))
-    }
-
-    pub fn get(&self) -> Arc<Settings> {
-        Arc::clone(
-            &self
-                .0
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
-    }
-
-    pub fn replace(&self, settings: Settings) {
-        *self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
-    }
-}
-
-/// Shared by every handler.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub hub: Arc<Hub>,
-    /// The configuration's settings, before the console's values.
-    base_settings: Arc<Settings>,
-    settings: SharedSettings,
-    /// Wrong access codes, per address and per workstation.
-    pub code_throttle: SharedThrottle,
-    /// Failed console logins, per account and per address.
-    pub login_throttle: SharedThrottle,
-    /// Workstations heard from, whose `last_seen` the next flush writes.
-    pub last_seen: LastSeen,
-}
+use crate::settings::Settings;
+use crate::state::{AppState, LastSeen};
 
 /// How often the workstations heard from get their `last_seen` written, all in one transaction.
 const LAST_SEEN_FLUSH_EVERY: Duration = Duration::from_secs(60);
-
-/// The workstations heard from since the last flush. One commit a minute for all of them
-/// rather than one per workstation: 50,000 workstations touching their row once a minute
-/// each would be 830 commits a second, about all SQLite can do with every commit on the disk
-/// (docs/benchmarks.md). `last_seen` is what the console shows of a workstation that is *not*
-/// connected (online comes from the live connections), so a minute late costs nothing.
-#[derive(Debug, Clone, Default)]
-pub struct LastSeen(Arc<Mutex<HashSet<i64>>>);
-
-impl LastSeen {
-    pub fn note(&self, poste_id: i64) {
-        self.lock().insert(poste_id);
-    }
-
-    fn take(&self) -> Vec<i64> {
-        self.lock().drain().collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Writes what was noted; on a database error keeps it for the next flush.
-    async fn flush(&self, store: &Store) {
-        let ids = self.take();
-        if ids.is_empty() {
-            return;
-        }
-        if let Err(err) = store.touch_postes(&ids, crate::clock::now_ms()).await {
-            tracing::debug!(error = %err, postes = ids.len(), "could not record last_seen; kept for the next flush");
-            self.lock().extend(ids);
-        }
-    }
-}
 
 /// Flushes `last_seen` every minute (and once more at shutdown, from `run`).
 async fn flush_last_seen(last_seen: LastSeen, store: Store) {
@@ -322,161 +28,6 @@ async fn flush_last_seen(last_seen: LastSeen, store: Store) {
     loop {
         every.tick().await;
         last_seen.flush(&store).await;
-    }
-}
-
-/// A failure throttle shared by the tasks of the server: per key, and optionally one budget
-/// for all keys together.
-#[derive(Debug, Clone)]
-pub struct SharedThrottle(Arc<Mutex<Throttles>>);
-
-#[derive(Debug)]
-struct Throttles {
-    per_key: FailureThrottle,
-    /// One key (`GLOBAL_KEY`) counting every failure, whatever its keys.
-    global: Option<FailureThrottle>,
-}
-
-const GLOBAL_KEY: &str = "*";
-
-impl Throttles {
-    /// The longest wait among `keys` and the global budget. The global budget, once spent,
-    /// holds back only keys that failed within the window themselves: a guesser with many
-    /// addresses gets one try per fresh address, and a workstation whose visitor types a right
-    /// code is not made to wait for someone else's guesses.
-    fn wait(&mut self, keys: &[String], now: Instant) -> Option<Duration> {
-        let own = keys
-            .iter()
-            .filter_map(|key| self.per_key.blocked_for(key, now))
-            .max();
-        let global = self
-            .global
-            .as_mut()
-            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
-        let global = global.filter(|_| keys.iter().any(|key| self.per_key.has_failed(key, now)));
-        own.max(global)
-    }
-}
-
-impl SharedThrottle {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        SharedThrottle(Arc::new(Mutex::new(Throttles {
-            per_key: FailureThrottle::new(max_failures, window),
-            global: None,
-        })))
-    }
-
-    /// Also at most `global_failures` failures within `window` from all keys together.
-    pub fn with_global(max_failures: u32, global_failures: u32, window: Duration) -> Self {
-        SharedThrottle(Arc::new(Mutex::new(Throttles {
-            per_key: FailureThrottle::new(max_failures, window),
-            global: Some(FailureThrottle::new(global_failures, window)),
-        })))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Throttles> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The longest wait among `keys` (and the global budget), if any is blocked.
-    pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        self.lock().wait(keys, now)
-    }
-
-    /// Checks `keys` (and the global budget) and, if none is blocked, counts this attempt as a
-    /// failure of each key at once, in the same critical section: checking first and recording after an await would let N
-    /// parallel connections each pass the check before any failure is recorded (N tries where
-    /// the limit says 5). An attempt that is not a failure is then [`Self::forgive`]n.
-    pub fn try_acquire(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
-        let mut throttles = self.lock();
-        if let Some(wait) = throttles.wait(keys, now) {
-            return Err(wait);
-        }
-        // Tries in flight count only for the workstation's own key (one workstation racing
-        // itself over many connections). An address and the global budget count failures once
-        // known (see `failed`), else a burst of right codes typed at once would fill them with
-        // tries still in flight: a room of workstations behind one NAT address at the start of
-        // a workshop, or a load test.
-        for key in keys.iter().filter(|key| counts_in_flight(key)) {
-            throttles.per_key.record_failure(key, now);
-        }
-        Ok(())
-    }
-
-    /// Takes back an attempt counted by [`Self::try_acquire`] at `at`.
-    pub fn forgive(&self, keys: &[String], at: Instant) {
-        let mut throttles = self.lock();
-        for key in keys.iter().filter(|key| counts_in_flight(key)) {
-            throttles.per_key.forgive(key, at);
-        }
-    }
-
-    /// An attempt let through by [`Self::try_acquire`] was a failure: count it for the keys
-    /// that do not count tries in flight, and globally.
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        let mut throttles = self.lock();
-        for key in keys.iter().filter(|key| !counts_in_flight(key)) {
-            throttles.per_key.record_failure(key, now);
-        }
-        if let Some(global) = throttles.global.as_mut() {
-            global.record_failure(GLOBAL_KEY, now);
-        }
-    }
-
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut throttles = self.lock();
-        for key in keys {
-            throttles.per_key.record_failure(key, now);
-        }
-        if let Some(global) = throttles.global.as_mut() {
-            global.record_failure(GLOBAL_KEY, now);
-        }
-    }
-}
-
-impl AppState {
-    pub fn new(store: Store, settings: Settings, console: &ConsoleConfig) -> AppState {
-        let base_settings = Arc::new(settings.clone());
-        let settings = SharedSettings::new(settings);
-        let hub = Hub::new(store.clone(), settings.clone());
-        let limits = settings.get().limits.clone();
-        AppState {
-            store,
-            hub,
-            base_settings,
-            settings,
-            code_throttle: SharedThrottle::with_global(
-                limits.code_failures,
-                limits.code_failures_global,
-                Duration::from_secs(limits.code_failure_window_secs),
-            ),
-            login_throttle: SharedThrottle::new(
-                console.login_failures,
-                Duration::from_secs(console.login_failure_window_secs),
-            ),
-            last_seen: LastSeen::default(),
-        }
-    }
-
-    /// The settings in force now.
-    pub fn settings(&self) -> Arc<Settings> {
-        self.settings.get()
-    }
-
-    pub fn retention_days(&self) -> u32 {
-        self.base_settings.retention_days
-    }
-
-    /// Reads the console's settings from the database and puts them in force. Invalid stored
-    /// values (a newer version's, a hand edit) are logged and left out.
-    pub async fn reload_settings(&self) -> Result<(), StoreError> {
-        let stored = self.store.settings().await?;
-        self.settings
-            .replace(self.base_settings.with_stored(stored));
-        self.hub.changed();
-        Ok(())
     }
 }
 
@@ -689,10 +240,13 @@ pub async fn run(
         task.abort();
     }
     state.hub.shutdown();
-    if store.backend() == Backend::Postgres
-        && let Err(err) = store.release_timers().await
-    {
-        tracing::warn!(error = %err, "could not release the timer leases; others take them over when they lapse");
+    if store.backend() == Backend::Postgres {
+        if let Err(err) = store.release_timers().await {
+            tracing::warn!(error = %err, "could not release the timer leases; others take them over when they lapse");
+        }
+        if let Err(err) = store.withdraw_presence().await {
+            tracing::warn!(error = %err, "could not withdraw this instance's workstations; they show offline when its row lapses");
+        }
     }
     store.close().await;
     tracing::info!("poste-server stopped");
@@ -809,17 +363,29 @@ async fn listen_for_changes(store: Store, doorbell: Arc<Notify>) {
 }
 
 /// PostgreSQL: keeps this instance's timer leases alive, so that no other instance takes its
-/// sessions over while it runs.
+/// sessions over while it runs, and shares which workstations are connected where (each
+/// instance publishes its own for a lease, and reads the others').
 async fn renew_timer_leases(state: AppState) {
     let mut failing = false;
     loop {
         let limits = state.settings().limits.clone();
         let lease = i64::try_from(limits.timer_lease_ms).unwrap_or(10_000);
-        match state
+        let now = crate::clock::now_ms();
+        let presence = match state
             .store
-            .renew_timers(crate::clock::now_ms() + lease)
+            .publish_presence(&state.hub.online_here(), now + lease)
             .await
         {
+            Ok(()) => state.store.presence_elsewhere(now).await,
+            Err(err) => Err(err),
+        };
+        match presence {
+            Ok(elsewhere) => state.hub.set_online_elsewhere(elsewhere),
+            Err(err) => {
+                tracing::debug!(error = %err, "workstations of the other instances not read")
+            }
+        }
+        match state.store.renew_timers(now + lease).await {
             Ok(owned) => {
                 if failing {
                     tracing::info!(owned, "timer leases renewed again");
@@ -908,7 +474,7 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                 tracing::warn!(session, error = %err, "could not apply an outside change");
             }
         }
-        cursor.advance(Instant::now());
+        cursor.advance(crate::clock::monotonic());
     }
 }
 
@@ -919,7 +485,7 @@ async fn relay_message(state: &AppState, event: &poste_store::EventRow) {
     let (Some(poste_id), Some(message)) = (event.poste_id, event.detail.clone()) else {
         return;
     };
-    if !state.hub.online_postes().contains(&poste_id) {
+    if !state.hub.online_here().contains(&poste_id) {
         return;
     }
     let mut de = event.actor.clone();
@@ -947,13 +513,6 @@ fn exposed_in_clear(addr: SocketAddr) -> bool {
     !addr.ip().is_loopback()
 }
 
-/// Throttle keys that count a try as soon as it is checked: a workstation's own (`poste:…`,
-/// `poste-ip:…`) and an address's enrollment tries (`enroll:…`), never a shared address's
-/// access codes (`ip:…`).
-fn counts_in_flight(key: &str) -> bool {
-    key.starts_with("poste") || key.starts_with("enroll:")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -967,20 +526,6 @@ mod tests {
         assert!(exposed_in_clear("[::]:8001".parse().unwrap()));
     }
     use super::*;
-
-    #[test]
-    fn code_validity_end_of_day_is_next_local_midnight() {
-        let tz = TimeZone::get("Indian/Reunion").unwrap(); // UTC+4, no DST
-        // 2026-11-24 10:00 UTC = 14:00 in La Réunion → valid until 2026-11-25 00:00 local = 20:00 UTC.
-        let now = jiff::Timestamp::from_second(1_795_514_400)
-            .unwrap()
-            .as_millisecond();
-        let until = CodeValidity::EndOfDay.valid_until(now, &tz);
-        let expected: jiff::Timestamp = "2026-11-24T20:00:00Z".parse().unwrap();
-        assert_eq!(until, expected.as_millisecond());
-        assert_eq!(CodeValidity::parse("4h"), Some(CodeValidity::Secs(14_400)));
-        assert_eq!(CodeValidity::parse("demain"), None);
-    }
 
     #[test]
     fn urls_are_redacted() {

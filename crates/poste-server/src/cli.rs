@@ -14,13 +14,14 @@ use poste_proto::EndReason;
 use poste_store::{Actor, SessionFilter, SessionRow, SessionStatus, Store};
 use tracing_subscriber::EnvFilter;
 
-use crate::app::{self, Settings};
+use crate::app;
 use crate::clock::{now_ms, rfc3339};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::domain::duration::{format_duration, parse_duration};
 use crate::http::api::SessionView;
 use crate::messages::time_left;
-use crate::ops::{self, CreateSessions};
+use crate::ops::{self, CreateSessions, EventLogOnly};
+use crate::settings::Settings;
 use crate::text;
 
 /// Serveur Postes Publics : sessions minutées sur les postes publics de l'EPN.
@@ -333,7 +334,8 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 valid_for_secs: args.validite.as_deref().map(parse_duree).transpose()?,
                 visiteur_id: args.visiteur,
             };
-            let rows = ops::create_sessions(store, settings, &request, &actor, now).await?;
+            let rows =
+                ops::create_sessions(store, settings, &request, &actor, now, &EventLogOnly).await?;
             if args.json {
                 print_json(&rows, now)?;
             } else {
@@ -383,7 +385,8 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             print_json(&[ops::session(store, id).await?], now)?;
         }
         Command::Session(SessionCommand::AddTime { id, duree }) => {
-            let row = ops::add_time(store, settings, id, parse_duree(&duree)?, &actor, now).await?;
+            let secs = parse_duree(&duree)?;
+            let row = ops::add_time(store, settings, id, secs, &actor, now, &EventLogOnly).await?;
             println!(
                 "Session {id} : {} ajoutées, {} restantes.",
                 format_duration(parse_duree(&duree)?),
@@ -391,11 +394,12 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             );
         }
         Command::Session(SessionCommand::End { id }) => {
-            ops::end_session(store, id, EndReason::TermineParAnimateur, &actor, now).await?;
+            let reason = EndReason::TermineParAnimateur;
+            ops::end_session(store, id, reason, None, &actor, now, &EventLogOnly).await?;
             println!("Session {id} terminée.");
         }
         Command::Session(SessionCommand::Cancel { id }) => {
-            ops::cancel_session(store, id, &actor, now).await?;
+            ops::cancel_session(store, id, &actor, now, &EventLogOnly).await?;
             println!("Code de la session {id} annulé.");
         }
         Command::Poste(PosteCommand::List) => {
@@ -419,8 +423,8 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             }
         }
         Command::Poste(PosteCommand::Add { nom, ip, mac }) => {
-            let poste =
-                ops::create_poste(store, &nom, ip.as_deref(), mac.as_deref(), &actor, now).await?;
+            let (ip, mac) = (ip.as_deref(), mac.as_deref());
+            let poste = ops::create_poste(store, &nom, ip, mac, &actor, now, &EventLogOnly).await?;
             println!("Poste « {} » créé.", poste.nom);
         }
         Command::Poste(PosteCommand::EnrollCode { poste, validite }) => {
@@ -438,14 +442,14 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             );
         }
         Command::Poste(PosteCommand::Approve { nom }) => {
-            let poste = ops::approve_enrollment(store, &nom, &actor, now).await?;
+            let poste = ops::approve_enrollment(store, &nom, &actor, now, &EventLogOnly).await?;
             println!(
                 "Poste « {} » validé : il recevra son secret à sa prochaine demande.",
                 poste.nom
             );
         }
         Command::Poste(PosteCommand::Reset { nom }) => {
-            let poste = ops::reset_enrollment(store, &nom, &actor, now).await?;
+            let poste = ops::reset_enrollment(store, &nom, &actor, now, &EventLogOnly).await?;
             println!("Enrôlement du poste « {} » réinitialisé.", poste.nom);
         }
         Command::Token(TokenCommand::Create { nom }) => {

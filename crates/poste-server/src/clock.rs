@@ -1,11 +1,38 @@
-//! The one place the server reads the wall clock. Domain code takes `now` as a parameter.
+//! The one place the server reads the clocks (`clippy.toml` fences the reads everywhere else).
+//! Domain code takes `now` as a parameter; a request reads it once ([`Now::read`]).
+
+use std::time::Instant;
 
 use jiff::tz::TimeZone;
 use poste_store::Millis;
 
 /// Unix time in milliseconds.
+#[allow(clippy::disallowed_methods)] // the one wall-clock read
 pub fn now_ms() -> Millis {
     jiff::Timestamp::now().as_millisecond()
+}
+
+/// The monotonic clock, for intervals (throttles, rates, timeouts): never jumps.
+#[allow(clippy::disallowed_methods)] // the one monotonic-clock read
+pub fn monotonic() -> Instant {
+    Instant::now()
+}
+
+/// The instant a request is handled at, read once: the wall clock (what is stored and shown)
+/// and the monotonic one (throttles, intervals).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub wall: Millis,
+    pub mono: Instant,
+}
+
+impl Now {
+    pub fn read() -> Now {
+        Now {
+            wall: now_ms(),
+            mono: monotonic(),
+        }
+    }
 }
 
 /// RFC 3339 (UTC, whole seconds) as the seed writes `debut_session`: `2025-11-19T10:00:00Z`.

@@ -313,7 +313,7 @@ impl Config {
                 s.code_length
             )));
         }
-        crate::app::CodeValidity::parse(&s.code_validity).ok_or_else(|| {
+        crate::domain::validity::CodeValidity::parse(&s.code_validity).ok_or_else(|| {
             ConfigError::Invalid(format!(
                 "sessions.code_validity `{}`: expected `fin_de_journee` or a duration such as `4h`",
                 s.code_validity

@@ -8,6 +8,7 @@
 //! that each warning and each end happens once.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,14 +18,12 @@ use poste_store::{Backend, LeaseClaim, Millis, SessionRow, SessionStatus, Store,
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
-use crate::app::SharedSettings;
 use crate::clock::now_ms;
 use crate::domain::opening::Opening;
-use crate::domain::timing::{
-    Thresholds, TimerAction, level_for_remaining, level_number, next_action, remaining_secs,
-};
+use crate::domain::timing::{Thresholds, TimerAction, level_number, next_action, remaining_secs};
 use crate::messages;
 use crate::metrics::{Gauges, Metrics};
+use crate::settings::SharedSettings;
 
 /// Identifier of one WebSocket connection.
 pub type ConnId = u64;
@@ -59,6 +58,8 @@ struct HubState {
     live: HashMap<i64, LiveSession>,
     subscribers: HashMap<i64, HashSet<ConnId>>,
     connections: HashMap<ConnId, Connection>,
+    /// Workstations connected to the other instances (PostgreSQL), as last read.
+    online_elsewhere: HashSet<i64>,
 }
 
 #[derive(Debug)]
@@ -79,6 +80,9 @@ struct LiveSession {
 struct Connection {
     outbox: mpsc::Sender<ServerMessage>,
     poste_id: Option<i64>,
+    /// For a workstation that is not enrolled, the address it speaks from: the name is held
+    /// there while this connection lives (`Hub::claim_poste_at`).
+    held_at: Option<IpAddr>,
     sessions: HashSet<i64>,
 }
 
@@ -158,6 +162,7 @@ impl Hub {
             Connection {
                 outbox,
                 poste_id: None,
+                held_at: None,
                 sessions: HashSet::new(),
             },
         );
@@ -175,14 +180,44 @@ impl Hub {
         }
     }
 
+    /// This connection speaks for an enrolled workstation (proven by its secret).
     pub fn set_connection_poste(&self, conn: ConnId, poste_id: i64) {
         let assigned = match self.lock().connections.get_mut(&conn) {
-            Some(entry) => entry.poste_id.replace(poste_id) != Some(poste_id),
+            Some(entry) => {
+                entry.held_at = None;
+                entry.poste_id.replace(poste_id) != Some(poste_id)
+            }
             None => false,
         };
         if assigned {
             self.changed();
         }
+    }
+
+    /// This connection speaks for a workstation that is not enrolled, from `addr`, unless a
+    /// live connection from another address already does (checked and taken under one lock:
+    /// two `hello`s racing for one name cannot both win). False when refused.
+    pub fn claim_poste_at(&self, conn: ConnId, poste_id: i64, addr: IpAddr) -> bool {
+        let assigned = {
+            let mut state = self.lock();
+            let held_elsewhere = state.connections.iter().any(|(id, other)| {
+                *id != conn && other.poste_id == Some(poste_id) && other.held_at != Some(addr)
+            });
+            if held_elsewhere {
+                return false;
+            }
+            match state.connections.get_mut(&conn) {
+                Some(entry) => {
+                    entry.held_at = Some(addr);
+                    entry.poste_id.replace(poste_id) != Some(poste_id)
+                }
+                None => false,
+            }
+        };
+        if assigned {
+            self.changed();
+        }
+        true
     }
 
     /// This connection receives the pushes of this session from now on, starting with a
@@ -208,9 +243,43 @@ impl Hub {
         }
     }
 
-    /// Workstations with at least one live connection.
+    /// Workstations with at least one live connection, to this instance or another: the
+    /// site's view, for staff.
     pub fn online_postes(&self) -> HashSet<i64> {
-        online_postes(&self.lock())
+        let state = self.lock();
+        let mut online = online_postes(&state);
+        online.extend(state.online_elsewhere.iter().copied());
+        online
+    }
+
+    /// Workstations with a live connection to this instance (what it publishes, and where it
+    /// delivers).
+    pub fn online_here(&self) -> Vec<i64> {
+        online_postes(&self.lock()).into_iter().collect()
+    }
+
+    /// What the other instances published; the consoles are told when it changed.
+    pub fn set_online_elsewhere(&self, postes: HashSet<i64>) {
+        let changed = {
+            let mut state = self.lock();
+            if state.online_elsewhere == postes {
+                false
+            } else {
+                state.online_elsewhere = postes;
+                true
+            }
+        };
+        if changed {
+            self.changed();
+        }
+    }
+
+    /// Whether an active session this hub knows runs on this workstation.
+    pub fn runs_session_on(&self, poste_id: i64) -> bool {
+        self.lock()
+            .live
+            .values()
+            .any(|live| live.row.poste_id == Some(poste_id))
     }
 
     /// Sends a message to every connection of a workstation; returns how many got it.
@@ -578,12 +647,6 @@ impl Hub {
             push(&mut state, row.id, &messages::terminated(&ended, None));
         }
         true
-    }
-
-    /// The warning level already reached by a session holding `total_secs` from now: warnings
-    /// below it are not pushed (a 3-minute session is not "warned" at its start).
-    pub fn level_at_start(&self, total_secs: i64) -> i64 {
-        level_for_remaining(total_secs.saturating_mul(1000), self.thresholds())
     }
 
     pub fn store(&self) -> &Store {

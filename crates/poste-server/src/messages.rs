@@ -98,6 +98,8 @@ pub fn session_started(row: &SessionRow, now: Millis) -> ServerMessage {
             duree_totale: Some(row.total_secs()),
             fin_prevue: row.deadline().map(rfc3339),
             temps_restant_ms: time_left_ms(row, now),
+            // Stripped on the seed's endpoint (`http::ws::for_endpoint`).
+            code_acces: Some(row.code.clone()),
         },
     }
 }
@@ -152,6 +154,7 @@ pub fn warning(
         },
         temps_restant: remaining,
         session_id: Some(SessionId(row_id)),
+        remaining: None,
     })
 }
 

@@ -225,7 +225,7 @@ pub fn rule_period(category: &str, limit: i64, used: i64, per: Per) -> String {
 }
 
 pub const NAME_TOO_LONG: &str = "Texte trop long (200 caractères au plus)";
-pub const MESSAGE_EMPTY: &str = "Le message est vide";
+pub const MESSAGE_EMPTY: &str = "Écrivez le message à afficher.";
 
 pub fn sessions_created(count: usize) -> String {
     if count > 1 {
@@ -243,6 +243,8 @@ pub fn token_created(name: &str) -> String {
 
 pub const ENROLL_PENDING: &str =
     "Demande d'enrôlement enregistrée : un animateur doit maintenant valider ce poste.";
+/// `/ws/client/`'s greeting (`connection_established`).
+pub const CONNECTION_ESTABLISHED: &str = "Connexion établie avec le serveur";
 pub const ENROLL_DONE: &str = "Poste enrôlé : il est désormais reconnu par le serveur.";
 pub const ENROLL_NO_PROOF: &str =
     "Un code d'enrôlement (ou le jeton d'installation) est nécessaire pour enrôler ce poste.";
@@ -300,7 +302,6 @@ pub mod console {
     pub const ROLE_INVALID: &str = "Choisissez un rôle : administrateur ou animateur.";
     pub const MINUTES_INVALID: &str = "Indiquez un nombre de minutes entre 1 et 720.";
     pub const DURATION_REQUIRED: &str = "Choisissez une durée.";
-    pub const MESSAGE_REQUIRED: &str = "Écrivez le message à afficher.";
     pub const POSTE_NOT_FOUND: &str = "Ce poste n'existe plus.";
     pub const DAY_INVALID: &str = "Date attendue au format AAAA-MM-JJ.";
     pub const STATUS_INVALID: &str = "Statut inconnu.";
@@ -524,6 +525,10 @@ pub mod console {
     ];
 
     /// The reasons staff may give when ending a session, as (value, label).
+    pub const END_REASON_REQUIRED: &str =
+        "Choisissez la raison de la fin de session : le visiteur la lit sur son écran.";
+    /// The reasons staff choose from to end a session (none is preselected: the visitor reads
+    /// it, and « L'espace ferme » said by mistake sends people home).
     pub const END_REASONS: &[(&str, &str)] = &[
         ("fermeture", "Fermeture de l'espace"),
         ("demande_visiteur", "À la demande du visiteur"),
@@ -532,6 +537,22 @@ pub mod console {
     ];
 
     /// What the workstation shows when staff end a session with a reason.
+    /// The confirmation of codes made in the console, with the duration each gives.
+    pub fn sessions_created_for(count: usize, duration: &str) -> String {
+        if count > 1 {
+            format!("{count} sessions créées ({duration} chacune) :")
+        } else {
+            format!("Session créée ({duration}) :")
+        }
+    }
+
+    /// A preset checked and another duration typed: which one did staff mean?
+    pub fn durations_disagree(preset: &str, typed: &str) -> String {
+        format!(
+            "Deux durées sont indiquées : « {preset} » est coché et « {typed} » est tapé dans « Autre durée ». Cochez « Autre durée » pour donner {typed}, ou videz ce champ pour donner {preset}."
+        )
+    }
+
     pub fn end_message_for(reason: &str) -> &'static str {
         match reason {
             "fermeture" => "L'espace ferme : votre session a été terminée par un animateur",

@@ -38,9 +38,9 @@ pub enum StoreError {
     CodeSpaceExhausted,
 }
 
-impl StoreError {
-    /// Classifies a sqlx error: connectivity and I/O problems are `Unavailable`.
-    pub(crate) fn from_sqlx(err: sqlx::Error) -> Self {
+/// Classifies a sqlx error: connectivity and I/O problems are `Unavailable`.
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
         if is_unavailable(&err) {
             StoreError::Unavailable(err)
         } else {
@@ -169,19 +169,19 @@ mod tests {
     #[test]
     fn pool_and_io_errors_are_unavailable() {
         assert!(matches!(
-            StoreError::from_sqlx(sqlx::Error::PoolClosed),
+            StoreError::from(sqlx::Error::PoolClosed),
             StoreError::Unavailable(_)
         ));
         assert!(matches!(
-            StoreError::from_sqlx(sqlx::Error::PoolTimedOut),
+            StoreError::from(sqlx::Error::PoolTimedOut),
             StoreError::Unavailable(_)
         ));
         assert!(matches!(
-            StoreError::from_sqlx(sqlx::Error::Io(std::io::Error::other("reset"))),
+            StoreError::from(sqlx::Error::Io(std::io::Error::other("reset"))),
             StoreError::Unavailable(_)
         ));
         assert!(matches!(
-            StoreError::from_sqlx(sqlx::Error::RowNotFound),
+            StoreError::from(sqlx::Error::RowNotFound),
             StoreError::Database(_)
         ));
     }

@@ -4,9 +4,11 @@
 //! rung by a trigger on `events`). SQLite runs one instance, which owns every timer: there the
 //! lease calls are never made and [`Store::listen_events`] gives `None`.
 
+use std::collections::HashSet;
+
 use sqlx::postgres::PgListener;
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::model::{Backend, Millis};
 use crate::store::Store;
 
@@ -46,12 +48,7 @@ impl EventListener {
     /// database is down): wait a little and call again.
     pub async fn next(&mut self) -> Result<Bell> {
         loop {
-            match self
-                .listener
-                .try_recv()
-                .await
-                .map_err(StoreError::from_sqlx)?
-            {
+            match self.listener.try_recv().await? {
                 // Our own commits are applied where they are made.
                 Some(note) if note.payload() == self.origin => continue,
                 Some(_) => return Ok(Bell::Rung),
@@ -71,13 +68,8 @@ impl Store {
         else {
             return Ok(None);
         };
-        let mut listener = PgListener::connect(url)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        listener
-            .listen(EVENTS_CHANNEL)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+        let mut listener = PgListener::connect(url).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
         Ok(Some(EventListener {
             listener,
             origin: self.origin().to_owned(),
@@ -103,8 +95,7 @@ impl Store {
         .bind(until)
         .bind(now)
         .fetch_optional(&self.writer)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         if claimed.is_some() {
             return Ok(LeaseClaim::Mine);
         }
@@ -113,8 +104,7 @@ impl Store {
         )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         Ok(match held {
             Some((owner, until)) => LeaseClaim::Held { owner, until },
             None => LeaseClaim::NoSession,
@@ -129,14 +119,12 @@ impl Store {
              (SELECT id FROM sessions WHERE statut <> 'active')",
         )
         .execute(&self.writer)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         let renewed = sqlx::query("UPDATE timer_leases SET lease_until = $1 WHERE owner = $2")
             .bind(until)
             .bind(self.origin().to_owned())
             .execute(&self.writer)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         Ok(renewed.rows_affected())
     }
 
@@ -146,19 +134,64 @@ impl Store {
         sqlx::query("DELETE FROM timer_leases WHERE owner = $1")
             .bind(self.origin().to_owned())
             .execute(&self.writer)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         Ok(())
     }
 
     /// The holder of session `id`'s lease and its end, if any (for checks and the console).
     pub async fn timer_owner(&self, id: i64) -> Result<Option<(String, Millis)>> {
-        sqlx::query_as::<_, (String, i64)>(
+        let owner = sqlx::query_as::<_, (String, i64)>(
             "SELECT owner, lease_until FROM timer_leases WHERE session_id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)
+        .await?;
+        Ok(owner)
+    }
+
+    /// Publishes the workstations connected to this instance, valid until `until` (the
+    /// heartbeat renews it).
+    pub async fn publish_presence(&self, postes: &[i64], until: Millis) -> Result<()> {
+        let list = postes
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(
+            "INSERT INTO presence (origin, postes, until) VALUES ($1, $2, $3) \
+             ON CONFLICT (origin) DO UPDATE SET postes = excluded.postes, until = excluded.until",
+        )
+        .bind(self.origin().to_owned())
+        .bind(list)
+        .bind(until)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The workstations connected to the other instances, as they last published them (rows
+    /// that lapsed before `now` are an instance gone).
+    pub async fn presence_elsewhere(&self, now: Millis) -> Result<HashSet<i64>> {
+        let lists: Vec<String> =
+            sqlx::query_scalar("SELECT postes FROM presence WHERE origin <> $1 AND until >= $2")
+                .bind(self.origin().to_owned())
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(lists
+            .iter()
+            .flat_map(|list| list.split(','))
+            .filter_map(|id| id.trim().parse().ok())
+            .collect())
+    }
+
+    /// Withdraws this instance's presence (graceful shutdown): its workstations are offline
+    /// for the others at once.
+    pub async fn withdraw_presence(&self) -> Result<()> {
+        sqlx::query("DELETE FROM presence WHERE origin = $1")
+            .bind(self.origin().to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 }

@@ -16,13 +16,20 @@
 //! Migrations only ever add: a database in the field has run the earlier ones, so a shipped
 //! migration file is never edited (sqlx checks their checksums).
 
+mod enrollment;
 mod error;
+mod events;
 mod instances;
 mod model;
+mod postes;
+mod query;
 mod register;
 mod requests;
+mod rows;
+mod sessions;
 mod staff;
 mod store;
+mod tokens;
 
 pub use error::{EnrollmentRefusal, StoreError};
 pub use instances::{Bell, EventListener, LeaseClaim};
@@ -34,4 +41,5 @@ pub use model::{
     TokenRow, UsageRow, VisitorRow,
 };
 pub use requests::TimeAnswer;
+pub use sessions::StartPlan;
 pub use store::Store;

@@ -6,11 +6,14 @@
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
+use crate::events::EventSpec;
 use crate::model::{
     Actor, CategoryRow, EventFilter, EventKind, EventView, Millis, NewCategory, NewVisitor,
     PosteRow, PurgeReport, SessionStatus, UsageRow, VisitorRow,
 };
-use crate::store::{Arg, Conditions, EventSpec, Store, event_from_row, get, poste_from_row};
+use crate::query::{Arg, Conditions};
+use crate::rows::{event_from_row, get, poste_columns, poste_from_row};
+use crate::store::Store;
 
 macro_rules! category_columns {
     () => {
@@ -41,8 +44,7 @@ impl Store {
             " FROM categories ORDER BY LOWER(nom), id"
         ))
         .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         rows.iter().map(category_from_row).collect()
     }
 
@@ -54,8 +56,7 @@ impl Store {
         ))
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         row.as_ref().map(category_from_row).transpose()
     }
 
@@ -68,15 +69,14 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<CategoryRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let taken: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM categories WHERE LOWER(nom) = LOWER($1) AND id <> $2",
         )
         .bind(category.nom.clone())
         .bind(id.unwrap_or(-1))
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         if taken.is_some() {
             return Err(StoreError::AlreadyExists {
                 what: "category",
@@ -107,46 +107,37 @@ impl Store {
         };
         let row = query
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?
+            .await?
             .ok_or_else(|| not_found("category", id.unwrap_or(-1)))?;
         let saved = category_from_row(&row)?;
-        let event = EventSpec {
-            kind: EventKind::CategoryChanged,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(saved.nom.clone()),
-        };
+        let event = EventSpec::by(EventKind::CategoryChanged, actor, Some(&saved.nom));
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(saved)
     }
 
     /// Deletes a category; its visitors are left without one. Event `CategoryChanged`.
     pub async fn delete_category(&self, id: i64, actor: &Actor, now: Millis) -> Result<()> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("UPDATE visiteurs SET categorie_id = NULL WHERE categorie_id = $1")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         let name: Option<String> =
             sqlx::query_scalar("DELETE FROM categories WHERE id = $1 RETURNING nom")
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::from_sqlx)?;
+                .await?;
         let Some(name) = name else {
             return Err(not_found("category", id));
         };
-        let event = EventSpec {
-            kind: EventKind::CategoryChanged,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(format!("{name} (supprimée)")),
-        };
+        let event = EventSpec::by(
+            EventKind::CategoryChanged,
+            actor,
+            Some(&format!("{name} (supprimée)")),
+        );
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -156,8 +147,7 @@ impl Store {
         let row = sqlx::query(concat!(visitor_select!(), " WHERE v.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         row.as_ref().map(visitor_from_row).transpose()
     }
 
@@ -196,7 +186,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<VisitorRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let query = match id {
             None => sqlx::query(
                 "INSERT INTO visiteurs (nom, carte, email, categorie_id, notes, created_at, \
@@ -220,28 +210,22 @@ impl Store {
         };
         let saved_id: i64 = query
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?
+            .await?
             .ok_or_else(|| not_found("visitor", id.unwrap_or(-1)))
             .and_then(|row| get(&row, "id"))?;
-        let event = EventSpec {
-            kind: if id.is_some() {
-                EventKind::VisitorUpdated
-            } else {
-                EventKind::VisitorCreated
-            },
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(format!("visiteur {saved_id}")),
+        let kind = if id.is_some() {
+            EventKind::VisitorUpdated
+        } else {
+            EventKind::VisitorCreated
         };
+        let event = EventSpec::by(kind, actor, Some(&format!("visiteur {saved_id}")));
         self.insert_event(&mut tx, now, &event, None, None).await?;
         let row = sqlx::query(concat!(visitor_select!(), " WHERE v.id = $1"))
             .bind(saved_id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         let saved = visitor_from_row(&row)?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(saved)
     }
 
@@ -249,34 +233,26 @@ impl Store {
     /// sessions lose the name and the link (they stay, anonymous, in the connection register).
     /// Returns how many sessions were anonymised. Event `VisitorErased` (no personal data).
     pub async fn erase_visitor(&self, id: i64, actor: &Actor, now: Millis) -> Result<u64> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let sessions = sqlx::query(
             "UPDATE sessions SET utilisateur = NULL, visiteur_id = NULL WHERE visiteur_id = $1",
         )
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?
+        .await?
         .rows_affected();
         let deleted = sqlx::query("DELETE FROM visiteurs WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?
+            .await?
             .rows_affected();
         if deleted == 0 {
             return Err(not_found("visitor", id));
         }
-        let event = EventSpec {
-            kind: EventKind::VisitorErased,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(format!(
-                "visiteur {id}, {sessions} session(s) anonymisée(s)"
-            )),
-        };
+        let detail = format!("visiteur {id}, {sessions} session(s) anonymisée(s)");
+        let event = EventSpec::by(EventKind::VisitorErased, actor, Some(&detail));
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(sessions)
     }
 
@@ -290,8 +266,7 @@ impl Store {
         .bind(id)
         .bind(since)
         .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         let mut total = 0i64;
         for row in &rows {
             let statut: String = get(row, "statut")?;
@@ -324,14 +299,13 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<PosteRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT id FROM postes WHERE LOWER(nom) = LOWER($1) AND id <> $2")
                 .bind(nom.to_owned())
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::from_sqlx)?;
+                .await?;
         if taken.is_some() {
             return Err(StoreError::AlreadyExists {
                 what: "poste",
@@ -341,33 +315,28 @@ impl Store {
         let row = sqlx::query(concat!(
             "UPDATE postes SET nom = $2, emplacement = $3 WHERE id = $1 AND retired_at IS NULL \
              RETURNING ",
-            crate::store::poste_columns!()
+            poste_columns!()
         ))
         .bind(id)
         .bind(nom.to_owned())
         .bind(emplacement.map(str::to_owned))
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?
+        .await?
         .ok_or_else(|| not_found("poste", id))?;
         let poste = poste_from_row(&row)?;
-        let event = EventSpec {
-            kind: EventKind::PosteUpdated,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(format!(
-                "{}{}",
-                poste.nom,
-                poste
-                    .emplacement
-                    .as_deref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default()
-            )),
-        };
+        let detail = format!(
+            "{}{}",
+            poste.nom,
+            poste
+                .emplacement
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+        let event = EventSpec::by(EventKind::PosteUpdated, actor, Some(&detail));
         self.insert_event(&mut tx, now, &event, None, Some(poste.id))
             .await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(poste)
     }
 
@@ -381,41 +350,34 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<Option<PosteRow>> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE postes SET nom = nom || ' (retiré ' || CAST(id AS TEXT) || ')', \
              retired_at = $2, enrollment = 'aucun', secret_hash = NULL, request_hash = NULL \
              WHERE id = $1 AND retired_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM sessions WHERE poste_id = $1 AND statut = 'active') RETURNING ",
-            crate::store::poste_columns!()
+            poste_columns!()
         ))
         .bind(id)
         .bind(now)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         let Some(row) = row else {
             let exists: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM postes WHERE id = $1 AND retired_at IS NULL")
                     .bind(id)
                     .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
+                    .await?;
             return match exists {
                 Some(_) => Ok(None),
                 None => Err(not_found("poste", id)),
             };
         };
         let poste = poste_from_row(&row)?;
-        let event = EventSpec {
-            kind: EventKind::PosteRetired,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(poste.nom.clone()),
-        };
+        let event = EventSpec::by(EventKind::PosteRetired, actor, Some(&poste.nom));
         self.insert_event(&mut tx, now, &event, None, Some(poste.id))
             .await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(Some(poste))
     }
 
@@ -425,8 +387,7 @@ impl Store {
     pub async fn settings(&self) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query("SELECT cle, valeur FROM settings ORDER BY cle")
             .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         rows.iter()
             .map(|row| Ok((get(row, "cle")?, get(row, "valeur")?)))
             .collect()
@@ -440,7 +401,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         for (key, value) in values {
             sqlx::query(
                 "INSERT INTO settings (cle, valeur, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
@@ -452,18 +413,12 @@ impl Store {
             .bind(now)
             .bind(actor.label())
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         }
         let keys: Vec<&str> = values.iter().map(|(key, _)| key.as_str()).collect();
-        let event = EventSpec {
-            kind: EventKind::SettingsChanged,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(keys.join(", ")),
-        };
+        let event = EventSpec::by(EventKind::SettingsChanged, actor, Some(&keys.join(", ")));
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -529,8 +484,7 @@ impl Store {
         .bind(to)
         .bind(MAX_USAGE_ROWS)
         .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(UsageRow {
@@ -551,7 +505,7 @@ impl Store {
     /// expired before it, and events before it. Running sessions are never touched. Event
     /// `RetentionPurge` when anything was deleted.
     pub async fn purge_before(&self, cutoff: Millis, now: Millis) -> Result<PurgeReport> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let sessions = sqlx::query(
             "DELETE FROM sessions WHERE \
              (statut IN ('terminee', 'expiree', 'annulee') AND COALESCE(ended_at, created_at) < $1) \
@@ -559,26 +513,23 @@ impl Store {
         )
         .bind(cutoff)
         .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?
+        .await?
         .rows_affected();
         let events = sqlx::query("DELETE FROM events WHERE at < $1")
             .bind(cutoff)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?
+            .await?
             .rows_affected();
         let report = PurgeReport { sessions, events };
         if sessions > 0 || events > 0 {
-            let event = EventSpec {
-                kind: EventKind::RetentionPurge,
-                actor: Actor::System.label(),
-                ip: None,
-                detail: Some(format!("{sessions} session(s), {events} événement(s)")),
-            };
+            let event = EventSpec::by(
+                EventKind::RetentionPurge,
+                &Actor::System,
+                Some(&format!("{sessions} session(s), {events} événement(s)")),
+            );
             self.insert_event(&mut tx, now, &event, None, None).await?;
         }
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(report)
     }
 }

@@ -5,8 +5,10 @@
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
+use crate::events::EventSpec;
 use crate::model::{Actor, EventKind, Millis, SessionStatus, TimeRequestRow, TimeRequestStatus};
-use crate::store::{EventSpec, Store, decode_error, fetch_session, get};
+use crate::rows::{decode_error, fetch_session, get};
+use crate::store::Store;
 
 /// A request joined with its session's workstation and visitor; the FROM clause is included.
 macro_rules! request_select {
@@ -43,7 +45,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<TimeRequestRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         // The write comes first (see `Store::transition`): it takes SQLite's write lock.
         let updated = sqlx::query(
             "UPDATE time_requests SET minutes = $2, requested_at = $3 \
@@ -53,8 +55,7 @@ impl Store {
         .bind(minutes)
         .bind(now)
         .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?
+        .await?
         .rows_affected();
         let session =
             fetch_session(&mut *tx, session_id)
@@ -64,7 +65,7 @@ impl Store {
                     id: session_id.to_string(),
                 })?;
         if session.status != SessionStatus::Active {
-            tx.rollback().await.map_err(StoreError::from_sqlx)?;
+            tx.rollback().await?;
             return Err(StoreError::WrongState(Box::new(session)));
         }
         if updated == 0 {
@@ -76,15 +77,10 @@ impl Store {
             .bind(minutes)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         }
-        let event = EventSpec {
-            kind: EventKind::TimeRequested,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: minutes.map(|m| m.to_string()),
-        };
+        let detail = minutes.map(|m| m.to_string());
+        let event = EventSpec::by(EventKind::TimeRequested, actor, detail.as_deref());
         self.insert_event(&mut tx, now, &event, Some(session_id), session.poste_id)
             .await?;
         let row = sqlx::query(concat!(
@@ -93,10 +89,9 @@ impl Store {
         ))
         .bind(session_id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         let row = request_from_row(&row)?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(row)
     }
 
@@ -107,8 +102,7 @@ impl Store {
             " WHERE r.statut = 'en_attente' AND s.statut = 'active' ORDER BY r.requested_at, r.id"
         ))
         .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         rows.iter().map(request_from_row).collect()
     }
 
@@ -116,8 +110,7 @@ impl Store {
         let row = sqlx::query(concat!(request_select!(), " WHERE r.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         row.as_ref().map(request_from_row).transpose()
     }
 
@@ -129,8 +122,7 @@ impl Store {
         ))
         .bind(session_id)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         row.as_ref().map(request_from_row).transpose()
     }
 
@@ -156,7 +148,7 @@ impl Store {
             }
             TimeAnswer::Refuse => (TimeRequestStatus::Refusee, None),
         };
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let answered = sqlx::query(
             "UPDATE time_requests SET statut = $2, answered_at = $3, granted_minutes = $4, \
              answered_by = $5 WHERE id = $1 AND statut = 'en_attente'",
@@ -167,23 +159,21 @@ impl Store {
         .bind(granted_minutes)
         .bind(actor.label())
         .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?
+        .await?
         .rows_affected();
         let row = sqlx::query(concat!(request_select!(), " WHERE r.id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         let Some(row) = row.as_ref().map(request_from_row).transpose()? else {
-            tx.rollback().await.map_err(StoreError::from_sqlx)?;
+            tx.rollback().await?;
             return Err(StoreError::NotFound {
                 what: "demande",
                 id: id.to_string(),
             });
         };
         if answered == 0 {
-            tx.rollback().await.map_err(StoreError::from_sqlx)?;
+            tx.rollback().await?;
             return Err(StoreError::AlreadyAnswered {
                 what: "demande",
                 id,
@@ -202,12 +192,11 @@ impl Store {
             .bind(secs)
             .bind(warning_level_after)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?
+            .await?
             .rows_affected();
             if added == 0 {
                 let session = fetch_session(&mut *tx, row.session_id).await?;
-                tx.rollback().await.map_err(StoreError::from_sqlx)?;
+                tx.rollback().await?;
                 return Err(match session {
                     Some(session) => StoreError::WrongState(Box::new(session)),
                     None => StoreError::NotFound {
@@ -216,27 +205,18 @@ impl Store {
                     },
                 });
             }
-            let event = EventSpec {
-                kind: EventKind::TimeAdded,
-                actor: actor.label(),
-                ip: actor.ip().map(str::to_owned),
-                detail: Some(format!("+{secs}")),
-            };
+            let event = EventSpec::by(EventKind::TimeAdded, actor, Some(&format!("+{secs}")));
             self.insert_event(&mut tx, now, &event, Some(row.session_id), row.poste_id)
                 .await?;
         }
-        let event = EventSpec {
-            kind: EventKind::TimeRequestAnswered,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(match granted_minutes {
-                Some(minutes) => format!("acceptee +{minutes}"),
-                None => "refusee".to_owned(),
-            }),
+        let detail = match granted_minutes {
+            Some(minutes) => format!("acceptee +{minutes}"),
+            None => "refusee".to_owned(),
         };
+        let event = EventSpec::by(EventKind::TimeRequestAnswered, actor, Some(&detail));
         self.insert_event(&mut tx, now, &event, Some(row.session_id), row.poste_id)
             .await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(row)
     }
 }

@@ -6,10 +6,13 @@
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
+use crate::events::EventSpec;
 use crate::model::{
     Actor, EventKind, Millis, NewStaff, StaffCredentials, StaffRole, StaffRow, StaffSessionRow,
 };
-use crate::store::{EventSpec, Store, decode_error, get};
+use crate::query::has_nul;
+use crate::rows::{decode_error, get};
+use crate::store::Store;
 
 /// Columns of a staff row (never the password hash).
 macro_rules! staff_columns {
@@ -39,7 +42,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<StaffRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "INSERT INTO staff (login, nom, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING ",
@@ -51,8 +54,7 @@ impl Store {
         .bind(new.password_hash.clone())
         .bind(now)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         let Some(row) = row else {
             return Err(StoreError::AlreadyExists {
                 what: "staff",
@@ -60,20 +62,19 @@ impl Store {
             });
         };
         let staff = staff_from_row(&row)?;
-        let event = EventSpec {
-            kind: EventKind::StaffCreated,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(format!("{} ({})", staff.login, staff.role.as_str())),
-        };
+        let event = EventSpec::by(
+            EventKind::StaffCreated,
+            actor,
+            Some(&format!("{} ({})", staff.login, staff.role.as_str())),
+        );
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(staff)
     }
 
     /// The account with this login (case-insensitive) and its password hash, disabled or not.
     pub async fn staff_credentials(&self, login: &str) -> Result<Option<StaffCredentials>> {
-        if crate::store::has_nul(login) {
+        if has_nul(login) {
             return Ok(None);
         }
         let row = sqlx::query(concat!(
@@ -83,8 +84,7 @@ impl Store {
         ))
         .bind(login.to_owned())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         row.map(|row| {
             Ok(StaffCredentials {
                 staff: staff_from_row(&row)?,
@@ -102,8 +102,7 @@ impl Store {
             " FROM staff ORDER BY LOWER(login), id"
         ))
         .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         rows.iter().map(staff_from_row).collect()
     }
 
@@ -117,7 +116,7 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<StaffRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE staff SET password_hash = $2 WHERE LOWER(login) = LOWER($1) RETURNING ",
             staff_columns!()
@@ -125,8 +124,7 @@ impl Store {
         .bind(login.to_owned())
         .bind(password_hash.to_owned())
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         let Some(row) = row else {
             return Err(StoreError::NotFound {
                 what: "staff",
@@ -137,16 +135,10 @@ impl Store {
         sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
             .bind(staff.id)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        let event = EventSpec {
-            kind: EventKind::StaffPasswordChanged,
-            actor: actor.label(),
-            ip: actor.ip().map(str::to_owned),
-            detail: Some(staff.login.clone()),
-        };
+            .await?;
+        let event = EventSpec::by(EventKind::StaffPasswordChanged, actor, Some(&staff.login));
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(staff)
     }
 
@@ -160,7 +152,7 @@ impl Store {
         ip: Option<&str>,
         now: Millis,
     ) -> Result<StaffSessionRow> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_at, last_seen, ip) \
              VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
@@ -171,22 +163,19 @@ impl Store {
         .bind(now)
         .bind(ip.map(str::to_owned))
         .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         sqlx::query("UPDATE staff SET last_login = $2 WHERE id = $1")
             .bind(staff.id)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-        let event = EventSpec {
-            kind: EventKind::StaffLogin,
-            actor: Actor::staff(&staff.login).label(),
+            .await?;
+        let by = Actor::Staff {
+            login: staff.login.clone(),
             ip: ip.map(str::to_owned),
-            detail: ip.map(str::to_owned),
         };
+        let event = EventSpec::by(EventKind::StaffLogin, &by, ip);
         self.insert_event(&mut tx, now, &event, None, None).await?;
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(StaffSessionRow {
             id,
             staff: StaffRow {
@@ -209,8 +198,7 @@ impl Store {
         ))
         .bind(token_hash.to_owned())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
+        .await?;
         row.as_ref().map(staff_session_from_row).transpose()
     }
 
@@ -233,22 +221,20 @@ impl Store {
         logout: bool,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query("DELETE FROM staff_sessions WHERE id = $1")
             .bind(session.id)
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         if logout && done.rows_affected() > 0 {
-            let event = EventSpec {
-                kind: EventKind::StaffLogout,
-                actor: Actor::staff(&session.staff.login).label(),
+            let by = Actor::Staff {
+                login: session.staff.login.clone(),
                 ip: session.ip.clone(),
-                detail: session.ip.clone(),
             };
+            let event = EventSpec::by(EventKind::StaffLogout, &by, session.ip.as_deref());
             self.insert_event(&mut tx, now, &event, None, None).await?;
         }
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -257,8 +243,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM staff_sessions WHERE last_seen < $1")
             .bind(idle_before)
             .execute(&self.writer)
-            .await
-            .map_err(StoreError::from_sqlx)?;
+            .await?;
         Ok(done.rows_affected())
     }
 }

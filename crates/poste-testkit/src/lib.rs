@@ -3,6 +3,8 @@
 //! clients that speak the protocol over real sockets and record what they receive.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
+// Tests measure real time: the server's clock fence (clippy.toml) is not for them.
+#![allow(clippy::disallowed_methods)]
 
 pub mod disk;
 pub mod fleet;
@@ -114,6 +116,18 @@ impl TestServer {
     /// `ws://…/ws/sessions/`, the seed's endpoint.
     pub fn ws_url(&self) -> String {
         format!("ws://{}{}", self.addr, poste_proto::WS_PATH_SESSIONS)
+    }
+
+    /// A seed client on workstation `ip`: a loopback address (any 127.x.y.z) the connection
+    /// really comes from, which is how the server tells workstations apart.
+    pub async fn connect_as(&self, ip: &str) -> WsClient {
+        WsClient::connect_from(
+            self.addr,
+            poste_proto::WS_PATH_SESSIONS,
+            ip.parse().expect("an IP"),
+        )
+        .await
+        .expect("connect")
     }
 
     pub fn api(&self) -> Api {

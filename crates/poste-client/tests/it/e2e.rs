@@ -201,7 +201,8 @@ async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhi
     // Time is added while the server is down (from the command line, straight into the
     // database); the server comes back on the same port and the agent reconnects by itself.
     let settings =
-        poste_server::app::Settings::from_config(&poste_server::config::Config::default()).unwrap();
+        poste_server::settings::Settings::from_config(&poste_server::config::Config::default())
+            .unwrap();
     poste_server::ops::add_time(
         &store,
         &settings,
@@ -209,6 +210,7 @@ async fn after_the_server_comes_back_the_session_resyncs_with_time_added_meanwhi
         10,
         &poste_store::Actor::Cli,
         poste_server::clock::now_ms(),
+        &poste_server::ops::EventLogOnly,
     )
     .await
     .unwrap();

@@ -2,6 +2,8 @@
 //! of a few seconds. The desktop commands are real executables placed on the agent's PATH that
 //! record their invocation, so the test sees what would have run, in which order and when.
 
+// Tests measure real time: the server's clock fence (clippy.toml) is not for them.
+#![allow(clippy::disallowed_methods)]
 // Linux only: the binaries, fake desktop programs and terminals here are Unix ones; the Windows
 // code is tested by the library's unit tests, under wine (scripts/windows-check).
 #![cfg(unix)]

@@ -3,7 +3,6 @@
 //! form, the idle timeout and the throttling of failed logins.
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -13,10 +12,10 @@ use axum::http::{HeaderMap, Method, header};
 use poste_store::{Actor, StaffRole, StaffRow, StaffSessionRow};
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::domain::codes::{generate_code, token_hash};
+use crate::state::AppState;
 use crate::text::console as t;
 
 /// Cookie names: the `__Host-` prefix (which requires `Secure`) when the console is served
@@ -93,7 +92,7 @@ pub async fn login(
         format!("login:{}", login.trim().to_lowercase()),
         format!("login-ip:{ip}"),
     ];
-    let started = Instant::now();
+    let started = crate::clock::monotonic();
     if let Some(wait) = state.login_throttle.wait(&keys, started) {
         return Ok(Err(LoginRefusal::Throttled(wait.as_secs().max(1))));
     }

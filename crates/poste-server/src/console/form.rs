@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
 use crate::console::ConsoleError;
 use crate::console::auth::{Staff, read_cookie};
+use crate::state::AppState;
 
 /// Largest form accepted (the server's body limit is larger; forms are small).
 const MAX_FORM_BYTES: usize = 16 * 1024;

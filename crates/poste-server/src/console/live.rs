@@ -11,8 +11,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::app::AppState;
 use crate::console::auth::Staff;
+use crate::state::AppState;
 
 /// Changes closer together than this are sent as one event.
 const COALESCE: Duration = Duration::from_millis(100);

@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use poste_store::{Enrollment, NewCategory, StoreError};
 use serde::Deserialize;
 
-use crate::app::{AppState, CodeValidity, SettingError, setting_keys as k};
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
@@ -18,7 +17,10 @@ use crate::console::pages::{Empty, Frame, page};
 use crate::console::view;
 use crate::domain::duration::parse_duration;
 use crate::domain::opening::{DayHours, OpeningHours};
+use crate::domain::validity::CodeValidity;
 use crate::ops::{self, OpError};
+use crate::settings::{SettingError, setting_keys as k};
+use crate::state::AppState;
 use crate::text::console as t;
 
 const POSTES: &str = "/console/postes";
@@ -108,15 +110,19 @@ pub async fn poste_save(
         return Ok(redirect_with(POSTES, false, t::POSTE_NAME_INVALID));
     }
     let emplacement = (!emplacement.is_empty()).then_some(emplacement);
-    match state
-        .store
-        .update_poste(id, nom, emplacement, &action.staff.actor(), now_ms())
-        .await
+    let actor = action.staff.actor();
+    match ops::update_poste(
+        &state.store,
+        id,
+        nom,
+        emplacement,
+        &actor,
+        now_ms(),
+        &state.hub,
+    )
+    .await
     {
-        Ok(poste) => {
-            state.hub.changed();
-            Ok(redirect_with(POSTES, true, &t::poste_saved(&poste.nom)))
-        }
+        Ok(poste) => Ok(redirect_with(POSTES, true, &t::poste_saved(&poste.nom))),
         Err(StoreError::AlreadyExists { .. }) => Ok(redirect_with(
             POSTES,
             false,
@@ -136,10 +142,10 @@ pub async fn poste_approve(
     let Some(poste) = state.store.poste(id).await? else {
         return Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND));
     };
-    match ops::approve_enrollment(&state.store, &poste.nom, &action.staff.actor(), now_ms()).await {
+    let actor = action.staff.actor();
+    match ops::approve_enrollment(&state.store, &poste.nom, &actor, now_ms(), &state.hub).await {
         Ok(row) => {
             tracing::info!(poste = %row.nom, "console: enrollment approved");
-            state.hub.changed();
             Ok(redirect_with(POSTES, true, &t::poste_approved(&row.nom)))
         }
         Err(OpError::Store(err)) => Err(err.into()),
@@ -153,14 +159,10 @@ pub async fn poste_retire(
     action: Action<Empty>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
-    match state
-        .store
-        .retire_poste(id, &action.staff.actor(), now_ms())
-        .await
-    {
+    let actor = action.staff.actor();
+    match ops::retire_poste(&state.store, id, &actor, now_ms(), &state.hub).await {
         Ok(Some(poste)) => {
             tracing::info!(poste = %poste.nom, "console: workstation retired");
-            state.hub.changed();
             Ok(redirect_with(POSTES, true, t::POSTE_RETIRED))
         }
         Ok(None) => Ok(redirect_with(POSTES, false, t::POSTE_BUSY)),

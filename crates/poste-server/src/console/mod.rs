@@ -28,8 +28,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use poste_store::StoreError;
 
-use crate::app::AppState;
 use crate::ops::OpError;
+use crate::state::AppState;
 use crate::text::console as t;
 
 /// Where the console lives (its router is merged at the root of the server's).

@@ -6,11 +6,10 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use poste_proto::{EndReason, ServerMessage, StaffMessage};
+use poste_proto::EndReason;
 use poste_store::{NewStaff, SessionFilter, SessionStatus, StaffRole, StoreError};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::console::auth::{self, LoginRefusal, Staff, same_origin};
 use crate::console::form::{Action, Flash, clear_flash, public_form, redirect_with, take_flash};
@@ -19,6 +18,7 @@ use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
 use crate::domain::duration::{format_duration, parse_duration};
 use crate::ops::{self, CreateSessions, OpError};
+use crate::state::AppState;
 use crate::text::console as t;
 
 pub(super) const DASHBOARD: &str = "/console/";
@@ -283,12 +283,12 @@ pub async fn session_add_time(
         minutes * 60,
         &actor,
         now,
+        &state.hub,
     )
     .await
     {
         Ok(row) => {
             tracing::info!(session = id, minutes, actor = %actor.label(), "console: time added");
-            state.hub.apply_row(row.clone(), None);
             Ok(redirect_with(
                 DASHBOARD,
                 true,
@@ -323,12 +323,19 @@ pub async fn time_request_answer(
         _ => return Ok(redirect_with(DASHBOARD, false, t::BAD_FORM)),
     };
     let actor = action.staff.actor();
-    match ops::answer_time_request(&state.store, &state.settings(), id, grant, &actor, now_ms())
-        .await
+    match ops::answer_time_request(
+        &state.store,
+        &state.settings(),
+        id,
+        grant,
+        &actor,
+        now_ms(),
+        &state.hub,
+    )
+    .await
     {
-        Ok((request, session)) => {
+        Ok((request, _)) => {
             tracing::info!(request = id, session = request.session_id, ?grant, actor = %actor.label(), "console: time request answered");
-            crate::requests::announce_answer(&state.hub, &request, session);
             let poste = request.poste_nom.as_deref();
             let flash = match request.granted_minutes {
                 Some(minutes) => t::request_accepted(minutes, poste),
@@ -352,21 +359,23 @@ pub async fn session_end(
     action: Action<EndForm>,
 ) -> Result<Response, ConsoleError> {
     let reason = action.form.raison.trim();
+    if !t::END_REASONS.iter().any(|(value, _)| *value == reason) {
+        return Ok(redirect_with(DASHBOARD, false, t::END_REASON_REQUIRED));
+    }
     let actor = action.staff.actor();
     match ops::end_session(
         &state.store,
         id,
         EndReason::TermineParAnimateur,
+        Some(t::end_message_for(reason)),
         &actor,
         now_ms(),
+        &state.hub,
     )
     .await
     {
         Ok(row) => {
             tracing::info!(session = id, %reason, actor = %actor.label(), "console: session ended");
-            state
-                .hub
-                .apply_row(row.clone(), Some(t::end_message_for(reason)));
             Ok(redirect_with(
                 DASHBOARD,
                 true,
@@ -389,11 +398,16 @@ pub async fn session_cancel(
     action: Action<CancelForm>,
 ) -> Result<Response, ConsoleError> {
     let back = safe_return(&action.form.retour);
-    match ops::cancel_session(&state.store, id, &action.staff.actor(), now_ms()).await {
-        Ok(_) => {
-            state.hub.changed();
-            Ok(redirect_with(back, true, t::CODE_CANCELLED))
-        }
+    match ops::cancel_session(
+        &state.store,
+        id,
+        &action.staff.actor(),
+        now_ms(),
+        &state.hub,
+    )
+    .await
+    {
+        Ok(_) => Ok(redirect_with(back, true, t::CODE_CANCELLED)),
         Err(OpError::Conflict(_)) => {
             let status = state
                 .store
@@ -427,34 +441,30 @@ pub async fn poste_message(
     Path(id): Path<i64>,
     action: Action<MessageForm>,
 ) -> Result<Response, ConsoleError> {
-    let message = action.form.message.trim();
-    if message.is_empty() {
-        return Ok(redirect_with(DASHBOARD, false, t::MESSAGE_REQUIRED));
-    }
-    if message.chars().count() > ops::MAX_TEXT_LEN {
-        return Ok(redirect_with(DASHBOARD, false, crate::text::NAME_TOO_LONG));
-    }
     let Some(poste) = state.store.poste(id).await? else {
         return Ok(redirect_with(DASHBOARD, false, t::POSTE_NOT_FOUND));
     };
+    let de = action.staff.account().nom.clone();
     let actor = action.staff.actor();
-    let delivered = state.hub.send_to_poste(
-        poste.id,
-        &ServerMessage::Message(StaffMessage {
-            message: message.to_owned(),
-            de: Some(action.staff.account().nom.clone()),
-            session_id: None,
-        }),
-    );
-    state
-        .store
-        .record_message(poste.id, message, &actor, now_ms())
-        .await?;
-    Ok(redirect_with(
-        DASHBOARD,
-        delivered > 0,
-        &t::message_sent(&poste.nom, delivered),
-    ))
+    match ops::send_message(
+        &state.store,
+        &poste,
+        &action.form.message,
+        de,
+        &actor,
+        now_ms(),
+        &state.hub,
+    )
+    .await
+    {
+        Ok(delivered) => Ok(redirect_with(
+            DASHBOARD,
+            delivered > 0,
+            &t::message_sent(&poste.nom, delivered),
+        )),
+        Err(OpError::Invalid(message)) => Ok(redirect_with(DASHBOARD, false, &message)),
+        Err(err) => Ok(redirect_with(DASHBOARD, false, &session_refusal(err)?)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -469,14 +479,10 @@ pub async fn poste_service(
     action: Action<ServiceForm>,
 ) -> Result<Response, ConsoleError> {
     let out = action.form.hors_service == "1";
-    match state
-        .store
-        .set_poste_out_of_order(id, out, &action.staff.actor(), now_ms())
-        .await
-    {
+    let actor = action.staff.actor();
+    match ops::set_out_of_order(&state.store, id, out, &actor, now_ms(), &state.hub).await {
         Ok(poste) => {
             tracing::info!(poste = %poste.nom, out_of_order = out, "console: workstation service changed");
-            state.hub.changed();
             Ok(redirect_with(
                 DASHBOARD,
                 true,
@@ -489,6 +495,14 @@ pub async fn poste_service(
 }
 
 // ----- creating sessions and printing tickets -------------------------------------------------
+
+/// How a preset of the session form reads to staff (`1h` → « 1 h »).
+fn preset_label(value: &str) -> &str {
+    PRESETS
+        .iter()
+        .find(|(preset, _)| *preset == value)
+        .map_or(value, |(_, label)| label)
+}
 
 /// The duration presets of the session form, as (value, label).
 const PRESETS: &[(&str, &str)] = &[
@@ -593,11 +607,17 @@ pub async fn session_create(
 ) -> Result<Response, ConsoleError> {
     let form = action.form;
     let mut errors = FieldErrors::default();
-    let duration = match form.duree.as_str() {
-        "" => Err(t::DURATION_REQUIRED.to_owned()),
-        "autre" => parse_duration(&form.duree_autre)
-            .map_err(|_| crate::text::invalid_duration(form.duree_autre.trim())),
-        preset => parse_duration(preset).map_err(|_| t::DURATION_REQUIRED.to_owned()),
+    // A duration typed in « Autre durée » is a choice: never silently replaced by the preset
+    // still checked beside it (the script checks « Autre durée » as one types; without it, the
+    // two disagreeing are refused).
+    let typed = form.duree_autre.trim();
+    let duration = match (form.duree.as_str(), typed) {
+        ("autre", _) | ("", _) if !typed.is_empty() => {
+            parse_duration(typed).map_err(|_| crate::text::invalid_duration(typed))
+        }
+        ("" | "autre", _) => Err(t::DURATION_REQUIRED.to_owned()),
+        (preset, "") => parse_duration(preset).map_err(|_| t::DURATION_REQUIRED.to_owned()),
+        (preset, typed) => Err(t::durations_disagree(preset_label(preset), typed)),
     };
     let count = match form.nombre.trim() {
         "" => Ok(1),
@@ -620,17 +640,23 @@ pub async fn session_create(
             visiteur_id: form.visiteur.trim().parse().ok(),
         };
         let actor = action.staff.actor();
-        match ops::create_sessions(&state.store, &state.settings(), &request, &actor, now_ms())
-            .await
+        match ops::create_sessions(
+            &state.store,
+            &state.settings(),
+            &request,
+            &actor,
+            now_ms(),
+            &state.hub,
+        )
+        .await
         {
             Ok(rows) => {
                 tracing::info!(count = rows.len(), actor = %actor.label(), "console: sessions created");
-                state.hub.changed();
                 let ids: Vec<String> = rows.iter().map(|row| row.id.to_string()).collect();
                 return Ok(redirect_with(
                     &format!("{PREFIX}/tickets?ids={}", ids.join(",")),
                     true,
-                    &crate::text::sessions_created(rows.len()),
+                    &t::sessions_created_for(rows.len(), &format_duration(duration_secs)),
                 ));
             }
             Err(OpError::Invalid(message)) => {

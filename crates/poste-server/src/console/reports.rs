@@ -12,13 +12,13 @@ use jiff::tz::TimeZone;
 use poste_store::{EventFilter, EventKind, EventView, Millis, UsageRow};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
 use crate::console::pages::{Frame, page, poste_names};
 use crate::console::view::{self, csv_cell};
 use crate::domain::opening::OpeningHours;
+use crate::state::AppState;
 use crate::text::console as t;
 
 // ----- history --------------------------------------------------------------------------------

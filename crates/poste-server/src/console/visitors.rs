@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use poste_store::{NewVisitor, SessionFilter, StoreError, VisitorRow};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
@@ -18,6 +17,7 @@ use crate::console::pages::{Frame, page};
 use crate::console::view::{self, SessionLine};
 use crate::domain::duration::format_duration;
 use crate::ops::day_and_week_start;
+use crate::state::AppState;
 use crate::text::console as t;
 
 const VISITORS: &str = "/console/visiteurs";

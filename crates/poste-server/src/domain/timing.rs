@@ -3,7 +3,7 @@
 //! next timer fires) is derived here from those two facts and `now`.
 
 use poste_proto::WarningLevel;
-use poste_store::Millis;
+use poste_store::{Millis, SessionRow, StartPlan};
 
 /// Warning thresholds, in milliseconds before the deadline. `warning > critical > 0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,30 @@ pub fn level_for_remaining(remaining: i64, thresholds: Thresholds) -> i64 {
         1
     } else {
         0
+    }
+}
+
+/// What a session records as it starts (`row` as started): its end cut to the space's closing
+/// time `closes_at` when it would run past it, and the warnings already passed by the time it
+/// then holds (a 3-minute session is not "warned" at its start).
+pub fn start_plan(
+    row: &SessionRow,
+    closes_at: Option<Millis>,
+    thresholds: Thresholds,
+) -> StartPlan {
+    let held_ms = row.total_secs().saturating_mul(1000);
+    let end_at_most = match (closes_at, row.started_at) {
+        (Some(close), Some(start)) if start.saturating_add(held_ms) > close => Some(close),
+        _ => None,
+    };
+    // The store cuts to whole seconds from the start (`added_secs`), as here.
+    let held_ms = match (end_at_most, row.started_at) {
+        (Some(close), Some(start)) => (close - start).max(0) / 1000 * 1000,
+        _ => held_ms,
+    };
+    StartPlan {
+        end_at_most,
+        warning_level: level_for_remaining(held_ms, thresholds),
     }
 }
 
@@ -128,6 +152,33 @@ mod tests {
         warning_ms: 300_000,
         critical_ms: 60_000,
     };
+
+    #[test]
+    fn a_start_is_cut_at_closing_time_and_knows_the_warnings_already_passed() {
+        let now = 1_800_000_000_000;
+        let hour = crate::domain::test_row(poste_store::SessionStatus::Active, now);
+        // Open all day: nothing cut, no warning passed.
+        assert_eq!(start_plan(&hour, None, T), StartPlan::default());
+        assert_eq!(
+            start_plan(&hour, Some(now + 3_600_000), T),
+            StartPlan::default()
+        );
+        // The space closes in 4 min 30.5 s: cut there, the 5-minute warning already passed.
+        let close = now + 270_500;
+        assert_eq!(
+            start_plan(&hour, Some(close), T),
+            StartPlan {
+                end_at_most: Some(close),
+                warning_level: 1
+            }
+        );
+        // In 50 s: the critical one too.
+        assert_eq!(start_plan(&hour, Some(now + 50_000), T).warning_level, 2);
+        // A 3-minute session, open all day: the 5-minute warning is not pushed at its start.
+        let mut short = hour.clone();
+        short.initial_secs = 180;
+        assert_eq!(start_plan(&short, None, T).warning_level, 1);
+    }
 
     #[test]
     fn seed_example_figures() {

@@ -9,19 +9,19 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use poste_proto::{EndReason, PROTOCOL_VERSION, ServerMessage, StaffMessage};
+use poste_proto::{EndReason, PROTOCOL_VERSION};
 use poste_store::{
     Actor, Millis, PosteRow, SessionFilter, SessionRow, SessionStatus, StoreError, TimeRequestRow,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::clock::{now_ms, rfc3339};
 use crate::domain::codes::token_hash;
 use crate::domain::duration::parse_duration;
 use crate::messages::time_left;
 use crate::ops::{self, CreateSessions, OpError};
+use crate::state::AppState;
 use crate::text;
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -317,7 +317,15 @@ async fn create_sessions(
         visiteur_id: body.visiteur,
     };
     let now = now_ms();
-    let rows = ops::create_sessions(&state.store, &state.settings(), &request, &actor, now).await?;
+    let rows = ops::create_sessions(
+        &state.store,
+        &state.settings(),
+        &request,
+        &actor,
+        now,
+        &state.hub,
+    )
+    .await?;
     tracing::info!(count = rows.len(), actor = %actor.label(), "sessions created");
     let sessions: Vec<SessionView> = rows.iter().map(|row| SessionView::new(row, now)).collect();
     Ok((StatusCode::CREATED, Json(json!({ "sessions": sessions }))))
@@ -441,10 +449,10 @@ async fn add_time(
         body.duree.secs()?,
         &actor,
         now,
+        &state.hub,
     )
     .await?;
     tracing::info!(session = row.id, added = row.added_secs, actor = %actor.label(), "time added");
-    state.hub.apply_row(row.clone(), None);
     Ok(Json(SessionView::new(&row, now)))
 }
 
@@ -477,17 +485,17 @@ async fn answer_time_request(
     id: &str,
     grant_secs: Option<i64>,
 ) -> ApiResult<Json<TimeRequestRow>> {
-    let (request, session) = ops::answer_time_request(
+    let (request, _) = ops::answer_time_request(
         &state.store,
         &state.settings(),
         path_id(id)?,
         grant_secs,
         &actor,
         now_ms(),
+        &state.hub,
     )
     .await?;
     tracing::info!(request = request.id, session = request.session_id, ?grant_secs, actor = %actor.label(), "time request answered");
-    crate::requests::announce_answer(&state.hub, &request, session);
     Ok(Json(request))
 }
 
@@ -535,12 +543,13 @@ async fn end_session(
         &state.store,
         path_id(&id)?,
         EndReason::TermineParAnimateur,
+        message.as_deref(),
         &actor,
         now,
+        &state.hub,
     )
     .await?;
     tracing::info!(session = row.id, actor = %actor.label(), "session ended by staff");
-    state.hub.apply_row(row.clone(), message.as_deref());
     Ok(Json(SessionView::new(&row, now)))
 }
 
@@ -550,7 +559,7 @@ async fn cancel_session(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
     let now = now_ms();
-    let row = ops::cancel_session(&state.store, path_id(&id)?, &actor, now).await?;
+    let row = ops::cancel_session(&state.store, path_id(&id)?, &actor, now, &state.hub).await?;
     Ok(Json(SessionView::new(&row, now)))
 }
 
@@ -589,6 +598,7 @@ async fn create_poste(
         body.mac.as_deref(),
         &actor,
         now_ms(),
+        &state.hub,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(PosteView::new(row, false))))
@@ -606,34 +616,17 @@ async fn message_poste(
     Path(nom): Path<String>,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let message = body.message.trim();
-    if message.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "requete_invalide",
-            text::MESSAGE_EMPTY,
-        ));
-    }
-    if message.chars().count() > ops::MAX_TEXT_LEN {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "requete_invalide",
-            text::NAME_TOO_LONG,
-        ));
-    }
     let poste = ops::find_poste(&state.store, &nom).await?;
-    let push = ServerMessage::Message(StaffMessage {
-        message: message.to_owned(),
-        de: Some(actor.label()),
-        session_id: None,
-    });
-    let delivered = state.hub.send_to_poste(poste.id, &push);
-    // In the event log, as the console does: the audit trail, and how other instances (which
-    // may hold the workstation's connection) learn of it.
-    state
-        .store
-        .record_message(poste.id, message, &actor, now_ms())
-        .await?;
+    let delivered = ops::send_message(
+        &state.store,
+        &poste,
+        &body.message,
+        actor.label(),
+        &actor,
+        now_ms(),
+        &state.hub,
+    )
+    .await?;
     Ok(Json(json!({ "poste": poste.nom, "livre": delivered })))
 }
 
@@ -642,7 +635,7 @@ async fn approve_poste(
     Extension(actor): Extension<Actor>,
     Path(nom): Path<String>,
 ) -> ApiResult<Json<PosteView>> {
-    let row = ops::approve_enrollment(&state.store, &nom, &actor, now_ms()).await?;
+    let row = ops::approve_enrollment(&state.store, &nom, &actor, now_ms(), &state.hub).await?;
     tracing::info!(poste = %row.nom, actor = %actor.label(), "enrollment approved");
     let online = state.hub.online_postes().contains(&row.id);
     Ok(Json(PosteView::new(row, online)))
@@ -653,7 +646,7 @@ async fn reset_poste(
     Extension(actor): Extension<Actor>,
     Path(nom): Path<String>,
 ) -> ApiResult<Json<PosteView>> {
-    let row = ops::reset_enrollment(&state.store, &nom, &actor, now_ms()).await?;
+    let row = ops::reset_enrollment(&state.store, &nom, &actor, now_ms(), &state.hub).await?;
     tracing::info!(poste = %row.nom, actor = %actor.label(), "enrollment reset");
     let online = state.hub.online_postes().contains(&row.id);
     Ok(Json(PosteView::new(row, online)))

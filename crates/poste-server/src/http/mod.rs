@@ -12,7 +12,7 @@ use poste_proto::{WS_PATH_CLIENT, WS_PATH_SESSIONS};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Largest HTTP request body accepted by the API.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -33,10 +33,16 @@ pub fn router_with(state: AppState, with_metrics: bool) -> Router {
         router
     };
     router
-        .route(WS_PATH_SESSIONS, get(ws::upgrade))
-        .route(WS_PATH_SESSIONS.trim_end_matches('/'), get(ws::upgrade))
-        .route(WS_PATH_CLIENT, get(ws::upgrade))
-        .route(WS_PATH_CLIENT.trim_end_matches('/'), get(ws::upgrade))
+        .route(WS_PATH_SESSIONS, get(ws::upgrade_seed))
+        .route(
+            WS_PATH_SESSIONS.trim_end_matches('/'),
+            get(ws::upgrade_seed),
+        )
+        .route(WS_PATH_CLIENT, get(ws::upgrade_client))
+        .route(
+            WS_PATH_CLIENT.trim_end_matches('/'),
+            get(ws::upgrade_client),
+        )
         // `nest` serves the API's index at `/api`; the seed's troubleshooting asks for `/api/`.
         .route("/api/", get(api::index))
         .nest("/api", api::router(state.clone()))
@@ -77,7 +83,7 @@ async fn healthz(State(state): State<AppState>) -> axum::Json<serde_json::Value>
 /// Prometheus metrics (text exposition format).
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
     let mut gauges = state.hub.gauges();
-    let started = std::time::Instant::now();
+    let started = crate::clock::monotonic();
     if state.store.ping().await.is_ok() {
         gauges.database_secs = Some(started.elapsed().as_secs_f64());
     }

@@ -2,10 +2,13 @@
 //! real SQLite file, driven over real WebSockets and HTTP.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Tests measure real time: the server's clock fence (clippy.toml) is not for them.
+#![allow(clippy::disallowed_methods)]
 
 mod api;
 mod bad_input;
 mod binary;
+mod client_compat;
 mod console_rules;
 mod crash_loop;
 mod enrollment;
@@ -26,3 +29,4 @@ use std::time::Duration;
 /// Generous bound for a reply on loopback.
 pub const REPLY: Duration = Duration::from_secs(5);
 mod storage;
+mod takeover;

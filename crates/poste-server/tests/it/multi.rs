@@ -299,3 +299,87 @@ async fn after_the_database_connection_is_cut_instances_reconnect_and_lose_nothi
         .count();
     assert_eq!(ends, 1);
 }
+
+/// Whether instance `server` reports workstation `nom` online (`/api/postes`, what the
+/// dashboard shows), waiting up to `within` for it to say `online`.
+async fn shows_online(
+    cluster: &Cluster,
+    server: &ServerProcess,
+    nom: &str,
+    online: bool,
+    within: Duration,
+) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let postes = cluster.api(server).get("/postes").await.1;
+        let now_online = postes["postes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["nom"] == nom && p["en_ligne"] == true);
+        if now_online == online {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_instance_sees_the_workstations_connected_to_the_others() {
+    let Some(mut cluster) =
+        Cluster::new("every_instance_sees_the_workstations_connected_to_the_others").await
+    else {
+        return;
+    };
+    let mut a = cluster.instance().await;
+    let b = cluster.instance().await;
+    // Within a heartbeat (LEASE_MS / 3) and a poll.
+    let soon = Duration::from_millis(LEASE_MS);
+
+    let mut ws = a.connect_as("127.0.0.71").await;
+    let welcome = ws
+        .request(json!({"type": "hello", "poste": "Poste-71"}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert!(shows_online(&cluster, &a, "Poste-71", true, soon).await);
+    assert!(
+        shows_online(&cluster, &b, "Poste-71", true, soon).await,
+        "the other instance sees it online"
+    );
+
+    // Its connection closes: offline for both.
+    drop(ws);
+    assert!(shows_online(&cluster, &a, "Poste-71", false, soon).await);
+    assert!(
+        shows_online(&cluster, &b, "Poste-71", false, soon).await,
+        "the other instance sees it offline"
+    );
+
+    // Connected again, then its instance is killed: the other drops it once the instance's
+    // presence lapses (a lease), not before.
+    let mut ws = a.connect_as("127.0.0.71").await;
+    ws.request(json!({"type": "hello", "poste": "Poste-71"}))
+        .await;
+    assert!(shows_online(&cluster, &b, "Poste-71", true, soon).await);
+    a.kill9();
+    let killed = Instant::now();
+    assert!(
+        shows_online(
+            &cluster,
+            &b,
+            "Poste-71",
+            false,
+            Duration::from_millis(3 * LEASE_MS)
+        )
+        .await,
+        "the killed instance's workstations go offline"
+    );
+    eprintln!(
+        "PRESENCE: a killed instance's workstations offline elsewhere after {:.1} s",
+        killed.elapsed().as_secs_f64()
+    );
+    drop(ws);
+}

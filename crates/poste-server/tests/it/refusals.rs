@@ -12,12 +12,12 @@ async fn validate(ws: &mut WsClient, code: &str, ip: &str) -> Value {
 async fn each_refusal_says_why_in_french() {
     let server = TestServer::start_with(|c| c.limits.code_failures = 50).await;
     let api = server.api();
-    api.post_ok("/postes", json!({"nom": "Poste-03", "ip": "192.168.1.103"}))
+    api.post_ok("/postes", json!({"nom": "Poste-03", "ip": "127.0.1.103"}))
         .await;
-    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut ws = server.connect_as("127.0.1.50").await;
 
     // Unknown.
-    let reply = validate(&mut ws, "ZZZZZZ", "192.168.1.50").await;
+    let reply = validate(&mut ws, "ZZZZZZ", "127.0.1.50").await;
     assert_eq!(reply["type"], "code_invalid");
     assert_eq!(reply["raison"], "inconnu");
     assert!(
@@ -28,20 +28,20 @@ async fn each_refusal_says_why_in_french() {
         "{reply}"
     );
     // Not even a code.
-    let reply = validate(&mut ws, "'; DROP TABLE sessions; --", "192.168.1.50").await;
+    let reply = validate(&mut ws, "'; DROP TABLE sessions; --", "127.0.1.50").await;
     assert_eq!(reply["raison"], "inconnu");
 
     // Wrong workstation: bound to Poste-03, typed on another.
     let (_, bound) = server
         .create_session(json!({"duree": "1h", "poste": "Poste-03"}))
         .await;
-    let reply = validate(&mut ws, &bound, "192.168.1.50").await;
+    let reply = validate(&mut ws, &bound, "127.0.1.50").await;
     assert_eq!(reply["raison"], "mauvais_poste", "{reply}");
     assert_eq!(reply["message"], "Ce code est réservé au poste Poste-03.");
     // …and accepted on Poste-03.
-    let mut poste03 = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut poste03 = server.connect_as("127.0.1.103").await;
     assert_eq!(
-        validate(&mut poste03, &bound, "192.168.1.103").await["type"],
+        validate(&mut poste03, &bound, "127.0.1.103").await["type"],
         "code_valid"
     );
 
@@ -50,15 +50,15 @@ async fn each_refusal_says_why_in_french() {
         .create_session(json!({"duree": "1h", "validite": "1s"}))
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let reply = validate(&mut ws, &short, "192.168.1.50").await;
+    let reply = validate(&mut ws, &short, "127.0.1.50").await;
     assert_eq!(reply["raison"], "expire", "{reply}");
     assert!(reply["message"].as_str().unwrap().contains("expiré"));
 
     // Already used: start it elsewhere, then type it again.
     let (_, used) = server.create_session(json!({"duree": "1h"})).await;
-    let mut first = WsClient::connect(&server.ws_url()).await.unwrap();
-    first.start_with_code(&used, "192.168.1.60").await;
-    let reply = validate(&mut ws, &used, "192.168.1.50").await;
+    let mut first = server.connect_as("127.0.1.60").await;
+    first.start_with_code(&used, "127.0.1.60").await;
+    let reply = validate(&mut ws, &used, "127.0.1.50").await;
     assert_eq!(reply["raison"], "deja_utilise", "{reply}");
     assert_eq!(reply["message"], "Ce code a déjà été utilisé.");
 
@@ -66,7 +66,7 @@ async fn each_refusal_says_why_in_french() {
     let (id, cancelled) = server.create_session(json!({"duree": "1h"})).await;
     api.post_ok(&format!("/sessions/{id}/cancel"), json!({}))
         .await;
-    let reply = validate(&mut ws, &cancelled, "192.168.1.50").await;
+    let reply = validate(&mut ws, &cancelled, "127.0.1.50").await;
     assert_eq!(reply["raison"], "annule", "{reply}");
 }
 
@@ -74,14 +74,14 @@ async fn each_refusal_says_why_in_french() {
 async fn a_code_is_single_use_even_when_two_workstations_race() {
     let server = TestServer::start().await;
     let (id, code) = server.create_session(json!({"duree": "1h"})).await;
-    let mut a = WsClient::connect(&server.ws_url()).await.unwrap();
-    let mut b = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut a = server.connect_as("127.0.1.71").await;
+    let mut b = server.connect_as("127.0.1.72").await;
     assert_eq!(
-        validate(&mut a, &code, "192.168.1.71").await["type"],
+        validate(&mut a, &code, "127.0.1.71").await["type"],
         "code_valid"
     );
     assert_eq!(
-        validate(&mut b, &code, "192.168.1.72").await["type"],
+        validate(&mut b, &code, "127.0.1.72").await["type"],
         "code_valid"
     );
     a.send_json(json!({"type": "start_session", "session_id": id}))
@@ -113,15 +113,15 @@ async fn wrong_codes_are_throttled_per_workstation_without_blocking_others() {
     })
     .await;
     let (_, good) = server.create_session(json!({"duree": "1h"})).await;
-    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut ws = server.connect_as("127.0.1.80").await;
     for _ in 0..5 {
         assert_eq!(
-            validate(&mut ws, "AAAAAA", "192.168.1.80").await["raison"],
+            validate(&mut ws, "AAAAAA", "127.0.1.80").await["raison"],
             "inconnu"
         );
     }
     // The sixth try, even with the right code, waits.
-    let reply = validate(&mut ws, &good, "192.168.1.80").await;
+    let reply = validate(&mut ws, &good, "127.0.1.80").await;
     assert_eq!(reply["raison"], "trop_d_essais", "{reply}");
     let wait = reply["reessayer_dans"].as_u64().unwrap();
     assert!((50..=60).contains(&wait), "{wait}");
@@ -132,9 +132,9 @@ async fn wrong_codes_are_throttled_per_workstation_without_blocking_others() {
             .starts_with("Trop d'essais. Réessayez dans")
     );
     // A new connection from the same workstation is still throttled.
-    let mut again = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut again = server.connect_as("127.0.1.80").await;
     assert_eq!(
-        validate(&mut again, &good, "192.168.1.80").await["raison"],
+        validate(&mut again, &good, "127.0.1.80").await["raison"],
         "trop_d_essais"
     );
 }
@@ -144,13 +144,13 @@ async fn sessions_of_other_workstations_are_out_of_reach() {
     let server = TestServer::start().await;
     let (id, code) = server.create_session(json!({"duree": "1h"})).await;
     let (pending_id, _) = server.create_session(json!({"duree": "1h"})).await;
-    let mut owner = WsClient::connect(&server.ws_url()).await.unwrap();
-    owner.start_with_code(&code, "192.168.1.90").await;
+    let mut owner = server.connect_as("127.0.1.90").await;
+    owner.start_with_code(&code, "127.0.1.90").await;
 
     // A connection that never validated these codes, from another workstation.
-    let mut intruder = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut intruder = server.connect_as("127.0.1.91").await;
     intruder
-        .send_json(json!({"type": "validate_code", "code": "ZZZZZZ", "ip_address": "192.168.1.91"}))
+        .send_json(json!({"type": "validate_code", "code": "ZZZZZZ", "ip_address": "127.0.1.91"}))
         .await;
     intruder.next(crate::REPLY).await.unwrap();
     for request in [
@@ -178,7 +178,7 @@ async fn sessions_of_other_workstations_are_out_of_reach() {
 #[tokio::test]
 async fn a_workstation_out_of_order_takes_no_code_until_back_in_service() {
     let server = TestServer::start().await;
-    let mut poste = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut poste = server.connect_as("127.0.1.107").await;
     let welcome = poste
         .request(json!({"type": "hello", "poste": "Poste-07"}))
         .await;
@@ -196,7 +196,7 @@ async fn a_workstation_out_of_order_takes_no_code_until_back_in_service() {
         .await
         .unwrap();
     let (_, code) = server.create_session(json!({"duree": "1h"})).await;
-    let reply = validate(&mut poste, &code, "192.168.1.107").await;
+    let reply = validate(&mut poste, &code, "127.0.1.107").await;
     assert_eq!(reply["type"], "code_invalid", "{reply}");
     assert_eq!(reply["raison"], "hors_service");
     assert_eq!(
@@ -209,7 +209,7 @@ async fn a_workstation_out_of_order_takes_no_code_until_back_in_service() {
         .await
         .unwrap();
     assert_eq!(
-        validate(&mut poste, &code, "192.168.1.107").await["type"],
+        validate(&mut poste, &code, "127.0.1.107").await["type"],
         "code_valid"
     );
 }

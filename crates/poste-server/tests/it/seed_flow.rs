@@ -10,16 +10,16 @@ async fn seed_flow_validate_start_get_time_heartbeat() {
     let server = TestServer::start().await;
     server
         .api()
-        .post_ok("/postes", json!({"nom": "Poste-03", "ip": "192.168.1.103"}))
+        .post_ok("/postes", json!({"nom": "Poste-03", "ip": "127.0.1.103"}))
         .await;
     let (id, code) = server
         .create_session(json!({"utilisateur": "Jean Dupont", "duree": 7200, "poste": "Poste-03"}))
         .await;
 
-    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut ws = server.connect_as("127.0.1.103").await;
     // The seed's validate_code, with the code typed in lower case and spaces around it.
     let valid = ws
-        .request(json!({"type": "validate_code", "code": format!("  {}  ", code.to_lowercase()), "ip_address": "192.168.1.103"}))
+        .request(json!({"type": "validate_code", "code": format!("  {}  ", code.to_lowercase()), "ip_address": "127.0.1.103"}))
         .await;
     assert_eq!(valid["type"], "code_valid", "{valid}");
     let session = &valid["session"];
@@ -78,6 +78,7 @@ async fn client_path_serves_the_same_protocol_and_hello_is_additive() {
     let (id, code) = server.create_session(json!({"duree": "1h"})).await;
     let url = format!("ws://{}{}", server.addr, poste_proto::WS_PATH_CLIENT);
     let mut ws = WsClient::connect(&url).await.unwrap();
+    ws.next_of("connection_established", REPLY).await.unwrap();
     let welcome = ws
         .request(json!({"type": "hello", "poste": "Poste-07", "mac": "52:54:00:12:34:56", "version": "0.1.0"}))
         .await;
@@ -128,8 +129,8 @@ async fn client_path_serves_the_same_protocol_and_hello_is_additive() {
 async fn a_seed_client_becomes_a_known_workstation_and_resumes_after_reconnecting() {
     let server = TestServer::start().await;
     let (id, code) = server.create_session(json!({"duree": "30min"})).await;
-    let mut first = WsClient::connect(&server.ws_url()).await.unwrap();
-    first.start_with_code(&code, "192.168.1.101").await;
+    let mut first = server.connect_as("127.0.1.101").await;
+    first.start_with_code(&code, "127.0.1.101").await;
     drop(first);
 
     // Registered under its IP address.
@@ -139,13 +140,13 @@ async fn a_seed_client_becomes_a_known_workstation_and_resumes_after_reconnectin
             .as_array()
             .unwrap()
             .iter()
-            .any(|p| p["nom"] == "192.168.1.101" && p["ip"] == "192.168.1.101")
+            .any(|p| p["nom"] == "127.0.1.101" && p["ip"] == "127.0.1.101")
     );
 
     // A new connection from the same workstation re-validates its code (agent restarted)…
-    let mut again = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut again = server.connect_as("127.0.1.101").await;
     let valid = again
-        .request(json!({"type": "validate_code", "code": code, "ip_address": "192.168.1.101"}))
+        .request(json!({"type": "validate_code", "code": code, "ip_address": "127.0.1.101"}))
         .await;
     assert_eq!(valid["type"], "code_valid", "{valid}");
     assert_eq!(valid["session"]["statut"], "active");
@@ -158,9 +159,9 @@ async fn a_seed_client_becomes_a_known_workstation_and_resumes_after_reconnectin
     assert!(left <= 1800 && left > 1790, "{left}");
 
     // Another workstation cannot take it up.
-    let mut other = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut other = server.connect_as("127.0.1.102").await;
     let refused = other
-        .request(json!({"type": "validate_code", "code": code, "ip_address": "192.168.1.102"}))
+        .request(json!({"type": "validate_code", "code": code, "ip_address": "127.0.1.102"}))
         .await;
     assert_eq!(refused["type"], "code_invalid");
     assert_eq!(refused["raison"], "deja_utilise");
@@ -175,12 +176,12 @@ async fn a_seed_client_becomes_a_known_workstation_and_resumes_after_reconnectin
 async fn every_follower_of_a_session_gets_its_pushes() {
     let server = TestServer::start().await;
     let (id, code) = server.create_session(json!({"duree": "1h"})).await;
-    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
-    agent.start_with_code(&code, "192.168.1.110").await;
+    let mut agent = server.connect_as("127.0.1.110").await;
+    agent.start_with_code(&code, "127.0.1.110").await;
     // A second connection of the same workstation (e.g. the visitor's helper) follows it.
-    let mut helper = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut helper = server.connect_as("127.0.1.110").await;
     helper
-        .send_json(json!({"type": "validate_code", "code": code, "ip_address": "192.168.1.110"}))
+        .send_json(json!({"type": "validate_code", "code": code, "ip_address": "127.0.1.110"}))
         .await;
     helper.next_of("code_valid", REPLY).await.unwrap();
 

@@ -149,9 +149,11 @@ async fn a_change_made_from_another_process_reaches_the_workstation() {
     let other = poste_store::Store::connect(&server.config.database_url(), "cli-test")
         .await
         .unwrap();
-    let settings = poste_server::app::Settings::from_config(&server.config).unwrap();
+    let settings = poste_server::settings::Settings::from_config(&server.config).unwrap();
     let now = poste_server::clock::now_ms();
-    poste_server::ops::add_time(&other, &settings, id, 600, &poste_store::Actor::Cli, now)
+    let cli = poste_store::Actor::Cli;
+    let announce = poste_server::ops::EventLogOnly;
+    poste_server::ops::add_time(&other, &settings, id, 600, &cli, now, &announce)
         .await
         .unwrap();
     let (_, update) = ws
@@ -164,8 +166,10 @@ async fn a_change_made_from_another_process_reaches_the_workstation() {
         &other,
         id,
         poste_proto::EndReason::TermineParAnimateur,
-        &poste_store::Actor::Cli,
+        None,
+        &cli,
         now,
+        &announce,
     )
     .await
     .unwrap();

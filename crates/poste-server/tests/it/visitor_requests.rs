@@ -6,11 +6,11 @@ use serde_json::json;
 
 use crate::REPLY;
 
-const IP: &str = "192.168.1.31";
+const IP: &str = "127.0.1.31";
 
 async fn running(server: &TestServer) -> (WsClient, i64) {
     let (id, code) = server.create_session(json!({"duree": "1h"})).await;
-    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut ws = server.connect_as(IP).await;
     ws.start_with_code(&code, IP).await;
     (ws, id)
 }
@@ -130,10 +130,10 @@ async fn the_visitor_ends_the_session_early() {
 async fn another_workstation_cannot_ask_for_or_end_a_session_and_bad_requests_are_refused() {
     let server = TestServer::start().await;
     let (mut ws, id) = running(&server).await;
-    let mut other = WsClient::connect(&server.ws_url()).await.unwrap();
+    let mut other = server.connect_as("127.0.1.99").await;
     // The other workstation is known by its address (a seed client's `ip_address`).
     let (_, other_code) = server.create_session(json!({"duree": "1h"})).await;
-    other.start_with_code(&other_code, "192.168.1.99").await;
+    other.start_with_code(&other_code, "127.0.1.99").await;
     for message in [
         json!({"type": "request_time", "session_id": id, "minutes": 10}),
         json!({"type": "end_session", "session_id": id}),

@@ -2,8 +2,8 @@
 //! and retirement, settings, the history with addresses, statistics rows, the retention purge.
 
 use poste_store::{
-    Actor, EventFilter, EventKind, NewCategory, NewSession, NewVisitor, SessionStatus, Store,
-    StoreError,
+    Actor, EventFilter, EventKind, NewCategory, NewSession, NewVisitor, SessionStatus, StartPlan,
+    Store, StoreError,
 };
 
 use crate::harness::{HOUR_MS, T0, create, create_poste, hour_session, staff};
@@ -481,33 +481,38 @@ pub async fn usage_rows_and_retention_purge(store: Store) {
 }
 
 pub async fn sessions_are_capped_at_closing_time(store: Store) {
+    // Closing in 40 minutes: the hour becomes 40 minutes, with the start, in one transaction.
     let active = create(&store, &hour_session()).await;
-    store
-        .start_session(active.id, None, &Actor::Cli, T0)
-        .await
-        .unwrap();
-    // Closing in 40 minutes: the hour becomes 40 minutes.
+    let before = store.last_event_id().await.unwrap();
+    let plan = StartPlan {
+        end_at_most: Some(T0 + 2_400_000),
+        warning_level: 0,
+    };
     let capped = store
-        .cap_session_end(active.id, T0 + 2_400_000, &Actor::System, T0)
+        .start_session_with(active.id, None, &Actor::Cli, T0, |_| plan)
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(capped.total_secs(), 2400);
     assert_eq!(capped.deadline(), Some(T0 + 2_400_000));
-    // Already ends in time: nothing to do.
+    let events = store.events_after(before, 10).await.unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| (e.kind, e.detail.clone())).collect();
     assert_eq!(
-        store
-            .cap_session_end(active.id, T0 + 3_000_000, &Actor::System, T0)
-            .await
-            .unwrap(),
-        None
+        kinds,
+        [
+            (EventKind::SessionStarted, None),
+            (EventKind::TimeAdded, Some("fermeture".to_owned()))
+        ]
     );
-    let waiting = create(&store, &hour_session()).await;
-    assert_eq!(
-        store
-            .cap_session_end(waiting.id, T0, &Actor::System, T0)
-            .await
-            .unwrap(),
-        None
-    );
+    // Already ends in time: nothing cut; a warning level already passed is recorded with it.
+    let in_time = create(&store, &hour_session()).await;
+    let plan = StartPlan {
+        end_at_most: Some(T0 + 3_700_000),
+        warning_level: 1,
+    };
+    let started = store
+        .start_session_with(in_time.id, None, &Actor::Cli, T0, |_| plan)
+        .await
+        .unwrap();
+    assert_eq!(started.total_secs(), 3600);
+    assert_eq!(started.warning_level, 1);
 }

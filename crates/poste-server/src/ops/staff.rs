@@ -1,15 +1,18 @@
-//! Staff operations on sessions, workstations and tokens, shared by the HTTP API and the
-//! command line: validation of what staff typed (with French messages) and the store calls.
-//! Telling the workstations is the caller's job (the API through the hub; the command line
-//! through the event log the running server follows).
+//! Staff operations on sessions, workstations and tokens, shared by the HTTP API, the console
+//! and the command line: validation of what staff typed (with French messages), the store
+//! calls, then what changed told through [`Announce`]: the running server's hub for the API
+//! and the console, nobody for the command line (the running server follows the event log).
 
-use poste_proto::EndReason;
+use poste_proto::{EndReason, ServerMessage, StaffMessage};
 use poste_store::{
     Actor, EnrollmentCodeRow, Millis, NewPoste, NewSession, PosteRow, SessionRow, SessionStatus,
     Store, StoreError, TimeAnswer, TimeRequestRow, TimeRequestStatus, TokenRow, VisitorRow,
 };
 
-use crate::app::Settings;
+use crate::hub::Hub;
+use crate::settings::Settings;
+use std::sync::Arc;
+
 use crate::domain::codes::{generate_code, generate_token, token_hash};
 use crate::domain::opening::Opening;
 use crate::domain::timing::level_for_remaining;
@@ -31,6 +34,51 @@ pub enum OpError {
     Conflict(String),
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// Where a use case tells what it changed, besides the store, so that no adapter can forget
+/// it: the running server's hub, or, from the command line, nobody ([`EventLogOnly`]).
+pub trait Announce: Sync {
+    /// A session's new row (time added, ended…), with the text the visitor reads at an end.
+    fn session(&self, row: &SessionRow, end_message: Option<&str>);
+    /// Something the dashboards show changed (codes created or cancelled, a visitor's request).
+    fn changed(&self);
+    /// Staff answered a visitor's request (`session`: as it is after the time was added).
+    fn answer(&self, request: &TimeRequestRow, session: Option<SessionRow>);
+    /// A message for a workstation's screen; returns how many of its connections got it.
+    fn message(&self, poste_id: i64, message: &ServerMessage) -> usize;
+}
+
+impl Announce for Arc<Hub> {
+    fn session(&self, row: &SessionRow, end_message: Option<&str>) {
+        self.apply_row(row.clone(), end_message);
+    }
+
+    fn changed(&self) {
+        Hub::changed(self);
+    }
+
+    fn answer(&self, request: &TimeRequestRow, session: Option<SessionRow>) {
+        crate::requests::announce_answer(self, request, session);
+    }
+
+    fn message(&self, poste_id: i64, message: &ServerMessage) -> usize {
+        self.send_to_poste(poste_id, message)
+    }
+}
+
+/// The command line: the running server reads the change from the event log (and another
+/// process has no hub to tell).
+#[derive(Debug, Clone, Copy)]
+pub struct EventLogOnly;
+
+impl Announce for EventLogOnly {
+    fn session(&self, _: &SessionRow, _: Option<&str>) {}
+    fn changed(&self) {}
+    fn answer(&self, _: &TimeRequestRow, _: Option<SessionRow>) {}
+    fn message(&self, _: i64, _: &ServerMessage) -> usize {
+        0
+    }
 }
 
 /// A request to create sessions.
@@ -91,6 +139,7 @@ pub async fn create_sessions(
     request: &CreateSessions,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<Vec<SessionRow>, OpError> {
     check_duration(settings, request.duration_secs)?;
     if request.count == 0 || request.count > settings.max_batch {
@@ -130,7 +179,7 @@ pub async fn create_sessions(
         valid_until,
     };
     let length = settings.code_length;
-    store
+    let rows = store
         .create_sessions(
             &new,
             request.count,
@@ -139,7 +188,9 @@ pub async fn create_sessions(
             now,
         )
         .await
-        .map_err(OpError::Store)
+        .map_err(OpError::Store)?;
+    announce.changed();
+    Ok(rows)
 }
 
 /// The time rules of a visitor's category: the longest session, and the most time per day and
@@ -216,13 +267,16 @@ pub async fn add_time(
     secs: i64,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<SessionRow, OpError> {
     let current = session(store, id).await?;
     let (secs, level_after) = plan_added_time(settings, &current, secs, now)?;
-    store
+    let row = store
         .add_time(id, secs, level_after, actor, now)
         .await
-        .map_err(|err| session_error(id, err))
+        .map_err(|err| session_error(id, err))?;
+    announce.session(&row, None);
+    Ok(row)
 }
 
 /// The seconds really added to `current` (a session never runs past closing time: added time
@@ -272,6 +326,7 @@ pub async fn request_time(
     minutes: Option<i64>,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<TimeRequestRow, OpError> {
     if let Some(minutes) = minutes {
         check_duration(settings, minutes.saturating_mul(60))?;
@@ -286,10 +341,12 @@ pub async fn request_time(
     {
         return Ok(latest);
     }
-    store
+    let pending = store
         .request_time(session_id, minutes, actor, now)
         .await
-        .map_err(|err| session_error(session_id, err))
+        .map_err(|err| session_error(session_id, err))?;
+    announce.changed();
+    Ok(pending)
 }
 
 /// Staff's answer to a request: `Some(secs)` to add that time, `None` to refuse. Returns the
@@ -301,6 +358,7 @@ pub async fn answer_time_request(
     grant_secs: Option<i64>,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<(TimeRequestRow, Option<SessionRow>), OpError> {
     let request = store
         .time_request(request_id)
@@ -331,20 +389,26 @@ pub async fn answer_time_request(
         TimeAnswer::Accept { .. } => Some(session(store, request.session_id).await?),
         TimeAnswer::Refuse => None,
     };
+    announce.answer(&answered, session.clone());
     Ok((answered, session))
 }
 
+/// Ends a running session; `message` is what the visitor reads instead of the default text.
 pub async fn end_session(
     store: &Store,
     id: i64,
     reason: EndReason,
+    message: Option<&str>,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<SessionRow, OpError> {
-    store
+    let row = store
         .end_session(id, end_reason_str(reason), actor, now)
         .await
-        .map_err(|err| session_error(id, err))
+        .map_err(|err| session_error(id, err))?;
+    announce.session(&row, message);
+    Ok(row)
 }
 
 pub async fn cancel_session(
@@ -352,11 +416,14 @@ pub async fn cancel_session(
     id: i64,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<SessionRow, OpError> {
-    store
+    let row = store
         .cancel_session(id, actor, now)
         .await
-        .map_err(|err| session_error(id, err))
+        .map_err(|err| session_error(id, err))?;
+    announce.changed();
+    Ok(row)
 }
 
 pub async fn create_poste(
@@ -366,6 +433,7 @@ pub async fn create_poste(
     mac: Option<&str>,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<PosteRow, OpError> {
     let Some(nom) = clean_text(Some(name))? else {
         return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
@@ -375,13 +443,15 @@ pub async fn create_poste(
         ip: clean_text(ip)?,
         mac: clean_text(mac)?,
     };
-    store
+    let row = store
         .create_poste(&new, actor, now)
         .await
         .map_err(|err| match err {
             StoreError::AlreadyExists { .. } => OpError::Conflict(text::poste_exists(&nom)),
             other => OpError::Store(other),
-        })
+        })?;
+    announce.changed();
+    Ok(row)
 }
 
 /// Creates an API token; returns the row and the token itself (shown once, never stored).
@@ -474,11 +544,14 @@ pub async fn approve_enrollment(
     nom: &str,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<PosteRow, OpError> {
-    store
+    let row = store
         .approve_enrollment(nom.trim(), actor, now)
         .await
-        .map_err(|err| enrollment_error(nom, err))
+        .map_err(|err| enrollment_error(nom, err))?;
+    announce.changed();
+    Ok(row)
 }
 
 pub async fn reset_enrollment(
@@ -486,9 +559,90 @@ pub async fn reset_enrollment(
     nom: &str,
     actor: &Actor,
     now: Millis,
+    announce: &dyn Announce,
 ) -> Result<PosteRow, OpError> {
-    store
+    let row = store
         .reset_enrollment(nom.trim(), actor, now)
         .await
-        .map_err(|err| enrollment_error(nom, err))
+        .map_err(|err| enrollment_error(nom, err))?;
+    announce.changed();
+    Ok(row)
+}
+
+/// A staff member's message to a workstation's screen, signed `de`: shown by its connections
+/// here, and written to the event log (the audit trail, and how the other instances, which may
+/// hold the workstation's connection, learn of it). Returns how many connections here got it.
+pub async fn send_message(
+    store: &Store,
+    poste: &PosteRow,
+    message: &str,
+    de: String,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<usize, OpError> {
+    let message = message.trim();
+    if message.is_empty() {
+        return Err(OpError::Invalid(text::MESSAGE_EMPTY.to_owned()));
+    }
+    if message.chars().count() > MAX_TEXT_LEN {
+        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
+    }
+    let push = ServerMessage::Message(StaffMessage {
+        message: message.to_owned(),
+        de: Some(de),
+        session_id: None,
+    });
+    let delivered = announce.message(poste.id, &push);
+    store
+        .record_message(poste.id, message, actor, now)
+        .await
+        .map_err(OpError::Store)?;
+    Ok(delivered)
+}
+
+/// Staff mark a workstation out of order (it takes no code), or back in service.
+pub async fn set_out_of_order(
+    store: &Store,
+    id: i64,
+    out_of_order: bool,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<PosteRow, StoreError> {
+    let row = store
+        .set_poste_out_of_order(id, out_of_order, actor, now)
+        .await?;
+    announce.changed();
+    Ok(row)
+}
+
+/// Staff rename a workstation or change its location.
+pub async fn update_poste(
+    store: &Store,
+    id: i64,
+    nom: &str,
+    emplacement: Option<&str>,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<PosteRow, StoreError> {
+    let row = store.update_poste(id, nom, emplacement, actor, now).await?;
+    announce.changed();
+    Ok(row)
+}
+
+/// Staff retire a workstation (kept for the history); `None` while a session runs on it.
+pub async fn retire_poste(
+    store: &Store,
+    id: i64,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<Option<PosteRow>, StoreError> {
+    let row = store.retire_poste(id, actor, now).await?;
+    if row.is_some() {
+        announce.changed();
+    }
+    Ok(row)
 }

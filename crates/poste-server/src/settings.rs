@@ -1,0 +1,211 @@
+//! The settings in force: derived once from the configuration, overridden by the values staff
+//! set in the console (stored in the database, on every instance), and shared by every request
+//! as one consistent copy.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+
+use crate::config::{Config, ConfigError, LimitsConfig};
+use crate::domain::duration::parse_duration;
+use crate::domain::opening::OpeningHours;
+use crate::domain::timing::Thresholds;
+use crate::domain::validity::CodeValidity;
+
+/// Settings in force, derived once from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub thresholds: Thresholds,
+    pub code_length: usize,
+    pub code_validity: CodeValidity,
+    pub max_duration_secs: i64,
+    pub max_batch: u32,
+    pub timezone: TimeZone,
+    pub limits: LimitsConfig,
+    /// Workstations that are not enrolled may connect (seed clients).
+    pub allow_seed_clients: bool,
+    /// SHA-256 (hex) of the site's install token, if one is configured.
+    pub install_token_hash: Option<String>,
+    pub enrollment_code_validity_secs: i64,
+    /// The space's name (console, tickets).
+    pub site_name: String,
+    /// When sessions may run (default: always).
+    pub opening_hours: OpeningHours,
+    /// Idle staff sessions of the console end after this many seconds.
+    pub console_idle_secs: i64,
+    pub secure_cookies: bool,
+    /// Days the connection register is kept.
+    pub retention_days: u32,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Result<Settings, ConfigError> {
+        let s = &config.sessions;
+        let invalid = |what: &str| ConfigError::Invalid(what.to_owned());
+        Ok(Settings {
+            thresholds: Thresholds::from_secs(s.warning_secs, s.critical_secs),
+            code_length: s.code_length,
+            code_validity: CodeValidity::parse(&s.code_validity)
+                .ok_or_else(|| invalid("sessions.code_validity"))?,
+            max_duration_secs: parse_duration(&s.max_duration)
+                .map_err(|_| invalid("sessions.max_duration"))?,
+            max_batch: s.max_batch,
+            timezone: match &config.timezone {
+                Some(name) => TimeZone::get(name)
+                    .map_err(|err| ConfigError::Invalid(format!("timezone `{name}`: {err}")))?,
+                None => TimeZone::system(),
+            },
+            limits: config.limits.clone(),
+            allow_seed_clients: config.enrollment.allow_seed_clients,
+            install_token_hash: match &config.enrollment.install_token_file {
+                Some(path) => {
+                    let token = std::fs::read_to_string(path).map_err(|err| {
+                        ConfigError::Invalid(format!(
+                            "enrollment.install_token_file {}: {err}",
+                            path.display()
+                        ))
+                    })?;
+                    let token = token.trim();
+                    if token.len() < 16 {
+                        return Err(invalid(
+                            "enrollment.install_token_file: the token must have at least 16 characters",
+                        ));
+                    }
+                    Some(crate::domain::codes::token_hash(token))
+                }
+                None => None,
+            },
+            enrollment_code_validity_secs: parse_duration(&config.enrollment.code_validity)
+                .map_err(|_| invalid("enrollment.code_validity"))?,
+            site_name: config.console.site_name.trim().to_owned(),
+            opening_hours: OpeningHours::default(),
+            console_idle_secs: parse_duration(&config.console.idle_timeout)
+                .map_err(|_| invalid("console.idle_timeout"))?,
+            secure_cookies: config.console.secure_cookies,
+            retention_days: config.console.retention_days,
+        })
+    }
+}
+
+/// Keys of the settings staff edit from the console. Stored in the database, they override
+/// the configuration file's values, on every instance.
+pub mod setting_keys {
+    pub const SITE_NAME: &str = "site_name";
+    pub const WARNING_SECS: &str = "warning_secs";
+    pub const CRITICAL_SECS: &str = "critical_secs";
+    pub const CODE_LENGTH: &str = "code_length";
+    pub const CODE_VALIDITY: &str = "code_validity";
+    pub const OPENING_HOURS: &str = "opening_hours";
+}
+
+/// Why a stored or typed setting was refused (the French message is the caller's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("unknown setting `{0}`")]
+    UnknownKey(String),
+    #[error("invalid value for `{0}`")]
+    Invalid(&'static str),
+}
+
+impl Settings {
+    /// These settings with the console's values applied (unknown keys and invalid values are
+    /// refused, naming the key).
+    pub fn with_overrides(&self, values: &[(String, String)]) -> Result<Settings, SettingError> {
+        use setting_keys as k;
+        let mut next = self.clone();
+        let (mut warning, mut critical) = (
+            next.thresholds.warning_ms / 1000,
+            next.thresholds.critical_ms / 1000,
+        );
+        for (key, value) in values {
+            let value = value.trim();
+            match key.as_str() {
+                k::SITE_NAME if !value.is_empty() && value.chars().count() <= 100 => {
+                    next.site_name = value.to_owned();
+                }
+                k::SITE_NAME => return Err(SettingError::Invalid(k::SITE_NAME)),
+                k::WARNING_SECS => {
+                    warning = value
+                        .parse()
+                        .map_err(|_| SettingError::Invalid(k::WARNING_SECS))?;
+                }
+                k::CRITICAL_SECS => {
+                    critical = value
+                        .parse()
+                        .map_err(|_| SettingError::Invalid(k::CRITICAL_SECS))?;
+                }
+                k::CODE_LENGTH => {
+                    next.code_length = value
+                        .parse()
+                        .ok()
+                        .filter(|len| (4..=16).contains(len))
+                        .ok_or(SettingError::Invalid(k::CODE_LENGTH))?;
+                }
+                k::CODE_VALIDITY => {
+                    next.code_validity = CodeValidity::parse(value)
+                        .ok_or(SettingError::Invalid(k::CODE_VALIDITY))?;
+                }
+                k::OPENING_HOURS => {
+                    next.opening_hours = OpeningHours::parse(value)
+                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?;
+                }
+                other => return Err(SettingError::UnknownKey(other.to_owned())),
+            }
+        }
+        if critical < 1 || warning <= critical {
+            return Err(SettingError::Invalid(k::WARNING_SECS));
+        }
+        next.thresholds = Thresholds::from_secs(
+            u64::try_from(warning).unwrap_or(0),
+            u64::try_from(critical).unwrap_or(0),
+        );
+        Ok(next)
+    }
+}
+
+impl Settings {
+    /// These settings with the values stored by the console applied; if they do not make a
+    /// valid set together, one by one, an invalid stored value (a newer version's, a hand
+    /// edit) being logged and left out.
+    pub fn with_stored(&self, stored: Vec<(String, String)>) -> Settings {
+        // Together first: some values only make sense with others (the two thresholds).
+        if let Ok(all) = self.with_overrides(&stored) {
+            return all;
+        }
+        let mut next = self.clone();
+        for pair in stored {
+            match next.with_overrides(std::slice::from_ref(&pair)) {
+                Ok(applied) => next = applied,
+                Err(err) => tracing::warn!(key = %pair.0, error = %err, "stored setting ignored"),
+            }
+        }
+        next
+    }
+}
+
+/// The settings in force, replaced as a whole when staff change them (readers keep the copy
+/// they took: a request sees one consistent set).
+#[derive(Debug, Clone)]
+pub struct SharedSettings(Arc<std::sync::RwLock<Arc<Settings>>>);
+
+impl SharedSettings {
+    pub fn new(settings: Settings) -> Self {
+        SharedSettings(Arc::new(std::sync::RwLock::new(Arc::new(settings))))
+    }
+
+    pub fn get(&self) -> Arc<Settings> {
+        Arc::clone(
+            &self
+                .0
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    pub fn replace(&self, settings: Settings) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+    }
+}

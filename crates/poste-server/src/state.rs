@@ -1,0 +1,228 @@
+//! What every handler shares: the store, the hub, the settings in force, the throttles and the
+//! workstations heard from. Built once by `app::run`; imported by the transports and the use
+//! cases, never importing them.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use poste_store::{Store, StoreError};
+
+use crate::config::ConsoleConfig;
+use crate::domain::throttle::FailureThrottle;
+use crate::hub::Hub;
+use crate::settings::{Settings, SharedSettings};
+
+/// Shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    /// The configuration's settings, before the console's values.
+    base_settings: Arc<Settings>,
+    settings: SharedSettings,
+    /// Wrong access codes, per address and per workstation.
+    pub code_throttle: SharedThrottle,
+    /// Failed console logins, per account and per address.
+    pub login_throttle: SharedThrottle,
+    /// Workstations heard from, whose `last_seen` the next flush writes.
+    pub last_seen: LastSeen,
+}
+
+/// The workstations heard from since the last flush. One commit a minute for all of them
+/// rather than one per workstation: 50,000 workstations touching their row once a minute
+/// each would be 830 commits a second, about all SQLite can do with every commit on the disk
+/// (docs/benchmarks.md). `last_seen` is what the console shows of a workstation that is *not*
+/// connected (online comes from the live connections), so a minute late costs nothing.
+#[derive(Debug, Clone, Default)]
+pub struct LastSeen(Arc<Mutex<HashSet<i64>>>);
+
+impl LastSeen {
+    pub fn note(&self, poste_id: i64) {
+        self.lock().insert(poste_id);
+    }
+
+    fn take(&self) -> Vec<i64> {
+        self.lock().drain().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes what was noted; on a database error keeps it for the next flush.
+    pub(crate) async fn flush(&self, store: &Store) {
+        let ids = self.take();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(err) = store.touch_postes(&ids, crate::clock::now_ms()).await {
+            tracing::debug!(error = %err, postes = ids.len(), "could not record last_seen; kept for the next flush");
+            self.lock().extend(ids);
+        }
+    }
+}
+
+/// A failure throttle shared by the tasks of the server: per key, and optionally one budget
+/// for all keys together.
+#[derive(Debug, Clone)]
+pub struct SharedThrottle(Arc<Mutex<Throttles>>);
+
+#[derive(Debug)]
+struct Throttles {
+    per_key: FailureThrottle,
+    /// One key (`GLOBAL_KEY`) counting every failure, whatever its keys.
+    global: Option<FailureThrottle>,
+}
+
+const GLOBAL_KEY: &str = "*";
+
+impl Throttles {
+    /// The longest wait among `keys` and the global budget. The global budget, once spent,
+    /// holds back only keys that failed within the window themselves: a guesser with many
+    /// addresses gets one try per fresh address, and a workstation whose visitor types a right
+    /// code is not made to wait for someone else's guesses.
+    fn wait(&mut self, keys: &[String], now: Instant) -> Option<Duration> {
+        let own = keys
+            .iter()
+            .filter_map(|key| self.per_key.blocked_for(key, now))
+            .max();
+        let global = self
+            .global
+            .as_mut()
+            .and_then(|global| global.blocked_for(GLOBAL_KEY, now));
+        let global = global.filter(|_| keys.iter().any(|key| self.per_key.has_failed(key, now)));
+        own.max(global)
+    }
+}
+
+impl SharedThrottle {
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        SharedThrottle(Arc::new(Mutex::new(Throttles {
+            per_key: FailureThrottle::new(max_failures, window),
+            global: None,
+        })))
+    }
+
+    /// Also at most `global_failures` failures within `window` from all keys together.
+    pub fn with_global(max_failures: u32, global_failures: u32, window: Duration) -> Self {
+        SharedThrottle(Arc::new(Mutex::new(Throttles {
+            per_key: FailureThrottle::new(max_failures, window),
+            global: Some(FailureThrottle::new(global_failures, window)),
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Throttles> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The longest wait among `keys` (and the global budget), if any is blocked.
+    pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
+        self.lock().wait(keys, now)
+    }
+
+    /// Checks `keys` (and the global budget) and, if none is blocked, counts this attempt as a
+    /// failure of each key at once, in the same critical section: checking first and recording after an await would let N
+    /// parallel connections each pass the check before any failure is recorded (N tries where
+    /// the limit says 5). An attempt that is not a failure is then [`Self::forgive`]n.
+    pub fn try_acquire(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
+        let mut throttles = self.lock();
+        if let Some(wait) = throttles.wait(keys, now) {
+            return Err(wait);
+        }
+        // Tries in flight count only for the workstation's own key (one workstation racing
+        // itself over many connections). An address and the global budget count failures once
+        // known (see `failed`), else a burst of right codes typed at once would fill them with
+        // tries still in flight: a room of workstations behind one NAT address at the start of
+        // a workshop, or a load test.
+        for key in keys.iter().filter(|key| counts_in_flight(key)) {
+            throttles.per_key.record_failure(key, now);
+        }
+        Ok(())
+    }
+
+    /// Takes back an attempt counted by [`Self::try_acquire`] at `at`.
+    pub fn forgive(&self, keys: &[String], at: Instant) {
+        let mut throttles = self.lock();
+        for key in keys.iter().filter(|key| counts_in_flight(key)) {
+            throttles.per_key.forgive(key, at);
+        }
+    }
+
+    /// An attempt let through by [`Self::try_acquire`] was a failure: count it for the keys
+    /// that do not count tries in flight, and globally.
+    pub fn failed(&self, keys: &[String], now: Instant) {
+        let mut throttles = self.lock();
+        for key in keys.iter().filter(|key| !counts_in_flight(key)) {
+            throttles.per_key.record_failure(key, now);
+        }
+        if let Some(global) = throttles.global.as_mut() {
+            global.record_failure(GLOBAL_KEY, now);
+        }
+    }
+
+    pub fn record_failure(&self, keys: &[String], now: Instant) {
+        let mut throttles = self.lock();
+        for key in keys {
+            throttles.per_key.record_failure(key, now);
+        }
+        if let Some(global) = throttles.global.as_mut() {
+            global.record_failure(GLOBAL_KEY, now);
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings, console: &ConsoleConfig) -> AppState {
+        let base_settings = Arc::new(settings.clone());
+        let settings = SharedSettings::new(settings);
+        let hub = Hub::new(store.clone(), settings.clone());
+        let limits = settings.get().limits.clone();
+        AppState {
+            store,
+            hub,
+            base_settings,
+            settings,
+            code_throttle: SharedThrottle::with_global(
+                limits.code_failures,
+                limits.code_failures_global,
+                Duration::from_secs(limits.code_failure_window_secs),
+            ),
+            login_throttle: SharedThrottle::new(
+                console.login_failures,
+                Duration::from_secs(console.login_failure_window_secs),
+            ),
+            last_seen: LastSeen::default(),
+        }
+    }
+
+    /// The settings in force now.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.get()
+    }
+
+    pub fn retention_days(&self) -> u32 {
+        self.base_settings.retention_days
+    }
+
+    /// Reads the console's settings from the database and puts them in force. Invalid stored
+    /// values (a newer version's, a hand edit) are logged and left out.
+    pub async fn reload_settings(&self) -> Result<(), StoreError> {
+        let stored = self.store.settings().await?;
+        self.settings
+            .replace(self.base_settings.with_stored(stored));
+        self.hub.changed();
+        Ok(())
+    }
+}
+
+/// Throttle keys that count a try as soon as it is checked: a workstation's own (`poste:…`,
+/// `poste-ip:…`) and an address's enrollment tries (`enroll:…`), never a shared address's
+/// access codes (`ip:…`).
+fn counts_in_flight(key: &str) -> bool {
+    key.starts_with("poste") || key.starts_with("enroll:")
+}
