@@ -81,6 +81,27 @@ enum Part {
         /// Prépare l'installation sous ce dossier, sans systemctl (empaquetage, tests).
         #[arg(long, value_name = "DOSSIER")]
         root: Option<PathBuf>,
+        /// Portail avant connexion (Linux) : greetd affiche le portail, le compte public n'a
+        /// son bureau que pendant une session payée (docs/deployment/workstation.md).
+        #[arg(long)]
+        gate: bool,
+        /// Avec --gate : le compte public (créé s'il manque, sans mot de passe).
+        #[arg(
+            long,
+            value_name = "COMPTE",
+            default_value = "visiteur",
+            requires = "gate"
+        )]
+        account: String,
+        /// Avec --gate : la session X11 ouverte au visiteur (nom d'un fichier de
+        /// /usr/share/xsessions, sans .desktop).
+        #[arg(
+            long,
+            value_name = "SESSION",
+            default_value = "xfce",
+            requires = "gate"
+        )]
+        session: String,
     },
     /// Désinstalle l'agent (garde la configuration et le secret, sauf avec --purge).
     Uninstall {
@@ -110,17 +131,46 @@ enum UiChoice {
     Terminal,
 }
 
+fn install(
+    server: &Option<String>,
+    yes: bool,
+    root: &Option<PathBuf>,
+    gate: bool,
+    account: &str,
+    session: &str,
+) -> anyhow::Result<()> {
+    let gate = if gate {
+        let gate = crate::greeter::GreeterConfig {
+            enabled: true,
+            account: account.to_owned(),
+            session: session.to_owned(),
+            ..crate::greeter::GreeterConfig::default()
+        };
+        gate.validate()?;
+        Some(gate)
+    } else {
+        None
+    };
+    crate::install::install(&crate::install::InstallOptions {
+        server: server.clone(),
+        yes,
+        root: root.clone(),
+        gate,
+    })
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Installing needs no configuration nor runtime.
     let installed = match &cli.command {
-        Some(Part::Install { server, yes, root }) => {
-            Some(crate::install::install(&crate::install::InstallOptions {
-                server: server.clone(),
-                yes: *yes,
-                root: root.clone(),
-            }))
-        }
+        Some(Part::Install {
+            server,
+            yes,
+            root,
+            gate,
+            account,
+            session,
+        }) => Some(install(server, *yes, root, *gate, account, session)),
         Some(Part::Uninstall { purge, root }) => {
             Some(crate::install::uninstall(root.as_deref(), *purge))
         }
@@ -219,7 +269,9 @@ pub fn main() -> ExitCode {
         Some(Part::Helper { socket, .. }) => {
             let session = crate::helper::own_session();
             return match runtime.block_on(crate::helper::run(socket, &session)) {
-                Ok(crate::helper::HelperExit::InputClosed) => ExitCode::SUCCESS,
+                Ok(
+                    crate::helper::HelperExit::InputClosed | crate::helper::HelperExit::HandedOver,
+                ) => ExitCode::SUCCESS,
                 Ok(crate::helper::HelperExit::Refused) => ExitCode::from(3),
                 Err(err) => {
                     eprintln!("Erreur : {err:#}");

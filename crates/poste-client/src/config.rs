@@ -60,6 +60,8 @@ pub struct AgentConfig {
     pub reset: crate::reset::ResetConfig,
     /// Logout after a while without input.
     pub inactivity: InactivityConfig,
+    /// The gate before login (greetd's greeter), Linux only.
+    pub greeter: crate::greeter::GreeterConfig,
 }
 
 /// `[inactivity]`: ends a session after `minutes` without input, warning `warning_minutes`
@@ -102,6 +104,7 @@ impl Default for AgentConfig {
             ca_file: None,
             reset: crate::reset::ResetConfig::default(),
             inactivity: InactivityConfig::default(),
+            greeter: crate::greeter::GreeterConfig::default(),
         }
     }
 }
@@ -202,6 +205,7 @@ impl AgentConfig {
                 self.inactivity.minutes, self.inactivity.warning_minutes
             )));
         }
+        self.greeter.validate()?;
         self.reset.validate()
     }
 

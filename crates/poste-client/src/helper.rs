@@ -26,6 +26,9 @@ pub enum HelperExit {
     InputClosed,
     /// The service refused this helper.
     Refused,
+    /// As the greeter, it handed the workstation over to the visitor's session: greetd starts
+    /// it once this process has ended.
+    HandedOver,
 }
 
 /// The session this process runs in, as the service expects it in `hello`: logind's
@@ -92,6 +95,8 @@ impl Front for TerminalFront {
                 critique,
             } => self.desktop.notify(titre, texte, critique),
             ToHelper::Screen { event } => self.console.screen(event),
+            // Handled by the connection loop (`converse`), never shown.
+            ToHelper::OpenSession { .. } => {}
         }
     }
 }
@@ -210,6 +215,8 @@ pub async fn run_with(
     if !valid_session_id(session) {
         anyhow::bail!("{}", text::HELPER_NO_SESSION);
     }
+    // Set by greetd for its greeter: the gate before login (docs/decisions/0007).
+    let greetd = crate::greeter::greetd_socket();
     let mut backoff = Backoff::new();
     loop {
         let stream = match connect(endpoint).await {
@@ -221,7 +228,7 @@ pub async fn run_with(
             }
         };
         backoff.reset();
-        if let Some(exit) = converse(stream, session, front, codes).await {
+        if let Some(exit) = converse(stream, session, greetd.as_deref(), front, codes).await {
             return Ok(exit);
         }
         front.disconnected();
@@ -230,12 +237,40 @@ pub async fn run_with(
     }
 }
 
+/// Asks greetd (at `greetd`, its `GREETD_SOCK`) to open the visitor's session.
+#[cfg(unix)]
+async fn hand_over(
+    greetd: Option<&Path>,
+    handover: crate::greeter::Handover,
+) -> Result<(), String> {
+    let socket = greetd
+        .ok_or_else(|| text::HANDOVER_NO_GREETD.to_owned())?
+        .to_path_buf();
+    tracing::info!(account = %handover.account, command = ?handover.command, "opening the visitor's session through greetd");
+    tokio::task::spawn_blocking(move || {
+        crate::greetd::open_session(&socket, &handover, Duration::from_secs(10))
+    })
+    .await
+    .map_err(|err| err.to_string())?
+    .map_err(|err| err.to_string())
+}
+
+#[cfg(windows)]
+async fn hand_over(
+    _greetd: Option<&Path>,
+    _handover: crate::greeter::Handover,
+) -> Result<(), String> {
+    Err(text::HANDOVER_NO_GREETD.to_owned())
+}
+
 /// One connection to the service, over any stream: `hello`, then what the service says goes
-/// to `front` and what is heard on `keys` is sent. `None` when the connection is lost (the
-/// caller reconnects).
+/// to `front` and what is heard on `keys` is sent; as the greeter (`greetd`: its socket), the
+/// visitor's session is opened when the service says so. `None` when the connection is lost
+/// (the caller reconnects).
 pub(crate) async fn converse<S>(
     stream: S,
     session: &str,
+    greetd: Option<&Path>,
     front: &mut dyn Front,
     keys: &mut mpsc::Receiver<Input>,
 ) -> Option<HelperExit>
@@ -251,6 +286,20 @@ where
     loop {
         tokio::select! {
             message = read_message(&mut reader) => match message? {
+                Ok(ToHelper::OpenSession { compte, commande, env }) => {
+                    let handover = crate::greeter::Handover { account: compte, command: commande, env };
+                    match hand_over(greetd, handover).await {
+                        Ok(()) => return Some(HelperExit::HandedOver),
+                        Err(err) => {
+                            tracing::error!(error = %err, "the visitor's session could not be opened");
+                            let message = text::handover_failed(&err);
+                            front.show(ToHelper::Say { text: message.clone() });
+                            front.show(ToHelper::Screen {
+                                event: crate::local::Screen::Staff { message, de: None },
+                            });
+                        }
+                    }
+                }
                 Ok(message) => {
                     let refused = matches!(message, ToHelper::Refused { .. });
                     front.show(message);

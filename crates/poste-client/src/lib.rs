@@ -11,7 +11,7 @@
 //! `identity` (name, IP and MAC of the workstation), `console` and `text` (what the person at
 //! the keyboard reads, in French), `service` and `helper` (the installed agent's two halves, on
 //! Linux and Windows) over `local` (their typed messages, a Unix socket or a named pipe),
-//! `install`; `reset` (the visitor account brought back to its template between two visitors);
+//! `install`; `greeter` and `greetd` (the gate before login: its configuration, greetd's IPC); `reset` (the visitor account brought back to its template between two visitors);
 //! `resume` (a running session taken up again by a restarted service);
 //! `winsys` holds the Windows API calls of the service split. Desktop control lives in
 //! the `poste-desktop` crate.
@@ -26,6 +26,9 @@ pub mod config;
 pub mod console;
 pub mod countdown;
 pub mod enroll;
+#[cfg(unix)]
+pub mod greetd;
+pub mod greeter;
 pub mod helper;
 pub mod identity;
 pub mod idle;

@@ -76,6 +76,10 @@ pub const INSTALL_NEEDS_SERVER: &str =
 pub const INSTALL_STARTED: &str =
     "Service poste-client démarré ; l'assistant démarrera avec la prochaine session graphique.";
 pub const UNINSTALLED: &str = "poste-client désinstallé.";
+pub const GATE_INSTALLED: &str =
+    "Portail avant connexion installé (greetd) : il s'affichera au prochain démarrage du poste.";
+pub const GATE_LINUX_ONLY: &str =
+    "--gate : le portail avant connexion n'existe que sous Linux (greetd).";
 
 pub fn installed(root: &str) -> String {
     format!("poste-client installé sous {root} (binaire, configuration, services).")
@@ -88,6 +92,17 @@ pub const WINDOWS_INSTALL_STARTED: &str = "Service Windows poste-client démarr�
 
 pub const HELPER_REFUSED: &str = "Le service du poste refuse cet assistant : il ne tourne pas dans la session de son utilisateur.";
 pub const KIOSK_MISSING: &str = "L'affichage kiosk demande le programme poste-kiosk, installé à côté de poste-client : il est introuvable.";
+/// The gate could not open the public account's session (greetd refused, or no greetd).
+pub fn handover_failed(err: &str) -> String {
+    format!("La session du poste n'a pas pu s'ouvrir ({err}). Appelez un animateur.")
+}
+pub const HANDOVER_NO_GREETD: &str =
+    "GREETD_SOCK absent : ce portail ne tourne pas comme écran de connexion de greetd";
+pub fn unknown_account(account: &str) -> String {
+    format!(
+        "[greeter] : le compte public « {account} » n'existe pas sur ce poste (poste-client install le crée)"
+    )
+}
 pub fn kiosk_failed(err: &str) -> String {
     format!("Impossible de lancer poste-kiosk : {err}")
 }

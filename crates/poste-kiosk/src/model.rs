@@ -213,7 +213,10 @@ impl Kiosk {
             ToHelper::Screen { event } => self.on_screen(event, now),
             // Lines and notifications are for the terminal and the desktop; the refusal of this
             // helper ends the program (main.rs).
-            ToHelper::Say { .. } | ToHelper::Notify { .. } | ToHelper::Refused { .. } => {}
+            ToHelper::Say { .. }
+            | ToHelper::Notify { .. }
+            | ToHelper::Refused { .. }
+            | ToHelper::OpenSession { .. } => {}
         }
     }
 

@@ -93,7 +93,8 @@ pub fn run(socket: &Path, session: &str) -> ExitCode {
             ));
             // The windows cannot be closed; the program ends here, as the terminal helper does.
             let code = match result {
-                Ok(HelperExit::InputClosed) => 0,
+                // greetd starts the visitor's session once the greeter has ended.
+                Ok(HelperExit::InputClosed | HelperExit::HandedOver) => 0,
                 Ok(HelperExit::Refused) => 3,
                 Err(err) => {
                     eprintln!("Erreur : {err:#}");
@@ -128,11 +129,15 @@ fn show(ctx: &egui::Context, shared: Shared, codes: mpsc::Sender<Input>) -> Resu
     let screens = screens::list();
     tracing::info!(?screens, "screens");
     let mut errors = Vec::new();
+    // As greetd's greeter no window manager runs: nobody would answer a full-screen request,
+    // so the window covers the primary screen itself (and with it the pointer, which is where
+    // the keyboard goes without a window manager).
+    let place_itself = screens.len() > 1 || poste_client::greeter::greetd_socket().is_some();
     for renderer in order {
         let viewport = kiosk_window(text::WINDOW_TITLE);
         // With several screens the gate opens on the primary one (the app keeps it there, in
         // points once the scale is known); full screen would take the pointer's.
-        let viewport = match screens.first().filter(|_| screens.len() > 1) {
+        let viewport = match screens.first().filter(|_| place_itself) {
             Some(primary) => {
                 let area = points(primary, 1.0);
                 viewport

@@ -196,7 +196,8 @@ impl LoopDisk {
     /// What an administrator does after such an error, once the server is stopped: unmount,
     /// `e2fsck -fy`, mount again. Fails if something still holds a file open on it.
     pub fn repair(&self) -> Result<(), String> {
-        run(&["umount", &self.path().to_string_lossy()])?;
+        run(&["umount", &self.path().to_string_lossy()])
+            .map_err(|err| format!("{err} (files open on it here: {:?})", self.open_files()))?;
         let fsck = Command::new("e2fsck")
             .args(["-f", "-y"])
             .arg(self.image())
@@ -210,6 +211,18 @@ impl LoopDisk {
             ));
         }
         self.mount_image()
+    }
+
+    /// The files this process holds open under the mount point, to tell why it is busy.
+    fn open_files(&self) -> Vec<PathBuf> {
+        let root = self.path();
+        std::fs::read_dir("/proc/self/fd")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .filter(|target| target.starts_with(&root))
+            .collect()
     }
 }
 

@@ -153,9 +153,16 @@ impl TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        if let Some(task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+        {
+            eprintln!("TESTKIT: the server did not stop within 10 s");
         }
+        // Closed, not only dropped: a dropped SQLite pool closes its files later, on its worker
+        // threads, and a test that unmounts the database's filesystem next found it busy.
+        self.store.close().await;
     }
 }
 

@@ -66,6 +66,14 @@ pub enum ToHelper {
     /// issue #5; the `say` lines are still sent, so a terminal front-end needs none of it). An
     /// older helper logs the line as unknown and goes on.
     Screen { event: Screen },
+    /// To the gate when it is greetd's greeter (docs/decisions/0007): a paid session has
+    /// started, open the public account's session (`compte`, started with `commande` and
+    /// `env` added) through greetd, then exit. Sent to no other helper.
+    OpenSession {
+        compte: String,
+        commande: Vec<String>,
+        env: Vec<String>,
+    },
 }
 
 /// A fact for the visitor's screen (`ToHelper::Screen`). The service sends the last

@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 use crate::agent::{self, Exit, Input, Mode, Ui};
 use crate::config::AgentConfig;
 use crate::console::Display;
+use crate::greeter::Handover;
 use crate::local::{
     FromHelper, Listener, PeerId, Screen, ToHelper, read_message, valid_session_id, write_message,
 };
@@ -62,12 +63,16 @@ struct Shared {
     link: Option<Screen>,
     actions: Option<Screen>,
     started: Option<Screen>,
+    /// With `[greeter]`: what the gate asks greetd to open when a session starts.
+    handover: Option<Handover>,
 }
 
 #[derive(Debug)]
 struct Helper {
     generation: u64,
     outbox: mpsc::Sender<ToHelper>,
+    /// The gate before login (greetd's greeter), not a visitor's countdown.
+    greeter: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -88,20 +93,38 @@ impl State {
     }
 }
 
+/// A helper admitted: the session to act on, and whether it is the gate before login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Admission {
+    pub(crate) session: String,
+    pub(crate) greeter: bool,
+}
+
 /// Decides whether the peer of a connection may act as the helper of the session it claims in
-/// its `hello`; answers the session to act on. Blocking (it may ask logind).
-pub(crate) type Gate = Arc<dyn Fn(PeerId, &str) -> Result<String, PeerRefusal> + Send + Sync>;
+/// its `hello`. Blocking (it may ask logind).
+pub(crate) type Gate = Arc<dyn Fn(PeerId, &str) -> Result<Admission, PeerRefusal> + Send + Sync>;
 
 /// Runs the service until it is stopped.
 pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
+    let env = Environment::current();
+    let greeter = greeter_mode(&config, &env)?;
     let listener = Listener::bind(endpoint)?;
     tracing::info!(endpoint = %endpoint.display(), "waiting for the helper of the visitor's session");
     let state = State::default();
+    let public_account = greeter
+        .as_ref()
+        .map(|(handover, _)| handover.account.clone());
+    state.lock().handover = greeter.as_ref().map(|(handover, _)| handover.clone());
     let (input_tx, input_rx) = mpsc::channel::<Input>(16);
-    let env = Environment::current();
     let gate: Gate = {
         let env = env.clone();
-        Arc::new(move |peer, claimed| platform::admit(peer, claimed, &env))
+        #[cfg(unix)]
+        let public_uid = greeter.as_ref().map(|(_, uid)| *uid);
+        #[cfg(unix)]
+        let gate = move |peer, claimed: &str| platform::admit(peer, claimed, &env, public_uid);
+        #[cfg(windows)]
+        let gate = move |peer, claimed: &str| platform::admit(peer, claimed, &env);
+        Arc::new(gate)
     };
     tokio::spawn(accept(listener, state.clone(), input_tx, gate));
     #[cfg(windows)]
@@ -109,6 +132,7 @@ pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
     let hooks = hooks(&config, &env, &state);
     let desktop = SessionDesktop {
         state: state.clone(),
+        public_account,
         commands: CommandDesktop::new(env)
             .with_timeout(Duration::from_secs(config.command_timeout)),
     };
@@ -117,6 +141,32 @@ pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
         input: Some(input_rx),
     };
     agent::run_with(config, Mode::Interactive, Arc::new(desktop), ui, hooks).await
+}
+
+/// With `[greeter]`: what to open for the visitor, checked now (the session's file, the
+/// account), and the public account's uid.
+#[cfg(unix)]
+fn greeter_mode(
+    config: &AgentConfig,
+    env: &Environment,
+) -> anyhow::Result<Option<(Handover, u32)>> {
+    if !config.greeter.enabled {
+        return Ok(None);
+    }
+    let handover = config.greeter.handover()?;
+    let uid = platform::account_uid(env, &handover.account)
+        .ok_or_else(|| anyhow::anyhow!("{}", crate::text::unknown_account(&handover.account)))?;
+    tracing::info!(account = %handover.account, command = ?handover.command, "the gate is greetd's greeter");
+    Ok(Some((handover, uid)))
+}
+
+#[cfg(windows)]
+fn greeter_mode(
+    _config: &AgentConfig,
+    _env: &Environment,
+) -> anyhow::Result<Option<(Handover, u32)>> {
+    // `[greeter]` is refused by the configuration on Windows.
+    Ok(None)
 }
 
 /// The running session's file; the home restore and the idle source, as configured (only on
@@ -198,8 +248,8 @@ async fn serve_helper<S>(
         let claimed = claimed.clone();
         tokio::task::spawn_blocking(move || gate(peer, &claimed)).await
     };
-    let session = match admitted {
-        Ok(Ok(session)) => session,
+    let Admission { session, greeter } = match admitted {
+        Ok(Ok(admission)) => admission,
         Ok(Err(refusal)) => {
             tracing::warn!(?peer, %claimed, %refusal, "helper refused");
             let refused = ToHelper::Refused {
@@ -214,7 +264,7 @@ async fn serve_helper<S>(
         }
     };
     let (outbox, mut pending) = mpsc::channel::<ToHelper>(64);
-    let generation = {
+    let (generation, desktop_left) = {
         let mut shared = state.lock();
         shared.generation += 1;
         let generation = shared.generation;
@@ -234,11 +284,23 @@ async fn serve_helper<S>(
         if shared.awaiting_code {
             let _ = outbox.try_send(ToHelper::Prompt);
         }
-        shared.helper = Some(Helper { generation, outbox });
-        shared.session = Some(session.clone());
-        generation
+        shared.helper = Some(Helper {
+            generation,
+            outbox,
+            greeter,
+        });
+        if !greeter {
+            shared.session = Some(session.clone());
+        }
+        // greetd starts its greeter only when no user session runs: a gate during a paid
+        // session means the visitor's desktop has ended (they logged out, or it was killed).
+        (generation, greeter && shared.started.is_some())
     };
-    tracing::info!(?peer, %session, "helper connected");
+    tracing::info!(?peer, %session, greeter, "helper connected");
+    if desktop_left {
+        tracing::info!("the visitor's desktop ended before the deadline: ending the session");
+        let _ = input.send(Input::EndSession).await;
+    }
     let writer = tokio::spawn(async move {
         while let Some(message) = pending.recv().await {
             if write_message(&mut write, &message).await.is_err() {
@@ -267,7 +329,7 @@ async fn serve_helper<S>(
         }
     }
     writer.abort();
-    let current = {
+    let (current, gate_before_login) = {
         let mut shared = state.lock();
         let current = shared
             .helper
@@ -276,11 +338,14 @@ async fn serve_helper<S>(
         if current {
             shared.helper = None;
         }
-        current
+        (current, shared.handover.is_some())
     };
-    if current {
+    if current && !gate_before_login {
         tracing::warn!(%session, "helper gone");
         let _ = input.send(Input::HelperGone).await;
+    } else if current {
+        // The gate hands over and exits; a killed countdown gains nothing (module docs).
+        tracing::info!(%session, greeter, "helper gone; the deadline holds");
     }
 }
 
@@ -326,13 +391,39 @@ impl Display for HelperDisplay {
                 _ => {}
             }
         }
+        let started = matches!(event, Screen::Started { .. });
         self.state.send(ToHelper::Screen { event });
+        if started {
+            open_visitor_session(&self.state.lock());
+        }
     }
 }
 
-/// Locks and ends the visitor's logind session as root; notifications go through the helper.
+/// A session has started at the gate before login: the gate asks greetd for the visitor's
+/// session (it shows the start first, then exits).
+fn open_visitor_session(shared: &Shared) {
+    let (Some(handover), Some(helper)) = (&shared.handover, &shared.helper) else {
+        return;
+    };
+    if !helper.greeter {
+        return;
+    }
+    let open = ToHelper::OpenSession {
+        compte: handover.account.clone(),
+        commande: handover.command.clone(),
+        env: handover.env.clone(),
+    };
+    if helper.outbox.try_send(open).is_err() {
+        tracing::error!("the gate could not be told to open the visitor's session");
+    }
+}
+
+/// Locks and ends the visitor's logind session as root (with `[greeter]`, every session of the
+/// public account); notifications go through the helper.
 struct SessionDesktop {
     state: State,
+    #[cfg_attr(windows, allow(dead_code))]
+    public_account: Option<String>,
     commands: CommandDesktop,
 }
 
@@ -354,6 +445,10 @@ impl ScreenLocker for SessionDesktop {
 
 impl SessionTerminator for SessionDesktop {
     fn logout(&self) -> Result<Outcome, DesktopError> {
+        #[cfg(unix)]
+        if let Some(account) = &self.public_account {
+            return platform::end_account(&self.commands, account);
+        }
         platform::end_session(&self.commands, &self.session("logout")?)
     }
 }

@@ -36,6 +36,7 @@ impl Front for Recorder {
                 return;
             }
             ToHelper::Screen { event } => format!("screen {}", serde_json::json!(event)),
+            ToHelper::OpenSession { compte, .. } => format!("open {compte}"),
         };
         let _ = self.0.send(line);
     }
@@ -96,7 +97,7 @@ async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> V
         let good = good.clone();
         tokio::spawn(async move {
             let mut recorder = Recorder(view_tx, desktop);
-            converse(stream, &good, &mut recorder, &mut keys).await
+            converse(stream, &good, None, &mut recorder, &mut keys).await
         })
     };
 
@@ -153,7 +154,7 @@ async fn round_trip(endpoint: &Path, gate: Gate, good: String, bad: String) -> V
     let (view_tx, mut view) = unbounded_channel();
     let (_keys_tx, mut keys) = mpsc::channel(1);
     let mut recorder = Recorder(view_tx, desktop);
-    let refused = converse(stream, &bad, &mut recorder, &mut keys).await;
+    let refused = converse(stream, &bad, None, &mut recorder, &mut keys).await;
     assert_eq!(refused, Some(HelperExit::Refused));
     assert_eq!(
         next(&mut view).await,
@@ -182,7 +183,10 @@ async fn the_halves_talk_over_the_unix_socket_and_the_kernel_names_the_peer() {
     let uid = std::fs::metadata(&probe).unwrap().uid();
     let gate: Gate = Arc::new(|_, claimed| {
         if claimed == "c42" {
-            Ok(claimed.to_owned())
+            Ok(Admission {
+                session: claimed.to_owned(),
+                greeter: false,
+            })
         } else {
             Err(PeerRefusal::UnknownSession(claimed.to_owned()))
         }
@@ -205,7 +209,10 @@ async fn the_halves_talk_over_the_named_pipe_and_the_system_names_the_peer() {
     let own_id = own.expect("this process's session");
     // The real rule, with this test's session playing the console's.
     let gate: Gate = Arc::new(move |peer, claimed| {
-        wingate::check(peer.session, own, claimed).map(|id| id.to_string())
+        wingate::check(peer.session, own, claimed).map(|id| Admission {
+            session: id.to_string(),
+            greeter: false,
+        })
     });
     let peers = round_trip(
         &endpoint,
@@ -218,4 +225,116 @@ async fn the_halves_talk_over_the_named_pipe_and_the_system_names_the_peer() {
         assert_eq!(peer.pid, Some(std::process::id()));
         assert_eq!(peer.session, own);
     }
+}
+
+/// The gate before login (`[greeter]`): greetd's greeter is admitted as the gate; a session
+/// started there makes it open the public account's session through greetd (here a peer that
+/// speaks greetd's protocol; the real greetd is in scripts/vm-check) and exit, which costs the
+/// session nothing; a gate back during the session means the visitor's desktop ended.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_gate_before_login_hands_the_workstation_over_through_greetd() {
+    let dir = tempfile::tempdir().unwrap();
+    let greetd_path = dir.path().join("greetd.sock");
+    let success = serde_json::json!({"type": "success"});
+    let greetd = crate::greetd::fake::greetd(&greetd_path, vec![success.clone(), success]);
+    let handover = crate::greetd::fake::xfce_handover();
+    let state = State::default();
+    state.lock().handover = Some(handover);
+    state.lock().awaiting_code = true;
+    let gate: Gate = Arc::new(|_, claimed| {
+        Ok(Admission {
+            session: claimed.to_owned(),
+            greeter: claimed.starts_with('c'),
+        })
+    });
+    let endpoint = dir.path().join("helper.sock");
+    let (input_tx, mut input_rx) = mpsc::channel(16);
+    let service = tokio::spawn(accept(
+        Listener::bind(&endpoint).unwrap(),
+        state.clone(),
+        input_tx,
+        gate,
+    ));
+
+    let (view_tx, mut view) = unbounded_channel();
+    let (_keys_tx, mut keys) = mpsc::channel(4);
+    let stream = connect(&endpoint).await.unwrap();
+    let gate_path = greetd_path.clone();
+    let gate = tokio::spawn(async move {
+        let mut recorder = Recorder(view_tx, SessionNotifier::new());
+        converse(stream, "c1", Some(&gate_path), &mut recorder, &mut keys).await
+    });
+    assert_eq!(next(&mut view).await, "prompt");
+    assert_eq!(
+        state.lock().session,
+        None,
+        "a greeter's session is never ended"
+    );
+
+    // The server started a session: the gate shows it, then opens the visitor's desktop and
+    // ends, which the service takes calmly.
+    let started = Screen::Started {
+        utilisateur: Some("Awa".into()),
+        restant_ms: 60_000,
+        total_ms: 60_000,
+    };
+    HelperDisplay {
+        state: state.clone(),
+    }
+    .screen(started);
+    assert!(next(&mut view).await.starts_with("screen {\"restant_ms\""));
+    let exit = tokio::time::timeout(Duration::from_secs(5), gate).await;
+    assert_eq!(exit.unwrap().unwrap(), Some(HelperExit::HandedOver));
+    assert_eq!(
+        greetd.join().unwrap(),
+        vec![
+            serde_json::json!({"type": "create_session", "username": "visiteur"}),
+            serde_json::json!({"type": "start_session",
+                               "cmd": ["startx", "/etc/X11/Xsession", "startxfce4"],
+                               "env": ["XDG_SESSION_TYPE=x11"]}),
+        ]
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), input_rx.recv())
+            .await
+            .is_err(),
+        "the gate leaving is not a helper gone"
+    );
+
+    // The visitor's countdown connects from their desktop: that session is the one to end.
+    let (view_tx, _view) = unbounded_channel();
+    let (countdown_keys, mut keys) = mpsc::channel(4);
+    let stream = connect(&endpoint).await.unwrap();
+    let countdown = tokio::spawn(async move {
+        let mut recorder = Recorder(view_tx, SessionNotifier::new());
+        converse(stream, "7", None, &mut recorder, &mut keys).await
+    });
+    for _ in 0..50 {
+        if state.lock().session.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state.lock().session.as_deref(), Some("7"));
+    drop(countdown_keys);
+    assert_eq!(countdown.await.unwrap(), Some(HelperExit::InputClosed));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), input_rx.recv())
+            .await
+            .is_err(),
+        "a killed countdown locks nothing: the deadline holds"
+    );
+
+    // greetd shows its greeter again while the session runs: the visitor left the desktop.
+    let (view_tx, _view) = unbounded_channel();
+    let (_keys_tx, mut keys) = mpsc::channel(4);
+    let stream = connect(&endpoint).await.unwrap();
+    let _back = tokio::spawn(async move {
+        let mut recorder = Recorder(view_tx, SessionNotifier::new());
+        converse(stream, "c2", None, &mut recorder, &mut keys).await
+    });
+    let heard = tokio::time::timeout(Duration::from_secs(5), input_rx.recv()).await;
+    assert_eq!(heard.unwrap(), Some(Input::EndSession));
+    service.abort();
 }

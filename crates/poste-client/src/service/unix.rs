@@ -1,11 +1,14 @@
 //! The service on Linux: a helper is admitted for the logind session it names only if that
-//! session is graphical and belongs to the uid at the other end of the socket; the session is
-//! locked and ended through logind (`loginctl lock-session ID`, `terminate-session ID`), which
-//! root may do for any session.
+//! session belongs to the uid at the other end of the socket and is graphical, or, with
+//! `[greeter]`, is a display manager's greeter session (the gate before login); the session is
+//! locked and ended through logind (`loginctl lock-session ID`, `terminate-session ID`, and
+//! `terminate-user NAME` for the public account with `[greeter]`), which root may do for any.
 
 use poste_desktop::{CommandDesktop, DesktopError, Environment, Method, Outcome};
 
 use crate::local::PeerId;
+
+use super::Admission;
 
 /// Why a helper was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,19 +26,39 @@ pub enum PeerRefusal {
     /// The session is not where the visitor sits (e.g. an SSH login of the same user).
     #[error("session {session} is of type {kind}, not graphical")]
     NotGraphical { session: String, kind: String },
+    /// A greeter session while the gate before login is off, or the public account's own.
+    #[error("session {session} is a greeter's, and the gate before login is not configured for it")]
+    UnexpectedGreeter { session: String },
 }
 
-/// The session to act on, if the peer may be its helper (see the module docs).
-pub fn admit(peer: PeerId, claimed: &str, env: &Environment) -> Result<String, PeerRefusal> {
+/// The session to act on, if the peer may be its helper (see the module docs). `greeter`: the
+/// public account's uid when the gate before login is on.
+pub fn admit(
+    peer: PeerId,
+    claimed: &str,
+    env: &Environment,
+    greeter: Option<u32>,
+) -> Result<Admission, PeerRefusal> {
     let facts = session_facts(env, claimed)
         .ok_or_else(|| PeerRefusal::UnknownSession(claimed.to_owned()))?;
-    check(peer, claimed, &facts)?;
-    Ok(claimed.to_owned())
+    let is_greeter = check(peer, claimed, &facts, greeter)?;
+    Ok(Admission {
+        session: claimed.to_owned(),
+        greeter: is_greeter,
+    })
 }
 
 /// The session must be the peer's own (a process cannot speak for someone else's session), and
-/// graphical (a remote shell of the same user is not where the visitor sits).
-fn check(peer: PeerId, claimed: &str, facts: &SessionFacts) -> Result<(), PeerRefusal> {
+/// graphical (a remote shell of the same user is not where the visitor sits), or, when the gate
+/// before login is on (`public`: the public account's uid), a greeter session (logind gives that
+/// class only to a display manager's greeter; whatever its type: under a bare Xorg it is `tty`)
+/// of another user than the public account. Answers whether it is the greeter.
+fn check(
+    peer: PeerId,
+    claimed: &str,
+    facts: &SessionFacts,
+    public: Option<u32>,
+) -> Result<bool, PeerRefusal> {
     if facts.owner != peer.uid {
         return Err(PeerRefusal::OtherUser {
             session: claimed.to_owned(),
@@ -43,13 +66,21 @@ fn check(peer: PeerId, claimed: &str, facts: &SessionFacts) -> Result<(), PeerRe
             peer: peer.uid,
         });
     }
+    if facts.class == "greeter" {
+        return match public {
+            Some(public) if public != facts.owner => Ok(true),
+            _ => Err(PeerRefusal::UnexpectedGreeter {
+                session: claimed.to_owned(),
+            }),
+        };
+    }
     if !matches!(facts.kind.as_str(), "x11" | "wayland" | "mir") {
         return Err(PeerRefusal::NotGraphical {
             session: claimed.to_owned(),
             kind: facts.kind.clone(),
         });
     }
-    Ok(())
+    Ok(false)
 }
 
 /// `loginctl lock-session ID`.
@@ -60,6 +91,28 @@ pub fn lock_session(commands: &CommandDesktop, session: &str) -> Result<Outcome,
     )
 }
 
+/// `loginctl terminate-user NAME`: every session and process of the public account.
+pub fn end_account(commands: &CommandDesktop, account: &str) -> Result<Outcome, DesktopError> {
+    commands.run(
+        "logout",
+        &[Method::new("loginctl", &["terminate-user", account])],
+    )
+}
+
+/// The uid of `account`, from the system's user database (`id -u`, which also asks NSS).
+pub fn account_uid(env: &Environment, account: &str) -> Option<u32> {
+    poste_desktop::output_within(
+        env,
+        "id",
+        &["-u", "--", account],
+        poste_desktop::DEFAULT_TIMEOUT,
+    )
+    .ok()?
+    .trim()
+    .parse()
+    .ok()
+}
+
 /// `loginctl terminate-session ID`.
 pub fn end_session(commands: &CommandDesktop, session: &str) -> Result<Outcome, DesktopError> {
     commands.run(
@@ -68,11 +121,13 @@ pub fn end_session(commands: &CommandDesktop, session: &str) -> Result<Outcome, 
     )
 }
 
-/// What logind says of a session: its owner's uid and its type (`x11`, `wayland`, `tty`…).
+/// What logind says of a session: its owner's uid, its type (`x11`, `wayland`, `tty`…) and
+/// class (`user`, `greeter`…).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SessionFacts {
     owner: u32,
     kind: String,
+    class: String,
 }
 
 /// What `loginctl ARGS` prints, run with the service's PATH; `None` when it cannot be run or
@@ -83,8 +138,8 @@ pub(crate) fn loginctl_stdout(env: &Environment, args: &[&str]) -> Option<String
         .ok()
 }
 
-/// `loginctl show-session ID --property=User --property=Type`, whose output is `KEY=value`
-/// lines in any order.
+/// `loginctl show-session ID --property=User --property=Type --property=Class`, whose output
+/// is `KEY=value` lines in any order.
 fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
     let stdout = loginctl_stdout(
         env,
@@ -93,6 +148,7 @@ fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
             session,
             "--property=User",
             "--property=Type",
+            "--property=Class",
         ],
     )?;
     parse_session_facts(&stdout)
@@ -101,16 +157,19 @@ fn session_facts(env: &Environment, session: &str) -> Option<SessionFacts> {
 fn parse_session_facts(text: &str) -> Option<SessionFacts> {
     let mut owner = None;
     let mut kind = None;
+    let mut class = None;
     for line in text.lines() {
         match line.trim().split_once('=') {
             Some(("User", value)) => owner = value.trim().parse().ok(),
             Some(("Type", value)) => kind = Some(value.trim().to_owned()),
+            Some(("Class", value)) => class = Some(value.trim().to_owned()),
             _ => {}
         }
     }
     Some(SessionFacts {
         owner: owner?,
         kind: kind?,
+        class: class.unwrap_or_default(),
     })
 }
 
@@ -120,12 +179,13 @@ mod tests {
 
     #[test]
     fn logind_output_is_read_in_any_order() {
-        let facts = parse_session_facts("Type=wayland\nUser=1001\n");
+        let facts = parse_session_facts("Type=wayland\nClass=user\nUser=1001\n");
         assert_eq!(
             facts,
             Some(SessionFacts {
                 owner: 1001,
-                kind: "wayland".into()
+                kind: "wayland".into(),
+                class: "user".into(),
             })
         );
         assert_eq!(parse_session_facts("User=1001\n"), None);
@@ -137,17 +197,49 @@ mod tests {
         let facts = |owner, kind: &str| SessionFacts {
             owner,
             kind: kind.into(),
+            class: "user".into(),
         };
         let peer = PeerId { uid: 1001 };
-        assert_eq!(check(peer, "2", &facts(1001, "x11")), Ok(()));
-        assert_eq!(check(peer, "2", &facts(1001, "wayland")), Ok(()));
+        assert_eq!(check(peer, "2", &facts(1001, "x11"), None), Ok(false));
+        assert_eq!(check(peer, "2", &facts(1001, "wayland"), None), Ok(false));
         assert!(matches!(
-            check(peer, "2", &facts(1002, "x11")),
+            check(peer, "2", &facts(1002, "x11"), None),
             Err(PeerRefusal::OtherUser { owner: 1002, .. })
         ));
         assert!(matches!(
-            check(peer, "2", &facts(1001, "tty")),
+            check(peer, "2", &facts(1001, "tty"), None),
             Err(PeerRefusal::NotGraphical { .. })
         ));
+    }
+
+    #[test]
+    fn a_greeter_session_is_the_gate_only_when_the_gate_before_login_is_on() {
+        // greetd's greeter under a bare Xorg: Class=greeter, Type=tty (seen in the guest).
+        let greeter = |owner| SessionFacts {
+            owner,
+            kind: "tty".into(),
+            class: "greeter".into(),
+        };
+        let greetd = PeerId { uid: 110 };
+        let public = Some(1000);
+        assert_eq!(check(greetd, "c1", &greeter(110), public), Ok(true));
+        assert!(matches!(
+            check(greetd, "c1", &greeter(110), None),
+            Err(PeerRefusal::UnexpectedGreeter { .. })
+        ));
+        // The public account never plays the gate, and nobody speaks for another's greeter.
+        let visitor = PeerId { uid: 1000 };
+        assert!(check(visitor, "c1", &greeter(1000), public).is_err());
+        assert!(matches!(
+            check(visitor, "c1", &greeter(110), public),
+            Err(PeerRefusal::OtherUser { .. })
+        ));
+        // The visitor's own desktop is still admitted as the countdown's.
+        let desktop = SessionFacts {
+            owner: 1000,
+            kind: "x11".into(),
+            class: "user".into(),
+        };
+        assert_eq!(check(visitor, "2", &desktop, public), Ok(false));
     }
 }

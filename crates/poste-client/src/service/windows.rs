@@ -32,10 +32,10 @@ use windows_service::service::{
 use windows_service::service_control_handler::{self, ServiceControlHandlerResult};
 use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 
-use super::State;
 pub use super::wingate::{
     PeerRefusal, RESPAWN_EVERY, Watchdog, check, helper_command_line, launch_arguments,
 };
+use super::{Admission, State};
 use crate::config::AgentConfig;
 use crate::local::PeerId;
 use crate::winsys;
@@ -47,8 +47,15 @@ pub const SERVICE_NAME: &str = "poste-client";
 const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
 
 /// The session to act on, if the peer may be its helper (see the module docs).
-pub fn admit(peer: PeerId, claimed: &str, _env: &Environment) -> Result<String, PeerRefusal> {
-    check(peer.session, SystemApi.active_console_session(), claimed).map(|id| id.to_string())
+pub(crate) fn admit(
+    peer: PeerId,
+    claimed: &str,
+    _env: &Environment,
+) -> Result<Admission, PeerRefusal> {
+    check(peer.session, SystemApi.active_console_session(), claimed).map(|id| Admission {
+        session: id.to_string(),
+        greeter: false,
+    })
 }
 
 /// A session id as admitted (decimal).

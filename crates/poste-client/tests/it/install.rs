@@ -31,6 +31,20 @@ fn deploy(file: &str) -> String {
     .unwrap()
 }
 
+/// The installed agent reads `config` (an unknown key would fail before the flag is judged).
+fn assert_the_agent_reads(config: &Path) {
+    let (code, _, err) = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--enroll",
+        "X",
+        "--server",
+        "not a url",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("invalide"), "{err}");
+}
+
 #[test]
 fn install_unattended_then_uninstall() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,17 +84,7 @@ fn install_unattended_then_uninstall() {
         text.contains("server_url = \"http://192.168.1.10:8001\""),
         "{text}"
     );
-    // The installed binary reads the installed configuration (an unknown key would fail).
-    let (code, _, err) = run(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--enroll",
-        "X",
-        "--server",
-        "not a url",
-    ]);
-    assert_eq!(code, Some(1));
-    assert!(err.contains("invalide"), "{err}");
+    assert_the_agent_reads(&config);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("etc/systemd/system/poste-client.service"))
             .unwrap(),
@@ -178,4 +182,119 @@ async fn install_asks_for_the_server_at_a_terminal() {
     let screen = install_answering(root, "ftp://10.0.0.7", 1).await.unwrap();
     assert!(screen.contains("Erreur"), "{screen}");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+}
+
+/// `install --gate`, staged: greetd's configuration and PAM service for the public account,
+/// the greeter command, the helper's start in the visitor's X session, the lock-down, and the
+/// configuration with the gate and the home reset on; `uninstall` puts greetd's files back.
+#[test]
+fn install_with_the_gate_stages_greetd_the_account_and_the_lock_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    let file = |relative: &str| dir.path().join(relative);
+    let server = [
+        "--server",
+        "http://192.168.1.10:8001",
+        "--yes",
+        "--root",
+        root,
+    ];
+
+    // A name useradd would refuse, and options that mean nothing without --gate: refused.
+    let (code, _, err) = run(&[
+        &["install", "--gate", "--account", "Jean Dupont"],
+        &server[..],
+    ]
+    .concat());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("n'est pas un nom de compte"), "{err}");
+    let (code, _, err) = run(&[&["install", "--account", "public"], &server[..]].concat());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!file("usr/bin/poste-client").exists());
+
+    // greetd's own configuration, as Debian ships it, is kept aside.
+    let debian_greetd = "[terminal]\nvt = 7\n[default_session]\ncommand = \"agreety --cmd /bin/sh\"\nuser = \"_greetd\"\n";
+    std::fs::create_dir_all(file("etc/greetd")).unwrap();
+    std::fs::write(file("etc/greetd/config.toml"), debian_greetd).unwrap();
+
+    let (code, out, err) =
+        run(&[&["install", "--gate", "--account", "public"], &server[..]].concat());
+    assert_eq!(code, Some(0), "{out}{err}");
+    let greetd = std::fs::read_to_string(file("etc/greetd/config.toml")).unwrap();
+    assert!(
+        greetd.contains("command = \"/usr/lib/poste-client/gate\""),
+        "{greetd}"
+    );
+    assert!(greetd.contains("user = \"_greetd\""), "{greetd}");
+    let pam = std::fs::read_to_string(file("etc/pam.d/greetd")).unwrap();
+    assert!(pam.contains("pam_succeed_if.so user = public"), "{pam}");
+    assert!(!pam.contains("@ACCOUNT@"));
+    let xsession = std::fs::read_to_string(file("etc/X11/Xsession.d/95poste-client")).unwrap();
+    assert!(xsession.contains("= \"public\""), "{xsession}");
+    for (path, wanted) in [
+        ("etc/systemd/logind.conf.d/poste-public.conf", "NAutoVTs=0"),
+        ("etc/X11/xorg.conf.d/90-poste-public.conf", "DontVTSwitch"),
+        ("etc/sysctl.d/90-poste-public.conf", "kernel.sysrq = 0"),
+        (
+            "etc/systemd/system/greetd.service.d/poste-restart.conf",
+            "StartLimitIntervalSec=0",
+        ),
+        ("etc/tmpfiles.d/poste-gate.conf", "/var/log/poste-gate"),
+        (
+            "usr/lib/poste-client/gate",
+            "xinit /usr/bin/poste-client helper --ui kiosk",
+        ),
+    ] {
+        let text = std::fs::read_to_string(file(path)).unwrap();
+        assert!(text.contains(wanted), "{path}: {text}");
+    }
+    // Both shell files parse (dash, as Debian's /bin/sh and Xsession use).
+    for script in [
+        "usr/lib/poste-client/gate",
+        "etc/X11/Xsession.d/95poste-client",
+    ] {
+        let status = Command::new("sh")
+            .arg("-n")
+            .arg(file(script))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{script}");
+    }
+    // The configuration: the gate and the reset on, for the account; the installed agent
+    // reads it (an unknown key would fail).
+    let config_path = file("etc/poste-client/config.toml");
+    let config: toml::Value =
+        toml::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(
+        config["greeter"]["enabled"].as_bool(),
+        Some(true),
+        "{config}"
+    );
+    assert_eq!(
+        config["greeter"]["account"].as_str(),
+        Some("public"),
+        "{config}"
+    );
+    assert_eq!(config["reset"]["enabled"].as_bool(), Some(true), "{config}");
+    assert_eq!(config["reset"]["user"].as_str(), Some("public"), "{config}");
+    assert_the_agent_reads(&config_path);
+
+    // Again: idempotent, Debian's file still kept aside once.
+    let (code, _, err) =
+        run(&[&["install", "--gate", "--account", "public"], &server[..]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(file("etc/greetd/config.toml.avant-poste-client")).unwrap(),
+        debian_greetd
+    );
+
+    let (code, _, err) = run(&["uninstall", "--root", root]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(file("etc/greetd/config.toml")).unwrap(),
+        debian_greetd
+    );
+    assert!(!file("etc/pam.d/greetd").exists());
+    assert!(!file("usr/lib/poste-client/gate").exists());
+    assert!(!file("etc/X11/Xsession.d/95poste-client").exists());
 }

@@ -19,19 +19,6 @@ async fn guess_from(
     tries: usize,
     all_done: Arc<Barrier>,
 ) -> Vec<String> {
-    let raisons = guesses(server, &source, hello, tries).await;
-    // Every connection stays open until all guessers are done: a name held by one of them is
-    // still held when the last one says `hello`.
-    all_done.wait().await;
-    raisons
-}
-
-async fn guesses(
-    server: std::net::SocketAddr,
-    source: &str,
-    hello: Option<String>,
-    tries: usize,
-) -> Vec<String> {
     let mut ws = WsClient::connect_from(
         server,
         poste_proto::WS_PATH_SESSIONS,
@@ -39,6 +26,20 @@ async fn guesses(
     )
     .await
     .unwrap();
+    let raisons = guesses(&mut ws, &source, hello, tries).await;
+    // Every connection stays open until all guessers are done: a name held by one of them is
+    // still held when the last one says `hello`.
+    all_done.wait().await;
+    drop(ws);
+    raisons
+}
+
+async fn guesses(
+    ws: &mut WsClient,
+    source: &str,
+    hello: Option<String>,
+    tries: usize,
+) -> Vec<String> {
     let mut raisons = Vec::new();
     if let Some(name) = hello {
         let reply = ws

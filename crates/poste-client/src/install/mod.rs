@@ -15,12 +15,15 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
+pub mod gate;
+
 /// The unit files, built into the binary so that the binary alone can install itself.
 #[cfg(unix)]
-const SERVICE_UNIT: &str = include_str!("../../../deploy/systemd/poste-client.service");
+const SERVICE_UNIT: &str = include_str!("../../../../deploy/systemd/poste-client.service");
 #[cfg(unix)]
-const HELPER_UNIT: &str = include_str!("../../../deploy/systemd/poste-client-helper.service");
-const CONFIG_EXAMPLE: &str = include_str!("../../../deploy/examples/client.toml");
+const HELPER_UNIT: &str = include_str!("../../../../deploy/systemd/poste-client-helper.service");
+const CONFIG_EXAMPLE: &str = include_str!("../../../../deploy/examples/client.toml");
 
 #[cfg(unix)]
 const BINARY: &str = "usr/bin/poste-client";
@@ -57,6 +60,8 @@ pub struct InstallOptions {
     pub yes: bool,
     /// Stage under this directory instead of `/`, and run no `systemctl`.
     pub root: Option<PathBuf>,
+    /// The gate before login (`--gate`): greetd, the public account and the lock-down.
+    pub gate: Option<crate::greeter::GreeterConfig>,
 }
 
 fn target(root: &Path, relative: &str) -> PathBuf {
@@ -191,6 +196,13 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
         probe.ws_url()?;
     }
 
+    #[cfg(unix)]
+    if let Some(gate) = &options.gate
+        && options.root.is_none()
+    {
+        gate::check(&root, gate)?;
+    }
+
     let binary = std::env::current_exe()?;
     let destination = target(&root, BINARY);
     // A running service holds its binary open: stop it before replacing the file.
@@ -208,28 +220,50 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
             write(&kiosk_destination, &std::fs::read(&kiosk)?, 0o755)?;
         }
     }
-    match (&url, &existing) {
-        (Some(url), existing) => write(
-            &config_path,
-            config_with_server(existing.as_deref(), url).as_bytes(),
-            0o644,
-        )?,
-        (None, Some(_)) => {}
+    let config_text = match (&url, &existing) {
+        (Some(url), existing) => Some(config_with_server(existing.as_deref(), url)),
+        (None, Some(_)) => None,
         (None, None) => anyhow::bail!("{}", crate::text::INSTALL_NEEDS_SERVER),
+    };
+    #[cfg(unix)]
+    let config_text = match &options.gate {
+        Some(gate) => {
+            let base = config_text.or(existing).unwrap_or_default();
+            Some(gate::config_with_gate(&base, gate)?)
+        }
+        None => config_text,
+    };
+    #[cfg(windows)]
+    if options.gate.is_some() {
+        anyhow::bail!("{}", crate::text::GATE_LINUX_ONLY);
+    }
+    if let Some(text) = config_text {
+        write(&config_path, text.as_bytes(), 0o644)?;
     }
     #[cfg(unix)]
     {
         write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
         write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+        if let Some(gate) = &options.gate {
+            gate::write_files(&root, &gate.account)?;
+        }
     }
     println!("{}", crate::text::installed(&root.display().to_string()));
     if options.root.is_none() {
         #[cfg(unix)]
         {
+            if let Some(gate) = &options.gate {
+                let config: crate::config::AgentConfig =
+                    toml::from_str(&std::fs::read_to_string(&config_path)?)?;
+                gate::set_up_system(&root, gate, &config.reset.template)?;
+            }
             systemctl(&["daemon-reload"])?;
             systemctl(&["enable", "--now", "poste-client.service"])?;
             systemctl(&["--global", "enable", "poste-client-helper.service"])?;
             println!("{}", crate::text::INSTALL_STARTED);
+            if options.gate.is_some() {
+                println!("{}", crate::text::GATE_INSTALLED);
+            }
         }
         #[cfg(windows)]
         {
@@ -252,6 +286,13 @@ pub fn uninstall(root: Option<&Path>, purge: bool) -> anyhow::Result<()> {
         }
         #[cfg(windows)]
         crate::service::windows::unregister()?;
+    }
+    #[cfg(unix)]
+    if gate::installed(&root) {
+        gate::remove_files(&root)?;
+        if !staged {
+            gate::tear_down_system(&root);
+        }
     }
     #[cfg(unix)]
     let files = [SERVICE, HELPER, BINARY, KIOSK];
@@ -294,6 +335,7 @@ mod tests {
             server: Some("http://10.0.0.7:8001".into()),
             yes: true,
             root: Some(root.clone()),
+            gate: None,
         };
         assert!(install(&options).is_ok());
         assert!(target(&root, BINARY).is_file());
