@@ -20,7 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vmctl import Vm, log  # noqa: E402
+from vmctl import CheckFailed, Vm, log, until  # noqa: E402
 
 BODY = b"poste-vm smoke: hello from the host\n"
 FETCH = ("exec 3<>/dev/tcp/10.0.2.100/8001 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3"
@@ -49,20 +49,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def until(what, check, timeout, every=1.0):
-    """Polls check() until true; returns the seconds it took, or fails the run."""
-    t0 = time.monotonic()
-    while True:
-        try:
-            if check():
-                return time.monotonic() - t0
-        except (TimeoutError, ConnectionError) as e:
-            log(f"{what}: {e}")
-        if time.monotonic() - t0 > timeout:
-            raise SystemExit(f"FAILED: {what} not within {timeout} s")
-        time.sleep(every)
 
 
 def main():

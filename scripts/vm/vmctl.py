@@ -40,6 +40,24 @@ DEFAULT_RUN = os.environ.get("POSTE_VM_RUN", "/tmp/poste-vm-run")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+class CheckFailed(SystemExit):
+    """A check of smoke.py or check.py that did not hold: ends the run with its message."""
+
+
+def until(what, check, timeout, every=1.0):
+    """Polls check() until it is true; returns the seconds it took, or fails the run."""
+    t0 = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - t0
+        except (TimeoutError, ConnectionError) as e:
+            log(f"{what}: {e}")
+        if time.monotonic() - t0 > timeout:
+            raise CheckFailed(f"FAILED: {what}: not within {timeout} s")
+        time.sleep(every)
+
+
 def log(msg):
     print(f"vmctl: {msg}", file=sys.stderr, flush=True)
 

@@ -98,14 +98,18 @@ pub fn session_exec(dir: &Path, name: &str) -> Result<String, ConfigError> {
     let path = dir.join(format!("{name}.desktop"));
     let text = std::fs::read_to_string(&path).map_err(|err| {
         let installed = installed_sessions(dir);
+        let installed = if installed.is_empty() {
+            "aucune".to_owned()
+        } else {
+            installed.join(", ")
+        };
+        let problem = if err.kind() == std::io::ErrorKind::NotFound {
+            "n'est pas installée".to_owned()
+        } else {
+            format!("illisible ({}: {err})", path.display())
+        };
         ConfigError::Invalid(format!(
-            "[greeter] session « {name} » : {} illisible ({err}) ; sessions installées : {}",
-            path.display(),
-            if installed.is_empty() {
-                "aucune".to_owned()
-            } else {
-                installed.join(", ")
-            }
+            "[greeter] session « {name} » {problem} ; sessions installées : {installed}"
         ))
     })?;
     desktop_exec(&text).ok_or_else(|| {
@@ -218,6 +222,14 @@ mod tests {
         assert!(err.to_string().contains("pas de ligne Exec="), "{err}");
     }
 
+    #[cfg(windows)]
+    #[test]
+    fn the_gate_before_login_is_refused_on_windows() {
+        let err = enabled(Path::new("/nonexistent"), "xfce").validate();
+        assert!(err.is_err_and(|err| err.to_string().contains("que sous Linux")));
+    }
+
+    #[cfg(unix)]
     #[test]
     fn account_and_session_names_are_checked_only_when_enabled() {
         let dir = Path::new("/nonexistent");

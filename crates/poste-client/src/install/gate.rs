@@ -24,6 +24,8 @@ const XORG: &str = "etc/X11/xorg.conf.d/90-poste-public.conf";
 const SYSCTL: &str = "etc/sysctl.d/90-poste-public.conf";
 const GREETD_DROP_IN: &str = "etc/systemd/system/greetd.service.d/poste-restart.conf";
 const TMPFILES: &str = "etc/tmpfiles.d/poste-gate.conf";
+/// The service may write the public account's home (the restore), and nothing else there.
+const SERVICE_HOME: &str = "etc/systemd/system/poste-client.service.d/poste-home.conf";
 /// The display manager enabled before ours, put back by `uninstall`.
 const PREVIOUS_MANAGER: &str = "var/lib/poste-client/gestionnaire-avant-poste-client";
 /// Added to the name of a file of greetd's that ours replaced.
@@ -31,7 +33,8 @@ const SAVED_SUFFIX: &str = "avant-poste-client";
 /// In every file this module writes: how `uninstall` tells ours from an administrator's.
 const MARK: &str = "poste-client install --gate";
 
-/// The files: where, what (`@ACCOUNT@` stands for the public account), with which mode.
+/// The files: where, what (`@ACCOUNT@` stands for the public account, `@HOME@` for its home),
+/// with which mode.
 const FILES: &[(&str, &str, u32)] = &[
     (
         GREETD_CONFIG,
@@ -74,13 +77,31 @@ const FILES: &[(&str, &str, u32)] = &[
         include_str!("../../../../deploy/gate/tmpfiles.conf"),
         0o644,
     ),
+    (
+        SERVICE_HOME,
+        include_str!("../../../../deploy/gate/service-home.conf"),
+        0o644,
+    ),
 ];
 
-/// The files, with the account's name put in.
-fn files(account: &str) -> impl Iterator<Item = (&'static str, String, u32)> + '_ {
-    FILES
-        .iter()
-        .map(move |(path, text, mode)| (*path, text.replace("@ACCOUNT@", account), *mode))
+/// The files, with the account's name and home put in.
+fn files<'a>(
+    account: &'a str,
+    home: &'a str,
+) -> impl Iterator<Item = (&'static str, String, u32)> + 'a {
+    FILES.iter().map(move |(path, text, mode)| {
+        let text = text.replace("@ACCOUNT@", account).replace("@HOME@", home);
+        (*path, text, *mode)
+    })
+}
+
+/// The account's home: the user database's, or where `useradd --create-home` will make it.
+pub fn home_of(account: &str) -> String {
+    run("getent", &["passwd", account])
+        .ok()
+        .and_then(|entry| entry.split(':').nth(5).map(str::to_owned))
+        .filter(|home| home.starts_with('/'))
+        .unwrap_or_else(|| format!("/home/{account}"))
 }
 
 /// greetd's own files, which ours replace (and `uninstall` puts back).
@@ -103,7 +124,7 @@ pub enum GateError {
          apt-get install {packages} (manque : {missing})"
     )]
     Missing { packages: String, missing: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("{command} : {detail}")]
     Command { command: String, detail: String },
@@ -144,7 +165,7 @@ pub fn check(root: &Path, gate: &GreeterConfig) -> Result<(), GateError> {
 }
 
 /// Lays out the gate's files under `root`; greetd's own are kept beside them the first time.
-pub fn write_files(root: &Path, account: &str) -> Result<(), GateError> {
+pub fn write_files(root: &Path, account: &str, home: &str) -> Result<(), GateError> {
     for replaced in REPLACED {
         let path = target(root, replaced);
         let saved = saved(&path);
@@ -155,7 +176,7 @@ pub fn write_files(root: &Path, account: &str) -> Result<(), GateError> {
             _ => {}
         }
     }
-    for (relative, text, mode) in files(account) {
+    for (relative, text, mode) in files(account, home) {
         let path = target(root, relative);
         write(&path, text.as_bytes(), mode).map_err(|err| GateError::File {
             path: path.display().to_string(),
@@ -250,11 +271,7 @@ pub fn set_up_system(root: &Path, gate: &GreeterConfig, template: &Path) -> Resu
     // No password opens it: only greetd's PAM service admits it.
     run("passwd", &["--lock", account])?;
     if !template.exists() {
-        let home = run("getent", &["passwd", account])?
-            .split(':')
-            .nth(5)
-            .map(str::to_owned)
-            .unwrap_or_default();
+        let home = home_of(account);
         std::fs::create_dir_all(template).map_err(file_error(template))?;
         run(
             "cp",
@@ -326,11 +343,14 @@ mod tests {
 
     #[test]
     fn every_file_carries_the_mark_and_the_account_is_put_in() {
-        for (path, text, _) in files("public") {
+        for (path, text, _) in files("public", "/home/public") {
             assert!(text.contains(MARK), "{path} has no mark");
-            assert!(!text.contains("@ACCOUNT@"), "{path}");
+            assert!(
+                !text.contains("@ACCOUNT@") && !text.contains("@HOME@"),
+                "{path}"
+            );
         }
-        let pam = files("public")
+        let pam = files("public", "/home/public")
             .find(|(path, _, _)| *path == GREETD_PAM)
             .map(|(_, text, _)| text)
             .unwrap_or_default();
@@ -348,9 +368,9 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap_or(root)).unwrap_or_default();
             std::fs::write(path, original).unwrap_or_default();
         }
-        assert!(write_files(root, "public").is_ok());
+        assert!(write_files(root, "public", "/home/public").is_ok());
         // Twice: the saved originals are not overwritten by ours.
-        assert!(write_files(root, "public").is_ok());
+        assert!(write_files(root, "public", "/home/public").is_ok());
         assert!(installed(root));
         assert_eq!(
             std::fs::read_to_string(saved(&config)).unwrap_or_default(),

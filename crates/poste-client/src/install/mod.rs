@@ -245,7 +245,12 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
         write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
         write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
         if let Some(gate) = &options.gate {
-            gate::write_files(&root, &gate.account)?;
+            let home = if options.root.is_some() {
+                format!("/home/{}", gate.account)
+            } else {
+                gate::home_of(&gate.account)
+            };
+            gate::write_files(&root, &gate.account, &home)?;
         }
     }
     println!("{}", crate::text::installed(&root.display().to_string()));

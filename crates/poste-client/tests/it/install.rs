@@ -244,6 +244,10 @@ fn install_with_the_gate_stages_greetd_the_account_and_the_lock_down() {
             "usr/lib/poste-client/gate",
             "xinit /usr/bin/poste-client helper --ui kiosk",
         ),
+        (
+            "etc/systemd/system/poste-client.service.d/poste-home.conf",
+            "ReadWritePaths=/home/public",
+        ),
     ] {
         let text = std::fs::read_to_string(file(path)).unwrap();
         assert!(text.contains(wanted), "{path}: {text}");

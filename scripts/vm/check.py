@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""The public workstation, proven on a booted Debian 12 guest (issue 16, scripts/vm-check).
+
+Usage: scripts/vm/check.py --image LAYER --server BIN [--shots DIR] [--run DIR]
+
+LAYER is a `build-image --deb poste-client.deb` image; BIN the real `poste-server`, started
+here on the host's loopback (the guest reaches it, and nothing else, at 10.0.2.100:8001).
+Nothing in the guest is a stand-in: greetd, logind, PAM, Xorg, Xfce, the .deb's binaries.
+The harness acts as people would: IT runs `poste-client install --gate` on the serial
+console; the visitor types at the gate with QMP send-key and tries the ways around it; staff
+end a session through the server's API. What the screen shows is taken with QMP screendump.
+Prints each step with its time and the figures; exits non-zero at the first failed check.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vmctl import CheckFailed, Vm, log, until  # noqa: E402
+
+ACCOUNT = "visiteur"
+# Short thresholds, so that a 3-minute session shows both warnings (and Xfce, slow to paint
+# under TCG, is on screen before the first).
+SESSION_SECS = 180
+WARNING_SECS = 90
+CRITICAL_SECS = 45
+# Within what the visitor's logind session must be gone after the deadline or a staff end.
+GONE_WITHIN = 2.0
+XENV = f"export DISPLAY=:0 XAUTHORITY=/home/{ACCOUNT}/.Xauthority; "
+
+
+def fail(message):
+    raise CheckFailed(f"VM CHECK FAILED: {message}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The real poste-server on the host's loopback, with its API."""
+
+    def __init__(self, binary, workdir):
+        self.binary, self.port = binary, free_port()
+        self.config = os.path.join(workdir, "server.toml")
+        with open(self.config, "w") as f:
+            f.write(f'bind = "127.0.0.1:{self.port}"\ndata_dir = "{workdir}/data"\n'
+                    f"[sessions]\nwarning_secs = {WARNING_SECS}\ncritical_secs = {CRITICAL_SECS}\n")
+        self.log = open(os.path.join(workdir, "server.log"), "w")
+        self.proc = subprocess.Popen([binary, "-c", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        until("poste-server answering", lambda: self._healthy(), 30, every=0.2)
+        out = subprocess.run([binary, "-c", self.config, "token", "create", "vm-check"],
+                             capture_output=True, text=True, check=True).stdout
+        self.token = out.strip().split()[-1]
+
+    def _healthy(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def api(self, method, path, body=None):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def new_session(self, secs, name):
+        created = self.api("POST", "/sessions", {"duree": f"{secs}s", "utilisateur": name})
+        session = created["sessions"][0]
+        return session["id"], session["code_acces"]
+
+    def session(self, sid):
+        return self.api("GET", f"/sessions/{sid}")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def deadline_of(view):
+    """The session's planned end, as a host epoch."""
+    return datetime.datetime.fromisoformat(view["fin_prevue"].replace("Z", "+00:00")).timestamp()
+
+
+class Check:
+    def __init__(self, vm, server, shots):
+        self.vm, self.server, self.shots = vm, server, shots
+        self.figures = {}
+        self.t0 = time.monotonic()
+
+    def step(self, what):
+        print(f"vm-check: [{time.monotonic() - self.t0:6.1f} s] {what}", flush=True)
+
+    def sh(self, command, timeout=60):
+        out, rc = self.vm.sh(command, timeout=timeout)
+        if rc != 0:
+            fail(f"`{command}` exited {rc}:\n{out}")
+        return out
+
+    def active_console(self):
+        return self.sh("cat /sys/class/tty/tty0/active").strip()
+
+    def shot(self, name):
+        self.vm.screendump(os.path.join(self.shots, name))
+
+    def sessions(self):
+        return self.vm.sh("loginctl list-sessions --no-legend")[0]
+
+    def visitor_session(self):
+        for line in self.sessions().splitlines():
+            fields = line.split()
+            if len(fields) >= 3 and fields[2] == ACCOUNT:
+                return fields[0]
+        return None
+
+    def cursor(self):
+        out = self.sh("journalctl -n0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'")
+        return out.strip()
+
+    def journal_after(self, cursor, unit="poste-client"):
+        """The unit's journal after `cursor` (since boot when empty)."""
+        since = f"--after-cursor='{cursor}'" if cursor else "-b"
+        return self.vm.sh(f"journalctl -u {unit} --no-pager -o cat {since}")[0]
+
+    def wait_gate(self, cursor, what, timeout=120):
+        """The gate (greetd's greeter, the kiosk admitted by the service) is on screen."""
+        took = until(what, lambda: "greeter=true" in self.journal_after(cursor), timeout)
+        # Drawn: the gate's dark blue, not X's black.
+        self.vm.wait_screen_settled(90, accept=lambda stats: stats[1] != "000000")
+        return took
+
+    def type_code(self, code):
+        self.vm.send_key("ctrl", "a")
+        self.vm.send_key("backspace")
+        self.vm.type_text(code.lower() + "\n")
+
+    def open_session(self, secs, name):
+        """A code typed at the gate: the visitor's X11 session, with its countdown."""
+        sid, code = self.server.new_session(secs, name)
+        cursor = self.cursor()
+        t0 = time.monotonic()
+        self.type_code(code)
+        until("the visitor's logind session", lambda: self.visitor_session() is not None, 60,
+              every=0.5)
+        opened = time.monotonic() - t0
+        number = self.visitor_session()
+        props = self.sh(f"loginctl show-session {number} -p Type -p Class -p Name -p VTNr")
+        for wanted in ("Type=x11", "Class=user", f"Name={ACCOUNT}"):
+            if wanted not in props:
+                fail(f"the visitor's session is not {wanted}: {props}")
+        until("the countdown helper in the visitor's session",
+              lambda: "greeter=false" in self.journal_after(cursor), 90)
+        return sid, number, opened
+
+    def ended_in_time(self, reference, what):
+        """Polls logind until the visitor's session is gone; returns seconds after reference."""
+        deadline = time.monotonic() + 60
+        while self.visitor_session() is not None:
+            if time.monotonic() > deadline:
+                fail(f"{what}: the visitor's session is still there")
+            time.sleep(0.2)
+        late = time.time() - reference
+        if late > GONE_WITHIN:
+            fail(f"{what}: the visitor's session went {late:.1f} s after, not within {GONE_WITHIN} s")
+        return late
+
+    # ------------------------------------------------------------------------------------
+
+    def install(self):
+        self.step("IT installs the gate: a session that is not installed is refused first")
+        before = self.sh("md5sum /etc/greetd/config.toml")
+        out, rc = self.vm.sh("poste-client install --gate --session gnome "
+                             "--server http://10.0.2.100:8001 --yes")
+        if rc == 0 or "sessions installées : openbox, xfce" not in out:
+            fail(f"an unknown session was not refused in French: rc={rc}\n{out}")
+        if self.sh("md5sum /etc/greetd/config.toml") != before:
+            fail("a refused install changed greetd's configuration")
+        print(out.strip())
+        out = self.sh("poste-client install --gate --server http://10.0.2.100:8001 --yes")
+        print(out.strip())
+        print(self.sh(f"passwd -S {ACCOUNT}; systemctl is-enabled getty@.service autovt@.service "
+                      "greetd; sysctl kernel.sysrq; ls /var/lib/poste-client/modele -A"))
+        if f"{ACCOUNT} L" not in self.sh(f"passwd -S {ACCOUNT}"):
+            fail("the public account's password is not locked")
+
+    def boot_to_gate(self):
+        self.step("reboot: the gate before login")
+        t0 = time.monotonic()
+        self.sh("systemctl --no-block reboot")
+        self.vm.wait_serial("Reached target.*Graphical", timeout=240)
+        until("serial shell after reboot", lambda: self.vm.sh("true", timeout=10)[1] == 0, 120)
+        self.wait_gate("", "the gate after boot", timeout=180)
+        self.figures["reboot to the gate on screen"] = time.monotonic() - t0
+        if self.visitor_session() is not None:
+            fail("a visitor session exists before any payment")
+        self.shot("01-gate.png")
+
+    def attacks_at_the_gate(self):
+        self.step("at the gate: another console, a wrong code, the gate killed again and again")
+        for chord in (("ctrl", "alt", "f2"), ("ctrl", "alt", "f1"), ("ctrl", "alt", "f3")):
+            self.vm.send_key(*chord)
+            time.sleep(1)
+            if self.active_console() != "tty7":
+                fail(f"{'-'.join(chord)} left the gate's console")
+        self.vm.send_key("ctrl", "alt", "backspace")
+        time.sleep(2)
+        self.vm.send_key("alt", "sysrq", "b")
+        time.sleep(2)
+        active = self.vm.sh("systemctl is-active getty@tty2.service")[0].strip()
+        if active == "active":
+            fail("a login prompt runs on tty2")
+        cursor = self.cursor()
+        self.type_code("zz99zz")
+        until("a wrong code refused in French",
+              lambda: "Code inconnu" in self.journal_after(cursor), 60)
+        time.sleep(8)  # the refusal painted (llvmpipe under TCG is slow)
+        self.shot("02-gate-wrong-code.png")
+        # Killed eight times in a row: greetd brings it back each time, and never a desktop.
+        for kill in range(8):
+            if kill == 7:
+                cursor = self.cursor()
+            self.vm.sh("pkill -KILL -u _greetd -x poste-kiosk; pkill -KILL -u _greetd -x Xorg")
+            time.sleep(1)
+            if self.visitor_session() is not None:
+                fail("killing the gate opened a visitor session")
+        self.wait_gate(cursor, "the gate back after eight kills", timeout=180)
+        if self.sh("systemctl is-active greetd").strip() != "active":
+            fail("greetd gave up after the gate was killed")
+        if self.visitor_session() is not None:
+            fail("a visitor session exists after the gate was killed")
+
+    def paid_session_to_deadline(self):
+        self.step(f"session 1 ({SESSION_SECS} s): code typed, desktop, attacks, deadline")
+        sid, number, opened = self.open_session(SESSION_SECS, "Awa")
+        self.figures["code typed to the visitor's logind session"] = opened
+        deadline = deadline_of(self.server.session(sid))
+        self.sh(f"runuser -u {ACCOUNT} -- sh -c 'echo brouillon > /home/{ACCOUNT}/laisse-par-awa.txt'")
+        # Xfce painted (its panel), the countdown on top.
+        until("Xfce's panel", lambda: self.vm.sh(
+            XENV + "xwininfo -root -tree | grep -q xfce4-panel")[1] == 0, 180, every=2)
+        self.vm.wait_screen_settled(120, accept=lambda stats: stats[1] != "000000")
+        self.shot("03-desktop-countdown.png")
+
+        # The visitor's ways around the clock: none moves the deadline.
+        self.vm.send_key("ctrl", "alt", "f2")
+        time.sleep(1)
+        if self.active_console() != "tty7":
+            fail("Ctrl+Alt+F2 left the visitor's desktop for a console")
+        cursor = self.cursor()
+        self.vm.sh(f"pkill -KILL -u {ACCOUNT} -x poste-kiosk")
+        until("the countdown restarted after a kill",
+              lambda: "greeter=false" in self.journal_after(cursor), 60)
+        self.vm.sh(f"runuser -u {ACCOUNT} -- env XDG_RUNTIME_DIR=/run/user/$(id -u {ACCOUNT}) "
+                   "systemctl --user stop poste-client-helper.service")
+        # The wall clock set an hour back (only root can; the deadline is monotonic anyway).
+        self.sh("date -s '-1 hour' >/dev/null")
+        # The cable pulled until after the deadline: the offline deadline holds.
+        self.vm.set_link(False)
+
+        warn_at = deadline - WARNING_SECS
+        time.sleep(max(0, warn_at - time.time() + 3))
+        self.shot("04-warning.png")
+        until("the warning", lambda: "reste" in self.vm.sh(
+            "journalctl -u poste-client --no-pager -o cat -n 200 | grep -i 'vous reste' | tail -1")[0], 30)
+        time.sleep(max(0, deadline - time.time() - 1))
+        cursor = self.cursor()
+        late = self.ended_in_time(deadline, "session 1 at its deadline (cable pulled)")
+        self.figures["deadline to the visitor's session gone (offline)"] = late
+        self.vm.set_link(True)
+        self.sh("date -s '+1 hour' >/dev/null")
+        self.wait_gate(cursor, "the gate back after session 1", timeout=120)
+        until("the home restored", lambda: self.vm.sh(
+            f"test ! -e /home/{ACCOUNT}/laisse-par-awa.txt")[1] == 0, 60)
+        restored = self.sh("journalctl -u poste-client --no-pager -o cat -b | grep -c 'home restore FAILED' || true")
+        if restored.strip() != "0":
+            fail("the home restore failed: " + self.sh(
+                "journalctl -u poste-client --no-pager -o cat -b | grep 'home restore' | tail -3"))
+        self.shot("05-gate-back.png")
+        until("the server records session 1 ended", lambda: self.server.session(sid)["statut"]
+              in ("expiree", "terminee"), 60)
+
+    def staff_end(self):
+        self.step("session 2: ended early by staff through the API")
+        sid, number, _ = self.open_session(600, "Bruno")
+        time.sleep(5)
+        cursor = self.cursor()
+        t0 = time.time()
+        self.server.api("POST", f"/sessions/{sid}/end", {})
+        late = self.ended_in_time(t0, "session 2 ended by staff")
+        self.figures["staff end to the visitor's session gone"] = late
+        self.wait_gate(cursor, "the gate back after a staff end")
+
+    def x_server_killed(self):
+        self.step("session 3: the visitor kills their X server")
+        sid, number, _ = self.open_session(600, "Chloé")
+        time.sleep(5)
+        cursor = self.cursor()
+        self.vm.sh(f"pkill -KILL -u {ACCOUNT} -x Xorg")
+        self.wait_gate(cursor, "the gate back after the X server was killed")
+        until("the server's session ended", lambda: self.server.session(sid)["statut"] != "active",
+              30)
+        if self.visitor_session() is not None:
+            fail("a visitor session is left after the X server was killed")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--shots", default=None)
+    ap.add_argument("--run", default="/tmp/poste-vm-check")
+    ap.add_argument("--mem", type=int, default=1536)
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="poste-vm-check.")
+    shots = a.shots or os.path.join(work, "shots")
+    os.makedirs(shots, exist_ok=True)
+    server = Server(os.path.abspath(a.server), work)
+    vm = Vm(a.image, a.run, fwd_port=server.port, mem=a.mem)
+    started = time.monotonic()
+    try:
+        check = Check(vm, server, shots)
+        check.figures["power-on to serial shell"] = vm.start()
+        check.figures["accelerator"] = vm.used
+        check.install()
+        check.boot_to_gate()
+        check.attacks_at_the_gate()
+        check.paid_session_to_deadline()
+        check.staff_end()
+        check.x_server_killed()
+        check.figures["guest memory used at the end (MiB)"] = int(
+            check.sh("free -m | awk '/^Mem:/{print $3}'"))
+        vm.stop(timeout=60)
+    except CheckFailed:
+        print(f"vm-check: the guest's log is in {a.run}/serial.log, the server's in {work}",
+              file=sys.stderr)
+        if vm.alive():
+            try:
+                out, _ = vm.sh("journalctl -b --no-pager -o short-precise | grep -E "
+                               "'poste-client|greetd|poste-gate' | tail -60", timeout=30)
+                print(out, file=sys.stderr)
+            except (TimeoutError, ConnectionError):
+                pass
+        raise
+    finally:
+        if vm.alive():
+            vm.kill()
+        server.stop()
+    print("\nvm-check figures:")
+    for key, value in check.figures.items():
+        print(f"  {key:50} {value:.1f} s" if isinstance(value, float) else f"  {key:50} {value}")
+    print(f"vm-check: passed in {time.monotonic() - started:.0f} s; screens in {shots}")
+    if a.shots is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
