@@ -140,10 +140,12 @@ def ppm_to_png(ppm, png):
 
 class Vm:
     def __init__(self, image_dir, run_dir=DEFAULT_RUN, fwd_port=None, guest_addr="10.0.2.100:8001",
-                 mem=1024, smp=1, accel="auto"):
+                 mem=1024, smp=1, accel="auto", ssh_port=None):
         self.image_dir = os.path.abspath(image_dir) if image_dir else None
         self.run = os.path.abspath(run_dir)
         self.fwd_port, self.guest_addr = fwd_port, guest_addr
+        # The host's loopback port forwarded to the guest's sshd (Ansible), if any.
+        self.ssh_port = ssh_port
         self.mem, self.smp, self.accel = mem, smp, accel
         self.serial_sock = os.path.join(self.run, "serial.sock")
         self.serial_log = os.path.join(self.run, "serial.log")
@@ -164,6 +166,9 @@ class Vm:
             # be one chardev connection, opened when qemu starts, and never reopened).
             fwd = f"{sys.executable} {os.path.abspath(__file__)} fwd 127.0.0.1 {self.fwd_port}"
             netdev += f",guestfwd=tcp:{self.guest_addr}-cmd:{fwd}"
+        if self.ssh_port:
+            # Inward only, from the host's loopback: restrict=on still keeps the guest in.
+            netdev += f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
         argv = [
             "qemu-system-x86_64", "-name", "poste-vm", "-m", str(self.mem), "-smp", str(self.smp),
             "-kernel", f"{img}/vmlinuz", "-initrd", f"{img}/initrd.img",

@@ -884,6 +884,7 @@ impl Agent {
                     tracing::info!("home restored: back in service");
                     self.incident("restauration_retablie", text::HOME_RESTORED_AGAIN, None);
                     self.console.say(text::BACK_IN_SERVICE);
+                    self.console.screen(Screen::OutOfService { message: None });
                 }
             }
             Err(detail) => {
@@ -898,9 +899,8 @@ impl Agent {
                     );
                 }
                 self.console.say(text::OUT_OF_SERVICE_STAFF);
-                self.console.screen(Screen::Staff {
-                    message: text::OUT_OF_SERVICE_STAFF.to_owned(),
-                    de: None,
+                self.console.screen(Screen::OutOfService {
+                    message: Some(text::OUT_OF_SERVICE_STAFF.to_owned()),
                 });
             }
         }

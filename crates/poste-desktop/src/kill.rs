@@ -288,6 +288,31 @@ impl LastResort {
         }
         Ok(report)
     }
+
+    /// SIGKILL to every process of `uid` at once, with no grace and no wait for them to go
+    /// (for an account whose programs have nothing to save); answers how many were signalled.
+    /// The same guard rails as [`LastResort::kill_uid`]; an error when some process could not
+    /// be signalled.
+    pub fn kill_uid_at_once(&self, user: &str, uid: u32) -> Result<usize, DesktopError> {
+        let uid = check_target(user, Some(uid), self.range)?;
+        let targets = victims(
+            &scan_proc(&self.proc_root),
+            uid,
+            self.range,
+            &[std::process::id()],
+        );
+        let denied = signal_all(&targets, Sig::Kill);
+        if !denied.is_empty() {
+            return Err(DesktopError::AllFailed {
+                action: "logout",
+                tried: vec![(
+                    LAST_RESORT_METHOD.to_owned(),
+                    format!("could not signal {denied:?} of {user} (uid {uid})"),
+                )],
+            });
+        }
+        Ok(targets.len())
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -642,6 +642,8 @@ impl eframe::App for KioskApp {
             // The window got the keyboard back (a click on a cover gives it back): to the field.
             let focused = ctx.input(|i| i.viewport().focused) == Some(true);
             if focused && !self.had_focus {
+                // Said in the log: what scripts/vm-check waits for before typing a code.
+                tracing::info!("the gate has the keyboard");
                 self.focus_once = true;
             }
             if !focused && self.had_focus {

@@ -109,6 +109,8 @@ pub struct Kiosk {
     level: Level,
     banner: Option<Banner>,
     staff: Option<Banner>,
+    /// Staff's message while the workstation is out of service: shown for as long as it is.
+    out_of_service: Option<String>,
     codes_sent: u32,
     /// The server takes the visitor's requests (more time, ending early).
     actions: bool,
@@ -176,6 +178,7 @@ impl Kiosk {
             level: Level::Normal,
             banner: None,
             staff: None,
+            out_of_service: None,
             codes_sent: 0,
             actions: false,
             dialog: None,
@@ -291,6 +294,7 @@ impl Kiosk {
                 }
                 self.staff = Some(banner);
             }
+            Screen::OutOfService { message } => self.out_of_service = message,
             Screen::Actions { disponibles } => {
                 self.actions = disponibles;
                 if !disponibles {
@@ -502,7 +506,8 @@ impl Kiosk {
             .staff
             .as_ref()
             .filter(|s| s.until > now)
-            .map(|s| s.text.clone());
+            .map(|s| s.text.clone())
+            .or_else(|| self.out_of_service.clone());
         View {
             mode,
             space: self
@@ -790,6 +795,23 @@ mod tests {
         assert_eq!(view.staff.as_deref(), Some("Fermeture à 18 h"));
         assert_eq!(view.mode, Mode::Gate);
         assert_eq!(kiosk.view(now + STAFF_BANNER).staff, None);
+
+        // Out of service: said for as long as it lasts, a newer message from staff first.
+        let out = |message: Option<&str>| {
+            screen(Screen::OutOfService {
+                message: message.map(Into::into),
+            })
+        };
+        kiosk.apply(out(Some("Poste hors service")), now);
+        let later = now + STAFF_BANNER * 100;
+        assert_eq!(
+            kiosk.view(later).staff.as_deref(),
+            Some("Poste hors service")
+        );
+        kiosk.apply(staff("On s'en occupe"), later);
+        assert_eq!(kiosk.view(later).staff.as_deref(), Some("On s'en occupe"));
+        kiosk.apply(out(None), later);
+        assert_eq!(kiosk.view(later + STAFF_BANNER).staff, None);
 
         // A helper that starts mid-session learns of it from the countdown alone.
         kiosk.apply(

@@ -223,6 +223,9 @@ pub fn config_with_gate(text: &str, gate: &GreeterConfig) -> Result<String, Gate
             document[name] = toml_edit::table();
         }
     };
+    // The visitor's session is ended, not locked: a lock before it costs the end a slow
+    // machine's second, and no locker listens in the visitor's desktop.
+    document["lock_on_expire"] = toml_edit::value(false);
     table(&mut document, "greeter");
     document["greeter"]["enabled"] = toml_edit::value(true);
     document["greeter"]["account"] = toml_edit::value(gate.account.as_str());

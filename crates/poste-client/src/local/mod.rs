@@ -112,6 +112,9 @@ pub enum Screen {
     },
     /// A message from staff.
     Staff { message: String, de: Option<String> },
+    /// The workstation is out of service (its last visitor's account could not be restored):
+    /// the gate shows `message` for staff for as long as it lasts; `None`: back in service.
+    OutOfService { message: Option<String> },
     /// The session ended; the gate comes back once the desktop is locked and logged out.
     Ended { message: String },
     /// Whether the server takes the visitor's requests (more time, ending early): the buttons

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::ConfigError;
 
 #[cfg(unix)]
+pub mod temp;
+#[cfg(unix)]
 pub mod tree;
 
 /// `[reset]` of the configuration.
@@ -36,6 +38,9 @@ pub struct ResetConfig {
     /// Seconds to wait for logind to close the visitor's sessions after the log-out, before
     /// killing what is left of its processes.
     pub logout_wait: u64,
+    /// Shared temporary directories cleared of everything the account owns (what it
+    /// downloaded, display locks its X servers left).
+    pub temp_dirs: Vec<PathBuf>,
     /// Marks a restore still owed (written at the end of a session, removed once restored), so
     /// that a service restarted after a failure or a crash restores before opening the gate.
     pub pending_file: PathBuf,
@@ -50,6 +55,10 @@ impl Default for ResetConfig {
             template: PathBuf::from("/var/lib/poste-client/modele"),
             keep: Vec::new(),
             logout_wait: 15,
+            temp_dirs: ["/tmp", "/var/tmp", "/dev/shm"]
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
             pending_file: PathBuf::from("/var/lib/poste-client/restauration-en-attente"),
         }
     }
@@ -86,6 +95,16 @@ impl ResetConfig {
                 return invalid("home et template ne doivent pas être l'un dans l'autre".into());
             }
         }
+        if let Some(dir) = self
+            .temp_dirs
+            .iter()
+            .find(|d| !d.is_absolute() || d.parent().is_none())
+        {
+            return invalid(format!(
+                "temp_dirs « {} » doit être un chemin absolu, pas /",
+                dir.display()
+            ));
+        }
         for keep in &self.keep {
             let plain = keep
                 .components()
@@ -117,6 +136,9 @@ pub enum ResetError {
     #[cfg(unix)]
     #[error(transparent)]
     Restore(#[from] tree::RestoreError),
+    #[cfg(unix)]
+    #[error("a file of the visitor's left in a temporary directory: {0}")]
+    Temp(#[from] temp::TempError),
     #[error("pending-restore marker {path}: {source}")]
     Marker {
         path: PathBuf,
@@ -217,7 +239,7 @@ impl AccountReset {
     fn wait_for_logout(&self, account: &Account) {
         let deadline = std::time::Instant::now() + Duration::from_secs(self.config.logout_wait);
         loop {
-            match logind_sessions_of(&self.env, account.uid) {
+            match crate::service::sessions_of(&self.env, account.uid) {
                 Some(0) | None => return,
                 Some(n) => {
                     if std::time::Instant::now() >= deadline {
@@ -255,30 +277,13 @@ impl HomeReset for AccountReset {
             },
             &self.config.keep,
         )?;
-        tracing::info!(user = %account.name, removed = report.removed, written = report.written, "home restored from the template");
+        let mut temp_removed = 0;
+        for dir in &self.config.temp_dirs {
+            temp_removed += temp::clear_owned(dir, account.uid)?;
+        }
+        tracing::info!(user = %account.name, removed = report.removed, written = report.written, temp_removed, "home restored from the template");
         Ok(())
     }
-}
-
-/// How many logind sessions `uid` has (`loginctl list-sessions --no-legend`: `ID UID USER …`
-/// lines); `None` when `loginctl` cannot be run.
-#[cfg(unix)]
-fn logind_sessions_of(env: &poste_desktop::Environment, uid: u32) -> Option<usize> {
-    let stdout = crate::service::loginctl_stdout(env, &["list-sessions", "--no-legend"])?;
-    Some(count_sessions(&stdout, uid))
-}
-
-#[cfg(unix)]
-fn count_sessions(listing: &str, uid: u32) -> usize {
-    listing
-        .lines()
-        .filter(|line| {
-            line.split_whitespace()
-                .nth(1)
-                .and_then(|field| field.parse::<u32>().ok())
-                == Some(uid)
-        })
-        .count()
 }
 
 #[cfg(all(test, unix))]
@@ -288,14 +293,6 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-
-    #[test]
-    fn logind_listings_are_counted_per_uid() {
-        let listing = "  3 1001 public seat0 tty2\n 12 1002 autre - pts/1\nc4 1001 public - -\n";
-        assert_eq!(count_sessions(listing, 1001), 2);
-        assert_eq!(count_sessions(listing, 1002), 1);
-        assert_eq!(count_sessions("", 1001), 0);
-    }
 
     #[test]
     fn the_configuration_refuses_dangerous_paths() {
@@ -344,6 +341,10 @@ mod tests {
         let home = dir.path().join("public");
         std::fs::create_dir(&home).unwrap();
         std::fs::write(home.join("facture.pdf"), "%PDF").unwrap();
+        // What the visitor left in a shared temporary directory (theirs only as root).
+        let temp = dir.path().join("tmp");
+        std::fs::create_dir(&temp).unwrap();
+        std::fs::write(temp.join("telechargement.pdf"), "%PDF").unwrap();
         let (uid, gid) = (
             nix::unistd::geteuid().as_raw(),
             nix::unistd::getegid().as_raw(),
@@ -354,6 +355,7 @@ mod tests {
                 user: Some("public".into()),
                 template: template.clone(),
                 logout_wait: 5,
+                temp_dirs: vec![temp.clone()],
                 ..ResetConfig::default()
             },
             poste_desktop::Environment::from_vars(std::collections::HashMap::from([(
@@ -379,7 +381,9 @@ mod tests {
             eprintln!("skipped: the kill step needs an ordinary uid that is not this process's");
             return;
         }
+        std::os::unix::fs::chown(temp.join("telechargement.pdf"), Some(4242), Some(4242)).unwrap();
         reset.reset().expect("restored");
+        assert!(!temp.join("telechargement.pdf").exists());
         let calls = std::fs::read_to_string(&log).unwrap();
         assert!(calls.lines().count() >= 3, "{calls}");
         assert!(calls.lines().all(|l| l == "list-sessions --no-legend"));

@@ -45,7 +45,7 @@ mod wingate;
 
 pub(crate) use platform::PeerRefusal;
 #[cfg(unix)]
-pub(crate) use platform::loginctl_stdout;
+pub(crate) use platform::sessions_of;
 
 /// The helper currently connected, and what the service last asked of it.
 #[derive(Debug, Default)]
@@ -58,11 +58,13 @@ struct Shared {
     awaiting_code: bool,
     generation: u64,
     /// What a helper that (re)connects is told first, so that its screen is right at once:
-    /// the space's name, the link's state, and the running session if any.
+    /// the space's name, the link's state, the running session if any, and the workstation
+    /// out of service (a gate that greetd starts again must still say so).
     space: Option<Screen>,
     link: Option<Screen>,
     actions: Option<Screen>,
     started: Option<Screen>,
+    out_of_service: Option<Screen>,
     /// With `[greeter]`: what the gate asks greetd to open when a session starts.
     handover: Option<Handover>,
 }
@@ -113,7 +115,7 @@ pub async fn run(config: AgentConfig, endpoint: &Path) -> anyhow::Result<Exit> {
     let state = State::default();
     let public_account = greeter
         .as_ref()
-        .map(|(handover, _)| handover.account.clone());
+        .map(|(handover, uid)| (handover.account.clone(), *uid));
     state.lock().handover = greeter.as_ref().map(|(handover, _)| handover.clone());
     let (input_tx, input_rx) = mpsc::channel::<Input>(16);
     let gate: Gate = {
@@ -273,6 +275,7 @@ async fn serve_helper<S>(
             &shared.link,
             &shared.actions,
             &shared.started,
+            &shared.out_of_service,
         ]
         .into_iter()
         .flatten()
@@ -388,6 +391,9 @@ impl Display for HelperDisplay {
                 Screen::Actions { .. } => shared.actions = Some(event.clone()),
                 Screen::Started { .. } => shared.started = Some(event.clone()),
                 Screen::Ended { .. } => shared.started = None,
+                Screen::OutOfService { message } => {
+                    shared.out_of_service = message.is_some().then(|| event.clone());
+                }
                 _ => {}
             }
         }
@@ -422,8 +428,9 @@ fn open_visitor_session(shared: &Shared) {
 /// public account); notifications go through the helper.
 struct SessionDesktop {
     state: State,
+    /// With `[greeter]`: the public account's name and uid.
     #[cfg_attr(windows, allow(dead_code))]
-    public_account: Option<String>,
+    public_account: Option<(String, u32)>,
     commands: CommandDesktop,
 }
 
@@ -446,8 +453,13 @@ impl ScreenLocker for SessionDesktop {
 impl SessionTerminator for SessionDesktop {
     fn logout(&self) -> Result<Outcome, DesktopError> {
         #[cfg(unix)]
-        if let Some(account) = &self.public_account {
-            return platform::end_account(&self.commands, account);
+        if let Some((account, uid)) = &self.public_account {
+            return platform::end_account(
+                &self.commands,
+                account,
+                *uid,
+                &poste_desktop::LastResort::default(),
+            );
         }
         platform::end_session(&self.commands, &self.session("logout")?)
     }

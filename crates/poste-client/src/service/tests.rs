@@ -338,3 +338,71 @@ async fn the_gate_before_login_hands_the_workstation_over_through_greetd() {
     assert_eq!(heard.unwrap(), Some(Input::EndSession));
     service.abort();
 }
+
+/// A failed home restore keeps the workstation out of service: a gate that greetd starts again
+/// (or any helper that connects) is told so at once, and no longer once back in service.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_gate_that_connects_while_out_of_service_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = State::default();
+    state.lock().awaiting_code = true;
+    let gate: Gate = Arc::new(|_, claimed| {
+        Ok(Admission {
+            session: claimed.to_owned(),
+            greeter: true,
+        })
+    });
+    let endpoint = dir.path().join("helper.sock");
+    let (input_tx, _input_rx) = mpsc::channel(16);
+    let service = tokio::spawn(accept(
+        Listener::bind(&endpoint).unwrap(),
+        state.clone(),
+        input_tx,
+        gate,
+    ));
+    let mut display = HelperDisplay {
+        state: state.clone(),
+    };
+    let out = |message: Option<&str>| Screen::OutOfService {
+        message: message.map(Into::into),
+    };
+    let first_lines = |name: &'static str| {
+        let endpoint = endpoint.clone();
+        async move {
+            let (view_tx, mut view) = unbounded_channel();
+            let (keys_tx, mut keys) = mpsc::channel(4);
+            let stream = connect(&endpoint).await.unwrap();
+            let helper = tokio::spawn(async move {
+                let mut recorder = Recorder(view_tx, SessionNotifier::new());
+                converse(stream, name, None, &mut recorder, &mut keys).await
+            });
+            let mut lines = Vec::new();
+            loop {
+                let line = next(&mut view).await;
+                let done = line == "prompt";
+                lines.push(line);
+                if done {
+                    break;
+                }
+            }
+            drop(keys_tx);
+            let _ = helper.await;
+            lines
+        }
+    };
+
+    display.screen(out(Some("Poste hors service : appelez un animateur")));
+    let lines = first_lines("c1").await;
+    assert!(
+        lines.iter().any(|l| l.contains("hors service")),
+        "{lines:?}"
+    );
+    display.screen(out(None));
+    let lines = first_lines("c2").await;
+    assert!(
+        !lines.iter().any(|l| l.contains("hors service")),
+        "{lines:?}"
+    );
+    service.abort();
+}

@@ -4,7 +4,7 @@
 //! locked and ended through logind (`loginctl lock-session ID`, `terminate-session ID`, and
 //! `terminate-user NAME` for the public account with `[greeter]`), which root may do for any.
 
-use poste_desktop::{CommandDesktop, DesktopError, Environment, Method, Outcome};
+use poste_desktop::{CommandDesktop, DesktopError, Environment, LastResort, Method, Outcome};
 
 use crate::local::PeerId;
 
@@ -91,12 +91,48 @@ pub fn lock_session(commands: &CommandDesktop, session: &str) -> Result<Outcome,
     )
 }
 
-/// `loginctl terminate-user NAME`: every session and process of the public account.
-pub fn end_account(commands: &CommandDesktop, account: &str) -> Result<Outcome, DesktopError> {
+/// Every session and process of the public account, at once: SIGKILL to each process of
+/// `uid` (`kill`'s guarded last resort, in this process), then `loginctl terminate-user NAME`
+/// for logind's side. No grace: a visitor has nothing to save (the home is restored next), and
+/// on a slow machine Xfce took 3 s to leave after SIGTERM, and each `loginctl` up to a second,
+/// while the next visitor waits for the gate, which greetd shows once the session is gone.
+pub fn end_account(
+    commands: &CommandDesktop,
+    account: &str,
+    uid: u32,
+    kill: &LastResort,
+) -> Result<Outcome, DesktopError> {
+    match kill.kill_uid_at_once(account, uid) {
+        Ok(killed) => tracing::info!(account, killed, "the public account's programs killed"),
+        // logind's SIGTERM comes next, and the home restore kills again (and fails, out of
+        // service, if something stays).
+        Err(err) => {
+            tracing::warn!(account, error = %err, "the public account's programs could not all be killed")
+        }
+    }
     commands.run(
         "logout",
         &[Method::new("loginctl", &["terminate-user", account])],
     )
+}
+
+/// How many logind sessions `uid` has (`loginctl list-sessions --no-legend`: `ID UID USER …`
+/// lines); `None` when `loginctl` cannot be run.
+pub(crate) fn sessions_of(env: &Environment, uid: u32) -> Option<usize> {
+    let stdout = loginctl_stdout(env, &["list-sessions", "--no-legend"])?;
+    Some(count_sessions(&stdout, uid))
+}
+
+fn count_sessions(listing: &str, uid: u32) -> usize {
+    listing
+        .lines()
+        .filter(|line| {
+            line.split_whitespace()
+                .nth(1)
+                .and_then(|field| field.parse::<u32>().ok())
+                == Some(uid)
+        })
+        .count()
 }
 
 /// The uid of `account`, from the system's user database (`id -u`, which also asks NSS).
@@ -131,8 +167,9 @@ struct SessionFacts {
 }
 
 /// What `loginctl ARGS` prints, run with the service's PATH; `None` when it cannot be run or
-/// fails or hangs (killed after poste-desktop's 5 s timeout). Shared by the helper's admission and the wait before a home restore.
-pub(crate) fn loginctl_stdout(env: &Environment, args: &[&str]) -> Option<String> {
+/// fails or hangs (killed after poste-desktop's 5 s timeout). For the helper's admission and
+/// [`sessions_of`].
+fn loginctl_stdout(env: &Environment, args: &[&str]) -> Option<String> {
     poste_desktop::output_within(env, "loginctl", args, poste_desktop::DEFAULT_TIMEOUT)
         .inspect_err(|err| tracing::debug!(error = %err, ?args, "loginctl gave no answer"))
         .ok()
@@ -175,7 +212,69 @@ fn parse_session_facts(text: &str) -> Option<SessionFacts> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
+
+    #[test]
+    fn logind_listings_are_counted_per_uid() {
+        let listing = "  3 1001 public seat0 tty2\n 12 1002 autre - pts/1\nc4 1001 public - -\n";
+        assert_eq!(count_sessions(listing, 1001), 2);
+        assert_eq!(count_sessions(listing, 1002), 1);
+        assert_eq!(count_sessions("", 1001), 0);
+    }
+
+    /// A recording `loginctl`, and, as root, a process of uid 4242 that ignores SIGTERM: it is
+    /// killed, and logind is told to end the account.
+    #[test]
+    fn the_public_account_is_killed_then_ended_through_logind() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls");
+        let script = format!("#!/bin/sh\necho \"$*\" >> {}\n", log.display());
+        std::fs::write(dir.path().join("loginctl"), script).unwrap();
+        std::fs::set_permissions(
+            dir.path().join("loginctl"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let env = Environment::from_vars(std::collections::HashMap::from([(
+            "PATH".to_owned(),
+            format!("{}:/usr/bin:/bin", dir.path().display()),
+        )]));
+        let commands = CommandDesktop::new(env);
+        let root = nix::unistd::geteuid().is_root();
+        let mut stubborn = root.then(|| {
+            use std::os::unix::process::CommandExt;
+            std::process::Command::new("sh")
+                .args(["-c", "trap '' TERM; while :; do sleep 1; done"])
+                .uid(4242)
+                .gid(4242)
+                .spawn()
+                .unwrap()
+        });
+        let kill = LastResort {
+            range: poste_desktop::UidRange {
+                min: 1000,
+                max: 60000,
+            },
+            ..LastResort::default()
+        };
+        end_account(&commands, "visiteur", 4242, &kill).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "terminate-user visiteur\n"
+        );
+        match stubborn.as_mut() {
+            Some(child) => {
+                use std::os::unix::process::ExitStatusExt;
+                let status = child.wait().unwrap();
+                assert_eq!(status.signal(), Some(9), "{status:?}");
+            }
+            None => eprintln!("not root: no process of another uid to kill"),
+        }
+    }
 
     #[test]
     fn logind_output_is_read_in_any_order() {

@@ -246,7 +246,7 @@ fn install_with_the_gate_stages_greetd_the_account_and_the_lock_down() {
         ),
         (
             "etc/systemd/system/poste-client.service.d/poste-home.conf",
-            "ReadWritePaths=/home/public",
+            "ReadWritePaths=/home/public /tmp /var/tmp -/dev/shm\nPrivateTmp=no",
         ),
     ] {
         let text = std::fs::read_to_string(file(path)).unwrap();
@@ -281,6 +281,8 @@ fn install_with_the_gate_stages_greetd_the_account_and_the_lock_down() {
     );
     assert_eq!(config["reset"]["enabled"].as_bool(), Some(true), "{config}");
     assert_eq!(config["reset"]["user"].as_str(), Some("public"), "{config}");
+    // Ended, not locked first: the lock costs the end time and nothing listens for it.
+    assert_eq!(config["lock_on_expire"].as_bool(), Some(false), "{config}");
     assert_the_agent_reads(&config_path);
 
     // Again: idempotent, Debian's file still kept aside once.
