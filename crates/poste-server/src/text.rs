@@ -308,7 +308,7 @@ pub mod console {
 
     pub fn login_throttled(secs: u64) -> String {
         format!(
-            "Trop d'essais. Réessayez dans {}.",
+            "Trop d'essais : réessayez dans {}.",
             crate::domain::duration::format_duration(i64::try_from(secs).unwrap_or(i64::MAX))
         )
     }
@@ -484,7 +484,63 @@ pub mod console {
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
             poste_store::EventKind::PosteIncident => "Incident sur un poste",
+            poste_store::EventKind::StaffLoginFailed => "Connexion refusée",
+            poste_store::EventKind::StaffLoginThrottled => "Connexion retenue (trop d'essais)",
+            poste_store::EventKind::StaffUnblocked => "Connexions débloquées",
         }
+    }
+
+    /// The « Détail » of an event as staff read it, for the kinds whose detail is a code.
+    pub fn event_detail(kind: poste_store::EventKind, detail: &str) -> String {
+        use poste_store::{EventKind, RefusedLogin};
+        let Some(refused) = RefusedLogin::parse(kind, detail) else {
+            return match kind {
+                EventKind::StaffUnblocked => {
+                    format!("Compte « {detail} » : les attentes sont levées")
+                }
+                _ => detail.to_owned(),
+            };
+        };
+        match refused {
+            RefusedLogin::WrongPassword(login) => {
+                format!("Compte « {login} » : mot de passe incorrect")
+            }
+            RefusedLogin::Disabled(login) => format!("Compte « {login} » : compte désactivé"),
+            RefusedLogin::UnknownLogin => {
+                "Identifiant inconnu (ce qui a été tapé n'est pas gardé)".to_owned()
+            }
+            RefusedLogin::Throttled { login, wait_secs } => {
+                let wait = crate::domain::duration::format_duration(
+                    i64::try_from(wait_secs).unwrap_or(i64::MAX),
+                );
+                match login {
+                    Some(login) => format!(
+                        "Compte « {login} » : trop d'essais depuis cette adresse, attente de {wait}"
+                    ),
+                    None => format!(
+                        "Identifiant inconnu : trop d'essais depuis cette adresse, attente de {wait}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// A pair waiting after failed logins, on the « Équipe » page.
+    pub fn login_blocked(address: &str, failures: u32, remaining_secs: u64) -> String {
+        format!(
+            "{failures} essais refusés depuis {address} : attente encore {}",
+            crate::domain::duration::format_duration(
+                i64::try_from(remaining_secs).unwrap_or(i64::MAX)
+            )
+        )
+    }
+
+    pub fn staff_unblocked(login: &str) -> String {
+        format!("Compte « {login} » débloqué : il peut se connecter de nouveau, de partout.")
+    }
+
+    pub fn staff_not_found(login: &str) -> String {
+        format!("Aucun compte « {login} ».")
     }
 
     /// Who did it, as staff read it: `animateur:marie` → `marie`, `poste:P3` → `poste P3`.
@@ -495,6 +551,7 @@ pub mod console {
             Some(("api", name)) => format!("API ({name})"),
             _ if actor == "systeme" => "serveur".to_owned(),
             _ if actor == "cli" => "ligne de commande".to_owned(),
+            _ if actor == poste_store::ANONYMOUS => "inconnu".to_owned(),
             _ => actor.to_owned(),
         }
     }
@@ -562,5 +619,56 @@ pub mod console {
             }
             _ => "Votre session a été terminée par un animateur",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poste_store::{EventKind, RefusedLogin};
+
+    use super::console::event_detail;
+
+    #[test]
+    fn refused_logins_read_in_french_in_the_history() {
+        let cases = [
+            (
+                RefusedLogin::WrongPassword("marie".into()),
+                "Compte « marie » : mot de passe incorrect",
+            ),
+            (
+                RefusedLogin::Disabled("paul".into()),
+                "Compte « paul » : compte désactivé",
+            ),
+            (
+                RefusedLogin::UnknownLogin,
+                "Identifiant inconnu (ce qui a été tapé n'est pas gardé)",
+            ),
+            (
+                RefusedLogin::Throttled {
+                    login: Some("marie".into()),
+                    wait_secs: 80,
+                },
+                "Compte « marie » : trop d'essais depuis cette adresse, attente de 1 min 20 s",
+            ),
+            (
+                RefusedLogin::Throttled {
+                    login: None,
+                    wait_secs: 40,
+                },
+                "Identifiant inconnu : trop d'essais depuis cette adresse, attente de 40 s",
+            ),
+        ];
+        for (refused, french) in cases {
+            assert_eq!(event_detail(refused.kind(), &refused.detail()), french);
+        }
+        assert_eq!(
+            event_detail(EventKind::StaffUnblocked, "marie"),
+            "Compte « marie » : les attentes sont levées"
+        );
+        // Other kinds keep their detail as it is.
+        assert_eq!(
+            event_detail(EventKind::StaffLogin, "127.0.0.1"),
+            "127.0.0.1"
+        );
     }
 }

@@ -962,6 +962,8 @@ struct Member {
     nom: String,
     role: &'static str,
     last_login: String,
+    /// Addresses this account must wait at after failed logins (on this server).
+    blocked: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -994,12 +996,22 @@ async fn team_page(
     errors: StaffErrors,
 ) -> Result<TeamPage, ConsoleError> {
     let tz = &state.settings().timezone;
+    let blocked = state.login_throttle.blocked(crate::clock::monotonic());
     let members = state
         .store
         .list_staff()
         .await?
         .into_iter()
         .map(|m| Member {
+            blocked: blocked
+                .iter()
+                .filter(|pair| pair.account == m.login.to_lowercase())
+                .map(|pair| {
+                    let secs = u64::try_from(pair.remaining.as_millis().div_ceil(1000))
+                        .unwrap_or(u64::MAX);
+                    t::login_blocked(&pair.address, pair.failures, secs)
+                })
+                .collect(),
             role: role_label(m.role),
             last_login: m
                 .last_login
@@ -1106,6 +1118,35 @@ pub async fn team_create(
         .await?
         .render()?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(html)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnblockForm {
+    #[serde(default)]
+    identifiant: String,
+}
+
+/// Lifts the waits of an account's console logins (every address).
+pub async fn team_unblock(
+    State(state): State<AppState>,
+    action: Action<UnblockForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let login = action.form.identifiant.trim();
+    let team = format!("{PREFIX}/equipe");
+    match auth::unblock(&state, login, &action.staff.actor()).await {
+        Ok(staff) => Ok(redirect_with(
+            &team,
+            true,
+            &t::staff_unblocked(&staff.login),
+        )),
+        Err(StoreError::NotFound { .. }) => Ok(redirect_with(
+            &team,
+            false,
+            &t::staff_not_found(&login.chars().take(64).collect::<String>()),
+        )),
+        Err(err) => Err(err.into()),
+    }
 }
 
 // ----- assets ---------------------------------------------------------------------------------
