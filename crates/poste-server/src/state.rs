@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use poste_store::{Store, StoreError};
 
 use crate::config::ConsoleConfig;
-use crate::domain::login_throttle::{Blocked, Gate, LoginPolicy, LoginThrottle};
+use crate::domain::login_throttle::{Blocked, Gate, Login, LoginPolicy, LoginThrottle};
 use crate::domain::throttle::FailureThrottle;
 use crate::hub::Hub;
 use crate::settings::{Settings, SharedSettings};
@@ -169,7 +169,8 @@ pub struct SharedLoginThrottle(Arc<Mutex<LoginThrottle>>);
 #[derive(Debug)]
 pub struct LoginTry {
     throttle: SharedLoginThrottle,
-    account: String,
+    /// `None`: [`Login::NoAccount`].
+    account: Option<String>,
     address: String,
     done: bool,
 }
@@ -193,12 +194,20 @@ impl SharedLoginThrottle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Lets a try of `account` from `address` through, or says how long it must wait.
-    pub fn begin(&self, account: &str, address: &str, now: Instant) -> Result<LoginTry, LoginWait> {
-        match self.lock().check(account, address, now) {
+    /// Lets a try of `login` from `address` through, or says how long it must wait.
+    pub fn begin(
+        &self,
+        login: Login<'_>,
+        address: &str,
+        now: Instant,
+    ) -> Result<LoginTry, LoginWait> {
+        match self.lock().check(login, address, now) {
             Gate::Go => Ok(LoginTry {
                 throttle: self.clone(),
-                account: account.to_owned(),
+                account: match login {
+                    Login::Account(account) => Some(account.to_owned()),
+                    Login::NoAccount => None,
+                },
                 address: address.to_owned(),
                 done: false,
             }),
@@ -218,24 +227,30 @@ impl SharedLoginThrottle {
 }
 
 impl LoginTry {
+    fn login(&self) -> Login<'_> {
+        self.account
+            .as_deref()
+            .map_or(Login::NoAccount, Login::Account)
+    }
+
     /// A wrong password (or an unknown or disabled account); returns the wait it imposes.
     pub fn failed(mut self, now: Instant) -> Option<Duration> {
         self.done = true;
         self.throttle
             .lock()
-            .failed(&self.account, &self.address, now)
+            .failed(self.login(), &self.address, now)
     }
 
     pub fn succeeded(mut self) {
         self.done = true;
-        self.throttle.lock().succeeded(&self.account, &self.address);
+        self.throttle.lock().succeeded(self.login(), &self.address);
     }
 }
 
 impl Drop for LoginTry {
     fn drop(&mut self) {
         if !self.done {
-            self.throttle.lock().abandoned(&self.account, &self.address);
+            self.throttle.lock().abandoned(self.login(), &self.address);
         }
     }
 }

@@ -518,7 +518,7 @@ pub mod console {
                         "Compte « {login} » : trop d'essais depuis cette adresse, attente de {wait}"
                     ),
                     None => format!(
-                        "Identifiant inconnu : trop d'essais depuis cette adresse, attente de {wait}"
+                        "Identifiants inconnus ou comptes désactivés : trop d'essais depuis cette adresse, attente de {wait}"
                     ),
                 }
             }
@@ -655,7 +655,7 @@ mod tests {
                     login: None,
                     wait_secs: 40,
                 },
-                "Identifiant inconnu : trop d'essais depuis cette adresse, attente de 40 s",
+                "Identifiants inconnus ou comptes désactivés : trop d'essais depuis cette adresse, attente de 40 s",
             ),
         ];
         for (refused, french) in cases {

@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::domain::codes::{generate_code, token_hash};
+use crate::domain::login_throttle::Login;
 use crate::state::{AppState, LoginWait};
 use crate::text::console as t;
 
@@ -85,18 +86,27 @@ pub enum LoginRefusal {
 ///
 /// The throttle counts per (account, address) pair: a pair past its free failures waits, the
 /// right password included, and is told how long; the same account from another address is
-/// checked at once. Every refusal is written to the event log with the address, a waiting
-/// pair once per wait (further refusals within it cost no password check and would only fill
-/// the log).
+/// checked at once. The account is looked up first (a cheap read): a login naming no account,
+/// or a disabled one, counts under the address's one pair for such logins, so made-up names
+/// share one budget and cannot buy a password check each. Every refusal is written to the
+/// event log with the address, a waiting pair once per wait (further refusals within it cost
+/// no password check and would only fill the log).
 pub async fn login(
     state: &AppState,
     login: &str,
     password: &str,
     ip: &str,
 ) -> Result<Result<(String, StaffSessionRow), LoginRefusal>, ConsoleError> {
+    let credentials = state.store.staff_credentials(login.trim()).await?;
+    let key = Login::of(
+        credentials.as_ref().map(|found| found.staff.login.as_str()),
+        credentials
+            .as_ref()
+            .is_some_and(|found| found.staff.disabled_at.is_some()),
+    );
     let attempt = match state
         .login_throttle
-        .begin(login, ip, crate::clock::monotonic())
+        .begin(key, ip, crate::clock::monotonic())
     {
         Ok(attempt) => attempt,
         Err(LoginWait { wait, first }) => {
@@ -105,13 +115,11 @@ pub async fn login(
                 .max(1);
             tracing::warn!(%ip, wait = secs, "console login throttled");
             if first {
-                let account = state
-                    .store
-                    .staff_credentials(login.trim())
-                    .await?
-                    .map(|found| found.staff.login);
                 let refused = RefusedLogin::Throttled {
-                    login: account,
+                    login: match key {
+                        Login::Account(account) => Some(account.to_owned()),
+                        Login::NoAccount => None,
+                    },
                     wait_secs: secs,
                 };
                 record_refusal(state, &refused, ip).await;
@@ -123,7 +131,8 @@ pub async fn login(
         .chars()
         .take(MAX_PASSWORD_CHARS)
         .collect::<String>();
-    let credentials = state.store.staff_credentials(login.trim()).await?;
+    // An unknown login costs a check against a dummy hash: it takes as long as a wrong
+    // password.
     let (hash, staff) = match credentials {
         Some(found) => (found.password_hash, Some(found.staff)),
         None => (DUMMY_HASH.to_owned(), None),

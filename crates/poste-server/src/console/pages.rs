@@ -17,6 +17,7 @@ use crate::console::view::{self, SessionLine, Tile, csv_cell, spaced_code};
 use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
 use crate::domain::duration::{format_duration, parse_duration};
+use crate::domain::login_throttle::{Blocked, account_key};
 use crate::ops::{self, CreateSessions, OpError};
 use crate::state::AppState;
 use crate::text::console as t;
@@ -952,6 +953,8 @@ pub async fn sessions_csv(
 struct TeamPage {
     frame: Frame,
     members: Vec<Member>,
+    /// Addresses whose logins naming no account (or a disabled one) must wait.
+    no_account_blocked: Vec<String>,
     form: StaffFormValues,
     errors: StaffErrors,
 }
@@ -997,6 +1000,10 @@ async fn team_page(
 ) -> Result<TeamPage, ConsoleError> {
     let tz = &state.settings().timezone;
     let blocked = state.login_throttle.blocked(crate::clock::monotonic());
+    let blocked_line = |pair: &Blocked| {
+        let secs = u64::try_from(pair.remaining.as_millis().div_ceil(1000)).unwrap_or(u64::MAX);
+        t::login_blocked(&pair.address, pair.failures, secs)
+    };
     let members = state
         .store
         .list_staff()
@@ -1005,12 +1012,8 @@ async fn team_page(
         .map(|m| Member {
             blocked: blocked
                 .iter()
-                .filter(|pair| pair.account == m.login.to_lowercase())
-                .map(|pair| {
-                    let secs = u64::try_from(pair.remaining.as_millis().div_ceil(1000))
-                        .unwrap_or(u64::MAX);
-                    t::login_blocked(&pair.address, pair.failures, secs)
-                })
+                .filter(|pair| pair.account.as_deref() == Some(account_key(&m.login).as_str()))
+                .map(blocked_line)
                 .collect(),
             role: role_label(m.role),
             last_login: m
@@ -1024,6 +1027,11 @@ async fn team_page(
     Ok(TeamPage {
         frame: Frame::new(state, staff, headers, "equipe"),
         members,
+        no_account_blocked: blocked
+            .iter()
+            .filter(|pair| pair.account.is_none())
+            .map(blocked_line)
+            .collect(),
         form: StaffFormValues {
             mot_de_passe: String::new(),
             confirmation: String::new(),

@@ -1,5 +1,11 @@
 //! Throttling of console logins per (account, address) pair, with a growing wait.
 //!
+//! The account is the existing, enabled account the login names. A login that names no
+//! account, or a disabled one, counts under one pair per address ([`Login::NoAccount`]):
+//! made-up names typed from one address (`a1`, `a2`, …) share one budget instead of getting the
+//! free failures each (each one a password check and a row in the history), while an existing
+//! account's pair from that address is never held back by them.
+//!
 //! A pair that fails `free_failures` times must wait `first_wait` before its next try, and
 //! every further failure doubles the wait, up to `longest_wait`. Only the pair waits: the same
 //! account from another address, and another account from the same address, are never held
@@ -32,6 +38,28 @@ pub struct LoginPolicy {
 /// Longest account name kept in a key (logins are at most 64 characters).
 const KEY_CHARS: usize = 64;
 
+/// Whose login a try is, as the throttle counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login<'a> {
+    /// An existing account that may log in (its login).
+    Account(&'a str),
+    /// A login that names no account, or a disabled one: all such tries from one address count
+    /// as one pair.
+    NoAccount,
+}
+
+impl<'a> Login<'a> {
+    /// The login typed as the throttle counts it: `account` is the account it names, if any,
+    /// and `disabled` whether that account is disabled (it cannot log in, so it shares the
+    /// budget of made-up names rather than giving each disabled name free failures).
+    pub fn of(account: Option<&'a str>, disabled: bool) -> Self {
+        match account {
+            Some(login) if !disabled => Login::Account(login),
+            _ => Login::NoAccount,
+        }
+    }
+}
+
 /// Whether a login attempt may be checked now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -46,7 +74,8 @@ pub enum Gate {
 /// A pair that must wait, for the console's « Équipe » page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocked {
-    pub account: String,
+    /// The account (its key, [`account_key`]); `None` for logins that name no account.
+    pub account: Option<String>,
     pub address: String,
     pub failures: u32,
     pub remaining: Duration,
@@ -54,7 +83,8 @@ pub struct Blocked {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Pair {
-    account: String,
+    /// `None`: [`Login::NoAccount`].
+    account: Option<String>,
     address: String,
 }
 
@@ -112,18 +142,21 @@ impl LoginThrottle {
         }
     }
 
-    fn pair(account: &str, address: &str) -> Pair {
+    fn pair(login: Login<'_>, address: &str) -> Pair {
         Pair {
-            account: account_key(account),
+            account: match login {
+                Login::Account(account) => Some(account_key(account)),
+                Login::NoAccount => None,
+            },
             address: address.to_owned(),
         }
     }
 
-    /// Whether `account` may try from `address` now. A try let through is counted in flight
+    /// Whether `login` may try from `address` now. A try let through is counted in flight
     /// until its outcome: past the free failures, one try at a time (parallel requests would
     /// each pass before the first failure is known).
-    pub fn check(&mut self, account: &str, address: &str, now: Instant) -> Gate {
-        let pair = Self::pair(account, address);
+    pub fn check(&mut self, login: Login<'_>, address: &str, now: Instant) -> Gate {
+        let pair = Self::pair(login, address);
         let policy = self.policy;
         if self
             .pairs
@@ -167,8 +200,8 @@ impl LoginThrottle {
     }
 
     /// The try let through was a failure; returns the wait it imposes, if any.
-    pub fn failed(&mut self, account: &str, address: &str, now: Instant) -> Option<Duration> {
-        let pair = Self::pair(account, address);
+    pub fn failed(&mut self, login: Login<'_>, address: &str, now: Instant) -> Option<Duration> {
+        let pair = Self::pair(login, address);
         if !self.pairs.contains_key(&pair) {
             self.make_room(now);
         }
@@ -189,14 +222,14 @@ impl LoginThrottle {
     }
 
     /// The try let through was the right password: the pair is forgotten.
-    pub fn succeeded(&mut self, account: &str, address: &str) {
-        self.pairs.remove(&Self::pair(account, address));
+    pub fn succeeded(&mut self, login: Login<'_>, address: &str) {
+        self.pairs.remove(&Self::pair(login, address));
     }
 
     /// The try let through ended without an answer (an error before the password was
     /// known): it no longer counts in flight.
-    pub fn abandoned(&mut self, account: &str, address: &str) {
-        let pair = Self::pair(account, address);
+    pub fn abandoned(&mut self, login: Login<'_>, address: &str) {
+        let pair = Self::pair(login, address);
         if let Some(entry) = self.pairs.get_mut(&pair) {
             entry.in_flight = entry.in_flight.saturating_sub(1);
             if entry.failures == 0 && entry.in_flight == 0 {
@@ -207,7 +240,7 @@ impl LoginThrottle {
 
     /// Forgets every pair of `account` (an admin unblocks it); returns how many there were.
     pub fn unblock(&mut self, account: &str) -> usize {
-        let account = account_key(account);
+        let account = Some(account_key(account));
         let before = self.pairs.len();
         self.pairs.retain(|pair, _| pair.account != account);
         before - self.pairs.len()
@@ -310,29 +343,29 @@ mod tests {
     /// One wrong password: checked, then failed.
     fn fail(
         throttle: &mut LoginThrottle,
-        account: &str,
+        login: Login<'_>,
         address: &str,
         now: Instant,
     ) -> Option<Duration> {
-        assert_eq!(throttle.check(account, address, now), Gate::Go);
-        throttle.failed(account, address, now)
+        assert_eq!(throttle.check(login, address, now), Gate::Go);
+        throttle.failed(login, address, now)
     }
 
     /// `n` wrong passwords, each after the previous wait; returns when the last was typed.
     fn fail_patiently(
         throttle: &mut LoginThrottle,
-        account: &str,
+        login: Login<'_>,
         address: &str,
         start: Instant,
         n: u32,
     ) -> Instant {
         let mut now = start;
         for _ in 0..n {
-            if let Gate::Wait { wait, .. } = throttle.check(account, address, now) {
+            if let Gate::Wait { wait, .. } = throttle.check(login, address, now) {
                 now += wait;
-                assert_eq!(throttle.check(account, address, now), Gate::Go);
+                assert_eq!(throttle.check(login, address, now), Gate::Go);
             }
-            if let Some(wait) = throttle.failed(account, address, now) {
+            if let Some(wait) = throttle.failed(login, address, now) {
                 assert!(wait <= Duration::from_secs(300));
             }
         }
@@ -368,20 +401,23 @@ mod tests {
     fn a_pair_waits_after_its_free_failures_even_with_the_right_password() {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
-        assert_eq!(fail(&mut throttle, "marie", A, start), None);
-        assert_eq!(fail(&mut throttle, "marie", A, start), None);
-        assert_eq!(fail(&mut throttle, "marie", A, start), Some(secs(5)));
+        assert_eq!(fail(&mut throttle, Login::Account("marie"), A, start), None);
+        assert_eq!(fail(&mut throttle, Login::Account("marie"), A, start), None);
+        assert_eq!(
+            fail(&mut throttle, Login::Account("marie"), A, start),
+            Some(secs(5))
+        );
         // The right password from the same address waits, told how long; the first refusal
         // of this wait is marked, the next ones are not.
         assert_eq!(
-            throttle.check("Marie ", A, start + secs(2)),
+            throttle.check(Login::Account("Marie "), A, start + secs(2)),
             Gate::Wait {
                 wait: secs(3),
                 first: true
             }
         );
         assert_eq!(
-            throttle.check("marie", A, start + secs(3)),
+            throttle.check(Login::Account("marie"), A, start + secs(3)),
             Gate::Wait {
                 wait: secs(2),
                 first: false
@@ -389,9 +425,12 @@ mod tests {
         );
         // After the wait: one try; its failure doubles the wait.
         let later = start + secs(5);
-        assert_eq!(fail(&mut throttle, "marie", A, later), Some(secs(10)));
         assert_eq!(
-            throttle.check("marie", A, later + secs(1)),
+            fail(&mut throttle, Login::Account("marie"), A, later),
+            Some(secs(10))
+        );
+        assert_eq!(
+            throttle.check(Login::Account("marie"), A, later + secs(1)),
             Gate::Wait {
                 wait: secs(9),
                 first: true
@@ -399,8 +438,8 @@ mod tests {
         );
         // The right password after the wait: the pair is forgotten.
         let after = later + secs(10);
-        assert_eq!(throttle.check("marie", A, after), Gate::Go);
-        throttle.succeeded("marie", A);
+        assert_eq!(throttle.check(Login::Account("marie"), A, after), Gate::Go);
+        throttle.succeeded(Login::Account("marie"), A);
         assert!(throttle.is_empty());
     }
 
@@ -408,43 +447,101 @@ mod tests {
     fn another_address_and_another_account_are_never_held_back() {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
-        let now = fail_patiently(&mut throttle, "marie", A, start, 20);
-        // A flood for unknown accounts from the same address, too.
-        for i in 0..50 {
-            fail(&mut throttle, &format!("inconnu{i}"), A, now);
-        }
-        assert!(matches!(throttle.check("marie", A, now), Gate::Wait { .. }));
+        let now = fail_patiently(&mut throttle, Login::Account("marie"), A, start, 20);
+        assert!(matches!(
+            throttle.check(Login::Account("marie"), A, now),
+            Gate::Wait { .. }
+        ));
         // Marie from the staff room: at once.
-        assert_eq!(throttle.check("marie", B, now), Gate::Go);
-        throttle.succeeded("marie", B);
+        assert_eq!(throttle.check(Login::Account("marie"), B, now), Gate::Go);
+        throttle.succeeded(Login::Account("marie"), B);
         // Another account from the visitor's address: at once.
-        assert_eq!(throttle.check("paul", A, now), Gate::Go);
+        assert_eq!(throttle.check(Login::Account("paul"), A, now), Gate::Go);
+    }
+
+    #[test]
+    fn a_login_naming_no_enabled_account_counts_as_no_account() {
+        assert_eq!(Login::of(Some("marie"), false), Login::Account("marie"));
+        assert_eq!(Login::of(Some("paul"), true), Login::NoAccount);
+        assert_eq!(Login::of(None, false), Login::NoAccount);
+    }
+
+    #[test]
+    fn made_up_names_from_one_address_share_one_budget() {
+        let start = Instant::now();
+        let mut throttle = LoginThrottle::new(policy());
+        // 50 distinct made-up names from A (each one `Login::of(None, _)` for the server):
+        // only the free failures are checked, then A's made-up names wait together.
+        let mut now = start;
+        let mut checked = 0;
+        let mut first_refusals = 0;
+        for _name in (0..50).map(|i| format!("a{i}")) {
+            now += Duration::from_millis(10);
+            match throttle.check(Login::NoAccount, A, now) {
+                Gate::Go => {
+                    checked += 1;
+                    throttle.failed(Login::NoAccount, A, now);
+                }
+                Gate::Wait { first, .. } => first_refusals += u32::from(first),
+            }
+        }
+        assert_eq!(checked, policy().free_failures);
+        assert_eq!(first_refusals, 1, "one refusal worth recording per wait");
+        // A disabled account's name counts with them.
+        assert!(matches!(
+            throttle.check(Login::of(Some("paul"), true), A, now),
+            Gate::Wait { first: false, .. }
+        ));
+        // Marie from A, the same address: at once, and her failures are her own.
+        assert_eq!(throttle.check(Login::Account("marie"), A, now), Gate::Go);
+        assert_eq!(throttle.failed(Login::Account("marie"), A, now), None);
+        assert_eq!(throttle.check(Login::Account("marie"), A, now), Gate::Go);
+        throttle.succeeded(Login::Account("marie"), A);
+        // Made-up names from another address have their own budget.
+        assert_eq!(throttle.check(Login::NoAccount, B, now), Gate::Go);
+        throttle.abandoned(Login::NoAccount, B);
+        // « Équipe » sees the pair without an account; unblocking an account leaves it.
+        let blocked = throttle.blocked(now);
+        assert_eq!(blocked.len(), 1);
+        assert_eq!(blocked[0].account, None);
+        assert_eq!(blocked[0].address, A);
+        assert_eq!(throttle.unblock("marie"), 0);
+        assert!(matches!(
+            throttle.check(Login::NoAccount, A, now),
+            Gate::Wait { .. }
+        ));
+        // After the wait, one more made-up name is checked, and its failure doubles the wait.
+        let later = now + Duration::from_secs(5);
+        assert_eq!(
+            fail(&mut throttle, Login::NoAccount, A, later),
+            Some(secs(10))
+        );
     }
 
     #[test]
     fn parallel_tries_past_the_free_failures_go_one_at_a_time() {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
-        fail(&mut throttle, "marie", A, start);
+        fail(&mut throttle, Login::Account("marie"), A, start);
         // Within the free failures, tries at once are fine (a double click).
-        assert_eq!(throttle.check("marie", A, start), Gate::Go);
-        assert_eq!(throttle.check("marie", A, start), Gate::Go);
+        assert_eq!(throttle.check(Login::Account("marie"), A, start), Gate::Go);
+        assert_eq!(throttle.check(Login::Account("marie"), A, start), Gate::Go);
         // One failure and two in flight: a fourth at once would go past the free failures
         // before their outcome is known.
         assert!(matches!(
-            throttle.check("marie", A, start),
+            throttle.check(Login::Account("marie"), A, start),
             Gate::Wait { first: false, .. }
         ));
-        throttle.abandoned("marie", A);
-        assert_eq!(throttle.check("marie", A, start), Gate::Go);
+        throttle.abandoned(Login::Account("marie"), A);
+        assert_eq!(throttle.check(Login::Account("marie"), A, start), Gate::Go);
     }
 
     #[test]
     fn an_abandoned_first_try_leaves_nothing() {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
-        assert_eq!(throttle.check("marie", A, start), Gate::Go);
-        throttle.abandoned("marie", A);
+        assert_eq!(throttle.check(Login::Account("marie"), A, start), Gate::Go);
+        throttle.abandoned(Login::Account("marie"), A);
         assert!(throttle.is_empty());
     }
 
@@ -453,18 +550,21 @@ mod tests {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
         for address in [A, B] {
-            fail_patiently(&mut throttle, "marie", address, start, 4);
+            fail_patiently(&mut throttle, Login::Account("marie"), address, start, 4);
         }
-        let now = fail_patiently(&mut throttle, "paul", A, start, 4);
+        let now = fail_patiently(&mut throttle, Login::Account("paul"), A, start, 4);
         // Each pair failed a fourth time 5 s after start: 10 s to wait from then.
         let blocked = throttle.blocked(now + secs(1));
         assert_eq!(blocked.len(), 3);
         assert_eq!(blocked[0].remaining, secs(9));
         assert_eq!(blocked[0].failures, 4);
         assert_eq!(throttle.unblock("MARIE"), 2);
-        assert_eq!(throttle.check("marie", A, now + secs(1)), Gate::Go);
+        assert_eq!(
+            throttle.check(Login::Account("marie"), A, now + secs(1)),
+            Gate::Go
+        );
         assert!(matches!(
-            throttle.check("paul", A, now + secs(1)),
+            throttle.check(Login::Account("paul"), A, now + secs(1)),
             Gate::Wait { .. }
         ));
         assert_eq!(throttle.unblock("nobody"), 0);
@@ -475,16 +575,19 @@ mod tests {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
         for _ in 0..3 {
-            fail(&mut throttle, "marie", A, start);
+            fail(&mut throttle, Login::Account("marie"), A, start);
         }
         // Waits 5 s, then is remembered 300 s more: a failure then is the fourth (10 s).
         assert_eq!(
-            fail(&mut throttle, "marie", A, start + secs(304)),
+            fail(&mut throttle, Login::Account("marie"), A, start + secs(304)),
             Some(secs(10))
         );
         // Untouched past the end of that wait plus 300 s: forgotten, free tries again.
         let much_later = start + secs(304 + 10 + 300);
-        assert_eq!(fail(&mut throttle, "marie", A, much_later), None);
+        assert_eq!(
+            fail(&mut throttle, Login::Account("marie"), A, much_later),
+            None
+        );
         assert_eq!(throttle.len(), 1);
     }
 
@@ -496,19 +599,22 @@ mod tests {
             ..policy()
         });
         // A guesser makes marie wait long from A.
-        let now = fail_patiently(&mut throttle, "marie", A, start, 8);
+        let now = fail_patiently(&mut throttle, Login::Account("marie"), A, start, 8);
         // Then floods distinct pairs, each one failure.
         for i in 0..1000 {
-            fail(&mut throttle, &format!("x{i}"), B, now);
+            fail(&mut throttle, Login::Account(&format!("x{i}")), B, now);
         }
         assert!(throttle.len() <= 10, "{}", throttle.len());
         assert!(
-            matches!(throttle.check("marie", A, now + secs(1)), Gate::Wait { .. }),
+            matches!(
+                throttle.check(Login::Account("marie"), A, now + secs(1)),
+                Gate::Wait { .. }
+            ),
             "the longest wait is kept"
         );
         // Expired pairs are swept when full.
         let later = now + secs(10_000);
-        fail(&mut throttle, "late", B, later);
+        fail(&mut throttle, Login::Account("late"), B, later);
         assert_eq!(throttle.len(), 1);
     }
 
@@ -517,7 +623,7 @@ mod tests {
         let start = Instant::now();
         let mut throttle = LoginThrottle::new(policy());
         let long = "a".repeat(10_000);
-        fail(&mut throttle, &long, A, start);
+        fail(&mut throttle, Login::Account(&long), A, start);
         assert_eq!(account_key(&long).len(), KEY_CHARS);
         assert_eq!(throttle.len(), 1);
     }

@@ -284,6 +284,89 @@ async fn a_visitor_cannot_keep_an_animateur_out(server: TestServer) {
     server.stop().await;
 }
 
+/// Made-up names from one address share one budget: after the free failures (5 by default)
+/// they are refused without a password check, so the history gets one row per check and one
+/// for the wait, whatever the number of names; the real account from that address is not
+/// held back by them.
+async fn made_up_names_share_one_budget_per_address(server: TestServer) {
+    const FREE_FAILURES: usize = 5;
+    add_staff(&server, "marie", PASSWORD, StaffRole::Animateur).await;
+    let visitor = browser(VISITOR);
+    let mut checked = 0;
+    let mut throttled = 0;
+    for i in 0..50 {
+        let (status, body, cookie) = login(&server, &visitor, &format!("a{i}"), "essai").await;
+        assert!(cookie.is_none());
+        match status {
+            401 => checked += 1,
+            429 => {
+                throttled += 1;
+                assert!(body.contains("essais : réessayez dans "), "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(checked, FREE_FAILURES, "only the free failures are checked");
+    assert_eq!(throttled, 50 - FREE_FAILURES);
+    let rows = refusals(&server).await;
+    assert!(rows.len() <= FREE_FAILURES + 1, "{rows:?}");
+    assert_eq!(
+        rows.iter()
+            .filter(|(kind, _, detail)| *kind == EventKind::StaffLoginFailed && detail == "inconnu")
+            .count(),
+        FREE_FAILURES,
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(kind, ip, detail)| *kind == EventKind::StaffLoginThrottled
+                && ip == VISITOR
+                && detail.starts_with("attente:")
+                && !detail.trim_start_matches("attente:").contains(':')),
+        "the wait recorded without a name: {rows:?}"
+    );
+
+    // Marie from that same address: at once, with her right password.
+    let started = std::time::Instant::now();
+    let (status, body, cookie) = login(&server, &visitor, "marie", PASSWORD).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(cookie.is_some());
+    assert!(started.elapsed() < Duration::from_secs(3));
+    // A wrong password for her from there is checked: her pair has its own budget.
+    let (status, _, _) = login(&server, &visitor, "marie", "devinette").await;
+    assert_eq!(status, 401);
+    // Made-up names from the staff room have their own budget too.
+    let staff_room = browser(STAFF_ROOM);
+    let (status, _, _) = login(&server, &staff_room, "a0", "essai").await;
+    assert_eq!(status, 401);
+    // « Équipe » shows the visitor's address waiting for made-up names, apart from the team.
+    add_staff(&server, "sandrine", ADMIN_PASSWORD, StaffRole::Admin).await;
+    let (_, _, admin) = login(&server, &staff_room, "sandrine", ADMIN_PASSWORD).await;
+    let team = page(&server, &staff_room, &admin.unwrap(), "/console/equipe").await;
+    assert!(
+        team.contains("Identifiants inconnus ou comptes désactivés")
+            && team.contains(&format!("{FREE_FAILURES} essais refusés depuis {VISITOR}")),
+        "{team}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn made_up_names_share_one_budget_per_address_on_sqlite() {
+    made_up_names_share_one_budget_per_address(TestServer::start().await).await;
+}
+
+#[tokio::test]
+async fn made_up_names_share_one_budget_per_address_on_postgres() {
+    let Some(db) =
+        PgDatabase::create("made_up_names_share_one_budget_per_address_on_postgres").await
+    else {
+        return;
+    };
+    let server = TestServer::start_postgres(&db).await.unwrap();
+    made_up_names_share_one_budget_per_address(server).await;
+}
+
 #[tokio::test]
 async fn a_visitors_address_cannot_keep_an_animateur_out_on_sqlite() {
     a_visitor_cannot_keep_an_animateur_out(TestServer::start().await).await;
