@@ -56,7 +56,14 @@ test("the history says durations, end reasons and warnings in words, on the page
 
   await page.getByRole("link", { name: "Historique" }).click();
   const details = await page.locator("table.liste tbody tr td:nth-child(6)").allInnerTexts();
-  for (const words of ["Temps écoulé", "+15 min", "Terminée par un animateur", "Premier avertissement", "Dernier avertissement"]) {
+  const expected = [
+    "Temps écoulé",
+    "+15 min",
+    "Terminée par un animateur",
+    "Avertissement 3 s avant la fin",
+    "Dernier avertissement 1 s avant la fin",
+  ];
+  for (const words of expected) {
     assert.ok(details.includes(words), `« ${words} » in ${JSON.stringify(details)}`);
   }
   for (const detail of details) {

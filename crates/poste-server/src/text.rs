@@ -515,12 +515,11 @@ pub mod console {
                 _ => detail.to_owned(),
             },
             EventKind::SessionEnded => super::end_reason_label(detail).unwrap_or(detail).to_owned(),
-            // The level the store records (the thresholds are settings, which may have changed
-            // since).
-            EventKind::WarningSent => match detail {
-                "1" => "Premier avertissement".to_owned(),
-                "2" => "Dernier avertissement".to_owned(),
-                _ => format!("Avertissement {detail}"),
+            // With the threshold in force when it was sent; events written before it was
+            // recorded have the level only.
+            EventKind::WarningSent => match poste_store::Warning::parse(detail) {
+                Some(warning) => warning_label(warning),
+                None => detail.to_owned(),
             },
             EventKind::EnrollmentRequested => match detail {
                 "code_enrolement" => "Avec un code d'enrôlement".to_owned(),
@@ -599,6 +598,16 @@ pub mod console {
             | EventKind::VisitorUpdated
             | EventKind::VisitorErased
             | EventKind::RetentionPurge => detail.to_owned(),
+        }
+    }
+
+    fn warning_label(warning: poste_store::Warning) -> String {
+        let before_end = warning.before_end_secs.map(super::format_duration);
+        match (warning.level, before_end) {
+            (1, Some(before)) => format!("Avertissement {before} avant la fin"),
+            (_, Some(before)) => format!("Dernier avertissement {before} avant la fin"),
+            (1, None) => "Premier avertissement".to_owned(),
+            (_, None) => "Dernier avertissement".to_owned(),
         }
     }
 
@@ -805,6 +814,13 @@ mod tests {
             ),
             (K::SessionEnded, "autre", "Autre"),
             (K::CodeCancelled, "", ""),
+            (K::WarningSent, "1:300", "Avertissement 5 min avant la fin"),
+            (
+                K::WarningSent,
+                "2:60",
+                "Dernier avertissement 1 min avant la fin",
+            ),
+            // Written before the threshold was recorded.
             (K::WarningSent, "1", "Premier avertissement"),
             (K::WarningSent, "2", "Dernier avertissement"),
             (K::PosteCreated, "P3", "P3"),

@@ -38,7 +38,7 @@ pub use model::{
     EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession, NewStaff,
     NewVisitor, PosteRow, PosteSighting, PurgeReport, RefusedLogin, SessionFilter, SessionRow,
     SessionStatus, StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TimeRequestRow,
-    TimeRequestStatus, TokenRow, UsageRow, VisitorRow,
+    TimeRequestStatus, TokenRow, UsageRow, VisitorRow, Warning,
 };
 pub use requests::TimeAnswer;
 pub use sessions::StartPlan;

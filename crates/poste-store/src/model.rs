@@ -486,6 +486,47 @@ impl RefusedLogin {
     }
 }
 
+/// A warning pushed to a visitor, as the event log keeps it (`events.detail` of
+/// [`EventKind::WarningSent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Warning {
+    /// 1: the first warning, 2: the last one.
+    pub level: i64,
+    /// The threshold it was given at (seconds before the end), as the settings were then.
+    /// `None` in events written before it was recorded.
+    pub before_end_secs: Option<i64>,
+}
+
+impl Warning {
+    /// Warning `level` without its threshold.
+    pub fn level(level: i64) -> Self {
+        Warning {
+            level,
+            before_end_secs: None,
+        }
+    }
+
+    /// `LEVEL:SECS` (`LEVEL` alone when the threshold is not known).
+    pub fn detail(&self) -> String {
+        match self.before_end_secs {
+            Some(secs) => format!("{}:{secs}", self.level),
+            None => self.level.to_string(),
+        }
+    }
+
+    /// Reads back [`Self::detail`].
+    pub fn parse(detail: &str) -> Option<Self> {
+        let (level, secs) = match detail.split_once(':') {
+            Some((level, secs)) => (level, Some(secs.parse().ok()?)),
+            None => (detail, None),
+        };
+        Some(Warning {
+            level: level.parse().ok()?,
+            before_end_secs: secs,
+        })
+    }
+}
+
 /// One row of the event log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventRow {
