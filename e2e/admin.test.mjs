@@ -4,7 +4,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath } from "./harness.mjs";
+import http from "node:http";
+import { PASSWORD, Server, Workstation, launchBrowser, loggedInPage, screenshotPath } from "./harness.mjs";
 
 let server;
 let browser;
@@ -33,13 +34,13 @@ const ACTIONS = [
   "/console/postes/1/message", "/console/postes/1/service", "/console/postes/1", "/console/postes/1/valider",
   "/console/postes/1/retirer", "/console/reglages", "/console/categories", "/console/categories/1",
   "/console/categories/1/supprimer", "/console/visiteurs", "/console/visiteurs/1", "/console/visiteurs/1/effacer",
-  "/console/equipe", "/console/deconnexion",
+  "/console/equipe", "/console/equipe/debloquer", "/console/deconnexion",
 ];
 const ADMIN_PAGES = ["/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages"];
 const ADMIN_ACTIONS = [
   "/console/postes/1", "/console/postes/1/valider", "/console/postes/1/retirer", "/console/reglages",
   "/console/categories", "/console/categories/1", "/console/categories/1/supprimer",
-  "/console/visiteurs/1/effacer", "/console/equipe",
+  "/console/visiteurs/1/effacer", "/console/equipe", "/console/equipe/debloquer",
 ];
 
 test("without a login every page and action leads to the login page", async () => {
@@ -72,6 +73,76 @@ test("an animateur is refused every admin page and action, even with a valid for
     });
     assert.equal(response.status(), 403, path);
   }
+  await page.context().close();
+});
+
+// A console login posted from a chosen loopback address (a public workstation), as the server
+// sees it: its status and page.
+function loginFrom(address, login, password) {
+  const body = new URLSearchParams({ identifiant: login, mot_de_passe: password }).toString();
+  const url = new URL(`${server.url}/console/connexion`);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        localAddress: address,
+        headers: {
+          origin: server.url,
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode, text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+test("a visitor's wrong passwords keep only their address waiting, and an admin unblocks the account", async () => {
+  const visitor = "127.0.4.66";
+  server.createStaff("marie", "animateur", "Marie Payet");
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await loginFrom(visitor, "marie", "devinette")).status, 401);
+  }
+  const waiting = await loginFrom(visitor, "marie", PASSWORD);
+  assert.equal(waiting.status, 429);
+  assert.match(waiting.text, /Trop d(&#39;|')essais : réessayez dans \d+ s\./);
+
+  // Marie from the staff room (the browser, at 127.0.0.1) is not held back.
+  const marie = await loggedInPage(browser, server, "marie");
+  await marie.context().close();
+
+  const page = await loggedInPage(browser, server, "sandrine");
+  await page.goto(`${server.url}/console/historique?groupe=equipe`);
+  const refused = page.locator("tr", { hasText: "Connexion refusée" }).first();
+  await refused.waitFor();
+  assert.match(await refused.innerText(), /Compte « marie » : mot de passe incorrect/);
+  assert.match(await refused.innerText(), /127\.0\.4\.66/);
+  assert.match(await page.locator("body").innerText(), /Connexion retenue \(trop d'essais\)/);
+
+  // One more wrong password once the wait is over: a fresh wait (10 s), so that the page below
+  // is sure to find marie still waiting on a slow machine.
+  while ((await loginFrom(visitor, "marie", "devinette")).status === 429) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await page.getByRole("link", { name: "Équipe" }).click();
+  const row = page.locator("tr", { hasText: "Marie Payet" });
+  assert.match(await row.innerText(), /6 essais refusés depuis 127\.0\.4\.66 : attente encore \d+ s/);
+  await page.screenshot({ path: screenshotPath("console-equipe-bloque.png") });
+  await row.getByRole("button", { name: "Débloquer marie" }).click();
+  await page.getByText("Compte « marie » débloqué").waitFor();
+  assert.doesNotMatch(await row.innerText(), /essais refusés/);
+  assert.equal(await row.getByRole("button", { name: "Débloquer marie" }).count(), 0);
+  assert.equal((await loginFrom(visitor, "marie", PASSWORD)).status, 303);
   await page.context().close();
 });
 

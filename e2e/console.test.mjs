@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath, PASSWORD } from "./harness.mjs";
+import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath, tile, PASSWORD } from "./harness.mjs";
 
 let server;
 let browser;
@@ -19,10 +19,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-function tile(page, name) {
-  return page.locator(".tuile", { has: page.getByRole("heading", { name, exact: true }) });
-}
 
 // Marks the page; the mark survives only if the page is never reloaded.
 async function markPage(page) {

@@ -189,6 +189,11 @@ export async function loggedInPage(browser, server, login) {
   return page;
 }
 
+// The dashboard's tile of workstation `name`.
+export function tile(page, name) {
+  return page.locator(".tuile", { has: page.getByRole("heading", { name, exact: true }) });
+}
+
 export function screenshotPath(name) {
   return join(screenshotDir, name);
 }

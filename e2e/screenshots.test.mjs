@@ -1,7 +1,7 @@
 // Screenshots of the console for the documentation (docs/console/), on a server of their own
 // so that they show a typical morning at the EPN and nothing left by the other tests.
 import { test, before, after } from "node:test";
-import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath } from "./harness.mjs";
+import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath, tile } from "./harness.mjs";
 
 let server;
 let browser;
@@ -16,10 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-function tile(page, name) {
-  return page.locator(".tuile", { has: page.getByRole("heading", { name, exact: true }) });
-}
 
 test("screenshots of the dashboard, the session form and a ticket", async () => {
   const postes = [];

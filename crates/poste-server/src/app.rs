@@ -447,6 +447,19 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
             if event.origin == hub.store().origin() {
                 continue;
             }
+            match event.kind {
+                // Refused logins change nothing shown live.
+                EventKind::StaffLoginFailed | EventKind::StaffLoginThrottled => continue,
+                // Unblocked from the command line or another instance.
+                EventKind::StaffUnblocked => {
+                    if let Some(login) = &event.detail {
+                        let pairs = state.login_throttle.unblock(login);
+                        tracing::info!(%login, pairs, by = %event.actor, "console logins unblocked elsewhere");
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             // Whatever another process changed may show on the console's dashboard.
             hub.changed();
             if event.kind == EventKind::SettingsChanged

@@ -184,6 +184,10 @@ enum AdminCommand {
         #[arg(long)]
         mot_de_passe_stdin: bool,
     },
+    /// Lève les attentes d'un compte après des mots de passe refusés (depuis toutes les
+    /// adresses) ; le serveur en marche l'applique dans la seconde.
+    #[command(visible_alias = "debloquer")]
+    Unblock { identifiant: String },
 }
 
 /// Reads a new password: from the first line of standard input when asked (or when it is not
@@ -541,7 +545,16 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             {
                 Ok(row) => println!("Mot de passe de « {} » changé.", row.login),
                 Err(poste_store::StoreError::NotFound { .. }) => {
-                    anyhow::bail!("Aucun compte « {identifiant} ».")
+                    anyhow::bail!("{}", text::console::staff_not_found(&identifiant))
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Command::Admin(AdminCommand::Unblock { identifiant }) => {
+            match store.unblock_staff(identifiant.trim(), &actor, now).await {
+                Ok(row) => println!("{}", text::console::staff_unblocked(&row.login)),
+                Err(poste_store::StoreError::NotFound { .. }) => {
+                    anyhow::bail!("{}", text::console::staff_not_found(identifiant.trim()))
                 }
                 Err(err) => return Err(err.into()),
             }

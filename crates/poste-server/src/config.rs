@@ -84,8 +84,10 @@ pub struct ConsoleConfig {
     /// Send the login cookie with `Secure` (and the `__Host-` prefix). Turn on when the
     /// console is reached over HTTPS; browsers drop such cookies over plain HTTP.
     pub secure_cookies: bool,
-    /// Failed logins tolerated per account and per address within `login_failure_window_secs`.
+    /// Failed logins of one account from one address before that pair must wait (5 s, then
+    /// doubled at each further failure).
     pub login_failures: u32,
+    /// The longest wait of a pair, and how long a pair is remembered after its wait ends.
     pub login_failure_window_secs: u64,
     /// Days the connection register (sessions, events) is kept before it is purged. French
     /// law (CPCE L34-1) asks for one year.

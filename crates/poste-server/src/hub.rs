@@ -14,13 +14,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use poste_proto::{ServerMessage, WarningLevel};
-use poste_store::{Backend, LeaseClaim, Millis, SessionRow, SessionStatus, Store, StoreError};
+use poste_store::{
+    Backend, LeaseClaim, Millis, SessionRow, SessionStatus, Store, StoreError, Warning,
+};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::clock::now_ms;
 use crate::domain::opening::Opening;
-use crate::domain::timing::{Thresholds, TimerAction, level_number, next_action, remaining_secs};
+use crate::domain::timing::{
+    Thresholds, TimerAction, level_number, next_action, remaining_secs, threshold_secs,
+};
 use crate::messages;
 use crate::metrics::{Gauges, Metrics};
 use crate::settings::SharedSettings;
@@ -115,6 +119,15 @@ impl Hub {
     /// The warning thresholds in force (staff may change them from the console).
     pub fn thresholds(&self) -> Thresholds {
         self.settings.get().thresholds
+    }
+
+    /// Warning `level` as the history records it, with its threshold in force.
+    fn warning(&self, level: WarningLevel) -> Warning {
+        let level = level_number(level);
+        Warning {
+            level,
+            before_end_secs: Some(threshold_secs(level, self.thresholds())),
+        }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -539,7 +552,7 @@ impl Hub {
         let deadline = row.deadline().unwrap_or(now);
         let raised = match self
             .store
-            .raise_warning_level(row.id, level_number(level), now)
+            .raise_warning_level(row.id, self.warning(level), now)
             .await
         {
             Ok(raised) => raised,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use poste_store::{Store, StoreError};
 
 use crate::config::ConsoleConfig;
+use crate::domain::login_throttle::{Blocked, Gate, Login, LoginPolicy, LoginThrottle};
 use crate::domain::throttle::FailureThrottle;
 use crate::hub::Hub;
 use crate::settings::{Settings, SharedSettings};
@@ -23,8 +24,8 @@ pub struct AppState {
     settings: SharedSettings,
     /// Wrong access codes, per address and per workstation.
     pub code_throttle: SharedThrottle,
-    /// Failed console logins, per account and per address.
-    pub login_throttle: SharedThrottle,
+    /// Failed console logins, per (account, address) pair.
+    pub login_throttle: SharedLoginThrottle,
     /// Workstations heard from, whose `last_seen` the next flush writes.
     pub last_seen: LastSeen,
 }
@@ -99,13 +100,6 @@ impl Throttles {
 }
 
 impl SharedThrottle {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        SharedThrottle(Arc::new(Mutex::new(Throttles {
-            per_key: FailureThrottle::new(max_failures, window),
-            global: None,
-        })))
-    }
-
     /// Also at most `global_failures` failures within `window` from all keys together.
     pub fn with_global(max_failures: u32, global_failures: u32, window: Duration) -> Self {
         SharedThrottle(Arc::new(Mutex::new(Throttles {
@@ -118,11 +112,6 @@ impl SharedThrottle {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The longest wait among `keys` (and the global budget), if any is blocked.
-    pub fn wait(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        self.lock().wait(keys, now)
     }
 
     /// Checks `keys` (and the global budget) and, if none is blocked, counts this attempt as a
@@ -164,14 +153,104 @@ impl SharedThrottle {
             global.record_failure(GLOBAL_KEY, now);
         }
     }
+}
 
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut throttles = self.lock();
-        for key in keys {
-            throttles.per_key.record_failure(key, now);
+/// The first wait of a login pair past its free failures (then doubled at each failure).
+const FIRST_LOGIN_WAIT: Duration = Duration::from_secs(5);
+/// Most (account, address) pairs the login throttle keeps (about 200 bytes each).
+const MAX_LOGIN_PAIRS: usize = 10_000;
+
+/// The console's login throttle, shared by the tasks of the server.
+#[derive(Debug, Clone)]
+pub struct SharedLoginThrottle(Arc<Mutex<LoginThrottle>>);
+
+/// A login try let through: say how it ended ([`LoginTry::failed`], [`LoginTry::succeeded`]);
+/// dropped without either (an error on the way), it no longer counts as in flight.
+#[derive(Debug)]
+pub struct LoginTry {
+    throttle: SharedLoginThrottle,
+    /// `None`: [`Login::NoAccount`].
+    account: Option<String>,
+    address: String,
+    done: bool,
+}
+
+/// A login refused by the throttle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginWait {
+    pub wait: Duration,
+    /// The first refusal of this wait (the one the history records).
+    pub first: bool,
+}
+
+impl SharedLoginThrottle {
+    pub fn new(policy: LoginPolicy) -> Self {
+        SharedLoginThrottle(Arc::new(Mutex::new(LoginThrottle::new(policy))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LoginThrottle> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Lets a try of `login` from `address` through, or says how long it must wait.
+    pub fn begin(
+        &self,
+        login: Login<'_>,
+        address: &str,
+        now: Instant,
+    ) -> Result<LoginTry, LoginWait> {
+        match self.lock().check(login, address, now) {
+            Gate::Go => Ok(LoginTry {
+                throttle: self.clone(),
+                account: match login {
+                    Login::Account(account) => Some(account.to_owned()),
+                    Login::NoAccount => None,
+                },
+                address: address.to_owned(),
+                done: false,
+            }),
+            Gate::Wait { wait, first } => Err(LoginWait { wait, first }),
         }
-        if let Some(global) = throttles.global.as_mut() {
-            global.record_failure(GLOBAL_KEY, now);
+    }
+
+    /// Forgets every failure of `account`; returns how many addresses were waiting or counted.
+    pub fn unblock(&self, account: &str) -> usize {
+        self.lock().unblock(account)
+    }
+
+    /// The pairs waiting now.
+    pub fn blocked(&self, now: Instant) -> Vec<Blocked> {
+        self.lock().blocked(now)
+    }
+}
+
+impl LoginTry {
+    fn login(&self) -> Login<'_> {
+        self.account
+            .as_deref()
+            .map_or(Login::NoAccount, Login::Account)
+    }
+
+    /// A wrong password (or an unknown or disabled account); returns the wait it imposes.
+    pub fn failed(mut self, now: Instant) -> Option<Duration> {
+        self.done = true;
+        self.throttle
+            .lock()
+            .failed(self.login(), &self.address, now)
+    }
+
+    pub fn succeeded(mut self) {
+        self.done = true;
+        self.throttle.lock().succeeded(self.login(), &self.address);
+    }
+}
+
+impl Drop for LoginTry {
+    fn drop(&mut self) {
+        if !self.done {
+            self.throttle.lock().abandoned(self.login(), &self.address);
         }
     }
 }
@@ -192,10 +271,12 @@ impl AppState {
                 limits.code_failures_global,
                 Duration::from_secs(limits.code_failure_window_secs),
             ),
-            login_throttle: SharedThrottle::new(
-                console.login_failures,
-                Duration::from_secs(console.login_failure_window_secs),
-            ),
+            login_throttle: SharedLoginThrottle::new(LoginPolicy {
+                free_failures: console.login_failures,
+                first_wait: FIRST_LOGIN_WAIT,
+                longest_wait: Duration::from_secs(console.login_failure_window_secs),
+                max_pairs: MAX_LOGIN_PAIRS,
+            }),
             last_seen: LastSeen::default(),
         }
     }

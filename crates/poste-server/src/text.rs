@@ -170,6 +170,18 @@ pub fn status_label(statut: &str) -> &'static str {
     }
 }
 
+/// Why a session ended (`sessions.end_reason`, the protocol's `raison`) as staff read it;
+/// `None` for a reason this server does not write.
+pub fn end_reason_label(reason: &str) -> Option<&'static str> {
+    match reason {
+        "temps_expire" => Some("Temps écoulé"),
+        "termine_par_animateur" => Some("Terminée par un animateur"),
+        "termine_par_visiteur" => Some("Terminée par le visiteur"),
+        "autre" => Some("Autre"),
+        _ => None,
+    }
+}
+
 pub fn invalid_duration(input: &str) -> String {
     format!("Durée « {input} » invalide : écrivez par exemple 2h, 1h30, 90min ou 45s")
 }
@@ -308,7 +320,7 @@ pub mod console {
 
     pub fn login_throttled(secs: u64) -> String {
         format!(
-            "Trop d'essais. Réessayez dans {}.",
+            "Trop d'essais : réessayez dans {}.",
             crate::domain::duration::format_duration(i64::try_from(secs).unwrap_or(i64::MAX))
         )
     }
@@ -484,7 +496,175 @@ pub mod console {
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
             poste_store::EventKind::PosteIncident => "Incident sur un poste",
+            poste_store::EventKind::StaffLoginFailed => "Connexion refusée",
+            poste_store::EventKind::StaffLoginThrottled => "Connexion retenue (trop d'essais)",
+            poste_store::EventKind::StaffUnblocked => "Connexions débloquées",
         }
+    }
+
+    /// The « Détail » of an event as staff read it (history page and its CSV export): the
+    /// codes the store writes (`+900`, `temps_expire`, `1`, `hors_service`, …) in words. Names
+    /// and texts typed by people are kept as they are. The match lists every kind, so a new
+    /// kind must say here how its detail reads.
+    pub fn event_detail(kind: poste_store::EventKind, detail: &str) -> String {
+        use poste_store::{EventKind, RefusedLogin};
+        match kind {
+            EventKind::TimeAdded => match detail.strip_prefix('+').map(str::parse::<i64>) {
+                Some(Ok(secs)) => format!("+{}", super::format_duration(secs)),
+                _ if detail == "fermeture" => "Fin ramenée à la fermeture de l'espace".to_owned(),
+                _ => detail.to_owned(),
+            },
+            EventKind::SessionEnded => super::end_reason_label(detail).unwrap_or(detail).to_owned(),
+            // With the threshold in force when it was sent; events written before it was
+            // recorded have the level only.
+            EventKind::WarningSent => match poste_store::Warning::parse(detail) {
+                Some(warning) => warning_label(warning),
+                None => detail.to_owned(),
+            },
+            EventKind::EnrollmentRequested => match detail {
+                "code_enrolement" => "Avec un code d'enrôlement".to_owned(),
+                "jeton_installation" => "Avec le jeton d'installation du site".to_owned(),
+                _ => detail.to_owned(),
+            },
+            EventKind::PosteServiceChanged => match detail {
+                "hors_service" => "Mis hors service".to_owned(),
+                "en_service" => "Remis en service".to_owned(),
+                _ => detail.to_owned(),
+            },
+            EventKind::StaffCreated => match detail.rsplit_once(" (") {
+                Some((login, "admin)")) => format!("Compte « {login} », administrateur"),
+                Some((login, "animateur)")) => format!("Compte « {login} », animateur"),
+                _ => detail.to_owned(),
+            },
+            EventKind::StaffPasswordChanged => format!("Compte « {detail} »"),
+            EventKind::SettingsChanged => detail
+                .split(", ")
+                .map(setting_label)
+                .collect::<Vec<_>>()
+                .join(", "),
+            EventKind::TimeRequested => match detail.parse::<i64>() {
+                Ok(minutes) => format!("{} demandées", super::format_duration(minutes * 60)),
+                Err(_) => detail.to_owned(),
+            },
+            EventKind::TimeRequestAnswered => {
+                match detail.strip_prefix("acceptee +").map(str::parse::<i64>) {
+                    Some(Ok(minutes)) => {
+                        format!("Acceptée : +{}", super::format_duration(minutes * 60))
+                    }
+                    _ if detail == "refusee" => "Refusée".to_owned(),
+                    _ => detail.to_owned(),
+                }
+            }
+            EventKind::PosteIncident => {
+                let (nature, rest) = detail.split_once(" : ").unwrap_or((detail, ""));
+                let nature = match nature {
+                    "restauration_echouee" => "Le profil du visiteur n'a pas pu être restauré",
+                    "restauration_retablie" => "Le profil du visiteur est de nouveau restauré",
+                    "inactivite" => "Session fermée pour inactivité",
+                    other => other,
+                };
+                if rest.is_empty() {
+                    nature.to_owned()
+                } else {
+                    format!("{nature} : {rest}")
+                }
+            }
+            EventKind::StaffLoginFailed | EventKind::StaffLoginThrottled => {
+                match RefusedLogin::parse(kind, detail) {
+                    Some(refused) => refused_login(refused),
+                    None => detail.to_owned(),
+                }
+            }
+            EventKind::StaffUnblocked => format!("Compte « {detail} » : les attentes sont levées"),
+            // Names, addresses and texts written by people or in French already.
+            EventKind::SessionCreated
+            | EventKind::SessionStarted
+            | EventKind::CodeCancelled
+            | EventKind::PosteCreated
+            | EventKind::PosteSeen
+            | EventKind::PosteUpdated
+            | EventKind::PosteRetired
+            | EventKind::MessageSent
+            | EventKind::EnrollmentCodeCreated
+            | EventKind::EnrollmentApproved
+            | EventKind::PosteEnrolled
+            | EventKind::EnrollmentReset
+            | EventKind::TokenCreated
+            | EventKind::TokenRevoked
+            | EventKind::StaffLogin
+            | EventKind::StaffLogout
+            | EventKind::CategoryChanged
+            | EventKind::VisitorCreated
+            | EventKind::VisitorUpdated
+            | EventKind::VisitorErased
+            | EventKind::RetentionPurge => detail.to_owned(),
+        }
+    }
+
+    fn warning_label(warning: poste_store::Warning) -> String {
+        let before_end = warning.before_end_secs.map(super::format_duration);
+        match (warning.level, before_end) {
+            (1, Some(before)) => format!("Avertissement {before} avant la fin"),
+            (_, Some(before)) => format!("Dernier avertissement {before} avant la fin"),
+            (1, None) => "Premier avertissement".to_owned(),
+            (_, None) => "Dernier avertissement".to_owned(),
+        }
+    }
+
+    fn refused_login(refused: poste_store::RefusedLogin) -> String {
+        use poste_store::RefusedLogin;
+        match refused {
+            RefusedLogin::WrongPassword(login) => {
+                format!("Compte « {login} » : mot de passe incorrect")
+            }
+            RefusedLogin::Disabled(login) => format!("Compte « {login} » : compte désactivé"),
+            RefusedLogin::UnknownLogin => {
+                "Identifiant inconnu (ce qui a été tapé n'est pas gardé)".to_owned()
+            }
+            RefusedLogin::Throttled { login, wait_secs } => {
+                let wait = super::format_duration(i64::try_from(wait_secs).unwrap_or(i64::MAX));
+                match login {
+                    Some(login) => format!(
+                        "Compte « {login} » : trop d'essais depuis cette adresse, attente de {wait}"
+                    ),
+                    None => format!(
+                        "Identifiants inconnus ou comptes désactivés : trop d'essais depuis cette adresse, attente de {wait}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// A setting's key (`settings.cle`) as « Réglages » names it.
+    fn setting_label(key: &str) -> &str {
+        use crate::settings::setting_keys as k;
+        match key {
+            k::SITE_NAME => "Nom de l'espace",
+            k::WARNING_SECS => "Premier avertissement",
+            k::CRITICAL_SECS => "Dernier avertissement",
+            k::CODE_LENGTH => "Longueur des codes",
+            k::CODE_VALIDITY => "Validité des codes",
+            k::OPENING_HOURS => "Horaires d'ouverture",
+            other => other,
+        }
+    }
+
+    /// A pair waiting after failed logins, on the « Équipe » page.
+    pub fn login_blocked(address: &str, failures: u32, remaining_secs: u64) -> String {
+        format!(
+            "{failures} essais refusés depuis {address} : attente encore {}",
+            crate::domain::duration::format_duration(
+                i64::try_from(remaining_secs).unwrap_or(i64::MAX)
+            )
+        )
+    }
+
+    pub fn staff_unblocked(login: &str) -> String {
+        format!("Compte « {login} » débloqué : il peut se connecter de nouveau, de partout.")
+    }
+
+    pub fn staff_not_found(login: &str) -> String {
+        format!("Aucun compte « {login} ».")
     }
 
     /// Who did it, as staff read it: `animateur:marie` → `marie`, `poste:P3` → `poste P3`.
@@ -495,18 +675,14 @@ pub mod console {
             Some(("api", name)) => format!("API ({name})"),
             _ if actor == "systeme" => "serveur".to_owned(),
             _ if actor == "cli" => "ligne de commande".to_owned(),
+            _ if actor == poste_store::ANONYMOUS => "inconnu".to_owned(),
             _ => actor.to_owned(),
         }
     }
 
     /// Why a session ended, as staff read it.
     pub fn end_reason(reason: &str) -> &'static str {
-        match reason {
-            "temps_expire" => "Temps écoulé",
-            "termine_par_animateur" => "Terminée par un animateur",
-            "termine_par_visiteur" => "Terminée par le visiteur",
-            _ => "Autre",
-        }
+        super::end_reason_label(reason).unwrap_or("Autre")
     }
 
     /// Where a workstation stands in enrollment, as staff read it.
@@ -561,6 +737,203 @@ pub mod console {
                 "Votre session a été terminée par un animateur (usage non conforme à la charte)"
             }
             _ => "Votre session a été terminée par un animateur",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poste_store::{EventKind, RefusedLogin};
+
+    use super::console::event_detail;
+
+    #[test]
+    fn refused_logins_read_in_french_in_the_history() {
+        let cases = [
+            (
+                RefusedLogin::WrongPassword("marie".into()),
+                "Compte « marie » : mot de passe incorrect",
+            ),
+            (
+                RefusedLogin::Disabled("paul".into()),
+                "Compte « paul » : compte désactivé",
+            ),
+            (
+                RefusedLogin::UnknownLogin,
+                "Identifiant inconnu (ce qui a été tapé n'est pas gardé)",
+            ),
+            (
+                RefusedLogin::Throttled {
+                    login: Some("marie".into()),
+                    wait_secs: 80,
+                },
+                "Compte « marie » : trop d'essais depuis cette adresse, attente de 1 min 20 s",
+            ),
+            (
+                RefusedLogin::Throttled {
+                    login: None,
+                    wait_secs: 40,
+                },
+                "Identifiants inconnus ou comptes désactivés : trop d'essais depuis cette adresse, attente de 40 s",
+            ),
+        ];
+        for (refused, french) in cases {
+            assert_eq!(event_detail(refused.kind(), &refused.detail()), french);
+        }
+        assert_eq!(
+            event_detail(EventKind::StaffUnblocked, "marie"),
+            "Compte « marie » : les attentes sont levées"
+        );
+    }
+
+    /// Every kind the store writes, with a detail as the store writes it and how staff read
+    /// it. A kind missing here fails the test: say how its detail reads first.
+    #[test]
+    fn every_event_kind_reads_in_french_in_the_history() {
+        use EventKind as K;
+        let cases: &[(EventKind, &str, &str)] = &[
+            (K::SessionCreated, "", ""),
+            (K::SessionStarted, "", ""),
+            (K::TimeAdded, "+900", "+15 min"),
+            (K::TimeAdded, "+5400", "+1 h 30 min"),
+            (
+                K::TimeAdded,
+                "fermeture",
+                "Fin ramenée à la fermeture de l'espace",
+            ),
+            (K::SessionEnded, "temps_expire", "Temps écoulé"),
+            (
+                K::SessionEnded,
+                "termine_par_animateur",
+                "Terminée par un animateur",
+            ),
+            (
+                K::SessionEnded,
+                "termine_par_visiteur",
+                "Terminée par le visiteur",
+            ),
+            (K::SessionEnded, "autre", "Autre"),
+            (K::CodeCancelled, "", ""),
+            (K::WarningSent, "1:300", "Avertissement 5 min avant la fin"),
+            (
+                K::WarningSent,
+                "2:60",
+                "Dernier avertissement 1 min avant la fin",
+            ),
+            // Written before the threshold was recorded.
+            (K::WarningSent, "1", "Premier avertissement"),
+            (K::WarningSent, "2", "Dernier avertissement"),
+            (K::PosteCreated, "P3", "P3"),
+            (K::PosteSeen, "P3", "P3"),
+            (K::EnrollmentCodeCreated, "P3", "P3"),
+            (
+                K::EnrollmentRequested,
+                "code_enrolement",
+                "Avec un code d'enrôlement",
+            ),
+            (
+                K::EnrollmentRequested,
+                "jeton_installation",
+                "Avec le jeton d'installation du site",
+            ),
+            (K::EnrollmentApproved, "P3", "P3"),
+            (K::PosteEnrolled, "P3", "P3"),
+            (K::EnrollmentReset, "P3", "P3"),
+            (K::TokenCreated, "inventaire", "inventaire"),
+            (K::TokenRevoked, "inventaire", "inventaire"),
+            (
+                K::StaffCreated,
+                "marie (animateur)",
+                "Compte « marie », animateur",
+            ),
+            (
+                K::StaffCreated,
+                "sandrine (admin)",
+                "Compte « sandrine », administrateur",
+            ),
+            (K::StaffLogin, "127.0.0.1", "127.0.0.1"),
+            (K::StaffLogout, "127.0.0.1", "127.0.0.1"),
+            (K::StaffPasswordChanged, "marie", "Compte « marie »"),
+            (K::PosteServiceChanged, "hors_service", "Mis hors service"),
+            (K::PosteServiceChanged, "en_service", "Remis en service"),
+            (
+                K::MessageSent,
+                "Fermeture dans 10 minutes",
+                "Fermeture dans 10 minutes",
+            ),
+            (K::PosteUpdated, "P3 (salle 2)", "P3 (salle 2)"),
+            (K::PosteRetired, "P3", "P3"),
+            (
+                K::CategoryChanged,
+                "Jeunes (supprimée)",
+                "Jeunes (supprimée)",
+            ),
+            (K::VisitorCreated, "visiteur 12", "visiteur 12"),
+            (K::VisitorUpdated, "visiteur 12", "visiteur 12"),
+            (
+                K::VisitorErased,
+                "visiteur 12, 3 session(s) anonymisée(s)",
+                "visiteur 12, 3 session(s) anonymisée(s)",
+            ),
+            (
+                K::SettingsChanged,
+                "site_name, warning_secs, critical_secs, code_length, code_validity, opening_hours",
+                "Nom de l'espace, Premier avertissement, Dernier avertissement, Longueur des codes, Validité des codes, Horaires d'ouverture",
+            ),
+            (
+                K::RetentionPurge,
+                "4 session(s), 20 événement(s)",
+                "4 session(s), 20 événement(s)",
+            ),
+            (K::TimeRequested, "15", "15 min demandées"),
+            (K::TimeRequestAnswered, "acceptee +15", "Acceptée : +15 min"),
+            (K::TimeRequestAnswered, "refusee", "Refusée"),
+            (
+                K::PosteIncident,
+                "restauration_echouee : /home/public",
+                "Le profil du visiteur n'a pas pu être restauré : /home/public",
+            ),
+            (
+                K::PosteIncident,
+                "restauration_retablie",
+                "Le profil du visiteur est de nouveau restauré",
+            ),
+            (
+                K::PosteIncident,
+                "inactivite",
+                "Session fermée pour inactivité",
+            ),
+            (
+                K::StaffLoginFailed,
+                "mot_de_passe:marie",
+                "Compte « marie » : mot de passe incorrect",
+            ),
+            (
+                K::StaffLoginThrottled,
+                "attente:80:marie",
+                "Compte « marie » : trop d'essais depuis cette adresse, attente de 1 min 20 s",
+            ),
+            (
+                K::StaffUnblocked,
+                "marie",
+                "Compte « marie » : les attentes sont levées",
+            ),
+        ];
+        for kind in EventKind::ALL {
+            assert!(
+                cases.iter().any(|(case, _, _)| *case == kind),
+                "{kind:?}: how does its detail read in French?"
+            );
+        }
+        for (kind, detail, french) in cases {
+            let read = event_detail(*kind, detail);
+            assert_eq!(&read, french, "{kind:?} {detail}");
+            // No code reaches staff: no snake_case word, no bare number of seconds.
+            assert!(!read.contains('_'), "{kind:?}: {read}");
+            assert!(
+                !read.starts_with('+') || read.ends_with("min") || read.ends_with(" s"),
+                "{kind:?}: {read}"
+            );
         }
     }
 }

@@ -36,10 +36,11 @@ pub use instances::{Bell, EventListener, LeaseClaim};
 pub use model::{
     Actor, Backend, CategoryRow, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventFilter,
     EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession, NewStaff,
-    NewVisitor, PosteRow, PosteSighting, PurgeReport, SessionFilter, SessionRow, SessionStatus,
-    StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TimeRequestRow, TimeRequestStatus,
-    TokenRow, UsageRow, VisitorRow,
+    NewVisitor, PosteRow, PosteSighting, PurgeReport, RefusedLogin, SessionFilter, SessionRow,
+    SessionStatus, StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TimeRequestRow,
+    TimeRequestStatus, TokenRow, UsageRow, VisitorRow, Warning,
 };
 pub use requests::TimeAnswer;
 pub use sessions::StartPlan;
+pub use staff::ANONYMOUS;
 pub use store::Store;

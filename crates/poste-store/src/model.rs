@@ -325,6 +325,14 @@ pub enum EventKind {
     /// A workstation reported an incident (`detail`: `nature : détail`), e.g. the visitor's
     /// home could not be restored.
     PosteIncident,
+    /// A console login refused: wrong password, unknown login, disabled account
+    /// ([`RefusedLogin::detail`]; `ip`: the browser's address).
+    StaffLoginFailed,
+    /// A console login refused without checking the password: its account and address must
+    /// wait ([`RefusedLogin::detail`]).
+    StaffLoginThrottled,
+    /// An admin lifted the waits of an account's logins (`detail`: the login).
+    StaffUnblocked,
 }
 
 impl EventKind {
@@ -362,10 +370,13 @@ impl EventKind {
             EventKind::TimeRequested => "time_requested",
             EventKind::TimeRequestAnswered => "time_request_answered",
             EventKind::PosteIncident => "poste_incident",
+            EventKind::StaffLoginFailed => "staff_login_failed",
+            EventKind::StaffLoginThrottled => "staff_login_throttled",
+            EventKind::StaffUnblocked => "staff_unblocked",
         }
     }
 
-    pub const ALL: [EventKind; 32] = [
+    pub const ALL: [EventKind; 35] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -398,10 +409,121 @@ impl EventKind {
         EventKind::TimeRequested,
         EventKind::TimeRequestAnswered,
         EventKind::PosteIncident,
+        EventKind::StaffLoginFailed,
+        EventKind::StaffLoginThrottled,
+        EventKind::StaffUnblocked,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// A console login refused, as the event log keeps it (`events.detail` of
+/// [`EventKind::StaffLoginFailed`] and [`EventKind::StaffLoginThrottled`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusedLogin {
+    /// A wrong password for this account (its login as stored).
+    WrongPassword(String),
+    /// The right or wrong password of a disabled account.
+    Disabled(String),
+    /// No account has the login typed. What was typed is not kept: it may be a password typed
+    /// in the wrong field.
+    UnknownLogin,
+    /// Refused before the password was checked: this account must wait `wait_secs` from this
+    /// address (`login`: `None` when no account has the login typed).
+    Throttled {
+        login: Option<String>,
+        wait_secs: u64,
+    },
+}
+
+impl RefusedLogin {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            RefusedLogin::Throttled { .. } => EventKind::StaffLoginThrottled,
+            _ => EventKind::StaffLoginFailed,
+        }
+    }
+
+    /// `mot_de_passe:LOGIN`, `desactive:LOGIN`, `inconnu`, `attente:SECS[:LOGIN]`.
+    pub fn detail(&self) -> String {
+        match self {
+            RefusedLogin::WrongPassword(login) => format!("mot_de_passe:{login}"),
+            RefusedLogin::Disabled(login) => format!("desactive:{login}"),
+            RefusedLogin::UnknownLogin => "inconnu".to_owned(),
+            RefusedLogin::Throttled {
+                login: Some(login),
+                wait_secs,
+            } => format!("attente:{wait_secs}:{login}"),
+            RefusedLogin::Throttled {
+                login: None,
+                wait_secs,
+            } => format!("attente:{wait_secs}"),
+        }
+    }
+
+    /// Reads back [`Self::detail`] of an event of `kind`.
+    pub fn parse(kind: EventKind, detail: &str) -> Option<Self> {
+        let (tag, rest) = detail.split_once(':').unwrap_or((detail, ""));
+        match (kind, tag) {
+            (EventKind::StaffLoginFailed, "mot_de_passe") if !rest.is_empty() => {
+                Some(RefusedLogin::WrongPassword(rest.to_owned()))
+            }
+            (EventKind::StaffLoginFailed, "desactive") if !rest.is_empty() => {
+                Some(RefusedLogin::Disabled(rest.to_owned()))
+            }
+            (EventKind::StaffLoginFailed, "inconnu") => Some(RefusedLogin::UnknownLogin),
+            (EventKind::StaffLoginThrottled, "attente") => {
+                let (secs, login) = rest.split_once(':').unwrap_or((rest, ""));
+                Some(RefusedLogin::Throttled {
+                    login: (!login.is_empty()).then(|| login.to_owned()),
+                    wait_secs: secs.parse().ok()?,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A warning pushed to a visitor, as the event log keeps it (`events.detail` of
+/// [`EventKind::WarningSent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Warning {
+    /// 1: the first warning, 2: the last one.
+    pub level: i64,
+    /// The threshold it was given at (seconds before the end), as the settings were then.
+    /// `None` in events written before it was recorded.
+    pub before_end_secs: Option<i64>,
+}
+
+impl Warning {
+    /// Warning `level` without its threshold.
+    pub fn level(level: i64) -> Self {
+        Warning {
+            level,
+            before_end_secs: None,
+        }
+    }
+
+    /// `LEVEL:SECS` (`LEVEL` alone when the threshold is not known).
+    pub fn detail(&self) -> String {
+        match self.before_end_secs {
+            Some(secs) => format!("{}:{secs}", self.level),
+            None => self.level.to_string(),
+        }
+    }
+
+    /// Reads back [`Self::detail`].
+    pub fn parse(detail: &str) -> Option<Self> {
+        let (level, secs) = match detail.split_once(':') {
+            Some((level, secs)) => (level, Some(secs.parse().ok()?)),
+            None => (detail, None),
+        };
+        Some(Warning {
+            level: level.parse().ok()?,
+            before_end_secs: secs,
+        })
     }
 }
 

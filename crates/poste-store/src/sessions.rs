@@ -7,7 +7,7 @@ use sqlx::{Any, AnyConnection};
 
 use crate::error::{Result, StoreError};
 use crate::events::EventSpec;
-use crate::model::{Actor, EventKind, Millis, NewSession, SessionFilter, SessionRow};
+use crate::model::{Actor, EventKind, Millis, NewSession, SessionFilter, SessionRow, Warning};
 use crate::query::{Arg, Conditions};
 use crate::rows::{fetch_session, session_from_row, session_select};
 use crate::store::Store;
@@ -23,6 +23,8 @@ pub struct StartPlan {
     pub end_at_most: Option<Millis>,
     /// Warnings already passed at the start (1 or 2): they are not pushed.
     pub warning_level: i64,
+    /// The threshold of that level (seconds before the end), for the event's detail.
+    pub warning_before_end_secs: Option<i64>,
 }
 
 /// Cuts a running session's time so that it ends at `$2` if it would run past it.
@@ -231,8 +233,15 @@ impl Store {
                 .await?
                 .rows_affected();
             if raised > 0 {
-                let level = plan.warning_level.to_string();
-                let event = EventSpec::by(EventKind::WarningSent, &Actor::System, Some(&level));
+                let warning = Warning {
+                    level: plan.warning_level,
+                    before_end_secs: plan.warning_before_end_secs,
+                };
+                let event = EventSpec::by(
+                    EventKind::WarningSent,
+                    &Actor::System,
+                    Some(&warning.detail()),
+                );
                 self.insert_event(&mut tx, now, &event, Some(id), row.poste_id)
                     .await?;
             }
@@ -332,15 +341,21 @@ impl Store {
             .map_err(|refused| refusal(id, refused))
     }
 
-    /// Records that warning `level` (1 or 2) was pushed, if it is higher than the stored one
-    /// and the session is active. Returns whether it was raised (false: already sent, by this
-    /// or another instance). Event `WarningSent` only when raised.
-    pub async fn raise_warning_level(&self, id: i64, level: i64, now: Millis) -> Result<bool> {
-        let update = sqlx::query(RAISE_LEVEL).bind(id).bind(level);
+    /// Records that `warning` (level 1 or 2) was pushed, if its level is higher than the
+    /// stored one and the session is active. Returns whether it was raised (false: already
+    /// sent, by this or another instance). Event `WarningSent` (detail [`Warning::detail`])
+    /// only when raised.
+    pub async fn raise_warning_level(
+        &self,
+        id: i64,
+        warning: Warning,
+        now: Millis,
+    ) -> Result<bool> {
+        let update = sqlx::query(RAISE_LEVEL).bind(id).bind(warning.level);
         let event = EventSpec::by(
             EventKind::WarningSent,
             &Actor::System,
-            Some(&level.to_string()),
+            Some(&warning.detail()),
         );
         Ok(self.transition(id, update, event, now).await?.is_ok())
     }

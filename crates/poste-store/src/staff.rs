@@ -8,11 +8,15 @@ use sqlx::any::AnyRow;
 use crate::error::{Result, StoreError};
 use crate::events::EventSpec;
 use crate::model::{
-    Actor, EventKind, Millis, NewStaff, StaffCredentials, StaffRole, StaffRow, StaffSessionRow,
+    Actor, EventKind, Millis, NewStaff, RefusedLogin, StaffCredentials, StaffRole, StaffRow,
+    StaffSessionRow,
 };
 use crate::query::has_nul;
 use crate::rows::{decode_error, get};
 use crate::store::Store;
+
+/// `events.actor` of a refused login: whoever typed it is not known.
+pub const ANONYMOUS: &str = "anonyme";
 
 /// Columns of a staff row (never the password hash).
 macro_rules! staff_columns {
@@ -187,6 +191,41 @@ impl Store {
             last_seen: now,
             ip: ip.map(str::to_owned),
         })
+    }
+
+    /// Records a refused console login from `ip` (event `StaffLoginFailed` or
+    /// `StaffLoginThrottled`, by `anonyme`: whoever typed it is not known).
+    pub async fn record_refused_login(
+        &self,
+        refused: &RefusedLogin,
+        ip: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let event = EventSpec {
+            kind: refused.kind(),
+            actor: ANONYMOUS.to_owned(),
+            ip: Some(ip.to_owned()),
+            detail: Some(refused.detail()),
+        };
+        let mut conn = self.writer.acquire().await?;
+        self.insert_event(&mut conn, now, &event, None, None).await
+    }
+
+    /// Records that the waits of an account's logins are lifted (event `StaffUnblocked`,
+    /// detail: the login as stored); every running server follows the event log and forgets
+    /// the account's failures. `NotFound` for an unknown login.
+    pub async fn unblock_staff(&self, login: &str, actor: &Actor, now: Millis) -> Result<StaffRow> {
+        let Some(found) = self.staff_credentials(login).await? else {
+            return Err(StoreError::NotFound {
+                what: "staff",
+                id: login.to_owned(),
+            });
+        };
+        let event = EventSpec::by(EventKind::StaffUnblocked, actor, Some(&found.staff.login));
+        let mut conn = self.writer.acquire().await?;
+        self.insert_event(&mut conn, now, &event, None, None)
+            .await?;
+        Ok(found.staff)
     }
 
     /// The login session with this token hash, with its account (even a disabled one: the

@@ -9,13 +9,14 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use poste_store::{Actor, StaffRole, StaffRow, StaffSessionRow};
+use poste_store::{Actor, RefusedLogin, StaffRole, StaffRow, StaffSessionRow, StoreError};
 use subtle::ConstantTimeEq;
 
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::domain::codes::{generate_code, token_hash};
-use crate::state::AppState;
+use crate::domain::login_throttle::Login;
+use crate::state::{AppState, LoginWait};
 use crate::text::console as t;
 
 /// Cookie names: the `__Host-` prefix (which requires `Secure`) when the console is served
@@ -82,47 +83,104 @@ pub enum LoginRefusal {
 }
 
 /// Checks a login and opens a session; returns the cookie's token and the session.
+///
+/// The throttle counts per (account, address) pair: a pair past its free failures waits, the
+/// right password included, and is told how long; the same account from another address is
+/// checked at once. The account is looked up first (a cheap read): a login naming no account,
+/// or a disabled one, counts under the address's one pair for such logins, so made-up names
+/// share one budget and cannot buy a password check each. Every refusal is written to the
+/// event log with the address, a waiting pair once per wait (further refusals within it cost
+/// no password check and would only fill the log).
 pub async fn login(
     state: &AppState,
     login: &str,
     password: &str,
     ip: &str,
 ) -> Result<Result<(String, StaffSessionRow), LoginRefusal>, ConsoleError> {
-    let keys = [
-        format!("login:{}", login.trim().to_lowercase()),
-        format!("login-ip:{ip}"),
-    ];
-    let started = crate::clock::monotonic();
-    if let Some(wait) = state.login_throttle.wait(&keys, started) {
-        return Ok(Err(LoginRefusal::Throttled(wait.as_secs().max(1))));
-    }
+    let credentials = state.store.staff_credentials(login.trim()).await?;
+    let key = Login::of(
+        credentials.as_ref().map(|found| found.staff.login.as_str()),
+        credentials
+            .as_ref()
+            .is_some_and(|found| found.staff.disabled_at.is_some()),
+    );
+    let attempt = match state
+        .login_throttle
+        .begin(key, ip, crate::clock::monotonic())
+    {
+        Ok(attempt) => attempt,
+        Err(LoginWait { wait, first }) => {
+            let secs = u64::try_from(wait.as_millis().div_ceil(1000))
+                .unwrap_or(u64::MAX)
+                .max(1);
+            tracing::warn!(%ip, wait = secs, "console login throttled");
+            if first {
+                let refused = RefusedLogin::Throttled {
+                    login: match key {
+                        Login::Account(account) => Some(account.to_owned()),
+                        Login::NoAccount => None,
+                    },
+                    wait_secs: secs,
+                };
+                record_refusal(state, &refused, ip).await;
+            }
+            return Ok(Err(LoginRefusal::Throttled(secs)));
+        }
+    };
     let password = password
         .chars()
         .take(MAX_PASSWORD_CHARS)
         .collect::<String>();
-    let credentials = state.store.staff_credentials(login.trim()).await?;
+    // An unknown login costs a check against a dummy hash: it takes as long as a wrong
+    // password.
     let (hash, staff) = match credentials {
         Some(found) => (found.password_hash, Some(found.staff)),
         None => (DUMMY_HASH.to_owned(), None),
     };
     let matches = verify_password(password, hash).await;
-    let staff = match staff {
-        Some(staff) if matches && staff.disabled_at.is_none() => staff,
-        _ => {
-            state.login_throttle.record_failure(&keys, started);
-            // The login typed is not logged: it may be a password typed in the wrong field.
-            tracing::warn!(%ip, "console login refused");
-            return Ok(Err(LoginRefusal::BadCredentials));
+    let refused = match staff {
+        Some(staff) if matches && staff.disabled_at.is_none() => {
+            attempt.succeeded();
+            let token = generate_code(43);
+            let csrf = generate_code(32);
+            let session = state
+                .store
+                .create_staff_session(&staff, &token_hash(&token), &csrf, Some(ip), now_ms())
+                .await?;
+            tracing::info!(login = %staff.login, role = staff.role.as_str(), %ip, "console login");
+            return Ok(Ok((token, session)));
         }
+        Some(staff) if staff.disabled_at.is_some() => RefusedLogin::Disabled(staff.login),
+        Some(staff) => RefusedLogin::WrongPassword(staff.login),
+        None => RefusedLogin::UnknownLogin,
     };
-    let token = generate_code(43);
-    let csrf = generate_code(32);
-    let session = state
+    let wait = attempt.failed(crate::clock::monotonic());
+    // The login typed is not logged when it names no account: it may be a password typed in
+    // the wrong field.
+    tracing::warn!(%ip, wait = wait.map(|w| w.as_secs()), "console login refused");
+    record_refusal(state, &refused, ip).await;
+    Ok(Err(LoginRefusal::BadCredentials))
+}
+
+/// Writes a refused login to the event log. A database that cannot take it does not change
+/// the answer (it is logged).
+async fn record_refusal(state: &AppState, refused: &RefusedLogin, ip: &str) {
+    if let Err(err) = state
         .store
-        .create_staff_session(&staff, &token_hash(&token), &csrf, Some(ip), now_ms())
-        .await?;
-    tracing::info!(login = %staff.login, role = staff.role.as_str(), %ip, "console login");
-    Ok(Ok((token, session)))
+        .record_refused_login(refused, ip, now_ms())
+        .await
+    {
+        tracing::warn!(%ip, error = %err, "could not record a refused console login");
+    }
+}
+
+/// Lifts the waits of `login`'s console logins, on this server at once and, through the event
+/// log, on every other instance; returns the account.
+pub async fn unblock(state: &AppState, login: &str, actor: &Actor) -> Result<StaffRow, StoreError> {
+    let staff = state.store.unblock_staff(login, actor, now_ms()).await?;
+    let pairs = state.login_throttle.unblock(&staff.login);
+    tracing::info!(login = %staff.login, pairs, "console logins unblocked");
+    Ok(staff)
 }
 
 /// `Set-Cookie` value that opens a session.

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}/message", post(pages::poste_message))
         .route("/console/postes/{id}/service", post(pages::poste_service))
         .route("/console/equipe", get(pages::team).post(pages::team_create))
+        .route("/console/equipe/debloquer", post(pages::team_unblock))
         .route("/console/postes", get(manage::postes))
         .route("/console/postes/{id}", post(manage::poste_save))
         .route("/console/postes/{id}/valider", post(manage::poste_approve))

@@ -17,6 +17,7 @@ use crate::console::view::{self, SessionLine, Tile, csv_cell, spaced_code};
 use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
 use crate::domain::duration::{format_duration, parse_duration};
+use crate::domain::login_throttle::{Blocked, account_key};
 use crate::ops::{self, CreateSessions, OpError};
 use crate::state::AppState;
 use crate::text::console as t;
@@ -952,6 +953,8 @@ pub async fn sessions_csv(
 struct TeamPage {
     frame: Frame,
     members: Vec<Member>,
+    /// Addresses whose logins naming no account (or a disabled one) must wait.
+    no_account_blocked: Vec<String>,
     form: StaffFormValues,
     errors: StaffErrors,
 }
@@ -962,6 +965,8 @@ struct Member {
     nom: String,
     role: &'static str,
     last_login: String,
+    /// Addresses this account must wait at after failed logins (on this server).
+    blocked: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -994,12 +999,22 @@ async fn team_page(
     errors: StaffErrors,
 ) -> Result<TeamPage, ConsoleError> {
     let tz = &state.settings().timezone;
+    let blocked = state.login_throttle.blocked(crate::clock::monotonic());
+    let blocked_line = |pair: &Blocked| {
+        let secs = u64::try_from(pair.remaining.as_millis().div_ceil(1000)).unwrap_or(u64::MAX);
+        t::login_blocked(&pair.address, pair.failures, secs)
+    };
     let members = state
         .store
         .list_staff()
         .await?
         .into_iter()
         .map(|m| Member {
+            blocked: blocked
+                .iter()
+                .filter(|pair| pair.account.as_deref() == Some(account_key(&m.login).as_str()))
+                .map(blocked_line)
+                .collect(),
             role: role_label(m.role),
             last_login: m
                 .last_login
@@ -1012,6 +1027,11 @@ async fn team_page(
     Ok(TeamPage {
         frame: Frame::new(state, staff, headers, "equipe"),
         members,
+        no_account_blocked: blocked
+            .iter()
+            .filter(|pair| pair.account.is_none())
+            .map(blocked_line)
+            .collect(),
         form: StaffFormValues {
             mot_de_passe: String::new(),
             confirmation: String::new(),
@@ -1106,6 +1126,35 @@ pub async fn team_create(
         .await?
         .render()?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(html)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnblockForm {
+    #[serde(default)]
+    identifiant: String,
+}
+
+/// Lifts the waits of an account's console logins (every address).
+pub async fn team_unblock(
+    State(state): State<AppState>,
+    action: Action<UnblockForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let login = action.form.identifiant.trim();
+    let team = format!("{PREFIX}/equipe");
+    match auth::unblock(&state, login, &action.staff.actor()).await {
+        Ok(staff) => Ok(redirect_with(
+            &team,
+            true,
+            &t::staff_unblocked(&staff.login),
+        )),
+        Err(StoreError::NotFound { .. }) => Ok(redirect_with(
+            &team,
+            false,
+            &t::staff_not_found(&login.chars().take(64).collect::<String>()),
+        )),
+        Err(err) => Err(err.into()),
+    }
 }
 
 // ----- assets ---------------------------------------------------------------------------------

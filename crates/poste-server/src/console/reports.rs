@@ -63,6 +63,9 @@ const GROUPS: &[(&str, &str, &[EventKind])] = &[
             EventKind::StaffLogin,
             EventKind::StaffLogout,
             EventKind::StaffPasswordChanged,
+            EventKind::StaffLoginFailed,
+            EventKind::StaffLoginThrottled,
+            EventKind::StaffUnblocked,
             EventKind::TokenCreated,
             EventKind::TokenRevoked,
         ],
@@ -122,7 +125,11 @@ impl EventLine {
                 .session_id
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
-            detail: event.detail.clone().unwrap_or_default(),
+            detail: event
+                .detail
+                .as_deref()
+                .map(|detail| t::event_detail(event.kind, detail))
+                .unwrap_or_default(),
             ip: event.ip.clone().unwrap_or_default(),
         }
     }

@@ -198,7 +198,7 @@ impl SessionLine {
             statut_label: text::status_label(row.status.as_str()),
             duration: format_duration(row.total_secs()),
             created: local_datetime(row.created_at, tz),
-            created_by: row.created_by.clone(),
+            created_by: t::actor(&row.created_by),
             started: row
                 .started_at
                 .map(|at| local_datetime(at, tz))

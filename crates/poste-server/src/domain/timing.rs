@@ -54,6 +54,17 @@ pub fn percent_used(total_secs: i64, remaining_secs: i64) -> i64 {
     (used * 100 + total_secs / 2) / total_secs
 }
 
+/// The threshold of warning `level` (1 or 2), in whole seconds before the end: what the
+/// history says of a warning (« Avertissement 5 min avant la fin »).
+pub fn threshold_secs(level: i64, thresholds: Thresholds) -> i64 {
+    let ms = if level >= 2 {
+        thresholds.critical_ms
+    } else {
+        thresholds.warning_ms
+    };
+    ms / 1000
+}
+
 /// Warning level already reached with `remaining` ms left: 0 none, 1 warning, 2 critical.
 pub fn level_for_remaining(remaining: i64, thresholds: Thresholds) -> i64 {
     if remaining <= thresholds.critical_ms {
@@ -83,9 +94,12 @@ pub fn start_plan(
         (Some(close), Some(start)) => (close - start).max(0) / 1000 * 1000,
         _ => held_ms,
     };
+    let warning_level = level_for_remaining(held_ms, thresholds);
     StartPlan {
         end_at_most,
-        warning_level: level_for_remaining(held_ms, thresholds),
+        warning_level,
+        warning_before_end_secs: (warning_level > 0)
+            .then(|| threshold_secs(warning_level, thresholds)),
     }
 }
 
@@ -169,7 +183,8 @@ mod tests {
             start_plan(&hour, Some(close), T),
             StartPlan {
                 end_at_most: Some(close),
-                warning_level: 1
+                warning_level: 1,
+                warning_before_end_secs: Some(T.warning_ms / 1000),
             }
         );
         // In 50 s: the critical one too.

@@ -9,6 +9,7 @@ mod api;
 mod bad_input;
 mod binary;
 mod client_compat;
+mod console_login;
 mod console_rules;
 mod crash_loop;
 mod enrollment;

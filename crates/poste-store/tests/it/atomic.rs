@@ -65,6 +65,7 @@ async fn a_failed_cut_undoes_the_start(store: Store, side: Side) {
     let plan = StartPlan {
         end_at_most: Some(T0 + 2_400_000),
         warning_level: 1,
+        warning_before_end_secs: None,
     };
     side.inject().await;
     let failed = store

@@ -2,7 +2,7 @@
 
 use poste_store::{
     Actor, Enrollment, EnrollmentProof, EnrollmentRefusal, EventKind, PosteSighting, SessionStatus,
-    Store, StoreError,
+    Store, StoreError, Warning,
 };
 
 use crate::harness::{T0, create_active, staff};
@@ -66,7 +66,11 @@ pub async fn racing_same_transition_one_wins(store: Store) {
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.raise_warning_level(session.id, 1, T0).await })
+            tokio::spawn(async move {
+                store
+                    .raise_warning_level(session.id, Warning::level(1), T0)
+                    .await
+            })
         })
         .collect();
     let mut raised = 0;

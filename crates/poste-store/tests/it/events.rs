@@ -1,6 +1,6 @@
 //! The event log: one row per change, with its actor and origin; paging for followers.
 
-use poste_store::{Actor, EventKind, EventRow, NewPoste, PosteSighting, Store};
+use poste_store::{Actor, EventKind, EventRow, NewPoste, PosteSighting, Store, Warning};
 
 use crate::harness::{ORIGIN, T0, codes, hour_session, staff};
 
@@ -35,7 +35,11 @@ pub async fn every_mutation_is_logged(store: Store) {
         .add_time(a, 300, 0, &Actor::ApiToken("tableau".into()), T0 + 3)
         .await
         .unwrap();
-    store.raise_warning_level(a, 1, T0 + 4).await.unwrap();
+    let warning = Warning {
+        level: 1,
+        before_end_secs: Some(300),
+    };
+    store.raise_warning_level(a, warning, T0 + 4).await.unwrap();
     store
         .end_session(a, "termine_par_visiteur", &poste_actor, T0 + 5)
         .await
@@ -62,7 +66,12 @@ pub async fn every_mutation_is_logged(store: Store) {
     // Refused transitions and mere sightings write nothing.
     let before_noise = store.last_event_id().await.unwrap();
     let _ = store.cancel_session(a, &staff(), T0 + 8).await.unwrap_err();
-    assert!(!store.raise_warning_level(a, 2, T0 + 8).await.unwrap());
+    assert!(
+        !store
+            .raise_warning_level(a, Warning::level(2), T0 + 8)
+            .await
+            .unwrap()
+    );
     store
         .record_poste_seen(
             &PosteSighting {
@@ -99,7 +108,7 @@ pub async fn every_mutation_is_logged(store: Store) {
             (EventKind::SessionCreated, Some(b), "animateur:marie", None),
             (EventKind::SessionStarted, Some(a), "poste:P1", None),
             (EventKind::TimeAdded, Some(a), "api:tableau", Some("+300")),
-            (EventKind::WarningSent, Some(a), "systeme", Some("1")),
+            (EventKind::WarningSent, Some(a), "systeme", Some("1:300")),
             (
                 EventKind::SessionEnded,
                 Some(a),

@@ -93,6 +93,7 @@ conformance! {
     concurrency::racing_requests_with_one_code_one_wins,
     concurrency::closed_store_is_unavailable,
     staff::staff_accounts_are_unique_case_insensitively,
+    staff::refused_logins_and_unblocks_are_in_the_history,
     staff::staff_sessions_open_touch_and_close,
     staff::password_change_closes_every_session,
     staff::postes_go_out_of_order_and_back,

@@ -487,6 +487,7 @@ pub async fn sessions_are_capped_at_closing_time(store: Store) {
     let plan = StartPlan {
         end_at_most: Some(T0 + 2_400_000),
         warning_level: 0,
+        warning_before_end_secs: None,
     };
     let capped = store
         .start_session_with(active.id, None, &Actor::Cli, T0, |_| plan)
@@ -508,6 +509,7 @@ pub async fn sessions_are_capped_at_closing_time(store: Store) {
     let plan = StartPlan {
         end_at_most: Some(T0 + 3_700_000),
         warning_level: 1,
+        warning_before_end_secs: None,
     };
     let started = store
         .start_session_with(in_time.id, None, &Actor::Cli, T0, |_| plan)

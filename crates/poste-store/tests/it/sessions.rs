@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use poste_store::{Actor, NewSession, SessionFilter, SessionStatus, Store, StoreError};
+use poste_store::{Actor, NewSession, SessionFilter, SessionStatus, Store, StoreError, Warning};
 
 use crate::harness::{
     HOUR_MS, T0, codes, create, create_active, create_poste, hour_session, staff, wrong_state,
@@ -204,7 +204,12 @@ pub async fn add_time_while_waiting_and_active(store: Store) {
     assert_eq!((row.added_secs, row.total_secs()), (600, 4200));
 
     let active = create_active(&store).await;
-    assert!(store.raise_warning_level(active.id, 2, T0).await.unwrap());
+    assert!(
+        store
+            .raise_warning_level(active.id, Warning::level(2), T0)
+            .await
+            .unwrap()
+    );
     let row = store
         .add_time(active.id, 900, 1, &staff(), T0 + 10)
         .await
@@ -383,11 +388,14 @@ pub async fn cancel_session_waiting_only(store: Store) {
 
 pub async fn raise_warning_level_once_per_level(store: Store) {
     let active = create_active(&store).await;
-    assert!(store.raise_warning_level(active.id, 1, T0).await.unwrap());
-    assert!(!store.raise_warning_level(active.id, 1, T0).await.unwrap());
-    assert!(store.raise_warning_level(active.id, 2, T0).await.unwrap());
-    assert!(!store.raise_warning_level(active.id, 1, T0).await.unwrap());
-    assert!(!store.raise_warning_level(active.id, 2, T0).await.unwrap());
+    // Raised once per level, never back down.
+    for (level, raised) in [(1, true), (1, false), (2, true), (1, false), (2, false)] {
+        let got = store
+            .raise_warning_level(active.id, Warning::level(level), T0)
+            .await
+            .unwrap();
+        assert_eq!(got, raised, "level {level}");
+    }
     assert_eq!(
         store
             .session(active.id)
@@ -399,8 +407,18 @@ pub async fn raise_warning_level_once_per_level(store: Store) {
     );
 
     let waiting = create(&store, &hour_session()).await;
-    assert!(!store.raise_warning_level(waiting.id, 1, T0).await.unwrap());
-    assert!(!store.raise_warning_level(9090, 1, T0).await.unwrap());
+    assert!(
+        !store
+            .raise_warning_level(waiting.id, Warning::level(1), T0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .raise_warning_level(9090, Warning::level(1), T0)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .session(waiting.id)

@@ -1,6 +1,8 @@
 //! Staff accounts and their login sessions; workstation service state and staff messages.
 
-use poste_store::{Actor, EventKind, NewPoste, NewStaff, StaffRole, Store, StoreError};
+use poste_store::{
+    Actor, EventFilter, EventKind, NewPoste, NewStaff, RefusedLogin, StaffRole, Store, StoreError,
+};
 
 use crate::harness::{T0, staff};
 
@@ -55,6 +57,66 @@ pub async fn staff_accounts_are_unique_case_insensitively(store: Store) {
     assert_eq!(events.len(), 2);
     assert!(events.iter().all(|e| e.kind == EventKind::StaffCreated));
     assert_eq!(events[0].detail.as_deref(), Some("Marie (admin)"));
+}
+
+pub async fn refused_logins_and_unblocks_are_in_the_history(store: Store) {
+    store
+        .create_staff(&new_staff("Marie", StaffRole::Animateur), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    let refusals = [
+        RefusedLogin::WrongPassword("Marie".to_owned()),
+        RefusedLogin::Disabled("Marie".to_owned()),
+        RefusedLogin::UnknownLogin,
+        RefusedLogin::Throttled {
+            login: Some("Marie".to_owned()),
+            wait_secs: 40,
+        },
+        RefusedLogin::Throttled {
+            login: None,
+            wait_secs: 5,
+        },
+    ];
+    for (i, refused) in refusals.iter().enumerate() {
+        store
+            .record_refused_login(refused, "192.168.1.50", T0 + 1 + i64::try_from(i).unwrap())
+            .await
+            .unwrap();
+    }
+    let unblocked = store
+        .unblock_staff("MARIE", &staff(), T0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(unblocked.login, "Marie");
+    assert!(matches!(
+        store.unblock_staff("personne", &staff(), T0 + 11).await,
+        Err(StoreError::NotFound { what: "staff", .. })
+    ));
+
+    let events = store.events_after(1, 100).await.unwrap();
+    assert_eq!(events.len(), refusals.len() + 1, "{events:?}");
+    for (event, refused) in events.iter().zip(&refusals) {
+        assert_eq!(event.kind, refused.kind());
+        assert_eq!(event.actor, poste_store::ANONYMOUS);
+        assert_eq!(event.ip.as_deref(), Some("192.168.1.50"));
+        let detail = event.detail.as_deref().unwrap();
+        assert_eq!(
+            RefusedLogin::parse(event.kind, detail).as_ref(),
+            Some(refused)
+        );
+    }
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, EventKind::StaffUnblocked);
+    assert_eq!(last.detail.as_deref(), Some("Marie"));
+    // The history's filter by kind finds them.
+    let throttled = store
+        .list_events(&EventFilter {
+            kinds: vec![EventKind::StaffLoginThrottled],
+            ..EventFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(throttled.len(), 2);
 }
 
 pub async fn staff_sessions_open_touch_and_close(store: Store) {
