@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,16 +59,27 @@ class Server:
     def __init__(self, binary, workdir):
         self.binary, self.port = binary, free_port()
         self.config = os.path.join(workdir, "server.toml")
+        # The recommended mode: enrolled workstations only, with the site's install token.
+        self.install_token = os.path.join(workdir, "install-token")
+        with open(self.install_token, "w") as f:
+            f.write("jeton-installation-vm-check-2026\n")
         with open(self.config, "w") as f:
             f.write(f'bind = "127.0.0.1:{self.port}"\ndata_dir = "{workdir}/data"\n'
-                    f"[sessions]\nwarning_secs = {WARNING_SECS}\ncritical_secs = {CRITICAL_SECS}\n")
+                    f"[sessions]\nwarning_secs = {WARNING_SECS}\ncritical_secs = {CRITICAL_SECS}\n"
+                    f'[enrollment]\nallow_seed_clients = false\n'
+                    f'install_token_file = "{self.install_token}"\n')
         self.log = open(os.path.join(workdir, "server.log"), "w")
-        self.proc = subprocess.Popen([binary, "-c", self.config], stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        until("poste-server answering", lambda: self._healthy(), 30, every=0.2)
+        self.proc = None
+        self.start()
         out = subprocess.run([binary, "-c", self.config, "token", "create", "vm-check"],
                              capture_output=True, text=True, check=True).stdout
         self.token = out.strip().split()[-1]
+
+    def start(self):
+        """(Again) on the same port and database."""
+        self.proc = subprocess.Popen([self.binary, "-c", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        until("poste-server answering", lambda: self._healthy(), 30, every=0.2)
 
     def _healthy(self):
         try:
@@ -93,6 +105,8 @@ class Server:
         return self.api("GET", f"/sessions/{sid}")
 
     def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -242,20 +256,40 @@ class Check:
                     "ansible_become_method=su ansible_python_interpreter=/usr/bin/python3 "
                     "ansible_ssh_common_args='-o StrictHostKeyChecking=no "
                     "-o UserKnownHostsFile=/dev/null'\n")
+        self.playbook = ["ansible-playbook", "-i", inventory, playbook,
+                         "-e", "poste_server_url=http://10.0.2.100:8001",
+                         "-e", f"poste_client_deb={deb}", "-e", "poste_apt_update=false",
+                         "-e", f"install_token_file={self.server.install_token}"]
         t0 = time.monotonic()
+        self.run_playbook()
+        self.figures["the playbook, reboot included"] = time.monotonic() - t0
+
+    def run_playbook(self):
+        """Runs IT's playbook; returns its recap line for the guest."""
         run = subprocess.run(
-            ["ansible-playbook", "-i", inventory, playbook,
-             "-e", "poste_server_url=http://10.0.2.100:8001", "-e", f"poste_client_deb={deb}",
-             "-e", "poste_apt_update=false"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, timeout=900,
+            self.playbook, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, timeout=900,
             env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOST_KEY_CHECKING": "False"})
         print(run.stdout.strip())
         if run.returncode != 0:
             fail(f"ansible-playbook exited {run.returncode}")
-        if "failed=0" not in run.stdout or "unreachable=0" not in run.stdout:
+        recap = [line for line in run.stdout.splitlines() if line.startswith("guest ")]
+        if not recap or "failed=0" not in recap[-1] or "unreachable=0" not in recap[-1]:
             fail("the playbook's recap shows a failure")
-        self.figures["the playbook, reboot included"] = time.monotonic() - t0
+        return recap[-1]
+
+    def playbook_again(self):
+        """IT runs the playbook again on a workstation in service: nothing changes, and above
+        all no reboot (it would end a visitor's session)."""
+        self.step("IT runs the playbook again: nothing to change, no reboot")
+        boot = self.sh("cat /proc/sys/kernel/random/boot_id")
+        t0 = time.monotonic()
+        recap = self.run_playbook()
+        self.figures["the playbook again (nothing to change)"] = time.monotonic() - t0
+        if "changed=0" not in recap:
+            fail(f"the playbook run again changed something: {recap}")
+        if self.sh("cat /proc/sys/kernel/random/boot_id") != boot:
+            fail("the playbook run again rebooted the workstation")
 
     def boot_to_gate(self):
         """After the playbook's reboot: the serial shell back, the gate on screen, no visitor."""
@@ -271,6 +305,49 @@ class Check:
                       "greetd; sysctl kernel.sysrq; ls /var/lib/poste-client/modele -A"))
         if f"{ACCOUNT} L" not in self.sh(f"passwd -S {ACCOUNT}"):
             fail("the public account's password is not locked")
+
+    def server_down_at_boot(self, sid, code):
+        """The server was stopped before the playbook: the workstation booted without it. The
+        gate says so, a code typed is refused at once and not kept. Once the server is back,
+        the workstation, not enrolled yet, waits for staff (the gate says so; the playbook's
+        enrollment with the install token asked); staff approve it through the API, and it
+        connects with its secret by itself."""
+        self.step("the server down since before the reboot: the gate says so, a code is refused")
+        until("the agent finds the server unreachable",
+              lambda: "server unreachable" in self.journal_after(""), 60, every=2)
+        cursor = self.cursor()
+        self.type_code(code)
+        until("the code refused", lambda: "the server is unreachable" in self.journal_after(cursor),
+              30, every=1)
+        self.vm.wait_screen_settled(30)
+        self.shot("00-gate-server-down.png")
+        if self.visitor_session() is not None:
+            fail("a session opened while the server was down")
+        self.server.start()
+        self.step("the server back: the workstation waits for its enrollment, staff approve it")
+        t0 = time.monotonic()
+        until("the server refuses the workstation not enrolled yet",
+              lambda: "PosteNonEnrole" in self.journal_after(cursor), 90, every=2)
+        self.vm.wait_screen_settled(30)
+        self.shot("00-gate-awaiting-approval.png")
+        name = self.sh("hostname").strip()
+
+        def approved():
+            try:
+                self.server.api("POST", f"/postes/{name}/approve", {})
+                return True
+            except urllib.error.HTTPError:
+                return False
+        until("the enrollment request, approved", approved, 120, every=2)
+        until("the agent online with its secret",
+              lambda: "server greeted us" in self.journal_after(cursor), 90, every=2)
+        self.figures["server back to the workstation enrolled and online"] = time.monotonic() - t0
+        if self.sh("stat -c %a /var/lib/poste-client/secret").strip() != "600":
+            fail("the secret is readable by others")
+        time.sleep(3)
+        status = self.server.session(sid)["statut"]
+        if status != "en_attente" or self.visitor_session() is not None:
+            fail(f"the code typed while the server was down was kept: {status}")
 
     def install_refused(self):
         """IT asks again with a session that is not installed: refused in French, nothing
@@ -441,9 +518,14 @@ def main():
         check = Check(vm, server, shots)
         check.figures["power-on to serial shell"] = vm.start()
         check.figures["accelerator"] = vm.used
+        # A code made now, typed while the server is down: it must not be kept.
+        early = server.new_session(SESSION_SECS, "Avant")
+        server.stop()
         check.install_with_ansible(os.path.abspath(a.playbook), os.path.abspath(a.deb), work)
         check.boot_to_gate()
+        check.server_down_at_boot(*early)
         check.install_refused()
+        check.playbook_again()
         check.attacks_at_the_gate()
         check.paid_session_to_deadline()
         check.staff_end()

@@ -38,6 +38,11 @@ pub struct Hooks {
     pub idle_poll: Duration,
     /// Where the running session is kept, so that a restarted service takes it up.
     pub resume: Option<SessionFile>,
+    /// A workstation the server does not recognise (not enrolled yet, or its secret revoked)
+    /// keeps running and trying, the gate saying so, instead of exiting: the service is
+    /// started again by nobody but systemd, whose start limit would give up on it before staff
+    /// approve the enrollment.
+    pub wait_for_enrollment: bool,
 }
 
 impl Default for Hooks {
@@ -49,6 +54,7 @@ impl Default for Hooks {
             idle: None,
             idle_poll: Duration::from_secs(5),
             resume: None,
+            wait_for_enrollment: false,
         }
     }
 }
@@ -141,6 +147,10 @@ struct Agent {
     console: Box<dyn Display>,
     phase: Phase,
     connected: bool,
+    /// The link failed at least once since it was last up (at boot, before any connection,
+    /// too): the screen says so, and a code typed now is refused at once instead of being
+    /// kept until the server comes back, perhaps after the visitor has left.
+    link_down: bool,
     local_ip: Option<IpAddr>,
     /// The server's thresholds once it told them (`welcome`), the configured ones before.
     thresholds: crate::countdown::Thresholds,
@@ -151,6 +161,9 @@ struct Agent {
     hooks: Hooks,
     /// Why the workstation is out of service (its home restore failed): codes are refused here.
     out_of_service: Option<String>,
+    /// The server refused this workstation (`poste_non_enrole`, `poste_non_authentifie`) and
+    /// it waits for its enrollment (`Hooks::wait_for_enrollment`): codes are refused here.
+    unrecognised: bool,
     /// Incidents not sent yet (offline).
     incidents: Vec<Incident>,
     inactivity: Option<Inactivity>,
@@ -216,6 +229,7 @@ pub async fn run_with(
         thresholds: config.thresholds(),
         hooks,
         out_of_service: None,
+        unrecognised: false,
         incidents: Vec::new(),
         inactivity,
         config,
@@ -224,6 +238,7 @@ pub async fn run_with(
         link,
         phase,
         connected: false,
+        link_down: false,
         local_ip: None,
         visitor_actions: false,
         unsent_end: None,
@@ -491,7 +506,7 @@ impl Agent {
     }
 
     fn on_code_typed(&mut self, line: &str) {
-        if self.out_of_service.is_some() {
+        if self.out_of_service.is_some() || self.unrecognised {
             // The home of the last visitor is still there: nobody else gets the workstation.
             self.console.say(text::OUT_OF_SERVICE_VISITOR);
             self.console.screen(Screen::Refusal {
@@ -508,10 +523,26 @@ impl Agent {
             self.console.prompt();
             return;
         }
+        if self.link_down {
+            self.refuse_unreachable();
+            return;
+        }
         self.phase = Phase::Validating(code.to_owned());
         self.console.say(text::CODE_CHECKING);
         self.console.screen(Screen::Checking);
         self.send_pending();
+    }
+
+    /// A code typed while the server cannot be reached: refused, to be typed again later.
+    fn refuse_unreachable(&mut self) {
+        tracing::info!("code refused: the server is unreachable");
+        self.console.say(text::CODE_SERVER_UNREACHABLE);
+        self.console.screen(Screen::Refusal {
+            raison: None,
+            message: text::CODE_SERVER_UNREACHABLE.to_owned(),
+            reessayer_dans: None,
+        });
+        self.console.prompt();
     }
 
     fn ask_time(&mut self, session_id: SessionId) {
@@ -557,6 +588,7 @@ impl Agent {
         match event {
             LinkEvent::Connected { local_ip } => {
                 self.connected = true;
+                self.link_down = false;
                 self.local_ip = local_ip;
                 self.console.screen(Screen::Link { connecte: true });
                 tracing::info!(?local_ip, "connected");
@@ -574,13 +606,19 @@ impl Agent {
             }
             LinkEvent::Disconnected { reason, retry_in } => {
                 let was = std::mem::replace(&mut self.connected, false);
+                let first = !std::mem::replace(&mut self.link_down, true);
                 tracing::warn!(%reason, "server unreachable");
-                if was {
+                if first {
                     self.console.screen(Screen::Link { connecte: false });
                 }
                 match self.phase {
                     // The countdown goes on; its line shows "hors ligne".
                     Phase::Running(_) => {}
+                    // A code typed at the gate waits for no server: the visitor is told now.
+                    Phase::Validating(_) if matches!(self.mode, Mode::Interactive) => {
+                        self.phase = Phase::AwaitingCode;
+                        self.refuse_unreachable();
+                    }
                     _ if was || matches!(self.phase, Phase::Validating(_)) => {
                         self.console.say(&text::server_unreachable(retry_in));
                     }
@@ -718,7 +756,31 @@ impl Agent {
                 ) {
                     self.console.say(&error.message);
                     self.console.say(text::NOT_RECOGNISED);
-                    return Some(Exit::NotRecognised);
+                    if !self.hooks.wait_for_enrollment {
+                        return Some(Exit::NotRecognised);
+                    }
+                    // The server closes the link; it comes back with the secret once staff
+                    // approve (the link reads it again at each connection).
+                    if !std::mem::replace(&mut self.unrecognised, true)
+                        && self.out_of_service.is_none()
+                    {
+                        self.console.screen(Screen::OutOfService {
+                            message: Some(format!(
+                                "{} {}",
+                                error.message,
+                                text::WAITING_ENROLLMENT
+                            )),
+                        });
+                    }
+                    if matches!(self.phase, Phase::Validating(_)) {
+                        self.phase = Phase::AwaitingCode;
+                        self.console.screen(Screen::Refusal {
+                            raison: None,
+                            message: text::OUT_OF_SERVICE_VISITOR.to_owned(),
+                            reessayer_dans: None,
+                        });
+                    }
+                    return None;
                 }
                 if matches!(self.phase, Phase::Validating(_) | Phase::Starting(_)) {
                     self.console.say(&error.message);
@@ -743,6 +805,10 @@ impl Agent {
             }
             ServerMessage::Welcome(welcome) => {
                 tracing::info!(poste = %welcome.poste, server = %welcome.serveur_version, "server greeted us");
+                if std::mem::replace(&mut self.unrecognised, false) && self.out_of_service.is_none()
+                {
+                    self.console.screen(Screen::OutOfService { message: None });
+                }
                 self.console.screen(Screen::Space {
                     nom: welcome.espace.clone(),
                 });

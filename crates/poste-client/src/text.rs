@@ -32,6 +32,9 @@ toutes les 5 minutes et au redémarrage du service poste-client.";
 /// A code typed while the workstation is out of service.
 pub const OUT_OF_SERVICE_VISITOR: &str =
     "Ce poste est momentanément hors service. Adressez-vous à l'accueil.";
+/// A code typed while the server cannot be reached: nothing can check it, nothing waits.
+pub const CODE_SERVER_UNREACHABLE: &str = "Le serveur est injoignable : votre code ne peut pas être vérifié pour l'instant. \
+Réessayez dans un moment, ou adressez-vous à l'accueil.";
 pub const BACK_IN_SERVICE: &str = "Poste remis en état : il est de nouveau disponible.";
 pub const INACTIVITY_END: &str = "Session fermée après une période sans activité";
 
@@ -70,6 +73,9 @@ pub fn enrolling(poste: &str) -> String {
 pub const NOT_RECOGNISED: &str = "Ce poste n'est pas reconnu par le serveur. Faites-le enrôler : \
 poste-client --enroll CODE (code donné par un administrateur : poste-server poste enroll-code).";
 
+/// On the gate of a workstation the server does not recognise yet, after the server's reason.
+pub const WAITING_ENROLLMENT: &str = "Ce poste attend son enrôlement : un administrateur doit \
+l'approuver (console, page « Postes », ou poste-server poste approve). Il se connectera de lui-même ensuite.";
 pub const INSTALL_ASK_SERVER: &str = "Adresse du serveur (par ex. http://192.168.1.10:8001) : ";
 pub const INSTALL_NEEDS_SERVER: &str =
     "Indiquez l'adresse du serveur : poste-client install --server http://192.168.1.10:8001 --yes";
@@ -78,6 +84,9 @@ pub const INSTALL_STARTED: &str =
 pub const UNINSTALLED: &str = "poste-client désinstallé.";
 pub const GATE_INSTALLED: &str =
     "Portail avant connexion installé (greetd) : il s'affichera au prochain démarrage du poste.";
+/// Printed by an install that found everything as asked already. Ansible's playbook reads it
+/// (`changed_when`): change both together.
+pub const INSTALL_UNCHANGED: &str = "Rien à changer : ce poste était déjà installé ainsi.";
 pub const GATE_LINUX_ONLY: &str =
     "--gate : le portail avant connexion n'existe que sous Linux (greetd).";
 

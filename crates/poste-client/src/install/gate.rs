@@ -165,7 +165,8 @@ pub fn check(root: &Path, gate: &GreeterConfig) -> Result<(), GateError> {
 }
 
 /// Lays out the gate's files under `root`; greetd's own are kept beside them the first time.
-pub fn write_files(root: &Path, account: &str, home: &str) -> Result<(), GateError> {
+/// Says whether a file was written (not one held exactly that already).
+pub fn write_files(root: &Path, account: &str, home: &str) -> Result<bool, GateError> {
     for replaced in REPLACED {
         let path = target(root, replaced);
         let saved = saved(&path);
@@ -176,14 +177,15 @@ pub fn write_files(root: &Path, account: &str, home: &str) -> Result<(), GateErr
             _ => {}
         }
     }
+    let mut changed = false;
     for (relative, text, mode) in files(account, home) {
         let path = target(root, relative);
-        write(&path, text.as_bytes(), mode).map_err(|err| GateError::File {
+        changed |= write(&path, text.as_bytes(), mode).map_err(|err| GateError::File {
             path: path.display().to_string(),
             source: std::io::Error::other(err.to_string()),
         })?;
     }
-    Ok(())
+    Ok(changed)
 }
 
 fn saved(path: &Path) -> PathBuf {
@@ -254,11 +256,34 @@ fn run(program: &str, args: &[&str]) -> Result<String, GateError> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// What `systemctl is-enabled` says of each unit (`enabled`, `masked`, …; it exits non-zero
+/// for most of them, so its output is read whatever its status).
+fn unit_states(units: &[&str]) -> Vec<String> {
+    Command::new("systemctl")
+        .arg("is-enabled")
+        .args(units)
+        .output()
+        .map(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(|line| line.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The running system's part, after the files: the account, its home template, greetd as the
-/// display manager instead of the one before, no gettys, the settings loaded.
-pub fn set_up_system(root: &Path, gate: &GreeterConfig, template: &Path) -> Result<(), GateError> {
+/// display manager instead of the one before, no gettys, the settings loaded. Says whether
+/// anything was not so already.
+pub fn set_up_system(
+    root: &Path,
+    gate: &GreeterConfig,
+    template: &Path,
+) -> Result<bool, GateError> {
     let account = gate.account.as_str();
+    let mut changed = false;
     if run("id", &["-u", account]).is_err() {
+        changed = true;
         run(
             "useradd",
             &[
@@ -272,8 +297,14 @@ pub fn set_up_system(root: &Path, gate: &GreeterConfig, template: &Path) -> Resu
         )?;
     }
     // No password opens it: only greetd's PAM service admits it.
-    run("passwd", &["--lock", account])?;
+    let locked = run("passwd", &["--status", account])
+        .is_ok_and(|status| status.split_whitespace().nth(1) == Some("L"));
+    if !locked {
+        changed = true;
+        run("passwd", &["--lock", account])?;
+    }
     if !template.exists() {
+        changed = true;
         let home = home_of(account);
         std::fs::create_dir_all(template).map_err(file_error(template))?;
         run(
@@ -300,13 +331,17 @@ pub fn set_up_system(root: &Path, gate: &GreeterConfig, template: &Path) -> Resu
             }
         })?;
         run("systemctl", &["disable", previous])?;
+        changed = true;
     }
+    let gettys = ["getty@.service", "autovt@.service"];
+    changed |= unit_states(&["greetd.service"]) != ["enabled"]
+        || unit_states(&gettys) != ["masked", "masked"];
     run("systemctl", &["daemon-reload"])?;
     run("systemctl", &["enable", "greetd.service"])?;
-    run("systemctl", &["mask", "getty@.service", "autovt@.service"])?;
+    run("systemctl", &["mask", gettys[0], gettys[1]])?;
     run("systemd-tmpfiles", &["--create", &format!("/{TMPFILES}")])?;
     run("sysctl", &["--load", &format!("/{SYSCTL}")])?;
-    Ok(())
+    Ok(changed)
 }
 
 /// Undoes [`set_up_system`] (the account and its template are kept: they may hold what the
@@ -371,9 +406,15 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap_or(root)).unwrap_or_default();
             std::fs::write(path, original).unwrap_or_default();
         }
-        assert!(write_files(root, "public", "/home/public").is_ok());
-        // Twice: the saved originals are not overwritten by ours.
-        assert!(write_files(root, "public", "/home/public").is_ok());
+        assert!(matches!(
+            write_files(root, "public", "/home/public"),
+            Ok(true)
+        ));
+        // Twice: nothing to write, and the saved originals are not overwritten by ours.
+        assert!(matches!(
+            write_files(root, "public", "/home/public"),
+            Ok(false)
+        ));
         assert!(installed(root));
         assert_eq!(
             std::fs::read_to_string(saved(&config)).unwrap_or_default(),

@@ -149,7 +149,13 @@ fn config_with_server(existing: Option<&str>, url: &str) -> String {
     with_key(&base, "server_url", url)
 }
 
-fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
+/// Writes `contents` with `mode`, unless the file holds exactly that already; says whether it
+/// wrote, so that an install run again can say it changed nothing (and IT's tools, Ansible's
+/// `changed_when`, need not reboot the workstation for nothing).
+fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<bool> {
+    if std::fs::read(path).is_ok_and(|held| held == contents) && has_mode(path, mode) {
+        return Ok(false);
+    }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -163,7 +169,18 @@ fn write(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
     #[cfg(not(unix))]
     let _ = mode;
     std::fs::rename(&temporary, path)?;
-    Ok(())
+    Ok(true)
+}
+
+#[cfg(unix)]
+fn has_mode(path: &Path, mode: u32) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o7777 == mode)
+}
+
+#[cfg(not(unix))]
+fn has_mode(_path: &Path, _mode: u32) -> bool {
+    true
 }
 
 #[cfg(unix)]
@@ -210,14 +227,15 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
     if options.root.is_none() {
         crate::service::windows::stop_existing()?;
     }
+    let mut changed = false;
     if binary != destination {
-        write(&destination, &std::fs::read(&binary)?, 0o755)?;
+        changed |= write(&destination, &std::fs::read(&binary)?, 0o755)?;
     }
     // The helper becomes the kiosk windows when they are installed next to it.
     if let Some(kiosk) = crate::helper::kiosk_program() {
         let kiosk_destination = target(&root, KIOSK);
         if kiosk != kiosk_destination {
-            write(&kiosk_destination, &std::fs::read(&kiosk)?, 0o755)?;
+            changed |= write(&kiosk_destination, &std::fs::read(&kiosk)?, 0o755)?;
         }
     }
     let config_text = match (&url, &existing) {
@@ -238,19 +256,19 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
         anyhow::bail!("{}", crate::text::GATE_LINUX_ONLY);
     }
     if let Some(text) = config_text {
-        write(&config_path, text.as_bytes(), 0o644)?;
+        changed |= write(&config_path, text.as_bytes(), 0o644)?;
     }
     #[cfg(unix)]
     {
-        write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
-        write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
+        changed |= write(&target(&root, SERVICE), SERVICE_UNIT.as_bytes(), 0o644)?;
+        changed |= write(&target(&root, HELPER), HELPER_UNIT.as_bytes(), 0o644)?;
         if let Some(gate) = &options.gate {
             let home = if options.root.is_some() {
                 format!("/home/{}", gate.account)
             } else {
                 gate::home_of(&gate.account)
             };
-            gate::write_files(&root, &gate.account, &home)?;
+            changed |= gate::write_files(&root, &gate.account, &home)?;
         }
     }
     println!("{}", crate::text::installed(&root.display().to_string()));
@@ -260,13 +278,13 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
             if let Some(gate) = &options.gate {
                 let config: crate::config::AgentConfig =
                     toml::from_str(&std::fs::read_to_string(&config_path)?)?;
-                gate::set_up_system(&root, gate, &config.reset.template)?;
+                changed |= gate::set_up_system(&root, gate, &config.reset.template)?;
             }
             systemctl(&["daemon-reload"])?;
             systemctl(&["enable", "--now", "poste-client.service"])?;
             systemctl(&["--global", "enable", "poste-client-helper.service"])?;
             println!("{}", crate::text::INSTALL_STARTED);
-            if options.gate.is_some() {
+            if options.gate.is_some() && changed {
                 println!("{}", crate::text::GATE_INSTALLED);
             }
         }
@@ -275,6 +293,9 @@ pub fn install(options: &InstallOptions) -> anyhow::Result<()> {
             crate::service::windows::register(&destination, &config_path)?;
             println!("{}", crate::text::WINDOWS_INSTALL_STARTED);
         }
+    }
+    if !changed {
+        println!("{}", crate::text::INSTALL_UNCHANGED);
     }
     Ok(())
 }

@@ -177,6 +177,7 @@ fn greeter_mode(
 fn hooks(config: &AgentConfig, env: &Environment, state: &State) -> agent::Hooks {
     let mut hooks = agent::Hooks {
         resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
+        wait_for_enrollment: true,
         ..agent::Hooks::default()
     };
     if config.reset.enabled {
@@ -201,6 +202,7 @@ fn hooks(config: &AgentConfig, _env: &Environment, _state: &State) -> agent::Hoo
     // `[reset]` is refused by the configuration on Windows; no idle source there yet.
     agent::Hooks {
         resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
+        wait_for_enrollment: true,
         ..agent::Hooks::default()
     }
 }

@@ -57,7 +57,7 @@ async fn server_process_with_session(
 }
 
 /// Waits for the agent to exit with success, at most `within`; its output.
-async fn exits_ok(mut child: Child, within: Duration) -> (String, String) {
+pub(crate) async fn exits_ok(mut child: Child, within: Duration) -> (String, String) {
     let (status, child) =
         tokio::task::spawn_blocking(move || (wait_exit(&mut child, within), child))
             .await

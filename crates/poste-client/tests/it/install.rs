@@ -220,6 +220,7 @@ fn install_with_the_gate_stages_greetd_the_account_and_the_lock_down() {
     let (code, out, err) =
         run(&[&["install", "--gate", "--account", "public"], &server[..]].concat());
     assert_eq!(code, Some(0), "{out}{err}");
+    assert!(!out.contains("Rien à changer"), "{out}");
     let greetd = std::fs::read_to_string(file("etc/greetd/config.toml")).unwrap();
     assert!(
         greetd.contains("command = \"/usr/lib/poste-client/gate\""),
@@ -285,10 +286,15 @@ fn install_with_the_gate_stages_greetd_the_account_and_the_lock_down() {
     assert_eq!(config["lock_on_expire"].as_bool(), Some(false), "{config}");
     assert_the_agent_reads(&config_path);
 
-    // Again: idempotent, Debian's file still kept aside once.
-    let (code, _, err) =
+    // Again: idempotent, and it says so (Ansible reboots only on a change); Debian's file
+    // still kept aside once.
+    let (code, out, err) =
         run(&[&["install", "--gate", "--account", "public"], &server[..]].concat());
     assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("Rien à changer : ce poste était déjà installé ainsi."),
+        "{out}"
+    );
     assert_eq!(
         std::fs::read_to_string(file("etc/greetd/config.toml.avant-poste-client")).unwrap(),
         debian_greetd

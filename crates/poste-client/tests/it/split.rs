@@ -493,3 +493,173 @@ async fn a_full_disk_on_the_workstation_changes_nothing_to_the_end() {
         "the service still runs"
     );
 }
+
+/// The workstation boots while the server is down: a code typed at the gate is refused at
+/// once (nothing can check it), and is not kept to open a session when the server comes back,
+/// perhaps after the visitor has left; once the link is up, the same code opens the session.
+#[tokio::test]
+async fn a_code_typed_while_the_server_is_unreachable_is_refused_and_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = poste_testkit::fast_config(dir.path());
+    config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], poste_testkit::free_port()));
+    let url = format!("http://{}", config.bind);
+    let server = TestServer::start_config(config.clone(), None)
+        .await
+        .unwrap();
+    let (id, code) = server.create_session(json!({ "duree": "1h" })).await;
+    server.stop().await;
+
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let service_log = desktop.dir.path().join("service.log");
+    let mut split = start(&desktop, &url, my_uid(&desktop));
+    let logged = |what: &str| {
+        std::fs::read_to_string(&service_log)
+            .unwrap_or_default()
+            .matches(what)
+            .count()
+    };
+    let within = std::time::Instant::now() + Duration::from_secs(10);
+    while logged("server unreachable") == 0 {
+        assert!(std::time::Instant::now() < within, "the link never failed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    type_code(&mut split, &code);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let server = TestServer::start_config(config, None).await.unwrap();
+    // The link retries with a growing delay (at most 30 s).
+    let within = std::time::Instant::now() + Duration::from_secs(40);
+    while logged("server greeted us") == 0 {
+        assert!(
+            std::time::Instant::now() < within,
+            "the link never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(
+        row.status.as_str(),
+        "en_attente",
+        "the code typed while the server was down was kept"
+    );
+    type_code(&mut split, &code);
+    wait_started(&server, id).await;
+
+    let _ = split.helper.kill();
+    let output = std::mem::replace(&mut split.helper, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Le serveur est injoignable : votre code ne peut pas être vérifié"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Bienvenue"), "{stdout}");
+}
+
+/// A workstation installed before staff approved it, on a server that takes enrolled
+/// workstations only: the service does not exit (systemd's start limit would give up on it
+/// before anyone approves), the gate refuses codes, and once the enrollment is approved the
+/// service connects with its secret by itself, and a code opens a session.
+#[tokio::test]
+async fn a_service_not_enrolled_yet_waits_for_its_approval_then_serves() {
+    let server = TestServer::start_with(|c| c.enrollment.allow_seed_clients = false).await;
+    let (id, code) = server.create_session(json!({ "duree": "1h" })).await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send"]);
+    let config = desktop.dir.path().join("config.toml");
+    std::fs::write(&config, "poste = \"Poste-30\"\ncheck_interval = 1\n").unwrap();
+    let config = config.to_str().unwrap();
+    let socket = desktop.dir.path().join("run/helper.sock");
+    let service_log = desktop.dir.path().join("service.log");
+    let mut service = agent(
+        &desktop,
+        &server.http_url(""),
+        &[
+            "--config",
+            config,
+            "service",
+            "--socket",
+            socket.to_str().unwrap(),
+        ],
+    );
+    service
+        .env("FAKE_SESSION_UID", my_uid(&desktop).to_string())
+        .env("FAKE_SESSION_TYPE", "x11")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&service_log).unwrap());
+    let mut split = Split {
+        service: service.spawn().unwrap(),
+        helper: spawn_helper(&desktop),
+    };
+    let logged = |what: &str| {
+        std::fs::read_to_string(&service_log)
+            .unwrap_or_default()
+            .matches(what)
+            .count()
+    };
+    let within = std::time::Instant::now() + Duration::from_secs(10);
+    while logged("PosteNonEnrole") == 0 {
+        assert!(std::time::Instant::now() < within, "never refused");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        split.service.try_wait().unwrap().is_none(),
+        "the service exited while waiting for its enrollment"
+    );
+    type_code(&mut split, &code);
+
+    let api = server.api();
+    let enrollment_code = api
+        .post_ok("/enrollment-codes", json!({"poste": "Poste-30"}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enrolling = agent(
+        &desktop,
+        &server.http_url(""),
+        &["--enroll", &enrollment_code, "--config", config],
+    )
+    .spawn()
+    .unwrap();
+    let within = std::time::Instant::now() + Duration::from_secs(10);
+    while !server
+        .store
+        .pending_enrollments()
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.nom == "Poste-30")
+    {
+        assert!(std::time::Instant::now() < within, "no enrollment request");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.status.as_str(), "en_attente");
+    api.post_ok("/postes/Poste-30/approve", json!({})).await;
+    crate::e2e::exits_ok(enrolling, Duration::from_secs(15)).await;
+    // The link reads the secret again at its next try (at most 30 s away).
+    let within = std::time::Instant::now() + Duration::from_secs(40);
+    while logged("server greeted us") == 0 {
+        assert!(
+            std::time::Instant::now() < within,
+            "never connected with its secret"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    type_code(&mut split, &code);
+    wait_started(&server, id).await;
+    let row = server.store.session(id).await.unwrap().unwrap();
+    assert_eq!(row.poste_nom.as_deref(), Some("Poste-30"));
+
+    let _ = split.helper.kill();
+    let output = std::mem::replace(&mut split.helper, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("pas reconnu"), "{stdout}");
+    assert!(stdout.contains("momentanément hors service"), "{stdout}");
+    assert!(stdout.contains("Bienvenue"), "{stdout}");
+}
