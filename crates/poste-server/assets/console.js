@@ -120,6 +120,11 @@
     source.addEventListener("change", function () {
       refresh(status);
     });
+    // This console session was closed (account disabled, deleted or given a new password).
+    source.addEventListener("fermee", function () {
+      source.close();
+      window.location.assign("/console/connexion");
+    });
     source.addEventListener("error", function () {
       status.textContent = "Connexion au serveur perdue, nouvel essai…";
       status.classList.add("direct--coupe");

@@ -961,12 +961,17 @@ struct TeamPage {
 
 #[derive(Debug)]
 struct Member {
+    id: i64,
     login: String,
     nom: String,
     role: &'static str,
     last_login: String,
     /// Addresses this account must wait at after failed logins (on this server).
     blocked: Vec<String>,
+    /// Since when the account is disabled, as staff read it.
+    disabled_since: Option<String>,
+    /// The account of whoever looks at the page (it cannot be disabled or deleted by them).
+    is_self: bool,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -1016,6 +1021,9 @@ async fn team_page(
                 .map(blocked_line)
                 .collect(),
             role: role_label(m.role),
+            disabled_since: m.disabled_at.map(|at| view::local_datetime(at, tz)),
+            is_self: m.id == staff.account().id,
+            id: m.id,
             last_login: m
                 .last_login
                 .map(|at| view::local_datetime(at, tz))
@@ -1118,6 +1126,9 @@ pub async fn team_create(
             }
             Err(StoreError::AlreadyExists { .. }) => {
                 errors.identifiant = Some(t::staff_exists(&login));
+            }
+            Err(StoreError::StaffRefused(_)) => {
+                errors.identifiant = Some(t::staff_login_of_deleted(&login));
             }
             Err(err) => return Err(err.into()),
         }
