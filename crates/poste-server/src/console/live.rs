@@ -1,6 +1,6 @@
 //! The live feed of the dashboard: a server-sent event stream that says "something changed"
 //! (a code used on a workstation, time added by a colleague, an expiry, a workstation coming
-//! or going), after which the page fetches its tiles again. Events carry no data, so nothing
+//! or going), after which the page fetches its lists again. Events carry no data, so nothing
 //! is sent that the page would not fetch with the staff member's own session.
 //!
 //! A feed ends as soon as its console session is closed (its account disabled, deleted or
