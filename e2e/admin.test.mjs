@@ -34,13 +34,15 @@ const ACTIONS = [
   "/console/postes/1/message", "/console/postes/1/service", "/console/postes/1", "/console/postes/1/valider",
   "/console/postes/1/retirer", "/console/reglages", "/console/categories", "/console/categories/1",
   "/console/categories/1/supprimer", "/console/visiteurs", "/console/visiteurs/1", "/console/visiteurs/1/effacer",
-  "/console/equipe", "/console/equipe/debloquer", "/console/deconnexion",
+  "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver", "/console/equipe/1/reactiver",
+  "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe", "/console/deconnexion",
 ];
 const ADMIN_PAGES = ["/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages"];
 const ADMIN_ACTIONS = [
   "/console/postes/1", "/console/postes/1/valider", "/console/postes/1/retirer", "/console/reglages",
   "/console/categories", "/console/categories/1", "/console/categories/1/supprimer",
-  "/console/visiteurs/1/effacer", "/console/equipe", "/console/equipe/debloquer",
+  "/console/visiteurs/1/effacer", "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver",
+  "/console/equipe/1/reactiver", "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe",
 ];
 
 test("without a login every page and action leads to the login page", async () => {

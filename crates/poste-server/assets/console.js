@@ -1,4 +1,4 @@
-// Console of Postes Publics: live refresh of the dashboard (server-sent events), ticking
+// Console of Postes Publics: live refresh of the dashboard's lists (server-sent events), ticking
 // countdowns, the session form's duration fields, and the print button. Every page works
 // without this script.
 "use strict";
@@ -36,34 +36,72 @@
     });
   }
 
-  // Replaces the tiles with fresh ones, keeping a tile whose form is being typed in and the
-  // open/closed state of every tile's menus.
-  function swapTiles(grid, fresh) {
+  // Replaces a live region of the dashboard (`data-direct`: the tiles, the codes not used yet)
+  // with its fresh copy. A keyed part (`data-cle`: a tile, a code's row) holding the focus, a
+  // form being typed in, is kept as it is, focus and caret included; the others keep their
+  // menus open or closed as they were.
+  function swapRegion(region, fresh) {
+    var focused = document.activeElement;
+    var typing = focused && focused !== document.body && region.contains(focused);
     var old = {};
-    grid.querySelectorAll(".tuile[data-poste]").forEach(function (tile) {
-      old[tile.dataset.poste] = tile;
+    region.querySelectorAll("[data-cle]").forEach(function (part) {
+      old[part.dataset.cle] = part;
     });
-    var nodes = [];
-    fresh.childNodes.forEach(function (node) {
-      var previous = node.dataset && old[node.dataset.poste];
-      if (previous && previous.contains(document.activeElement) && document.activeElement !== document.body) {
-        nodes.push(previous);
+    fresh.querySelectorAll("[data-cle]").forEach(function (part) {
+      var previous = old[part.dataset.cle];
+      if (!previous) {
         return;
       }
-      if (previous) {
-        var before = previous.querySelectorAll("details");
-        node.querySelectorAll("details").forEach(function (details, i) {
-          if (before[i] && before[i].open) {
-            details.open = true;
-          }
-        });
+      if (typing && previous.contains(focused)) {
+        part.replaceWith(previous);
+        return;
       }
-      nodes.push(node);
+      var before = previous.querySelectorAll("details");
+      part.querySelectorAll("details").forEach(function (details, i) {
+        if (before[i] && before[i].open) {
+          details.open = true;
+        }
+      });
     });
-    grid.replaceChildren.apply(grid, nodes);
-    grid.dataset.serveurMs = fresh.dataset.serveurMs;
-    readOffset(grid);
-    tick();
+    var caret = typing && typeof focused.selectionStart === "number"
+      ? [focused.selectionStart, focused.selectionEnd] : null;
+    region.replaceChildren.apply(region, Array.prototype.slice.call(fresh.childNodes));
+    Object.keys(fresh.dataset).forEach(function (key) {
+      region.dataset[key] = fresh.dataset[key];
+    });
+    if (!fresh.dataset.expireMs) {
+      delete region.dataset.expireMs;
+    }
+    // Moved back into the page, the part lost the focus: give it back where it was.
+    if (typing && document.contains(focused) && document.activeElement !== focused) {
+      focused.focus();
+      if (caret) {
+        try {
+          focused.setSelectionRange(caret[0], caret[1]);
+        } catch (e) {
+          // Inputs without a caret (number) refuse it; the focus is what matters.
+        }
+      }
+    }
+  }
+
+  // A refresh when the first code not used yet stops being valid: an expiry sends nothing on
+  // the live feed.
+  var expiryTimer = null;
+
+  function refreshAtExpiry(status) {
+    window.clearTimeout(expiryTimer);
+    var first = Infinity;
+    document.querySelectorAll("[data-expire-ms]").forEach(function (el) {
+      first = Math.min(first, Number(el.dataset.expireMs));
+    });
+    if (first !== Infinity) {
+      var wait = Math.max(0, first - (Date.now() + offsetMs)) + 500;
+      // Timers longer than about 24 days fire at once.
+      expiryTimer = window.setTimeout(function () {
+        refresh(status);
+      }, Math.min(wait, 86400000));
+    }
   }
 
   var refreshing = false, again = false;
@@ -90,12 +128,17 @@
           return;
         }
         var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("tuiles");
+        document.querySelectorAll("[data-direct]").forEach(function (region) {
+          var fresh = region.id && doc.getElementById(region.id);
+          if (fresh) {
+            swapRegion(region, fresh);
+          }
+        });
         var grid = document.getElementById("tuiles");
-        if (fresh && grid) {
-          swapTiles(grid, fresh);
-          document.body.dataset.miseAJour = String(Date.now());
-        }
+        readOffset(grid);
+        tick();
+        refreshAtExpiry(status);
+        document.body.dataset.miseAJour = String(Date.now());
       })
       .catch(function () {
         status.textContent = "Mise à jour impossible, nouvel essai…";
@@ -120,6 +163,11 @@
     source.addEventListener("change", function () {
       refresh(status);
     });
+    // This console session was closed (account disabled, deleted or given a new password).
+    source.addEventListener("fermee", function () {
+      source.close();
+      window.location.assign("/console/connexion");
+    });
     source.addEventListener("error", function () {
       status.textContent = "Connexion au serveur perdue, nouvel essai…";
       status.classList.add("direct--coupe");
@@ -136,6 +184,9 @@
     var status = document.getElementById("etat-direct");
     if (status && window.EventSource) {
       follow(status);
+    }
+    if (status) {
+      refreshAtExpiry(status);
     }
     // The session form: typing a duration checks « Autre durée »; checking a preset empties
     // the typed one (in sight), so what is sent is what staff last chose.

@@ -458,6 +458,11 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                     }
                     continue;
                 }
+                // Console sessions closed from the command line or another instance: the
+                // live feeds of those sessions end.
+                EventKind::StaffDisabled
+                | EventKind::StaffDeleted
+                | EventKind::StaffPasswordChanged => hub.staff_sessions_closed(),
                 _ => {}
             }
             // Whatever another process changed may show on the console's dashboard.

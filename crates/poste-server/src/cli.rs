@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use poste_proto::EndReason;
-use poste_store::{Actor, SessionFilter, SessionRow, SessionStatus, Store};
+use poste_store::{Actor, SessionFilter, SessionRow, SessionStatus, StaffChange, Store};
 use tracing_subscriber::EnvFilter;
 
 use crate::app;
@@ -188,6 +188,42 @@ enum AdminCommand {
     /// adresses) ; le serveur en marche l'applique dans la seconde.
     #[command(visible_alias = "debloquer")]
     Unblock { identifiant: String },
+    /// Désactive un compte : il ne peut plus se connecter, ses sessions ouvertes de la console
+    /// sont fermées (le serveur en marche l'applique dans la seconde).
+    #[command(visible_alias = "desactiver")]
+    Disable { identifiant: String },
+    /// Réactive un compte désactivé.
+    #[command(visible_alias = "reactiver")]
+    Enable { identifiant: String },
+    /// Supprime un compte : il disparaît de l'équipe, l'historique garde ce qu'il a fait et son
+    /// identifiant n'est pas redonné. Demande confirmation.
+    #[command(visible_alias = "supprimer")]
+    Delete {
+        identifiant: String,
+        /// Confirme sans le demander (scripts).
+        #[arg(long)]
+        oui: bool,
+    },
+}
+
+/// Asks at the terminal to type the login again before a deletion; `--oui` stands for it in
+/// scripts (without a terminal, nothing is deleted without it).
+fn confirm_deletion(login: &str, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("{}", text::console::cli_delete_needs_yes(login));
+    }
+    eprint!("{}", text::console::cli_delete_prompt(login));
+    let mut typed = String::new();
+    std::io::stdin()
+        .read_line(&mut typed)
+        .context("cannot read the confirmation")?;
+    if !typed.trim().eq_ignore_ascii_case(login) {
+        anyhow::bail!("{}", text::console::CLI_DELETE_CANCELLED);
+    }
+    Ok(())
 }
 
 /// Reads a new password: from the first line of standard input when asked (or when it is not
@@ -512,6 +548,9 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 Err(poste_store::StoreError::AlreadyExists { .. }) => {
                     anyhow::bail!("{}", text::console::staff_exists(&login))
                 }
+                Err(poste_store::StoreError::StaffRefused(_)) => {
+                    anyhow::bail!("{}", text::console::staff_login_of_deleted(&login))
+                }
                 Err(err) => return Err(err.into()),
             }
         }
@@ -559,8 +598,33 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 Err(err) => return Err(err.into()),
             }
         }
+        Command::Admin(AdminCommand::Disable { identifiant }) => {
+            change_account(store, &identifiant, StaffChange::Disable, now).await?;
+        }
+        Command::Admin(AdminCommand::Enable { identifiant }) => {
+            change_account(store, &identifiant, StaffChange::Enable, now).await?;
+        }
+        Command::Admin(AdminCommand::Delete { identifiant, oui }) => {
+            let staff = ops::team::staff_by_login(store, &identifiant).await?;
+            confirm_deletion(&staff.login, oui)?;
+            change_account(store, &staff.login, StaffChange::Delete, now).await?;
+        }
         Command::Serve { .. } | Command::Config => {}
     }
+    Ok(())
+}
+
+/// Disables, enables or deletes the account `login` and says so.
+async fn change_account(
+    store: &Store,
+    login: &str,
+    change: StaffChange,
+    now: i64,
+) -> anyhow::Result<()> {
+    let staff = ops::team::staff_by_login(store, login).await?;
+    let row =
+        ops::team::change_staff(store, staff.id, change, &Actor::Cli, now, &EventLogOnly).await?;
+    println!("{}", text::console::staff_changed(change, &row.login));
     Ok(())
 }
 

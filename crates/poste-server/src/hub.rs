@@ -52,6 +52,9 @@ pub struct Hub {
     /// Ticks whenever something the console's dashboard shows may have changed (a session,
     /// a workstation coming or going). Carries nothing: watchers re-read what they show.
     changes: broadcast::Sender<()>,
+    /// Ticks whenever console sessions were closed (an account disabled, deleted, or given a
+    /// new password, here or elsewhere): each live feed checks that its session still stands.
+    staff_closed: broadcast::Sender<()>,
     metrics: Metrics,
     /// Timer leases this instance renewed at its last heartbeat (PostgreSQL), for `/metrics`.
     timers_owned: AtomicU64,
@@ -111,6 +114,7 @@ impl Hub {
             state: Mutex::new(HubState::default()),
             next_conn: AtomicU64::new(1),
             changes: broadcast::channel(16).0,
+            staff_closed: broadcast::channel(4).0,
             metrics: Metrics::default(),
             timers_owned: AtomicU64::new(0),
         })
@@ -156,6 +160,16 @@ impl Hub {
     pub fn changed(&self) {
         // No watcher (no open dashboard) is not an error.
         let _ = self.changes.send(());
+    }
+
+    /// Receives a tick after console sessions were closed.
+    pub fn watch_staff_closed(&self) -> broadcast::Receiver<()> {
+        self.staff_closed.subscribe()
+    }
+
+    /// Tells the live feeds that console sessions were closed.
+    pub fn staff_sessions_closed(&self) {
+        let _ = self.staff_closed.send(());
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {

@@ -499,6 +499,9 @@ pub mod console {
             poste_store::EventKind::StaffLoginFailed => "Connexion refusée",
             poste_store::EventKind::StaffLoginThrottled => "Connexion retenue (trop d'essais)",
             poste_store::EventKind::StaffUnblocked => "Connexions débloquées",
+            poste_store::EventKind::StaffDisabled => "Compte désactivé",
+            poste_store::EventKind::StaffEnabled => "Compte réactivé",
+            poste_store::EventKind::StaffDeleted => "Compte supprimé",
         }
     }
 
@@ -576,6 +579,13 @@ pub mod console {
                 }
             }
             EventKind::StaffUnblocked => format!("Compte « {detail} » : les attentes sont levées"),
+            EventKind::StaffDisabled => {
+                format!("Compte « {detail} » : désactivé, ses sessions de la console fermées")
+            }
+            EventKind::StaffEnabled => format!("Compte « {detail} » : réactivé"),
+            EventKind::StaffDeleted => format!(
+                "Compte « {detail} » : supprimé (son historique est gardé, son identifiant reste réservé)"
+            ),
             // Names, addresses and texts written by people or in French already.
             EventKind::SessionCreated
             | EventKind::SessionStarted
@@ -666,6 +676,81 @@ pub mod console {
     pub fn staff_not_found(login: &str) -> String {
         format!("Aucun compte « {login} ».")
     }
+
+    /// An account changed from « Équipe » no longer exists (deleted meanwhile).
+    pub const STAFF_GONE: &str =
+        "Ce compte n'existe plus : il a peut-être été supprimé entre-temps. La liste est à jour.";
+
+    /// What an admin did to an account, as « Équipe » and the command line confirm it.
+    pub fn staff_changed(change: poste_store::StaffChange, login: &str) -> String {
+        match change {
+            poste_store::StaffChange::Disable => staff_disabled(login),
+            poste_store::StaffChange::Enable => staff_enabled(login),
+            poste_store::StaffChange::Delete => staff_deleted(login),
+        }
+    }
+
+    fn staff_disabled(login: &str) -> String {
+        format!(
+            "Compte « {login} » désactivé : il ne peut plus se connecter, et ses sessions ouvertes de la console sont fermées."
+        )
+    }
+
+    fn staff_enabled(login: &str) -> String {
+        format!("Compte « {login} » réactivé : il peut se connecter de nouveau.")
+    }
+
+    fn staff_deleted(login: &str) -> String {
+        format!(
+            "Compte « {login} » supprimé. L'historique garde ce qu'il a fait, sous son identifiant, qui ne sera pas redonné."
+        )
+    }
+
+    pub fn staff_password_reset(login: &str) -> String {
+        format!(
+            "Nouveau mot de passe de « {login} » enregistré : ses sessions ouvertes de la console sont fermées. Donnez-lui ce mot de passe de vive voix."
+        )
+    }
+
+    pub fn staff_password_refused(login: &str, why: &str) -> String {
+        format!("Mot de passe de « {login} » non changé : {why}")
+    }
+
+    pub fn staff_already_disabled(login: &str) -> String {
+        format!("Le compte « {login} » est déjà désactivé (quelqu'un l'a fait entre-temps).")
+    }
+
+    pub fn staff_already_enabled(login: &str) -> String {
+        format!("Le compte « {login} » est déjà actif (quelqu'un l'a réactivé entre-temps).")
+    }
+
+    pub fn staff_last_admin(login: &str) -> String {
+        format!(
+            "« {login} » est le dernier administrateur actif : sans lui, plus personne ne pourrait gérer l'équipe. Créez ou réactivez d'abord un autre compte administrateur."
+        )
+    }
+
+    pub const STAFF_NOT_YOURSELF: &str = "Vous ne pouvez pas désactiver ni supprimer votre propre compte : demandez-le à un autre administrateur.";
+
+    pub fn staff_login_of_deleted(login: &str) -> String {
+        format!(
+            "L'identifiant « {login} » était celui d'un compte supprimé : il reste réservé pour que l'historique ne mélange pas deux personnes. Choisissez-en un autre."
+        )
+    }
+
+    pub fn cli_delete_prompt(login: &str) -> String {
+        format!(
+            "Supprimer le compte « {login} » ? L'historique garde ce qu'il a fait. Tapez son identifiant pour confirmer : "
+        )
+    }
+
+    pub fn cli_delete_needs_yes(login: &str) -> String {
+        format!("Compte « {login} » non supprimé : sans terminal pour confirmer, ajoutez --oui.")
+    }
+
+    pub const CLI_DELETE_CANCELLED: &str = "Suppression annulée : rien n'a changé.";
+
+    pub const DELETE_UNCONFIRMED: &str = "Cochez la case de confirmation pour supprimer le compte.";
 
     /// Who did it, as staff read it: `animateur:marie` → `marie`, `poste:P3` → `poste P3`.
     pub fn actor(actor: &str) -> String {
@@ -917,6 +1002,17 @@ mod tests {
                 K::StaffUnblocked,
                 "marie",
                 "Compte « marie » : les attentes sont levées",
+            ),
+            (
+                K::StaffDisabled,
+                "marie",
+                "Compte « marie » : désactivé, ses sessions de la console fermées",
+            ),
+            (K::StaffEnabled, "marie", "Compte « marie » : réactivé"),
+            (
+                K::StaffDeleted,
+                "marie",
+                "Compte « marie » : supprimé (son historique est gardé, son identifiant reste réservé)",
             ),
         ];
         for kind in EventKind::ALL {

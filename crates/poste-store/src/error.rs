@@ -36,6 +36,9 @@ pub enum StoreError {
     /// No free code could be found after several tries (alphabet or length too small).
     #[error("could not generate a unique access code")]
     CodeSpaceExhausted,
+    /// A change to a staff account was refused: `reason` says why.
+    #[error("staff change refused: {0:?}")]
+    StaffRefused(StaffRefusal),
 }
 
 /// Classifies a sqlx error: connectivity and I/O problems are `Unavailable`.
@@ -128,6 +131,20 @@ pub enum EnrollmentRefusal {
     WrongRequest,
     /// Not approved (yet), or not in the state the step needs.
     NotApproved,
+}
+
+/// Why a change to a staff account was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRefusal {
+    /// The account is disabled already (someone else did it meanwhile).
+    AlreadyDisabled,
+    /// The account is enabled already (someone else did it meanwhile).
+    AlreadyEnabled,
+    /// The account is the last enabled admin: nobody could manage the team after this.
+    LastAdmin,
+    /// The login belonged to a deleted account: it stays reserved so that the history, which
+    /// names who did what by login, never mixes two people.
+    LoginOfDeletedAccount,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

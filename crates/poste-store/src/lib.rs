@@ -31,7 +31,7 @@ mod staff;
 mod store;
 mod tokens;
 
-pub use error::{EnrollmentRefusal, StoreError};
+pub use error::{EnrollmentRefusal, StaffRefusal, StoreError};
 pub use instances::{Bell, EventListener, LeaseClaim};
 pub use model::{
     Actor, Backend, CategoryRow, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventFilter,
@@ -42,5 +42,5 @@ pub use model::{
 };
 pub use requests::TimeAnswer;
 pub use sessions::StartPlan;
-pub use staff::ANONYMOUS;
+pub use staff::{ANONYMOUS, StaffChange};
 pub use store::Store;

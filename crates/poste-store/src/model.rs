@@ -333,6 +333,13 @@ pub enum EventKind {
     StaffLoginThrottled,
     /// An admin lifted the waits of an account's logins (`detail`: the login).
     StaffUnblocked,
+    /// An admin disabled an account; its open console sessions were closed (`detail`: the
+    /// login).
+    StaffDisabled,
+    /// An admin enabled a disabled account again (`detail`: the login).
+    StaffEnabled,
+    /// An admin deleted an account; its login stays reserved (`detail`: the login).
+    StaffDeleted,
 }
 
 impl EventKind {
@@ -373,10 +380,13 @@ impl EventKind {
             EventKind::StaffLoginFailed => "staff_login_failed",
             EventKind::StaffLoginThrottled => "staff_login_throttled",
             EventKind::StaffUnblocked => "staff_unblocked",
+            EventKind::StaffDisabled => "staff_disabled",
+            EventKind::StaffEnabled => "staff_enabled",
+            EventKind::StaffDeleted => "staff_deleted",
         }
     }
 
-    pub const ALL: [EventKind; 35] = [
+    pub const ALL: [EventKind; 38] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -412,6 +422,9 @@ impl EventKind {
         EventKind::StaffLoginFailed,
         EventKind::StaffLoginThrottled,
         EventKind::StaffUnblocked,
+        EventKind::StaffDisabled,
+        EventKind::StaffEnabled,
+        EventKind::StaffDeleted,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -583,6 +596,9 @@ pub struct StaffRow {
     pub created_at: Millis,
     pub last_login: Option<Millis>,
     pub disabled_at: Option<Millis>,
+    /// Deleted by an admin: the row stays, without its password, so that its login is never
+    /// given to someone else (the history names people by login). Implies `disabled_at`.
+    pub deleted_at: Option<Millis>,
 }
 
 /// A staff account with its password hash, for checking a login only.

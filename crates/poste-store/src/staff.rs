@@ -5,11 +5,11 @@
 
 use sqlx::any::AnyRow;
 
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StaffRefusal, StoreError};
 use crate::events::EventSpec;
 use crate::model::{
-    Actor, EventKind, Millis, NewStaff, RefusedLogin, StaffCredentials, StaffRole, StaffRow,
-    StaffSessionRow,
+    Actor, Backend, EventKind, Millis, NewStaff, RefusedLogin, StaffCredentials, StaffRole,
+    StaffRow, StaffSessionRow,
 };
 use crate::query::has_nul;
 use crate::rows::{decode_error, get};
@@ -18,10 +18,18 @@ use crate::store::Store;
 /// `events.actor` of a refused login: whoever typed it is not known.
 pub const ANONYMOUS: &str = "anonyme";
 
+/// What an admin does to a staff account with [`Store::change_staff`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffChange {
+    Disable,
+    Enable,
+    Delete,
+}
+
 /// Columns of a staff row (never the password hash).
 macro_rules! staff_columns {
     () => {
-        "id, login, nom, role, created_at, last_login, disabled_at"
+        "id, login, nom, role, created_at, last_login, disabled_at, deleted_at"
     };
 }
 
@@ -32,7 +40,7 @@ macro_rules! staff_session_select {
          ss.created_at AS session_created_at, ss.last_seen AS last_seen, ss.ip AS ip, \
          st.id AS id, st.login AS login, st.nom AS nom, st.role AS role, \
          st.created_at AS created_at, st.last_login AS last_login, \
-         st.disabled_at AS disabled_at \
+         st.disabled_at AS disabled_at, st.deleted_at AS deleted_at \
          FROM staff_sessions ss JOIN staff st ON st.id = ss.staff_id"
     };
 }
@@ -60,6 +68,17 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
+            let deleted: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM staff WHERE LOWER(login) = LOWER($1) AND deleted_at IS NOT NULL",
+            )
+            .bind(new.login.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if deleted.is_some() {
+                return Err(StoreError::StaffRefused(
+                    StaffRefusal::LoginOfDeletedAccount,
+                ));
+            }
             return Err(StoreError::AlreadyExists {
                 what: "staff",
                 name: new.login.clone(),
@@ -76,7 +95,8 @@ impl Store {
         Ok(staff)
     }
 
-    /// The account with this login (case-insensitive) and its password hash, disabled or not.
+    /// The account with this login (case-insensitive) and its password hash, disabled or not
+    /// (a deleted account is disabled, with an empty hash that no password matches).
     pub async fn staff_credentials(&self, login: &str) -> Result<Option<StaffCredentials>> {
         if has_nul(login) {
             return Ok(None);
@@ -98,16 +118,129 @@ impl Store {
         .transpose()
     }
 
-    /// Every account, by login.
+    /// Every account but the deleted ones, by login.
     pub async fn list_staff(&self) -> Result<Vec<StaffRow>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             staff_columns!(),
-            " FROM staff ORDER BY LOWER(login), id"
+            " FROM staff WHERE deleted_at IS NULL ORDER BY LOWER(login), id"
         ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(staff_from_row).collect()
+    }
+
+    /// The account with this id; `None` when unknown or deleted.
+    pub async fn staff_by_id(&self, id: i64) -> Result<Option<StaffRow>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            staff_columns!(),
+            " FROM staff WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_from_row).transpose()
+    }
+
+    /// Disables, enables or deletes an account (events `StaffDisabled`, `StaffEnabled`,
+    /// `StaffDeleted`, detail: the login). Disabling and deleting close every open session of
+    /// the account and are refused for the last enabled admin ([`StaffRefusal::LastAdmin`]);
+    /// a change already made by someone else is refused too (`AlreadyDisabled`,
+    /// `AlreadyEnabled`). `NotFound` for an unknown or deleted account. A deleted account keeps
+    /// its row and login, without its password; the events keep its name as they wrote it.
+    pub async fn change_staff(
+        &self,
+        id: i64,
+        change: StaffChange,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<StaffRow> {
+        // On PostgreSQL the enabled admins are locked first: two admins disabling each other
+        // at the same moment wait for one another, and the second sees the first's change.
+        // SQLite has one writer: its transactions never overlap.
+        const ADMINS: &str = "SELECT id FROM staff WHERE role = 'admin' AND disabled_at IS NULL";
+        const ADMINS_LOCKED: &str =
+            "SELECT id FROM staff WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE";
+        let mut tx = self.writer.begin().await?;
+        let admins: Vec<i64> = sqlx::query_scalar(match self.backend() {
+            Backend::Postgres => ADMINS_LOCKED,
+            Backend::Sqlite => ADMINS,
+        })
+        .fetch_all(&mut *tx)
+        .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            staff_columns!(),
+            " FROM staff WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                what: "staff",
+                id: id.to_string(),
+            });
+        };
+        let staff = staff_from_row(&row)?;
+        let last_admin = admins == [staff.id];
+        let refusal = match change {
+            StaffChange::Disable if staff.disabled_at.is_some() => {
+                Some(StaffRefusal::AlreadyDisabled)
+            }
+            StaffChange::Enable if staff.disabled_at.is_none() => {
+                Some(StaffRefusal::AlreadyEnabled)
+            }
+            StaffChange::Disable | StaffChange::Delete if last_admin => {
+                Some(StaffRefusal::LastAdmin)
+            }
+            _ => None,
+        };
+        if let Some(refusal) = refusal {
+            return Err(StoreError::StaffRefused(refusal));
+        }
+        let (update, kind) = match change {
+            StaffChange::Disable => (
+                "UPDATE staff SET disabled_at = $2 WHERE id = $1",
+                EventKind::StaffDisabled,
+            ),
+            StaffChange::Enable => (
+                "UPDATE staff SET disabled_at = NULL WHERE id = $1",
+                EventKind::StaffEnabled,
+            ),
+            StaffChange::Delete => (
+                "UPDATE staff SET deleted_at = $2, disabled_at = COALESCE(disabled_at, $2), \
+                 password_hash = '' WHERE id = $1",
+                EventKind::StaffDeleted,
+            ),
+        };
+        let update = sqlx::query(update).bind(staff.id);
+        match change {
+            StaffChange::Enable => update,
+            StaffChange::Disable | StaffChange::Delete => update.bind(now),
+        }
+        .execute(&mut *tx)
+        .await?;
+        if change != StaffChange::Enable {
+            sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+                .bind(staff.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let event = EventSpec::by(kind, actor, Some(&staff.login));
+        self.insert_event(&mut tx, now, &event, None, None).await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            staff_columns!(),
+            " FROM staff WHERE id = $1"
+        ))
+        .bind(staff.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let changed = staff_from_row(&row)?;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Replaces the password hash of an account; `NotFound` for an unknown login. Every open
@@ -122,7 +255,8 @@ impl Store {
     ) -> Result<StaffRow> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
-            "UPDATE staff SET password_hash = $2 WHERE LOWER(login) = LOWER($1) RETURNING ",
+            "UPDATE staff SET password_hash = $2 \
+             WHERE LOWER(login) = LOWER($1) AND deleted_at IS NULL RETURNING ",
             staff_columns!()
         ))
         .bind(login.to_owned())
@@ -215,7 +349,8 @@ impl Store {
     /// detail: the login as stored); every running server follows the event log and forgets
     /// the account's failures. `NotFound` for an unknown login.
     pub async fn unblock_staff(&self, login: &str, actor: &Actor, now: Millis) -> Result<StaffRow> {
-        let Some(found) = self.staff_credentials(login).await? else {
+        let found = self.staff_credentials(login).await?;
+        let Some(found) = found.filter(|found| found.staff.deleted_at.is_none()) else {
             return Err(StoreError::NotFound {
                 what: "staff",
                 id: login.to_owned(),
@@ -239,6 +374,16 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(staff_session_from_row).transpose()
+    }
+
+    /// Whether login session `id` is still open (not logged out, purged, or closed with its
+    /// account).
+    pub async fn staff_session_open(&self, id: i64) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM staff_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
     }
 
     /// Records activity on a login session (for the idle timeout).
@@ -297,6 +442,7 @@ fn staff_from_row(row: &AnyRow) -> Result<StaffRow> {
         created_at: get(row, "created_at")?,
         last_login: get(row, "last_login")?,
         disabled_at: get(row, "disabled_at")?,
+        deleted_at: get(row, "deleted_at")?,
     })
 }
 

@@ -14,6 +14,7 @@ mod live;
 mod manage;
 mod pages;
 mod reports;
+mod team;
 mod view;
 mod visitors;
 
@@ -67,6 +68,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}/service", post(pages::poste_service))
         .route("/console/equipe", get(pages::team).post(pages::team_create))
         .route("/console/equipe/debloquer", post(pages::team_unblock))
+        .route("/console/equipe/{id}/desactiver", post(team::disable))
+        .route("/console/equipe/{id}/reactiver", post(team::enable))
+        .route("/console/equipe/{id}/supprimer", post(team::delete))
+        .route(
+            "/console/equipe/{id}/mot-de-passe",
+            post(team::reset_password),
+        )
         .route("/console/postes", get(manage::postes))
         .route("/console/postes/{id}", post(manage::poste_save))
         .route("/console/postes/{id}/valider", post(manage::poste_approve))

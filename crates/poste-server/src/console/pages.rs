@@ -158,7 +158,7 @@ pub async fn logout(
 struct DashboardPage {
     frame: Frame,
     tiles: Vec<Tile>,
-    pending: Vec<SessionLine>,
+    pending: PendingCodes,
     now_ms: i64,
     end_reasons: &'static [(&'static str, &'static str)],
 }
@@ -168,6 +168,7 @@ struct DashboardPage {
 struct TilesFragment {
     frame: Frame,
     tiles: Vec<Tile>,
+    pending: PendingCodes,
     now_ms: i64,
     end_reasons: &'static [(&'static str, &'static str)],
 }
@@ -194,18 +195,7 @@ pub async fn dashboard(
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
     let tiles = current_tiles(&state, now).await?;
-    let pending = state
-        .store
-        .list_sessions(&SessionFilter {
-            status: Some(SessionStatus::EnAttente),
-            limit: Some(50),
-            ..SessionFilter::default()
-        })
-        .await?
-        .iter()
-        .filter(|row| row.valid_until > now)
-        .map(|row| SessionLine::new(row, &state.settings().timezone))
-        .collect();
+    let pending = pending_codes(&state, now).await?;
     page(&DashboardPage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
         tiles,
@@ -215,7 +205,36 @@ pub async fn dashboard(
     })
 }
 
-/// The tile grid alone, fetched by the dashboard's script on every change.
+/// The codes not used yet, as « Codes pas encore utilisés » lists them.
+#[derive(Debug)]
+struct PendingCodes {
+    lines: Vec<SessionLine>,
+    /// When the first of them stops being valid: the page refreshes then (an expiry writes no
+    /// event, so the live feed does not tell it).
+    next_expiry_ms: Option<i64>,
+}
+
+async fn pending_codes(state: &AppState, now: i64) -> Result<PendingCodes, ConsoleError> {
+    let rows: Vec<_> = state
+        .store
+        .list_sessions(&SessionFilter {
+            status: Some(SessionStatus::EnAttente),
+            limit: Some(50),
+            ..SessionFilter::default()
+        })
+        .await?
+        .into_iter()
+        .filter(|row| row.valid_until > now)
+        .collect();
+    let tz = &state.settings().timezone;
+    Ok(PendingCodes {
+        next_expiry_ms: rows.iter().map(|row| row.valid_until).min(),
+        lines: rows.iter().map(|row| SessionLine::new(row, tz)).collect(),
+    })
+}
+
+/// What the dashboard's lists show (the tile grid and the codes not used yet), fetched by its
+/// script on every change of the live feed.
 pub async fn tiles(
     State(state): State<AppState>,
     staff: Staff,
@@ -223,12 +242,14 @@ pub async fn tiles(
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
     let tiles = current_tiles(&state, now).await?;
+    let pending = pending_codes(&state, now).await?;
     let mut frame = Frame::new(&state, &staff, &headers, "tableau");
     // The flash belongs to the page, not to a refresh of its tiles.
     frame.flash = None;
     render(&TilesFragment {
         frame,
         tiles,
+        pending,
         now_ms: now,
         end_reasons: t::END_REASONS,
     })
@@ -961,12 +982,17 @@ struct TeamPage {
 
 #[derive(Debug)]
 struct Member {
+    id: i64,
     login: String,
     nom: String,
     role: &'static str,
     last_login: String,
     /// Addresses this account must wait at after failed logins (on this server).
     blocked: Vec<String>,
+    /// Since when the account is disabled, as staff read it.
+    disabled_since: Option<String>,
+    /// The account of whoever looks at the page (it cannot be disabled or deleted by them).
+    is_self: bool,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -1016,6 +1042,9 @@ async fn team_page(
                 .map(blocked_line)
                 .collect(),
             role: role_label(m.role),
+            disabled_since: m.disabled_at.map(|at| view::local_datetime(at, tz)),
+            is_self: m.id == staff.account().id,
+            id: m.id,
             last_login: m
                 .last_login
                 .map(|at| view::local_datetime(at, tz))
@@ -1118,6 +1147,9 @@ pub async fn team_create(
             }
             Err(StoreError::AlreadyExists { .. }) => {
                 errors.identifiant = Some(t::staff_exists(&login));
+            }
+            Err(StoreError::StaffRefused(_)) => {
+                errors.identifiant = Some(t::staff_login_of_deleted(&login));
             }
             Err(err) => return Err(err.into()),
         }

@@ -47,6 +47,9 @@ pub trait Announce: Sync {
     fn answer(&self, request: &TimeRequestRow, session: Option<SessionRow>);
     /// A message for a workstation's screen; returns how many of its connections got it.
     fn message(&self, poste_id: i64, message: &ServerMessage) -> usize;
+    /// Console sessions were closed (an account disabled, deleted, given a new password): the
+    /// live feeds of those sessions must end.
+    fn staff_closed(&self);
 }
 
 impl Announce for Arc<Hub> {
@@ -65,6 +68,10 @@ impl Announce for Arc<Hub> {
     fn message(&self, poste_id: i64, message: &ServerMessage) -> usize {
         self.send_to_poste(poste_id, message)
     }
+
+    fn staff_closed(&self) {
+        self.staff_sessions_closed();
+    }
 }
 
 /// The command line: the running server reads the change from the event log (and another
@@ -79,6 +86,7 @@ impl Announce for EventLogOnly {
     fn message(&self, _: i64, _: &ServerMessage) -> usize {
         0
     }
+    fn staff_closed(&self) {}
 }
 
 /// A request to create sessions.

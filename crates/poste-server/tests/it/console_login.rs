@@ -16,12 +16,12 @@ use poste_testkit::{PgDatabase, TestServer};
 const VISITOR: &str = "127.0.4.66";
 /// The staff room.
 const STAFF_ROOM: &str = "127.0.4.10";
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 const PASSWORD: &str = "mot de passe de marie";
 const ADMIN_PASSWORD: &str = "mot de passe de sandrine";
 
 /// A browser at `from`, without following redirects (the login answers 303).
-fn browser(from: &str) -> reqwest::Client {
+pub(crate) fn browser(from: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(from.parse::<IpAddr>().unwrap())
         .redirect(reqwest::redirect::Policy::none())
@@ -29,7 +29,7 @@ fn browser(from: &str) -> reqwest::Client {
         .unwrap()
 }
 
-async fn add_staff(server: &TestServer, login: &str, password: &str, role: StaffRole) {
+pub(crate) async fn add_staff(server: &TestServer, login: &str, password: &str, role: StaffRole) {
     let new = NewStaff {
         login: login.to_owned(),
         nom: login.to_owned(),
@@ -46,7 +46,7 @@ async fn add_staff(server: &TestServer, login: &str, password: &str, role: Staff
 }
 
 /// Posts the login form; returns the status, the body and the session cookie if any.
-async fn login(
+pub(crate) async fn login(
     server: &TestServer,
     http: &reqwest::Client,
     user: &str,
@@ -70,7 +70,7 @@ async fn login(
 }
 
 /// `name=value` of the response's first `Set-Cookie`.
-fn first_cookie(response: &reqwest::Response) -> Option<String> {
+pub(crate) fn first_cookie(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get("set-cookie")
@@ -79,7 +79,12 @@ fn first_cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn page(server: &TestServer, http: &reqwest::Client, cookie: &str, path: &str) -> String {
+pub(crate) async fn page(
+    server: &TestServer,
+    http: &reqwest::Client,
+    cookie: &str,
+    path: &str,
+) -> String {
     let response = http
         .get(server.http_url(path))
         .header("cookie", cookie)
@@ -90,7 +95,7 @@ async fn page(server: &TestServer, http: &reqwest::Client, cookie: &str, path: &
     response.text().await.unwrap()
 }
 
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     let at = html
         .find(r#"name="csrf" value=""#)
         .expect("a form with its token")

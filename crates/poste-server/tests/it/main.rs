@@ -31,3 +31,4 @@ use std::time::Duration;
 pub const REPLY: Duration = Duration::from_secs(5);
 mod storage;
 mod takeover;
+mod team;

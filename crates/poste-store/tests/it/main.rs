@@ -96,6 +96,8 @@ conformance! {
     staff::refused_logins_and_unblocks_are_in_the_history,
     staff::staff_sessions_open_touch_and_close,
     staff::password_change_closes_every_session,
+    staff::staff_accounts_are_disabled_enabled_and_deleted,
+    staff::two_admins_cannot_disable_each_other,
     staff::postes_go_out_of_order_and_back,
     register::categories_are_saved_unique_and_deleted,
     register::visitors_are_found_updated_and_erased,

@@ -1,7 +1,8 @@
 //! Staff accounts and their login sessions; workstation service state and staff messages.
 
 use poste_store::{
-    Actor, EventFilter, EventKind, NewPoste, NewStaff, RefusedLogin, StaffRole, Store, StoreError,
+    Actor, EventFilter, EventKind, NewPoste, NewStaff, RefusedLogin, StaffChange, StaffRefusal,
+    StaffRole, Store, StoreError,
 };
 
 use crate::harness::{T0, staff};
@@ -225,6 +226,216 @@ pub async fn password_change_closes_every_session(store: Store) {
     ));
     let last = store.events_after(0, 10).await.unwrap().pop().unwrap();
     assert_eq!(last.kind, EventKind::StaffPasswordChanged);
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, StoreError>) -> StaffRefusal {
+    match result {
+        Err(StoreError::StaffRefused(refusal)) => refusal,
+        other => panic!("not a refusal: {other:?}"),
+    }
+}
+
+/// Disable, enable, delete: each once, the sessions of a closed account closed with it, the
+/// last enabled admin kept, a deleted account's login reserved and its events kept.
+pub async fn staff_accounts_are_disabled_enabled_and_deleted(store: Store) {
+    let sandrine = store
+        .create_staff(&new_staff("sandrine", StaffRole::Admin), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    let paul = store
+        .create_staff(&new_staff("paul", StaffRole::Animateur), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    store
+        .create_staff_session(&paul, "hash-paul", "csrf", None, T0 + 1)
+        .await
+        .unwrap();
+    let by = Actor::staff("sandrine");
+
+    let disabled = store
+        .change_staff(paul.id, StaffChange::Disable, &by, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(disabled.disabled_at, Some(T0 + 2));
+    assert!(store.staff_session("hash-paul").await.unwrap().is_none());
+    assert_eq!(
+        refusal(
+            store
+                .change_staff(paul.id, StaffChange::Disable, &by, T0 + 3)
+                .await
+        ),
+        StaffRefusal::AlreadyDisabled
+    );
+    let enabled = store
+        .change_staff(paul.id, StaffChange::Enable, &by, T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!(enabled.disabled_at, None);
+    assert_eq!(
+        refusal(
+            store
+                .change_staff(paul.id, StaffChange::Enable, &by, T0 + 5)
+                .await
+        ),
+        StaffRefusal::AlreadyEnabled
+    );
+
+    // The only enabled admin can be neither disabled nor deleted; a disabled admin does not
+    // count.
+    for change in [StaffChange::Disable, StaffChange::Delete] {
+        assert_eq!(
+            refusal(store.change_staff(sandrine.id, change, &by, T0 + 6).await),
+            StaffRefusal::LastAdmin
+        );
+    }
+    let other = store
+        .create_staff(&new_staff("rose", StaffRole::Admin), &Actor::Cli, T0 + 7)
+        .await
+        .unwrap();
+    store
+        .change_staff(other.id, StaffChange::Disable, &by, T0 + 8)
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal(
+            store
+                .change_staff(sandrine.id, StaffChange::Disable, &Actor::Cli, T0 + 9)
+                .await
+        ),
+        StaffRefusal::LastAdmin
+    );
+
+    // Deleted: gone from the team, no password, login reserved, unknown to every change.
+    store
+        .create_staff_session(&paul, "hash-paul-2", "csrf", None, T0 + 10)
+        .await
+        .unwrap();
+    let deleted = store
+        .change_staff(paul.id, StaffChange::Delete, &by, T0 + 11)
+        .await
+        .unwrap();
+    assert_eq!(deleted.deleted_at, Some(T0 + 11));
+    assert_eq!(deleted.disabled_at, Some(T0 + 11));
+    assert!(store.staff_session("hash-paul-2").await.unwrap().is_none());
+    assert!(store.staff_by_id(paul.id).await.unwrap().is_none());
+    assert!(
+        store
+            .list_staff()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.id != paul.id)
+    );
+    let credentials = store.staff_credentials("paul").await.unwrap().unwrap();
+    assert_eq!(credentials.password_hash, "");
+    assert!(credentials.staff.disabled_at.is_some());
+    for change in [
+        StaffChange::Enable,
+        StaffChange::Disable,
+        StaffChange::Delete,
+    ] {
+        assert!(matches!(
+            store.change_staff(paul.id, change, &by, T0 + 12).await,
+            Err(StoreError::NotFound { what: "staff", .. })
+        ));
+    }
+    assert!(matches!(
+        store.set_staff_password("paul", "x", &by, T0 + 12).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.unblock_staff("paul", &by, T0 + 12).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        refusal(
+            store
+                .create_staff(
+                    &new_staff("Paul", StaffRole::Animateur),
+                    &Actor::Cli,
+                    T0 + 13
+                )
+                .await
+        ),
+        StaffRefusal::LoginOfDeletedAccount
+    );
+
+    // Every change is in the history, by whoever made it, naming the account.
+    let events = store.events_after(0, 100).await.unwrap();
+    let changes: Vec<(EventKind, &str, &str)> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::StaffDisabled | EventKind::StaffEnabled | EventKind::StaffDeleted
+            )
+        })
+        .map(|e| (e.kind, e.actor.as_str(), e.detail.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (EventKind::StaffDisabled, "animateur:sandrine", "paul"),
+            (EventKind::StaffEnabled, "animateur:sandrine", "paul"),
+            (EventKind::StaffDisabled, "animateur:sandrine", "rose"),
+            (EventKind::StaffDeleted, "animateur:sandrine", "paul"),
+        ]
+    );
+}
+
+/// Two admins disabling each other at the same moment: one of them stays enabled.
+pub async fn two_admins_cannot_disable_each_other(store: Store) {
+    let mut survivor: Option<i64> = None;
+    for round in 0..5 {
+        let a = store
+            .create_staff(
+                &new_staff(&format!("a{round}"), StaffRole::Admin),
+                &Actor::Cli,
+                T0,
+            )
+            .await
+            .unwrap();
+        let b = store
+            .create_staff(
+                &new_staff(&format!("b{round}"), StaffRole::Admin),
+                &Actor::Cli,
+                T0,
+            )
+            .await
+            .unwrap();
+        // The previous round's survivor leaves: a and b are the only enabled admins.
+        if let Some(id) = survivor {
+            store
+                .change_staff(id, StaffChange::Delete, &Actor::Cli, T0 + 1)
+                .await
+                .unwrap();
+        }
+        let (one, two) = (store.clone(), store.clone());
+        let first = tokio::spawn(async move {
+            one.change_staff(a.id, StaffChange::Disable, &Actor::Cli, T0 + 2)
+                .await
+        });
+        let second = tokio::spawn(async move {
+            two.change_staff(b.id, StaffChange::Disable, &Actor::Cli, T0 + 2)
+                .await
+        });
+        let outcomes = [first.await.unwrap(), second.await.unwrap()];
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            1,
+            "round {round}: {outcomes:?}"
+        );
+        let enabled: Vec<i64> = store
+            .list_staff()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.role == StaffRole::Admin && s.disabled_at.is_none())
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(enabled.len(), 1, "round {round}");
+        survivor = enabled.first().copied();
+    }
 }
 
 pub async fn postes_go_out_of_order_and_back(store: Store) {
