@@ -1,6 +1,6 @@
 -- A card number names one visitor (issue #17, item 8): two visitors with the same card made
 -- the desk pick the wrong person. Card numbers compare case-insensitively, as the search does.
--- Must stay equivalent to ../postgres/0008_visitor_cards.sql.
+-- Must stay equivalent to ../sqlite/0009_visitor_cards.sql.
 --
 -- A register filled before this rule may hold the same card twice: the oldest visitor keeps
 -- it, each later one loses it and is told why in its notes (in French: staff read them on the
