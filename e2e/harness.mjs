@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 import WebSocket from "ws";
 
@@ -163,6 +164,22 @@ export class Workstation {
   close() {
     this.socket.close();
   }
+}
+
+// Starts a server with the `staff` accounts ({ login: role }) and a browser before a file's
+// tests, stops both after; returns the object whose `server` and `browser` the tests use.
+export function withServerAndBrowser(staff) {
+  const run = {};
+  before(async () => {
+    run.server = await Server.start();
+    for (const [login, role] of Object.entries(staff)) run.server.createStaff(login, role);
+    run.browser = await launchBrowser();
+  });
+  after(async () => {
+    await run.browser?.close();
+    await run.server?.stop();
+  });
+  return run;
 }
 
 export async function launchBrowser() {

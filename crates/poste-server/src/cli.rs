@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use poste_proto::EndReason;
 use poste_store::{Actor, SessionFilter, SessionRow, SessionStatus, StaffChange, Store};
 use tracing_subscriber::EnvFilter;
@@ -26,10 +26,17 @@ use crate::text;
 
 /// Serveur Postes Publics : sessions minutées sur les postes publics de l'EPN.
 #[derive(Debug, Parser)]
-#[command(name = "poste-server", version, about, long_about = None)]
+#[command(name = "poste-server", version, long_about = None)]
 pub struct Cli {
-    /// Fichier de configuration TOML (par ex. /etc/poste-server/server.toml).
-    #[arg(long, short = 'c', global = true, env = "POSTE_SERVER_CONFIG")]
+    /// Fichier de configuration TOML (par ex. /etc/poste-server/server.toml ; ou la variable
+    /// POSTE_SERVER_CONFIG).
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "POSTE_SERVER_CONFIG",
+        hide_env = true
+    )]
     config: Option<PathBuf>,
     /// Base de données : sqlite:CHEMIN ou postgres://… (défaut : SQLite dans le dossier de données).
     #[arg(long, global = true)]
@@ -80,8 +87,8 @@ enum SessionCommand {
         /// Nom du poste.
         #[arg(long)]
         poste: Option<String>,
-        /// Nombre maximal de lignes.
-        #[arg(long, default_value_t = 50)]
+        /// Nombre maximal de lignes (50 par défaut).
+        #[arg(long, default_value_t = 50, hide_default_value = true)]
         limite: i64,
         /// Sortie JSON.
         #[arg(long)]
@@ -108,8 +115,8 @@ struct CreateArgs {
     /// Réserve le code à ce poste.
     #[arg(long)]
     poste: Option<String>,
-    /// Nombre de sessions à créer (atelier).
-    #[arg(long, default_value_t = 1)]
+    /// Nombre de sessions à créer (atelier ; 1 par défaut).
+    #[arg(long, default_value_t = 1, hide_default_value = true)]
     count: u32,
     /// Validité du code s'il n'est pas utilisé (défaut : configuration, fin de journée).
     #[arg(long)]
@@ -169,8 +176,8 @@ enum AdminCommand {
         /// Nom complet affiché dans la console.
         #[arg(long)]
         nom: String,
-        /// admin (réglages, équipe, postes) ou animateur (sessions, visiteurs).
-        #[arg(long, default_value = "admin")]
+        /// admin (réglages, équipe, postes ; par défaut) ou animateur (sessions, visiteurs).
+        #[arg(long, default_value = "admin", hide_default_value = true)]
         role: String,
         /// Lit le mot de passe sur la première ligne de l'entrée standard (scripts).
         #[arg(long)]
@@ -226,30 +233,118 @@ fn confirm_deletion(login: &str, yes: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Most tries at the terminal before giving up (a password refused, or typed differently twice).
+const PASSWORD_TRIES: u32 = 5;
+
 /// Reads a new password: from the first line of standard input when asked (or when it is not
-/// a terminal), else at the terminal without echo, twice.
+/// a terminal), else at the terminal without echo, twice, asking again while it is refused.
 fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
-    let password = if from_stdin || !std::io::stdin().is_terminal() {
+    if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin()
+        let read = std::io::stdin()
             .read_line(&mut line)
             .context("cannot read the password from standard input")?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    } else {
-        let first = rpassword::prompt_password("Mot de passe : ")?;
-        let second = rpassword::prompt_password("Mot de passe, encore : ")?;
-        if first != second {
-            anyhow::bail!("{}", text::console::PASSWORDS_DIFFER);
+        if read == 0 {
+            anyhow::bail!("{}", text::cli::NO_PASSWORD_ON_STDIN);
         }
-        first
-    };
-    crate::console::check_new_password(&password).map_err(|message| anyhow::anyhow!(message))?;
-    Ok(password)
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        crate::console::check_new_password(&password)
+            .map_err(|message| anyhow::anyhow!(text::cli::password_from_stdin_refused(message)))?;
+        return Ok(password);
+    }
+    for _ in 0..PASSWORD_TRIES {
+        let first = rpassword::prompt_password(text::cli::PASSWORD_PROMPT)?;
+        if let Err(message) = crate::console::check_new_password(&first) {
+            eprintln!("{}", text::cli::try_again(message));
+            continue;
+        }
+        let second = rpassword::prompt_password(text::cli::PASSWORD_CONFIRM_PROMPT)?;
+        if first != second {
+            eprintln!("{}", text::cli::try_again(text::console::PASSWORDS_DIFFER));
+            continue;
+        }
+        return Ok(first);
+    }
+    anyhow::bail!("{}", text::cli::PASSWORD_GAVE_UP)
 }
 
-/// Parses the command line, runs it, and turns any error into a message and exit code 1.
+/// Says on standard error which database a command works on (for `admin`), and warns when it
+/// is a SQLite file this command is about to create: run from another directory, the default
+/// `./data` is another, empty, database than the server's.
+fn tell_database(config: &Config, name_it: bool) {
+    let url = config.database_url();
+    let file = sqlite_file(&url);
+    let new = file.as_ref().is_some_and(|file| !file.exists());
+    let shown = match file {
+        Some(file) => std::path::absolute(&file)
+            .unwrap_or(file)
+            .display()
+            .to_string(),
+        None => app::redact_url(&url),
+    };
+    if name_it || new {
+        eprintln!("{}", text::cli::database_in_use(&shown));
+    }
+    if new {
+        eprintln!("{}", text::cli::DATABASE_NEW);
+    }
+}
+
+/// The file a `sqlite:` URL names (None for PostgreSQL or an in-memory database).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// The help's layout, in French (clap's own headings are English).
+const HELP_TEMPLATE: &str = "{about-with-newline}\nUtilisation : {usage}\n\n{all-args}{after-help}";
+
+/// The command line's definition with every word of clap's own in French: headings, the help
+/// and version flags (clap's say "Print help"), on every subcommand.
+pub fn command() -> clap::Command {
+    fn french(command: clap::Command, top: bool) -> clap::Command {
+        let command = command
+            .help_template(HELP_TEMPLATE)
+            .subcommand_help_heading(text::cli::COMMANDS_HEADING)
+            .subcommand_value_name(text::cli::COMMAND_VALUE)
+            .disable_help_subcommand(true)
+            .disable_help_flag(true)
+            .arg(
+                Arg::new("aide")
+                    .short('h')
+                    .long("help")
+                    .help(text::cli::HELP_FLAG)
+                    .action(ArgAction::Help),
+            )
+            .mut_subcommands(|sub| french(sub, false));
+        if top {
+            command.disable_version_flag(true).arg(
+                Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .help(text::cli::VERSION_FLAG)
+                    .action(ArgAction::Version),
+            )
+        } else {
+            command
+        }
+    }
+    french(Cli::command(), true)
+}
+
+/// Parses the command line (refusals in French), runs it, and turns any error into a message
+/// and exit code 1.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(err) => return command_line_refused(&err),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -257,6 +352,47 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version as clap prints them; any other refusal said in French, with what was wrong.
+fn command_line_refused(err: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    let context = |kind| err.get(kind).map(ToString::to_string).unwrap_or_default();
+    let message = match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // On standard output, exit code 0 (clap's version line has no newline).
+            let shown = err.render().to_string();
+            print!("{}", shown.trim_end());
+            println!();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `poste-server admin`: its help says which commands there are.
+            let _ = err.print();
+            return ExitCode::from(2);
+        }
+        ErrorKind::UnknownArgument => {
+            text::cli::unknown_argument(&context(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidSubcommand => {
+            text::cli::unknown_command(&context(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::MissingRequiredArgument => {
+            text::cli::missing_argument(&context(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let value = context(ContextKind::InvalidValue);
+            if value.is_empty() {
+                text::cli::missing_value(&context(ContextKind::InvalidArg))
+            } else {
+                text::cli::invalid_value(&value, &context(ContextKind::InvalidArg))
+            }
+        }
+        ErrorKind::MissingSubcommand => text::cli::MISSING_COMMAND.to_owned(),
+        _ => text::cli::BAD_COMMAND_LINE.to_owned(),
+    };
+    eprintln!("{}", text::cli::refused(&message));
+    ExitCode::from(2)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -349,6 +485,7 @@ async fn shutdown_signal() {
 }
 
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
+    tell_database(&config, matches!(command, Command::Admin(_)));
     let store = app::open_store(&config, &app::instance_id("cli")).await?;
     // The console's settings (code length and validity, …) apply here too.
     let settings = Settings::from_config(&config)?.with_stored(store.settings().await?);

@@ -182,13 +182,20 @@ pub fn end_reason_label(reason: &str) -> Option<&'static str> {
     }
 }
 
+/// A duration that does not parse; an empty one is missing, not « » invalid.
 pub fn invalid_duration(input: &str) -> String {
-    format!("Durée « {input} » invalide : écrivez par exemple 2h, 1h30, 90min ou 45s")
+    let input = input.trim();
+    if input.is_empty() {
+        "Indiquez une durée, par exemple 2h, 1h30, 90min ou 45s.".to_owned()
+    } else {
+        format!("Durée « {input} » invalide : écrivez par exemple 2h, 1h30, 90min ou 45s.")
+    }
 }
 
+/// A duration of zero or past the longest allowed (a bound of « 1 s » reads like a joke).
 pub fn duration_out_of_range(max_secs: i64) -> String {
     format!(
-        "La durée doit être comprise entre 1 s et {}",
+        "La durée doit être de {} au plus, et ne peut pas être nulle.",
         format_duration(max_secs)
     )
 }
@@ -228,12 +235,35 @@ pub fn rule_period(category: &str, limit: i64, used: i64, per: Per) -> String {
         Per::Week => ("par semaine", "cette semaine"),
     };
     let left = (limit - used).max(0);
+    if left == 0 {
+        return format!(
+            "Catégorie « {category} » : {} {per} au plus, déjà tout utilisé {period}.",
+            format_duration(limit)
+        );
+    }
     format!(
         "Catégorie « {category} » : {} {per} au plus. Déjà utilisé {period} : {} ; il reste {}.",
         format_duration(limit),
         format_duration(used),
         format_duration(left)
     )
+}
+
+/// A registered visitor's use of the workstations, on their page: `1 h 30 min aujourd'hui,
+/// 3 h cette semaine`; a period with nothing says so in words, never « 0 s ».
+pub fn visitor_usage(today_secs: i64, week_secs: i64) -> String {
+    match (today_secs > 0, week_secs > 0) {
+        (_, false) => "Aucune session cette semaine.".to_owned(),
+        (false, true) => format!(
+            "Aucune session aujourd'hui ; {} cette semaine.",
+            format_duration(week_secs)
+        ),
+        (true, true) => format!(
+            "{} aujourd'hui, {} cette semaine.",
+            format_duration(today_secs),
+            format_duration(week_secs)
+        ),
+    }
 }
 
 pub const NAME_TOO_LONG: &str = "Texte trop long (200 caractères au plus)";
@@ -450,6 +480,18 @@ pub mod console {
     pub const ERASE_UNCONFIRMED: &str =
         "Cochez la case de confirmation pour effacer les données du visiteur.";
     pub const NO_CATEGORY: &str = "Sans catégorie : pas de limite de temps";
+
+    /// A card number is one visitor's: `owner` is the visitor who has it, when found.
+    pub fn visitor_card_taken(card: &str, owner: Option<&str>) -> String {
+        match owner {
+            Some(owner) => format!(
+                "La carte « {card} » est déjà celle de {owner} : vérifiez le numéro, ou cherchez ce visiteur dans la liste."
+            ),
+            None => format!(
+                "La carte « {card} » est déjà celle d'un autre visiteur : vérifiez le numéro."
+            ),
+        }
+    }
 
     pub fn visitor_saved(nom: &str) -> String {
         format!("Visiteur « {nom} » enregistré.")
@@ -798,12 +840,14 @@ pub mod console {
     ];
 
     /// What the workstation shows when staff end a session with a reason.
-    /// The confirmation of codes made in the console, with the duration each gives.
-    pub fn sessions_created_for(count: usize, duration: &str) -> String {
+    /// The confirmation of codes made in the console, with the duration each gives and, for
+    /// one, its code: a whole sentence (the command line's « Session créée : » is followed by
+    /// the codes, this banner by nothing).
+    pub fn sessions_created_for(count: usize, duration: &str, code: &str) -> String {
         if count > 1 {
-            format!("{count} sessions créées ({duration} chacune) :")
+            format!("{count} sessions créées ({duration} chacune) : leurs tickets sont ci-dessous.")
         } else {
-            format!("Session créée ({duration}) :")
+            format!("Session créée ({duration}) : code {code}, son ticket est ci-dessous.")
         }
     }
 
@@ -1031,5 +1075,63 @@ mod tests {
                 "{kind:?}: {read}"
             );
         }
+    }
+}
+
+/// The command line's own words: clap's headings and flags, and its refusals, in French.
+pub mod cli {
+    pub const COMMANDS_HEADING: &str = "Commandes";
+    pub const COMMAND_VALUE: &str = "COMMANDE";
+    pub const HELP_FLAG: &str = "Affiche cette aide";
+    pub const VERSION_FLAG: &str = "Affiche la version";
+    pub const SEE_HELP: &str = "Pour l'aide : poste-server --help (ou COMMANDE --help).";
+    pub const MISSING_COMMAND: &str = "il manque la commande.";
+    pub const BAD_COMMAND_LINE: &str = "ligne de commande incorrecte.";
+
+    pub fn unknown_argument(arg: &str) -> String {
+        format!("option inconnue « {arg} ».")
+    }
+
+    pub fn unknown_command(command: &str) -> String {
+        format!("commande inconnue « {command} ».")
+    }
+
+    pub fn missing_argument(args: &str) -> String {
+        format!("il manque {args}.")
+    }
+
+    pub fn invalid_value(value: &str, arg: &str) -> String {
+        format!("valeur « {value} » refusée pour {arg}.")
+    }
+
+    pub const PASSWORD_PROMPT: &str = "Mot de passe : ";
+    pub const PASSWORD_CONFIRM_PROMPT: &str = "Confirmez le mot de passe : ";
+    pub const PASSWORD_GAVE_UP: &str =
+        "aucun mot de passe accepté après 5 essais : rien n'a été changé.";
+    pub const NO_PASSWORD_ON_STDIN: &str = "aucun mot de passe : l'entrée standard n'est pas un terminal et elle est vide. \
+         Lancez la commande dans un terminal, ou donnez le mot de passe sur la première ligne de l'entrée standard.";
+    pub const DATABASE_NEW: &str = "Attention : cette base de données n'existait pas, elle vient d'être créée, vide. \
+         Si le serveur en utilise une autre, lancez la commande depuis son dossier, ou indiquez-la avec --data-dir ou --database.";
+
+    /// A password refused at the terminal: why, and that it is asked again.
+    pub fn try_again(why: &str) -> String {
+        format!("{why} Recommencez.")
+    }
+
+    pub fn password_from_stdin_refused(why: &str) -> String {
+        format!("mot de passe lu sur l'entrée standard refusé : {why}")
+    }
+
+    pub fn database_in_use(database: &str) -> String {
+        format!("Base de données : {database}")
+    }
+
+    pub fn missing_value(arg: &str) -> String {
+        format!("il manque la valeur de {arg}.")
+    }
+
+    /// A refused command line, and where to find the help.
+    pub fn refused(message: &str) -> String {
+        format!("Erreur : {message}\n{SEE_HELP}")
     }
 }

@@ -177,7 +177,8 @@ impl Store {
         rows.iter().map(visitor_from_row).collect()
     }
 
-    /// Registers a visitor (`id` None) or updates one (`NotFound` for an unknown id). Events
+    /// Registers a visitor (`id` None) or updates one (`NotFound` for an unknown id;
+    /// `AlreadyExists` if another visitor has the card number, compared case-insensitively). Events
     /// `VisitorCreated` / `VisitorUpdated`, whose detail never holds personal data.
     pub async fn save_visitor(
         &self,
@@ -187,6 +188,21 @@ impl Store {
         now: Millis,
     ) -> Result<VisitorRow> {
         let mut tx = self.writer.begin().await?;
+        if let Some(carte) = &visitor.carte {
+            let taken: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM visiteurs WHERE LOWER(carte) = LOWER($1) AND id <> $2",
+            )
+            .bind(carte.clone())
+            .bind(id.unwrap_or(-1))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_some() {
+                return Err(StoreError::AlreadyExists {
+                    what: "visitor card",
+                    name: carte.clone(),
+                });
+            }
+        }
         let query = match id {
             None => sqlx::query(
                 "INSERT INTO visiteurs (nom, carte, email, categorie_id, notes, created_at, \
@@ -210,7 +226,17 @@ impl Store {
         };
         let saved_id: i64 = query
             .fetch_optional(&mut *tx)
-            .await?
+            .await
+            .map_err(|err| match (&err, &visitor.carte) {
+                // Two desks saving the same card at once (PostgreSQL): the index decides.
+                (sqlx::Error::Database(db), Some(carte)) if db.is_unique_violation() => {
+                    StoreError::AlreadyExists {
+                        what: "visitor card",
+                        name: carte.clone(),
+                    }
+                }
+                _ => err.into(),
+            })?
             .ok_or_else(|| not_found("visitor", id.unwrap_or(-1)))
             .and_then(|row| get(&row, "id"))?;
         let kind = if id.is_some() {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::AGENT;
-use crate::interactive::Terminal;
+use poste_testkit::terminal::Terminal;
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(AGENT)

@@ -260,7 +260,8 @@ struct SettingsPage {
     frame: Frame,
     form: SettingsForm,
     days: Vec<DayLine>,
-    error: Option<String>,
+    /// Everything the last save got wrong, in the form's order.
+    errors: Vec<String>,
     categories: Vec<CategoryLine>,
     retention_days: u32,
 }
@@ -274,7 +275,7 @@ async fn settings_page(
     staff: &Staff,
     headers: &HeaderMap,
     form: Option<SettingsForm>,
-    error: Option<String>,
+    errors: Vec<String>,
 ) -> Result<SettingsPage, ConsoleError> {
     let settings = state.settings();
     let form = form.unwrap_or_else(|| {
@@ -337,7 +338,7 @@ async fn settings_page(
         frame: Frame::new(state, staff, headers, "reglages"),
         form,
         days,
-        error,
+        errors,
         categories,
         retention_days: state.retention_days(),
     })
@@ -369,7 +370,7 @@ pub async fn settings(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     staff.require_admin()?;
-    page(&settings_page(&state, &staff, &headers, None, None).await?)
+    page(&settings_page(&state, &staff, &headers, None, Vec::new()).await?)
 }
 
 /// A threshold typed in minutes (`5`), or in seconds with `s` (`30s`).
@@ -382,20 +383,40 @@ fn threshold_secs(text: &str) -> Option<i64> {
     .filter(|secs| (1..=3600).contains(secs))
 }
 
-/// The settings a form asks for, as stored key/values; the error is the French message.
-fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, String> {
-    let warning = threshold_secs(&form.avertissement_min).ok_or(t::THRESHOLD_INVALID)?;
-    let critical = threshold_secs(&form.critique_min).ok_or(t::THRESHOLD_INVALID)?;
-    if warning <= critical {
-        return Err(t::THRESHOLD_ORDER.to_owned());
+/// The settings a form asks for, as stored key/values; else every French message at once (one
+/// save shows all there is to correct, not one mistake per try).
+fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<String>> {
+    let mut errors = Vec::new();
+    let site_name = form.site_name.trim();
+    if site_name.is_empty() || site_name.chars().count() > 100 {
+        errors.push(t::SITE_NAME_INVALID.to_owned());
+    }
+    let warning = threshold_secs(&form.avertissement_min);
+    let critical = threshold_secs(&form.critique_min);
+    match (warning, critical) {
+        (Some(warning), Some(critical)) if warning <= critical => {
+            errors.push(t::THRESHOLD_ORDER.to_owned())
+        }
+        (Some(_), Some(_)) => {}
+        _ => errors.push(t::THRESHOLD_INVALID.to_owned()),
+    }
+    let code_length = form.longueur_code.trim();
+    if !code_length
+        .parse::<usize>()
+        .is_ok_and(|len| (4..=16).contains(&len))
+    {
+        errors.push(t::CODE_LENGTH_INVALID.to_owned());
     }
     let validity = match form.validite.as_str() {
-        "fin_de_journee" => "fin_de_journee".to_owned(),
+        "fin_de_journee" => Some("fin_de_journee".to_owned()),
         _ => match parse_duration(&form.validite_duree) {
-            Ok(secs) if secs > 0 => compact_duration(secs),
-            _ => return Err(t::VALIDITY_INVALID.to_owned()),
+            Ok(secs) if secs > 0 => Some(compact_duration(secs)),
+            _ => None,
         },
     };
+    if validity.is_none() {
+        errors.push(t::VALIDITY_INVALID.to_owned());
+    }
     let mut days = [None; 7];
     for (index, day) in days.iter_mut().enumerate() {
         let (open, close) = form.day(index);
@@ -405,17 +426,19 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, String>
         let parse = |text: &str| jiff::civil::Time::strptime("%H:%M", text).ok();
         match (parse(open), parse(close)) {
             (Some(open), Some(close)) if close > open => *day = Some(DayHours { open, close }),
-            _ => return Err(t::hours_invalid(t::DAY_NAMES[index])),
+            _ => errors.push(t::hours_invalid(t::DAY_NAMES[index])),
         }
     }
+    let (Some(warning), Some(critical), Some(validity), true) =
+        (warning, critical, validity, errors.is_empty())
+    else {
+        return Err(errors);
+    };
     Ok(vec![
-        (k::SITE_NAME.to_owned(), form.site_name.trim().to_owned()),
+        (k::SITE_NAME.to_owned(), site_name.to_owned()),
         (k::WARNING_SECS.to_owned(), warning.to_string()),
         (k::CRITICAL_SECS.to_owned(), critical.to_string()),
-        (
-            k::CODE_LENGTH.to_owned(),
-            form.longueur_code.trim().to_owned(),
-        ),
+        (k::CODE_LENGTH.to_owned(), code_length.to_owned()),
         (k::CODE_VALIDITY.to_owned(), validity),
         (
             k::OPENING_HOURS.to_owned(),
@@ -436,10 +459,12 @@ pub async fn settings_save(
             .settings()
             .with_overrides(&values)
             .map(|_| values)
-            .map_err(|err| match err {
-                SettingError::Invalid(k::SITE_NAME) => t::SITE_NAME_INVALID.to_owned(),
-                SettingError::Invalid(k::CODE_LENGTH) => t::CODE_LENGTH_INVALID.to_owned(),
-                _ => t::BAD_FORM.to_owned(),
+            .map_err(|err| {
+                vec![match err {
+                    SettingError::Invalid(k::SITE_NAME) => t::SITE_NAME_INVALID.to_owned(),
+                    SettingError::Invalid(k::CODE_LENGTH) => t::CODE_LENGTH_INVALID.to_owned(),
+                    _ => t::BAD_FORM.to_owned(),
+                }]
             })
     });
     match checked {
@@ -452,16 +477,10 @@ pub async fn settings_save(
             tracing::info!(by = %action.staff.account().login, "console: settings changed");
             Ok(redirect_with(SETTINGS, true, t::SETTINGS_SAVED))
         }
-        Err(message) => {
-            let html = settings_page(
-                &state,
-                &action.staff,
-                &headers,
-                Some(action.form),
-                Some(message),
-            )
-            .await?
-            .render()?;
+        Err(errors) => {
+            let html = settings_page(&state, &action.staff, &headers, Some(action.form), errors)
+                .await?
+                .render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     }
@@ -604,12 +623,37 @@ mod tests {
             f0: "08:00".into(),
             ..form.clone()
         };
-        assert_eq!(settings_values(&backwards), Err(t::hours_invalid("Lundi")));
+        assert_eq!(
+            settings_values(&backwards),
+            Err(vec![t::hours_invalid("Lundi")])
+        );
         let order = SettingsForm {
             critique_min: "5".into(),
+            ..form.clone()
+        };
+        assert_eq!(
+            settings_values(&order),
+            Err(vec![t::THRESHOLD_ORDER.to_owned()])
+        );
+        // Every mistake of one save is told at once.
+        let all_wrong = SettingsForm {
+            site_name: " ".into(),
+            avertissement_min: "cinq".into(),
+            longueur_code: "3".into(),
+            validite_duree: "".into(),
+            f0: "08:00".into(),
             ..form
         };
-        assert_eq!(settings_values(&order), Err(t::THRESHOLD_ORDER.to_owned()));
+        assert_eq!(
+            settings_values(&all_wrong),
+            Err(vec![
+                t::SITE_NAME_INVALID.to_owned(),
+                t::THRESHOLD_INVALID.to_owned(),
+                t::CODE_LENGTH_INVALID.to_owned(),
+                t::VALIDITY_INVALID.to_owned(),
+                t::hours_invalid("Lundi"),
+            ])
+        );
         assert_eq!(threshold_secs("30s"), Some(30));
         assert_eq!(threshold_secs("0"), None);
     }

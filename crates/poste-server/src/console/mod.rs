@@ -106,6 +106,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/statistiques", get(reports::stats))
         .route("/console/static/console.css", get(pages::stylesheet))
         .route("/console/static/console.js", get(pages::script))
+        .route("/console/static/favicon.svg", get(pages::favicon))
+        .route("/favicon.ico", get(pages::favicon))
         .route("/console/{*rest}", get(not_found).post(not_found))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

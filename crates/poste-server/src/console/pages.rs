@@ -18,7 +18,7 @@ use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
 use crate::domain::duration::{format_duration, parse_duration};
 use crate::domain::login_throttle::{Blocked, account_key};
-use crate::ops::{self, CreateSessions, OpError};
+use crate::ops::{self, CreateSessions, Field, OpError};
 use crate::state::AppState;
 use crate::text::console as t;
 
@@ -260,9 +260,10 @@ pub async fn tiles(
 /// The French message of a refused operation, or the error to raise.
 fn session_refusal(err: OpError) -> Result<String, ConsoleError> {
     match err {
-        OpError::Invalid(message) | OpError::NotFound(message) | OpError::Conflict(message) => {
-            Ok(message)
-        }
+        OpError::Invalid(message)
+        | OpError::Rejected { message, .. }
+        | OpError::NotFound(message)
+        | OpError::Conflict(message) => Ok(message),
         OpError::Store(err) => Err(ConsoleError::Store(err)),
     }
 }
@@ -678,19 +679,24 @@ pub async fn session_create(
                 return Ok(redirect_with(
                     &format!("{PREFIX}/tickets?ids={}", ids.join(",")),
                     true,
-                    &t::sessions_created_for(rows.len(), &format_duration(duration_secs)),
+                    &t::sessions_created_for(
+                        rows.len(),
+                        &format_duration(duration_secs),
+                        rows.first().map_or("", |row| row.code.as_str()),
+                    ),
                 ));
             }
-            Err(OpError::Invalid(message)) => {
-                // Tell the field the message is about.
-                if message.contains("durée") || message.starts_with("Catégorie") {
-                    errors.duree = Some(message);
-                } else if message.contains("nombre") {
-                    errors.nombre = Some(message);
-                } else {
-                    errors.utilisateur = Some(message);
-                }
+            Err(OpError::Rejected { field, message }) => match field {
+                Field::Duration => errors.duree = Some(message),
+                Field::Count => errors.nombre = Some(message),
+                Field::Visitor => errors.general = Some(message),
+            },
+            // Only the visitor's name is left to be refused as such (and it has a field only
+            // when no registered visitor was chosen).
+            Err(OpError::Invalid(message)) if form.visiteur.trim().is_empty() => {
+                errors.utilisateur = Some(message)
             }
+            Err(OpError::Invalid(message)) => errors.general = Some(message),
             Err(OpError::NotFound(message)) => errors.poste = Some(message),
             Err(OpError::Conflict(message)) => errors.general = Some(message),
             Err(OpError::Store(err)) => return Err(err.into()),
@@ -1203,6 +1209,12 @@ pub async fn script() -> Response {
         "text/javascript; charset=utf-8",
         include_str!("../../assets/console.js"),
     )
+}
+
+/// The console's icon (the browser's tab, bookmarks), drawn for the project: also served at
+/// `/favicon.ico`, which browsers ask for whatever the page says.
+pub async fn favicon() -> Response {
+    asset("image/svg+xml", include_str!("../../assets/favicon.svg"))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -15,7 +15,6 @@ use crate::console::auth::Staff;
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Frame, page};
 use crate::console::view::{self, SessionLine};
-use crate::domain::duration::format_duration;
 use crate::ops::day_and_week_start;
 use crate::state::AppState;
 use crate::text::console as t;
@@ -54,7 +53,8 @@ impl VisitorForm {
 #[derive(Debug, Default)]
 struct VisitorErrors {
     nom: Option<&'static str>,
-    carte: Option<&'static str>,
+    /// A card too long, or one another visitor has (named in the message).
+    carte: Option<String>,
     email: Option<&'static str>,
     notes: Option<&'static str>,
 }
@@ -85,7 +85,7 @@ fn check(form: &VisitorForm) -> Result<NewVisitor, VisitorErrors> {
         errors.nom = Some(t::VISITOR_NAME_INVALID);
     }
     if bad_text(form.carte.trim(), 64) {
-        errors.carte = Some(t::VISITOR_CARD_INVALID);
+        errors.carte = Some(t::VISITOR_CARD_INVALID.to_owned());
     }
     let email = form.email.trim();
     if !email.is_empty()
@@ -106,6 +106,44 @@ fn check(form: &VisitorForm) -> Result<NewVisitor, VisitorErrors> {
         categorie_id: form.categorie.trim().parse().ok(),
         notes: optional(&form.notes),
     })
+}
+
+/// Checks and stores a visitor; the errors to show beside the fields if refused (a card number
+/// another visitor has is refused by the store, on both backends).
+async fn save(
+    state: &AppState,
+    id: Option<i64>,
+    action: &Action<VisitorForm>,
+) -> Result<Result<VisitorRow, VisitorErrors>, ConsoleError> {
+    let visitor = match check(&action.form) {
+        Ok(visitor) => visitor,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    match state
+        .store
+        .save_visitor(id, &visitor, &action.staff.actor(), now_ms())
+        .await
+    {
+        Ok(saved) => Ok(Ok(saved)),
+        Err(StoreError::AlreadyExists { name, .. }) => {
+            let owner = state
+                .store
+                .search_visitors(Some(&name), Some(20))
+                .await?
+                .into_iter()
+                .find(|v| {
+                    v.carte
+                        .as_deref()
+                        .is_some_and(|carte| carte.eq_ignore_ascii_case(&name))
+                })
+                .map(|v| v.nom);
+            Ok(Err(VisitorErrors {
+                carte: Some(t::visitor_card_taken(&name, owner.as_deref())),
+                ..VisitorErrors::default()
+            }))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[derive(Debug)]
@@ -211,18 +249,12 @@ pub async fn visitor_create(
     headers: HeaderMap,
     action: Action<VisitorForm>,
 ) -> Result<Response, ConsoleError> {
-    match check(&action.form) {
-        Ok(visitor) => {
-            let saved = state
-                .store
-                .save_visitor(None, &visitor, &action.staff.actor(), now_ms())
-                .await?;
-            Ok(redirect_with(
-                &format!("{VISITORS}/{}", saved.id),
-                true,
-                &t::visitor_saved(&saved.nom),
-            ))
-        }
+    match save(&state, None, &action).await? {
+        Ok(saved) => Ok(redirect_with(
+            &format!("{VISITORS}/{}", saved.id),
+            true,
+            &t::visitor_saved(&saved.nom),
+        )),
         Err(errors) => {
             let html = visitors_page(
                 &state,
@@ -294,11 +326,7 @@ async fn visitor_page(
         form,
         errors,
         categories: category_choices(state).await?,
-        usage: format!(
-            "{} aujourd'hui, {} cette semaine",
-            format_duration(today),
-            format_duration(this_week)
-        ),
+        usage: crate::text::visitor_usage(today, this_week),
         rules,
         sessions,
     })
@@ -336,18 +364,12 @@ pub async fn visitor_update(
     action: Action<VisitorForm>,
 ) -> Result<Response, ConsoleError> {
     let row = find(&state, id).await?;
-    match check(&action.form) {
-        Ok(visitor) => {
-            let saved = state
-                .store
-                .save_visitor(Some(id), &visitor, &action.staff.actor(), now_ms())
-                .await?;
-            Ok(redirect_with(
-                &format!("{VISITORS}/{id}"),
-                true,
-                &t::visitor_saved(&saved.nom),
-            ))
-        }
+    match save(&state, Some(id), &action).await? {
+        Ok(saved) => Ok(redirect_with(
+            &format!("{VISITORS}/{id}"),
+            true,
+            &t::visitor_saved(&saved.nom),
+        )),
         Err(errors) => {
             let html = visitor_page(&state, &action.staff, &headers, &row, action.form, errors)
                 .await?

@@ -75,7 +75,7 @@ impl IntoResponse for ApiError {
 impl From<OpError> for ApiError {
     fn from(err: OpError) -> Self {
         match err {
-            OpError::Invalid(message) => {
+            OpError::Invalid(message) | OpError::Rejected { message, .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "requete_invalide", message)
             }
             OpError::NotFound(message) => {

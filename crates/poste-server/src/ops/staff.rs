@@ -27,6 +27,10 @@ pub enum OpError {
     /// What staff asked for is not acceptable; the message (French) says why.
     #[error("{0}")]
     Invalid(String),
+    /// The same, about one part of the request: a form shows it beside that field (never by
+    /// guessing from the message's words).
+    #[error("{message}")]
+    Rejected { field: Field, message: String },
     #[error("{0}")]
     NotFound(String),
     /// The thing exists but is not in a state that allows this.
@@ -34,6 +38,21 @@ pub enum OpError {
     Conflict(String),
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// The part of a request for sessions a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Duration,
+    Count,
+    /// The visitor as a whole (a category's time already used up): no field would fix it.
+    Visitor,
+}
+
+impl OpError {
+    fn rejected(field: Field, message: String) -> OpError {
+        OpError::Rejected { field, message }
+    }
 }
 
 /// Where a use case tells what it changed, besides the store, so that no adapter can forget
@@ -116,9 +135,10 @@ fn clean_text(input: Option<&str>) -> Result<Option<String>, OpError> {
 
 fn check_duration(settings: &Settings, secs: i64) -> Result<(), OpError> {
     if secs < 1 || secs > settings.max_duration_secs {
-        return Err(OpError::Invalid(text::duration_out_of_range(
-            settings.max_duration_secs,
-        )));
+        return Err(OpError::rejected(
+            Field::Duration,
+            text::duration_out_of_range(settings.max_duration_secs),
+        ));
     }
     Ok(())
 }
@@ -151,9 +171,10 @@ pub async fn create_sessions(
 ) -> Result<Vec<SessionRow>, OpError> {
     check_duration(settings, request.duration_secs)?;
     if request.count == 0 || request.count > settings.max_batch {
-        return Err(OpError::Invalid(text::count_out_of_range(
-            settings.max_batch,
-        )));
+        return Err(OpError::rejected(
+            Field::Count,
+            text::count_out_of_range(settings.max_batch),
+        ));
     }
     let mut utilisateur = clean_text(request.utilisateur.as_deref())?;
     if let Some(visiteur_id) = request.visiteur_id {
@@ -163,7 +184,10 @@ pub async fn create_sessions(
             .map_err(OpError::Store)?
             .ok_or_else(|| OpError::NotFound(text::VISITOR_NOT_FOUND.to_owned()))?;
         if request.count != 1 {
-            return Err(OpError::Invalid(text::VISITOR_ONE_CODE.to_owned()));
+            return Err(OpError::rejected(
+                Field::Count,
+                text::VISITOR_ONE_CODE.to_owned(),
+            ));
         }
         check_time_rules(store, settings, &visitor, request.duration_secs, now).await?;
         utilisateur = Some(visitor.nom);
@@ -219,7 +243,10 @@ async fn check_time_rules(
     if let Some(max) = category.max_session_secs
         && secs > max
     {
-        return Err(OpError::Invalid(text::rule_session(&category.nom, max)));
+        return Err(OpError::rejected(
+            Field::Duration,
+            text::rule_session(&category.nom, max),
+        ));
     }
     let (day_start, week_start) = day_and_week_start(now, &settings.timezone);
     for (limit, since, per) in [
@@ -232,12 +259,16 @@ async fn check_time_rules(
             .await
             .map_err(OpError::Store)?;
         if used + secs > limit {
-            return Err(OpError::Invalid(text::rule_period(
-                &category.nom,
-                limit,
-                used,
-                per,
-            )));
+            // A shorter session fits what is left; with nothing left, no duration does.
+            let field = if used < limit {
+                Field::Duration
+            } else {
+                Field::Visitor
+            };
+            return Err(OpError::rejected(
+                field,
+                text::rule_period(&category.nom, limit, used, per),
+            ));
         }
     }
     Ok(())

@@ -867,7 +867,9 @@ async fn on_request_time(app: &AppState, caller: &mut Caller, request: RequestTi
             Ok(vec![messages::time_request(&pending)])
         }
         Err(OpError::Store(err)) => Err(err),
-        Err(OpError::Invalid(message)) => Ok(vec![error_with(ErrorCode::MessageInvalide, message)]),
+        Err(OpError::Invalid(message) | OpError::Rejected { message, .. }) => {
+            Ok(vec![error_with(ErrorCode::MessageInvalide, message)])
+        }
         Err(OpError::Conflict(_) | OpError::NotFound(_)) => {
             Ok(vec![error(ErrorCode::SessionNonActive)])
         }

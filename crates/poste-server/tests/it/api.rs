@@ -112,8 +112,22 @@ async fn bad_requests_get_french_errors() {
     let cases = [
         (json!({"duree": "120"}), 400, "écrivez par exemple 2h"),
         (json!({"duree": "2 jours"}), 400, "invalide"),
-        (json!({"duree": 0}), 400, "comprise entre"),
-        (json!({"duree": "13h"}), 400, "comprise entre"),
+        (
+            json!({"duree": 0}),
+            400,
+            "La durée doit être de 12 h au plus, et ne peut pas être nulle.",
+        ),
+        (
+            json!({"duree": "13h"}),
+            400,
+            "La durée doit être de 12 h au plus, et ne peut pas être nulle.",
+        ),
+        // An empty field is a duration missing, not « » invalid.
+        (
+            json!({"duree": " "}),
+            400,
+            "Indiquez une durée, par exemple 2h, 1h30, 90min ou 45s.",
+        ),
         (json!({"duree": "1h", "nombre": 51}), 400, "entre 1 et 50"),
         (json!({"duree": "1h", "nombre": 0}), 400, "entre 1 et 50"),
         (json!({"duree": "1h", "poste": "Fantôme"}), 404, "Fantôme"),

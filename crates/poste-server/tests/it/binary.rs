@@ -313,3 +313,170 @@ async fn metrics_on_their_own_listener_and_the_open_file_limit_raised() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Words of clap's own English that must not reach staff.
+const ENGLISH: &[&str] = &[
+    "Usage:",
+    "Commands:",
+    "Print help",
+    "Print version",
+    "[env:",
+    "[default:",
+    "subcommand",
+    "error:",
+    "tip:",
+    "For more information",
+    "Postes Publics server",
+];
+
+#[test]
+fn the_command_line_speaks_french_help_and_refusals_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    for args in [
+        &["--help"][..],
+        &["session", "create", "--help"],
+        &["session", "list", "--help"],
+        &["admin", "--help"],
+        &["admin", "create", "--help"],
+        &["admin"],
+        &["sesion"],
+        &["--bogus"],
+        &["session", "create"],
+        &["session", "list", "--limite", "beaucoup"],
+    ] {
+        let (_, out, err) = cli(data, args);
+        let all = format!("{out}{err}");
+        for english in ENGLISH {
+            assert!(!all.contains(english), "{args:?} says `{english}`:\n{all}");
+        }
+        assert!(
+            all.contains("Utilisation : poste-server") || all.starts_with("Erreur : "),
+            "{args:?}:\n{all}"
+        );
+    }
+    let (ok, out, _) = cli(data, &["--help"]);
+    assert!(ok);
+    assert!(out.starts_with("Serveur Postes Publics : "), "{out}");
+    assert!(
+        out.contains("Commandes:") && out.contains("Affiche cette aide"),
+        "{out}"
+    );
+    let (ok, _, err) = cli(data, &["sesion"]);
+    assert!(!ok);
+    assert_eq!(
+        err,
+        "Erreur : commande inconnue « sesion ».\nPour l'aide : poste-server --help (ou COMMANDE --help).\n"
+    );
+    let (ok, out, _) = cli(data, &["-V"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("poste-server ") && out.ends_with('\n'),
+        "{out}"
+    );
+}
+
+/// `admin …` says which database it works on, and warns when that database is new (run from
+/// another directory, the default `./data` is not the server's).
+#[test]
+fn admin_commands_name_their_database_and_warn_when_it_is_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ailleurs");
+    let file = data.join("poste-server.sqlite");
+    let create = |login: &str, password: &str| {
+        let mut child = command(&data)
+            .args(["admin", "create", "--identifiant", login, "--nom", login])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = create("sandrine", "un mot de passe sûr");
+    assert!(ok, "{err}");
+    assert!(
+        err.contains(&format!("Base de données : {}", file.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("Attention : cette base de données n'existait pas"),
+        "{err}"
+    );
+    let (ok, err) = create("paul", "un mot de passe sûr");
+    assert!(ok, "{err}");
+    assert!(
+        err.contains(&format!("Base de données : {}", file.display())),
+        "{err}"
+    );
+    assert!(!err.contains("Attention"), "{err}");
+    // A password refused on standard input says where it was read.
+    let (ok, err) = create("lea", "court");
+    assert!(!ok);
+    assert!(
+        err.contains("mot de passe lu sur l'entrée standard refusé : Le mot de passe doit avoir au moins 10 caractères."),
+        "{err}"
+    );
+}
+
+/// With no terminal and nothing on standard input, `admin create` says what to do instead of
+/// complaining about an empty password.
+#[test]
+fn admin_create_without_a_terminal_or_a_password_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .args(["admin", "create", "--identifiant", "lea", "--nom", "Léa"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains(
+            "aucun mot de passe : l'entrée standard n'est pas un terminal et elle est vide."
+        ),
+        "{err}"
+    );
+    let (_, out, _) = cli(dir.path(), &["admin", "list"]);
+    assert!(!out.contains("lea"), "{out}");
+}
+
+/// At a terminal, a short or mistyped password is asked again, and the confirmation says so.
+#[tokio::test]
+async fn admin_create_at_a_terminal_asks_again_until_the_password_is_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!(
+        "POSTE_SERVER_DATA_DIR={} {BIN} admin create --identifiant lea --nom Léa; echo \"exited: $?\"; /bin/sleep 30",
+        dir.path().display()
+    );
+    let Some(terminal) = poste_testkit::terminal::Terminal::start(&command) else {
+        return;
+    };
+    let wait = Duration::from_secs(10);
+    terminal.wait_for("Mot de passe :", wait).await;
+    terminal.type_line("court");
+    terminal
+        .wait_for("au moins 10 caractères. Recommencez.", wait)
+        .await;
+    terminal.type_line("un mot de passe sûr");
+    terminal.wait_for("Confirmez le mot de passe :", wait).await;
+    terminal.type_line("un autre mot de passe");
+    terminal
+        .wait_for(
+            "Les deux mots de passe ne sont pas identiques. Recommencez.",
+            wait,
+        )
+        .await;
+    terminal.type_line("un mot de passe sûr");
+    terminal.wait_for("Confirmez le mot de passe :", wait).await;
+    terminal.type_line("un mot de passe sûr");
+    let screen = terminal.wait_for("exited: ", wait).await;
+    assert!(screen.contains("Compte « lea » créé."), "{screen}");
+    assert!(screen.contains("exited: 0"), "{screen}");
+}

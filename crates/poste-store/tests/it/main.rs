@@ -101,6 +101,7 @@ conformance! {
     staff::postes_go_out_of_order_and_back,
     register::categories_are_saved_unique_and_deleted,
     register::visitors_are_found_updated_and_erased,
+    register::visitor_cards_are_one_visitors,
     register::visitor_usage_counts_time_held_and_used,
     register::postes_are_renamed_located_and_retired,
     register::settings_are_stored_and_replaced,

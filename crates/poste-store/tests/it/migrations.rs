@@ -9,18 +9,51 @@ use sqlx::migrate::Migrator;
 
 use crate::harness::{ORIGIN, T0, staff};
 
-/// Creates the 0001 schema through `conn_url` with a workstation in it, then opens the store on
-/// `store_url` (twice) and checks the upgrade.
-async fn upgrade_from_0001(conn_url: &str, store_url: &str, flavour: &str) {
+/// The migrations of `flavour`, applied through `conn_url` up to `version` only (an earlier
+/// release's schema), and a pool on it.
+async fn schema_at(conn_url: &str, flavour: &str, version: i64) -> (Migrator, AnyPool) {
     sqlx::any::install_default_drivers();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(flavour);
     let migrator = Migrator::new(dir.as_path()).await.unwrap();
-    assert!(migrator.iter().any(|m| m.version == 2), "0002 exists");
     // A pool: `&AnyPool` is `Acquire` for any lifetime, which keeps the future `Send`.
     let pool = AnyPool::connect(conn_url).await.unwrap();
-    migrator.run_to(1, &pool).await.unwrap();
+    migrator.run_to(version, &pool).await.unwrap();
+    (migrator, pool)
+}
+
+/// One test per backend of an upgrade `$case(conn_url, store_url, flavour)`: a SQLite file, and
+/// a new PostgreSQL database.
+macro_rules! upgrade_tests {
+    ($sqlite:ident, $postgres:ident, $case:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ancien.db");
+            $case(
+                &format!("sqlite://{}?mode=rwc", path.display()),
+                &format!("sqlite:{}", path.display()),
+                "sqlite",
+            )
+            .await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $postgres() {
+            crate::harness::on_empty_postgres(stringify!($postgres), |url| async move {
+                $case(&url, &url, "postgres").await;
+            })
+            .await;
+        }
+    };
+}
+
+/// Creates the 0001 schema through `conn_url` with a workstation in it, then opens the store on
+/// `store_url` (twice) and checks the upgrade.
+async fn upgrade_from_0001(conn_url: &str, store_url: &str, flavour: &str) {
+    let (migrator, pool) = schema_at(conn_url, flavour, 1).await;
+    assert!(migrator.iter().any(|m| m.version == 2), "0002 exists");
     let old_schema: i64 =
         sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations")
             .fetch_one(&pool)
@@ -96,25 +129,87 @@ async fn upgrade_from_0001(conn_url: &str, store_url: &str, flavour: &str) {
     pool.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_database_from_0001_is_upgraded() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ancien.db");
-    upgrade_from_0001(
-        &format!("sqlite://{}?mode=rwc", path.display()),
-        &format!("sqlite:{}", path.display()),
-        "sqlite",
-    )
-    .await;
+upgrade_tests!(
+    sqlite_database_from_0001_is_upgraded,
+    postgres_database_from_0001_is_upgraded,
+    upgrade_from_0001
+);
+
+/// A register filled before cards were unique (schema 0007) with the same card on three
+/// visitors: the upgrade leaves it to the oldest, tells the others why in their notes, and
+/// then refuses a new duplicate.
+async fn upgrade_with_duplicate_cards(conn_url: &str, store_url: &str, flavour: &str) {
+    let (_, pool) = schema_at(conn_url, flavour, 7).await;
+    for (nom, carte, notes) in [
+        ("Awa", Some("C-1"), None),
+        ("Jean", Some("c-1"), Some("Atelier CV")),
+        ("Léa", Some("C-1"), None),
+        ("Paul", Some("C-2"), None),
+        ("Marie", None, None),
+    ] {
+        sqlx::query(
+            "INSERT INTO visiteurs (nom, carte, notes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(nom)
+        .bind(carte)
+        .bind(notes)
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    let visitors = store.search_visitors(None, None).await.unwrap();
+    let find = |nom: &str| visitors.iter().find(|v| v.nom == nom).unwrap().clone();
+    let awa = find("Awa");
+    assert_eq!(awa.carte.as_deref(), Some("C-1"));
+    assert_eq!(awa.notes, None);
+    let jean = find("Jean");
+    assert_eq!(jean.carte, None);
+    assert_eq!(
+        jean.notes.as_deref(),
+        Some(&*format!(
+            "Atelier CV — Carte « c-1 » retirée à la mise à jour : c'est déjà celle du visiteur n° {}. À vérifier.",
+            awa.id
+        ))
+    );
+    let lea = find("Léa");
+    assert_eq!(lea.carte, None);
+    assert_eq!(
+        lea.notes.as_deref(),
+        Some(&*format!(
+            "Carte « C-1 » retirée à la mise à jour : c'est déjà celle du visiteur n° {}. À vérifier.",
+            awa.id
+        ))
+    );
+    assert_eq!(find("Paul").carte.as_deref(), Some("C-2"));
+    assert_eq!(find("Marie").carte, None);
+    let again = store
+        .save_visitor(
+            Some(lea.id),
+            &poste_store::NewVisitor {
+                nom: "Léa".into(),
+                carte: Some("C-2".into()),
+                email: None,
+                categorie_id: None,
+                notes: None,
+            },
+            &staff(),
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(again, Err(poste_store::StoreError::AlreadyExists { .. })),
+        "{again:?}"
+    );
+    store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_database_from_0001_is_upgraded() {
-    crate::harness::on_empty_postgres(
-        "postgres_database_from_0001_is_upgraded",
-        |url| async move {
-            upgrade_from_0001(&url, &url, "postgres").await;
-        },
-    )
-    .await;
-}
+upgrade_tests!(
+    sqlite_duplicate_cards_are_settled_by_the_upgrade,
+    postgres_duplicate_cards_are_settled_by_the_upgrade,
+    upgrade_with_duplicate_cards
+);

@@ -20,7 +20,11 @@ fn category(nom: &str, day: Option<i64>) -> NewCategory {
 fn visitor(nom: &str, categorie_id: Option<i64>) -> NewVisitor {
     NewVisitor {
         nom: nom.to_owned(),
-        carte: Some("C-1234".to_owned()),
+        // One card a visitor: C-1234-AWA, C-1234-JEAN…
+        carte: Some(format!(
+            "C-1234-{}",
+            nom.split(' ').next().unwrap_or_default().to_uppercase()
+        )),
         email: Some(format!(
             "{}@exemple.fr",
             nom.to_lowercase().replace(' ', ".")
@@ -178,6 +182,78 @@ pub async fn visitors_are_found_updated_and_erased(store: Store) {
         .find(|e| e.kind == EventKind::VisitorErased)
         .unwrap();
     assert_eq!(erased.ip.as_deref(), Some("192.0.2.10"));
+}
+
+/// A card number names one visitor: the same card (in any case) is refused to a second one,
+/// on creation and on update, and is free again once its owner is erased.
+pub async fn visitor_cards_are_one_visitors(store: Store) {
+    let with_card = |nom: &str, carte: Option<&str>| NewVisitor {
+        carte: carte.map(str::to_owned),
+        ..visitor(nom, None)
+    };
+    let awa = store
+        .save_visitor(None, &with_card("Awa", Some("C-77")), &staff(), T0)
+        .await
+        .unwrap();
+    let refused = store
+        .save_visitor(None, &with_card("Jean", Some("c-77")), &staff(), T0)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::AlreadyExists { name, .. }) if name == "c-77"),
+        "{refused:?}"
+    );
+    let jean = store
+        .save_visitor(None, &with_card("Jean", Some("C-78")), &staff(), T0)
+        .await
+        .unwrap();
+    let refused = store
+        .save_visitor(
+            Some(jean.id),
+            &with_card("Jean", Some("C-77")),
+            &staff(),
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::AlreadyExists { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store
+            .visitor(jean.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .carte
+            .as_deref(),
+        Some("C-78")
+    );
+    // A visitor keeps their own card when saved again; visitors without a card are many.
+    store
+        .save_visitor(
+            Some(awa.id),
+            &with_card("Awa P.", Some("C-77")),
+            &staff(),
+            T0,
+        )
+        .await
+        .unwrap();
+    for nom in ["Sans carte 1", "Sans carte 2"] {
+        store
+            .save_visitor(None, &with_card(nom, None), &staff(), T0)
+            .await
+            .unwrap();
+    }
+    store.erase_visitor(awa.id, &staff(), T0).await.unwrap();
+    store
+        .save_visitor(
+            Some(jean.id),
+            &with_card("Jean", Some("C-77")),
+            &staff(),
+            T0,
+        )
+        .await
+        .unwrap();
 }
 
 pub async fn visitor_usage_counts_time_held_and_used(store: Store) {
