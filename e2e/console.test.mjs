@@ -310,7 +310,7 @@ test("an animateur is refused the admin pages; an admin creates an account", asy
   await admin.getByText("Le mot de passe doit avoir au moins 10 caractères.").waitFor();
   assert.equal(await admin.getByLabel("Nom complet").inputValue(), "Léa Grondin");
   await admin.getByLabel("Mot de passe (10 caractères au moins)").fill(PASSWORD);
-  await admin.getByLabel("Mot de passe, encore").fill(PASSWORD);
+  await admin.getByLabel("Confirmez le mot de passe", { exact: true }).fill(PASSWORD);
   await admin.getByRole("button", { name: "Créer le compte" }).click();
   await admin.getByText("Compte « lea » créé.").waitFor();
   await admin.getByRole("cell", { name: "Léa Grondin" }).waitFor();
