@@ -150,8 +150,12 @@ class Check:
                 return fields[0]
         return None
 
-    def cursor(self):
-        out = self.sh("journalctl -n0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'")
+    def cursor(self, unit="poste-client"):
+        """The unit's last entry, for `journal_after`. Taken through the same filter: from a
+        cursor on an entry the filter does not match, `--after-cursor` skipped the first
+        matching entry after it (a code refusal logged right after was never seen)."""
+        out = self.sh(f"journalctl -u {unit} -n0 --show-cursor --no-pager "
+                      "| sed -n 's/^-- cursor: //p'")
         return out.strip()
 
     def journal_after(self, cursor, unit="poste-client"):
@@ -318,7 +322,7 @@ class Check:
         cursor = self.cursor()
         self.type_code(code)
         until("the code refused", lambda: "the server is unreachable" in self.journal_after(cursor),
-              30, every=1)
+              90, every=2)
         self.vm.wait_screen_settled(30)
         self.shot("00-gate-server-down.png")
         if self.visitor_session() is not None:
@@ -328,6 +332,10 @@ class Check:
         t0 = time.monotonic()
         until("the server refuses the workstation not enrolled yet",
               lambda: "PosteNonEnrole" in self.journal_after(cursor), 90, every=2)
+        until("the gate told it", lambda: "out_of_service=true" in self.vm.sh(
+            "journalctl -b --no-pager -o cat _PID=$(pgrep -u _greetd -x poste-kiosk)")[0], 60,
+            every=2)
+        time.sleep(2)  # drawn: the kiosk repaints at once, slowly under TCG
         self.vm.wait_screen_settled(30)
         self.shot("00-gate-awaiting-approval.png")
         name = self.sh("hostname").strip()

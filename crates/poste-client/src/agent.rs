@@ -161,6 +161,8 @@ struct Agent {
     hooks: Hooks,
     /// Why the workstation is out of service (its home restore failed): codes are refused here.
     out_of_service: Option<String>,
+    /// « fin » was typed at the terminal: the next line confirms it (« oui ») or not.
+    end_asked: bool,
     /// The server refused this workstation (`poste_non_enrole`, `poste_non_authentifie`) and
     /// it waits for its enrollment (`Hooks::wait_for_enrollment`): codes are refused here.
     unrecognised: bool,
@@ -230,6 +232,7 @@ pub async fn run_with(
         hooks,
         out_of_service: None,
         unrecognised: false,
+        end_asked: false,
         incidents: Vec::new(),
         inactivity,
         config,
@@ -255,6 +258,7 @@ pub fn keyboard() -> mpsc::Receiver<Input> {
     std::thread::spawn(move || {
         let mut line = String::new();
         while matches!(std::io::stdin().read_line(&mut line), Ok(n) if n > 0) {
+            crate::console::line_typed();
             if tx
                 .blocking_send(Input::Code(std::mem::take(&mut line)))
                 .is_err()
@@ -304,17 +308,28 @@ impl Agent {
                 heard = async { input.as_mut()?.recv().await }, if input.is_some() => {
                     match heard {
                         Some(Input::Code(line)) => match &self.phase {
-                            Phase::AwaitingCode => self.on_code_typed(&line),
+                            Phase::AwaitingCode => {
+                                self.end_asked = false;
+                                self.on_code_typed(&line);
+                            }
                             // At a terminal, words typed during a session are the visitor's
                             // requests.
                             Phase::Running(_) => {
                                 let word = line.trim().to_lowercase();
-                                if word == text::WORD_MORE_TIME {
+                                if std::mem::take(&mut self.end_asked) {
+                                    // « fin » asked to be confirmed: only « oui » ends.
+                                    if word == text::WORD_YES {
+                                        if let Some(exit) = self.on_end_requested().await {
+                                            return Ok(exit);
+                                        }
+                                    } else {
+                                        self.console.say(text::SESSION_GOES_ON);
+                                    }
+                                } else if word == text::WORD_MORE_TIME {
                                     self.on_request_time(None);
-                                } else if word == text::WORD_END
-                                    && let Some(exit) = self.on_end_requested().await
-                                {
-                                    return Ok(exit);
+                                } else if word == text::WORD_END {
+                                    self.end_asked = true;
+                                    self.console.say(text::CONFIRM_END);
                                 }
                             }
                             _ => {}
@@ -671,7 +686,9 @@ impl Agent {
                         .unsigned_abs(),
                 );
                 match &mut self.phase {
-                    Phase::Running(countdown) => countdown.sync(remaining, Some(total), now),
+                    Phase::Running(countdown) => {
+                        let _ = countdown.sync(remaining, Some(total), now);
+                    }
                     _ => {
                         let name = session
                             .utilisateur
@@ -716,8 +733,12 @@ impl Agent {
                         .map(|secs| Duration::from_secs(secs.max(0).unsigned_abs()));
                     let remaining = remaining_of(update.temps_restant_ms, update.temps_restant);
                     let remaining = self.on_arrival(remaining, now);
-                    if let Phase::Running(countdown) = &mut self.phase {
-                        countdown.sync(remaining, total, now);
+                    let added = match &mut self.phase {
+                        Phase::Running(countdown) => countdown.sync(remaining, total, now),
+                        _ => None,
+                    };
+                    if let Some(added) = added {
+                        self.console.say(&text::time_added(added, remaining));
                     }
                 }
                 None
@@ -765,11 +786,7 @@ impl Agent {
                         && self.out_of_service.is_none()
                     {
                         self.console.screen(Screen::OutOfService {
-                            message: Some(format!(
-                                "{} {}",
-                                error.message,
-                                text::WAITING_ENROLLMENT
-                            )),
+                            message: Some(text::WAITING_ENROLLMENT.to_owned()),
                         });
                     }
                     if matches!(self.phase, Phase::Validating(_)) {

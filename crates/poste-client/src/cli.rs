@@ -225,7 +225,18 @@ pub fn main() -> ExitCode {
         Some(Part::Helper { .. }) => None,
         _ => config.log_file.as_deref(),
     };
-    if let Err(err) = init_logging(&config.log_level, log_file) {
+    // At a terminal, the agent's log lines go above its prompt and countdown, not into them.
+    let at_terminal = matches!(mode, Mode::Interactive)
+        && cli.command.is_none()
+        && proof.is_none()
+        && log_file.is_none()
+        && std::io::stdout().is_terminal();
+    let logging = if at_terminal {
+        init_terminal_logging(&config.log_level)
+    } else {
+        init_logging(&config.log_level, log_file)
+    };
+    if let Err(err) = logging {
         eprintln!("Erreur : {err}");
         return ExitCode::from(1);
     }
@@ -323,12 +334,26 @@ fn exit_code(result: anyhow::Result<Exit>) -> ExitCode {
     }
 }
 
+fn log_filter(log_level: &str) -> anyhow::Result<EnvFilter> {
+    EnvFilter::try_new(log_level)
+        .map_err(|err| anyhow::anyhow!("log_level « {log_level} » : {err}"))
+}
+
+/// Logging for `--interactive` at a terminal: through the console, which draws its prompt or
+/// its countdown again under each line.
+fn init_terminal_logging(log_level: &str) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(log_filter(log_level)?)
+        .with_ansi(true)
+        .with_writer(crate::console::LogWriter::default())
+        .try_init()
+        .map_err(|err| anyhow::anyhow!("{err}"))
+}
+
 /// Logging for a program of the agent (its parts and the kiosk): `log_level` is a filter's
 /// directives, to `log_file` or else to stderr.
 pub fn init_logging(log_level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(log_level)
-        .map_err(|err| anyhow::anyhow!("log_level « {log_level} » : {err}"))?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt().with_env_filter(log_filter(log_level)?);
     let result = match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()

@@ -125,9 +125,16 @@ impl Countdown {
     /// when time was added (a larger total; without a total, by more than
     /// [`UNEXPLAINED_LATER`]) or when it is the first after a (re)connection; otherwise the
     /// earlier deadline, from the freshest reading, is kept.
-    pub fn sync(&mut self, remaining: Duration, total: Option<Duration>, now: Instant) {
+    ///
+    /// Returns the time added, when the reading's total says so (to be announced).
+    pub fn sync(
+        &mut self,
+        remaining: Duration,
+        total: Option<Duration>,
+        now: Instant,
+    ) -> Option<Duration> {
         if self.ended {
-            return;
+            return None;
         }
         let before = self.remaining(now);
         let proposed = now + remaining;
@@ -137,9 +144,10 @@ impl Countdown {
             None => proposed.saturating_duration_since(self.deadline) > UNEXPLAINED_LATER,
         };
         if proposed > self.deadline && !added && !trusted {
-            return;
+            return None;
         }
         self.deadline = proposed;
+        let increase = total.and_then(|total| total.checked_sub(self.total));
         if let Some(total) = total {
             self.total = total.max(remaining);
         }
@@ -148,6 +156,7 @@ impl Countdown {
             self.shown = self.shown.min(level);
             self.floor = self.floor.min(level);
         }
+        increase.filter(|added| !added.is_zero())
     }
 
     /// A warning pushed by the server: shown unless this level was already shown.
@@ -333,9 +342,17 @@ mod tests {
             t0 + secs(205),
         );
         assert_eq!(countdown.remaining(t0 + secs(205)), secs(395));
-        // Time added: followed.
-        countdown.sync(secs(395 + 900), Some(secs(1500)), t0 + secs(205));
+        // Time added: followed, and said (to be announced).
+        assert_eq!(
+            countdown.sync(secs(395 + 900), Some(secs(1500)), t0 + secs(205)),
+            Some(secs(900))
+        );
         assert_eq!(countdown.remaining(t0 + secs(205)), secs(1295));
+        // The same reading again: nothing more added.
+        assert_eq!(
+            countdown.sync(secs(395 + 900), Some(secs(1500)), t0 + secs(205)),
+            None
+        );
         // Without a total, a jump of minutes is added time: followed.
         countdown.sync(secs(1295 + 600), None, t0 + secs(205));
         assert_eq!(countdown.remaining(t0 + secs(205)), secs(1895));

@@ -19,6 +19,11 @@ pub const STAFF_MESSAGE: &str = "Message de l'accueil";
 pub const REQUEST_OFFLINE: &str = "Impossible de demander du temps pour l'instant : le poste n'est pas relié au serveur. Adressez-vous à l'accueil.";
 pub const VISITOR_ENDED: &str = "Vous avez terminé votre session";
 /// Typed at a terminal during a session: ask for more time, end the session.
+/// The line the visitor types on during a session, at a terminal, under the countdown.
+pub const SESSION_PROMPT: &str = "Votre demande (« plus » ou « fin ») : ";
+pub const WORD_YES: &str = "oui";
+pub const CONFIRM_END: &str = "Terminer votre session maintenant ? Tapez « oui » pour confirmer, ou autre chose pour continuer.";
+pub const SESSION_GOES_ON: &str = "Votre session continue.";
 pub const WORD_MORE_TIME: &str = "plus";
 pub const WORD_END: &str = "fin";
 pub const TERMINAL_WORDS: &str =
@@ -73,9 +78,9 @@ pub fn enrolling(poste: &str) -> String {
 pub const NOT_RECOGNISED: &str = "Ce poste n'est pas reconnu par le serveur. Faites-le enrôler : \
 poste-client --enroll CODE (code donné par un administrateur : poste-server poste enroll-code).";
 
-/// On the gate of a workstation the server does not recognise yet, after the server's reason.
-pub const WAITING_ENROLLMENT: &str = "Ce poste attend son enrôlement : un administrateur doit \
-l'approuver (console, page « Postes », ou poste-server poste approve). Il se connectera de lui-même ensuite.";
+/// On the gate of a workstation the server does not recognise yet (short: visitors see it too).
+pub const WAITING_ENROLLMENT: &str = "Ce poste n'est pas encore en service : un administrateur doit \
+l'approuver (console, page « Postes »). Il se connectera ensuite de lui-même.";
 pub const INSTALL_ASK_SERVER: &str = "Adresse du serveur (par ex. http://192.168.1.10:8001) : ";
 pub const INSTALL_NEEDS_SERVER: &str =
     "Indiquez l'adresse du serveur : poste-client install --server http://192.168.1.10:8001 --yes";
@@ -135,6 +140,20 @@ pub fn tls_refused(detail: &str) -> String {
 pub fn session_started(name: &str, remaining: Duration) -> String {
     format!(
         "Bienvenue {name} ! Votre session est ouverte pour {}.",
+        clock(remaining)
+    )
+}
+
+/// Staff gave more time during the session.
+pub fn time_added(added: Duration, remaining: Duration) -> String {
+    let secs = added.as_secs();
+    let added = if secs.is_multiple_of(60) {
+        format!("{} min", secs / 60)
+    } else {
+        clock(added)
+    };
+    format!(
+        "Du temps a été ajouté à votre session : +{added}. Il vous reste {}.",
         clock(remaining)
     )
 }

@@ -294,7 +294,11 @@ impl Kiosk {
                 }
                 self.staff = Some(banner);
             }
-            Screen::OutOfService { message } => self.out_of_service = message,
+            Screen::OutOfService { message } => {
+                // Said in the log: what scripts/vm-check waits for before its screenshot.
+                tracing::info!(out_of_service = message.is_some(), "the gate's service state");
+                self.out_of_service = message;
+            }
             Screen::Actions { disponibles } => {
                 self.actions = disponibles;
                 if !disponibles {
