@@ -1,4 +1,4 @@
-//! Bar charts of the statistics, drawn as SVG on the server (decision 0009): a value axis with
+//! Bar charts of the statistics, drawn as SVG on the server (decision 0010): a value axis with
 //! a few round graduations, labels thinned so that none overlaps another, occupancy on a fixed
 //! 0–100 % scale, and no chart at all when a period has nothing to show. Every text is escaped
 //! here; the page inserts the SVG as is.
