@@ -1,6 +1,7 @@
 // Test harness of the console's end-to-end tests: the real `poste-server` binary on a free
 // loopback port with a fresh data directory, accounts made with its own command line, a
 // WebSocket workstation speaking the seed's protocol, and Debian's Chromium.
+import { before, after } from "node:test";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -213,4 +214,30 @@ export function tile(page, name) {
 
 export function screenshotPath(name) {
   return join(screenshotDir, name);
+}
+
+// A server with one admin account and a browser, started before the tests of the file that
+// calls this and stopped after them: `shared.server`, `shared.browser`.
+export function serverAndBrowser(login, name) {
+  const shared = {};
+  before(async () => {
+    shared.server = await Server.start();
+    shared.server.createStaff(login, "admin", name);
+    shared.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.server?.stop();
+  });
+  return shared;
+}
+
+// A session made with the console's form on workstation `poste`; returns its access code.
+export async function newSession(page, server, poste, duration) {
+  await page.goto(`${server.url}/console/sessions/nouvelle`);
+  await page.getByLabel("Autre durée (par ex. 1h30, 45min)").fill(duration);
+  await page.getByLabel("Poste", { exact: true }).selectOption(poste);
+  await page.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
+  await page.getByText("Session créée").waitFor();
+  return (await page.locator(".ticket-code").first().innerText()).replace(/\s/g, "");
 }

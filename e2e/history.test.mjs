@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Server, Workstation, launchBrowser, loggedInPage, tile } from "./harness.mjs";
+import { Server, Workstation, launchBrowser, loggedInPage, newSession, tile } from "./harness.mjs";
 
 let server;
 let browser;
@@ -20,15 +20,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function newSession(page, poste, duration) {
-  await page.goto(`${server.url}/console/sessions/nouvelle`);
-  await page.getByLabel("Autre durée (par ex. 1h30, 45min)").fill(duration);
-  await page.getByLabel("Poste", { exact: true }).selectOption(poste);
-  await page.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
-  await page.getByText("Session créée").waitFor();
-  return (await page.locator(".ticket-code").first().innerText()).replace(/\s/g, "");
-}
-
 // What the store writes that staff must never read.
 const RAW = /temps_expire|termine_par_animateur|termine_par_visiteur|hors_service|en_service|\+\d+(?!\d)(?!\s*(h|min|s)\b)/;
 
@@ -37,12 +28,12 @@ test("the history says durations, end reasons and warnings in words, on the page
   const page = await loggedInPage(browser, server, "marie");
 
   // A session that runs out, warned on the way (the harness's thresholds: 3 s and 1 s).
-  const short = await newSession(page, "Poste-21", "5s");
+  const short = await newSession(page, server, "Poste-21", "5s");
   await poste.useCode(short);
   await poste.next("session_terminated", 15_000);
 
   // A session given 15 more minutes, then ended by staff.
-  const long = await newSession(page, "Poste-21", "1h");
+  const long = await newSession(page, server, "Poste-21", "1h");
   await poste.useCode(long);
   await page.goto(`${server.url}/console/`);
   await tile(page, "Poste-21").getByRole("button", { name: "+15 min" }).click();

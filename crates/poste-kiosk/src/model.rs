@@ -296,7 +296,10 @@ impl Kiosk {
             }
             Screen::OutOfService { message } => {
                 // Said in the log: what scripts/vm-check waits for before its screenshot.
-                tracing::info!(out_of_service = message.is_some(), "the gate's service state");
+                tracing::info!(
+                    out_of_service = message.is_some(),
+                    "the gate's service state"
+                );
                 self.out_of_service = message;
             }
             Screen::Actions { disponibles } => {

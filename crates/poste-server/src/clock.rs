@@ -47,6 +47,11 @@ pub fn local_time(ms: Millis, tz: &TimeZone) -> String {
     format_local(ms, tz, "%H:%M")
 }
 
+/// `24/11/2026` in the space's time zone.
+pub fn local_date(ms: Millis, tz: &TimeZone) -> String {
+    format_local(ms, tz, "%d/%m/%Y")
+}
+
 /// `24/11/2026 14:05` in the space's time zone.
 pub fn local_datetime(ms: Millis, tz: &TimeZone) -> String {
     format_local(ms, tz, "%d/%m/%Y %H:%M")

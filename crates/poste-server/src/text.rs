@@ -868,6 +868,97 @@ pub mod console {
             _ => "Votre session a été terminée par un animateur",
         }
     }
+
+    // ----- statistics --------------------------------------------------------------------------
+
+    /// In place of a chart with nothing to draw.
+    pub const STATS_EMPTY: &str = "Aucune donnée pour cette période.";
+    pub const STATS_SESSIONS: &str = "Sessions commencées";
+    pub const STATS_HOURS: &str = "Heures d'utilisation";
+    pub const STATS_BY_POSTE: &str = "Occupation par poste (heures)";
+    pub const STATS_OCCUPANCY: &str = "Taux d'occupation par poste (% des heures d'ouverture)";
+    pub const STATS_BY_CATEGORY: &str = "Utilisation par catégorie de visiteurs (heures)";
+    pub const STATS_BUSY_HOURS: &str = "Heures d'affluence (sessions commencées, par heure)";
+    pub const STATS_NO_CATEGORY: &str = "Sans catégorie";
+    /// The first cells of the CSV export's summary rows.
+    pub const STATS_CSV_PERIOD: &str = "Période";
+    pub const STATS_CSV_SPACE: &str = "Espace";
+    pub const STATS_CSV_TOTAL: &str = "Total";
+    pub const STATS_CSV_SESSIONS: &str = "Sessions";
+    /// A value too small to round to anything but zero, which would read as « nothing ».
+    pub const UNDER_A_MINUTE: &str = "< 1 min";
+    pub const UNDER_ONE_PERCENT: &str = "< 1 %";
+    /// The periods of the statistics page, as (value, label).
+    pub const STATS_PERIODS: &[(&str, &str)] = &[
+        ("jour", "30 derniers jours"),
+        ("semaine", "12 dernières semaines"),
+        ("mois", "12 derniers mois"),
+    ];
+    /// Months as an axis shows them (`nov. 2026`) and as a table names them (`novembre 2026`).
+    const MONTHS_SHORT: [&str; 12] = [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ];
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+
+    /// A month under a bar (`nov. 2026`) and in its table (`novembre 2026`); `month` is 1–12.
+    pub fn month(month: i8, year: i16) -> (String, String) {
+        let index = usize::try_from(month - 1).unwrap_or(0).min(11);
+        (
+            format!("{} {year}", MONTHS_SHORT[index]),
+            format!("{} {year}", MONTHS[index]),
+        )
+    }
+
+    /// A week of the statistics, by its Monday (`24/11/2026`).
+    pub fn week_of(monday: &str) -> String {
+        format!("semaine du {monday}")
+    }
+
+    /// The period a statistics page covers: `30 derniers jours, du 26/10/2026 au 24/11/2026`.
+    pub fn stats_period(label: &str, from: &str, to: &str) -> String {
+        format!("{label}, du {from} au {to}")
+    }
+
+    /// Values of the charts: `1,5 h`, `45 min`, `38 %`, an hour of the day `14 h`.
+    pub fn hours_value(number: &str) -> String {
+        format!("{number} h")
+    }
+
+    pub fn minutes_value(minutes: f64) -> String {
+        format!("{minutes:.0} min")
+    }
+
+    pub fn percent_value(percent: f64) -> String {
+        format!("{percent:.0} %")
+    }
+
+    pub fn hour_of_day(hour: usize) -> String {
+        format!("{hour} h")
+    }
+
+    /// The unit column of the statistics' CSV export, for counts, hours and rates.
+    pub const CSV_UNIT_SESSIONS: &str = "sessions";
+    pub const CSV_UNIT_HOURS: &str = "h";
+    pub const CSV_UNIT_PERCENT: &str = "%";
+
+    /// When the printable statistics were made.
+    pub fn printed_on(at: &str) -> String {
+        format!("Édité le {at}")
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! and every non-GET request must come from this origin.
 
 mod auth;
+mod chart;
 mod form;
 mod live;
 mod manage;
@@ -104,6 +105,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/historique", get(reports::history))
         .route("/console/historique.csv", get(reports::history_csv))
         .route("/console/statistiques", get(reports::stats))
+        .route("/console/statistiques.csv", get(reports::stats_csv))
+        .route("/console/statistiques/imprimer", get(reports::stats_print))
         .route("/console/static/console.css", get(pages::stylesheet))
         .route("/console/static/console.js", get(pages::script))
         .route("/console/static/favicon.svg", get(pages::favicon))

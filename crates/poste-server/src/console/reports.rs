@@ -1,6 +1,6 @@
 //! History and statistics: the event log of every session and every staff action (filtered,
-//! exported as CSV), and the figures a town hall reports on, drawn as bar charts in SVG made on
-//! the server (no script, no external library), each with its table of values.
+//! exported as CSV), and the figures a town hall reports on: bar charts drawn on the server
+//! ([`chart`]), each with its table of values, exported as CSV and as a printable A4 page.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
+use crate::console::chart::{self, Bar, Chart, Shape, Unit, format_value};
 use crate::console::pages::{Frame, page, poste_names};
 use crate::console::view::{self, csv_cell};
 use crate::domain::opening::OpeningHours;
@@ -287,103 +288,11 @@ pub async fn history_csv(
 
 // ----- statistics -----------------------------------------------------------------------------
 
-/// One bar of a chart.
-#[derive(Debug, Clone)]
-pub struct Bar {
-    pub label: String,
-    pub value: f64,
-    /// The value as shown in the table and the bar's tooltip.
-    pub shown: String,
-}
-
-/// A bar chart: its SVG (escaped text only) and the bars, for the table beside it.
-#[derive(Debug)]
-pub struct Chart {
-    pub id: &'static str,
-    pub title: String,
-    pub svg: String,
-    pub bars: Vec<Bar>,
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// Vertical bars, labels below; the height is scaled to the largest value.
-pub fn bar_chart(id: &'static str, title: String, unit: &'static str, bars: Vec<Bar>) -> Chart {
-    const HEIGHT: f64 = 180.0;
-    const TOP: f64 = 20.0;
-    const BOTTOM: f64 = 80.0;
-    const LEFT: f64 = 40.0;
-    let width = (bars.len().max(1) as f64 * 34.0 + LEFT).max(320.0);
-    let step = (width - LEFT) / bars.len().max(1) as f64;
-    let bar_width = (step * 0.7).clamp(2.0, 36.0);
-    let max = bars
-        .iter()
-        .map(|b| b.value)
-        .fold(0.0_f64, f64::max)
-        .max(1e-9);
-    let mut svg = format!(
-        "<svg class=\"graphique\" viewBox=\"0 0 {width:.0} {total:.0}\" role=\"img\" \
-         aria-labelledby=\"{id}-titre\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <title id=\"{id}-titre\">{title}</title>\
-         <line x1=\"{LEFT:.0}\" y1=\"{base:.0}\" x2=\"{width:.0}\" y2=\"{base:.0}\" stroke=\"#4a5560\"/>",
-        total = HEIGHT + TOP + BOTTOM,
-        base = TOP + HEIGHT,
-        title = escape(&title),
-    );
-    for (index, bar) in bars.iter().enumerate() {
-        let h = (bar.value / max * HEIGHT).max(if bar.value > 0.0 { 1.0 } else { 0.0 });
-        let x = LEFT + index as f64 * step + (step - bar_width) / 2.0;
-        // Long names are shortened on the axis; the tooltip and the table have them whole.
-        let short: String = if bar.label.chars().count() > 14 {
-            bar.label.chars().take(13).chain(['…']).collect()
-        } else {
-            bar.label.clone()
-        };
-        svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"#0b5cad\">\
-             <title>{label} : {shown}</title></rect>\
-             <text x=\"{tx:.1}\" y=\"{ty:.0}\" font-size=\"11\" text-anchor=\"end\" \
-             transform=\"rotate(-45 {tx:.1} {ty:.0})\" fill=\"#1b1f24\">{short}</text>",
-            y = TOP + HEIGHT - h,
-            w = bar_width,
-            tx = x + bar_width / 2.0,
-            ty = TOP + HEIGHT + 14.0,
-            label = escape(&bar.label),
-            shown = escape(&bar.shown),
-            short = escape(&short),
-        ));
-    }
-    svg.push_str(&format!(
-        "<text x=\"2\" y=\"{TOP:.0}\" font-size=\"11\" fill=\"#4a5560\">{}</text></svg>",
-        escape(&format_value(max, unit))
-    ));
-    Chart {
-        id,
-        title,
-        svg,
-        bars,
-    }
-}
-
-fn format_value(value: f64, unit: &str) -> String {
-    match unit {
-        "h" => format!("{value:.1} h").replace('.', ","),
-        "%" => format!("{value:.0} %"),
-        _ => format!("{value:.0}"),
-    }
-}
-
-fn bar(label: String, value: f64, unit: &str) -> Bar {
+fn hours_bar(label: String, name: String, secs: i64) -> Bar {
     Bar {
-        shown: format_value(value, unit),
         label,
-        value,
+        name,
+        value: secs as f64 / 3600.0,
     }
 }
 
@@ -420,30 +329,51 @@ impl PeriodKind {
             PeriodKind::Months => "mois",
         }
     }
+
+    fn label(self) -> &'static str {
+        t::STATS_PERIODS
+            .iter()
+            .find(|(value, _)| *value == self.value())
+            .map_or("", |(_, label)| label)
+    }
+
+    /// The end of the export's file name.
+    fn file_name(self) -> &'static str {
+        match self {
+            PeriodKind::Days => "30-jours",
+            PeriodKind::Weeks => "12-semaines",
+            PeriodKind::Months => "12-mois",
+        }
+    }
 }
 
-/// The buckets of a period, oldest first: (start, label).
-fn buckets(period: PeriodKind, now: Millis, tz: &TimeZone) -> Vec<(Millis, String)> {
+/// One bar's slot of a time series.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub start: Millis,
+    /// Under the bar (`24/11`, `nov. 2026`).
+    pub label: String,
+    /// In the table and the export (`24/11/2026`, `semaine du 23/11/2026`, `novembre 2026`).
+    pub name: String,
+}
+
+/// The buckets of a period, oldest first.
+fn buckets(period: PeriodKind, now: Millis, tz: &TimeZone) -> Vec<Bucket> {
     let Ok(ts) = jiff::Timestamp::from_millisecond(now) else {
         return Vec::new();
     };
     let today = ts.to_zoned_datetime(tz.clone()).date();
-    let (first, count, step, format) = match period {
-        PeriodKind::Days => (today, 30, jiff::Span::new().days(1), "%d/%m"),
+    let (first, count, step) = match period {
+        PeriodKind::Days => (today, 30, jiff::Span::new().days(1)),
         PeriodKind::Weeks => {
             let monday = today
                 .checked_sub(
                     jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset())),
                 )
                 .unwrap_or(today);
-            (monday, 12, jiff::Span::new().weeks(1), "%d/%m")
+            (monday, 12, jiff::Span::new().weeks(1))
         }
-        PeriodKind::Months => (
-            today.first_of_month(),
-            12,
-            jiff::Span::new().months(1),
-            "%m/%Y",
-        ),
+        PeriodKind::Months => (today.first_of_month(), 12, jiff::Span::new().months(1)),
     };
     let mut days = Vec::with_capacity(count);
     let mut day = first;
@@ -458,10 +388,17 @@ fn buckets(period: PeriodKind, now: Millis, tz: &TimeZone) -> Vec<(Millis, Strin
     days.into_iter()
         .filter_map(|day| {
             let start = day.to_zoned_datetime(tz.clone()).ok()?;
-            Some((
-                start.timestamp().as_millisecond(),
-                day.strftime(format).to_string(),
-            ))
+            let date = day.strftime("%d/%m/%Y").to_string();
+            let (label, name) = match period {
+                PeriodKind::Days => (day.strftime("%d/%m").to_string(), date),
+                PeriodKind::Weeks => (day.strftime("%d/%m").to_string(), t::week_of(&date)),
+                PeriodKind::Months => t::month(day.month(), day.year()),
+            };
+            Some(Bucket {
+                start: start.timestamp().as_millisecond(),
+                label,
+                name,
+            })
         })
         .collect()
 }
@@ -513,10 +450,19 @@ pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone)
 #[derive(Debug)]
 pub struct Period<'a> {
     pub rows: &'a [UsageRow],
-    pub buckets: &'a [(Millis, String)],
+    pub buckets: &'a [Bucket],
     pub postes: &'a [String],
     /// Seconds the space was open during the period (for the occupancy rate).
     pub open_secs: i64,
+}
+
+/// A named thing's bar, its name whole under it and in the table.
+fn named(name: &str, value: f64) -> Bar {
+    Bar {
+        label: name.to_owned(),
+        name: name.to_owned(),
+        value,
+    }
 }
 
 pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
@@ -526,7 +472,7 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
         postes,
         open_secs,
     } = *period;
-    let index_of = |at: Millis| buckets.iter().rposition(|(start, _)| *start <= at);
+    let index_of = |at: Millis| buckets.iter().rposition(|bucket| bucket.start <= at);
     let mut per_bucket = vec![(0usize, 0i64); buckets.len()];
     let mut per_poste: BTreeMap<String, i64> =
         postes.iter().map(|name| (name.clone(), 0)).collect();
@@ -547,7 +493,7 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
             .entry(
                 row.categorie_nom
                     .clone()
-                    .unwrap_or_else(|| "Sans catégorie".to_owned()),
+                    .unwrap_or_else(|| t::STATS_NO_CATEGORY.to_owned()),
             )
             .or_default() += used;
         if let Ok(ts) = jiff::Timestamp::from_millisecond(row.started_at) {
@@ -555,41 +501,54 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
             per_hour[hour.min(23)] += 1;
         }
     }
-    let hours = |secs: i64| secs as f64 / 3600.0;
+    let chart = |id, title, unit, shape, bars| Chart {
+        id,
+        title,
+        unit,
+        shape,
+        wide: false,
+        bars,
+    };
+    let series = |id, title, unit, value: &dyn Fn(usize, i64) -> f64| Chart {
+        wide: true,
+        ..chart(
+            id,
+            title,
+            unit,
+            Shape::Columns,
+            buckets
+                .iter()
+                .zip(&per_bucket)
+                .map(|(bucket, (count, secs))| Bar {
+                    label: bucket.label.clone(),
+                    name: bucket.name.clone(),
+                    value: value(*count, *secs),
+                })
+                .collect(),
+        )
+    };
     let charts = vec![
-        bar_chart(
-            "sessions",
-            "Sessions commencées".to_owned(),
-            "",
-            buckets
-                .iter()
-                .zip(&per_bucket)
-                .map(|((_, label), (count, _))| bar(label.clone(), *count as f64, ""))
-                .collect(),
-        ),
-        bar_chart(
-            "heures",
-            "Heures d'utilisation".to_owned(),
-            "h",
-            buckets
-                .iter()
-                .zip(&per_bucket)
-                .map(|((_, label), (_, secs))| bar(label.clone(), hours(*secs), "h"))
-                .collect(),
-        ),
-        bar_chart(
+        series("sessions", t::STATS_SESSIONS, Unit::Count, &|count, _| {
+            count as f64
+        }),
+        series("heures", t::STATS_HOURS, Unit::Hours, &|_, secs| {
+            secs as f64 / 3600.0
+        }),
+        chart(
             "postes",
-            "Occupation par poste (heures)".to_owned(),
-            "h",
+            t::STATS_BY_POSTE,
+            Unit::Hours,
+            Shape::Rows,
             per_poste
                 .iter()
-                .map(|(name, secs)| bar(name.clone(), hours(*secs), "h"))
+                .map(|(name, secs)| hours_bar(name.clone(), name.clone(), *secs))
                 .collect(),
         ),
-        bar_chart(
+        chart(
             "taux",
-            "Taux d'occupation par poste (% des heures d'ouverture)".to_owned(),
-            "%",
+            t::STATS_OCCUPANCY,
+            Unit::Percent,
+            Shape::Rows,
             per_poste
                 .iter()
                 .map(|(name, secs)| {
@@ -598,36 +557,38 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
                     } else {
                         0.0
                     };
-                    bar(name.clone(), rate, "%")
+                    named(name, rate)
                 })
                 .collect(),
         ),
-        bar_chart(
+        chart(
             "categories",
-            "Utilisation par catégorie de visiteurs (heures)".to_owned(),
-            "h",
+            t::STATS_BY_CATEGORY,
+            Unit::Hours,
+            Shape::Rows,
             per_category
                 .into_iter()
-                .map(|(name, secs)| bar(name, hours(secs), "h"))
+                .map(|(name, secs)| hours_bar(name.clone(), name, secs))
                 .collect(),
         ),
-        bar_chart(
+        chart(
             "affluence",
-            "Heures d'affluence (sessions commencées, par heure)".to_owned(),
-            "",
+            t::STATS_BUSY_HOURS,
+            Unit::Count,
+            Shape::Columns,
             {
                 // The usual opening day, widened to any hour that had sessions.
                 let first = per_hour.iter().position(|&n| n > 0).unwrap_or(8).min(8);
                 let last = per_hour.iter().rposition(|&n| n > 0).unwrap_or(19).max(19);
                 (first..=last)
-                    .map(|hour| bar(format!("{hour} h"), per_hour[hour] as f64, ""))
+                    .map(|hour| named(&t::hour_of_day(hour), per_hour[hour] as f64))
                     .collect()
             },
         ),
     ];
     Stats {
         sessions: rows.len(),
-        hours: hours(total_secs),
+        hours: total_secs as f64 / 3600.0,
         charts,
     }
 }
@@ -638,37 +599,81 @@ pub struct StatsQuery {
     periode: String,
 }
 
+/// A chart as a page shows it: drawn at that page's width, or `None` for « Aucune donnée ».
+struct Shown {
+    chart: Chart,
+    svg: Option<String>,
+}
+
+impl Shown {
+    fn all(charts: Vec<Chart>, width: impl Fn(&Chart) -> f64) -> Vec<Shown> {
+        charts
+            .into_iter()
+            .map(|chart| Shown {
+                svg: chart.svg(width(&chart)),
+                chart,
+            })
+            .collect()
+    }
+}
+
+/// What the statistics page and its printable view both show.
+struct StatsView {
+    period: &'static str,
+    period_text: String,
+    sessions: usize,
+    hours: String,
+    charts: Vec<Shown>,
+    empty: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "console/stats.html")]
 struct StatsPage {
     frame: Frame,
-    period: &'static str,
     periods: &'static [(&'static str, &'static str)],
-    sessions: usize,
-    hours: String,
-    charts: Vec<Chart>,
+    view: StatsView,
 }
 
-const PERIODS: &[(&str, &str)] = &[
-    ("jour", "30 derniers jours"),
-    ("semaine", "12 dernières semaines"),
-    ("mois", "12 derniers mois"),
-];
+#[derive(Template)]
+#[template(path = "console/stats_print.html")]
+struct StatsPrintPage {
+    site_name: String,
+    printed_on: String,
+    view: StatsView,
+}
 
-pub async fn stats(
-    State(state): State<AppState>,
-    staff: Staff,
-    headers: HeaderMap,
-    Query(query): Query<StatsQuery>,
-) -> Result<Response, ConsoleError> {
+/// The statistics of the period a page asks for, as of now.
+struct Figures {
+    period: PeriodKind,
+    stats: Stats,
+    /// Which period it is, in words and dates.
+    period_text: String,
+}
+
+impl Figures {
+    /// The figures with each chart drawn `width(chart)` units wide.
+    fn view(self, width: impl Fn(&Chart) -> f64) -> StatsView {
+        StatsView {
+            period: self.period.value(),
+            period_text: self.period_text,
+            sessions: self.stats.sessions,
+            hours: format_value(self.stats.hours, Unit::Hours),
+            charts: Shown::all(self.stats.charts, width),
+            empty: t::STATS_EMPTY,
+        }
+    }
+}
+
+async fn period_stats(state: &AppState, query: &StatsQuery) -> Result<Figures, ConsoleError> {
     let period = PeriodKind::parse(&query.periode);
     let now = now_ms();
     let settings = state.settings();
     let tz = settings.timezone.clone();
     let buckets = buckets(period, now, &tz);
-    let from = buckets.first().map_or(now, |(start, _)| *start);
+    let from = buckets.first().map_or(now, |bucket| bucket.start);
     let rows = state.store.usage(from, now + 1).await?;
-    let postes = poste_names(&state).await?;
+    let postes = poste_names(state).await?;
     let stats = compute_stats(
         &Period {
             rows: &rows,
@@ -679,14 +684,137 @@ pub async fn stats(
         now,
         &tz,
     );
+    let period_text = t::stats_period(
+        period.label(),
+        &view::local_date(from, &tz),
+        &view::local_date(now, &tz),
+    );
+    Ok(Figures {
+        period,
+        stats,
+        period_text,
+    })
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(query): Query<StatsQuery>,
+) -> Result<Response, ConsoleError> {
+    let figures = period_stats(&state, &query).await?;
     page(&StatsPage {
         frame: Frame::new(&state, &staff, &headers, "statistiques"),
-        period: period.value(),
-        periods: PERIODS,
-        sessions: stats.sessions,
-        hours: format_value(stats.hours, "h"),
-        charts: stats.charts,
+        periods: t::STATS_PERIODS,
+        view: figures.view(|chart| {
+            if chart.wide {
+                chart::SCREEN_WIDE
+            } else {
+                chart::SCREEN_HALF
+            }
+        }),
     })
+}
+
+/// The statistics on A4: no navigation, every chart at the paper's width with its table.
+pub async fn stats_print(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(query): Query<StatsQuery>,
+) -> Result<Response, ConsoleError> {
+    let figures = period_stats(&state, &query).await?;
+    let settings = state.settings();
+    page(&StatsPrintPage {
+        site_name: settings.site_name.clone(),
+        printed_on: t::printed_on(&view::local_datetime(now_ms(), &settings.timezone)),
+        view: figures.view(|_| chart::PAPER),
+    })
+}
+
+/// The figures of the page as CSV, one row a value: (statistic, label, value, unit).
+fn stats_csv_text(site_name: &str, period_text: &str, stats: &Stats) -> String {
+    let mut rows: Vec<[String; 4]> = vec![
+        [
+            t::STATS_CSV_SPACE.to_owned(),
+            site_name.to_owned(),
+            String::new(),
+            String::new(),
+        ],
+        [
+            t::STATS_CSV_PERIOD.to_owned(),
+            period_text.to_owned(),
+            String::new(),
+            String::new(),
+        ],
+        [
+            t::STATS_CSV_TOTAL.to_owned(),
+            t::STATS_CSV_SESSIONS.to_owned(),
+            stats.sessions.to_string(),
+            Unit::Count.csv_name().to_owned(),
+        ],
+        [
+            t::STATS_CSV_TOTAL.to_owned(),
+            t::STATS_HOURS.to_owned(),
+            chart::decimal(stats.hours, 2),
+            Unit::Hours.csv_name().to_owned(),
+        ],
+    ];
+    for chart in &stats.charts {
+        let places = match chart.unit {
+            Unit::Count => 0,
+            Unit::Hours => 2,
+            Unit::Percent => 1,
+        };
+        for bar in &chart.bars {
+            rows.push([
+                chart.title.to_owned(),
+                bar.name.clone(),
+                chart::decimal(bar.value, places),
+                chart.unit.csv_name().to_owned(),
+            ]);
+        }
+    }
+    // A byte-order mark and semicolons: what French spreadsheets open without asking.
+    let mut csv = String::from("\u{feff}statistique;libelle;valeur;unite\r\n");
+    for [statistic, label, value, unit] in rows {
+        // The value is digits and a decimal comma, written bare so that it reads as a number.
+        let cells = [
+            csv_cell(&statistic),
+            csv_cell(&label),
+            value,
+            csv_cell(&unit),
+        ];
+        csv.push_str(&cells.join(";"));
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+pub async fn stats_csv(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(query): Query<StatsQuery>,
+) -> Result<Response, ConsoleError> {
+    let Figures {
+        period,
+        stats,
+        period_text,
+    } = period_stats(&state, &query).await?;
+    let csv = stats_csv_text(&state.settings().site_name, &period_text, &stats);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"statistiques-{}.csv\"",
+                    period.file_name()
+                ),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 #[cfg(test)]
@@ -704,7 +832,8 @@ mod tests {
         let now = at("2026-11-24T12:00:00Z");
         let buckets = buckets(PeriodKind::Days, now, &tz);
         assert_eq!(buckets.len(), 30);
-        assert_eq!(buckets.last().unwrap().1, "24/11");
+        assert_eq!(buckets.last().unwrap().label, "24/11");
+        assert_eq!(buckets.last().unwrap().name, "24/11/2026");
         let row = |start: &str, secs: i64, poste: &str, category: Option<&str>| UsageRow {
             session_id: 1,
             started_at: at(start),
@@ -775,15 +904,71 @@ mod tests {
     }
 
     #[test]
-    fn charts_escape_their_labels() {
-        let chart = bar_chart(
-            "x",
-            "T".into(),
-            "",
-            vec![bar("<script>alert(1)</script>".into(), 1.0, "")],
+    fn a_period_without_sessions_has_no_chart_to_draw() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap();
+        let now = at("2026-11-24T12:00:00Z");
+        for period in [PeriodKind::Days, PeriodKind::Weeks, PeriodKind::Months] {
+            let buckets = buckets(period, now, &tz);
+            let stats = compute_stats(
+                &Period {
+                    rows: &[],
+                    buckets: &buckets,
+                    postes: &["P1".to_owned(), "P2".to_owned()],
+                    open_secs: 100 * 3600,
+                },
+                now,
+                &tz,
+            );
+            assert_eq!(stats.charts.len(), 6);
+            for chart in &stats.charts {
+                assert!(chart.svg(chart::SCREEN_WIDE).is_none(), "{}", chart.id);
+            }
+        }
+    }
+
+    #[test]
+    fn the_csv_export_has_every_value_and_no_formula() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap();
+        let now = at("2026-11-24T12:00:00Z");
+        let buckets = buckets(PeriodKind::Months, now, &tz);
+        let rows = [UsageRow {
+            session_id: 1,
+            started_at: at("2026-11-24T06:00:00Z"),
+            ended_at: Some(at("2026-11-24T07:30:00Z")),
+            total_secs: 7200,
+            poste_id: Some(1),
+            poste_nom: Some("=HYPERLINK(\"x\")".to_owned()),
+            categorie_nom: Some("Jeunes".to_owned()),
+        }];
+        let stats = compute_stats(
+            &Period {
+                rows: &rows,
+                buckets: &buckets,
+                postes: &["=HYPERLINK(\"x\")".to_owned(), "P2".to_owned()],
+                open_secs: 10 * 3600,
+            },
+            now,
+            &tz,
         );
-        assert!(!chart.svg.contains("<script>"));
-        assert!(chart.svg.contains("&lt;script&gt;"));
+        let csv = stats_csv_text("EPN; Saint-Denis", "12 derniers mois, du …", &stats);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], "\u{feff}statistique;libelle;valeur;unite");
+        assert_eq!(lines[1], "Espace;\"EPN; Saint-Denis\";;");
+        for expected in [
+            "Total;Sessions;1;sessions",
+            "Total;Heures d'utilisation;1,5;h",
+            "Sessions commencées;novembre 2026;1;sessions",
+            "Sessions commencées;décembre 2025;0;sessions",
+            // A name that looks like a formula is written as text.
+            "Occupation par poste (heures);\"'=HYPERLINK(\"\"x\"\")\";1,5;h",
+            "Taux d'occupation par poste (% des heures d'ouverture);P2;0;%",
+            "Utilisation par catégorie de visiteurs (heures);Jeunes;1,5;h",
+        ] {
+            assert!(lines.contains(&expected), "{expected} in {csv}");
+        }
+        // Two summary rows, two totals, 12 months twice, 2 workstations twice, 1 category,
+        // 8 h to 19 h; and the last line break.
+        assert_eq!(lines.len(), 1 + 4 + 24 + 4 + 1 + 12 + 1);
     }
 
     #[test]
@@ -792,10 +977,12 @@ mod tests {
         let now = at("2026-11-25T12:00:00Z"); // a Wednesday
         let weeks = buckets(PeriodKind::Weeks, now, &tz);
         assert_eq!(weeks.len(), 12);
-        assert_eq!(weeks.last().unwrap().1, "23/11");
+        assert_eq!(weeks.last().unwrap().label, "23/11");
+        assert_eq!(weeks.last().unwrap().name, "semaine du 23/11/2026");
         let months = buckets(PeriodKind::Months, now, &tz);
-        assert_eq!(months.first().unwrap().1, "12/2025");
-        assert_eq!(months.last().unwrap().1, "11/2026");
-        assert!(weeks.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(months.first().unwrap().label, "déc. 2025");
+        assert_eq!(months.first().unwrap().name, "décembre 2025");
+        assert_eq!(months.last().unwrap().label, "nov. 2026");
+        assert!(weeks.windows(2).all(|w| w[0].start < w[1].start));
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::timing::{Thresholds, remaining_secs};
 use crate::text;
 use crate::text::console as t;
 
-pub use crate::clock::{local_datetime, local_time};
+pub use crate::clock::{local_date, local_datetime, local_time};
 
 /// Until when a code is valid: `24/11/2026 18:00`, or `24/11/2026, fin de journée` for a code
 /// valid until midnight (the default), which would otherwise read as the next day at 00:00.

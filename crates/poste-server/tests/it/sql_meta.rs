@@ -160,6 +160,8 @@ async fn check_every_filter(server: &TestServer) {
             &["groupe", "du", "au", "poste", "acteur"],
         ),
         ("/console/statistiques", &["periode"]),
+        ("/console/statistiques.csv", &["periode"]),
+        ("/console/statistiques/imprimer", &["periode"]),
         ("/console/tickets", &["ids", "format"]),
     ];
     for value in hostile() {
