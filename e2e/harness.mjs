@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
-import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 import WebSocket from "ws";
 
