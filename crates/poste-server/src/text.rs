@@ -535,6 +535,8 @@ pub mod console {
             poste_store::EventKind::VisitorErased => "Données d'un visiteur effacées",
             poste_store::EventKind::SettingsChanged => "Réglages modifiés",
             poste_store::EventKind::RetentionPurge => "Registre purgé (conservation)",
+            poste_store::EventKind::ReportSent => "Rapport mensuel envoyé",
+            poste_store::EventKind::ReportFailed => "Rapport mensuel non envoyé",
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
             poste_store::EventKind::PosteIncident => "Incident sur un poste",
@@ -650,6 +652,11 @@ pub mod console {
             | EventKind::VisitorUpdated
             | EventKind::VisitorErased
             | EventKind::RetentionPurge => detail.to_owned(),
+            EventKind::ReportSent => report_month(detail),
+            EventKind::ReportFailed => match detail.split_once(" : ") {
+                Some((month, why)) => format!("{} : {why}", report_month(month)),
+                None => report_month(detail),
+            },
         }
     }
 
@@ -688,6 +695,18 @@ pub mod console {
     }
 
     /// A setting's key (`settings.cle`) as « Réglages » names it.
+    /// `Rapport de novembre 2026` for `2026-11` (as stored in the event log).
+    fn report_month(stored: &str) -> String {
+        let parsed = stored
+            .split_once('-')
+            .and_then(|(year, month)| Some((year.parse().ok()?, month.parse().ok()?)))
+            .filter(|(_, month): &(i16, i8)| (1..=12).contains(month));
+        match parsed {
+            Some((year, month_number)) => format!("Rapport de {}", month(month_number, year).1),
+            None => stored.to_owned(),
+        }
+    }
+
     fn setting_label(key: &str) -> &str {
         use crate::settings::setting_keys as k;
         match key {
@@ -1148,6 +1167,12 @@ mod tests {
                 K::StaffDeleted,
                 "marie",
                 "Compte « marie » : supprimé (son historique est gardé, son identifiant reste réservé)",
+            ),
+            (K::ReportSent, "2026-11", "Rapport de novembre 2026"),
+            (
+                K::ReportFailed,
+                "2026-11 : connection refused",
+                "Rapport de novembre 2026 : connection refused",
             ),
         ];
         for kind in EventKind::ALL {

@@ -24,6 +24,7 @@ mod model;
 mod postes;
 mod query;
 mod register;
+mod reports;
 mod requests;
 mod rows;
 mod sessions;

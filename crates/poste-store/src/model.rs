@@ -340,6 +340,12 @@ pub enum EventKind {
     StaffEnabled,
     /// An admin deleted an account; its login stays reserved (`detail`: the login).
     StaffDeleted,
+    /// The monthly report was mailed (`detail`: the month, `2026-11`), by staff on demand or
+    /// by the server each month.
+    ReportSent,
+    /// The monthly report could not be mailed (`detail`: `2026-11 : ` and why, in English from
+    /// the SMTP library).
+    ReportFailed,
 }
 
 impl EventKind {
@@ -383,10 +389,12 @@ impl EventKind {
             EventKind::StaffDisabled => "staff_disabled",
             EventKind::StaffEnabled => "staff_enabled",
             EventKind::StaffDeleted => "staff_deleted",
+            EventKind::ReportSent => "report_sent",
+            EventKind::ReportFailed => "report_failed",
         }
     }
 
-    pub const ALL: [EventKind; 38] = [
+    pub const ALL: [EventKind; 40] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -425,6 +433,8 @@ impl EventKind {
         EventKind::StaffDisabled,
         EventKind::StaffEnabled,
         EventKind::StaffDeleted,
+        EventKind::ReportSent,
+        EventKind::ReportFailed,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {

@@ -86,8 +86,13 @@ const GROUPS: &[(&str, &str, &[EventKind])] = &[
     ),
     (
         "reglages",
-        "Réglages et conservation",
-        &[EventKind::SettingsChanged, EventKind::RetentionPurge],
+        "Réglages, rapports et conservation",
+        &[
+            EventKind::SettingsChanged,
+            EventKind::ReportSent,
+            EventKind::ReportFailed,
+            EventKind::RetentionPurge,
+        ],
     ),
 ];
 

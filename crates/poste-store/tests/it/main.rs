@@ -14,6 +14,7 @@ mod events;
 mod migrations;
 mod postes;
 mod register;
+mod reports;
 mod requests;
 mod sessions;
 mod sqlite_only;
@@ -110,4 +111,5 @@ conformance! {
     register::sessions_are_capped_at_closing_time,
     requests::time_requests_wait_once_and_are_answered_once,
     requests::time_requests_need_a_running_session,
+    reports::a_month_is_claimed_once_and_retried_after_a_failure,
 }
