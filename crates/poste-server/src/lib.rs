@@ -20,6 +20,7 @@ mod layers;
 pub mod messages;
 pub mod metrics;
 pub mod ops;
+pub mod report;
 pub mod requests;
 pub mod settings;
 pub mod state;

@@ -974,9 +974,53 @@ pub mod console {
     pub const CSV_UNIT_HOURS: &str = "h";
     pub const CSV_UNIT_PERCENT: &str = "%";
 
+    /// A month typed in a link of the monthly report, refused.
+    pub const MONTH_INVALID: &str =
+        "Ce mois n'existe pas : écrivez-le sous la forme AAAA-MM, par exemple 2026-11.";
+    pub const MONTH_NOT_BEGUN: &str =
+        "Ce mois n'a pas encore commencé : choisissez un mois passé ou le mois en cours.";
+
+    /// The period of the monthly report's printable page.
+    pub fn month_report_period(title: &str, dates: &str) -> String {
+        format!("{title}, {dates}")
+    }
+
     /// When the printable statistics were made.
     pub fn printed_on(at: &str) -> String {
         format!("Édité le {at}")
+    }
+}
+
+/// The monthly report: its PDF pages and the mail that carries it.
+pub mod report {
+    /// `Rapport mensuel — novembre 2026`: the PDF's heading and title.
+    pub fn title(month: &str) -> String {
+        format!("Rapport mensuel — {month}")
+    }
+
+    /// `du 01/11/2026 au 30/11/2026`.
+    pub fn dates(first: &str, last: &str) -> String {
+        format!("du {first} au {last}")
+    }
+
+    /// The attachment's file name, from the month as links write it (`2026-11`).
+    pub fn file_name(month: &str) -> String {
+        format!("rapport-{month}.pdf")
+    }
+
+    pub const FIGURE_SESSIONS: &str = "sessions";
+    pub const FIGURE_HOURS: &str = "d'utilisation des postes";
+    pub const FIGURE_OCCUPANCY: &str = "taux d'occupation moyen";
+    /// A figure that cannot be computed (no workstation, no opening hour).
+    pub const NO_FIGURE: &str = "—";
+
+    /// At the foot of each page.
+    pub fn footer(site: &str, month: &str, printed_on: &str) -> String {
+        format!("{site} · rapport de {month} · {printed_on}")
+    }
+
+    pub fn page_of(page: usize, count: usize) -> String {
+        format!("Page {page} / {count}")
     }
 }
 

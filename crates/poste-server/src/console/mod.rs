@@ -9,10 +9,10 @@
 //! and every non-GET request must come from this origin.
 
 mod auth;
-mod chart;
 mod form;
 mod live;
 mod manage;
+mod monthly;
 mod pages;
 mod reports;
 mod team;
@@ -107,6 +107,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/statistiques", get(reports::stats))
         .route("/console/statistiques.csv", get(reports::stats_csv))
         .route("/console/statistiques/imprimer", get(reports::stats_print))
+        .route(
+            "/console/statistiques/rapport.pdf",
+            get(monthly::report_pdf),
+        )
         .route("/console/static/console.css", get(pages::stylesheet))
         .route("/console/static/console.js", get(pages::script))
         .route("/console/static/favicon.svg", get(pages::favicon))
@@ -158,6 +162,9 @@ pub enum ConsoleError {
     NotFound,
     #[error("bad form")]
     BadForm,
+    /// A month typed in a link or a form that names none, or one not begun (French reason).
+    #[error("bad month: {0}")]
+    BadMonth(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -183,6 +190,7 @@ impl ConsoleError {
             ConsoleError::Csrf => (StatusCode::FORBIDDEN, "Action refusée", t::CSRF),
             ConsoleError::NotFound => (StatusCode::NOT_FOUND, "Page introuvable", t::NOT_FOUND),
             ConsoleError::BadForm => (StatusCode::BAD_REQUEST, "Formulaire invalide", t::BAD_FORM),
+            ConsoleError::BadMonth(reason) => (StatusCode::BAD_REQUEST, "Mois invalide", reason),
             ConsoleError::Store(StoreError::Unavailable(_)) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service indisponible",

@@ -16,6 +16,7 @@ mod enrollment;
 mod guessing;
 mod log_secrets;
 mod metrics;
+mod monthly_report;
 mod multi;
 mod postgres;
 mod refusals;

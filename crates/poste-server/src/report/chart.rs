@@ -336,6 +336,13 @@ pub fn decimal(value: f64, places: usize) -> String {
     }
 }
 
+/// The height of a chart drawn by [`Chart::svg`], read from its view box (to lay it on a page).
+pub fn view_box_height(svg: &str) -> Option<f64> {
+    let start = svg.find("viewBox=\"")? + "viewBox=\"".len();
+    let end = start + svg[start..].find('"')?;
+    svg[start..end].split_whitespace().nth(3)?.parse().ok()
+}
+
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -348,6 +355,26 @@ pub fn escape(text: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_drawn_chart_says_its_height_for_a_page_to_lay_it_out() {
+        let chart = Chart {
+            id: "c",
+            title: "Titre",
+            unit: Unit::Count,
+            shape: Shape::Rows,
+            wide: false,
+            bars: vec![Bar {
+                label: "P1".into(),
+                name: "P1".into(),
+                value: 2.0,
+            }],
+        };
+        let svg = chart.svg(PAPER).unwrap();
+        // One row of 30 under a margin of 4, and the axis' labels below.
+        assert_eq!(view_box_height(&svg), Some(4.0 + 30.0 + FONT + 16.0));
+        assert_eq!(view_box_height("<svg>"), None);
+    }
 
     fn bars(values: &[f64]) -> Vec<Bar> {
         values
