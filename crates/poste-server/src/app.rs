@@ -46,6 +46,8 @@ pub enum ServeError {
     Recovery(#[source] StoreError),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error("[mail]: {0}")]
+    Mail(#[from] crate::mail::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -108,7 +110,9 @@ pub async fn run(
     let origin = instance_id("srv");
     let store = open_store(&config, &origin).await?;
     tracing::info!(database = %redact_url(&config.database_url()), backend = ?store.backend(), instance = %origin, "database ready");
-    let state = AppState::new(store.clone(), settings, &config.console);
+    // Before anything is served: a mail set-up that does not load stops the start-up.
+    let mailer = crate::mail::Mailer::from_config(&config.mail)?;
+    let state = AppState::new(store.clone(), settings, &config.console).with_mailer(mailer);
     state
         .reload_settings()
         .await
@@ -145,6 +149,17 @@ pub async fn run(
         state.store.clone(),
         state.retention_days(),
     ));
+    let monthly_reports = state.mailer.clone().map(|mailer| {
+        tracing::info!(
+            server = mailer.server(),
+            "monthly reports mailed through this server"
+        );
+        tokio::spawn(crate::report::send::mail_monthly_reports(
+            state.clone(),
+            mailer,
+            origin.clone(),
+        ))
+    });
 
     // Before anything is served: a certificate that does not load stops the start-up.
     let tls = match config.tls.files() {
@@ -236,7 +251,10 @@ pub async fn run(
     purge.abort();
     last_seen.abort();
     state.last_seen.flush(&store).await;
-    for task in [listener_task, heartbeat].into_iter().flatten() {
+    for task in [listener_task, heartbeat, monthly_reports]
+        .into_iter()
+        .flatten()
+    {
         task.abort();
     }
     state.hub.shutdown();

@@ -33,6 +33,72 @@ pub struct Config {
     pub console: ConsoleConfig,
     pub tls: TlsConfig,
     pub metrics: MetricsConfig,
+    pub mail: MailConfig,
+}
+
+/// The SMTP server the monthly report is sent through (the recipients are set in the
+/// console's « Réglages »). Without `host`, no report is mailed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The SMTP server's name (also the name its certificate must bear).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// 587 (submission) by default.
+    pub port: u16,
+    /// Require STARTTLS (the default): a server that does not offer it gets no mail. `false`
+    /// sends in clear, for a relay on the same machine only.
+    pub starttls: bool,
+    /// PEM certificate(s) of the CA that signed the SMTP server's certificate: when set, the
+    /// only ones trusted (else the system's roots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<PathBuf>,
+    /// Login on the SMTP server, if it asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Its password (prefer `password_file`); never printed by `poste-server config`.
+    #[serde(skip_serializing)]
+    pub password: Option<String>,
+    /// A file holding the password (e.g. systemd's `LoadCredential=`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// The sender, `EPN <epn@mairie.example>`; required with `host`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Longest wait for the SMTP server, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            host: None,
+            port: 587,
+            starttls: true,
+            tls_ca_file: None,
+            username: None,
+            password: None,
+            password_file: None,
+            from: None,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("starttls", &self.starttls)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_file", &self.password_file)
+            .field("from", &self.from)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
 }
 
 /// TLS on the main listener. Both files or neither: without them the server speaks plain
@@ -201,6 +267,7 @@ impl Default for Config {
             console: ConsoleConfig::default(),
             tls: TlsConfig::default(),
             metrics: MetricsConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -379,6 +446,22 @@ impl Config {
                 self.bind
             )));
         }
+        let m = &self.mail;
+        if m.host.is_some() && m.from.is_none() {
+            return Err(ConfigError::Invalid(
+                "mail.from (the sender's address) is required with mail.host".into(),
+            ));
+        }
+        if m.password.is_some() && m.password_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "mail.password and mail.password_file: set one of them".into(),
+            ));
+        }
+        if (m.password.is_some() || m.password_file.is_some()) && m.username.is_none() {
+            return Err(ConfigError::Invalid(
+                "mail.password needs mail.username".into(),
+            ));
+        }
         if let Some(tz) = &self.timezone {
             jiff::tz::TimeZone::get(tz)
                 .map_err(|err| ConfigError::Invalid(format!("timezone `{tz}`: {err}")))?;
@@ -486,6 +569,35 @@ mod tests {
         assert_eq!(config.sessions.warning_secs, 300);
         assert!(config.tls.files().is_none(), "plain HTTP by default");
         assert!(config.metrics.on_main_listener());
+    }
+
+    #[test]
+    fn mail_keys_need_a_sender_and_keep_the_password_out_of_sight() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[mail]\nhost = \"smtp.mairie.example\"\n").unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("mail.from"), "{err}");
+
+        std::fs::write(
+            &path,
+            "[mail]\nhost = \"smtp.mairie.example\"\nfrom = \"EPN <epn@mairie.example>\"\n\
+             username = \"epn\"\npassword = \"secret-smtp\"\n",
+        )
+        .unwrap();
+        let config = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap();
+        assert_eq!(config.mail.port, 587);
+        assert!(config.mail.starttls, "STARTTLS required by default");
+        assert!(!format!("{config:?}").contains("secret-smtp"));
+        assert!(!toml::to_string(&config).unwrap().contains("secret-smtp"));
+
+        std::fs::write(
+            &path,
+            "[mail]\nhost = \"h\"\nfrom = \"a@b.fr\"\npassword = \"x\"\n",
+        )
+        .unwrap();
+        let err = Config::load_from(Some(&path), no_env(), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("mail.username"), "{err}");
     }
 
     #[test]

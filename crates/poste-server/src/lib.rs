@@ -17,6 +17,7 @@ pub mod domain;
 pub mod http;
 pub mod hub;
 mod layers;
+pub mod mail;
 pub mod messages;
 pub mod metrics;
 pub mod ops;

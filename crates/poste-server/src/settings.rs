@@ -36,6 +36,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Days the connection register is kept.
     pub retention_days: u32,
+    /// Who gets the monthly report by e-mail (set in « Réglages »).
+    pub report_recipients: Vec<String>,
 }
 
 impl Settings {
@@ -83,6 +85,7 @@ impl Settings {
                 .map_err(|_| invalid("console.idle_timeout"))?,
             secure_cookies: config.console.secure_cookies,
             retention_days: config.console.retention_days,
+            report_recipients: Vec::new(),
         })
     }
 }
@@ -96,6 +99,32 @@ pub mod setting_keys {
     pub const CODE_LENGTH: &str = "code_length";
     pub const CODE_VALIDITY: &str = "code_validity";
     pub const OPENING_HOURS: &str = "opening_hours";
+    /// Addresses of the monthly report, separated by `, `.
+    pub const REPORT_RECIPIENTS: &str = "report_recipients";
+}
+
+/// Addresses typed one a line (or separated by commas or semicolons), each checked: the
+/// addresses, or every one that is not an e-mail address.
+pub fn parse_recipients(text: &str) -> Result<Vec<String>, Vec<String>> {
+    let (mut addresses, mut refused) = (Vec::new(), Vec::new());
+    for typed in text
+        .split(['\n', ',', ';'])
+        .map(str::trim)
+        .filter(|typed| !typed.is_empty())
+    {
+        match typed.parse::<lettre::Address>() {
+            Ok(address) if !addresses.contains(&address.to_string()) => {
+                addresses.push(address.to_string());
+            }
+            Ok(_) => {}
+            Err(_) => refused.push(typed.to_owned()),
+        }
+    }
+    if refused.is_empty() {
+        Ok(addresses)
+    } else {
+        Err(refused)
+    }
 }
 
 /// Why a stored or typed setting was refused (the French message is the caller's).
@@ -148,6 +177,10 @@ impl Settings {
                 k::OPENING_HOURS => {
                     next.opening_hours = OpeningHours::parse(value)
                         .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?;
+                }
+                k::REPORT_RECIPIENTS => {
+                    next.report_recipients = parse_recipients(value)
+                        .map_err(|_| SettingError::Invalid(k::REPORT_RECIPIENTS))?;
                 }
                 other => return Err(SettingError::UnknownKey(other.to_owned())),
             }

@@ -12,6 +12,7 @@ use crate::config::ConsoleConfig;
 use crate::domain::login_throttle::{Blocked, Gate, Login, LoginPolicy, LoginThrottle};
 use crate::domain::throttle::FailureThrottle;
 use crate::hub::Hub;
+use crate::mail::Mailer;
 use crate::settings::{Settings, SharedSettings};
 
 /// Shared by every handler.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub login_throttle: SharedLoginThrottle,
     /// Workstations heard from, whose `last_seen` the next flush writes.
     pub last_seen: LastSeen,
+    /// The SMTP server of the monthly report (`[mail]`), when one is set.
+    pub mailer: Option<Mailer>,
 }
 
 /// The workstations heard from since the last flush. One commit a minute for all of them
@@ -278,7 +281,14 @@ impl AppState {
                 max_pairs: MAX_LOGIN_PAIRS,
             }),
             last_seen: LastSeen::default(),
+            mailer: None,
         }
+    }
+
+    /// This state, mailing through `mailer`.
+    pub fn with_mailer(mut self, mailer: Option<Mailer>) -> AppState {
+        self.mailer = mailer;
+        self
     }
 
     /// The settings in force now.

@@ -716,6 +716,7 @@ pub mod console {
             k::CODE_LENGTH => "Longueur des codes",
             k::CODE_VALIDITY => "Validité des codes",
             k::OPENING_HOURS => "Horaires d'ouverture",
+            k::REPORT_RECIPIENTS => "Destinataires du rapport mensuel",
             other => other,
         }
     }
@@ -974,6 +975,11 @@ pub mod console {
     pub const CSV_UNIT_HOURS: &str = "h";
     pub const CSV_UNIT_PERCENT: &str = "%";
 
+    /// An address of the monthly report's recipients, refused in « Réglages ».
+    pub fn recipient_invalid(typed: &str) -> String {
+        format!("Destinataires du rapport mensuel : « {typed} » n'est pas une adresse e-mail.")
+    }
+
     /// A month typed in a link of the monthly report, refused.
     pub const MONTH_INVALID: &str =
         "Ce mois n'existe pas : écrivez-le sous la forme AAAA-MM, par exemple 2026-11.";
@@ -1022,6 +1028,48 @@ pub mod report {
     pub fn page_of(page: usize, count: usize) -> String {
         format!("Page {page} / {count}")
     }
+
+    /// The mail's subject: `EPN du Port : rapport mensuel de novembre 2026`.
+    pub fn mail_subject(site: &str, month: &str) -> String {
+        format!("{site} : rapport mensuel de {month}")
+    }
+
+    pub fn mail_body(site: &str, month: &str) -> String {
+        format!(
+            "Bonjour,\n\nVoici le rapport d'utilisation des postes publics de {site} pour {month} \
+             (sessions, heures d'utilisation, occupation des postes, catégories de visiteurs, \
+             heures d'affluence), en pièce jointe au format PDF.\n\n\
+             Ce message est envoyé par le serveur des postes publics ; les destinataires se \
+             règlent dans la console, page « Réglages ».\n"
+        )
+    }
+
+    /// The button of « Statistiques ».
+    pub fn send_button(month: &str) -> String {
+        format!("Envoyer le rapport de {month} par e-mail")
+    }
+
+    /// After a send on demand.
+    pub fn sent(month: &str, recipients: usize) -> String {
+        if recipients == 1 {
+            format!("Le rapport de {month} a été envoyé à 1 destinataire.")
+        } else {
+            format!("Le rapport de {month} a été envoyé à {recipients} destinataires.")
+        }
+    }
+
+    pub fn not_sent(month: &str) -> String {
+        format!(
+            "Le rapport de {month} n'a pas pu être envoyé : le serveur d'e-mail n'a pas répondu \
+             ou a refusé le message. Réessayez plus tard ; si cela se reproduit, prévenez le \
+             service informatique (le détail est dans le journal du serveur et dans « Historique »)."
+        )
+    }
+
+    pub const NO_MAILER: &str = "L'envoi par e-mail n'est pas configuré sur ce serveur : le \
+        service informatique doit régler le serveur d'e-mail (section [mail] de la configuration).";
+    pub const NO_RECIPIENT: &str = "Aucun destinataire du rapport mensuel : un administrateur \
+        les règle dans « Réglages ».";
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod disk;
 pub mod fleet;
 pub mod proxy;
+pub mod smtp;
 pub mod terminal;
 
 use std::net::SocketAddr;

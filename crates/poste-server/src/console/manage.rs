@@ -19,7 +19,7 @@ use crate::domain::duration::parse_duration;
 use crate::domain::opening::{DayHours, OpeningHours};
 use crate::domain::validity::CodeValidity;
 use crate::ops::{self, OpError};
-use crate::settings::{SettingError, setting_keys as k};
+use crate::settings::{SettingError, parse_recipients, setting_keys as k};
 use crate::state::AppState;
 use crate::text::console as t;
 
@@ -187,6 +187,9 @@ pub struct SettingsForm {
     validite: String,
     #[serde(default)]
     validite_duree: String,
+    /// The monthly report's addresses, one a line.
+    #[serde(default)]
+    destinataires: String,
     // Opening and closing time per weekday, Monday first (`o0`…`o6`, `f0`…`f6`).
     #[serde(default)]
     o0: String,
@@ -290,6 +293,7 @@ async fn settings_page(
             longueur_code: settings.code_length.to_string(),
             validite,
             validite_duree,
+            destinataires: settings.report_recipients.join("\n"),
             ..SettingsForm::default()
         };
         let fields = [
@@ -429,6 +433,13 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
             _ => errors.push(t::hours_invalid(t::DAY_NAMES[index])),
         }
     }
+    let recipients = match parse_recipients(&form.destinataires) {
+        Ok(addresses) => addresses.join(", "),
+        Err(refused) => {
+            errors.extend(refused.iter().map(|typed| t::recipient_invalid(typed)));
+            String::new()
+        }
+    };
     let (Some(warning), Some(critical), Some(validity), true) =
         (warning, critical, validity, errors.is_empty())
     else {
@@ -444,6 +455,7 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
             k::OPENING_HOURS.to_owned(),
             OpeningHours::new(days).format(),
         ),
+        (k::REPORT_RECIPIENTS.to_owned(), recipients),
     ])
 }
 
@@ -652,6 +664,36 @@ mod tests {
                 t::CODE_LENGTH_INVALID.to_owned(),
                 t::VALIDITY_INVALID.to_owned(),
                 t::hours_invalid("Lundi"),
+            ])
+        );
+        let recipients = SettingsForm {
+            destinataires:
+                "direction@mairie.example\nmediatheque@mairie.example, direction@mairie.example"
+                    .into(),
+            ..SettingsForm::default()
+        };
+        let recipients = SettingsForm {
+            site_name: "EPN du Port".into(),
+            avertissement_min: "5".into(),
+            critique_min: "1".into(),
+            longueur_code: "6".into(),
+            validite: "fin_de_journee".into(),
+            ..recipients
+        };
+        assert!(settings_values(&recipients).unwrap().contains(&(
+            k::REPORT_RECIPIENTS.into(),
+            "direction@mairie.example, mediatheque@mairie.example".into()
+        )));
+        // Each wrong address is named, all at once.
+        let wrong = SettingsForm {
+            destinataires: "direction@mairie.example\ndirection\n@mairie".into(),
+            ..recipients
+        };
+        assert_eq!(
+            settings_values(&wrong),
+            Err(vec![
+                t::recipient_invalid("direction"),
+                t::recipient_invalid("@mairie"),
             ])
         );
         assert_eq!(threshold_secs("30s"), Some(30));

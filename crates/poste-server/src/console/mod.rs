@@ -111,6 +111,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/statistiques/rapport.pdf",
             get(monthly::report_pdf),
         )
+        .route(
+            "/console/statistiques/rapport/envoyer",
+            post(monthly::report_send),
+        )
         .route("/console/static/console.css", get(pages::stylesheet))
         .route("/console/static/console.js", get(pages::script))
         .route("/console/static/favicon.svg", get(pages::favicon))

@@ -1,5 +1,5 @@
 //! The monthly report in the console: its PDF (`/console/statistiques/rapport.pdf?mois=…`),
-//! and which month a link or a form names.
+//! which month a link or a form names, and the mail sent on demand from « Statistiques ».
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -11,9 +11,12 @@ use serde::Deserialize;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
+use crate::console::form::{Action, redirect_with};
+use crate::report::send::{SendError, send_on_demand};
 use crate::report::{self, Month, MonthlyReport};
 use crate::state::AppState;
 use crate::text::console as t;
+use crate::text::report as rt;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MonthQuery {
@@ -70,6 +73,33 @@ pub async fn report_pdf(
         pdf,
     )
         .into_response())
+}
+
+/// Mails the month's report now to the recipients of « Réglages », and comes back to
+/// « Statistiques » with what happened.
+pub async fn report_send(
+    State(state): State<AppState>,
+    action: Action<MonthQuery>,
+) -> Result<Response, ConsoleError> {
+    let now = now_ms();
+    let month = chosen_month(&action.form.mois, now, &state.settings().timezone)
+        .map_err(ConsoleError::BadMonth)?;
+    let back = format!("/console/statistiques?mois={month}");
+    let name = month.name();
+    let (ok, text) = match send_on_demand(&state, month, &action.staff.actor(), now).await {
+        Ok(recipients) => {
+            tracing::info!(by = %action.staff.account().login, month = %month, recipients, "console: monthly report mailed");
+            (true, rt::sent(&name, recipients))
+        }
+        Err(SendError::NoMailer) => (false, rt::NO_MAILER.to_owned()),
+        Err(SendError::NoRecipient) => (false, rt::NO_RECIPIENT.to_owned()),
+        Err(SendError::Store(err)) => return Err(err.into()),
+        Err(err) => {
+            tracing::warn!(by = %action.staff.account().login, month = %month, error = %err, "console: monthly report not mailed");
+            (false, rt::not_sent(&name))
+        }
+    };
+    Ok(redirect_with(&back, ok, &text))
 }
 
 #[cfg(test)]

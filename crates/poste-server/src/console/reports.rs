@@ -438,6 +438,10 @@ struct ReportChoice {
     name: String,
     /// Why the month asked for was not taken (the last one ended is offered instead).
     error: Option<&'static str>,
+    /// « Envoyer le rapport de novembre 2026 par e-mail ».
+    send_label: String,
+    /// Who gets it (`a@b.fr, c@d.fr`), empty when nobody does.
+    recipients: String,
 }
 
 impl ReportChoice {
@@ -451,8 +455,10 @@ impl ReportChoice {
         let name = month.map(Month::name).unwrap_or_default();
         ReportChoice {
             month: month.map(|m| m.to_string()).unwrap_or_default(),
+            send_label: crate::text::report::send_button(&name),
             name,
             error,
+            recipients: settings.report_recipients.join(", "),
         }
     }
 }

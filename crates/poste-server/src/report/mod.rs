@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod month;
 pub mod pdf;
+pub mod send;
 pub mod stats;
 
 use jiff::tz::TimeZone;

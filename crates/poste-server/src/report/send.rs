@@ -1,0 +1,165 @@
+//! Mailing a month's report: on demand from « Statistiques », and each month by a background
+//! task that, once a month has ended in the space's time zone, claims it in the store (one
+//! instance sends it) and sends it, a failure being tried again later.
+
+use std::time::Duration;
+
+use poste_store::{Actor, Millis, StoreError};
+
+use crate::clock::now_ms;
+use crate::mail::{MailError, Mailer, ReportMail};
+use crate::report::month::month_due;
+use crate::report::{self, Month, MonthlyReport, PdfError};
+use crate::state::AppState;
+use crate::text::report as rt;
+
+/// How often the task looks for a report due: a month's report leaves within this of the
+/// month's end.
+pub const CHECK_EVERY: Duration = Duration::from_secs(5 * 60);
+/// A claim that did not end in a sent report (a failed send, an instance that died while
+/// sending) is taken again after this long.
+pub const RETRY_AFTER_MS: Millis = 30 * 60 * 1000;
+
+/// Why a report was not mailed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("no SMTP server is configured ([mail] host)")]
+    NoMailer,
+    #[error("no recipient is set in Réglages")]
+    NoRecipient,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("report PDF: {0}")]
+    Pdf(#[from] PdfError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("report task: {0}")]
+    Task(String),
+}
+
+/// Draws `report` as a PDF (off the async threads) and mails it to `recipients`.
+pub async fn mail_report(
+    mailer: &Mailer,
+    recipients: &[String],
+    report: MonthlyReport,
+) -> Result<(), SendError> {
+    let month_name = report.month.name();
+    let subject = rt::mail_subject(&report.site_name, &month_name);
+    let body = rt::mail_body(&report.site_name, &month_name);
+    let file_name = report.file_name();
+    let pdf = tokio::task::spawn_blocking(move || report.pdf())
+        .await
+        .map_err(|err| SendError::Task(err.to_string()))??;
+    mailer
+        .send(
+            recipients,
+            ReportMail {
+                subject: &subject,
+                body: &body,
+                file_name: &file_name,
+                pdf,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Mails `month`'s report as of `now` to the recipients of « Réglages », and records the
+/// event in the name of `actor` (staff on demand).
+pub async fn send_on_demand(
+    state: &AppState,
+    month: Month,
+    actor: &Actor,
+    now: Millis,
+) -> Result<usize, SendError> {
+    let mailer = state.mailer.as_ref().ok_or(SendError::NoMailer)?;
+    let settings = state.settings();
+    let recipients = settings.report_recipients.clone();
+    if recipients.is_empty() {
+        return Err(SendError::NoRecipient);
+    }
+    let report = report::build(&state.store, &settings, month, now).await?;
+    let outcome = mail_report(mailer, &recipients, report).await;
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    state
+        .store
+        .record_report_mailed(&month.to_string(), error.as_deref(), actor, now_ms())
+        .await?;
+    outcome.map(|()| recipients.len())
+}
+
+/// What one look at the calendar did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DueOutcome {
+    /// No month is owed, or no recipient is set.
+    NothingDue,
+    /// Another instance has the month (or tried it a moment ago).
+    ClaimedElsewhere(Month),
+    Sent(Month),
+    /// Tried and failed; it will be tried again after [`RETRY_AFTER_MS`].
+    Failed(Month),
+}
+
+/// Sends the report owed at `now`, if any, once across instances (`instance` names this one
+/// in the claim). A month that ended before the event log began (a new install) is owed
+/// nothing.
+pub async fn send_due_report(
+    state: &AppState,
+    mailer: &Mailer,
+    instance: &str,
+    now: Millis,
+) -> Result<DueOutcome, SendError> {
+    let settings = state.settings();
+    if settings.report_recipients.is_empty() {
+        return Ok(DueOutcome::NothingDue);
+    }
+    let last_sent = state
+        .store
+        .last_report_sent()
+        .await?
+        .and_then(|month| Month::parse(&month).ok());
+    let since = state.store.first_event_at().await?.unwrap_or(now);
+    let Some(month) = month_due(now, &settings.timezone, last_sent, since) else {
+        return Ok(DueOutcome::NothingDue);
+    };
+    let key = month.to_string();
+    if !state
+        .store
+        .claim_report(&key, instance, now, now - RETRY_AFTER_MS)
+        .await?
+    {
+        return Ok(DueOutcome::ClaimedElsewhere(month));
+    }
+    let outcome = match report::build(&state.store, &settings, month, now).await {
+        Ok(report) => mail_report(mailer, &settings.report_recipients, report).await,
+        Err(err) => Err(err.into()),
+    };
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    state
+        .store
+        .finish_report(&key, instance, error.as_deref(), now_ms())
+        .await?;
+    match outcome {
+        Ok(()) => {
+            tracing::info!(month = %key, recipients = settings.report_recipients.len(), server = mailer.server(), "monthly report mailed");
+            Ok(DueOutcome::Sent(month))
+        }
+        Err(err) => {
+            tracing::warn!(month = %key, error = %err, server = mailer.server(), "monthly report not mailed; will try again");
+            Ok(DueOutcome::Failed(month))
+        }
+    }
+}
+
+/// The background task: looks every [`CHECK_EVERY`] for a report due, for as long as the
+/// server runs.
+pub async fn mail_monthly_reports(state: AppState, mailer: Mailer, instance: String) {
+    let mut every = tokio::time::interval(CHECK_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(err) = send_due_report(&state, &mailer, &instance, now_ms()).await {
+            tracing::warn!(error = %err, "monthly report: could not check or record; will try again");
+        }
+    }
+}
