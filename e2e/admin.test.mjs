@@ -28,6 +28,7 @@ const PAGES = [
   "/console/", "/console/tuiles", "/console/sessions", "/console/sessions.csv", "/console/sessions/nouvelle",
   "/console/tickets?ids=1", "/console/visiteurs", "/console/visiteurs/1", "/console/statistiques",
   "/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages",
+  "/console/statistiques/rapport.pdf?mois=2026-11", "/console/statistiques/imprimer?mois=2026-11",
 ];
 const ACTIONS = [
   "/console/sessions", "/console/sessions/1/ajouter", "/console/sessions/1/terminer", "/console/sessions/1/annuler",
@@ -35,7 +36,8 @@ const ACTIONS = [
   "/console/postes/1/retirer", "/console/reglages", "/console/categories", "/console/categories/1",
   "/console/categories/1/supprimer", "/console/visiteurs", "/console/visiteurs/1", "/console/visiteurs/1/effacer",
   "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver", "/console/equipe/1/reactiver",
-  "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe", "/console/deconnexion",
+  "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe", "/console/statistiques/rapport/envoyer",
+  "/console/deconnexion",
 ];
 const ADMIN_PAGES = ["/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages"];
 const ADMIN_ACTIONS = [
