@@ -1014,6 +1014,7 @@ pub mod report {
         format!("rapport-{month}.pdf")
     }
 
+    pub const VISITORS_BY_CATEGORY: &str = "Visiteurs inscrits venus, par catégorie";
     pub const FIGURE_SESSIONS: &str = "sessions";
     pub const FIGURE_HOURS: &str = "d'utilisation des postes";
     pub const FIGURE_OCCUPANCY: &str = "taux d'occupation moyen";

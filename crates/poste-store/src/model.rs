@@ -724,6 +724,8 @@ pub struct UsageRow {
     pub total_secs: i64,
     pub poste_id: Option<i64>,
     pub poste_nom: Option<String>,
+    /// The registered visitor, if any (the monthly report counts visitors by category).
+    pub visiteur_id: Option<i64>,
     pub categorie_nom: Option<String>,
 }
 

@@ -500,7 +500,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT s.id AS id, s.started_at AS started_at, s.ended_at AS ended_at, \
              s.initial_secs + s.added_secs AS total_secs, s.poste_id AS poste_id, \
-             p.nom AS poste_nom, c.nom AS categorie_nom \
+             p.nom AS poste_nom, s.visiteur_id AS visiteur_id, c.nom AS categorie_nom \
              FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id \
              LEFT JOIN visiteurs v ON v.id = s.visiteur_id \
              LEFT JOIN categories c ON c.id = v.categorie_id \
@@ -520,6 +520,7 @@ impl Store {
                     total_secs: get(row, "total_secs")?,
                     poste_id: get(row, "poste_id")?,
                     poste_nom: get(row, "poste_nom")?,
+                    visiteur_id: get(row, "visiteur_id")?,
                     categorie_nom: get(row, "categorie_nom")?,
                 })
             })

@@ -686,6 +686,7 @@ mod tests {
             total_secs: 7200,
             poste_id: Some(1),
             poste_nom: Some(poste.to_owned()),
+            visiteur_id: None,
             categorie_nom: category.map(str::to_owned),
         };
         let rows = [
@@ -783,6 +784,7 @@ mod tests {
             total_secs: 7200,
             poste_id: Some(1),
             poste_nom: Some("=HYPERLINK(\"x\")".to_owned()),
+            visiteur_id: None,
             categorie_nom: Some("Jeunes".to_owned()),
         }];
         let stats = compute_stats(

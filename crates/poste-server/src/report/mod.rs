@@ -9,13 +9,15 @@ pub mod pdf;
 pub mod send;
 pub mod stats;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use jiff::tz::TimeZone;
-use poste_store::{Millis, Store, StoreError};
+use poste_store::{Millis, Store, StoreError, UsageRow};
 
 use crate::settings::Settings;
 use crate::text::console as t;
 use crate::text::report as rt;
-use chart::{Chart, Unit, format_value};
+use chart::{Bar, Chart, Shape, Unit, format_value};
 use stats::{Bucket, Period, compute_stats, open_secs};
 
 pub use month::{Month, MonthError};
@@ -51,6 +53,36 @@ fn day_buckets(month: Month, tz: &TimeZone) -> Vec<Bucket> {
         .collect()
 }
 
+/// Registered visitors who came (had a session), counted once each, by category: what the
+/// console's hours by category do not say.
+fn visitors_by_category(rows: &[UsageRow]) -> Chart {
+    let mut visitors: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for row in rows {
+        if let Some(visitor) = row.visiteur_id {
+            let category = row
+                .categorie_nom
+                .clone()
+                .unwrap_or_else(|| t::STATS_NO_CATEGORY.to_owned());
+            visitors.entry(category).or_default().insert(visitor);
+        }
+    }
+    Chart {
+        id: "visiteurs",
+        title: rt::VISITORS_BY_CATEGORY,
+        unit: Unit::Count,
+        shape: Shape::Rows,
+        wide: false,
+        bars: visitors
+            .into_iter()
+            .map(|(category, ids)| Bar {
+                label: category.clone(),
+                name: category,
+                value: ids.len() as f64,
+            })
+            .collect(),
+    }
+}
+
 /// The figures of `month` as of `now` (a month still running is reported up to `now`).
 pub async fn build(
     store: &Store,
@@ -80,6 +112,13 @@ pub async fn build(
         until,
         tz,
     );
+    let mut charts = stats.charts;
+    // Right after the hours by category.
+    let at = charts
+        .iter()
+        .position(|chart| chart.id == "categories")
+        .map_or(charts.len(), |index| index + 1);
+    charts.insert(at, visitors_by_category(&rows));
     let capacity = open as f64 * postes.len() as f64;
     let last_day = month.days().last().copied().unwrap_or(month.first_day());
     Ok(MonthlyReport {
@@ -92,7 +131,7 @@ pub async fn build(
         sessions: stats.sessions,
         occupancy: (capacity > 0.0).then(|| (stats.hours * 3600.0 / capacity * 100.0).min(100.0)),
         hours: stats.hours,
-        charts: stats.charts,
+        charts,
         printed_on: t::printed_on(&crate::clock::local_datetime(now, tz)),
     })
 }
@@ -268,7 +307,6 @@ impl MonthlyReport {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::report::chart::{Bar, Shape};
 
     fn report(charts: Vec<Chart>) -> MonthlyReport {
         MonthlyReport {
@@ -319,6 +357,35 @@ mod tests {
             assert!(page.starts_with("<svg xmlns"));
             assert!(page.contains("width=\"210mm\" height=\"297mm\""));
         }
+    }
+
+    #[test]
+    fn visitors_are_counted_once_by_category_and_walk_ins_not_at_all() {
+        let row = |visitor: Option<i64>, category: Option<&str>| UsageRow {
+            session_id: 1,
+            started_at: 0,
+            ended_at: Some(60_000),
+            total_secs: 3600,
+            poste_id: None,
+            poste_nom: None,
+            visiteur_id: visitor,
+            categorie_nom: category.map(str::to_owned),
+        };
+        let rows = [
+            row(Some(1), Some("Jeunes")),
+            row(Some(1), Some("Jeunes")),
+            row(Some(2), Some("Jeunes")),
+            row(Some(3), None),
+            row(None, None),
+        ];
+        let chart = visitors_by_category(&rows);
+        let bars: Vec<(&str, f64)> = chart
+            .bars
+            .iter()
+            .map(|bar| (bar.label.as_str(), bar.value))
+            .collect();
+        assert_eq!(bars, [("Jeunes", 2.0), (t::STATS_NO_CATEGORY, 1.0)]);
+        assert!(visitors_by_category(&[row(None, None)]).is_empty());
     }
 
     #[test]

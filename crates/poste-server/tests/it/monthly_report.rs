@@ -368,7 +368,7 @@ async fn the_monthly_report_is_mailed_after_starttls_with_its_pdf() {
     )
     .unwrap();
     let pages = inked_pages(&pdf);
-    assert_eq!(pages.len(), 2, "pages: {pages:?}");
+    assert_eq!(pages.len(), 3, "pages: {pages:?}");
     for (index, inked) in pages.iter().enumerate() {
         assert!(*inked > 0.005, "page {} looks blank: {inked}", index + 1);
     }

@@ -525,6 +525,7 @@ pub async fn usage_rows_and_retention_purge(store: Store) {
     assert_eq!(usage[0].session_id, recent.id);
     assert_eq!(usage[0].poste_nom.as_deref(), Some("P1"));
     assert_eq!(usage[0].categorie_nom.as_deref(), Some("Jeunes"));
+    assert_eq!(usage[0].visiteur_id, Some(awa.id));
     assert_eq!((usage[0].ended_at, usage[0].total_secs), (None, 3600));
 
     // Purge what ended before T0 + 5 h: the old session and the events before it.
