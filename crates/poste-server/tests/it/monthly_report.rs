@@ -2,7 +2,8 @@
 //! local SMTP server started by the test (STARTTLS with a self-signed certificate that the
 //! server trusts through `mail.tls_ca_file`; nothing leaves the machine), its PDF attached and
 //! its pages looked at with poppler's `pdftoppm`; an SMTP failure told in French and recorded;
-//! and the automatic report, sent once by racing instances and retried after a failure.
+//! the recipients checked one by one in « Réglages »; and the automatic report, sent once by
+//! racing instances and retried after a failure.
 
 use std::path::Path;
 use std::time::Duration;
@@ -483,6 +484,69 @@ async fn the_report_pdf_is_served_to_staff_and_a_wrong_month_refused_in_words() 
         let text = response.text().await.unwrap().replace("&#39;", "'");
         assert!(text.contains("Ce mois n'"), "{wrong}: {text}");
     }
+}
+
+#[tokio::test]
+async fn the_recipients_are_checked_one_by_one_in_reglages_and_kept_as_typed() {
+    let server = TestServer::start().await;
+    add_staff(
+        &server,
+        "sandrine",
+        "mot de passe de sandrine",
+        StaffRole::Admin,
+    )
+    .await;
+    let http = browser("127.0.0.1");
+    let (_, _, cookie) = login(&server, &http, "sandrine", "mot de passe de sandrine").await;
+    let cookie = cookie.unwrap();
+    let settings = page(&server, &http, &cookie, "/console/reglages").await;
+    let token = csrf(&settings);
+    let save = |recipients: &'static str| {
+        let form = [
+            ("csrf", token.as_str()),
+            ("site_name", "EPN du Port"),
+            ("avertissement_min", "5"),
+            ("critique_min", "1"),
+            ("longueur_code", "6"),
+            ("validite", "fin_de_journee"),
+            ("destinataires", recipients),
+        ];
+        http.post(server.http_url("/console/reglages"))
+            .header("origin", server.http_url(""))
+            .header("cookie", &cookie)
+            .header("content-type", FORM)
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+    };
+    let refused = save("direction@mairie.example\nla direction\n@mairie.example")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.unwrap().replace("&#39;", "'");
+    for typed in ["la direction", "@mairie.example"] {
+        assert!(
+            body.contains(&format!(
+                "Destinataires du rapport mensuel : « {typed} » n'est pas une adresse e-mail."
+            )),
+            "{typed}: {body}"
+        );
+    }
+    assert!(body.contains("direction@mairie.example\nla direction\n@mairie.example"));
+    let stored = server.store.settings().await.unwrap();
+    assert!(!stored.iter().any(|(key, _)| key == "report_recipients"));
+
+    let saved = save("direction@mairie.example\nmediatheque@mairie.example")
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let stored = server.store.settings().await.unwrap();
+    assert!(
+        stored.contains(&(
+            "report_recipients".to_owned(),
+            "direction@mairie.example, mediatheque@mairie.example".to_owned()
+        )),
+        "{stored:?}"
+    );
 }
 
 /// `2027-01-02T10:00:00Z` as Unix milliseconds.
