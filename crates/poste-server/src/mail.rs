@@ -158,3 +158,43 @@ impl Mailer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn config(host: Option<&str>, from: Option<&str>) -> MailConfig {
+        MailConfig {
+            host: host.map(str::to_owned),
+            from: from.map(str::to_owned),
+            ..MailConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_mail_set_up_is_read_at_start_and_its_mistakes_named() {
+        assert!(Mailer::from_config(&config(None, None)).unwrap().is_none());
+        let mailer = Mailer::from_config(&config(
+            Some("smtp.mairie.example"),
+            Some("EPN <epn@mairie.example>"),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(mailer.server(), "smtp.mairie.example:587");
+        assert!(matches!(
+            Mailer::from_config(&config(
+                Some("smtp.mairie.example"),
+                Some("pas une adresse")
+            )),
+            Err(MailError::Sender(_))
+        ));
+        let missing_ca = MailConfig {
+            tls_ca_file: Some("/nonexistent/smtp-ca.pem".into()),
+            ..config(Some("smtp.mairie.example"), Some("epn@mairie.example"))
+        };
+        let err = Mailer::from_config(&missing_ca).unwrap_err();
+        assert!(matches!(err, MailError::CaFile { .. }), "{err}");
+        assert!(err.to_string().contains("/nonexistent/smtp-ca.pem"));
+    }
+}
