@@ -28,7 +28,7 @@ pub use pdf::PdfError;
 pub struct MonthlyReport {
     pub site_name: String,
     pub month: Month,
-    /// `du 01/11/2026 au 30/11/2026`.
+    /// `du 01/11/2026 au 30/11/2026` (to today for the month in progress).
     pub dates: String,
     pub sessions: usize,
     pub hours: f64,
@@ -120,13 +120,13 @@ pub async fn build(
         .map_or(charts.len(), |index| index + 1);
     charts.insert(at, visitors_by_category(&rows));
     let capacity = open as f64 * postes.len() as f64;
-    let last_day = month.days().last().copied().unwrap_or(month.first_day());
     Ok(MonthlyReport {
         site_name: settings.site_name.clone(),
         month,
+        // Up to the last day counted: the month's last, or today for the month in progress.
         dates: rt::dates(
-            &month.first_day().strftime("%d/%m/%Y").to_string(),
-            &last_day.strftime("%d/%m/%Y").to_string(),
+            &crate::clock::local_date(from, tz),
+            &crate::clock::local_date((until - 1).max(from), tz),
         ),
         sessions: stats.sessions,
         occupancy: (capacity > 0.0).then(|| (stats.hours * 3600.0 / capacity * 100.0).min(100.0)),
