@@ -986,6 +986,10 @@ pub mod console {
     pub const MONTH_NOT_BEGUN: &str =
         "Ce mois n'a pas encore commencé : choisissez un mois passé ou le mois en cours.";
 
+    /// What a printable page of statistics is, after the space's name.
+    pub const STATS_HEADING: &str = "Statistiques";
+    pub const MONTH_REPORT_HEADING: &str = "Rapport mensuel";
+
     /// The period of the monthly report's printable page.
     pub fn month_report_period(title: &str, dates: &str) -> String {
         format!("{title}, {dates}")

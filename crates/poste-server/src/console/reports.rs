@@ -467,6 +467,10 @@ impl ReportChoice {
 #[template(path = "console/stats_print.html")]
 struct StatsPrintPage {
     site_name: String,
+    /// « Statistiques », or « Rapport mensuel » for a month's.
+    heading: &'static str,
+    /// Where « Retour aux statistiques » goes.
+    back: String,
     printed_on: String,
     view: StatsView,
 }
@@ -552,22 +556,28 @@ pub async fn stats_print(
     _staff: Staff,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, ConsoleError> {
-    let view = if query.mois.trim().is_empty() {
-        period_stats(&state, &query).await?.view(|_| chart::PAPER)
+    let (heading, back, view) = if query.mois.trim().is_empty() {
+        let view = period_stats(&state, &query).await?.view(|_| chart::PAPER);
+        let back = format!("/console/statistiques?periode={}", view.period);
+        (t::STATS_HEADING, back, view)
     } else {
         let report = month_report(&state, &query.mois).await?;
-        StatsView {
+        let back = format!("/console/statistiques?mois={}", report.month);
+        let view = StatsView {
             period: PeriodKind::Months.value(),
             period_text: t::month_report_period(&report.title(), &report.dates),
             sessions: report.sessions,
             hours: format_value(report.hours, Unit::Hours),
             charts: Shown::all(report.charts, |_| chart::PAPER),
             empty: t::STATS_EMPTY,
-        }
+        };
+        (t::MONTH_REPORT_HEADING, back, view)
     };
     let settings = state.settings();
     page(&StatsPrintPage {
         site_name: settings.site_name.clone(),
+        heading,
+        back,
         printed_on: t::printed_on(&view::local_datetime(now_ms(), &settings.timezone)),
         view,
     })

@@ -466,13 +466,10 @@ async fn the_report_pdf_is_served_to_staff_and_a_wrong_month_refused_in_words() 
         .await
         .unwrap();
     assert_eq!(print.status(), 200);
-    assert!(
-        print
-            .text()
-            .await
-            .unwrap()
-            .contains("Rapport mensuel — novembre 2026, du 01/11/2026 au 30/11/2026")
-    );
+    let print = print.text().await.unwrap();
+    assert!(print.contains("Rapport mensuel — novembre 2026, du 01/11/2026 au 30/11/2026"));
+    assert!(print.contains("— Rapport mensuel</h1>"), "{print}");
+    assert!(print.contains("href=\"/console/statistiques?mois=2026-11\""));
     for wrong in ["2026-13", "novembre", "2999-01"] {
         let response = http
             .get(server.http_url(&format!("/console/statistiques/rapport.pdf?mois={wrong}")))
