@@ -484,6 +484,28 @@ async fn the_report_pdf_is_served_to_staff_and_a_wrong_month_refused_in_words() 
 }
 
 #[tokio::test]
+async fn without_a_mail_server_or_recipients_the_button_says_what_is_missing() {
+    let server = TestServer::start().await;
+    let (status, back) = send_from_statistics(&server, "2026-11").await;
+    assert_eq!(status, 303);
+    assert!(
+        back.contains("L'envoi par e-mail n'est pas configuré sur ce serveur"),
+        "{back}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start().await.unwrap();
+    let ca_file = dir.path().join("smtp-ca.pem");
+    std::fs::write(&ca_file, smtp.ca_pem()).unwrap();
+    let server = TestServer::start_with(|config| mail_config(config, smtp.port(), &ca_file)).await;
+    let (_, back) = send_from_statistics(&server, "2026-11").await;
+    assert!(
+        back.contains("Aucun destinataire du rapport mensuel"),
+        "{back}"
+    );
+    assert!(smtp.received().is_empty());
+}
+
+#[tokio::test]
 async fn the_recipients_are_checked_one_by_one_in_reglages_and_kept_as_typed() {
     let server = TestServer::start().await;
     add_staff(
