@@ -19,8 +19,8 @@ use poste_store::{
     Actor, EventFilter, EventKind, EventView, NewCategory, NewPoste, NewSession, NewVisitor,
     StaffRole, Store,
 };
-use poste_testkit::TestServer;
 use poste_testkit::smtp::{ReceivedMail, SmtpServer};
+use poste_testkit::{PgDatabase, TestServer};
 
 use crate::console_login::{FORM, add_staff, browser, csrf, first_cookie, login, page};
 
@@ -575,18 +575,33 @@ fn at(text: &str) -> i64 {
 
 #[tokio::test]
 async fn each_month_is_sent_once_by_racing_instances_and_retried_after_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("postes.sqlite").display());
+    let store = Store::connect(&url, "srv-a").await.unwrap();
+    // One SQLite file has one server: both "instances" share its store.
+    sent_once_and_retried(store.clone(), store).await;
+}
+
+#[tokio::test]
+async fn each_month_is_sent_once_by_two_instances_on_postgres() {
+    let Some(db) = PgDatabase::create("each_month_is_sent_once_by_two_instances_on_postgres").await
+    else {
+        return;
+    };
+    let a = Store::connect(&db.url, "srv-a").await.unwrap();
+    let b = Store::connect(&db.url, "srv-b").await.unwrap();
+    sent_once_and_retried(a, b).await;
+}
+
+/// Two instances (`store`, and `other`'s, which may be the same) look for the report due at
+/// the turn of the year: one sends it; January's, failed, is sent later.
+async fn sent_once_and_retried(store: Store, other: Store) {
     let smtp = SmtpServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("smtp-ca.pem");
     std::fs::write(&ca_file, smtp.ca_pem()).unwrap();
     let mut config = Config::default();
     mail_config(&mut config, smtp.port(), &ca_file);
-    let store = Store::connect(
-        &format!("sqlite:{}", dir.path().join("postes.sqlite").display()),
-        "test",
-    )
-    .await
-    .unwrap();
     // The install: the event log begins on 1 December 2026.
     store
         .set_settings(
@@ -600,7 +615,8 @@ async fn each_month_is_sent_once_by_racing_instances_and_retried_after_a_failure
         .unwrap()
         .with_overrides(&[("report_recipients".to_owned(), RECIPIENTS.to_owned())])
         .unwrap();
-    let state = AppState::new(store.clone(), settings, &config.console);
+    let state = AppState::new(store.clone(), settings.clone(), &config.console);
+    let other_state = AppState::new(other.clone(), settings, &config.console);
     let mailer = Mailer::from_config(&config.mail).unwrap().unwrap();
     let december = Month::parse("2026-12").unwrap();
 
@@ -616,7 +632,7 @@ async fn each_month_is_sent_once_by_racing_instances_and_retried_after_a_failure
     let new_year = at("2027-01-01T00:10:00Z");
     let (a, b) = tokio::join!(
         send_due_report(&state, &mailer, "srv-a", new_year),
-        send_due_report(&state, &mailer, "srv-b", new_year),
+        send_due_report(&other_state, &mailer, "srv-b", new_year),
     );
     let outcomes = [a.unwrap(), b.unwrap()];
     assert_eq!(
@@ -629,7 +645,7 @@ async fn each_month_is_sent_once_by_racing_instances_and_retried_after_a_failure
     );
     // Five minutes later, nothing more.
     assert_eq!(
-        send_due_report(&state, &mailer, "srv-b", new_year + 300_000)
+        send_due_report(&other_state, &mailer, "srv-b", new_year + 300_000)
             .await
             .unwrap(),
         DueOutcome::NothingDue
@@ -651,14 +667,14 @@ async fn each_month_is_sent_once_by_racing_instances_and_retried_after_a_failure
         DueOutcome::Failed(january)
     );
     assert_eq!(
-        send_due_report(&state, &mailer, "srv-b", february + 300_000)
+        send_due_report(&other_state, &mailer, "srv-b", february + 300_000)
             .await
             .unwrap(),
         DueOutcome::ClaimedElsewhere(january)
     );
     assert_eq!(
         send_due_report(
-            &state,
+            &other_state,
             &mailer,
             "srv-b",
             february + RETRY_AFTER_MS + 300_000
@@ -685,4 +701,5 @@ async fn each_month_is_sent_once_by_racing_instances_and_retried_after_a_failure
     assert_eq!(failed.len(), 1);
     assert!(failed[0].starts_with("2027-01 : "), "{failed:?}");
     store.close().await;
+    other.close().await;
 }
