@@ -55,6 +55,8 @@ pub async fn render_pdf(report: MonthlyReport) -> Result<(String, Vec<u8>), Cons
         .map_err(|err| ConsoleError::Internal(format!("report PDF: {err}")))
 }
 
+/// The PDF as a download: the console's headers forbid framing, which some browsers' PDF
+/// viewers need to show a document inline.
 pub async fn report_pdf(
     State(state): State<AppState>,
     _staff: Staff,
@@ -67,7 +69,7 @@ pub async fn report_pdf(
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{file_name}\""),
+                format!("attachment; filename=\"{file_name}\""),
             ),
         ],
         pdf,

@@ -456,7 +456,7 @@ async fn the_report_pdf_is_served_to_staff_and_a_wrong_month_refused_in_words() 
         pdf.headers()["content-disposition"]
             .to_str()
             .unwrap()
-            .contains("rapport-2026-11.pdf")
+            .contains("attachment; filename=\"rapport-2026-11.pdf\"")
     );
     let pdf = pdf.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF"));
