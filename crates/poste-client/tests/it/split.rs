@@ -357,7 +357,14 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
     type_code(&mut split, "fin");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
-        server.store.session(id).await.unwrap().unwrap().end_reason.is_none(),
+        server
+            .store
+            .session(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .end_reason
+            .is_none(),
         "« fin » alone ended the session"
     );
     type_code(&mut split, "oui");
@@ -381,10 +388,7 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
         stdout.contains("Demande acceptée : 10 minutes de plus."),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("Tapez « oui » pour confirmer"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Tapez « oui » pour confirmer"), "{stdout}");
     assert!(
         stdout.contains("Vous avez terminé votre session"),
         "{stdout}"
