@@ -457,6 +457,12 @@ pub mod console {
         )
     }
 
+    pub fn break_invalid(day: &str) -> String {
+        format!(
+            "{day} : une pause a un début et une reprise (HH:MM), entre l'ouverture et la fermeture ; laissez les deux vides s'il n'y en a pas."
+        )
+    }
+
     pub const CATEGORY_NAME_INVALID: &str =
         "Le nom de la catégorie est obligatoire (64 caractères au plus).";
     pub const CATEGORY_LIMIT_INVALID: &str =

@@ -411,8 +411,8 @@ pub struct Stats {
     pub charts: Vec<Chart>,
 }
 
-/// Seconds the space was open between `from` and `now`: the opening hours of each day, or the
-/// whole time when no hours are set.
+/// Seconds the space was open between `from` and `now`: the periods of each day (a lunch break
+/// is not open time), or the whole time when no hours are set.
 pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone) -> i64 {
     if hours.always_open() {
         return (now - from).max(0) / 1000;
@@ -428,14 +428,14 @@ pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone)
     let mut total = 0;
     while day <= last {
         let index = usize::from(day.weekday().to_monday_zero_offset().unsigned_abs());
-        if let Some(open) = hours.day(index) {
+        for period in hours.day(index) {
             let at = |time| {
                 day.to_datetime(time)
                     .to_zoned_datetime(tz.clone())
                     .map(|z| z.timestamp().as_millisecond())
                     .unwrap_or(from)
             };
-            let (opens, closes) = (at(open.open).max(from), at(open.close).min(now));
+            let (opens, closes) = (at(period.open).max(from), at(period.close).min(now));
             total += (closes - opens).max(0) / 1000;
         }
         match day.tomorrow() {
@@ -901,6 +901,9 @@ mod tests {
         // Open 09:00–18:00 on Monday and Wednesday: 9 h, then 3 h by noon on Wednesday.
         let hours = OpeningHours::parse("09:00-18:00;;09:00-18:00;;;;").unwrap();
         assert_eq!(open_secs(from, now, &hours, &tz), 12 * 3600);
+        // With a lunch break from 12:00 to 13:30 on Monday: 1 h 30 less.
+        let hours = OpeningHours::parse("09:00-12:00,13:30-18:00;;09:00-18:00;;;;").unwrap();
+        assert_eq!(open_secs(from, now, &hours, &tz), 12 * 3600 - 5400);
     }
 
     #[test]

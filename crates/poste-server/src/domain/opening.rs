@@ -1,6 +1,7 @@
-//! Opening hours of the space: one opening time and one closing time per weekday (or closed).
-//! A session never runs past closing time, and no code is accepted while the space is closed.
-//! With no hours at all (the default) the space is always open.
+//! Opening hours of the space: per weekday, closed or one or two periods (a morning and an
+//! afternoon around a lunch break). A session never runs past the end of the current period,
+//! and no code is accepted while the space is closed (the lunch break included). With no hours
+//! at all (the default) the space is always open.
 
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
@@ -17,17 +18,22 @@ pub const WEEKDAYS: [Weekday; 7] = [
     Weekday::Sunday,
 ];
 
+/// One period of a day the space is open, `open` to `close` (`close` after `open`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayHours {
     pub open: Time,
     pub close: Time,
 }
 
-/// Hours per weekday, Monday first; `None` is a closed day. All `None` and `always_open`:
-/// no restriction.
+/// At most this many periods a day: a morning and an afternoon. What the console's form can
+/// show is what the hours can hold, so nothing set is ever shown truncated.
+pub const MAX_PERIODS: usize = 2;
+
+/// Hours per weekday, Monday first: each day's periods in order, none for a closed day. All
+/// empty (`always_open`): no restriction.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OpeningHours {
-    days: [Option<DayHours>; 7],
+    days: [Vec<DayHours>; 7],
 }
 
 /// Where "now" stands against the opening hours.
@@ -44,27 +50,43 @@ pub enum Opening {
 pub enum HoursError {
     #[error("expected 7 days separated by `;`")]
     DayCount,
-    #[error("day {0}: expected HH:MM-HH:MM or nothing")]
+    #[error("day {0}: expected HH:MM-HH:MM (twice at most, by `,`) or nothing")]
     Malformed(usize),
-    #[error("day {0}: closing must come after opening")]
+    #[error("day {0}: each period must close after it opens, and after the one before it")]
     Order(usize),
 }
 
 impl OpeningHours {
-    pub fn new(days: [Option<DayHours>; 7]) -> Self {
-        OpeningHours { days }
+    /// `Order` for a day whose periods are not in order or overlap, `Malformed` for more than
+    /// [`MAX_PERIODS`].
+    pub fn new(days: [Vec<DayHours>; 7]) -> Result<Self, HoursError> {
+        for (index, periods) in days.iter().enumerate() {
+            if periods.len() > MAX_PERIODS {
+                return Err(HoursError::Malformed(index));
+            }
+            let mut previous_close = None;
+            for period in periods {
+                if period.close <= period.open || previous_close.is_some_and(|c| period.open <= c) {
+                    return Err(HoursError::Order(index));
+                }
+                previous_close = Some(period.close);
+            }
+        }
+        Ok(OpeningHours { days })
     }
 
-    pub fn day(&self, index: usize) -> Option<DayHours> {
-        self.days.get(index).copied().flatten()
+    /// The periods of day `index` (Monday 0), in order; empty when closed.
+    pub fn day(&self, index: usize) -> &[DayHours] {
+        self.days.get(index).map_or(&[], Vec::as_slice)
     }
 
     pub fn always_open(&self) -> bool {
-        self.days.iter().all(Option::is_none)
+        self.days.iter().all(Vec::is_empty)
     }
 
-    /// Parses the stored form: seven `HH:MM-HH:MM` (or empty for a closed day), Monday first,
-    /// separated by `;`. The empty string is "always open".
+    /// Parses the stored form: seven days, Monday first, separated by `;`, each empty (closed)
+    /// or one or two `HH:MM-HH:MM` separated by `,` (`09:00-12:00,13:30-17:30`). The empty
+    /// string is "always open".
     pub fn parse(text: &str) -> Result<Self, HoursError> {
         if text.trim().is_empty() {
             return Ok(OpeningHours::default());
@@ -73,23 +95,24 @@ impl OpeningHours {
         if parts.len() != 7 {
             return Err(HoursError::DayCount);
         }
-        let mut days = [None; 7];
+        let mut days: [Vec<DayHours>; 7] = Default::default();
         for (index, part) in parts.iter().enumerate() {
             let part = part.trim();
             if part.is_empty() {
                 continue;
             }
-            let (open, close) = part.split_once('-').ok_or(HoursError::Malformed(index))?;
-            let parse = |t: &str| {
-                Time::strptime("%H:%M", t.trim()).map_err(|_| HoursError::Malformed(index))
-            };
-            let (open, close) = (parse(open)?, parse(close)?);
-            if close <= open {
-                return Err(HoursError::Order(index));
+            for period in part.split(',') {
+                let (open, close) = period.split_once('-').ok_or(HoursError::Malformed(index))?;
+                let parse = |t: &str| {
+                    Time::strptime("%H:%M", t.trim()).map_err(|_| HoursError::Malformed(index))
+                };
+                days[index].push(DayHours {
+                    open: parse(open)?,
+                    close: parse(close)?,
+                });
             }
-            days[index] = Some(DayHours { open, close });
         }
-        Ok(OpeningHours { days })
+        OpeningHours::new(days)
     }
 
     /// The stored form (see [`OpeningHours::parse`]).
@@ -99,9 +122,12 @@ impl OpeningHours {
         }
         self.days
             .iter()
-            .map(|day| match day {
-                Some(d) => format!("{}-{}", d.open.strftime("%H:%M"), d.close.strftime("%H:%M")),
-                None => String::new(),
+            .map(|periods| {
+                periods
+                    .iter()
+                    .map(|d| format!("{}-{}", d.open.strftime("%H:%M"), d.close.strftime("%H:%M")))
+                    .collect::<Vec<_>>()
+                    .join(",")
             })
             .collect::<Vec<_>>()
             .join(";")
@@ -117,13 +143,14 @@ impl OpeningHours {
         };
         let zoned = ts.to_zoned_datetime(tz.clone());
         let index = usize::from(zoned.weekday().to_monday_zero_offset().unsigned_abs());
-        let Some(hours) = self.day(index) else {
+        let time = zoned.time();
+        let Some(hours) = self
+            .day(index)
+            .iter()
+            .find(|period| period.open <= time && time < period.close)
+        else {
             return Opening::Closed;
         };
-        let time = zoned.time();
-        if time < hours.open || time >= hours.close {
-            return Opening::Closed;
-        }
         match zoned
             .date()
             .to_datetime(hours.close)
@@ -149,7 +176,7 @@ mod tests {
         let text = "09:00-18:00;09:00-18:00;13:30-17:00;09:00-18:00;09:00-18:00;09:00-12:00;";
         let hours = OpeningHours::parse(text).unwrap();
         assert_eq!(hours.format(), text);
-        assert!(hours.day(6).is_none());
+        assert!(hours.day(6).is_empty());
         assert_eq!(OpeningHours::parse("").unwrap(), OpeningHours::default());
         assert_eq!(
             OpeningHours::parse("09:00-18:00"),
@@ -163,6 +190,64 @@ mod tests {
             OpeningHours::parse("9h;;;;;;"),
             Err(HoursError::Malformed(0))
         );
+    }
+
+    #[test]
+    fn a_day_has_a_morning_and_an_afternoon_in_order() {
+        let text = "09:00-12:00,13:30-17:30;;;;;09:00-12:30;";
+        let hours = OpeningHours::parse(text).unwrap();
+        assert_eq!(hours.format(), text);
+        assert_eq!(hours.day(0).len(), 2);
+        // Overlapping, reversed, or a third period: refused.
+        for (text, error) in [
+            ("09:00-13:00,12:00-17:00;;;;;;", HoursError::Order(0)),
+            (";13:30-17:30,09:00-12:00;;;;;", HoursError::Order(1)),
+            (";;09:00-12:00,12:00-17:00;;;;", HoursError::Order(2)),
+            (
+                ";;;08:00-09:00,10:00-11:00,12:00-13:00;;;",
+                HoursError::Malformed(3),
+            ),
+            (";;;;09:00-12:00,;;", HoursError::Malformed(4)),
+        ] {
+            assert_eq!(OpeningHours::parse(text), Err(error), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_lunch_break_is_closed_and_each_period_ends_at_its_own_close() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap(); // UTC+4
+        let hours = OpeningHours::parse("09:00-12:00,13:30-17:30;;;;;;").unwrap();
+        // Monday 2026-11-23: 10:00 local is open until 12:00, 12:45 closed, 14:00 open until
+        // 17:30.
+        assert_eq!(
+            hours.at(at("2026-11-23T06:00:00Z"), &tz),
+            Opening::OpenUntil(at("2026-11-23T08:00:00Z"))
+        );
+        assert_eq!(hours.at(at("2026-11-23T08:00:00Z"), &tz), Opening::Closed);
+        assert_eq!(hours.at(at("2026-11-23T08:45:00Z"), &tz), Opening::Closed);
+        assert_eq!(
+            hours.at(at("2026-11-23T10:00:00Z"), &tz),
+            Opening::OpenUntil(at("2026-11-23T13:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn closing_is_local_time_across_a_daylight_saving_change() {
+        // Paris went from UTC+2 to UTC+1 on Sunday 2026-10-25: the space closes at 18:00
+        // local on both Saturdays, 16:00 UTC before and 17:00 UTC after.
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let hours = OpeningHours::parse(";;;;;09:00-12:00,14:00-18:00;").unwrap();
+        assert_eq!(
+            hours.at(at("2026-10-24T13:00:00Z"), &tz),
+            Opening::OpenUntil(at("2026-10-24T16:00:00Z"))
+        );
+        assert_eq!(
+            hours.at(at("2026-10-31T14:00:00Z"), &tz),
+            Opening::OpenUntil(at("2026-10-31T17:00:00Z"))
+        );
+        // 13:30 local, in the break, on either side of the change.
+        assert_eq!(hours.at(at("2026-10-24T11:30:00Z"), &tz), Opening::Closed);
+        assert_eq!(hours.at(at("2026-10-31T12:30:00Z"), &tz), Opening::Closed);
     }
 
     #[test]
