@@ -89,3 +89,57 @@ test("a lunch break cuts a session started before it, and no code is taken durin
   other.close();
   await page.context().close();
 });
+
+test("a closed special day refuses codes, and the public holidays come in one click", async () => {
+  const page = await loggedInPage(browser, server, "sandrine");
+  // No weekly hours: only the special day limits anything.
+  await setToday(page, { open: "", pause: "", resume: "", close: "" });
+  await page.getByText("Réglages enregistrés").waitFor();
+  const today = local(new Date()).toISOString().slice(0, 10);
+  const yesterday = local(new Date(Date.now() - 86_400_000)).toISOString().slice(0, 10);
+  const form = page.getByRole("form", { name: "Ajouter un jour particulier" });
+
+  // A past date, and neither « fermé » nor hours chosen: refused, every reason said, what was
+  // typed kept; nothing stored.
+  await form.getByLabel("Date", { exact: true }).fill(yesterday);
+  await form.getByLabel("Nom").fill("Inventaire");
+  await form.getByRole("button", { name: "Ajouter ce jour" }).click();
+  const alert = form.getByRole("alert");
+  await alert.getByText("Cette date est déjà passée").waitFor();
+  await alert.getByText("Choisissez : fermé toute la journée, ou ouvert avec des horaires particuliers.").waitFor();
+  assert.equal(await form.getByLabel("Nom").inputValue(), "Inventaire");
+  await page.getByText("Aucun jour particulier à venir.").waitFor();
+
+  await form.getByLabel("Date", { exact: true }).fill(today);
+  await form.getByLabel("fermé toute la journée").check();
+  await form.getByRole("button", { name: "Ajouter ce jour" }).click();
+  await page.getByText("Jour particulier ajouté").waitFor();
+  const list = page.getByRole("table", { name: "Jours particuliers à venir" });
+  await list.getByRole("row", { name: /Inventaire\s+Fermé toute la journée/ }).waitFor();
+
+  // Closed today: a code is refused, as at night.
+  const poste = await Workstation.connect(server, "Salle-03");
+  poste.send({ type: "validate_code", code: await newSession(page, server, "Salle-03", "1h"), ip_address: "192.168.1.105" });
+  assert.equal((await poste.next("code_invalid")).raison, "ferme");
+
+  // Removed: today follows the week again (no hours: open), and the code is taken.
+  await page.goto(`${server.url}/console/reglages`);
+  await page.getByRole("button", { name: /^Retirer .*\(Inventaire\)$/ }).click();
+  await page.getByText("Jour particulier retiré").waitFor();
+  const code = await newSession(page, server, "Salle-03", "1h");
+  assert.equal((await poste.useCode(code, "192.168.1.105")).session.poste, "Salle-03");
+
+  // The public holidays of the next twelve months, La Réunion's 20 December among them; a
+  // second click adds nothing.
+  await page.goto(`${server.url}/console/reglages`);
+  await page.getByRole("button", { name: "Ajouter les jours fériés des 12 prochains mois" }).click();
+  await page.getByText(/\d+ jours fériés ajoutés, fermés toute la journée/).waitFor();
+  await page.getByRole("table", { name: "Jours particuliers à venir" }).getByRole("row", { name: /20\/12\/\d{4}\s+Fête de l'abolition de l'esclavage/ }).waitFor();
+  await page.getByRole("heading", { name: "Jours particuliers" }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshotPath("console-jours-particuliers.png"), fullPage: true });
+  await page.getByRole("button", { name: "Ajouter les jours fériés des 12 prochains mois" }).click();
+  await page.getByText("Les jours fériés des douze prochains mois sont déjà dans la liste.").waitFor();
+
+  poste.close();
+  await page.context().close();
+});

@@ -96,6 +96,8 @@ pub mod setting_keys {
     pub const CODE_LENGTH: &str = "code_length";
     pub const CODE_VALIDITY: &str = "code_validity";
     pub const OPENING_HOURS: &str = "opening_hours";
+    /// Public holidays, closures, exceptional openings (JSON, see `OpeningHours`).
+    pub const SPECIAL_DAYS: &str = "special_days";
 }
 
 /// Why a stored or typed setting was refused (the French message is the caller's).
@@ -146,8 +148,15 @@ impl Settings {
                         .ok_or(SettingError::Invalid(k::CODE_VALIDITY))?;
                 }
                 k::OPENING_HOURS => {
+                    let special = next.opening_hours.special_days().clone();
                     next.opening_hours = OpeningHours::parse(value)
-                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?;
+                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?
+                        .with_special_days(special);
+                }
+                k::SPECIAL_DAYS => {
+                    let special = OpeningHours::parse_special_days(value)
+                        .map_err(|_| SettingError::Invalid(k::SPECIAL_DAYS))?;
+                    next.opening_hours = next.opening_hours.clone().with_special_days(special);
                 }
                 other => return Err(SettingError::UnknownKey(other.to_owned())),
             }

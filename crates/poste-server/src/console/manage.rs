@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
+use crate::console::calendar::{SpecialDayForm, SpecialDayLine, special_day_lines};
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Empty, Frame, page};
 use crate::console::view;
@@ -24,7 +25,7 @@ use crate::state::AppState;
 use crate::text::console as t;
 
 const POSTES: &str = "/console/postes";
-const SETTINGS: &str = "/console/reglages";
+pub(super) const SETTINGS: &str = "/console/reglages";
 
 // ----- workstations ---------------------------------------------------------------------------
 
@@ -368,7 +369,7 @@ struct CategoryLine {
 
 #[derive(Template)]
 #[template(path = "console/settings.html")]
-struct SettingsPage {
+pub(super) struct SettingsPage {
     frame: Frame,
     form: SettingsForm,
     days: Vec<DayLine>,
@@ -376,13 +377,30 @@ struct SettingsPage {
     errors: Vec<String>,
     categories: Vec<CategoryLine>,
     retention_days: u32,
+    special_days: Vec<SpecialDayLine>,
+    /// The « Ajouter un jour particulier » form as typed, and what it got wrong.
+    special_form: SpecialDayForm,
+    special_errors: Vec<String>,
+}
+
+impl SettingsPage {
+    /// The page with the special day form refused: what was typed kept, every reason said.
+    pub(super) fn with_special_day_errors(
+        mut self,
+        form: SpecialDayForm,
+        errors: Vec<String>,
+    ) -> Self {
+        self.special_form = form;
+        self.special_errors = errors;
+        self
+    }
 }
 
 fn minutes_text(secs: Option<i64>) -> String {
     secs.map(|s| (s / 60).to_string()).unwrap_or_default()
 }
 
-async fn settings_page(
+pub(super) async fn settings_page(
     state: &AppState,
     staff: &Staff,
     headers: &HeaderMap,
@@ -436,6 +454,9 @@ async fn settings_page(
             nom: c.nom,
         })
         .collect();
+    let today = jiff::Timestamp::from_millisecond(now_ms())
+        .map(|ts| ts.to_zoned_datetime(settings.timezone.clone()).date())
+        .unwrap_or_default();
     Ok(SettingsPage {
         frame: Frame::new(state, staff, headers, "reglages"),
         form,
@@ -443,6 +464,9 @@ async fn settings_page(
         errors,
         categories,
         retention_days: state.retention_days(),
+        special_days: special_day_lines(&settings.opening_hours, today),
+        special_form: SpecialDayForm::default(),
+        special_errors: Vec::new(),
     })
 }
 

@@ -414,7 +414,7 @@ pub struct Stats {
 /// Seconds the space was open between `from` and `now`: the periods of each day (a lunch break
 /// is not open time), or the whole time when no hours are set.
 pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone) -> i64 {
-    if hours.always_open() {
+    if hours.always_open() && hours.special_days().is_empty() {
         return (now - from).max(0) / 1000;
     }
     let (Ok(start), Ok(end)) = (
@@ -427,16 +427,27 @@ pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone)
     let last = end.to_zoned_datetime(tz.clone()).date();
     let mut total = 0;
     while day <= last {
-        let index = usize::from(day.weekday().to_monday_zero_offset().unsigned_abs());
-        for period in hours.day(index) {
-            let at = |time| {
-                day.to_datetime(time)
-                    .to_zoned_datetime(tz.clone())
-                    .map(|z| z.timestamp().as_millisecond())
-                    .unwrap_or(from)
-            };
-            let (opens, closes) = (at(period.open).max(from), at(period.close).min(now));
-            total += (closes - opens).max(0) / 1000;
+        let at = |time| {
+            day.to_datetime(time)
+                .to_zoned_datetime(tz.clone())
+                .map(|z| z.timestamp().as_millisecond())
+                .unwrap_or(from)
+        };
+        match hours.periods_on(day) {
+            Some(periods) => {
+                for period in periods {
+                    let (opens, closes) = (at(period.open).max(from), at(period.close).min(now));
+                    total += (closes - opens).max(0) / 1000;
+                }
+            }
+            // Nothing limits that day: all of it, from midnight to midnight.
+            None => {
+                let next = day
+                    .tomorrow()
+                    .map_or(now, |next| at_midnight(next, tz, now));
+                let (opens, closes) = (at(jiff::civil::Time::midnight()).max(from), next.min(now));
+                total += (closes - opens).max(0) / 1000;
+            }
         }
         match day.tomorrow() {
             Ok(next) => day = next,
@@ -444,6 +455,12 @@ pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone)
         }
     }
     total
+}
+
+fn at_midnight(date: jiff::civil::Date, tz: &TimeZone, otherwise: Millis) -> Millis {
+    date.to_datetime(jiff::civil::Time::midnight())
+        .to_zoned_datetime(tz.clone())
+        .map_or(otherwise, |z| z.timestamp().as_millisecond())
 }
 
 /// What the statistics of a period are computed from.
@@ -904,6 +921,18 @@ mod tests {
         // With a lunch break from 12:00 to 13:30 on Monday: 1 h 30 less.
         let hours = OpeningHours::parse("09:00-12:00,13:30-18:00;;09:00-18:00;;;;").unwrap();
         assert_eq!(open_secs(from, now, &hours, &tz), 12 * 3600 - 5400);
+        // Monday closed (a special day): only Wednesday's 3 h; with no weekly hours, the whole
+        // time but that Monday.
+        let special =
+            OpeningHours::parse_special_days(r#"[{"date":"2026-11-23","libelle":"Travaux"}]"#)
+                .unwrap();
+        let closed_monday = hours.with_special_days(special.clone());
+        assert_eq!(open_secs(from, now, &closed_monday, &tz), 3 * 3600);
+        let only = OpeningHours::default().with_special_days(special);
+        assert_eq!(
+            open_secs(from, now, &only, &tz),
+            (now - from) / 1000 - 86_400
+        );
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! and no code is accepted while the space is closed (the lunch break included). With no hours
 //! at all (the default) the space is always open.
 
-use jiff::civil::{Time, Weekday};
+use std::collections::BTreeMap;
+
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use poste_store::Millis;
+use serde::{Deserialize, Serialize};
 
 /// Monday first, as the week is written in France.
 pub const WEEKDAYS: [Weekday; 7] = [
@@ -30,10 +33,32 @@ pub struct DayHours {
 pub const MAX_PERIODS: usize = 2;
 
 /// Hours per weekday, Monday first: each day's periods in order, none for a closed day. All
-/// empty (`always_open`): no restriction.
+/// empty (`always_open`): no restriction. Special days (a public holiday, a closure for works,
+/// an exceptional opening) replace their weekday's hours on their date.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OpeningHours {
     days: [Vec<DayHours>; 7],
+    special: BTreeMap<Date, SpecialDay>,
+}
+
+/// A date whose hours are not its weekday's: closed all day (no periods) or open for one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecialDay {
+    /// What staff called it (« Noël », « Travaux »), shown in the console.
+    pub label: String,
+    pub periods: Vec<DayHours>,
+}
+
+/// The stored form of a special day (the setting `special_days` is a JSON list of them: any
+/// label survives, whatever its characters).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSpecialDay {
+    /// `YYYY-MM-DD`.
+    date: String,
+    libelle: String,
+    /// `HH:MM-HH:MM`, or empty when closed.
+    #[serde(default)]
+    horaires: String,
 }
 
 /// Where "now" stands against the opening hours.
@@ -48,6 +73,8 @@ pub enum Opening {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HoursError {
+    #[error("special days: {0}")]
+    Special(String),
     #[error("expected 7 days separated by `;`")]
     DayCount,
     #[error("day {0}: expected HH:MM-HH:MM (twice at most, by `,`) or nothing")]
@@ -72,7 +99,89 @@ impl OpeningHours {
                 previous_close = Some(period.close);
             }
         }
-        Ok(OpeningHours { days })
+        Ok(OpeningHours {
+            days,
+            special: BTreeMap::new(),
+        })
+    }
+
+    /// These weekly hours with `special` days instead of the ones they had.
+    pub fn with_special_days(mut self, special: BTreeMap<Date, SpecialDay>) -> Self {
+        self.special = special;
+        self
+    }
+
+    pub fn special_days(&self) -> &BTreeMap<Date, SpecialDay> {
+        &self.special
+    }
+
+    /// Parses the stored special days (a JSON list; empty text: none).
+    pub fn parse_special_days(text: &str) -> Result<BTreeMap<Date, SpecialDay>, HoursError> {
+        if text.trim().is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let stored: Vec<StoredSpecialDay> =
+            serde_json::from_str(text).map_err(|err| HoursError::Special(err.to_string()))?;
+        let mut days = BTreeMap::new();
+        for day in stored {
+            let date: Date = day
+                .date
+                .parse()
+                .map_err(|_| HoursError::Special(format!("{}: not a date", day.date)))?;
+            let periods = if day.horaires.trim().is_empty() {
+                Vec::new()
+            } else {
+                let (open, close) = day
+                    .horaires
+                    .split_once('-')
+                    .and_then(|(o, c)| {
+                        Some((
+                            Time::strptime("%H:%M", o.trim()).ok()?,
+                            Time::strptime("%H:%M", c.trim()).ok()?,
+                        ))
+                    })
+                    .filter(|(o, c)| o < c)
+                    .ok_or_else(|| HoursError::Special(format!("{date}: hours")))?;
+                vec![DayHours { open, close }]
+            };
+            let label = day.libelle.trim().to_owned();
+            if label.is_empty() || days.contains_key(&date) {
+                return Err(HoursError::Special(format!("{date}: label or twice")));
+            }
+            days.insert(date, SpecialDay { label, periods });
+        }
+        Ok(days)
+    }
+
+    /// The stored form of special days (see [`OpeningHours::parse_special_days`]).
+    pub fn format_special_days(days: &BTreeMap<Date, SpecialDay>) -> String {
+        let stored: Vec<StoredSpecialDay> = days
+            .iter()
+            .map(|(date, day)| StoredSpecialDay {
+                date: date.to_string(),
+                libelle: day.label.clone(),
+                horaires: day
+                    .periods
+                    .iter()
+                    .map(|d| format!("{}-{}", d.open.strftime("%H:%M"), d.close.strftime("%H:%M")))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            })
+            .collect();
+        serde_json::to_string(&stored).unwrap_or_default()
+    }
+
+    /// The periods of `date`: its special day's, or its weekday's; `None` when nothing limits
+    /// that day (no weekly hours and no special day).
+    pub fn periods_on(&self, date: Date) -> Option<&[DayHours]> {
+        if let Some(special) = self.special.get(&date) {
+            return Some(&special.periods);
+        }
+        if self.always_open() {
+            return None;
+        }
+        let index = usize::from(date.weekday().to_monday_zero_offset().unsigned_abs());
+        Some(self.day(index))
     }
 
     /// The periods of day `index` (Monday 0), in order; empty when closed.
@@ -80,6 +189,7 @@ impl OpeningHours {
         self.days.get(index).map_or(&[], Vec::as_slice)
     }
 
+    /// No weekly hours (special days may still limit their dates).
     pub fn always_open(&self) -> bool {
         self.days.iter().all(Vec::is_empty)
     }
@@ -115,7 +225,7 @@ impl OpeningHours {
         OpeningHours::new(days)
     }
 
-    /// The stored form (see [`OpeningHours::parse`]).
+    /// The stored form of the weekly hours (see [`OpeningHours::parse`]).
     pub fn format(&self) -> String {
         if self.always_open() {
             return String::new();
@@ -135,17 +245,15 @@ impl OpeningHours {
 
     /// Whether the space is open at `now`, and until when.
     pub fn at(&self, now: Millis, tz: &TimeZone) -> Opening {
-        if self.always_open() {
-            return Opening::AlwaysOpen;
-        }
         let Ok(ts) = jiff::Timestamp::from_millisecond(now) else {
             return Opening::AlwaysOpen;
         };
         let zoned = ts.to_zoned_datetime(tz.clone());
-        let index = usize::from(zoned.weekday().to_monday_zero_offset().unsigned_abs());
+        let Some(periods) = self.periods_on(zoned.date()) else {
+            return Opening::AlwaysOpen;
+        };
         let time = zoned.time();
-        let Some(hours) = self
-            .day(index)
+        let Some(hours) = periods
             .iter()
             .find(|period| period.open <= time && time < period.close)
         else {
@@ -248,6 +356,53 @@ mod tests {
         // 13:30 local, in the break, on either side of the change.
         assert_eq!(hours.at(at("2026-10-24T11:30:00Z"), &tz), Opening::Closed);
         assert_eq!(hours.at(at("2026-10-31T12:30:00Z"), &tz), Opening::Closed);
+    }
+
+    #[test]
+    fn a_special_day_replaces_its_weekday_and_round_trips() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap();
+        let date = |s: &str| s.parse::<Date>().unwrap();
+        let special = OpeningHours::parse_special_days(
+            r#"[{"date":"2026-12-21","libelle":"Inventaire ; fermé","horaires":""},
+                {"date":"2026-12-24","libelle":"Veille de Noël","horaires":"09:00-12:00"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            OpeningHours::parse_special_days(&OpeningHours::format_special_days(&special)),
+            Ok(special.clone())
+        );
+        // Monday 2026-12-21 closed though Mondays are open; Thursday 24th until noon only;
+        // Monday 28th as every Monday.
+        let hours = OpeningHours::parse("09:00-18:00;;;09:00-18:00;;;")
+            .unwrap()
+            .with_special_days(special.clone());
+        assert_eq!(hours.at(at("2026-12-21T06:00:00Z"), &tz), Opening::Closed);
+        assert_eq!(
+            hours.at(at("2026-12-24T06:00:00Z"), &tz),
+            Opening::OpenUntil(at("2026-12-24T08:00:00Z"))
+        );
+        assert_eq!(hours.at(at("2026-12-24T08:30:00Z"), &tz), Opening::Closed);
+        assert_eq!(
+            hours.at(at("2026-12-28T06:00:00Z"), &tz),
+            Opening::OpenUntil(at("2026-12-28T14:00:00Z"))
+        );
+        // With no weekly hours, a special day still limits its own date, and only it.
+        let only = OpeningHours::default().with_special_days(special);
+        assert_eq!(only.at(at("2026-12-21T06:00:00Z"), &tz), Opening::Closed);
+        assert_eq!(
+            only.at(at("2026-12-22T06:00:00Z"), &tz),
+            Opening::AlwaysOpen
+        );
+        assert_eq!(only.periods_on(date("2026-12-22")), None);
+        // Refused: reversed hours, a day twice, no label, not JSON.
+        for text in [
+            r#"[{"date":"2026-12-21","libelle":"x","horaires":"12:00-09:00"}]"#,
+            r#"[{"date":"2026-12-21","libelle":"x"},{"date":"2026-12-21","libelle":"y"}]"#,
+            r#"[{"date":"2026-12-21","libelle":" "}]"#,
+            "2026-12-21",
+        ] {
+            assert!(OpeningHours::parse_special_days(text).is_err(), "{text}");
+        }
     }
 
     #[test]
