@@ -396,6 +396,24 @@ class Vm:
             prev = cur
             time.sleep(interval)
 
+    def screen_sample(self):
+        """screen_stats, rounded as wait_screen_changed compares them."""
+        n, top, share = self.screen_stats()
+        return (n, top, round(share, 3))
+
+    def wait_screen_changed(self, before, timeout=60, interval=1):
+        """Waits until the screen differs from `before` (a screen_sample): what a program
+        logged it was asked to show is drawn. Under TCG a repaint comes seconds after the log
+        line, and a screen that did not change yet also looks settled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cur = self.screen_sample()
+            if cur != before:
+                return cur
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the screen did not change in {timeout} s (still {cur})")
+            time.sleep(interval)
+
     def send_key(self, *qcodes, hold_ms=50):
         self.qmp().cmd("send-key", keys=[{"type": "qcode", "data": k} for k in qcodes],
                        **{"hold-time": hold_ms})
