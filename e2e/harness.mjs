@@ -14,6 +14,8 @@ import WebSocket from "ws";
 export const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const targetDir = process.env.CARGO_TARGET_DIR || join(repo, "target");
 export const serverBin = process.env.POSTE_SERVER_BIN || join(targetDir, "debug", "poste-server");
+// Writes a long past of sessions into a database (crates/poste-loadgen, `poste-history`).
+export const historyBin = process.env.POSTE_HISTORY_BIN || join(targetDir, "debug", "poste-history");
 export const screenshotDir = process.env.POSTE_E2E_SCREENSHOTS || join(targetDir, "e2e-screenshots");
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 

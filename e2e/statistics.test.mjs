@@ -2,11 +2,23 @@
 // time series take the page's width, every label is drawn at 10 px or more and none overlaps
 // another, occupancy is on a 0–100 % scale (a workstation that ran a few seconds is not a full
 // bar), an empty period says « Aucune donnée pour cette période. », and the figures export as
-// CSV and as a printable A4 page. Screenshots of each view go to docs/console/.
+// CSV and as a printable A4 page. Screenshots of each view, empty and over a year of a
+// médiathèque's use (`poste-history`), go to docs/console/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { Workstation, loggedInPage, newSession, screenshotPath, serverAndBrowser } from "./harness.mjs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  Server,
+  Workstation,
+  historyBin,
+  loggedInPage,
+  newSession,
+  screenshotPath,
+  serverAndBrowser,
+} from "./harness.mjs";
 
 const shared = serverAndBrowser("sandrine", "Sandrine Hoarau");
 
@@ -143,8 +155,6 @@ test("the charts of a period with sessions read like an annual report's, and exp
     assert.equal(salle03.share, 0, JSON.stringify(rates));
     assert.match(salle03.title, /Salle-03 : 0\s*%/);
 
-    await page.screenshot({ path: screenshotPath(`console-statistiques-${file}.png`), fullPage: true });
-
     // The CSV export of the figures shown.
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -171,8 +181,48 @@ test("the charts of a period with sessions read like an annual report's, and exp
   assert.equal(await page.locator("svg.graphique").count(), 6);
   await page.getByRole("row", { name: /Salle-02/ }).first().waitFor();
   await assertReadable(page, "imprimable");
-  await page.screenshot({ path: screenshotPath("console-statistiques-impression.png"), fullPage: true });
 
   for (const poste of postes) poste.close();
   await page.context().close();
+});
+
+test("a year of a médiathèque's use reads like an annual report", async () => {
+  // A year of sessions on six workstations, within the opening hours it also sets, written into
+  // a fresh database through the store's own operations; then the server on that database.
+  const dir = mkdtempSync(join(tmpdir(), "poste-e2e-history-"));
+  const database = `sqlite:${join(dir, "poste-server.sqlite")}`;
+  const written = execFileSync(historyBin, ["--database", database, "--days", "365", "--set-opening-hours"], {
+    encoding: "utf8",
+  });
+  const sessions = Number(written.match(/^(\d+) sessions/)[1]);
+  assert.ok(sessions > 3000, written);
+  const server = await Server.start({ POSTE_SERVER_DATA_DIR: dir });
+  try {
+    server.createStaff("sandrine", "admin", "Sandrine Hoarau");
+    const page = await loggedInPage(shared.browser, server, "sandrine");
+    for (const [value, name, file] of PERIODS) {
+      await page.goto(`${server.url}/console/statistiques?periode=${value}`);
+      await page.getByRole("link", { name, exact: true }).and(page.locator("[aria-current]")).waitFor();
+      assert.equal(await page.getByText(EMPTY).count(), 0, `${value}: a chart says it has no data`);
+      await assertReadable(page, `${value}, a year of use`);
+      // Six workstations busy part of the opening hours: no empty bar, no full one.
+      const rates = await bars(page.getByRole("region", { name: OCCUPANCY, exact: true }));
+      assert.equal(rates.length, 6, JSON.stringify(rates));
+      for (const { title } of rates) {
+        const percent = Number(title.match(/: (\d+)\s*%/)[1]);
+        assert.ok(percent >= 10 && percent <= 90, `${value}: ${title}`);
+      }
+      await page.screenshot({ path: screenshotPath(`console-statistiques-${file}.png`), fullPage: true });
+    }
+    await page.goto(`${server.url}/console/statistiques/imprimer?periode=mois`);
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: "print" });
+    await page.getByRole("heading", { name: /EPN de Saint-Denis/ }).waitFor();
+    await assertReadable(page, "imprimable, a year of use");
+    await page.screenshot({ path: screenshotPath("console-statistiques-impression.png"), fullPage: true });
+    await page.context().close();
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

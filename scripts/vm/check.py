@@ -320,11 +320,14 @@ class Check:
         until("the agent finds the server unreachable",
               lambda: "server unreachable" in self.journal_after(""), 60, every=2)
         cursor = self.cursor()
+        before = self.vm.screen_sample()
         self.type_code(code)
         until("the code refused", lambda: "the server is unreachable" in self.journal_after(cursor),
               90, every=2)
-        self.vm.wait_screen_settled(30)
+        self.vm.wait_screen_changed(before, 60)
+        self.vm.wait_screen_settled(30, interval=5)
         self.shot("00-gate-server-down.png")
+        refused = self.vm.screen_sample()
         if self.visitor_session() is not None:
             fail("a session opened while the server was down")
         self.server.start()
@@ -335,8 +338,8 @@ class Check:
         until("the gate told it", lambda: "out_of_service=true" in self.vm.sh(
             "journalctl -b --no-pager -o cat _PID=$(pgrep -u _greetd -x poste-kiosk)")[0], 60,
             every=2)
-        time.sleep(2)  # drawn: the kiosk repaints at once, slowly under TCG
-        self.vm.wait_screen_settled(30)
+        self.vm.wait_screen_changed(refused, 60)
+        self.vm.wait_screen_settled(30, interval=5)
         self.shot("00-gate-awaiting-approval.png")
         name = self.sh("hostname").strip()
 
@@ -385,10 +388,12 @@ class Check:
         if active == "active":
             fail("a login prompt runs on tty2")
         cursor = self.cursor()
+        before = self.vm.screen_sample()
         self.type_code("zz99zz")
         until("a wrong code refused in French",
               lambda: "Code inconnu" in self.journal_after(cursor), 60)
-        time.sleep(8)  # the refusal painted (llvmpipe under TCG is slow)
+        self.vm.wait_screen_changed(before, 60)
+        self.vm.wait_screen_settled(30, interval=5)  # the refusal painted after the code
         self.shot("02-gate-wrong-code.png")
         # Killed eight times in a row: greetd brings it back each time, and never a desktop.
         for _ in range(8):

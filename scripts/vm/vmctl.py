@@ -40,6 +40,15 @@ DEFAULT_RUN = os.environ.get("POSTE_VM_RUN", "/tmp/poste-vm-run")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+
+def _same_screen(a, b):
+    """Two screen_stats samples of one settled picture: same commonest colour and share, and
+    colour counts within 5 % (at least 3) of each other."""
+    (na, top_a, share_a), (nb, top_b, share_b) = a, b
+    return (top_a == top_b and abs(share_a - share_b) <= 0.01
+            and abs(na - nb) <= max(3, 0.05 * max(na, nb)))
+
+
 class CheckFailed(SystemExit):
     """A check of smoke.py or check.py that did not hold: ends the run with its message."""
 
@@ -369,19 +378,40 @@ class Vm:
         return len(counts), top.hex(), counts[top] / sum(counts.values())
 
     def wait_screen_settled(self, timeout=120, interval=3, accept=lambda stats: True):
-        """Waits until two samples `interval` s apart agree (colour count, commonest colour,
-        its share to 1 %) and `accept(stats)`: a desktop still painting changes between them.
-        Blinking cursors change a few pixels, not these figures. Returns the stats."""
+        """Waits until two samples `interval` s apart agree (commonest colour, its share to
+        1 %, colour count to 5 %) and `accept(stats)`: a desktop still painting changes
+        between them. A ticking countdown or a blinking cursor moves the colour count by a few
+        antialiased shades (1140 then 1152 while digits change), never these figures as a whole
+        paint does; an exact count made a desktop with its countdown never settle. Returns the
+        stats."""
         deadline = time.monotonic() + timeout
         prev = None
         while True:
             n, top, share = self.screen_stats()
             cur = (n, top, round(share, 2))
-            if cur == prev and accept(cur):
+            if prev is not None and _same_screen(prev, cur) and accept(cur):
                 return cur
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the screen did not settle in {timeout} s (last {cur})")
             prev = cur
+            time.sleep(interval)
+
+    def screen_sample(self):
+        """screen_stats, rounded as wait_screen_changed compares them."""
+        n, top, share = self.screen_stats()
+        return (n, top, round(share, 3))
+
+    def wait_screen_changed(self, before, timeout=60, interval=1):
+        """Waits until the screen differs from `before` (a screen_sample): what a program
+        logged it was asked to show is drawn. Under TCG a repaint comes seconds after the log
+        line, and a screen that did not change yet also looks settled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cur = self.screen_sample()
+            if cur != before:
+                return cur
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the screen did not change in {timeout} s (still {cur})")
             time.sleep(interval)
 
     def send_key(self, *qcodes, hold_ms=50):

@@ -300,6 +300,12 @@ impl Kiosk {
                     out_of_service = message.is_some(),
                     "the gate's service state"
                 );
+                // Out of service now: an earlier code's refusal (« serveur injoignable ») no
+                // longer says why codes are refused, and would push the message off the gate.
+                if message.is_some() && self.refusal.as_ref().is_some_and(|r| r.retry_at.is_none())
+                {
+                    self.refusal = None;
+                }
                 self.out_of_service = message;
             }
             Screen::Actions { disponibles } => {
@@ -680,6 +686,33 @@ mod tests {
         assert!(view.can_submit);
         assert_eq!(kiosk.submit("ABC123", after).as_deref(), Some("ABC123"));
         assert_eq!(kiosk.view(after).codes_sent, 2);
+    }
+
+    #[test]
+    fn going_out_of_service_replaces_an_earlier_codes_refusal() {
+        let now = Instant::now();
+        let mut kiosk = connected(now);
+        assert!(kiosk.submit("k9vn75", now).is_some());
+        kiosk.apply(
+            screen(Screen::Refusal {
+                raison: None,
+                message: "Le serveur est injoignable.".into(),
+                reessayer_dans: None,
+            }),
+            now,
+        );
+        kiosk.apply(
+            screen(Screen::OutOfService {
+                message: Some("Ce poste n'est pas encore en service.".into()),
+            }),
+            now,
+        );
+        let view = kiosk.view(now);
+        assert_eq!(view.refusal, None);
+        assert_eq!(
+            view.staff.as_deref(),
+            Some("Ce poste n'est pas encore en service.")
+        );
     }
 
     #[test]

@@ -6,10 +6,14 @@
 //! `127.0.0.x` source addresses), names itself, validates its own code, starts its session and
 //! asks `get_time` at the seed's cadence until the session ends or the run's bound is reached.
 //! Codes are created through the server's API. The run always stops by itself.
+//!
+//! [`history`] (binary `poste-history`) writes a long past of sessions into a store instead.
 
 // The load generator measures latencies on the real clocks: the server's clock fence
 // (clippy.toml) is not for it.
 #![allow(clippy::disallowed_methods)]
+
+pub mod history;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

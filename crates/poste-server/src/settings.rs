@@ -101,6 +101,8 @@ pub mod setting_keys {
     pub const OPENING_HOURS: &str = "opening_hours";
     /// Addresses of the monthly report, separated by `, `.
     pub const REPORT_RECIPIENTS: &str = "report_recipients";
+    /// Public holidays, closures, exceptional openings (JSON, see `OpeningHours`).
+    pub const SPECIAL_DAYS: &str = "special_days";
 }
 
 /// Addresses typed one a line (or separated by commas or semicolons), each checked: the
@@ -175,8 +177,15 @@ impl Settings {
                         .ok_or(SettingError::Invalid(k::CODE_VALIDITY))?;
                 }
                 k::OPENING_HOURS => {
+                    let special = next.opening_hours.special_days().clone();
                     next.opening_hours = OpeningHours::parse(value)
-                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?;
+                        .map_err(|_| SettingError::Invalid(k::OPENING_HOURS))?
+                        .with_special_days(special);
+                }
+                k::SPECIAL_DAYS => {
+                    let special = OpeningHours::parse_special_days(value)
+                        .map_err(|_| SettingError::Invalid(k::SPECIAL_DAYS))?;
+                    next.opening_hours = next.opening_hours.clone().with_special_days(special);
                 }
                 k::REPORT_RECIPIENTS => {
                     next.report_recipients = parse_recipients(value)

@@ -457,6 +457,51 @@ pub mod console {
         )
     }
 
+    // « Jours particuliers » (public holidays, closures, exceptional openings).
+    pub const SPECIAL_CLOSED: &str = "Fermé toute la journée";
+    pub const SPECIAL_DATE_INVALID: &str = "Indiquez la date de ce jour (JJ/MM/AAAA).";
+    pub const SPECIAL_DATE_PAST: &str = "Cette date est déjà passée : un jour particulier se prévoit pour aujourd'hui ou plus tard.";
+    pub const SPECIAL_LABEL_INVALID: &str =
+        "Donnez un nom à ce jour (60 caractères au plus), par exemple « Noël » ou « Travaux ».";
+    pub const SPECIAL_KIND_MISSING: &str =
+        "Choisissez : fermé toute la journée, ou ouvert avec des horaires particuliers.";
+    pub const SPECIAL_HOURS_INVALID: &str =
+        "Indiquez l'ouverture et la fermeture de ce jour (HH:MM), la fermeture après l'ouverture.";
+    pub const SPECIAL_DAY_NOT_FOUND: &str = "Ce jour particulier n'existe plus (déjà retiré ?).";
+    pub const HOLIDAYS_ALREADY_THERE: &str =
+        "Les jours fériés des douze prochains mois sont déjà dans la liste.";
+
+    pub fn special_date_taken(date: &str, label: &str) -> String {
+        format!("Le {date} a déjà des horaires particuliers (« {label} ») : retirez-les d'abord.")
+    }
+
+    pub fn special_day_added(date: &str, label: &str) -> String {
+        format!("Jour particulier ajouté : {date}, « {label} ».")
+    }
+
+    pub fn special_day_removed(date: &str, label: &str) -> String {
+        format!(
+            "Jour particulier retiré : {date}, « {label} ». Ce jour suit de nouveau les horaires de la semaine."
+        )
+    }
+
+    pub fn holidays_added(count: usize) -> String {
+        if count == 1 {
+            "1 jour férié ajouté, fermé toute la journée : retirez-le si l'espace ouvre ce jour-là."
+                .to_owned()
+        } else {
+            format!(
+                "{count} jours fériés ajoutés, fermés toute la journée : retirez ceux où l'espace ouvre."
+            )
+        }
+    }
+
+    pub fn break_invalid(day: &str) -> String {
+        format!(
+            "{day} : une pause a un début et une reprise (HH:MM), entre l'ouverture et la fermeture ; laissez les deux vides s'il n'y en a pas."
+        )
+    }
+
     pub const CATEGORY_NAME_INVALID: &str =
         "Le nom de la catégorie est obligatoire (64 caractères au plus).";
     pub const CATEGORY_LIMIT_INVALID: &str =
@@ -717,6 +762,7 @@ pub mod console {
             k::CODE_VALIDITY => "Validité des codes",
             k::OPENING_HOURS => "Horaires d'ouverture",
             k::REPORT_RECIPIENTS => "Destinataires du rapport mensuel",
+            k::SPECIAL_DAYS => "Jours particuliers",
             other => other,
         }
     }

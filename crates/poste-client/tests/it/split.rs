@@ -352,8 +352,22 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
     let row = server.store.session(id).await.unwrap().unwrap();
     assert_eq!(row.total_secs(), 3600 + 600);
 
-    // "fin": the server ends it as the visitor's, the service locks and logs out.
+    // "fin", confirmed by "oui": the server ends it as the visitor's, the service locks and
+    // logs out. A "fin" alone ends nothing (a word typed by mistake).
     type_code(&mut split, "fin");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server
+            .store
+            .session(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .end_reason
+            .is_none(),
+        "« fin » alone ended the session"
+    );
+    type_code(&mut split, "oui");
     wait_call(
         &desktop,
         "loginctl terminate-session c42",
@@ -374,6 +388,7 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_from_the_helper() 
         stdout.contains("Demande acceptée : 10 minutes de plus."),
         "{stdout}"
     );
+    assert!(stdout.contains("Tapez « oui » pour confirmer"), "{stdout}");
     assert!(
         stdout.contains("Vous avez terminé votre session"),
         "{stdout}"

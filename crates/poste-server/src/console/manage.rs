@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
+use crate::console::calendar::{SpecialDayForm, SpecialDayLine, special_day_lines};
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Empty, Frame, page};
 use crate::console::view;
@@ -24,7 +25,7 @@ use crate::state::AppState;
 use crate::text::console as t;
 
 const POSTES: &str = "/console/postes";
-const SETTINGS: &str = "/console/reglages";
+pub(super) const SETTINGS: &str = "/console/reglages";
 
 // ----- workstations ---------------------------------------------------------------------------
 
@@ -190,53 +191,163 @@ pub struct SettingsForm {
     /// The monthly report's addresses, one a line.
     #[serde(default)]
     destinataires: String,
-    // Opening and closing time per weekday, Monday first (`o0`…`o6`, `f0`…`f6`).
+    // Per weekday, Monday first: opening (`o0`…`o6`), the lunch break's start (`p0`…) and end
+    // (`r0`…, « reprise »), closing (`f0`…`f6`).
     #[serde(default)]
     o0: String,
+    #[serde(default)]
+    p0: String,
+    #[serde(default)]
+    r0: String,
     #[serde(default)]
     f0: String,
     #[serde(default)]
     o1: String,
     #[serde(default)]
+    p1: String,
+    #[serde(default)]
+    r1: String,
+    #[serde(default)]
     f1: String,
     #[serde(default)]
     o2: String,
+    #[serde(default)]
+    p2: String,
+    #[serde(default)]
+    r2: String,
     #[serde(default)]
     f2: String,
     #[serde(default)]
     o3: String,
     #[serde(default)]
+    p3: String,
+    #[serde(default)]
+    r3: String,
+    #[serde(default)]
     f3: String,
     #[serde(default)]
     o4: String,
+    #[serde(default)]
+    p4: String,
+    #[serde(default)]
+    r4: String,
     #[serde(default)]
     f4: String,
     #[serde(default)]
     o5: String,
     #[serde(default)]
+    p5: String,
+    #[serde(default)]
+    r5: String,
+    #[serde(default)]
     f5: String,
     #[serde(default)]
     o6: String,
+    #[serde(default)]
+    p6: String,
+    #[serde(default)]
+    r6: String,
     #[serde(default)]
     f6: String,
 }
 
 impl SettingsForm {
-    fn day(&self, index: usize) -> (&str, &str) {
-        let pairs = [
-            (&self.o0, &self.f0),
-            (&self.o1, &self.f1),
-            (&self.o2, &self.f2),
-            (&self.o3, &self.f3),
-            (&self.o4, &self.f4),
-            (&self.o5, &self.f5),
-            (&self.o6, &self.f6),
+    /// Day `index`'s opening, break start, break end and closing, trimmed.
+    fn day(&self, index: usize) -> DayFields<'_> {
+        let days = [
+            [&self.o0, &self.p0, &self.r0, &self.f0],
+            [&self.o1, &self.p1, &self.r1, &self.f1],
+            [&self.o2, &self.p2, &self.r2, &self.f2],
+            [&self.o3, &self.p3, &self.r3, &self.f3],
+            [&self.o4, &self.p4, &self.r4, &self.f4],
+            [&self.o5, &self.p5, &self.r5, &self.f5],
+            [&self.o6, &self.p6, &self.r6, &self.f6],
         ];
-        pairs
-            .get(index)
-            .map(|(o, f)| (o.trim(), f.trim()))
-            .unwrap_or(("", ""))
+        let [open, pause, resume, close] = days.get(index).map_or(["", "", "", ""], |day| {
+            [day[0].trim(), day[1].trim(), day[2].trim(), day[3].trim()]
+        });
+        DayFields {
+            open,
+            pause,
+            resume,
+            close,
+        }
     }
+
+    /// Fills day `index`'s fields from its periods (one, or two around a break).
+    fn set_day(&mut self, index: usize, periods: &[DayHours]) {
+        let hm = |time: jiff::civil::Time| time.strftime("%H:%M").to_string();
+        let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+            return;
+        };
+        let (open, close) = (hm(first.open), hm(last.close));
+        let (pause, resume) = match periods {
+            [morning, afternoon] => (hm(morning.close), hm(afternoon.open)),
+            _ => (String::new(), String::new()),
+        };
+        let days = [
+            [&mut self.o0, &mut self.p0, &mut self.r0, &mut self.f0],
+            [&mut self.o1, &mut self.p1, &mut self.r1, &mut self.f1],
+            [&mut self.o2, &mut self.p2, &mut self.r2, &mut self.f2],
+            [&mut self.o3, &mut self.p3, &mut self.r3, &mut self.f3],
+            [&mut self.o4, &mut self.p4, &mut self.r4, &mut self.f4],
+            [&mut self.o5, &mut self.p5, &mut self.r5, &mut self.f5],
+            [&mut self.o6, &mut self.p6, &mut self.r6, &mut self.f6],
+        ];
+        if let Some([o, p, r, f]) = days.into_iter().nth(index) {
+            (*o, *p, *r, *f) = (open, pause, resume, close);
+        }
+    }
+}
+
+/// One day's four time fields as typed.
+#[derive(Debug, Clone, Copy)]
+struct DayFields<'a> {
+    open: &'a str,
+    pause: &'a str,
+    resume: &'a str,
+    close: &'a str,
+}
+
+impl DayFields<'_> {
+    /// The day's periods, or which message tells what is wrong.
+    fn periods(&self) -> Result<Vec<DayHours>, DayError> {
+        let parse = |text: &str| jiff::civil::Time::strptime("%H:%M", text).ok();
+        if self.open.is_empty() && self.close.is_empty() {
+            return if self.pause.is_empty() && self.resume.is_empty() {
+                Ok(Vec::new())
+            } else {
+                Err(DayError::Hours)
+            };
+        }
+        let (Some(open), Some(close)) = (parse(self.open), parse(self.close)) else {
+            return Err(DayError::Hours);
+        };
+        if close <= open {
+            return Err(DayError::Hours);
+        }
+        if self.pause.is_empty() && self.resume.is_empty() {
+            return Ok(vec![DayHours { open, close }]);
+        }
+        match (parse(self.pause), parse(self.resume)) {
+            (Some(pause), Some(resume)) if open < pause && pause < resume && resume < close => {
+                Ok(vec![
+                    DayHours { open, close: pause },
+                    DayHours {
+                        open: resume,
+                        close,
+                    },
+                ])
+            }
+            _ => Err(DayError::Break),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayError {
+    Hours,
+    Break,
 }
 
 #[derive(Debug)]
@@ -244,6 +355,8 @@ struct DayLine {
     index: usize,
     name: &'static str,
     open: String,
+    pause: String,
+    resume: String,
     close: String,
 }
 
@@ -259,7 +372,7 @@ struct CategoryLine {
 
 #[derive(Template)]
 #[template(path = "console/settings.html")]
-struct SettingsPage {
+pub(super) struct SettingsPage {
     frame: Frame,
     form: SettingsForm,
     days: Vec<DayLine>,
@@ -267,13 +380,30 @@ struct SettingsPage {
     errors: Vec<String>,
     categories: Vec<CategoryLine>,
     retention_days: u32,
+    special_days: Vec<SpecialDayLine>,
+    /// The « Ajouter un jour particulier » form as typed, and what it got wrong.
+    special_form: SpecialDayForm,
+    special_errors: Vec<String>,
+}
+
+impl SettingsPage {
+    /// The page with the special day form refused: what was typed kept, every reason said.
+    pub(super) fn with_special_day_errors(
+        mut self,
+        form: SpecialDayForm,
+        errors: Vec<String>,
+    ) -> Self {
+        self.special_form = form;
+        self.special_errors = errors;
+        self
+    }
 }
 
 fn minutes_text(secs: Option<i64>) -> String {
     secs.map(|s| (s / 60).to_string()).unwrap_or_default()
 }
 
-async fn settings_page(
+pub(super) async fn settings_page(
     state: &AppState,
     staff: &Staff,
     headers: &HeaderMap,
@@ -296,31 +426,21 @@ async fn settings_page(
             destinataires: settings.report_recipients.join("\n"),
             ..SettingsForm::default()
         };
-        let fields = [
-            (&mut form.o0, &mut form.f0),
-            (&mut form.o1, &mut form.f1),
-            (&mut form.o2, &mut form.f2),
-            (&mut form.o3, &mut form.f3),
-            (&mut form.o4, &mut form.f4),
-            (&mut form.o5, &mut form.f5),
-            (&mut form.o6, &mut form.f6),
-        ];
-        for (index, (open, close)) in fields.into_iter().enumerate() {
-            if let Some(day) = settings.opening_hours.day(index) {
-                *open = day.open.strftime("%H:%M").to_string();
-                *close = day.close.strftime("%H:%M").to_string();
-            }
+        for index in 0..7 {
+            form.set_day(index, settings.opening_hours.day(index));
         }
         form
     });
     let days = (0..7)
         .map(|index| {
-            let (open, close) = form.day(index);
+            let day = form.day(index);
             DayLine {
                 index,
                 name: t::DAY_NAMES[index],
-                open: open.to_owned(),
-                close: close.to_owned(),
+                open: day.open.to_owned(),
+                pause: day.pause.to_owned(),
+                resume: day.resume.to_owned(),
+                close: day.close.to_owned(),
             }
         })
         .collect();
@@ -338,6 +458,9 @@ async fn settings_page(
             nom: c.nom,
         })
         .collect();
+    let today = jiff::Timestamp::from_millisecond(now_ms())
+        .map(|ts| ts.to_zoned_datetime(settings.timezone.clone()).date())
+        .unwrap_or_default();
     Ok(SettingsPage {
         frame: Frame::new(state, staff, headers, "reglages"),
         form,
@@ -345,6 +468,9 @@ async fn settings_page(
         errors,
         categories,
         retention_days: state.retention_days(),
+        special_days: special_day_lines(&settings.opening_hours, today),
+        special_form: SpecialDayForm::default(),
+        special_errors: Vec::new(),
     })
 }
 
@@ -421,16 +547,12 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
     if validity.is_none() {
         errors.push(t::VALIDITY_INVALID.to_owned());
     }
-    let mut days = [None; 7];
+    let mut days: [Vec<DayHours>; 7] = Default::default();
     for (index, day) in days.iter_mut().enumerate() {
-        let (open, close) = form.day(index);
-        if open.is_empty() && close.is_empty() {
-            continue;
-        }
-        let parse = |text: &str| jiff::civil::Time::strptime("%H:%M", text).ok();
-        match (parse(open), parse(close)) {
-            (Some(open), Some(close)) if close > open => *day = Some(DayHours { open, close }),
-            _ => errors.push(t::hours_invalid(t::DAY_NAMES[index])),
+        match form.day(index).periods() {
+            Ok(periods) => *day = periods,
+            Err(DayError::Hours) => errors.push(t::hours_invalid(t::DAY_NAMES[index])),
+            Err(DayError::Break) => errors.push(t::break_invalid(t::DAY_NAMES[index])),
         }
     }
     let recipients = match parse_recipients(&form.destinataires) {
@@ -440,8 +562,14 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
             String::new()
         }
     };
-    let (Some(warning), Some(critical), Some(validity), true) =
-        (warning, critical, validity, errors.is_empty())
+    // The form's checks above are the domain's (periods in order, two at most): this does not
+    // fail after them, and is told as a bad form if it ever does.
+    let hours = OpeningHours::new(days).ok();
+    if hours.is_none() {
+        errors.push(t::BAD_FORM.to_owned());
+    }
+    let (Some(warning), Some(critical), Some(validity), Some(hours), true) =
+        (warning, critical, validity, hours, errors.is_empty())
     else {
         return Err(errors);
     };
@@ -451,10 +579,7 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
         (k::CRITICAL_SECS.to_owned(), critical.to_string()),
         (k::CODE_LENGTH.to_owned(), code_length.to_owned()),
         (k::CODE_VALIDITY.to_owned(), validity),
-        (
-            k::OPENING_HOURS.to_owned(),
-            OpeningHours::new(days).format(),
-        ),
+        (k::OPENING_HOURS.to_owned(), hours.format()),
         (k::REPORT_RECIPIENTS.to_owned(), recipients),
     ])
 }
@@ -611,6 +736,7 @@ pub async fn category_delete(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -654,7 +780,7 @@ mod tests {
             longueur_code: "3".into(),
             validite_duree: "".into(),
             f0: "08:00".into(),
-            ..form
+            ..form.clone()
         };
         assert_eq!(
             settings_values(&all_wrong),
@@ -696,6 +822,45 @@ mod tests {
                 t::recipient_invalid("@mairie"),
             ])
         );
+        // A lunch break: two periods; one end only, or outside the day: refused beside it.
+        let lunch = SettingsForm {
+            p0: "12:00".into(),
+            r0: "13:30".into(),
+            ..form.clone()
+        };
+        let values = settings_values(&lunch).expect("valid");
+        assert!(values.contains(&(
+            k::OPENING_HOURS.into(),
+            "09:00-12:00,13:30-18:00;;;;;;".into()
+        )));
+        let mut shown = SettingsForm::default();
+        shown.set_day(
+            0,
+            OpeningHours::parse("09:00-12:00,13:30-18:00;;;;;;")
+                .unwrap()
+                .day(0),
+        );
+        assert_eq!(
+            [shown.o0, shown.p0, shown.r0, shown.f0],
+            ["09:00", "12:00", "13:30", "18:00"]
+        );
+        for (pause, resume) in [
+            ("12:00", ""),
+            ("", "13:30"),
+            ("08:00", "13:30"),
+            ("13:30", "12:00"),
+        ] {
+            let wrong = SettingsForm {
+                p0: pause.into(),
+                r0: resume.into(),
+                ..form.clone()
+            };
+            assert_eq!(
+                settings_values(&wrong),
+                Err(vec![t::break_invalid("Lundi")]),
+                "{pause}–{resume}"
+            );
+        }
         assert_eq!(threshold_secs("30s"), Some(30));
         assert_eq!(threshold_secs("0"), None);
     }

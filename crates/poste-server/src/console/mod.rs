@@ -9,6 +9,7 @@
 //! and every non-GET request must come from this origin.
 
 mod auth;
+mod calendar;
 mod form;
 mod live;
 mod manage;
@@ -83,6 +84,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/console/reglages",
             get(manage::settings).post(manage::settings_save),
+        )
+        .route("/console/reglages/jours", post(calendar::special_day_add))
+        .route(
+            "/console/reglages/jours/retirer",
+            post(calendar::special_day_remove),
+        )
+        .route(
+            "/console/reglages/jours/feries",
+            post(calendar::holidays_add),
         )
         .route("/console/categories", post(manage::category_create))
         .route("/console/categories/{id}", post(manage::category_update))

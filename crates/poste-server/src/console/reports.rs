@@ -757,6 +757,21 @@ mod tests {
         // Open 09:00–18:00 on Monday and Wednesday: 9 h, then 3 h by noon on Wednesday.
         let hours = OpeningHours::parse("09:00-18:00;;09:00-18:00;;;;").unwrap();
         assert_eq!(open_secs(from, now, &hours, &tz), 12 * 3600);
+        // With a lunch break from 12:00 to 13:30 on Monday: 1 h 30 less.
+        let hours = OpeningHours::parse("09:00-12:00,13:30-18:00;;09:00-18:00;;;;").unwrap();
+        assert_eq!(open_secs(from, now, &hours, &tz), 12 * 3600 - 5400);
+        // Monday closed (a special day): only Wednesday's 3 h; with no weekly hours, the whole
+        // time but that Monday.
+        let special =
+            OpeningHours::parse_special_days(r#"[{"date":"2026-11-23","libelle":"Travaux"}]"#)
+                .unwrap();
+        let closed_monday = hours.with_special_days(special.clone());
+        assert_eq!(open_secs(from, now, &closed_monday, &tz), 3 * 3600);
+        let only = OpeningHours::default().with_special_days(special);
+        assert_eq!(
+            open_secs(from, now, &only, &tz),
+            (now - from) / 1000 - 86_400
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod access;
 pub mod codes;
 pub mod duration;
 pub mod feed;
+pub mod holidays;
 pub mod login_throttle;
 pub mod opening;
 pub mod throttle;

@@ -43,10 +43,10 @@ pub struct Stats {
     pub charts: Vec<Chart>,
 }
 
-/// Seconds the space was open between `from` and `now`: the opening hours of each day, or the
-/// whole time when no hours are set.
+/// Seconds the space was open between `from` and `now`: the periods of each day (a lunch break
+/// is not open time, a special day has its own), or the whole time when nothing limits a day.
 pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone) -> i64 {
-    if hours.always_open() {
+    if hours.always_open() && hours.special_days().is_empty() {
         return (now - from).max(0) / 1000;
     }
     let (Ok(start), Ok(end)) = (
@@ -59,16 +59,27 @@ pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone)
     let last = end.to_zoned_datetime(tz.clone()).date();
     let mut total = 0;
     while day <= last {
-        let index = usize::from(day.weekday().to_monday_zero_offset().unsigned_abs());
-        if let Some(open) = hours.day(index) {
-            let at = |time| {
-                day.to_datetime(time)
-                    .to_zoned_datetime(tz.clone())
-                    .map(|z| z.timestamp().as_millisecond())
-                    .unwrap_or(from)
-            };
-            let (opens, closes) = (at(open.open).max(from), at(open.close).min(now));
-            total += (closes - opens).max(0) / 1000;
+        let at = |time| {
+            day.to_datetime(time)
+                .to_zoned_datetime(tz.clone())
+                .map(|z| z.timestamp().as_millisecond())
+                .unwrap_or(from)
+        };
+        match hours.periods_on(day) {
+            Some(periods) => {
+                for period in periods {
+                    let (opens, closes) = (at(period.open).max(from), at(period.close).min(now));
+                    total += (closes - opens).max(0) / 1000;
+                }
+            }
+            // Nothing limits that day: all of it, from midnight to midnight.
+            None => {
+                let next = day
+                    .tomorrow()
+                    .map_or(now, |next| at_midnight(next, tz, now));
+                let (opens, closes) = (at(jiff::civil::Time::midnight()).max(from), next.min(now));
+                total += (closes - opens).max(0) / 1000;
+            }
         }
         match day.tomorrow() {
             Ok(next) => day = next,
@@ -76,6 +87,12 @@ pub fn open_secs(from: Millis, now: Millis, hours: &OpeningHours, tz: &TimeZone)
         }
     }
     total
+}
+
+fn at_midnight(date: jiff::civil::Date, tz: &TimeZone, otherwise: Millis) -> Millis {
+    date.to_datetime(jiff::civil::Time::midnight())
+        .to_zoned_datetime(tz.clone())
+        .map_or(otherwise, |z| z.timestamp().as_millisecond())
 }
 
 /// What the statistics of a period are computed from.
