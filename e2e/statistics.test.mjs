@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -16,6 +16,7 @@ import {
   historyBin,
   loggedInPage,
   newSession,
+  screenshotDir,
   screenshotPath,
   serverAndBrowser,
 } from "./harness.mjs";
@@ -220,6 +221,22 @@ test("a year of a médiathèque's use reads like an annual report", async () => 
     await page.getByRole("heading", { name: /EPN de Saint-Denis/ }).waitFor();
     await assertReadable(page, "imprimable, a year of use");
     await page.screenshot({ path: screenshotPath("console-statistiques-impression.png"), fullPage: true });
+
+    // Last month's report as a PDF, as staff download it from « Rapport mensuel »; its pages as
+    // images, to be looked at (docs/console/rapport-mensuel-page*.png).
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.emulateMedia({ media: "screen" });
+    await page.goto(`${server.url}/console/statistiques?periode=mois`);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: /^Rapport de .* \(PDF\)$/ }).click(),
+    ]);
+    const pdf = screenshotPath("rapport-mensuel.pdf");
+    await download.saveAs(pdf);
+    assert.equal(readFileSync(pdf).subarray(0, 5).toString(), "%PDF-");
+    execFileSync("pdftoppm", ["-png", "-r", "80", pdf, screenshotPath("rapport-mensuel-page")]);
+    const pages = readdirSync(screenshotDir).filter((f) => /^rapport-mensuel-page-\d+\.png$/.test(f));
+    assert.ok(pages.length >= 2, `a month of use on ${pages.length} page(s)`);
     await page.context().close();
   } finally {
     await server.stop();
