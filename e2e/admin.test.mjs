@@ -188,10 +188,27 @@ test("a category's time rules apply to a registered visitor's sessions", async (
   const create = admin.locator("form", { hasText: "Nouvelle catégorie" });
   await create.getByLabel("Nom", { exact: true }).fill("Jeunes");
   await create.getByLabel("Minutes par session").fill("60");
+  await create.getByLabel("Minutes par jour").fill("1h30");
+  await create.getByRole("button", { name: "Ajouter la catégorie" }).click();
+  // A limit not in minutes: refused in the form itself, everything typed kept.
+  await create
+    .getByRole("alert")
+    .filter({ hasText: "Les limites se donnent en minutes (un nombre entier), ou restent vides (sans limite)." })
+    .waitFor();
+  assert.equal(await create.getByLabel("Nom", { exact: true }).inputValue(), "Jeunes");
+  assert.equal(await create.getByLabel("Minutes par session").inputValue(), "60");
+  assert.equal(await create.getByLabel("Minutes par jour").inputValue(), "1h30");
   await create.getByLabel("Minutes par jour").fill("90");
   await create.getByRole("button", { name: "Ajouter la catégorie" }).click();
   await admin.getByText("Catégorie « Jeunes » enregistrée.").waitFor();
   await admin.getByText("1 h par session, 1 h 30 min par jour").waitFor();
+  // In its row too: a wrong limit is said there, with what was typed.
+  const row = admin.getByRole("form", { name: "Catégorie Jeunes" });
+  await row.getByLabel("Par session (min)").fill("soixante");
+  await row.getByRole("button", { name: "Enregistrer" }).click();
+  await admin.getByRole("alert").filter({ hasText: "Les limites se donnent en minutes" }).waitFor();
+  assert.equal(await admin.getByRole("form", { name: "Catégorie Jeunes" }).getByLabel("Par session (min)").inputValue(), "soixante");
+  await admin.goto(`${server.url}/console/reglages`);
   await admin.context().close();
 
   const page = await loggedInPage(browser, server, "paul");

@@ -368,6 +368,17 @@ struct CategoryLine {
     day_min: String,
     week_min: String,
     summary: String,
+    /// Why the last save of this category was refused (its typed values are shown).
+    error: String,
+}
+
+/// A category form refused: what was typed, and why, shown where it was typed (the category's
+/// row, or « Nouvelle catégorie » for `id` None).
+#[derive(Debug)]
+struct CategoryEdit {
+    id: Option<i64>,
+    form: CategoryForm,
+    error: String,
 }
 
 #[derive(Template)]
@@ -384,6 +395,9 @@ pub(super) struct SettingsPage {
     /// The « Ajouter un jour particulier » form as typed, and what it got wrong.
     special_form: SpecialDayForm,
     special_errors: Vec<String>,
+    /// « Nouvelle catégorie » as typed, and why it was refused (empty: not refused).
+    new_category: CategoryForm,
+    new_category_error: String,
 }
 
 impl SettingsPage {
@@ -395,6 +409,29 @@ impl SettingsPage {
     ) -> Self {
         self.special_form = form;
         self.special_errors = errors;
+        self
+    }
+
+    /// The page with a category form refused: the typed values and the reason, in its row or
+    /// in « Nouvelle catégorie ».
+    fn with_category_error(mut self, edit: CategoryEdit) -> Self {
+        match edit.id {
+            None => {
+                self.new_category = edit.form;
+                self.new_category_error = edit.error;
+            }
+            Some(id) => {
+                if let Some(line) = self.categories.iter_mut().find(|line| line.id == id) {
+                    line.nom = edit.form.nom;
+                    line.session_min = edit.form.session_min;
+                    line.day_min = edit.form.jour_min;
+                    line.week_min = edit.form.semaine_min;
+                    line.error = edit.error;
+                } else {
+                    self.new_category_error = edit.error;
+                }
+            }
+        }
         self
     }
 }
@@ -456,6 +493,7 @@ pub(super) async fn settings_page(
             day_min: minutes_text(c.max_day_secs),
             week_min: minutes_text(c.max_week_secs),
             nom: c.nom,
+            error: String::new(),
         })
         .collect();
     let today = jiff::Timestamp::from_millisecond(now_ms())
@@ -471,6 +509,8 @@ pub(super) async fn settings_page(
         special_days: special_day_lines(&settings.opening_hours, today),
         special_form: SpecialDayForm::default(),
         special_errors: Vec::new(),
+        new_category: CategoryForm::default(),
+        new_category_error: String::new(),
     })
 }
 
@@ -623,7 +663,7 @@ pub async fn settings_save(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct CategoryForm {
     #[serde(default)]
     nom: String,
@@ -670,49 +710,58 @@ fn category_of(form: &CategoryForm) -> Result<NewCategory, &'static str> {
 
 async fn save_category(
     state: &AppState,
+    headers: &HeaderMap,
     id: Option<i64>,
     action: Action<CategoryForm>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
-    let category = match category_of(&action.form) {
-        Ok(category) => category,
-        Err(message) => return Ok(redirect_with(SETTINGS, false, message)),
+    let refused = |error: String| CategoryEdit {
+        id,
+        form: action.form.clone(),
+        error,
     };
-    match state
-        .store
-        .save_category(id, &category, &action.staff.actor(), now_ms())
-        .await
-    {
-        Ok(saved) => Ok(redirect_with(
-            SETTINGS,
-            true,
-            &t::category_saved(&saved.nom),
-        )),
-        Err(StoreError::AlreadyExists { .. }) => Ok(redirect_with(
-            SETTINGS,
-            false,
-            &t::category_exists(&category.nom),
-        )),
-        Err(StoreError::NotFound { .. }) => {
-            Ok(redirect_with(SETTINGS, false, t::CATEGORY_NOT_FOUND))
-        }
-        Err(err) => Err(err.into()),
-    }
+    let edit = match category_of(&action.form) {
+        Err(message) => refused(message.to_owned()),
+        Ok(category) => match state
+            .store
+            .save_category(id, &category, &action.staff.actor(), now_ms())
+            .await
+        {
+            Ok(saved) => {
+                return Ok(redirect_with(
+                    SETTINGS,
+                    true,
+                    &t::category_saved(&saved.nom),
+                ));
+            }
+            Err(StoreError::AlreadyExists { .. }) => refused(t::category_exists(&category.nom)),
+            Err(StoreError::NotFound { .. }) => {
+                return Ok(redirect_with(SETTINGS, false, t::CATEGORY_NOT_FOUND));
+            }
+            Err(err) => return Err(err.into()),
+        },
+    };
+    let page = settings_page(state, &action.staff, headers, None, Vec::new())
+        .await?
+        .with_category_error(edit);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
 
 pub async fn category_create(
     State(state): State<AppState>,
+    headers: HeaderMap,
     action: Action<CategoryForm>,
 ) -> Result<Response, ConsoleError> {
-    save_category(&state, None, action).await
+    save_category(&state, &headers, None, action).await
 }
 
 pub async fn category_update(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<i64>,
     action: Action<CategoryForm>,
 ) -> Result<Response, ConsoleError> {
-    save_category(&state, Some(id), action).await
+    save_category(&state, &headers, Some(id), action).await
 }
 
 pub async fn category_delete(
