@@ -621,6 +621,12 @@ impl Agent {
             }
             LinkEvent::Disconnected { reason, retry_in } => {
                 let was = std::mem::replace(&mut self.connected, false);
+                // Waiting for its enrollment, the workstation is closed by a server that answers
+                // it: the gate says why (out of service), not "unreachable", at each try.
+                if was && self.unrecognised {
+                    tracing::info!(%reason, "closed by the server until staff approve this workstation");
+                    return None;
+                }
                 let first = !std::mem::replace(&mut self.link_down, true);
                 tracing::warn!(%reason, "server unreachable");
                 if first {

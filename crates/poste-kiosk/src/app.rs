@@ -294,7 +294,16 @@ impl KioskApp {
     fn gate(&mut self, ui: &mut egui::Ui, view: &View) {
         ui.with_layout(Layout::top_down(Align::Center), |ui| {
             let height = ui.available_height();
-            ui.add_space((height * 0.12).max(20.0));
+            // A message for the visitor (staff's, or why the workstation is out of service)
+            // needs the room above the title: without it, on a 800-pixel screen, its box ran
+            // into the status lines at the bottom.
+            let boxed = view.staff.is_some();
+            let (top, below_title) = if boxed {
+                (16.0, 16.0)
+            } else {
+                ((height * 0.12).max(20.0), 36.0)
+            };
+            ui.add_space(top);
             ui.label(space_name(view));
             ui.add_space(8.0);
             ui.label(
@@ -302,7 +311,7 @@ impl KioskApp {
                     .font(FontId::proportional(34.0))
                     .color(Color32::from_gray(220)),
             );
-            ui.add_space(36.0);
+            ui.add_space(below_title);
             ui.label(
                 RichText::new(text::GATE_INVITE)
                     .font(FontId::proportional(28.0))
