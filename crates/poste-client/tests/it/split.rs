@@ -625,7 +625,11 @@ async fn a_service_not_enrolled_yet_waits_for_its_approval_then_serves() {
     );
     // Closed by a server that answers, again at each try: never said to be unreachable.
     assert!(logged("closed by the server until staff approve") >= 1);
-    assert_eq!(logged("server unreachable"), 0, "the gate would say « injoignable »");
+    assert_eq!(
+        logged("server unreachable"),
+        0,
+        "the gate would say « injoignable »"
+    );
     type_code(&mut split, &code);
 
     let api = server.api();

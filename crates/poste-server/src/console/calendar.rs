@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
+use crate::console::auth::Staff;
 use crate::console::form::{Action, redirect_with};
 use crate::console::manage::{SETTINGS, settings_page};
 use crate::console::pages::Empty;
@@ -148,7 +149,7 @@ fn today(state: &AppState) -> Date {
 /// event).
 async fn store_special_days(
     state: &AppState,
-    action_staff: &crate::console::auth::Staff,
+    staff: &Staff,
     days: &BTreeMap<Date, SpecialDay>,
 ) -> Result<(), ConsoleError> {
     let values = vec![(
@@ -157,7 +158,7 @@ async fn store_special_days(
     )];
     state
         .store
-        .set_settings(&values, &action_staff.actor(), now_ms())
+        .set_settings(&values, &staff.actor(), now_ms())
         .await?;
     state.reload_settings().await?;
     Ok(())
