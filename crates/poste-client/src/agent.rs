@@ -868,7 +868,9 @@ impl Agent {
                 });
                 None
             }
+            // Power orders: not carried out yet (issue 18, power).
             ServerMessage::HeartbeatAck { .. }
+            | ServerMessage::Power(_)
             | ServerMessage::Enrollment(_)
             | ServerMessage::ConnectionEstablished(_) => None,
         }

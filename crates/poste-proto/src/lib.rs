@@ -23,9 +23,9 @@ pub use client::{
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
     CodeInvalid, ConnectionEstablished, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode,
-    ErrorReply, RefusalReason, ServerMessage, SessionInfo, SessionStarted, SessionTerminated,
-    StaffMessage, Statut, Thresholds, TimeRequestReply, TimeRequestStatus, TimeUpdate, Warning,
-    WarningLevel, Welcome,
+    ErrorReply, PowerAction, PowerOrder, RefusalReason, ServerMessage, SessionInfo, SessionStarted,
+    SessionTerminated, StaffMessage, Statut, Thresholds, TimeRequestReply, TimeRequestStatus,
+    TimeUpdate, Warning, WarningLevel, Welcome,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -36,8 +36,9 @@ pub const WS_PATH_SESSIONS: &str = "/ws/sessions/";
 pub const WS_PATH_CLIENT: &str = "/ws/client/";
 /// Version of the protocol extensions this crate speaks (sent in `hello` / `welcome`).
 /// 2 added `request_time`, `end_session` and `time_request`: an agent offers the visitor those
-/// buttons only when the server's `welcome.protocole` is at least 2.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// buttons only when the server's `welcome.protocole` is at least 2. 3 added `power`: a server
+/// sends power orders only to a workstation that said 3 or more in its `hello`.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Identifier of a session (the seed's integer `id` / `session_id`).
 ///

@@ -40,6 +40,10 @@ pub enum ServerMessage {
     Error(ErrorReply),
     /// Extension, on `/ws/client/` only: sent first on every connection.
     ConnectionEstablished(ConnectionEstablished),
+    /// Extension (protocol 3): staff's order to power the workstation off or restart it. The
+    /// agent never cuts a running session for it: it acts once the session has ended (staff
+    /// who want it now end the session first), on the gate after `delai_secondes`.
+    Power(PowerOrder),
 }
 
 /// State of a session (the seed's `statut`).
@@ -246,6 +250,35 @@ pub struct Welcome {
     /// The space's name (console, Réglages), for the workstation's screens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub espace: Option<String>,
+}
+
+/// Extension (protocol 3): a power order. `ordre` identifies it across the server's instances
+/// and the agent's restarts: an order already carried out (or already waiting) is not run again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerOrder {
+    pub ordre: i64,
+    pub action: PowerAction,
+    /// How long the gate says so before the workstation goes down (seconds, at most
+    /// [`PowerOrder::MAX_DELAY_SECS`]).
+    pub delai_secondes: i64,
+}
+
+impl PowerOrder {
+    /// The longest notice an agent waits; a longer one is taken as this.
+    pub const MAX_DELAY_SECS: i64 = 600;
+}
+
+/// Extension: what a power order does. Unknown values decode as [`PowerAction::Autre`], which an
+/// agent refuses (it never guesses what to do with the power).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerAction {
+    /// Power off.
+    Extinction,
+    /// Restart.
+    Redemarrage,
+    #[serde(other)]
+    Autre,
 }
 
 /// Extension: where an enrollment stands.
