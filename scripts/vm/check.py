@@ -239,6 +239,7 @@ class Check:
               lambda: self.journal_times(removed, "systemd-logind"), 60, every=0.5)
         if since is None:
             since = self.journal_times(r"session ended", "poste-client")[-1]
+        since = float(since)
         # Closing: logind has ended the session (its processes told to stop); removed: logind
         # lists it no more (what ignored SIGTERM killed after a grace).
         closing = self.journal_times(closed, "systemd-logind")

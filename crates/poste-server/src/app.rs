@@ -112,7 +112,9 @@ pub async fn run(
     tracing::info!(database = %redact_url(&config.database_url()), backend = ?store.backend(), instance = %origin, "database ready");
     // Before anything is served: a mail set-up that does not load stops the start-up.
     let mailer = crate::mail::Mailer::from_config(&config.mail)?;
-    let state = AppState::new(store.clone(), settings, &config.console).with_mailer(mailer);
+    let state = AppState::new(store.clone(), settings, &config.console)
+        .with_mailer(mailer)
+        .with_power(&config.power);
     state
         .reload_settings()
         .await
@@ -499,6 +501,10 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
             }
             if event.kind == EventKind::MessageSent {
                 relay_message(&state, &event).await;
+                continue;
+            }
+            if event.kind == EventKind::PowerOrdered {
+                crate::ops::power::relay_order(&state, &event);
                 continue;
             }
             if !relevant {

@@ -34,6 +34,33 @@ pub struct Config {
     pub tls: TlsConfig,
     pub metrics: MetricsConfig,
     pub mail: MailConfig,
+    pub power: PowerConfig,
+}
+
+/// Powering workstations on and off from the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PowerConfig {
+    /// Where Wake-on-LAN packets go: the workstations' broadcast address and port (UDP 9, the
+    /// "discard" port, by default). A server on another network than the workstations needs
+    /// that network's directed broadcast (`192.168.10.255:9`), routed by its router.
+    pub wake_address: SocketAddr,
+    /// How long the gate says « Ce poste va s'éteindre » before a workstation without a
+    /// session goes down (seconds).
+    pub notice_secs: u64,
+    /// When staff power off a workstation *now*, its running session ends this many seconds
+    /// later (the visitor is warned and can save their work).
+    pub cut_secs: u64,
+}
+
+impl Default for PowerConfig {
+    fn default() -> Self {
+        PowerConfig {
+            wake_address: SocketAddr::from(([255, 255, 255, 255], 9)),
+            notice_secs: 30,
+            cut_secs: 120,
+        }
+    }
 }
 
 /// The SMTP server the monthly report is sent through (the recipients are set in the
@@ -268,6 +295,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             metrics: MetricsConfig::default(),
             mail: MailConfig::default(),
+            power: PowerConfig::default(),
         }
     }
 }
@@ -460,6 +488,21 @@ impl Config {
         if (m.password.is_some() || m.password_file.is_some()) && m.username.is_none() {
             return Err(ConfigError::Invalid(
                 "mail.password needs mail.username".into(),
+            ));
+        }
+        let p = &self.power;
+        if p.notice_secs > poste_proto::PowerOrder::MAX_DELAY_SECS.unsigned_abs()
+            || p.cut_secs == 0
+            || p.cut_secs > 3600
+        {
+            return Err(ConfigError::Invalid(format!(
+                "power.notice_secs must be at most {} and power.cut_secs between 1 and 3600",
+                poste_proto::PowerOrder::MAX_DELAY_SECS
+            )));
+        }
+        if p.wake_address.port() == 0 {
+            return Err(ConfigError::Invalid(
+                "power.wake_address needs a port (9, usually)".into(),
             ));
         }
         if let Some(tz) = &self.timezone {

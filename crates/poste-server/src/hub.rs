@@ -91,6 +91,17 @@ struct Connection {
     /// there while this connection lives (`Hub::claim_poste_at`).
     held_at: Option<IpAddr>,
     sessions: HashSet<i64>,
+    /// The protocol version its `hello` said (0: no `hello`, a seed client).
+    protocol: u32,
+}
+
+/// Where a message for a workstation's connections went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Connections that got it.
+    pub sent: usize,
+    /// Connections of the workstation left out: their agent speaks an older protocol.
+    pub too_old: usize,
 }
 
 /// Removes its connection from the hub when dropped, however the connection task ends.
@@ -191,6 +202,7 @@ impl Hub {
                 poste_id: None,
                 held_at: None,
                 sessions: HashSet::new(),
+                protocol: 0,
             },
         );
         ConnGuard {
@@ -245,6 +257,13 @@ impl Hub {
             self.changed();
         }
         true
+    }
+
+    /// The protocol version this connection's `hello` said.
+    pub fn set_connection_protocol(&self, conn: ConnId, protocol: u32) {
+        if let Some(entry) = self.lock().connections.get_mut(&conn) {
+            entry.protocol = protocol;
+        }
     }
 
     /// This connection receives the pushes of this session from now on, starting with a
@@ -319,6 +338,40 @@ impl Hub {
             .map(|(id, _)| *id)
             .collect();
         deliver(&mut state, &targets, message)
+    }
+
+    /// The workstation is connected here, and none of its agents here speaks `protocol` or
+    /// later.
+    pub fn speaks_only_below(&self, poste_id: i64, protocol: u32) -> bool {
+        let state = self.lock();
+        let mut own = state
+            .connections
+            .values()
+            .filter(|conn| conn.poste_id == Some(poste_id))
+            .peekable();
+        own.peek().is_some() && own.all(|conn| conn.protocol < protocol)
+    }
+
+    /// Sends a message to the connections of a workstation whose agent speaks `protocol` or
+    /// later (a message an older agent would not understand).
+    pub fn send_to_poste_speaking(
+        &self,
+        poste_id: i64,
+        protocol: u32,
+        message: &ServerMessage,
+    ) -> Delivery {
+        let mut state = self.lock();
+        let (targets, too_old): (Vec<_>, Vec<_>) = state
+            .connections
+            .iter()
+            .filter(|(_, conn)| conn.poste_id == Some(poste_id))
+            .partition(|(_, conn)| conn.protocol >= protocol);
+        let too_old = too_old.len();
+        let targets: Vec<ConnId> = targets.into_iter().map(|(id, _)| *id).collect();
+        Delivery {
+            sent: deliver(&mut state, &targets, message),
+            too_old,
+        }
     }
 
     /// Drops every connection (their tasks see the outbox closed and close the socket) and

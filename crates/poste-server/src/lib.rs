@@ -27,3 +27,4 @@ pub mod settings;
 pub mod state;
 pub mod text;
 pub mod tls;
+pub mod wake;

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use poste_store::{Store, StoreError};
 
-use crate::config::ConsoleConfig;
+use crate::config::{ConsoleConfig, PowerConfig};
 use crate::domain::login_throttle::{Blocked, Gate, Login, LoginPolicy, LoginThrottle};
 use crate::domain::throttle::FailureThrottle;
 use crate::hub::Hub;
 use crate::mail::Mailer;
 use crate::settings::{Settings, SharedSettings};
+use crate::wake::WakeSender;
 
 /// Shared by every handler.
 #[derive(Debug, Clone)]
@@ -31,6 +32,9 @@ pub struct AppState {
     pub last_seen: LastSeen,
     /// The SMTP server of the monthly report (`[mail]`), when one is set.
     pub mailer: Option<Mailer>,
+    /// Powering workstations on and off (`[power]`).
+    pub power: PowerConfig,
+    pub waker: WakeSender,
 }
 
 /// The workstations heard from since the last flush. One commit a minute for all of them
@@ -282,10 +286,18 @@ impl AppState {
             }),
             last_seen: LastSeen::default(),
             mailer: None,
+            power: PowerConfig::default(),
+            waker: WakeSender::new(PowerConfig::default().wake_address),
         }
     }
 
     /// This state, mailing through `mailer`.
+    pub fn with_power(mut self, power: &PowerConfig) -> AppState {
+        self.power = power.clone();
+        self.waker = WakeSender::new(power.wake_address);
+        self
+    }
+
     pub fn with_mailer(mut self, mailer: Option<Mailer>) -> AppState {
         self.mailer = mailer;
         self

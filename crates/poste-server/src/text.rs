@@ -319,6 +319,144 @@ pub fn enrollment_code_created(code: &str, poste: Option<&str>, until: &str) -> 
     )
 }
 
+// ----- power -------------------------------------------------------------------------------------
+
+pub const POWER_ACTION_REQUIRED: &str = "Choisissez d'éteindre ou de redémarrer.";
+
+fn power_verb(action: poste_proto::PowerAction) -> &'static str {
+    match action {
+        poste_proto::PowerAction::Redemarrage => "redémarrer",
+        poste_proto::PowerAction::Extinction | poste_proto::PowerAction::Autre => "éteindre",
+    }
+}
+
+fn power_future(action: poste_proto::PowerAction) -> &'static str {
+    match action {
+        poste_proto::PowerAction::Redemarrage => "redémarrera",
+        poste_proto::PowerAction::Extinction | poste_proto::PowerAction::Autre => "s'éteindra",
+    }
+}
+
+pub fn power_session_choice(poste: &str) -> String {
+    format!("Une session est en cours sur {poste} : choisissez d'attendre sa fin ou de l'écourter.")
+}
+
+pub fn power_offline(poste: &str) -> String {
+    format!(
+        "{poste} n'est pas connecté : il n'a pas reçu l'ordre. S'il est allumé, vérifiez son câble réseau."
+    )
+}
+
+pub fn power_agent_too_old(poste: &str) -> String {
+    format!("L'agent de {poste} est trop ancien pour s'éteindre sur ordre : mettez-le à jour.")
+}
+
+pub fn power_session_changed(poste: &str) -> String {
+    format!("La session de {poste} vient de se terminer : recommencez.")
+}
+
+/// What the visitor reads when staff cut the session short to power the workstation off.
+pub fn power_cut_notice(action: poste_proto::PowerAction, cut_secs: u64) -> String {
+    format!(
+        "Un animateur doit {} ce poste : votre session se termine dans {}. Enregistrez votre travail.",
+        power_verb(action),
+        format_duration(i64::try_from(cut_secs).unwrap_or(i64::MAX))
+    )
+}
+
+/// The confirmation of an order to one workstation.
+pub fn power_ordered(
+    poste: &str,
+    action: poste_proto::PowerAction,
+    ordered: &crate::domain::power::Ordered,
+    notice_secs: u64,
+    end_at: Option<&str>,
+) -> String {
+    use crate::domain::power::Ordered;
+    let future = power_future(action);
+    match (ordered, end_at) {
+        (Ordered::Now, _) => format!(
+            "{poste} {future} dans {}.",
+            format_duration(i64::try_from(notice_secs).unwrap_or(i64::MAX))
+        ),
+        (Ordered::CutShort(_), Some(at)) => format!(
+            "La session de {poste} se termine à {at}, le visiteur est prévenu ; puis le poste {future}."
+        ),
+        (Ordered::AfterSession | Ordered::CutShort(_), _) => {
+            format!("{poste} {future} à la fin de la session en cours.")
+        }
+    }
+}
+
+/// The summary of an order to every workstation of the space.
+pub fn power_ordered_all(
+    action: poste_proto::PowerAction,
+    done: &crate::domain::power::SpaceOrdered,
+) -> String {
+    let future = power_future(action);
+    let mut parts = vec![match (done.now, done.after_session) {
+        (0, 0) => "Aucun poste connecté n'a reçu l'ordre.".to_owned(),
+        (now, 0) => format!("{now} poste(s) {future} dans un instant."),
+        (0, later) => format!("{later} poste(s) {future} à la fin de leur session."),
+        (now, later) => format!(
+            "{now} poste(s) {future} dans un instant, {later} autre(s) à la fin de leur session."
+        ),
+    }];
+    if done.offline > 0 {
+        parts.push(format!(
+            "{} poste(s) non connecté(s) ne l'ont pas reçu.",
+            done.offline
+        ));
+    }
+    if done.too_old > 0 {
+        parts.push(format!(
+            "{} poste(s) à l'agent trop ancien ne l'ont pas reçu : mettez-les à jour.",
+            done.too_old
+        ));
+    }
+    parts.join(" ")
+}
+
+pub fn wake_no_mac(poste: &str) -> String {
+    format!(
+        "L'adresse MAC de {poste} n'est pas connue : il ne peut pas être allumé à distance. Elle le sera après une connexion de son agent (version récente)."
+    )
+}
+
+pub fn wake_already_on(poste: &str) -> String {
+    format!("{poste} est déjà allumé et connecté.")
+}
+
+pub fn wake_failed(poste: &str, err: &std::io::Error) -> String {
+    format!(
+        "Le signal d'allumage de {poste} n'a pas pu être envoyé ({err}). Vérifiez le réglage [power] wake_address du serveur."
+    )
+}
+
+pub fn wake_sent(poste: &str) -> String {
+    format!(
+        "Signal d'allumage envoyé à {poste} : il apparaîtra connecté dans une à deux minutes. S'il ne s'allume pas, vérifiez que le Wake-on-LAN est activé dans son BIOS."
+    )
+}
+
+pub fn woken_all(done: &crate::domain::power::SpaceWoken) -> String {
+    let mut parts = vec![if done.woken > 0 {
+        format!("Signal d'allumage envoyé à {} poste(s).", done.woken)
+    } else {
+        "Aucun poste à allumer.".to_owned()
+    }];
+    if done.on > 0 {
+        parts.push(format!("{} poste(s) déjà connecté(s).", done.on));
+    }
+    if !done.no_mac.is_empty() {
+        parts.push(format!(
+            "Adresse MAC inconnue, non allumé(s) : {}.",
+            done.no_mac.join(", ")
+        ));
+    }
+    parts.join(" ")
+}
+
 // ----- web console ------------------------------------------------------------------------------
 
 /// Texts of the web console that are not in its templates (`templates/console/`): messages of
@@ -345,6 +483,8 @@ pub mod console {
     pub const MINUTES_INVALID: &str = "Indiquez un nombre de minutes entre 1 et 720.";
     pub const DURATION_REQUIRED: &str = "Choisissez une durée.";
     pub const POSTE_NOT_FOUND: &str = "Ce poste n'existe plus.";
+    pub const POWER_ALL_ACTION_REQUIRED: &str =
+        "Choisissez d'allumer, d'éteindre ou de redémarrer les postes.";
     pub const DAY_INVALID: &str = "Date attendue au format AAAA-MM-JJ.";
     pub const STATUS_INVALID: &str = "Statut inconnu.";
 
@@ -582,6 +722,8 @@ pub mod console {
             poste_store::EventKind::RetentionPurge => "Registre purgé (conservation)",
             poste_store::EventKind::ReportSent => "Rapport mensuel envoyé",
             poste_store::EventKind::ReportFailed => "Rapport mensuel non envoyé",
+            poste_store::EventKind::PowerOrdered => "Extinction ou redémarrage demandé",
+            poste_store::EventKind::WakeSent => "Allumage à distance",
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
             poste_store::EventKind::PosteIncident => "Incident sur un poste",
@@ -604,6 +746,10 @@ pub mod console {
             EventKind::TimeAdded => match detail.strip_prefix('+').map(str::parse::<i64>) {
                 Some(Ok(secs)) => format!("+{}", super::format_duration(secs)),
                 _ if detail == "fermeture" => "Fin ramenée à la fermeture de l'espace".to_owned(),
+                _ if detail == "extinction" => "Fin avancée : le poste va être éteint".to_owned(),
+                _ if detail == "redemarrage" => {
+                    "Fin avancée : le poste va être redémarré".to_owned()
+                }
                 _ => detail.to_owned(),
             },
             EventKind::SessionEnded => super::end_reason_label(detail).unwrap_or(detail).to_owned(),
@@ -697,11 +843,30 @@ pub mod console {
             | EventKind::VisitorUpdated
             | EventKind::VisitorErased
             | EventKind::RetentionPurge => detail.to_owned(),
+            EventKind::PowerOrdered => power_order_detail(detail),
+            EventKind::WakeSent => format!("Paquets Wake-on-LAN envoyés à {detail}"),
             EventKind::ReportSent => report_month(detail),
             EventKind::ReportFailed => match detail.split_once(" : ") {
                 Some((month, why)) => format!("{} : {why}", report_month(month)),
                 None => report_month(detail),
             },
+        }
+    }
+
+    fn power_order_detail(detail: &str) -> String {
+        let (action, cut) = match detail.strip_suffix(" ecourtee") {
+            Some(action) => (action, true),
+            None => (detail, false),
+        };
+        let action = match action {
+            "extinction" => "Extinction",
+            "redemarrage" => "Redémarrage",
+            other => return other.to_owned(),
+        };
+        if cut {
+            format!("{action}, la session en cours écourtée")
+        } else {
+            format!("{action}, à la fin de la session en cours s'il y en a une")
         }
     }
 
@@ -1180,6 +1345,11 @@ mod tests {
             (K::TimeAdded, "+5400", "+1 h 30 min"),
             (
                 K::TimeAdded,
+                "extinction",
+                "Fin avancée : le poste va être éteint",
+            ),
+            (
+                K::TimeAdded,
                 "fermeture",
                 "Fin ramenée à la fermeture de l'espace",
             ),
@@ -1312,6 +1482,21 @@ mod tests {
                 "Compte « marie » : supprimé (son historique est gardé, son identifiant reste réservé)",
             ),
             (K::ReportSent, "2026-11", "Rapport de novembre 2026"),
+            (
+                K::PowerOrdered,
+                "extinction",
+                "Extinction, à la fin de la session en cours s'il y en a une",
+            ),
+            (
+                K::PowerOrdered,
+                "redemarrage ecourtee",
+                "Redémarrage, la session en cours écourtée",
+            ),
+            (
+                K::WakeSent,
+                "52:54:00:12:34:56",
+                "Paquets Wake-on-LAN envoyés à 52:54:00:12:34:56",
+            ),
             (
                 K::ReportFailed,
                 "2026-11 : connection refused",

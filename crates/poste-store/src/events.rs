@@ -59,9 +59,39 @@ impl Store {
         session_id: Option<i64>,
         poste_id: Option<i64>,
     ) -> Result<()> {
-        sqlx::query(
+        self.insert_event_returning_id(conn, now, event, session_id, poste_id)
+            .await
+            .map(drop)
+    }
+
+    /// Appends one event in a transaction of its own: a fact with no state change beside it
+    /// (a message sent, an incident, a wake-up).
+    pub(crate) async fn record_event(
+        &self,
+        now: Millis,
+        event: &EventSpec,
+        session_id: Option<i64>,
+        poste_id: Option<i64>,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        self.insert_event(&mut tx, now, event, session_id, poste_id)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Store::insert_event`], returning the new event's id.
+    pub(crate) async fn insert_event_returning_id(
+        &self,
+        conn: &mut AnyConnection,
+        now: Millis,
+        event: &EventSpec,
+        session_id: Option<i64>,
+        poste_id: Option<i64>,
+    ) -> Result<i64> {
+        let id = sqlx::query_scalar(
             "INSERT INTO events (at, kind, session_id, poste_id, actor, detail, origin, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(now)
         .bind(event.kind.as_str())
@@ -71,8 +101,8 @@ impl Store {
         .bind(event.detail.clone())
         .bind(self.origin().to_owned())
         .bind(event.ip.clone())
-        .execute(conn)
+        .fetch_one(conn)
         .await?;
-        Ok(())
+        Ok(id)
     }
 }

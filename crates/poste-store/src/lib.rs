@@ -22,6 +22,7 @@ mod events;
 mod instances;
 mod model;
 mod postes;
+mod power;
 mod query;
 mod register;
 mod reports;
@@ -41,6 +42,7 @@ pub use model::{
     SessionStatus, StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TimeRequestRow,
     TimeRequestStatus, TokenRow, UsageRow, VisitorRow, Warning,
 };
+pub use power::PowerRecorded;
 pub use requests::TimeAnswer;
 pub use sessions::StartPlan;
 pub use staff::{ANONYMOUS, StaffChange};

@@ -346,6 +346,12 @@ pub enum EventKind {
     /// The monthly report could not be mailed (`detail`: `2026-11 : ` and why, in English from
     /// the SMTP library).
     ReportFailed,
+    /// Staff ordered a workstation to power off or restart (`detail`: `extinction` or
+    /// `redemarrage`, then ` ecourtee` when its running session was cut short for it). The
+    /// event's id is the order's id, which the agent carries out once.
+    PowerOrdered,
+    /// Staff woke a workstation: Wake-on-LAN packets sent (`detail`: the MAC address).
+    WakeSent,
 }
 
 impl EventKind {
@@ -391,10 +397,12 @@ impl EventKind {
             EventKind::StaffDeleted => "staff_deleted",
             EventKind::ReportSent => "report_sent",
             EventKind::ReportFailed => "report_failed",
+            EventKind::PowerOrdered => "power_ordered",
+            EventKind::WakeSent => "wake_sent",
         }
     }
 
-    pub const ALL: [EventKind; 40] = [
+    pub const ALL: [EventKind; 42] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -435,6 +443,8 @@ impl EventKind {
         EventKind::StaffDeleted,
         EventKind::ReportSent,
         EventKind::ReportFailed,
+        EventKind::PowerOrdered,
+        EventKind::WakeSent,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {

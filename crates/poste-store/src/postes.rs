@@ -186,12 +186,8 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
         let event = EventSpec::by(EventKind::MessageSent, actor, Some(message));
-        self.insert_event(&mut tx, now, &event, None, Some(poste_id))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.record_event(now, &event, None, Some(poste_id)).await
     }
 
     /// Records an incident a workstation reported (event `PosteIncident`, detail: the nature,
@@ -204,12 +200,8 @@ impl Store {
         actor: &Actor,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
         let event = EventSpec::by(EventKind::PosteIncident, actor, Some(detail));
-        self.insert_event(&mut tx, now, &event, session_id, poste_id)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.record_event(now, &event, session_id, poste_id).await
     }
 
     /// All workstations in service or not, by name; retired ones are left out.

@@ -8,6 +8,7 @@ use crate::error::{Result, StoreError};
 use crate::events::EventSpec;
 use crate::model::{Actor, EventKind, Millis, SessionStatus, TimeRequestRow, TimeRequestStatus};
 use crate::rows::{decode_error, fetch_session, get};
+use crate::sessions::not_found_session;
 use crate::store::Store;
 
 /// A request joined with its session's workstation and visitor; the FROM clause is included.
@@ -57,13 +58,9 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let session =
-            fetch_session(&mut *tx, session_id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    what: "session",
-                    id: session_id.to_string(),
-                })?;
+        let session = fetch_session(&mut *tx, session_id)
+            .await?
+            .ok_or_else(|| not_found_session(session_id))?;
         if session.status != SessionStatus::Active {
             tx.rollback().await?;
             return Err(StoreError::WrongState(Box::new(session)));

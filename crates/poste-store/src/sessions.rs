@@ -408,7 +408,7 @@ fn refusal(id: i64, refused: Refused) -> StoreError {
     }
 }
 
-fn not_found_session(id: i64) -> StoreError {
+pub(crate) fn not_found_session(id: i64) -> StoreError {
     StoreError::NotFound {
         what: "session",
         id: id.to_string(),

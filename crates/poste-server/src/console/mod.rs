@@ -15,6 +15,7 @@ mod live;
 mod manage;
 mod monthly;
 mod pages;
+mod power;
 mod reports;
 mod team;
 mod view;
@@ -68,6 +69,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/tickets", get(pages::tickets))
         .route("/console/postes/{id}/message", post(pages::poste_message))
         .route("/console/postes/{id}/service", post(pages::poste_service))
+        .route("/console/postes/{id}/alimentation", post(power::order))
+        .route("/console/postes/{id}/allumer", post(power::wake))
+        .route("/console/postes/tous", post(power::all))
         .route("/console/equipe", get(pages::team).post(pages::team_create))
         .route("/console/equipe/debloquer", post(pages::team_unblock))
         .route("/console/equipe/{id}/desactiver", post(team::disable))

@@ -161,6 +161,8 @@ struct DashboardPage {
     pending: PendingCodes,
     now_ms: i64,
     end_reasons: &'static [(&'static str, &'static str)],
+    /// How long a session cut short for a power order still runs (« 2 min »).
+    power_cut: String,
 }
 
 #[derive(Template)]
@@ -171,6 +173,8 @@ struct TilesFragment {
     pending: PendingCodes,
     now_ms: i64,
     end_reasons: &'static [(&'static str, &'static str)],
+    /// How long a session cut short for a power order still runs (« 2 min »).
+    power_cut: String,
 }
 
 async fn current_tiles(state: &AppState, now: i64) -> Result<Vec<Tile>, ConsoleError> {
@@ -202,7 +206,14 @@ pub async fn dashboard(
         pending,
         now_ms: now,
         end_reasons: t::END_REASONS,
+        power_cut: power_cut(&state),
     })
+}
+
+fn power_cut(state: &AppState) -> String {
+    crate::domain::duration::format_duration(
+        i64::try_from(state.power.cut_secs).unwrap_or(i64::MAX),
+    )
 }
 
 /// The codes not used yet, as « Codes pas encore utilisés » lists them.
@@ -252,6 +263,7 @@ pub async fn tiles(
         pending,
         now_ms: now,
         end_reasons: t::END_REASONS,
+        power_cut: power_cut(&state),
     })
 }
 

@@ -48,6 +48,8 @@ const GROUPS: &[(&str, &str, &[EventKind])] = &[
             EventKind::PosteRetired,
             EventKind::PosteServiceChanged,
             EventKind::MessageSent,
+            EventKind::PowerOrdered,
+            EventKind::WakeSent,
             EventKind::EnrollmentCodeCreated,
             EventKind::EnrollmentRequested,
             EventKind::EnrollmentApproved,

@@ -63,6 +63,11 @@ pub struct Tile {
     pub alert: Option<&'static str>,
     pub hors_service: bool,
     pub session: Option<TileSession>,
+    /// Connected (here or to another instance): it can be powered off; else woken, when
+    /// `wakeable`.
+    pub online: bool,
+    /// Its MAC address is known (Wake-on-LAN).
+    pub wakeable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +157,12 @@ pub fn tiles(
             };
             Tile {
                 poste_id: poste.id,
+                online: is_online,
+                wakeable: poste
+                    .mac
+                    .as_deref()
+                    .and_then(crate::domain::wol::Mac::parse)
+                    .is_some(),
                 alert: (session.is_some() && !is_online)
                     .then_some("Le poste ne répond plus : son agent ne donne plus de nouvelles pendant la session."),
                 hors_service: poste.hors_service,

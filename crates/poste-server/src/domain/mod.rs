@@ -7,9 +7,11 @@ pub mod feed;
 pub mod holidays;
 pub mod login_throttle;
 pub mod opening;
+pub mod power;
 pub mod throttle;
 pub mod timing;
 pub mod validity;
+pub mod wol;
 
 /// A session row for unit tests: 1 h held, created a minute before `now`, started at `now`
 /// unless pending.

@@ -9,7 +9,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use poste_proto::{EndReason, PROTOCOL_VERSION};
+use poste_proto::{EndReason, PROTOCOL_VERSION, PowerAction};
 use poste_store::{
     Actor, Millis, PosteRow, SessionFilter, SessionRow, SessionStatus, StoreError, TimeRequestRow,
 };
@@ -19,7 +19,9 @@ use serde_json::json;
 use crate::clock::{now_ms, rfc3339};
 use crate::domain::codes::token_hash;
 use crate::domain::duration::parse_duration;
+use crate::domain::power::{Ordered, WhenBusy};
 use crate::messages::time_left;
+use crate::ops::power;
 use crate::ops::{self, CreateSessions, OpError};
 use crate::state::AppState;
 use crate::text;
@@ -36,6 +38,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/time-requests/{id}/refuse", post(refuse_time_request))
         .route("/postes", get(list_postes).post(create_poste))
         .route("/postes/{nom}/message", post(message_poste))
+        .route("/postes/{nom}/power", post(power_poste))
+        .route("/postes/{nom}/wake", post(wake_poste))
         .route("/postes/{nom}/approve", post(approve_poste))
         .route("/postes/{nom}/reset", post(reset_poste))
         .route("/enrollment-codes", post(create_enrollment_code))
@@ -628,6 +632,59 @@ async fn message_poste(
     )
     .await?;
     Ok(Json(json!({ "poste": poste.nom, "livre": delivered })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PowerBody {
+    /// `extinction` or `redemarrage`.
+    action: String,
+    /// When a session runs: `attendre` (after it) or `ecourter` (cut short, the visitor
+    /// warned). Required then: the API does not choose for the caller.
+    #[serde(default)]
+    session: Option<String>,
+}
+
+async fn power_poste(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(nom): Path<String>,
+    ApiJson(body): ApiJson<PowerBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let poste = ops::find_poste(&state.store, &nom).await?;
+    let action = match body.action.as_str() {
+        "extinction" => PowerAction::Extinction,
+        "redemarrage" => PowerAction::Redemarrage,
+        _ => return Err(OpError::Invalid(text::POWER_ACTION_REQUIRED.to_owned()).into()),
+    };
+    let when_busy = match body.session.as_deref() {
+        None => None,
+        Some("attendre") => Some(WhenBusy::AfterSession),
+        Some("ecourter") => Some(WhenBusy::CutShort),
+        Some(_) => {
+            return Err(OpError::Invalid(text::power_session_choice(&poste.nom)).into());
+        }
+    };
+    let (poste, ordered) =
+        power::order_power(&state, poste.id, action, when_busy, &actor, now_ms()).await?;
+    let (quand, fin) = match ordered {
+        Ordered::Now => ("maintenant", None),
+        Ordered::AfterSession => ("fin_de_session", None),
+        Ordered::CutShort(at) => ("fin_de_session", Some(rfc3339(at))),
+    };
+    Ok(Json(
+        json!({ "poste": poste.nom, "action": body.action, "quand": quand, "fin_session": fin }),
+    ))
+}
+
+async fn wake_poste(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(nom): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let poste = ops::find_poste(&state.store, &nom).await?;
+    let poste = power::wake(&state, poste.id, &actor, now_ms()).await?;
+    Ok(Json(json!({ "poste": poste.nom, "mac": poste.mac })))
 }
 
 async fn approve_poste(

@@ -5,6 +5,7 @@
 //! WebSocket only decodes and encodes). Each checks what it is given, writes through the store
 //! and, for the workstation's, tells the hub itself.
 
+pub mod power;
 mod staff;
 pub mod team;
 pub mod workstation;

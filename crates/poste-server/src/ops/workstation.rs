@@ -331,6 +331,8 @@ async fn on_hello(
         .store
         .record_poste_seen(&sighting, caller.at.wall)
         .await?;
+    app.hub
+        .set_connection_protocol(conn, hello.protocole.unwrap_or(1));
     tracing::info!(conn, poste = %poste.nom, version = ?hello.version, "workstation identified");
     caller.last_touch = Some(caller.at.mono);
     let thresholds = app.hub.thresholds();

@@ -19,6 +19,7 @@ mod metrics;
 mod monthly_report;
 mod multi;
 mod postgres;
+mod power;
 mod refusals;
 mod seed_flow;
 mod session_props;

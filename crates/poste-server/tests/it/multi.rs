@@ -121,6 +121,27 @@ async fn a_change_through_one_instance_reaches_a_workstation_on_another_within_a
     assert_eq!(message["message"], "Bonjour");
     assert!(at - sent < Duration::from_secs(1));
 
+    // A power order through B, the session cut short: the new end, the visitor's notice and
+    // the order reach the agent (protocol 3) on A.
+    let welcome = ws
+        .request(json!({"type": "hello", "poste": "Poste-61", "protocole": 3}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    // (B knows it is online once A has published it, as its dashboard shows.)
+    assert!(shows_online(&cluster, &b, "Poste-61", true, Duration::from_secs(10)).await);
+    let sent = Instant::now();
+    api_b
+        .post_ok(
+            "/postes/Poste-61/power",
+            json!({"action": "extinction", "session": "ecourter"}),
+        )
+        .await;
+    let (at, order) = ws.next_of("power", Duration::from_secs(1)).await.unwrap();
+    assert_eq!(order["action"], "extinction");
+    assert!(at - sent < Duration::from_secs(1));
+    assert_eq!(count(&ws, "message", None), 2, "Bonjour, then the notice");
+    assert_eq!(count(&ws, "time_update", None), 2, "added, then cut");
+
     // The session ended by staff on B.
     let sent = Instant::now();
     api_b
@@ -134,7 +155,8 @@ async fn a_change_through_one_instance_reaches_a_workstation_on_another_within_a
     assert!(at - sent < Duration::from_secs(1));
     drain(&mut ws, Duration::from_millis(500)).await;
     assert_eq!(count(&ws, "session_terminated", None), 1);
-    assert_eq!(count(&ws, "time_update", None), 1);
+    assert_eq!(count(&ws, "time_update", None), 2);
+    assert_eq!(count(&ws, "power", None), 1);
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod enrollment;
 mod events;
 mod migrations;
 mod postes;
+mod power;
 mod register;
 mod reports;
 mod requests;
@@ -112,4 +113,5 @@ conformance! {
     requests::time_requests_wait_once_and_are_answered_once,
     requests::time_requests_need_a_running_session,
     reports::a_month_is_claimed_once_and_retried_after_a_failure,
+    power::power_orders_are_recorded_and_cut_sessions_short_only,
 }

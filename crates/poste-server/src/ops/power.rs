@@ -1,0 +1,269 @@
+//! Staff power a workstation on (Wake-on-LAN) or off, or restart it: one workstation, or every
+//! workstation of the space. A running session is never cut unless staff choose to, and then
+//! it ends `[power] cut_secs` later, the visitor warned; the agent carries an order out once
+//! the session has ended (docs/protocol.md, `power`).
+
+use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage};
+use poste_store::{Actor, Millis, PosteRow, SessionRow, StoreError};
+
+use crate::domain::power::{
+    Ordered, SpaceOrdered, SpaceWoken, WhenBusy, action_word, parse_order_detail,
+};
+use crate::domain::wol::Mac;
+use crate::ops::OpError;
+use crate::state::AppState;
+use crate::text;
+
+/// First protocol version whose agents carry power orders out.
+pub const POWER_SINCE: u32 = 3;
+
+async fn poste(app: &AppState, id: i64) -> Result<PosteRow, OpError> {
+    match app.store.poste(id).await.map_err(OpError::Store)? {
+        Some(poste) if poste.retired_at.is_none() => Ok(poste),
+        _ => Err(OpError::NotFound(text::console::POSTE_NOT_FOUND.to_owned())),
+    }
+}
+
+async fn running_session(app: &AppState, poste_id: i64) -> Result<Option<SessionRow>, OpError> {
+    let active = app.store.active_sessions().await.map_err(OpError::Store)?;
+    Ok(active
+        .into_iter()
+        .find(|row| row.poste_id == Some(poste_id)))
+}
+
+/// Staff order one workstation to power off or restart. Refused when it is not connected, when
+/// its agent is too old to understand, and when a session runs on it and staff did not say
+/// what to do with it (`when_busy`).
+pub async fn order_power(
+    app: &AppState,
+    poste_id: i64,
+    action: PowerAction,
+    when_busy: Option<WhenBusy>,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(PosteRow, Ordered), OpError> {
+    if action == PowerAction::Autre {
+        return Err(OpError::Invalid(text::POWER_ACTION_REQUIRED.to_owned()));
+    }
+    let poste = poste(app, poste_id).await?;
+    check_reachable(app, &poste)?;
+    let session = running_session(app, poste_id).await?;
+    let ordered = match (&session, when_busy) {
+        (None, _) => Ordered::Now,
+        (Some(_), None) => {
+            return Err(OpError::Invalid(text::power_session_choice(&poste.nom)));
+        }
+        (Some(_), Some(WhenBusy::AfterSession)) => Ordered::AfterSession,
+        (Some(_), Some(WhenBusy::CutShort)) => {
+            let cut_ms = i64::try_from(app.power.cut_secs)
+                .unwrap_or(i64::MAX / 1000)
+                .saturating_mul(1000);
+            Ordered::CutShort(now.saturating_add(cut_ms))
+        }
+    };
+    send_order(app, &poste, action, session.as_ref(), &ordered, actor, now).await?;
+    Ok((poste, ordered))
+}
+
+/// Online here with an agent that understands, or online on another instance (which relays
+/// the order from the event log): else refused, nothing recorded.
+fn check_reachable(app: &AppState, poste: &PosteRow) -> Result<(), OpError> {
+    if !app.hub.online_postes().contains(&poste.id) {
+        return Err(OpError::Conflict(text::power_offline(&poste.nom)));
+    }
+    if app.hub.speaks_only_below(poste.id, POWER_SINCE) {
+        return Err(OpError::Conflict(text::power_agent_too_old(&poste.nom)));
+    }
+    Ok(())
+}
+
+fn power_message(app: &AppState, order_id: i64, action: PowerAction) -> ServerMessage {
+    ServerMessage::Power(PowerOrder {
+        ordre: order_id,
+        action,
+        delai_secondes: i64::try_from(app.power.notice_secs).unwrap_or(0),
+    })
+}
+
+fn cut_notice(app: &AppState, action: PowerAction, session_id: Option<i64>) -> ServerMessage {
+    ServerMessage::Message(StaffMessage {
+        message: text::power_cut_notice(action, app.power.cut_secs),
+        de: None,
+        session_id: session_id.map(poste_proto::SessionId),
+    })
+}
+
+/// A power order given through another instance reaches this instance's connections of that
+/// workstation (the order's id makes a second delivery harmless: the agent carries it out
+/// once).
+pub fn relay_order(app: &AppState, event: &poste_store::EventRow) {
+    let (Some(poste_id), Some(detail)) = (event.poste_id, event.detail.as_deref()) else {
+        return;
+    };
+    if !app.hub.online_here().contains(&poste_id) {
+        return;
+    }
+    let Some((action, cut)) = parse_order_detail(detail) else {
+        return;
+    };
+    if cut {
+        app.hub
+            .send_to_poste(poste_id, &cut_notice(app, action, event.session_id));
+    }
+    let delivery = app.hub.send_to_poste_speaking(
+        poste_id,
+        POWER_SINCE,
+        &power_message(app, event.id, action),
+    );
+    tracing::info!(
+        poste = poste_id,
+        order = event.id,
+        sent = delivery.sent,
+        "power order from another instance relayed"
+    );
+}
+
+async fn send_order(
+    app: &AppState,
+    poste: &PosteRow,
+    action: PowerAction,
+    session: Option<&SessionRow>,
+    ordered: &Ordered,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), OpError> {
+    let cut = match (ordered, session) {
+        (Ordered::CutShort(end_at), Some(session)) => Some((session.id, *end_at)),
+        _ => None,
+    };
+    let recorded = app
+        .store
+        .record_power_order(poste.id, action_word(action), cut, actor, now)
+        .await
+        .map_err(|err| match err {
+            // The session ended meanwhile: nothing was recorded; staff try again.
+            StoreError::WrongState(_) => OpError::Conflict(text::power_session_changed(&poste.nom)),
+            other => OpError::Store(other),
+        })?;
+    if let Some(row) = &recorded.session {
+        app.hub.apply_row(row.clone(), None);
+        app.hub
+            .send_to_poste(poste.id, &cut_notice(app, action, Some(row.id)));
+    }
+    let order = power_message(app, recorded.order_id, action);
+    let delivery = app
+        .hub
+        .send_to_poste_speaking(poste.id, POWER_SINCE, &order);
+    tracing::info!(
+        poste = %poste.nom,
+        order = recorded.order_id,
+        ?action,
+        sent_here = delivery.sent,
+        "power order"
+    );
+    app.hub.changed();
+    Ok(())
+}
+
+/// Staff order every workstation of the space to power off or restart. Sessions are never cut
+/// from here: each busy workstation goes down after its session.
+pub async fn order_power_all(
+    app: &AppState,
+    action: PowerAction,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SpaceOrdered, OpError> {
+    if action == PowerAction::Autre {
+        return Err(OpError::Invalid(text::POWER_ACTION_REQUIRED.to_owned()));
+    }
+    let postes = app.store.list_postes().await.map_err(OpError::Store)?;
+    let active = app.store.active_sessions().await.map_err(OpError::Store)?;
+    let mut done = SpaceOrdered::default();
+    for poste in postes.iter().filter(|poste| poste.retired_at.is_none()) {
+        match check_reachable(app, poste) {
+            Ok(()) => {}
+            Err(_) if !app.hub.online_postes().contains(&poste.id) => {
+                done.offline += 1;
+                continue;
+            }
+            Err(_) => {
+                done.too_old += 1;
+                continue;
+            }
+        }
+        let session = active.iter().find(|row| row.poste_id == Some(poste.id));
+        let ordered = if session.is_some() {
+            done.after_session += 1;
+            Ordered::AfterSession
+        } else {
+            done.now += 1;
+            Ordered::Now
+        };
+        send_order(app, poste, action, session, &ordered, actor, now).await?;
+    }
+    Ok(done)
+}
+
+/// Staff wake one workstation: magic packets to its MAC address. Refused when it is connected
+/// already, and when its MAC address is not known.
+pub async fn wake(
+    app: &AppState,
+    poste_id: i64,
+    actor: &Actor,
+    now: Millis,
+) -> Result<PosteRow, OpError> {
+    let poste = poste(app, poste_id).await?;
+    if app.hub.online_postes().contains(&poste.id) {
+        return Err(OpError::Conflict(text::wake_already_on(&poste.nom)));
+    }
+    let mac = poste_mac(&poste)?;
+    send_wake(app, &poste, mac, actor, now).await?;
+    Ok(poste)
+}
+
+fn poste_mac(poste: &PosteRow) -> Result<Mac, OpError> {
+    poste
+        .mac
+        .as_deref()
+        .and_then(Mac::parse)
+        .ok_or_else(|| OpError::Conflict(text::wake_no_mac(&poste.nom)))
+}
+
+async fn send_wake(
+    app: &AppState,
+    poste: &PosteRow,
+    mac: Mac,
+    actor: &Actor,
+    now: Millis,
+) -> Result<(), OpError> {
+    if let Err(err) = app.waker.wake(mac).await {
+        tracing::warn!(poste = %poste.nom, %mac, error = %err, "Wake-on-LAN packets not sent");
+        return Err(OpError::Conflict(text::wake_failed(&poste.nom, &err)));
+    }
+    tracing::info!(poste = %poste.nom, %mac, "Wake-on-LAN packets sent");
+    app.store
+        .record_wake(poste.id, &mac.to_string(), actor, now)
+        .await
+        .map_err(OpError::Store)
+}
+
+/// Staff wake every workstation of the space that is not connected.
+pub async fn wake_all(app: &AppState, actor: &Actor, now: Millis) -> Result<SpaceWoken, OpError> {
+    let postes = app.store.list_postes().await.map_err(OpError::Store)?;
+    let online = app.hub.online_postes();
+    let mut done = SpaceWoken::default();
+    for poste in postes.iter().filter(|poste| poste.retired_at.is_none()) {
+        if online.contains(&poste.id) {
+            done.on += 1;
+            continue;
+        }
+        match poste_mac(poste) {
+            Ok(mac) => {
+                send_wake(app, poste, mac, actor, now).await?;
+                done.woken += 1;
+            }
+            Err(_) => done.no_mac.push(poste.nom.clone()),
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,206 @@
+//! Power from staff: Wake-on-LAN packets really sent (received here on a loopback UDP socket),
+//! and power orders pushed to the workstation's agent, never cutting a session staff did not
+//! choose to cut, each recorded with its author.
+
+use poste_store::EventKind;
+use poste_testkit::{TestServer, WsClient};
+use serde_json::{Value, json};
+use tokio::net::UdpSocket;
+
+use crate::REPLY;
+
+/// The details of the events of `kind`, each by the test's API token.
+async fn history(server: &TestServer, kind: EventKind) -> Vec<Option<String>> {
+    let events = server.store.events_after(0, 1000).await.unwrap();
+    events
+        .into_iter()
+        .filter(|event| event.kind == kind)
+        .map(|event| {
+            assert!(event.actor.starts_with("api:test-"), "{event:?}");
+            event.detail
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn wake_on_lan_packets_reach_the_network_with_the_workstations_mac() {
+    let network = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let address = network.local_addr().unwrap();
+    let server = TestServer::start_with(|config| config.power.wake_address = address).await;
+    let api = server.api();
+    api.post_ok("/postes", json!({"nom": "P1", "mac": "52-54-00-AB-CD-01"}))
+        .await;
+    api.post_ok("/postes", json!({"nom": "P2"})).await;
+
+    let woken = api.post_ok("/postes/P1/wake", json!({})).await;
+    assert_eq!(woken["poste"], "P1");
+    let mut packet = [0u8; 200];
+    for _ in 0..3 {
+        let (len, _) = tokio::time::timeout(REPLY, network.recv_from(&mut packet))
+            .await
+            .expect("a magic packet")
+            .unwrap();
+        assert_eq!(len, 102);
+        assert_eq!(&packet[..6], &[0xFF; 6]);
+        for repeat in packet[6..len].chunks(6) {
+            assert_eq!(repeat, &[0x52, 0x54, 0x00, 0xAB, 0xCD, 0x01]);
+        }
+    }
+
+    // No MAC known: said so, nothing sent.
+    let (status, body) = api.post("/postes/P2/wake", json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("L'adresse MAC de P2 n'est pas connue"),
+        "{body}"
+    );
+    // Connected: it is on already.
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    ws.request(json!({"type": "hello", "poste": "P1", "protocole": 3}))
+        .await;
+    let (status, body) = api.post("/postes/P1/wake", json!({})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("déjà allumé"),
+        "{body}"
+    );
+    let mut extra = [0u8; 200];
+    assert!(
+        tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            network.recv_from(&mut extra)
+        )
+        .await
+        .is_err(),
+        "no packet for a refused wake"
+    );
+
+    assert_eq!(
+        history(&server, EventKind::WakeSent).await,
+        [Some("52:54:00:ab:cd:01".to_owned())]
+    );
+}
+
+/// A workstation's agent speaking protocol `version`.
+async fn agent(server: &TestServer, poste: &str, version: u32) -> WsClient {
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    let welcome = ws
+        .request(json!({"type": "hello", "poste": poste, "protocole": version}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    ws
+}
+
+fn refused(body: &Value, words: &str) {
+    assert!(
+        body["message"].as_str().unwrap_or_default().contains(words),
+        "{words:?} in {body}"
+    );
+}
+
+#[tokio::test]
+async fn power_orders_reach_the_agent_and_never_cut_a_session_unless_chosen() {
+    let server = TestServer::start_with(|config| {
+        config.power.notice_secs = 1;
+        config.power.cut_secs = 20;
+    })
+    .await;
+    let api = server.api();
+    let mut p1 = agent(&server, "P1", 3).await;
+
+    // Idle: the order goes at once, with the gate's notice.
+    let reply = api
+        .post_ok("/postes/P1/power", json!({"action": "extinction"}))
+        .await;
+    assert_eq!(reply["quand"], "maintenant");
+    let (_, order) = p1.next_of("power", REPLY).await.unwrap();
+    assert_eq!(order["action"], "extinction");
+    assert_eq!(order["delai_secondes"], 1);
+    let first_order = order["ordre"].as_i64().unwrap();
+
+    // Nothing else than the two actions.
+    let (status, body) = api
+        .post("/postes/P1/power", json!({"action": "veille"}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    refused(&body, "Choisissez d'éteindre ou de redémarrer");
+
+    // A session running: staff must say what becomes of it.
+    let (_, code) = server
+        .create_session(json!({"duree": "1h", "utilisateur": "Awa"}))
+        .await;
+    p1.start_with_code(&code, "127.0.0.1").await;
+    let (status, body) = api
+        .post("/postes/P1/power", json!({"action": "redemarrage"}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    refused(&body, "Une session est en cours sur P1");
+
+    // After the session: the order goes, the session is untouched.
+    let reply = api
+        .post_ok(
+            "/postes/P1/power",
+            json!({"action": "redemarrage", "session": "attendre"}),
+        )
+        .await;
+    assert_eq!(reply["quand"], "fin_de_session");
+    assert_eq!(reply["fin_session"], Value::Null);
+    let (_, order) = p1.next_of("power", REPLY).await.unwrap();
+    assert_eq!(order["action"], "redemarrage");
+    assert!(order["ordre"].as_i64().unwrap() > first_order);
+    let time = p1
+        .request(json!({"type": "get_time", "session_id": order_session(&server).await}))
+        .await;
+    assert!(time["temps_restant"].as_i64().unwrap() > 3000, "{time}");
+
+    // Cut short: the visitor's time drops to 20 s, they are told why, then the order.
+    let reply = api
+        .post_ok(
+            "/postes/P1/power",
+            json!({"action": "extinction", "session": "ecourter"}),
+        )
+        .await;
+    assert!(reply["fin_session"].is_string(), "{reply}");
+    let (_, update) = p1.next_of("time_update", REPLY).await.unwrap();
+    let left = update["temps_restant"].as_i64().unwrap();
+    assert!((18..=20).contains(&left), "{update}");
+    let (_, notice) = p1.next_of("message", REPLY).await.unwrap();
+    assert!(
+        notice["message"]
+            .as_str()
+            .unwrap()
+            .contains("votre session se termine dans 20 s"),
+        "{notice}"
+    );
+    p1.next_of("power", REPLY).await.unwrap();
+
+    // An older agent is not sent what it would not understand; an offline one cannot be.
+    let _p2 = agent(&server, "P2", 2).await;
+    let (status, body) = api
+        .post("/postes/P2/power", json!({"action": "extinction"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    refused(&body, "trop ancien");
+    api.post_ok("/postes", json!({"nom": "P3"})).await;
+    let (status, body) = api
+        .post("/postes/P3/power", json!({"action": "extinction"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    refused(&body, "P3 n'est pas connecté");
+
+    assert_eq!(
+        history(&server, EventKind::PowerOrdered).await,
+        [
+            Some("extinction".to_owned()),
+            Some("redemarrage".to_owned()),
+            Some("extinction ecourtee".to_owned()),
+        ]
+    );
+}
+
+async fn order_session(server: &TestServer) -> i64 {
+    server.store.active_sessions().await.unwrap()[0].id
+}
