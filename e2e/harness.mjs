@@ -108,7 +108,8 @@ export class Server {
 
 // A workstation: a WebSocket client of `/ws/sessions/` that records every message it receives.
 export class Workstation {
-  static async connect(server, name) {
+  // `hello`: more fields of its `hello` (`protocole`, `mac`…).
+  static async connect(server, name, hello = {}) {
     const ws = new Workstation();
     ws.messages = [];
     ws.waiters = [];
@@ -123,7 +124,7 @@ export class Workstation {
       ws.socket.once("error", reject);
     });
     if (name) {
-      ws.send({ type: "hello", poste: name, version: "e2e" });
+      ws.send({ type: "hello", poste: name, version: "e2e", ...hello });
       ws.welcome = await ws.next("welcome");
     }
     return ws;
