@@ -121,3 +121,25 @@ test("staff power a busy workstation off only as they chose, wake one that is of
   assert.match(rows, /marie/);
   busy.close();
 });
+
+test("the power schedule is set in « Réglages », a wrong delay said with what was typed kept", async () => {
+  const page = await loggedInPage(browser, server, "sandrine");
+  await page.goto(`${server.url}/console/reglages`);
+  const wake = page.getByLabel("Allumer les postes, en minutes avant l'ouverture");
+  const off = page.getByLabel("Éteindre les postes, en minutes après la fermeture");
+  assert.equal(await wake.inputValue(), "", "not set: never");
+  await wake.fill("15");
+  await off.fill("300");
+  await page.getByRole("button", { name: "Enregistrer les réglages" }).click();
+  await page
+    .getByRole("alert")
+    .getByText("un nombre de minutes de 0 à 240, ou rien pour ne pas le faire")
+    .waitFor();
+  assert.equal(await wake.inputValue(), "15");
+  assert.equal(await off.inputValue(), "300");
+  await off.fill("10");
+  await page.getByRole("button", { name: "Enregistrer les réglages" }).click();
+  await banner(page, "Réglages enregistrés");
+  assert.equal(await wake.inputValue(), "15");
+  assert.equal(await off.inputValue(), "10");
+});

@@ -17,17 +17,21 @@ Prints each step with its time and the figures; exits non-zero at the first fail
 
 import argparse
 import datetime
+import html
+import http.cookiejar
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +43,8 @@ ACCOUNT = "visiteur"
 SESSION_SECS = 300
 WARNING_SECS = 120
 CRITICAL_SECS = 45
+# How long the gate says « Ce poste va s'éteindre » before an ordered power-off.
+POWER_NOTICE_SECS = 5
 # Within what logind must have ended the visitor's session after the deadline or a staff end.
 GONE_WITHIN = 2.0
 XENV = f"export DISPLAY=:0 XAUTHORITY=/home/{ACCOUNT}/.Xauthority; "
@@ -60,6 +66,7 @@ class Server:
     def __init__(self, binary, workdir):
         self.binary, self.port = binary, free_port()
         self.config = os.path.join(workdir, "server.toml")
+        self.database = os.path.join(workdir, "data", "poste-server.sqlite")
         # The recommended mode: enrolled workstations only, with the site's install token.
         self.install_token = os.path.join(workdir, "install-token")
         with open(self.install_token, "w") as f:
@@ -68,7 +75,8 @@ class Server:
             f.write(f'bind = "127.0.0.1:{self.port}"\ndata_dir = "{workdir}/data"\n'
                     f"[sessions]\nwarning_secs = {WARNING_SECS}\ncritical_secs = {CRITICAL_SECS}\n"
                     f'[enrollment]\nallow_seed_clients = false\n'
-                    f'install_token_file = "{self.install_token}"\n')
+                    f'install_token_file = "{self.install_token}"\n'
+                    f"[power]\nnotice_secs = {POWER_NOTICE_SECS}\n")
         self.log = open(os.path.join(workdir, "server.log"), "w")
         self.proc = None
         self.start()
@@ -105,6 +113,17 @@ class Server:
     def session(self, sid):
         return self.api("GET", f"/sessions/{sid}")
 
+    def console(self, login, password):
+        """A staff member's browser on the console: logged in, its cookie kept."""
+        out = subprocess.run(
+            [self.binary, "-c", self.config, "admin", "create", "--identifiant", login,
+             "--nom", "Animatrice de la vm-check", "--role", "animateur",
+             "--mot-de-passe-stdin"],
+            input=password + "\n", capture_output=True, text=True)
+        if out.returncode != 0:
+            fail(f"staff account not created: {out.stderr}")
+        return Console(self.port, login, password)
+
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -113,6 +132,30 @@ class Server:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+class Console:
+    """The web console as a browser uses it: forms with their CSRF token, the session cookie."""
+
+    def __init__(self, port, login, password):
+        self.base = f"http://127.0.0.1:{port}"
+        self.browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.post("/console/connexion", {"identifiant": login, "mot_de_passe": password},
+                  page="/console/connexion")
+
+    def get(self, path):
+        with self.browser.open(self.base + path, timeout=10) as r:
+            return r.read().decode()
+
+    def post(self, path, fields, page="/console/"):
+        """Submits a form of `page` (its CSRF token with it); returns the page it leads to."""
+        token = re.search(r'name="csrf" value="([^"]+)"', self.get(page))
+        if token:
+            fields = {**fields, "csrf": token.group(1)}
+        data = urllib.parse.urlencode(fields).encode()
+        with self.browser.open(self.base + path, data=data, timeout=10) as r:
+            return html.unescape(r.read().decode())
 
 
 def deadline_of(view):
@@ -493,6 +536,29 @@ class Check:
         self.figures["staff end to the visitor's session closing / gone"] = f"{closing:.1f} s / {gone:.1f} s"
         self.wait_gate("the gate back after a staff end")
 
+    def power_off_from_console(self):
+        """Staff power the workstation off from the console's dashboard: the gate says so, then
+        the guest powers itself off (qemu exits on its own)."""
+        self.step("staff power the workstation off from the console")
+        console = self.server.console("animatrice", "mot-de-passe-vm-check")
+        [poste] = self.server.api("GET", "/postes")["postes"]
+        sent = time.monotonic()
+        page = console.post(f"/console/postes/{poste['id']}/alimentation", {"action": "eteindre"})
+        if "s'éteindra dans" not in page:
+            fail("the console did not confirm the order: "
+                 + (re.search(r'class="flash[^"]*"[^>]*>([^<]*)', page) or [None, page[:300]])[1])
+        until("the gate says the workstation goes down", lambda: "va s'éteindre" in self.vm.sh(
+            "journalctl -u poste-client --no-pager -o cat -b | tail -20")[0], 30, every=0.5)
+        self.shot("08-gate-power-off.png")
+        until("the guest powered off", lambda: not self.vm.alive(), 180, every=0.5)
+        self.figures["console's order to the guest powered off"] = time.monotonic() - sent
+        # In the history, with its author (the server's own SQLite file, read as a DBA would).
+        with sqlite3.connect(self.server.database) as db:
+            orders = db.execute("SELECT actor, detail FROM events "
+                                "WHERE kind = 'power_ordered'").fetchall()
+        if orders != [("animateur:animatrice", "extinction")]:
+            fail(f"the power order in the history: {orders}")
+
     def x_server_killed(self):
         self.step("session 3: the visitor kills their X server")
         restores = self.restores()
@@ -555,7 +621,7 @@ def main():
         check.x_server_killed()
         check.figures["guest memory used at the end (MiB)"] = int(
             check.sh("free -m | awk '/^Mem:/{print $3}'"))
-        vm.stop(timeout=60)
+        check.power_off_from_console()
     except CheckFailed:
         print(f"vm-check: the guest's log is in {a.run}/serial.log, the server's in {work}",
               file=sys.stderr)

@@ -163,6 +163,12 @@ pub async fn run(
         ))
     });
 
+    let power_schedule = tokio::spawn(crate::ops::power::schedule_task(
+        state.clone(),
+        origin.clone(),
+        Duration::from_secs(config.power.schedule_check_secs),
+    ));
+
     // Before anything is served: a certificate that does not load stops the start-up.
     let tls = match config.tls.files() {
         Some((cert, key)) => {
@@ -253,6 +259,7 @@ pub async fn run(
     purge.abort();
     last_seen.abort();
     state.last_seen.flush(&store).await;
+    power_schedule.abort();
     for task in [listener_task, heartbeat, monthly_reports]
         .into_iter()
         .flatten()

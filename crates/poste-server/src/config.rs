@@ -51,6 +51,9 @@ pub struct PowerConfig {
     /// When staff power off a workstation *now*, its running session ends this many seconds
     /// later (the visitor is warned and can save their work).
     pub cut_secs: u64,
+    /// How often the server looks whether the scheduled wake-up or power-off (« Réglages ») is
+    /// due, in seconds.
+    pub schedule_check_secs: u64,
 }
 
 impl Default for PowerConfig {
@@ -59,6 +62,7 @@ impl Default for PowerConfig {
             wake_address: SocketAddr::from(([255, 255, 255, 255], 9)),
             notice_secs: 30,
             cut_secs: 120,
+            schedule_check_secs: 30,
         }
     }
 }
@@ -494,9 +498,11 @@ impl Config {
         if p.notice_secs > poste_proto::PowerOrder::MAX_DELAY_SECS.unsigned_abs()
             || p.cut_secs == 0
             || p.cut_secs > 3600
+            || p.schedule_check_secs == 0
+            || p.schedule_check_secs > 600
         {
             return Err(ConfigError::Invalid(format!(
-                "power.notice_secs must be at most {} and power.cut_secs between 1 and 3600",
+                "power.notice_secs must be at most {}, power.cut_secs between 1 and 3600 and power.schedule_check_secs between 1 and 600",
                 poste_proto::PowerOrder::MAX_DELAY_SECS
             )));
         }

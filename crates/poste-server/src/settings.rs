@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use crate::config::{Config, ConfigError, LimitsConfig};
 use crate::domain::duration::parse_duration;
 use crate::domain::opening::OpeningHours;
+use crate::domain::power::PowerSchedule;
 use crate::domain::timing::Thresholds;
 use crate::domain::validity::CodeValidity;
 
@@ -38,6 +39,8 @@ pub struct Settings {
     pub retention_days: u32,
     /// Who gets the monthly report by e-mail (set in « Réglages »).
     pub report_recipients: Vec<String>,
+    /// Workstations woken before the opening, powered off after the closing (« Réglages »).
+    pub power_schedule: PowerSchedule,
 }
 
 impl Settings {
@@ -86,6 +89,7 @@ impl Settings {
             secure_cookies: config.console.secure_cookies,
             retention_days: config.console.retention_days,
             report_recipients: Vec::new(),
+            power_schedule: PowerSchedule::default(),
         })
     }
 }
@@ -103,6 +107,30 @@ pub mod setting_keys {
     pub const REPORT_RECIPIENTS: &str = "report_recipients";
     /// Public holidays, closures, exceptional openings (JSON, see `OpeningHours`).
     pub const SPECIAL_DAYS: &str = "special_days";
+    /// Minutes before the opening the workstations are woken (empty: never).
+    pub const POWER_WAKE_BEFORE: &str = "power_wake_before";
+    /// Minutes after the closing the workstations are powered off (empty: never).
+    pub const POWER_OFF_AFTER: &str = "power_off_after";
+}
+
+/// The longest delay of the power schedule, in minutes.
+pub const MAX_SCHEDULE_MIN: u32 = 240;
+
+/// A delay of the power schedule that is not a number of minutes up to [`MAX_SCHEDULE_MIN`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotScheduleMinutes;
+
+/// A delay of the power schedule as stored: empty for none, else minutes up to
+/// [`MAX_SCHEDULE_MIN`].
+pub fn parse_schedule_minutes(text: &str) -> Result<Option<u32>, NotScheduleMinutes> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(minutes) if minutes <= MAX_SCHEDULE_MIN => Ok(Some(minutes)),
+        _ => Err(NotScheduleMinutes),
+    }
 }
 
 /// Addresses typed one a line (or separated by commas or semicolons), each checked: the
@@ -190,6 +218,14 @@ impl Settings {
                 k::REPORT_RECIPIENTS => {
                     next.report_recipients = parse_recipients(value)
                         .map_err(|_| SettingError::Invalid(k::REPORT_RECIPIENTS))?;
+                }
+                k::POWER_WAKE_BEFORE => {
+                    next.power_schedule.wake_before_min = parse_schedule_minutes(value)
+                        .map_err(|_| SettingError::Invalid(k::POWER_WAKE_BEFORE))?;
+                }
+                k::POWER_OFF_AFTER => {
+                    next.power_schedule.off_after_min = parse_schedule_minutes(value)
+                        .map_err(|_| SettingError::Invalid(k::POWER_OFF_AFTER))?;
                 }
                 other => return Err(SettingError::UnknownKey(other.to_owned())),
             }

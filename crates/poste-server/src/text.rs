@@ -483,6 +483,7 @@ pub mod console {
     pub const MINUTES_INVALID: &str = "Indiquez un nombre de minutes entre 1 et 720.";
     pub const DURATION_REQUIRED: &str = "Choisissez une durée.";
     pub const POSTE_NOT_FOUND: &str = "Ce poste n'existe plus.";
+    pub const POWER_SCHEDULE_INVALID: &str = "Allumage avant l'ouverture, extinction après la fermeture : un nombre de minutes de 0 à 240, ou rien pour ne pas le faire.";
     pub const POWER_ALL_ACTION_REQUIRED: &str =
         "Choisissez d'allumer, d'éteindre ou de redémarrer les postes.";
     pub const DAY_INVALID: &str = "Date attendue au format AAAA-MM-JJ.";
@@ -928,6 +929,8 @@ pub mod console {
             k::OPENING_HOURS => "Horaires d'ouverture",
             k::REPORT_RECIPIENTS => "Destinataires du rapport mensuel",
             k::SPECIAL_DAYS => "Jours particuliers",
+            k::POWER_WAKE_BEFORE => "Allumage avant l'ouverture",
+            k::POWER_OFF_AFTER => "Extinction après la fermeture",
             other => other,
         }
     }

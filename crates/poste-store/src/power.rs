@@ -82,6 +82,29 @@ impl Store {
         Ok(PowerRecorded { order_id, session })
     }
 
+    /// Claims the scheduled `action` (`allumage`, `extinction`) of `day` (`2026-12-07`) for
+    /// `instance`: `true` when it is this instance's to do, once.
+    pub async fn claim_scheduled_power(
+        &self,
+        day: &str,
+        action: &str,
+        instance: &str,
+        now: Millis,
+    ) -> Result<bool> {
+        let claimed = sqlx::query(
+            "INSERT INTO scheduled_power (day, action, claimed_by, claimed_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (day, action) DO NOTHING",
+        )
+        .bind(day)
+        .bind(action)
+        .bind(instance)
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
     /// Records that staff woke workstation `poste_id` (event `WakeSent`, `detail`: the MAC
     /// address the packets were sent to).
     pub async fn record_wake(

@@ -20,7 +20,7 @@ use crate::domain::duration::parse_duration;
 use crate::domain::opening::{DayHours, OpeningHours};
 use crate::domain::validity::CodeValidity;
 use crate::ops::{self, OpError};
-use crate::settings::{SettingError, parse_recipients, setting_keys as k};
+use crate::settings::{SettingError, parse_recipients, parse_schedule_minutes, setting_keys as k};
 use crate::state::AppState;
 use crate::text::console as t;
 
@@ -191,6 +191,12 @@ pub struct SettingsForm {
     /// The monthly report's addresses, one a line.
     #[serde(default)]
     destinataires: String,
+    /// Minutes before the opening the workstations are woken (empty: never).
+    #[serde(default)]
+    allumage_min: String,
+    /// Minutes after the closing they are powered off (empty: never).
+    #[serde(default)]
+    extinction_min: String,
     // Per weekday, Monday first: opening (`o0`…`o6`), the lunch break's start (`p0`…) and end
     // (`r0`…, « reprise »), closing (`f0`…`f6`).
     #[serde(default)]
@@ -440,6 +446,11 @@ fn minutes_text(secs: Option<i64>) -> String {
     secs.map(|s| (s / 60).to_string()).unwrap_or_default()
 }
 
+/// A delay of the power schedule in its field: minutes, or empty for none.
+fn schedule_text(minutes: Option<u32>) -> String {
+    minutes.map(|min| min.to_string()).unwrap_or_default()
+}
+
 pub(super) async fn settings_page(
     state: &AppState,
     staff: &Staff,
@@ -461,6 +472,8 @@ pub(super) async fn settings_page(
             validite,
             validite_duree,
             destinataires: settings.report_recipients.join("\n"),
+            allumage_min: schedule_text(settings.power_schedule.wake_before_min),
+            extinction_min: schedule_text(settings.power_schedule.off_after_min),
             ..SettingsForm::default()
         };
         for index in 0..7 {
@@ -602,15 +615,30 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
             String::new()
         }
     };
+    let schedule = match (
+        parse_schedule_minutes(&form.allumage_min),
+        parse_schedule_minutes(&form.extinction_min),
+    ) {
+        (Ok(wake_before), Ok(off_after)) => Some((wake_before, off_after)),
+        _ => {
+            errors.push(t::POWER_SCHEDULE_INVALID.to_owned());
+            None
+        }
+    };
     // The form's checks above are the domain's (periods in order, two at most): this does not
     // fail after them, and is told as a bad form if it ever does.
     let hours = OpeningHours::new(days).ok();
     if hours.is_none() {
         errors.push(t::BAD_FORM.to_owned());
     }
-    let (Some(warning), Some(critical), Some(validity), Some(hours), true) =
-        (warning, critical, validity, hours, errors.is_empty())
-    else {
+    let (Some(warning), Some(critical), Some(validity), Some(hours), Some(schedule), true) = (
+        warning,
+        critical,
+        validity,
+        hours,
+        schedule,
+        errors.is_empty(),
+    ) else {
         return Err(errors);
     };
     Ok(vec![
@@ -621,6 +649,8 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
         (k::CODE_VALIDITY.to_owned(), validity),
         (k::OPENING_HOURS.to_owned(), hours.format()),
         (k::REPORT_RECIPIENTS.to_owned(), recipients),
+        (k::POWER_WAKE_BEFORE.to_owned(), schedule_text(schedule.0)),
+        (k::POWER_OFF_AFTER.to_owned(), schedule_text(schedule.1)),
     ])
 }
 

@@ -7,7 +7,8 @@ use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage};
 use poste_store::{Actor, Millis, PosteRow, SessionRow, StoreError};
 
 use crate::domain::power::{
-    Ordered, SpaceOrdered, SpaceWoken, WhenBusy, action_word, parse_order_detail,
+    Ordered, Scheduled, SpaceOrdered, SpaceWoken, WhenBusy, action_word, due_actions,
+    parse_order_detail,
 };
 use crate::domain::wol::Mac;
 use crate::ops::OpError;
@@ -266,4 +267,57 @@ pub async fn wake_all(app: &AppState, actor: &Actor, now: Millis) -> Result<Spac
         }
     }
     Ok(done)
+}
+
+/// Does the day's scheduled wake-up or power-off once it is due (« Réglages »: minutes before
+/// the opening, after the closing), once across the instances: each is claimed first, by
+/// `instance`. Returns what was done.
+pub async fn run_schedule(
+    app: &AppState,
+    instance: &str,
+    now: Millis,
+) -> Result<Vec<Scheduled>, OpError> {
+    let settings = app.settings();
+    let due = due_actions(
+        settings.power_schedule,
+        &settings.opening_hours,
+        &settings.timezone,
+        now,
+    );
+    let mut done = Vec::new();
+    for (day, action) in due {
+        let claimed = app
+            .store
+            .claim_scheduled_power(&day.to_string(), action.as_str(), instance, now)
+            .await
+            .map_err(OpError::Store)?;
+        if !claimed {
+            continue;
+        }
+        match action {
+            Scheduled::Wake => {
+                let woken = wake_all(app, &Actor::System, now).await?;
+                tracing::info!(%day, woken = woken.woken, on = woken.on, no_mac = ?woken.no_mac, "scheduled wake-up before the opening");
+            }
+            Scheduled::PowerOff => {
+                let ordered =
+                    order_power_all(app, PowerAction::Extinction, &Actor::System, now).await?;
+                tracing::info!(%day, now = ordered.now, after_session = ordered.after_session, offline = ordered.offline, too_old = ordered.too_old, "scheduled power-off after the closing");
+            }
+        }
+        done.push(action);
+    }
+    Ok(done)
+}
+
+/// The background task of the power schedule: looks every `every` for an action due.
+pub async fn schedule_task(app: AppState, instance: String, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = run_schedule(&app, &instance, crate::clock::now_ms()).await {
+            tracing::warn!(error = %err, "power schedule: could not check or act; will try again");
+        }
+    }
 }

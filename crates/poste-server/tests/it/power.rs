@@ -204,3 +204,77 @@ async fn power_orders_reach_the_agent_and_never_cut_a_session_unless_chosen() {
 async fn order_session(server: &TestServer) -> i64 {
     server.store.active_sessions().await.unwrap()[0].id
 }
+
+/// A fixed-offset zone where it is about noon now, so that hours set around "now" never cross
+/// midnight whenever the test runs.
+fn zone_at_noon() -> (String, jiff::civil::DateTime) {
+    let utc_hour = i32::from(
+        jiff::Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .hour(),
+    );
+    let offset = (12 - utc_hour).clamp(-12, 14);
+    // POSIX sign: Etc/GMT-3 is three hours ahead of UTC.
+    let name = match offset {
+        0 => "Etc/GMT".to_owned(),
+        east if east > 0 => format!("Etc/GMT-{east}"),
+        west => format!("Etc/GMT+{}", -west),
+    };
+    let zone = jiff::tz::TimeZone::get(&name).unwrap();
+    (
+        name,
+        jiff::Timestamp::now().to_zoned_datetime(zone).datetime(),
+    )
+}
+
+#[tokio::test]
+async fn the_room_is_powered_off_after_the_closing_once_and_not_woken_late() {
+    let (zone, local) = zone_at_noon();
+    let server = TestServer::start_with(|config| {
+        config.timezone = Some(zone);
+        config.power.schedule_check_secs = 1;
+        config.power.notice_secs = 1;
+    })
+    .await;
+    let mut p1 = agent(&server, "P1", 3).await;
+    // Every day: open an hour, closed a minute ago.
+    let close = local.time() - jiff::SignedDuration::from_secs(60);
+    let open = close - jiff::SignedDuration::from_secs(3600);
+    let period = format!("{}-{}", open.strftime("%H:%M"), close.strftime("%H:%M"));
+    let week = vec![period; 7].join(";");
+    server
+        .store
+        .set_settings(
+            &[
+                ("opening_hours".to_owned(), week),
+                // Due 61 minutes ago: too late, skipped.
+                ("power_wake_before".to_owned(), "0".to_owned()),
+                ("power_off_after".to_owned(), "0".to_owned()),
+            ],
+            &poste_store::Actor::Cli,
+            poste_server::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+
+    let (_, order) = p1
+        .next_of("power", std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(order["action"], "extinction");
+    // Checked every second: still one order, and no wake-up.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(
+        p1.next_of("power", std::time::Duration::from_millis(10))
+            .await
+            .is_err()
+    );
+    let events = server.store.events_after(0, 1000).await.unwrap();
+    let orders: Vec<_> = events
+        .iter()
+        .filter(|event| event.kind == EventKind::PowerOrdered)
+        .map(|event| event.actor.as_str())
+        .collect();
+    assert_eq!(orders, ["systeme"]);
+    assert!(!events.iter().any(|event| event.kind == EventKind::WakeSent));
+}

@@ -114,4 +114,5 @@ conformance! {
     requests::time_requests_need_a_running_session,
     reports::a_month_is_claimed_once_and_retried_after_a_failure,
     power::power_orders_are_recorded_and_cut_sessions_short_only,
+    power::a_scheduled_action_is_claimed_once_a_day,
 }

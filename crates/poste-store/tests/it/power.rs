@@ -141,3 +141,36 @@ pub async fn power_orders_are_recorded_and_cut_sessions_short_only(store: Store)
         (Some(other.id), Some("52:54:00:12:34:56"))
     );
 }
+
+pub async fn a_scheduled_action_is_claimed_once_a_day(store: Store) {
+    assert!(
+        store
+            .claim_scheduled_power("2026-12-07", "extinction", "instance-a", T0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_scheduled_power("2026-12-07", "extinction", "instance-b", T0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_scheduled_power("2026-12-07", "extinction", "instance-a", T0 + 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_scheduled_power("2026-12-07", "allumage", "instance-b", T0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_scheduled_power("2026-12-08", "extinction", "instance-b", T0)
+            .await
+            .unwrap()
+    );
+}
