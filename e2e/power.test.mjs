@@ -2,7 +2,8 @@
 // on a busy workstation asks what becomes of the session (nothing preselected, a missing
 // choice refused in words), cuts it short only when chosen, and the agent receives the order;
 // a workstation that is off is woken (its magic packet received here, on a loopback UDP
-// socket); the whole space's order never cuts a session; the history names who did it.
+// socket); the whole space's order never cuts a session; a message reaches the whole room;
+// the history names who did it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
@@ -110,6 +111,16 @@ test("staff power a busy workstation off only as they chose, wake one that is of
   const restart = await busy.next("power");
   assert.equal(restart.action, "redemarrage");
   assert.ok(restart.ordre > power.ordre);
+
+  // A message to the whole room: the connected workstation shows it, the other is named.
+  const room = page.locator("details.outils-espace");
+  await room.locator("summary").click();
+  await room.getByLabel("Message à afficher sur tous les postes connectés").fill("L'atelier CV commence : regardez l'écran de l'animatrice.");
+  await room.getByRole("button", { name: "Envoyer", exact: true }).click();
+  await banner(page, "Message envoyé au seul poste connecté. 1 poste(s) non connecté(s) ne l'ont pas reçu.");
+  const told = await busy.next("message");
+  assert.equal(told.message, "L'atelier CV commence : regardez l'écran de l'animatrice.");
+  assert.equal(told.de, "Marie Payet");
 
   // The history (an admin's page) says who did what, in words.
   const admin = await loggedInPage(browser, server, "sandrine");

@@ -550,6 +550,18 @@ pub mod console {
         }
     }
 
+    pub fn message_sent_all(reached: usize, offline: usize) -> String {
+        let sent = match reached {
+            0 => "Aucun poste n'est connecté : le message n'a été affiché nulle part.".to_owned(),
+            1 => "Message envoyé au seul poste connecté.".to_owned(),
+            n => format!("Message envoyé aux {n} postes connectés."),
+        };
+        match offline {
+            0 => sent,
+            n => format!("{sent} {n} poste(s) non connecté(s) ne l'ont pas reçu."),
+        }
+    }
+
     pub fn poste_out_of_order(poste: &str, out: bool) -> String {
         if out {
             format!("{poste} est marqué hors service : aucun code n'y sera accepté.")

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}/alimentation", post(power::order))
         .route("/console/postes/{id}/allumer", post(power::wake))
         .route("/console/postes/tous", post(power::all))
+        .route("/console/postes/tous/message", post(power::message_all))
         .route("/console/equipe", get(pages::team).post(pages::team_create))
         .route("/console/equipe/debloquer", post(pages::team_unblock))
         .route("/console/equipe/{id}/desactiver", post(team::disable))

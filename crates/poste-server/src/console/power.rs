@@ -102,6 +102,38 @@ pub async fn wake(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct MessageAllForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// Every connected workstation of the space: a message on its screen.
+pub async fn message_all(
+    State(state): State<AppState>,
+    action: Action<MessageAllForm>,
+) -> Result<Response, ConsoleError> {
+    let de = action.staff.account().nom.clone();
+    match crate::ops::send_message_to_all(
+        &state.store,
+        &state.hub.online_postes(),
+        &action.form.message,
+        de,
+        &action.staff.actor(),
+        now_ms(),
+        &state.hub,
+    )
+    .await
+    {
+        Ok((reached, offline)) => Ok(redirect_with(
+            DASHBOARD,
+            reached > 0,
+            &t::message_sent_all(reached, offline),
+        )),
+        Err(err) => refusal(err),
+    }
+}
+
 /// Every workstation of the space: wake, power off or restart.
 pub async fn all(
     State(state): State<AppState>,

@@ -608,6 +608,18 @@ pub async fn reset_enrollment(
     Ok(row)
 }
 
+/// A message as staff typed it, trimmed; refused empty or too long.
+fn send_check(message: &str) -> Result<&str, OpError> {
+    let message = message.trim();
+    if message.is_empty() {
+        return Err(OpError::Invalid(text::MESSAGE_EMPTY.to_owned()));
+    }
+    if message.chars().count() > MAX_TEXT_LEN {
+        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
+    }
+    Ok(message)
+}
+
 /// A staff member's message to a workstation's screen, signed `de`: shown by its connections
 /// here, and written to the event log (the audit trail, and how the other instances, which may
 /// hold the workstation's connection, learn of it). Returns how many connections here got it.
@@ -620,13 +632,7 @@ pub async fn send_message(
     now: Millis,
     announce: &dyn Announce,
 ) -> Result<usize, OpError> {
-    let message = message.trim();
-    if message.is_empty() {
-        return Err(OpError::Invalid(text::MESSAGE_EMPTY.to_owned()));
-    }
-    if message.chars().count() > MAX_TEXT_LEN {
-        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
-    }
+    let message = send_check(message)?;
     let push = ServerMessage::Message(StaffMessage {
         message: message.to_owned(),
         de: Some(de),
@@ -638,6 +644,34 @@ pub async fn send_message(
         .await
         .map_err(OpError::Store)?;
     Ok(delivered)
+}
+
+/// A staff member's message to every connected workstation of the space (a workshop starts, the
+/// space closes soon), each recorded as for one. Returns how many workstations got it, and how
+/// many were not connected.
+pub async fn send_message_to_all(
+    store: &Store,
+    online: &std::collections::HashSet<i64>,
+    message: &str,
+    de: String,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<(usize, usize), OpError> {
+    let postes = store.list_postes().await.map_err(OpError::Store)?;
+    let (reached, offline): (Vec<_>, Vec<_>) = postes
+        .iter()
+        .filter(|poste| poste.retired_at.is_none())
+        .partition(|poste| online.contains(&poste.id));
+    if reached.is_empty() {
+        // Checked like one message, then said: nobody to show it to.
+        send_check(message)?;
+        return Ok((0, offline.len()));
+    }
+    for poste in &reached {
+        send_message(store, poste, message, de.clone(), actor, now, announce).await?;
+    }
+    Ok((reached.len(), offline.len()))
 }
 
 /// Staff mark a workstation out of order (it takes no code), or back in service.
