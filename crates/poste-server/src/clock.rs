@@ -52,6 +52,13 @@ pub fn local_date(ms: Millis, tz: &TimeZone) -> String {
     format_local(ms, tz, "%d/%m/%Y")
 }
 
+/// The day it is at `ms` in the space's time zone.
+pub fn local_day(ms: Millis, tz: &TimeZone) -> jiff::civil::Date {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|ts| ts.to_zoned_datetime(tz.clone()).date())
+        .unwrap_or_default()
+}
+
 /// `24/11/2026 14:05` in the space's time zone.
 pub fn local_datetime(ms: Millis, tz: &TimeZone) -> String {
     format_local(ms, tz, "%d/%m/%Y %H:%M")

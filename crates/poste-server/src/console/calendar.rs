@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use jiff::ToSpan;
-use jiff::civil::{Date, Time};
+use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::clock::now_ms;
@@ -111,7 +111,7 @@ fn special_day_of(form: &SpecialDayForm, today: Date) -> Result<(Date, SpecialDa
     let periods = match form.genre.as_str() {
         "ferme" => Some(Vec::new()),
         "horaires" => {
-            let parse = |text: &str| Time::strptime("%H:%M", text.trim()).ok();
+            let parse = crate::domain::opening::parse_time;
             match (parse(&form.ouverture), parse(&form.fermeture)) {
                 (Some(open), Some(close)) if open < close => Some(vec![DayHours { open, close }]),
                 _ => {
@@ -139,10 +139,7 @@ fn special_day_of(form: &SpecialDayForm, today: Date) -> Result<(Date, SpecialDa
 
 /// Today in the space's time zone.
 fn today(state: &AppState) -> Date {
-    let settings = state.settings();
-    jiff::Timestamp::from_millisecond(now_ms())
-        .map(|ts| ts.to_zoned_datetime(settings.timezone.clone()).date())
-        .unwrap_or_default()
+    crate::clock::local_day(now_ms(), &state.settings().timezone)
 }
 
 /// Stores the special days and applies them at once (on every instance, through the settings'

@@ -318,7 +318,7 @@ struct DayFields<'a> {
 impl DayFields<'_> {
     /// The day's periods, or which message tells what is wrong.
     fn periods(&self) -> Result<Vec<DayHours>, DayError> {
-        let parse = |text: &str| jiff::civil::Time::strptime("%H:%M", text).ok();
+        let parse = crate::domain::opening::parse_time;
         if self.open.is_empty() && self.close.is_empty() {
             return if self.pause.is_empty() && self.resume.is_empty() {
                 Ok(Vec::new())
@@ -509,9 +509,7 @@ pub(super) async fn settings_page(
             error: String::new(),
         })
         .collect();
-    let today = jiff::Timestamp::from_millisecond(now_ms())
-        .map(|ts| ts.to_zoned_datetime(settings.timezone.clone()).date())
-        .unwrap_or_default();
+    let today = crate::clock::local_day(now_ms(), &settings.timezone);
     Ok(SettingsPage {
         frame: Frame::new(state, staff, headers, "reglages"),
         form,

@@ -28,6 +28,22 @@ pub struct DayHours {
     pub close: Time,
 }
 
+impl DayHours {
+    /// `09:00-12:00`, as stored.
+    fn text(&self) -> String {
+        format!(
+            "{}-{}",
+            self.open.strftime("%H:%M"),
+            self.close.strftime("%H:%M")
+        )
+    }
+}
+
+/// `09:30` (spaces around allowed), as hours are typed and stored.
+pub fn parse_time(text: &str) -> Option<Time> {
+    Time::strptime("%H:%M", text.trim()).ok()
+}
+
 /// At most this many periods a day: a morning and an afternoon. What the console's form can
 /// show is what the hours can hold, so nothing set is ever shown truncated.
 pub const MAX_PERIODS: usize = 2;
@@ -134,12 +150,7 @@ impl OpeningHours {
                 let (open, close) = day
                     .horaires
                     .split_once('-')
-                    .and_then(|(o, c)| {
-                        Some((
-                            Time::strptime("%H:%M", o.trim()).ok()?,
-                            Time::strptime("%H:%M", c.trim()).ok()?,
-                        ))
-                    })
+                    .and_then(|(o, c)| Some((parse_time(o)?, parse_time(c)?)))
                     .filter(|(o, c)| o < c)
                     .ok_or_else(|| HoursError::Special(format!("{date}: hours")))?;
                 vec![DayHours { open, close }]
@@ -163,7 +174,7 @@ impl OpeningHours {
                 horaires: day
                     .periods
                     .iter()
-                    .map(|d| format!("{}-{}", d.open.strftime("%H:%M"), d.close.strftime("%H:%M")))
+                    .map(DayHours::text)
                     .collect::<Vec<_>>()
                     .join(","),
             })
@@ -213,9 +224,7 @@ impl OpeningHours {
             }
             for period in part.split(',') {
                 let (open, close) = period.split_once('-').ok_or(HoursError::Malformed(index))?;
-                let parse = |t: &str| {
-                    Time::strptime("%H:%M", t.trim()).map_err(|_| HoursError::Malformed(index))
-                };
+                let parse = |t: &str| parse_time(t).ok_or(HoursError::Malformed(index));
                 days[index].push(DayHours {
                     open: parse(open)?,
                     close: parse(close)?,
@@ -235,7 +244,7 @@ impl OpeningHours {
             .map(|periods| {
                 periods
                     .iter()
-                    .map(|d| format!("{}-{}", d.open.strftime("%H:%M"), d.close.strftime("%H:%M")))
+                    .map(DayHours::text)
                     .collect::<Vec<_>>()
                     .join(",")
             })
