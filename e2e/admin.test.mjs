@@ -33,7 +33,9 @@ const PAGES = [
 const ACTIONS = [
   "/console/sessions", "/console/sessions/1/ajouter", "/console/sessions/1/terminer", "/console/sessions/1/annuler",
   "/console/postes/1/message", "/console/postes/1/service", "/console/postes/1", "/console/postes/1/valider",
-  "/console/postes/1/retirer", "/console/reglages", "/console/categories", "/console/categories/1",
+  "/console/postes/1/alimentation", "/console/postes/1/allumer", "/console/postes/tous", "/console/postes/tous/message",
+  "/console/postes/1/retirer", "/console/reglages", "/console/reglages/jours", "/console/reglages/jours/retirer",
+  "/console/reglages/jours/feries", "/console/categories", "/console/categories/1",
   "/console/categories/1/supprimer", "/console/visiteurs", "/console/visiteurs/1", "/console/visiteurs/1/effacer",
   "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver", "/console/equipe/1/reactiver",
   "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe", "/console/statistiques/rapport/envoyer",
@@ -42,6 +44,7 @@ const ACTIONS = [
 const ADMIN_PAGES = ["/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages"];
 const ADMIN_ACTIONS = [
   "/console/postes/1", "/console/postes/1/valider", "/console/postes/1/retirer", "/console/reglages",
+  "/console/reglages/jours", "/console/reglages/jours/retirer", "/console/reglages/jours/feries",
   "/console/categories", "/console/categories/1", "/console/categories/1/supprimer",
   "/console/visiteurs/1/effacer", "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver",
   "/console/equipe/1/reactiver", "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe",
