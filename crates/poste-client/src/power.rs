@@ -79,14 +79,7 @@ impl PowerFile {
     /// The order kept, if any. A file that cannot be read or decoded counts as none (said in
     /// the log): a broken file must not keep the workstation from starting, nor power it off.
     pub fn load(&self) -> Option<KeptOrder> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(err) => {
-                tracing::warn!(path = %self.path.display(), error = %err, "power order file unreadable: ignored");
-                return None;
-            }
-        };
+        let bytes = crate::resume::read_state_file(&self.path, "power order file")?;
         match serde_json::from_slice::<KeptOrder>(&bytes) {
             Ok(kept) if switch_of(kept.action).is_some() => Some(kept),
             Ok(kept) => {

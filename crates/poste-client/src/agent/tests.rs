@@ -203,6 +203,12 @@ async fn wait_incident(server: &TestServer, nature: &str) -> Vec<String> {
     panic!("no incident {nature}: {:?}", incidents(server).await);
 }
 
+/// Whether session `id` has started.
+async fn started(server: &TestServer, id: i64) -> bool {
+    let session = server.store.session(id).await.unwrap().unwrap();
+    session.started_at.is_some()
+}
+
 async fn open_session(server: &TestServer, run: &mut Run) -> i64 {
     until(&mut run.lines, "\"connecte\":true").await;
     let (id, code) = server.create_session(json!({ "duree": "1h" })).await;
@@ -278,16 +284,7 @@ async fn a_failed_restore_keeps_the_workstation_out_of_service_and_tells_the_ser
     run.keys.send(Input::Code(code.clone())).await.unwrap();
     until(&mut run.lines, text::OUT_OF_SERVICE_VISITOR).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        server
-            .store
-            .session(other)
-            .await
-            .unwrap()
-            .unwrap()
-            .started_at
-            .is_none()
-    );
+    assert!(!started(&server, other).await);
     // Retries that fail again do not flood the history.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(
@@ -449,13 +446,31 @@ fn with_power(file: &PowerFile) -> Hooks {
     }
 }
 
+/// A power order file in a directory of its own.
+fn power_file() -> (PowerFile, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (PowerFile::beside(&dir.path().join("secret")), dir)
+}
+
+/// An agent keeping its power orders in a file of its own, once connected to `server`.
+async fn connected_with_power(server: &TestServer) -> (Run, PowerFile, tempfile::TempDir) {
+    let (file, dir) = power_file();
+    let mut run = start(server, |_| with_power(&file), |_| {});
+    until(&mut run.lines, "\"connecte\":true").await;
+    (run, file, dir)
+}
+
+/// A code typed at the gate opens its session.
+async fn takes_a_code(server: &TestServer, run: &mut Run) {
+    let (_, code) = server.create_session(json!({ "duree": "1h" })).await;
+    run.keys.send(Input::Code(code)).await.unwrap();
+    until(&mut run.lines, "\"type\":\"started\"").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_power_order_on_the_gate_is_carried_out_after_its_notice_once_even_sent_twice() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = PowerFile::beside(&dir.path().join("secret"));
-    let mut run = start(&server, |_| with_power(&file), |_| {});
-    until(&mut run.lines, "\"connecte\":true").await;
+    let (mut run, file, _dir) = connected_with_power(&server).await;
     let sent = Instant::now();
     send_power(&server, 41, poste_proto::PowerAction::Extinction, 2).await;
     // Relayed by a second instance: the same order again.
@@ -483,24 +498,14 @@ async fn a_power_order_on_the_gate_is_carried_out_after_its_notice_once_even_sen
     send_power(&server, 41, poste_proto::PowerAction::Extinction, 0).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(actions(&run.log), ["power poweroff"]);
-    assert!(
-        server
-            .store
-            .session(other)
-            .await
-            .unwrap()
-            .unwrap()
-            .started_at
-            .is_none()
-    );
+    assert!(!started(&server, other).await);
     run.agent.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_power_order_during_a_session_waits_for_its_end_and_the_home_restore() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = PowerFile::beside(&dir.path().join("secret"));
+    let (file, _dir) = power_file();
     let mut run = start(
         &server,
         |log| Hooks {
@@ -545,10 +550,7 @@ async fn a_power_order_during_a_session_waits_for_its_end_and_the_home_restore()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_power_order_holds_when_the_server_goes_away() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = PowerFile::beside(&dir.path().join("secret"));
-    let mut run = start(&server, |_| with_power(&file), |_| {});
-    until(&mut run.lines, "\"connecte\":true").await;
+    let (mut run, _file, _dir) = connected_with_power(&server).await;
     send_power(&server, 3, poste_proto::PowerAction::Extinction, 2).await;
     until(&mut run.lines, "Ce poste va s'éteindre").await;
     server.stop().await;
@@ -562,8 +564,7 @@ async fn a_power_order_holds_when_the_server_goes_away() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_agent_carries_out_a_pending_order_and_never_one_done() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = PowerFile::beside(&dir.path().join("secret"));
+    let (file, _dir) = power_file();
     // The service stopped during the notice of order 12.
     file.save(&power::KeptOrder {
         ordre: 12,
@@ -585,25 +586,18 @@ async fn a_restarted_agent_carries_out_a_pending_order_and_never_one_done() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(actions(&again.log).is_empty(), "{:?}", actions(&again.log));
     // And takes codes.
-    let (_, code) = server.create_session(json!({ "duree": "1h" })).await;
-    again.keys.send(Input::Code(code)).await.unwrap();
-    until(&mut again.lines, "\"type\":\"started\"").await;
+    takes_a_code(&server, &mut again).await;
     again.agent.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_power_action_is_refused() {
     let server = TestServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = PowerFile::beside(&dir.path().join("secret"));
-    let mut run = start(&server, |_| with_power(&file), |_| {});
-    until(&mut run.lines, "\"connecte\":true").await;
+    let (mut run, file, _dir) = connected_with_power(&server).await;
     send_power(&server, 5, poste_proto::PowerAction::Autre, 0).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(actions(&run.log).is_empty());
     assert!(file.load().is_none());
-    let (_, code) = server.create_session(json!({ "duree": "1h" })).await;
-    run.keys.send(Input::Code(code)).await.unwrap();
-    until(&mut run.lines, "\"type\":\"started\"").await;
+    takes_a_code(&server, &mut run).await;
     run.agent.abort();
 }
