@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use poste_desktop::{
-    DesktopError, Notification, Notifier, Outcome, ScreenLocker, SessionTerminator, Urgency,
+    DesktopError, Notification, Notifier, Outcome, PowerAction, PowerSwitch, ScreenLocker,
+    SessionTerminator, Urgency,
 };
 use poste_proto::{
     ActionReport, ClientMessage, EndReason, ErrorCode, Hello, Incident, PROTOCOL_VERSION,
-    RequestTime, ServerMessage, SessionId, Statut, TimeRequestStatus, WarningLevel,
+    PowerOrder, RequestTime, ServerMessage, SessionId, Statut, TimeRequestStatus, WarningLevel,
 };
 use tokio::sync::mpsc;
 
@@ -20,6 +21,7 @@ use crate::countdown::{Countdown, Step};
 use crate::idle::{Idle, IdleSource, IdleStep, Inactivity};
 use crate::link::{self, LinkEvent};
 use crate::local::Screen;
+use crate::power::{self, Orders, PowerFile, Receipt};
 use crate::reset::{HomeReset, Pending};
 use crate::resume::SessionFile;
 use crate::text;
@@ -38,6 +40,9 @@ pub struct Hooks {
     pub idle_poll: Duration,
     /// Where the running session is kept, so that a restarted service takes it up.
     pub resume: Option<SessionFile>,
+    /// Where the server's power order is kept, so that it is carried out once across restarts
+    /// and the reboot it causes (the service: beside the session file); `None`: in memory only.
+    pub power: Option<PowerFile>,
     /// A workstation the server does not recognise (not enrolled yet, or its secret revoked)
     /// keeps running and trying, the gate saying so, instead of exiting: the service is
     /// started again by nobody but systemd, whose start limit would give up on it before staff
@@ -54,6 +59,7 @@ impl Default for Hooks {
             idle: None,
             idle_poll: Duration::from_secs(5),
             resume: None,
+            power: None,
             wait_for_enrollment: false,
         }
     }
@@ -65,13 +71,14 @@ impl std::fmt::Debug for Hooks {
             .field("reset", &self.reset.is_some())
             .field("idle", &self.idle.is_some())
             .field("resume", &self.resume)
+            .field("power", &self.power)
             .finish_non_exhaustive()
     }
 }
 
-/// Everything the agent needs from the desktop.
-pub trait Desktop: ScreenLocker + SessionTerminator + Notifier + Send + Sync {}
-impl<T: ScreenLocker + SessionTerminator + Notifier + Send + Sync> Desktop for T {}
+/// Everything the agent needs from the desktop (and the machine: its power).
+pub trait Desktop: ScreenLocker + SessionTerminator + Notifier + PowerSwitch + Send + Sync {}
+impl<T: ScreenLocker + SessionTerminator + Notifier + PowerSwitch + Send + Sync> Desktop for T {}
 
 /// How the agent gets its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +183,12 @@ struct Agent {
     visitor: Option<String>,
     /// When the `get_time` or `start_session` waiting for its reply was sent.
     asked_at: Option<Instant>,
+    /// The server's power order held (`power.rs`).
+    power: Orders,
+    /// On the gate, when the power order's notice runs out.
+    power_due: Option<Instant>,
+    /// A power order is due on the gate or being carried out: codes are refused here.
+    powering: Option<PowerAction>,
 }
 
 /// First protocol version with `request_time` and `end_session`.
@@ -227,6 +240,9 @@ pub async fn run_with(
         )
     });
     let mut agent = Agent {
+        power: Orders::load(hooks.power.clone()),
+        power_due: None,
+        powering: None,
         console: ui.display,
         thresholds: config.thresholds(),
         hooks,
@@ -281,12 +297,16 @@ impl Agent {
             tracing::warn!("a home restore is pending from before: restoring first");
             self.restore_home(None).await;
         }
-        if !self.resume_session() {
+        let resumed = self.resume_session();
+        if !resumed {
             match self.mode {
                 Mode::Interactive => self.console.prompt(),
                 Mode::Code(_) => self.console.say(text::CONNECTING),
             }
         }
+        // An order the service could not carry out before it stopped (its notice was running,
+        // or a session ran): after the restore above; a session taken up goes to its end first.
+        self.power_at_start(resumed).await;
         let mut display = tokio::time::interval(Duration::from_secs(1));
         let mut check = tokio::time::interval(Duration::from_secs(self.config.check_interval));
         let mut retry = tokio::time::interval(self.hooks.retry_every);
@@ -357,6 +377,17 @@ impl Agent {
                     if let Phase::Running(countdown) = &self.phase {
                         let now = Instant::now();
                         self.console.countdown(countdown.remaining(now), countdown.percent_used(now), self.connected, now);
+                    }
+                }
+                () = sleep_until_some(self.power_due), if self.power_due.is_some() => {
+                    match self.phase {
+                        Phase::AwaitingCode => self.carry_out_power(None).await,
+                        // The session's end carries it out.
+                        Phase::Running(_) => self.power_due = None,
+                        // A code typed before the order came is still being checked.
+                        Phase::Validating(_) | Phase::Starting(_) => {
+                            self.power_due = Some(Instant::now() + Duration::from_secs(1));
+                        }
                     }
                 }
                 _ = retry.tick(), if self.out_of_service.is_some() && matches!(self.phase, Phase::AwaitingCode) => {
@@ -468,7 +499,7 @@ impl Agent {
         );
         let desktop = Arc::clone(&self.desktop);
         let result = blocking(move || desktop.lock()).await;
-        self.report("verrouillage", session_id, result);
+        self.report("verrouillage", Some(session_id), result);
     }
 
     /// The visitor asks for more time: sent to the server, whose answer comes back as
@@ -521,6 +552,17 @@ impl Agent {
     }
 
     fn on_code_typed(&mut self, line: &str) {
+        if let Some(action) = self.powering {
+            let message = text::power_code_refused(action);
+            self.console.say(message);
+            self.console.screen(Screen::Refusal {
+                raison: None,
+                message: message.to_owned(),
+                reessayer_dans: None,
+            });
+            self.console.prompt();
+            return;
+        }
         if self.out_of_service.is_some() || self.unrecognised {
             // The home of the last visitor is still there: nobody else gets the workstation.
             self.console.say(text::OUT_OF_SERVICE_VISITOR);
@@ -719,6 +761,12 @@ impl Agent {
                         if let Some(rule) = &mut self.inactivity {
                             rule.restart();
                         }
+                        // A code typed before a power order came: the order waits for the end.
+                        if let Some(action) = self.power.pending().and_then(|k| k.switch()) {
+                            self.power_due = None;
+                            self.powering = None;
+                            self.announce_power_after_session(action);
+                        }
                         self.phase = Phase::Running(Countdown::start(
                             session.id.0,
                             remaining,
@@ -868,11 +916,149 @@ impl Agent {
                 });
                 None
             }
-            // Power orders: not carried out yet (issue 18, power).
+            ServerMessage::Power(order) => {
+                self.on_power_order(&order);
+                None
+            }
             ServerMessage::HeartbeatAck { .. }
-            | ServerMessage::Power(_)
             | ServerMessage::Enrollment(_)
             | ServerMessage::ConnectionEstablished(_) => None,
+        }
+    }
+
+    /// A power order from the server (the only way one comes in: the local link to the
+    /// visitor's helper has no such message, see `local::FromHelper`). Never carried out during
+    /// a session: at its end, else on the gate once its notice has run out; a link lost
+    /// meanwhile changes nothing.
+    fn on_power_order(&mut self, order: &PowerOrder) {
+        if matches!(self.mode, Mode::Code(_)) {
+            // `--code` is one session run by hand at a terminal, then exit: power orders are
+            // for the workstation's standing agent (the service, `--interactive`).
+            tracing::info!(
+                ordre = order.ordre,
+                "power order ignored: one-shot --code run"
+            );
+            return;
+        }
+        let kept = match self.power.receive(order) {
+            Receipt::Unknown => {
+                tracing::warn!(ordre = order.ordre, action = ?order.action, "power order REFUSED: unknown action");
+                return;
+            }
+            Receipt::AlreadyKept => {
+                tracing::info!(ordre = order.ordre, "power order already kept: ignored");
+                return;
+            }
+            Receipt::New(kept) => kept,
+        };
+        let Some(action) = kept.switch() else {
+            return;
+        };
+        let notice = power::notice(order);
+        tracing::warn!(
+            ordre = order.ordre,
+            action = action.as_str(),
+            notice_secs = notice.as_secs(),
+            "power order received"
+        );
+        if matches!(self.phase, Phase::Running(_)) {
+            self.power_due = None;
+            self.powering = None;
+            self.announce_power_after_session(action);
+        } else {
+            let message = text::power_soon(action, notice);
+            self.powering = Some(action);
+            self.power_due = Some(Instant::now() + notice);
+            self.console.say(&message);
+            self.console.screen(Screen::OutOfService {
+                message: Some(message),
+            });
+        }
+    }
+
+    /// The visitor learns that the workstation goes down after their session; nothing else
+    /// changes.
+    fn announce_power_after_session(&mut self, action: PowerAction) {
+        let message = text::power_after_session(action);
+        self.console
+            .say(&format!("{} : {message}", text::STAFF_MESSAGE));
+        self.console.screen(Screen::Staff {
+            message: message.to_owned(),
+            de: None,
+        });
+        self.notify(text::STAFF_MESSAGE, message, Urgency::Normal);
+    }
+
+    /// At start-up: an order kept and not carried out is carried out now, or at the end of the
+    /// session taken up.
+    async fn power_at_start(&mut self, resumed: bool) {
+        if matches!(self.mode, Mode::Code(_)) {
+            return;
+        }
+        let Some(kept) = self.power.pending() else {
+            return;
+        };
+        let Some(action) = kept.switch() else {
+            return;
+        };
+        tracing::warn!(
+            ordre = kept.ordre,
+            action = action.as_str(),
+            "a power order is pending from before"
+        );
+        if resumed {
+            self.announce_power_after_session(action);
+        } else {
+            self.carry_out_power(None).await;
+        }
+    }
+
+    /// Carries out the power order held, if one waits: marked done in its file first (so that
+    /// it is never run twice, even if the machine goes down before this returns), then the
+    /// power command on a blocking thread, reported to the server.
+    async fn carry_out_power(&mut self, session_id: Option<i64>) {
+        self.power_due = None;
+        let Some((kept, action)) = self
+            .power
+            .pending()
+            .and_then(|kept| Some((kept, kept.switch()?)))
+        else {
+            return;
+        };
+        let name = power::report_name(action);
+        let result = match self.power.mark_done() {
+            Ok(()) => {
+                tracing::warn!(
+                    ordre = kept.ordre,
+                    action = name,
+                    "carrying out the server's power order"
+                );
+                self.powering = Some(action);
+                self.console.say(text::powering(action));
+                self.console.screen(Screen::OutOfService {
+                    message: Some(text::powering(action).to_owned()),
+                });
+                let desktop = Arc::clone(&self.desktop);
+                blocking(move || desktop.power(action)).await
+            }
+            // Not marked, not run: it would be run again at each start (a restart loop).
+            Err(err) => Err(DesktopError::Refused(format!(
+                "the power order file cannot be written: {err}"
+            ))),
+        };
+        let failed = result.is_err();
+        self.report(name, session_id, result);
+        if failed {
+            self.powering = None;
+            self.console.say(text::POWER_FAILED);
+            let message = if self.out_of_service.is_some() {
+                Some(text::OUT_OF_SERVICE_STAFF.to_owned())
+            } else if self.unrecognised {
+                Some(text::WAITING_ENROLLMENT.to_owned())
+            } else {
+                None
+            };
+            self.console.screen(Screen::OutOfService { message });
         }
     }
 
@@ -924,6 +1110,9 @@ impl Agent {
                     Mode::Code(_) => Some(Exit::SessionEnded),
                     Mode::Interactive => {
                         self.phase = Phase::AwaitingCode;
+                        // A power order kept during the session: now, the desktop closed and
+                        // the home restored.
+                        self.carry_out_power(Some(session_id)).await;
                         self.console.prompt();
                         None
                     }
@@ -938,13 +1127,13 @@ impl Agent {
             self.console.say(text::SESSION_LOCKING);
             let desktop = Arc::clone(&self.desktop);
             let result = blocking(move || desktop.lock()).await;
-            self.report("verrouillage", session_id, result);
+            self.report("verrouillage", Some(session_id), result);
         }
         if self.config.logout_on_expire {
             self.console.say(text::SESSION_LOGGING_OUT);
             let desktop = Arc::clone(&self.desktop);
             let result = blocking(move || desktop.logout()).await;
-            self.report("deconnexion", session_id, result);
+            self.report("deconnexion", Some(session_id), result);
         }
     }
 
@@ -975,7 +1164,10 @@ impl Agent {
                     tracing::info!("home restored: back in service");
                     self.incident("restauration_retablie", text::HOME_RESTORED_AGAIN, None);
                     self.console.say(text::BACK_IN_SERVICE);
-                    self.console.screen(Screen::OutOfService { message: None });
+                    // A power order's notice stays on the gate.
+                    if self.powering.is_none() {
+                        self.console.screen(Screen::OutOfService { message: None });
+                    }
                 }
             }
             Err(detail) => {
@@ -1084,7 +1276,7 @@ impl Agent {
         });
     }
 
-    fn report(&self, action: &str, session_id: i64, result: Result<Outcome, DesktopError>) {
+    fn report(&self, action: &str, session_id: Option<i64>, result: Result<Outcome, DesktopError>) {
         let report = match result {
             Ok(outcome) => {
                 tracing::info!(%action, method = %outcome.method, "done");
@@ -1093,7 +1285,7 @@ impl Agent {
                     succes: true,
                     methode: Some(outcome.method),
                     detail: None,
-                    session_id: Some(SessionId(session_id)),
+                    session_id: session_id.map(SessionId),
                 }
             }
             Err(err) => {
@@ -1103,11 +1295,19 @@ impl Agent {
                     succes: false,
                     methode: None,
                     detail: Some(err.to_string()),
-                    session_id: Some(SessionId(session_id)),
+                    session_id: session_id.map(SessionId),
                 }
             }
         };
         self.link.send(ClientMessage::ActionReport(report));
+    }
+}
+
+/// Waits until `at`; never, without one.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

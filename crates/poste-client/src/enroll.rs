@@ -75,16 +75,22 @@ pub fn load_secret(path: &Path) -> Result<Option<String>, SecretError> {
 /// Writes the secret atomically, readable by its owner only (directory 0700, file 0600; on
 /// Windows a file readable by SYSTEM and administrators only).
 pub fn store_secret(path: &Path, secret: &str) -> Result<(), SecretError> {
-    let io = |source| SecretError::Io {
+    write_private(path, secret.as_bytes()).map_err(|source| SecretError::Io {
         path: path.to_owned(),
         source,
-    };
+    })
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file beside it, synced, then renamed over
+/// it), readable by its owner only (directory 0700, file 0600; on Windows a file readable by
+/// SYSTEM and administrators only): the service's state files.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::create_dir_all(dir)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         }
     }
     let temporary = path.with_extension("tmp");
@@ -97,15 +103,15 @@ pub fn store_secret(path: &Path, secret: &str) -> Result<(), SecretError> {
     }
     {
         use std::io::Write;
-        let mut file = options.open(&temporary).map_err(io)?;
+        let mut file = options.open(&temporary)?;
         // Windows has no modes: the file gets a protected DACL (SYSTEM and administrators)
-        // before the secret is written into it; a rename keeps it.
+        // before anything is written into it; a rename keeps it.
         #[cfg(windows)]
-        crate::winsys::restrict_to_system(&temporary).map_err(io)?;
-        file.write_all(secret.as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        crate::winsys::restrict_to_system(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
     }
-    std::fs::rename(&temporary, path).map_err(io)
+    std::fs::rename(&temporary, path)
 }
 
 /// Runs enrollment to its end: asks, waits for staff (asking again every `check_interval`),

@@ -12,7 +12,8 @@
 //! the keyboard reads, in French), `service` and `helper` (the installed agent's two halves, on
 //! Linux and Windows) over `local` (their typed messages, a Unix socket or a named pipe),
 //! `install`; `greeter` and `greetd` (the gate before login: its configuration, greetd's IPC); `reset` (the visitor account brought back to its template between two visitors);
-//! `resume` (a running session taken up again by a restarted service);
+//! `resume` (a running session taken up again by a restarted service); `power` (the server's
+//! power order, kept so that it is carried out once);
 //! `winsys` holds the Windows API calls of the service split. Desktop control lives in
 //! the `poste-desktop` crate.
 
@@ -35,6 +36,7 @@ pub mod idle;
 pub mod install;
 pub mod link;
 pub mod local;
+pub mod power;
 pub mod reset;
 pub mod resume;
 pub mod service;

@@ -106,14 +106,7 @@ impl SessionFile {
     /// The session to take up: one saved during this boot. A file from another boot, or one
     /// that cannot be read, is removed (and said in the log).
     pub fn load(&self) -> Option<SavedSession> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(err) => {
-                tracing::warn!(path = %self.path.display(), error = %err, "running session file unreadable");
-                return None;
-            }
-        };
+        let bytes = read_state_file(&self.path, "running session file")?;
         let saved = match serde_json::from_slice::<SavedSession>(&bytes) {
             Ok(saved) => saved,
             Err(err) => {
@@ -165,6 +158,19 @@ impl SessionFile {
             && err.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(path = %self.path.display(), error = %err, "could not remove the running session file");
+        }
+    }
+}
+
+/// The bytes of one of the service's state files; `None` when it does not exist, or cannot be
+/// read (said in the log, as `what`).
+pub(crate) fn read_state_file(path: &Path, what: &str) -> Option<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => {
+            tracing::warn!(path = %path.display(), error = %err, "{what} unreadable");
+            None
         }
     }
 }

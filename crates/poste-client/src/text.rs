@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use poste_desktop::PowerAction;
+
 pub const NOTIFICATION_TITLE: &str = "Poste public";
 pub const PROMPT: &str = "Code d'accès : ";
 pub const CONNECTING: &str = "Connexion au serveur…";
@@ -42,6 +44,52 @@ pub const CODE_SERVER_UNREACHABLE: &str = "Le serveur est injoignable : votre co
 Réessayez dans un moment, ou adressez-vous à l'accueil.";
 pub const BACK_IN_SERVICE: &str = "Poste remis en état : il est de nouveau disponible.";
 pub const INACTIVITY_END: &str = "Session fermée après une période sans activité";
+
+/// A power order (`power`) during a session: nothing changes until its end.
+pub fn power_after_session(action: PowerAction) -> &'static str {
+    if action == PowerAction::Restart {
+        "Le poste redémarrera à la fin de votre session."
+    } else {
+        "Le poste s'éteindra à la fin de votre session."
+    }
+}
+
+/// A power order on the gate: its notice.
+pub fn power_soon(action: PowerAction, notice: Duration) -> String {
+    let secs = notice.as_secs();
+    let verb = if action == PowerAction::Restart {
+        "redémarrer"
+    } else {
+        "s'éteindre"
+    };
+    match secs {
+        0 => format!("Ce poste va {verb} maintenant."),
+        1 => format!("Ce poste va {verb} dans 1 seconde."),
+        _ => format!("Ce poste va {verb} dans {secs} secondes."),
+    }
+}
+
+/// A code typed on the gate while a power order waits or runs.
+pub fn power_code_refused(action: PowerAction) -> &'static str {
+    if action == PowerAction::Restart {
+        "Ce poste va redémarrer : il n'accepte pas de code pour l'instant. Réessayez dans quelques minutes."
+    } else {
+        "Ce poste va s'éteindre : il n'accepte plus de code. Adressez-vous à l'accueil."
+    }
+}
+
+/// The power order is being carried out.
+pub fn powering(action: PowerAction) -> &'static str {
+    if action == PowerAction::Restart {
+        "Redémarrage du poste…"
+    } else {
+        "Extinction du poste…"
+    }
+}
+
+/// The power order could not be carried out (told to staff through the server's report).
+pub const POWER_FAILED: &str =
+    "L'extinction ou le redémarrage demandé par l'accueil a échoué ; le poste reste en service.";
 
 pub fn home_restore_failed(detail: &str) -> String {
     format!(

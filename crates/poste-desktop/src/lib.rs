@@ -9,13 +9,14 @@
 //!   [`detect`]; pure, unit-tested per desktop;
 //! - `methods`: the ordered method lists ([`lock_methods`], [`logout_methods`],
 //!   [`notify_methods`]): the desktop's own method, then logind, then the seed's fallbacks;
-//!   pure;
+//!   and [`power_methods`] (`systemctl`, then `shutdown`); pure;
 //! - `run`: [`CommandDesktop`] on Unix, which runs the lists as processes with a timeout, and
-//!   implements [`ScreenLocker`], [`SessionTerminator`] and [`Notifier`];
+//!   implements [`ScreenLocker`], [`SessionTerminator`], [`Notifier`] and [`PowerSwitch`];
 //! - `kill` (Unix): the guarded last resort of logout, killing the visitor's processes;
 //! - `win` (Windows): `CommandDesktop` on Windows, with the same constructor and settings the
 //!   agent uses: `LockWorkStation`, `WTSDisconnectSession`, `WTSLogoffSession`, `ExitWindowsEx`,
-//!   a toast, then the programs `logoff`, `shutdown`, `msg`, `powershell`.
+//!   a toast, then the programs `logoff`, `shutdown`, `msg`, `powershell`; power through
+//!   `shutdown /s` (`/r`).
 //!
 //! This file owns the traits, [`Outcome`] and [`DesktopError`].
 
@@ -39,8 +40,8 @@ pub use kill::{
     parse_status, scan_proc, victims,
 };
 pub use methods::{
-    DETACHED_PROGRAMS, KNOWN_PROGRAMS, Method, Notification, Urgency, lock_methods, logout_methods,
-    logout_methods_for, notify_methods,
+    DETACHED_PROGRAMS, KNOWN_PROGRAMS, Method, Notification, PowerAction, Urgency, lock_methods,
+    logout_methods, logout_methods_for, notify_methods, power_methods,
 };
 #[cfg(unix)]
 pub use run::CommandDesktop;
@@ -50,6 +51,7 @@ pub use win::{
     Session, SessionContext, SystemApi, WINDOWS_DESKTOP, WINDOWS_PROGRAMS, WTS_CURRENT_SESSION,
     WinMethod, WindowsApi, WindowsDesktop as CommandDesktop, base64, describe_error, msg_method,
     powershell_popup, windows_lock_methods, windows_logout_methods, windows_notify_methods,
+    windows_power_methods,
 };
 
 /// Which method worked.
@@ -68,14 +70,14 @@ pub enum DesktopError {
     /// API call fits where the agent runs).
     #[error("no method to {action}: {}", no_method_reason())]
     NoMethod {
-        /// `lock`, `logout` or `notify`.
+        /// `lock`, `logout`, `notify`, `poweroff` or `restart`.
         action: &'static str,
     },
     /// Every method was tried and failed, each with why (exit code, not found, timed out,
     /// killed).
     #[error("every method to {action} failed: {}", summary(.tried))]
     AllFailed {
-        /// `lock`, `logout` or `notify`.
+        /// `lock`, `logout`, `notify`, `poweroff` or `restart`.
         action: &'static str,
         /// Each method's name and why it failed, in the order tried.
         tried: Vec<(String, String)>,
@@ -119,4 +121,11 @@ pub trait SessionTerminator {
 pub trait Notifier {
     /// Shows `n`; says which method worked.
     fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError>;
+}
+
+/// Shuts the machine down or restarts it (the service's, as root or LocalSystem).
+pub trait PowerSwitch {
+    /// Powers off or restarts now; says which method worked (the machine may be going down
+    /// when it returns).
+    fn power(&self, action: PowerAction) -> Result<Outcome, DesktopError>;
 }

@@ -34,6 +34,8 @@ pub const KNOWN_PROGRAMS: &[&str] = &[
     "zenity",
     "kdialog",
     "xmessage",
+    "systemctl",
+    "shutdown",
 ];
 
 /// Programs that do not return once their job is done but stay until the visitor dismisses them
@@ -231,6 +233,42 @@ pub fn notify_methods(env: &Environment, n: &Notification) -> Vec<Method> {
         ),
     ];
     available(all, env)
+}
+
+/// What a power order does to the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PowerAction {
+    /// Shut the machine down.
+    PowerOff,
+    /// Restart the machine.
+    Restart,
+}
+
+impl PowerAction {
+    /// The action's name in logs and errors: `poweroff` or `restart`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PowerAction::PowerOff => "poweroff",
+            PowerAction::Restart => "restart",
+        }
+    }
+}
+
+/// Methods that power the machine off or restart it, in order: systemd's `systemctl poweroff`
+/// (`reboot`), then `shutdown -h now` (`-r now`) for the systems without it. Run by root (the
+/// service): no desktop's own method, the visitor's session is already over.
+pub fn power_methods(env: &Environment, action: PowerAction) -> Vec<Method> {
+    let (verb, flag) = match action {
+        PowerAction::PowerOff => ("poweroff", "-h"),
+        PowerAction::Restart => ("reboot", "-r"),
+    };
+    available(
+        vec![
+            Method::new("systemctl", &[verb]),
+            Method::new("shutdown", &[flag, "now"]),
+        ],
+        env,
+    )
 }
 
 fn own_lock(desktop: &Desktop) -> Vec<Method> {
@@ -543,6 +581,9 @@ mod tests {
             }
         }
         used.extend(notify_methods(&e, &n).into_iter().map(|m| m.program));
+        for action in [PowerAction::PowerOff, PowerAction::Restart] {
+            used.extend(power_methods(&e, action).into_iter().map(|m| m.program));
+        }
         let known: HashSet<String> = KNOWN_PROGRAMS.iter().map(|p| (*p).to_owned()).collect();
         assert_eq!(used, known);
     }
@@ -639,6 +680,33 @@ mod tests {
             ..note()
         };
         assert_eq!(notify_methods(&e, &normal)[0].args[1], "normal");
+    }
+
+    #[test]
+    fn power_methods_are_systemctl_then_shutdown_and_only_present_ones() {
+        let both = env(&[], &["systemctl", "shutdown"]);
+        assert_eq!(
+            names(&power_methods(&both, PowerAction::PowerOff)),
+            ["systemctl poweroff", "shutdown -h now"]
+        );
+        assert_eq!(
+            names(&power_methods(&both, PowerAction::Restart)),
+            ["systemctl reboot", "shutdown -r now"]
+        );
+        let old = env(&[], &["shutdown"]);
+        assert_eq!(
+            names(&power_methods(&old, PowerAction::PowerOff)),
+            ["shutdown -h now"]
+        );
+        assert!(power_methods(&env(&[], &[]), PowerAction::Restart).is_empty());
+        // Never detached: the agent waits for the answer before it reports.
+        assert!(
+            power_methods(&both, PowerAction::PowerOff)
+                .iter()
+                .all(|m| !m.is_detached())
+        );
+        assert_eq!(PowerAction::PowerOff.as_str(), "poweroff");
+        assert_eq!(PowerAction::Restart.as_str(), "restart");
     }
 
     #[test]

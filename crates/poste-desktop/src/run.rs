@@ -1,7 +1,8 @@
 //! Execution: [`CommandDesktop`] runs method chains as real processes, one after the other,
-//! until one works, and implements the [`ScreenLocker`], [`SessionTerminator`] and [`Notifier`]
-//! traits with them. The process part ([`Runner`]) and the chain ([`first_working`]) are shared
-//! with the Windows implementation (`win`), whose fallbacks are programs too.
+//! until one works, and implements the [`ScreenLocker`], [`SessionTerminator`], [`Notifier`]
+//! and [`PowerSwitch`] traits with them. The process part ([`Runner`]) and the chain
+//! ([`first_working`]) are shared with the Windows implementation (`win`), whose fallbacks are
+//! programs too.
 //!
 //! Each program is found on the [`Environment`]'s own `PATH` and started by absolute path, with
 //! the environment's variables, stdin null, and stdout/stderr captured in anonymous temporary
@@ -32,10 +33,12 @@ use crate::methods::Method;
 use crate::{DesktopError, Outcome};
 #[cfg(unix)]
 use crate::{
-    Notifier, ScreenLocker, SessionTerminator,
+    Notifier, PowerSwitch, ScreenLocker, SessionTerminator,
     detect::detect,
     kill::{LAST_RESORT_METHOD, LastResort},
-    methods::{Notification, lock_methods, logout_methods_for, notify_methods},
+    methods::{
+        Notification, PowerAction, lock_methods, logout_methods_for, notify_methods, power_methods,
+    },
 };
 
 /// How long an ordinary method may run before it is killed.
@@ -147,6 +150,11 @@ impl CommandDesktop {
     /// The notification methods that [`Notifier::notify`] tries, in order.
     pub fn notify_methods(&self, n: &Notification) -> Vec<Method> {
         notify_methods(&self.runner.env, n)
+    }
+
+    /// The power methods that [`PowerSwitch::power`] tries, in order.
+    pub fn power_methods(&self, action: PowerAction) -> Vec<Method> {
+        power_methods(&self.runner.env, action)
     }
 
     /// Runs `methods` in order until one works; `action` names the action in logs and errors.
@@ -326,6 +334,13 @@ impl ScreenLocker for CommandDesktop {
 impl Notifier for CommandDesktop {
     fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError> {
         self.run("notify", &self.notify_methods(n))
+    }
+}
+
+#[cfg(unix)]
+impl PowerSwitch for CommandDesktop {
+    fn power(&self, action: PowerAction) -> Result<Outcome, DesktopError> {
+        self.run(action.as_str(), &self.power_methods(action))
     }
 }
 

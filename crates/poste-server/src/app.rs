@@ -106,6 +106,17 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    run_observed(config, listener, shutdown, |_| {}).await
+}
+
+/// [`run`], handing `ready` the application state once it is built, before anything is served
+/// (the test kit reaches the hub through it).
+pub async fn run_observed(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(&AppState),
+) -> Result<(), ServeError> {
     let settings = Settings::from_config(&config)?;
     let origin = instance_id("srv");
     let store = open_store(&config, &origin).await?;
@@ -119,6 +130,7 @@ pub async fn run(
         .reload_settings()
         .await
         .map_err(ServeError::Recovery)?;
+    ready(&state);
 
     // Events written before this point are already reflected in what recovery reads.
     let feed_from = store.last_event_id().await.map_err(ServeError::Recovery)?;

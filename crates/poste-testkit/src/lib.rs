@@ -36,6 +36,9 @@ pub struct TestServer {
     /// A second handle on the server's database, for assertions.
     pub store: Store,
     pub config: Config,
+    /// The server's hub: what is pushed to connected workstations (tests send through it what
+    /// no API sends yet).
+    pub hub: std::sync::Arc<poste_server::hub::Hub>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
@@ -78,12 +81,18 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
+        let (hub_tx, hub_rx) = oneshot::channel();
         let run_config = config.clone();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = rx.await;
             };
-            if let Err(err) = poste_server::app::run(run_config, listener, shutdown).await {
+            let ready = move |state: &poste_server::state::AppState| {
+                let _ = hub_tx.send(std::sync::Arc::clone(&state.hub));
+            };
+            if let Err(err) =
+                poste_server::app::run_observed(run_config, listener, shutdown, ready).await
+            {
                 eprintln!("test server stopped with an error: {err}");
             }
         });
@@ -92,11 +101,15 @@ impl TestServer {
         wait_http_ok(&format!("http://{addr}/healthz"), Duration::from_secs(20)).await?;
         let store = Store::connect(&config.database_url(), "testkit").await?;
         let token = create_token(&store).await?;
+        let hub = hub_rx
+            .await
+            .context("the server stopped before it was ready")?;
         Ok(TestServer {
             addr,
             token,
             store,
             config,
+            hub,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
@@ -148,6 +161,18 @@ impl TestServer {
             session["id"].as_i64().expect("id"),
             session["code_acces"].as_str().expect("code").to_owned(),
         )
+    }
+
+    /// The id of the workstation named `nom` once the server knows it (it registers at its
+    /// first connection); waits up to 10 s.
+    pub async fn poste_id(&self, nom: &str) -> i64 {
+        for _ in 0..200 {
+            if let Some(poste) = self.store.poste_by_name(nom).await.expect("store") {
+                return poste.id;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("workstation {nom} never registered");
     }
 
     /// Stops the server gracefully and waits for it.

@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::*;
+use crate::power::PowerFile;
 use crate::reset::ResetError;
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -33,6 +34,18 @@ impl ScreenLocker for FakeDesktop {
 impl SessionTerminator for FakeDesktop {
     fn logout(&self) -> Result<Outcome, DesktopError> {
         self.0.lock().unwrap().push("logout".into());
+        Ok(Outcome {
+            method: "test".into(),
+        })
+    }
+}
+
+impl PowerSwitch for FakeDesktop {
+    fn power(&self, action: PowerAction) -> Result<Outcome, DesktopError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("power {}", action.as_str()));
         Ok(Outcome {
             method: "test".into(),
         })
@@ -190,6 +203,12 @@ async fn wait_incident(server: &TestServer, nature: &str) -> Vec<String> {
     panic!("no incident {nature}: {:?}", incidents(server).await);
 }
 
+/// Whether session `id` has started.
+async fn started(server: &TestServer, id: i64) -> bool {
+    let session = server.store.session(id).await.unwrap().unwrap();
+    session.started_at.is_some()
+}
+
 async fn open_session(server: &TestServer, run: &mut Run) -> i64 {
     until(&mut run.lines, "\"connecte\":true").await;
     let (id, code) = server.create_session(json!({ "duree": "1h" })).await;
@@ -265,16 +284,7 @@ async fn a_failed_restore_keeps_the_workstation_out_of_service_and_tells_the_ser
     run.keys.send(Input::Code(code.clone())).await.unwrap();
     until(&mut run.lines, text::OUT_OF_SERVICE_VISITOR).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        server
-            .store
-            .session(other)
-            .await
-            .unwrap()
-            .unwrap()
-            .started_at
-            .is_none()
-    );
+    assert!(!started(&server, other).await);
     // Retries that fail again do not flood the history.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(
@@ -386,5 +396,208 @@ async fn an_unknown_idle_source_never_ends_a_session() {
         run.log.lock().unwrap()
     );
     assert!(incidents(&server).await.is_empty());
+    run.agent.abort();
+}
+
+/// The server's power order `ordre`, pushed by its hub to the workstation once it is connected
+/// there (the link says "connected" once its hello is sent, a little before the hub knows it).
+async fn send_power(server: &TestServer, ordre: i64, action: poste_proto::PowerAction, secs: i64) {
+    let poste = server.poste_id("Poste-Test").await;
+    let order = ServerMessage::Power(PowerOrder {
+        ordre,
+        action,
+        delai_secondes: secs,
+    });
+    for _ in 0..200 {
+        if server.hub.send_to_poste(poste, &order) > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the workstation never connected to the hub");
+}
+
+/// What the desktop did, notifications left out.
+fn actions(log: &Log) -> Vec<String> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|l| !l.starts_with("notify"))
+        .cloned()
+        .collect()
+}
+
+async fn wait_power(log: &Log, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !actions(log).iter().any(|l| l.starts_with("power")) {
+        assert!(
+            Instant::now() < deadline,
+            "never powered: {:?}",
+            actions(log)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn with_power(file: &PowerFile) -> Hooks {
+    Hooks {
+        power: Some(file.clone()),
+        ..Hooks::default()
+    }
+}
+
+/// A power order file in a directory of its own.
+fn power_file() -> (PowerFile, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (PowerFile::beside(&dir.path().join("secret")), dir)
+}
+
+/// An agent keeping its power orders in a file of its own, once connected to `server`.
+async fn connected_with_power(server: &TestServer) -> (Run, PowerFile, tempfile::TempDir) {
+    let (file, dir) = power_file();
+    let mut run = start(server, |_| with_power(&file), |_| {});
+    until(&mut run.lines, "\"connecte\":true").await;
+    (run, file, dir)
+}
+
+/// A code typed at the gate opens its session.
+async fn takes_a_code(server: &TestServer, run: &mut Run) {
+    let (_, code) = server.create_session(json!({ "duree": "1h" })).await;
+    run.keys.send(Input::Code(code)).await.unwrap();
+    until(&mut run.lines, "\"type\":\"started\"").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_order_on_the_gate_is_carried_out_after_its_notice_once_even_sent_twice() {
+    let server = TestServer::start().await;
+    let (mut run, file, _dir) = connected_with_power(&server).await;
+    let sent = Instant::now();
+    send_power(&server, 41, poste_proto::PowerAction::Extinction, 2).await;
+    // Relayed by a second instance: the same order again.
+    send_power(&server, 41, poste_proto::PowerAction::Extinction, 2).await;
+    until(&mut run.lines, "Ce poste va s'éteindre dans 2 secondes.").await;
+    // A code typed meanwhile is refused here: its session does not start.
+    let (other, code) = server.create_session(json!({ "duree": "1h" })).await;
+    run.keys.send(Input::Code(code)).await.unwrap();
+    until(
+        &mut run.lines,
+        text::power_code_refused(PowerAction::PowerOff),
+    )
+    .await;
+    wait_power(&run.log, Duration::from_secs(5)).await;
+    assert!(
+        sent.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        sent.elapsed()
+    );
+    // Done in its file, and not again.
+    assert!(
+        file.load()
+            .is_some_and(|kept| kept.fait && kept.ordre == 41)
+    );
+    send_power(&server, 41, poste_proto::PowerAction::Extinction, 0).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(actions(&run.log), ["power poweroff"]);
+    assert!(!started(&server, other).await);
+    run.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_order_during_a_session_waits_for_its_end_and_the_home_restore() {
+    let server = TestServer::start().await;
+    let (file, _dir) = power_file();
+    let mut run = start(
+        &server,
+        |log| Hooks {
+            power: Some(file.clone()),
+            ..with_reset(log, false).0
+        },
+        |_| {},
+    );
+    let id = open_session(&server, &mut run).await;
+    send_power(&server, 7, poste_proto::PowerAction::Redemarrage, 1).await;
+    until(
+        &mut run.lines,
+        "Le poste redémarrera à la fin de votre session.",
+    )
+    .await;
+    // Notified too (in the background).
+    let notified = "notify Le poste redémarrera à la fin de votre session.";
+    for _ in 0..100 {
+        if run.log.lock().unwrap().iter().any(|l| l == notified) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        run.log.lock().unwrap().iter().any(|l| l == notified),
+        "{:?}",
+        run.log.lock().unwrap()
+    );
+    // Its notice runs out: the session goes on, nothing happens.
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert!(actions(&run.log).is_empty(), "{:?}", actions(&run.log));
+    staff_end(&server, id).await;
+    wait_power(&run.log, Duration::from_secs(10)).await;
+    assert_eq!(
+        actions(&run.log),
+        ["lock", "logout", "restore", "power restart"]
+    );
+    assert!(file.load().is_some_and(|kept| kept.fait));
+    run.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_order_holds_when_the_server_goes_away() {
+    let server = TestServer::start().await;
+    let (mut run, _file, _dir) = connected_with_power(&server).await;
+    send_power(&server, 3, poste_proto::PowerAction::Extinction, 2).await;
+    until(&mut run.lines, "Ce poste va s'éteindre").await;
+    server.stop().await;
+    until(&mut run.lines, "\"connecte\":false").await;
+    wait_power(&run.log, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(actions(&run.log), ["power poweroff"]);
+    run.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_agent_carries_out_a_pending_order_and_never_one_done() {
+    let server = TestServer::start().await;
+    let (file, _dir) = power_file();
+    // The service stopped during the notice of order 12.
+    file.save(&power::KeptOrder {
+        ordre: 12,
+        action: poste_proto::PowerAction::Extinction,
+        fait: false,
+    })
+    .unwrap();
+    let run = start(&server, |_| with_power(&file), |_| {});
+    wait_power(&run.log, Duration::from_secs(5)).await;
+    assert_eq!(actions(&run.log), ["power poweroff"]);
+    assert!(file.load().is_some_and(|kept| kept.fait));
+    run.agent.abort();
+    let _ = run.agent.await;
+
+    // After the shutdown: started again, it does not power off again, even told once more.
+    let mut again = start(&server, |_| with_power(&file), |_| {});
+    until(&mut again.lines, "\"connecte\":true").await;
+    send_power(&server, 12, poste_proto::PowerAction::Extinction, 0).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(actions(&again.log).is_empty(), "{:?}", actions(&again.log));
+    // And takes codes.
+    takes_a_code(&server, &mut again).await;
+    again.agent.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_power_action_is_refused() {
+    let server = TestServer::start().await;
+    let (mut run, file, _dir) = connected_with_power(&server).await;
+    send_power(&server, 5, poste_proto::PowerAction::Autre, 0).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(actions(&run.log).is_empty());
+    assert!(file.load().is_none());
+    takes_a_code(&server, &mut run).await;
     run.agent.abort();
 }

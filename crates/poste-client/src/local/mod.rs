@@ -250,6 +250,24 @@ mod tests {
         assert!(serde_json::from_str::<Older>(&line).is_err());
     }
 
+    /// "The agent refuses power commands that do not come from its server": the helper's side
+    /// of the local link has no power message, so a peer on the socket cannot send one.
+    #[test]
+    fn the_local_link_carries_no_power_order() {
+        for line in [
+            r#"{"type":"power","ordre":1,"action":"extinction","delai_secondes":0}"#,
+            r#"{"type":"Power","ordre":1,"action":"extinction","delai_secondes":0}"#,
+        ] {
+            assert!(serde_json::from_str::<FromHelper>(line).is_err(), "{line}");
+        }
+        // A field slipped into another message is not an order either.
+        let code = r#"{"type":"code","code":"ABC123","action":"extinction"}"#;
+        assert!(matches!(
+            serde_json::from_str::<FromHelper>(code),
+            Ok(FromHelper::Code { code }) if code == "ABC123"
+        ));
+    }
+
     #[test]
     fn messages_are_one_json_line() {
         let text = serde_json::to_string(&ToHelper::Notify {

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use poste_desktop::{
-    CommandDesktop, DesktopError, Environment, Notification, Notifier, Outcome, ScreenLocker,
-    SessionTerminator, Urgency,
+    CommandDesktop, DesktopError, Environment, Notification, Notifier, Outcome, PowerAction,
+    PowerSwitch, ScreenLocker, SessionTerminator, Urgency,
 };
 use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::mpsc;
@@ -177,6 +177,7 @@ fn greeter_mode(
 fn hooks(config: &AgentConfig, env: &Environment, state: &State) -> agent::Hooks {
     let mut hooks = agent::Hooks {
         resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
+        power: Some(crate::power::PowerFile::beside(&config.secret_file)),
         wait_for_enrollment: true,
         ..agent::Hooks::default()
     };
@@ -202,6 +203,7 @@ fn hooks(config: &AgentConfig, _env: &Environment, _state: &State) -> agent::Hoo
     // `[reset]` is refused by the configuration on Windows; no idle source there yet.
     agent::Hooks {
         resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
+        power: Some(crate::power::PowerFile::beside(&config.secret_file)),
         wait_for_enrollment: true,
         ..agent::Hooks::default()
     }
@@ -464,6 +466,13 @@ impl SessionTerminator for SessionDesktop {
             );
         }
         platform::end_session(&self.commands, &self.session("logout")?)
+    }
+}
+
+/// The machine's power, as the service (root, LocalSystem): the visitor's session is over by then.
+impl PowerSwitch for SessionDesktop {
+    fn power(&self, action: PowerAction) -> Result<Outcome, DesktopError> {
+        self.commands.power(action)
     }
 }
 

@@ -478,3 +478,72 @@ async fn a_cut_then_slow_then_half_open_link_changes_nothing_to_the_end() {
         proxy.accepted()
     );
 }
+
+/// Issue 18, power: the real agent (`--interactive`, the standing agent at the gate) told by
+/// its server to power off runs the real power command (here a recorder named `systemctl` on
+/// its PATH) once, after the gate's notice, even when the order comes twice.
+#[tokio::test]
+async fn a_power_order_runs_systemctl_poweroff_once_after_the_gate_s_notice() {
+    let server = TestServer::start().await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send", "systemctl", "shutdown"]);
+    let config = desktop.dir.path().join("config.toml");
+    std::fs::write(&config, "poste = \"Poste-Courant\"\ncheck_interval = 1\n").unwrap();
+    let mut command = agent(
+        &desktop,
+        &server.http_url(""),
+        &["--interactive", "--config", config.to_str().unwrap()],
+    );
+    // The keyboard stays open (nothing typed): its end would end the agent.
+    command.stdin(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let poste = server.poste_id("Poste-Courant").await;
+    let order = poste_proto::ServerMessage::Power(poste_proto::PowerOrder {
+        ordre: 90,
+        action: poste_proto::PowerAction::Extinction,
+        delai_secondes: 2,
+    });
+    let mut delivered = 0;
+    for _ in 0..200 {
+        delivered = server.hub.send_to_poste(poste, &order);
+        if delivered > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(delivered, 1);
+    let sent = unix_now();
+    // A second instance relays it too.
+    server.hub.send_to_poste(poste, &order);
+
+    let powered = |calls: &[(f64, String)]| {
+        calls
+            .iter()
+            .filter(|(_, call)| call.starts_with("systemctl") || call.starts_with("shutdown"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let mut power = Vec::new();
+    for _ in 0..100 {
+        power = powered(&desktop.calls());
+        if !power.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Nothing more comes after it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = child.kill();
+    let (stdout, stderr) = output_of(child);
+    let power_then = powered(&desktop.calls());
+    assert_eq!(power_then.len(), 1, "{power_then:?}\n{stdout}\n{stderr}");
+    assert_eq!(power, power_then);
+    let (at, call) = &power[0];
+    assert_eq!(call, "systemctl poweroff");
+    assert!(at - sent >= 1.9, "after {:.2} s", at - sent);
+    assert!(at - sent < 5.0, "after {:.2} s", at - sent);
+    assert!(
+        stdout.contains("Ce poste va s'éteindre dans 2 secondes."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Extinction du poste…"), "{stdout}");
+}

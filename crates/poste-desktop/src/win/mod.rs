@@ -11,7 +11,9 @@
 //!   only) `ExitWindowsEx(EWX_LOGOFF | EWX_FORCEIFHUNG)`, then the programs `logoff [session]`
 //!   and (interactive only) `shutdown /l /f`;
 //! - notify: a toast (notify-rust's WinRT backend; interactive only), then `msg <session>`
-//!   (works from a service too), then (interactive only) a `powershell` popup.
+//!   (works from a service too), then (interactive only) a `powershell` popup;
+//! - power ([`windows_power_methods`]): the program `shutdown /s /t 0 /f` (`/r` to restart),
+//!   from a service too (LocalSystem holds the shutdown privilege).
 //!
 //! "Interactive only": a service runs in session 0, which has no desktop of the visitor's, so
 //! `LockWorkStation`, `ExitWindowsEx`, toasts and popups cannot reach the visitor from there (the
@@ -39,9 +41,9 @@ use std::time::Duration;
 pub use sys::{SystemApi, describe as describe_error};
 
 use crate::detect::{Desktop, Environment};
-use crate::methods::{Method, Notification, Urgency};
+use crate::methods::{Method, Notification, PowerAction, Urgency};
 use crate::run::{Runner, first_working, report_failure};
-use crate::{DesktopError, Notifier, Outcome, ScreenLocker, SessionTerminator};
+use crate::{DesktopError, Notifier, Outcome, PowerSwitch, ScreenLocker, SessionTerminator};
 
 /// Every program some Windows method may run: what `Environment::current` looks for on `PATH`
 /// on Windows.
@@ -225,6 +227,18 @@ pub fn windows_notify_methods(
     all.into_iter().flatten().collect()
 }
 
+/// Power methods, in order: `shutdown /s /t 0 /f` (`/r` to restart) if present in `env`.
+/// `/f` closes the applications without asking: the agent powers off only between sessions.
+pub fn windows_power_methods(env: &Environment, action: PowerAction) -> Vec<WinMethod> {
+    let flag = match action {
+        PowerAction::PowerOff => "/s",
+        PowerAction::Restart => "/r",
+    };
+    program(env, Method::new("shutdown", &[flag, "/t", "0", "/f"]))
+        .into_iter()
+        .collect()
+}
+
 /// `m` as a method if its program is on the environment's `PATH`.
 fn program(env: &Environment, m: Method) -> Option<WinMethod> {
     env.has(&m.program).then_some(WinMethod::Program(m))
@@ -393,6 +407,11 @@ impl WindowsDesktop {
         windows_notify_methods(&self.context, &self.runner.env, n)
     }
 
+    /// The power methods that [`PowerSwitch::power`] tries, in order.
+    pub fn power_methods(&self, action: PowerAction) -> Vec<WinMethod> {
+        windows_power_methods(&self.runner.env, action)
+    }
+
     /// Runs `methods` in order until one works; `action` names the action in logs and errors.
     /// Logs at info which method worked, and at error when none did.
     pub fn run(
@@ -442,6 +461,12 @@ impl SessionTerminator for WindowsDesktop {
 impl Notifier for WindowsDesktop {
     fn notify(&self, n: &Notification) -> Result<Outcome, DesktopError> {
         self.run("notify", &self.notify_methods(n))
+    }
+}
+
+impl PowerSwitch for WindowsDesktop {
+    fn power(&self, action: PowerAction) -> Result<Outcome, DesktopError> {
+        self.run(action.as_str(), &self.power_methods(action))
     }
 }
 

@@ -463,6 +463,40 @@ fn the_popup_script_carries_the_text_encoded() {
     );
 }
 
+#[test]
+fn power_is_the_shutdown_program_forced_at_once_from_a_service_too() {
+    let env = env_with(WINDOWS_PROGRAMS);
+    assert_eq!(
+        names(&windows_power_methods(&env, PowerAction::PowerOff)),
+        ["shutdown /s /t 0 /f"]
+    );
+    assert_eq!(
+        names(&windows_power_methods(&env, PowerAction::Restart)),
+        ["shutdown /r /t 0 /f"]
+    );
+    assert!(windows_power_methods(&env_with(&["logoff"]), PowerAction::PowerOff).is_empty());
+    // Session 0 or not, no API call is made: the list is the program only. `PATH` is an
+    // empty directory, so that no real `shutdown` can ever run from a test.
+    let empty = tempfile::tempdir().unwrap();
+    let mut env = env;
+    env.vars
+        .insert("PATH".into(), empty.path().display().to_string());
+    let api = Arc::new(FakeApi::new(Some(0), Some(3)));
+    let d = desktop(&api, env);
+    assert_eq!(
+        names(&d.power_methods(PowerAction::Restart)),
+        ["shutdown /r /t 0 /f"]
+    );
+    assert_eq!(
+        d.power(PowerAction::PowerOff),
+        Err(DesktopError::AllFailed {
+            action: "poweroff",
+            tried: vec![("shutdown /s /t 0 /f".into(), "not found on PATH".into())]
+        })
+    );
+    assert!(api.calls.lock().unwrap().is_empty());
+}
+
 /// Real processes under Windows (wine in CI): the program fallbacks, their exit codes and
 /// timeouts, and `PATH` lookup with extensions.
 #[cfg(windows)]
