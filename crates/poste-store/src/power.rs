@@ -15,7 +15,7 @@ const CUT_END: &str = "UPDATE sessions SET added_secs = (($2 - started_at) / 100
      AND started_at + (initial_secs + added_secs) * 1000 > $2";
 
 /// A power order as recorded: its id (the event's, unique across instances) and the session it
-/// cut short, if it did.
+/// cut short, if it did (not when that session ended by then already).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PowerRecorded {
     pub order_id: i64,
@@ -38,10 +38,9 @@ impl Store {
     ) -> Result<PowerRecorded> {
         let mut tx = self.writer.begin().await?;
         let mut session = None;
-        let mut was_cut = false;
         if let Some((session_id, end_at)) = cut {
             // The write first (on SQLite it takes the lock before any read).
-            was_cut = sqlx::query(CUT_END)
+            let was_cut = sqlx::query(CUT_END)
                 .bind(session_id)
                 .bind(end_at)
                 .bind(poste_id)
@@ -60,10 +59,10 @@ impl Store {
                 let event = EventSpec::by(EventKind::TimeAdded, actor, Some(action));
                 self.insert_event(&mut tx, now, &event, Some(session_id), Some(poste_id))
                     .await?;
+                session = Some(row);
             }
-            session = Some(row);
         }
-        let detail = if was_cut {
+        let detail = if session.is_some() {
             format!("{action} ecourtee")
         } else {
             action.to_owned()
@@ -74,7 +73,7 @@ impl Store {
                 &mut tx,
                 now,
                 &event,
-                session.as_ref().map(|row| row.id),
+                cut.map(|(session_id, _)| session_id),
                 Some(poste_id),
             )
             .await?;

@@ -62,7 +62,12 @@ pub async fn order_power(
             Ordered::CutShort(now.saturating_add(cut_ms))
         }
     };
-    send_order(app, &poste, action, session.as_ref(), &ordered, actor, now).await?;
+    let cut = send_order(app, &poste, action, session.as_ref(), &ordered, actor, now).await?;
+    // Asked to cut a session that ends sooner anyway: it goes down after it, as it is.
+    let ordered = match ordered {
+        Ordered::CutShort(_) if !cut => Ordered::AfterSession,
+        other => other,
+    };
     Ok((poste, ordered))
 }
 
@@ -124,6 +129,8 @@ pub fn relay_order(app: &AppState, event: &poste_store::EventRow) {
     );
 }
 
+/// Records the order (and the cut, when asked), tells the hub, sends it; whether the session
+/// was cut.
 async fn send_order(
     app: &AppState,
     poste: &PosteRow,
@@ -132,7 +139,7 @@ async fn send_order(
     ordered: &Ordered,
     actor: &Actor,
     now: Millis,
-) -> Result<(), OpError> {
+) -> Result<bool, OpError> {
     let cut = match (ordered, session) {
         (Ordered::CutShort(end_at), Some(session)) => Some((session.id, *end_at)),
         _ => None,
@@ -163,7 +170,7 @@ async fn send_order(
         "power order"
     );
     app.hub.changed();
-    Ok(())
+    Ok(recorded.session.is_some())
 }
 
 /// Staff order every workstation of the space to power off or restart. Sessions are never cut
