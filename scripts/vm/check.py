@@ -44,7 +44,7 @@ SESSION_SECS = 300
 WARNING_SECS = 120
 CRITICAL_SECS = 45
 # How long the gate says « Ce poste va s'éteindre » before an ordered power-off.
-POWER_NOTICE_SECS = 20
+POWER_NOTICE_SECS = 40
 # Within what logind must have ended the visitor's session after the deadline or a staff end.
 GONE_WITHIN = 2.0
 XENV = f"export DISPLAY=:0 XAUTHORITY=/home/{ACCOUNT}/.Xauthority; "
@@ -548,10 +548,15 @@ class Check:
         if "s'éteindra dans" not in page:
             fail("the console did not confirm the order: "
                  + (re.search(r'class="flash[^"]*"[^>]*>([^<]*)', page) or [None, page[:300]])[1])
-        until("the gate says the workstation goes down", lambda: "va s'éteindre" in self.vm.sh(
+        until("the agent says the workstation goes down", lambda: "va s'éteindre" in self.vm.sh(
             "journalctl -u poste-client --no-pager -o cat -b | tail -20")[0], 30, every=0.5)
-        # Drawn (under TCG, seconds after the log line), within the notice.
-        self.vm.wait_screen_changed(before, POWER_NOTICE_SECS)
+        until("the gate told it", lambda: "out_of_service=true" in self.vm.sh(
+            "journalctl -b --no-pager -o cat _PID=$(pgrep -u _greetd -x poste-kiosk)")[0], 20,
+            every=1)
+        # Drawn (under TCG, seconds after the log line): the message's box takes a share of
+        # the gate's dark blue (a blinking caret alone changes the screen too).
+        until("the gate's message drawn",
+              lambda: self.vm.screen_sample()[2] < before[2] - 0.05, 20, every=1)
         self.shot("08-gate-power-off.png")
         until("the guest powered off", lambda: not self.vm.alive(), 180, every=0.5)
         self.figures["console's order to the guest powered off"] = time.monotonic() - sent
