@@ -88,7 +88,7 @@ test("a session made in the console goes live on every dashboard and its actions
   const tools = tile(animateur, "Poste-03").locator("details.outils");
   await tools.locator("summary").click();
   await tools.getByLabel("Message à afficher sur le poste").fill("Fermeture dans 30 minutes");
-  await tools.getByRole("button", { name: "Envoyer" }).click();
+  await tools.getByRole("button", { name: "Envoyer", exact: true }).click();
   await animateur.getByText("Message envoyé à Poste-03.").waitFor();
   const message = await poste.next("message");
   assert.equal(message.message, "Fermeture dans 30 minutes");
