@@ -270,7 +270,7 @@ pub async fn tiles(
 // ----- actions on sessions and workstations ---------------------------------------------------
 
 /// The French message of a refused operation, or the error to raise.
-fn session_refusal(err: OpError) -> Result<String, ConsoleError> {
+pub(super) fn session_refusal(err: OpError) -> Result<String, ConsoleError> {
     match err {
         OpError::Invalid(message)
         | OpError::Rejected { message, .. }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::form::{Action, redirect_with};
-use crate::console::pages::DASHBOARD;
+use crate::console::pages::{DASHBOARD, session_refusal};
 use crate::domain::power::{Ordered, WhenBusy};
 use crate::ops::OpError;
 use crate::ops::power;
@@ -34,15 +34,9 @@ fn power_action(value: &str) -> Option<PowerAction> {
     }
 }
 
-/// The French message of a refusal, or the error to raise.
+/// A refusal said in the dashboard's banner, or the error to raise.
 fn refusal(err: OpError) -> Result<Response, ConsoleError> {
-    match err {
-        OpError::Invalid(message)
-        | OpError::Rejected { message, .. }
-        | OpError::NotFound(message)
-        | OpError::Conflict(message) => Ok(redirect_with(DASHBOARD, false, &message)),
-        OpError::Store(err) => Err(ConsoleError::Store(err)),
-    }
+    Ok(redirect_with(DASHBOARD, false, &session_refusal(err)?))
 }
 
 /// One workstation: power off or restart.

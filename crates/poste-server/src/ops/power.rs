@@ -186,18 +186,17 @@ pub async fn order_power_all(
     }
     let postes = app.store.list_postes().await.map_err(OpError::Store)?;
     let active = app.store.active_sessions().await.map_err(OpError::Store)?;
+    // Read once: the site's view is rebuilt at each call.
+    let online = app.hub.online_postes();
     let mut done = SpaceOrdered::default();
     for poste in postes.iter().filter(|poste| poste.retired_at.is_none()) {
-        match check_reachable(app, poste) {
-            Ok(()) => {}
-            Err(_) if !app.hub.online_postes().contains(&poste.id) => {
-                done.offline += 1;
-                continue;
-            }
-            Err(_) => {
-                done.too_old += 1;
-                continue;
-            }
+        if !online.contains(&poste.id) {
+            done.offline += 1;
+            continue;
+        }
+        if app.hub.speaks_only_below(poste.id, POWER_SINCE) {
+            done.too_old += 1;
+            continue;
         }
         let session = active.iter().find(|row| row.poste_id == Some(poste.id));
         let ordered = if session.is_some() {
