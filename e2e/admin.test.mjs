@@ -34,7 +34,8 @@ const ACTIONS = [
   "/console/sessions", "/console/sessions/1/ajouter", "/console/sessions/1/terminer", "/console/sessions/1/annuler",
   "/console/postes/1/message", "/console/postes/1/service", "/console/postes/1", "/console/postes/1/valider",
   "/console/postes/1/alimentation", "/console/postes/1/allumer", "/console/postes/tous", "/console/postes/tous/message",
-  "/console/postes/1/retirer", "/console/reglages", "/console/reglages/jours", "/console/reglages/jours/retirer",
+  "/console/postes/1/retirer", "/console/postes/1/espace", "/console/espaces", "/console/espaces/1",
+  "/console/espaces/1/supprimer", "/console/reglages", "/console/reglages/jours", "/console/reglages/jours/retirer",
   "/console/reglages/jours/feries", "/console/categories", "/console/categories/1",
   "/console/categories/1/supprimer", "/console/visiteurs", "/console/visiteurs/1", "/console/visiteurs/1/effacer",
   "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver", "/console/equipe/1/reactiver",
@@ -43,7 +44,8 @@ const ACTIONS = [
 ];
 const ADMIN_PAGES = ["/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages"];
 const ADMIN_ACTIONS = [
-  "/console/postes/1", "/console/postes/1/valider", "/console/postes/1/retirer", "/console/reglages",
+  "/console/postes/1", "/console/postes/1/valider", "/console/postes/1/retirer", "/console/postes/1/espace",
+  "/console/espaces", "/console/espaces/1", "/console/espaces/1/supprimer", "/console/reglages",
   "/console/reglages/jours", "/console/reglages/jours/retirer", "/console/reglages/jours/feries",
   "/console/categories", "/console/categories/1", "/console/categories/1/supprimer",
   "/console/visiteurs/1/effacer", "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver",

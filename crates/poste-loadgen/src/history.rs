@@ -179,6 +179,7 @@ async fn write_session(
         utilisateur: visitor.map(|(_, name)| name.clone()),
         visiteur_id: visitor.map(|(id, _)| *id),
         poste_id: Some(poste.id),
+        espace_id: None,
         duration_secs: secs,
         valid_until: at + 86_400_000,
     };

@@ -124,6 +124,12 @@ struct CreateArgs {
     /// Numéro d'un visiteur inscrit (les règles de temps de sa catégorie s'appliquent).
     #[arg(long)]
     visiteur: Option<i64>,
+    /// Espace où le code est valable, par son nom (à donner quand le site en a plusieurs).
+    #[arg(long, conflicts_with = "tous_espaces")]
+    espace: Option<String>,
+    /// Le code est valable dans tous les espaces.
+    #[arg(long)]
+    tous_espaces: bool,
     /// Sortie JSON.
     #[arg(long)]
     json: bool,
@@ -510,6 +516,7 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 count: args.count,
                 valid_for_secs: args.validite.as_deref().map(parse_duree).transpose()?,
                 visiteur_id: args.visiteur,
+                espace: ops::space_choice(store, args.espace.as_deref(), args.tous_espaces).await?,
             };
             let rows =
                 ops::create_sessions(store, settings, &request, &actor, now, &EventLogOnly).await?;

@@ -34,6 +34,14 @@ pub fn refusal(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> S
     }
 }
 
+/// `code_invalid.message` for a refused code.
+pub fn code_refusal(refusal: &crate::domain::access::CodeRefusal) -> String {
+    if refusal.other_space {
+        return CODE_OF_ANOTHER_SPACE.to_owned();
+    }
+    self::refusal(refusal.reason, refusal.bound_to.as_deref(), 0)
+}
+
 /// `warning.message` when the session ends at closing time: "Il vous reste 5 minutes :
 /// l'espace ferme à 18:00".
 pub fn warning_closing(level: WarningLevel, remaining_secs: i64, closing: &str) -> String {
@@ -210,6 +218,56 @@ pub fn closing_cut(closing: &str) -> String {
 
 pub fn closed_now() -> String {
     "L'espace est fermé : impossible d'ajouter du temps.".to_owned()
+}
+
+/// A code made for one space, typed in another (`code_invalid.message`, reason `mauvais_poste`).
+pub const CODE_OF_ANOTHER_SPACE: &str =
+    "Ce code est valable dans un autre espace. Adressez-vous à l'accueil.";
+pub const SPACE_REQUIRED: &str = "Choisissez l'espace où ce code sera valable.";
+pub const SPACE_NOT_FOUND: &str = "Cet espace n'existe plus : choisissez-en un dans la liste.";
+pub const SPACE_ONE_OR_EVERY: &str = "Choisissez un espace ou tous les espaces, pas les deux.";
+
+pub fn space_unknown(name: &str) -> String {
+    format!("Aucun espace ne s'appelle « {name} ».")
+}
+
+pub const SPACE_EVERY: &str = "Tous les espaces";
+pub const SPACE_NAME_REQUIRED: &str = "Donnez un nom à l'espace.";
+pub const SPACE_NAME_INVALID: &str =
+    "Le nom d'un espace a 64 caractères au plus et son adresse 200, sur une seule ligne.";
+pub const SPACE_LAST: &str = "C'est le seul espace du site : il ne peut pas être supprimé.";
+pub const SPACE_WORKSTATION_BUSY: &str = "Ce poste a une session en cours ou un code en attente \
+     pour son espace : déplacez-le quand elle sera finie, ou annulez le code.";
+
+/// A code bound to a workstation, with another space chosen for it.
+pub fn poste_in_another_space(poste: &str) -> String {
+    format!("Le poste {poste} est dans un autre espace : choisissez son espace, ou aucun poste.")
+}
+
+pub fn space_name_taken(name: &str) -> String {
+    format!("Un espace s'appelle déjà « {name} ».")
+}
+
+/// A space that still has workstations cannot be deleted.
+pub fn space_has_workstations(count: u64) -> String {
+    let them = if count > 1 { "les" } else { "le" };
+    format!(
+        "Cet espace a encore {} : déplacez-{them} dans un autre espace ou retirez-{them} d'abord.",
+        plural(i64::try_from(count).unwrap_or(i64::MAX), "poste")
+    )
+}
+
+/// A space whose codes are still waiting or running cannot be deleted.
+pub fn space_has_sessions(count: u64) -> String {
+    let (their, them) = if count > 1 {
+        ("leur", "les")
+    } else {
+        ("sa", "le")
+    };
+    format!(
+        "Cet espace a encore {} en attente ou en cours : attendez {their} fin ou annulez-{them} d'abord.",
+        plural(i64::try_from(count).unwrap_or(i64::MAX), "code")
+    )
 }
 
 pub const VISITOR_NOT_FOUND: &str = "Ce visiteur n'est plus dans le registre.";
@@ -589,6 +647,18 @@ pub mod console {
         format!("Poste « {poste} » enregistré.")
     }
 
+    pub fn poste_moved(poste: &str, space: &str) -> String {
+        format!("Le poste « {poste} » est maintenant dans l'espace « {space} ».")
+    }
+
+    pub fn space_saved(space: &str) -> String {
+        format!("Espace « {space} » enregistré.")
+    }
+
+    pub fn space_deleted(space: &str) -> String {
+        format!("Espace « {space} » supprimé.")
+    }
+
     pub fn poste_approved(poste: &str) -> String {
         format!("Enrôlement de « {poste} » validé : son agent va recevoir son secret.")
     }
@@ -737,6 +807,7 @@ pub mod console {
             poste_store::EventKind::ReportFailed => "Rapport mensuel non envoyé",
             poste_store::EventKind::PowerOrdered => "Extinction ou redémarrage demandé",
             poste_store::EventKind::WakeSent => "Allumage à distance",
+            poste_store::EventKind::SpaceChanged => "Espace modifié",
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
             poste_store::EventKind::PosteIncident => "Incident sur un poste",
@@ -852,6 +923,7 @@ pub mod console {
             | EventKind::StaffLogin
             | EventKind::StaffLogout
             | EventKind::CategoryChanged
+            | EventKind::SpaceChanged
             | EventKind::VisitorCreated
             | EventKind::VisitorUpdated
             | EventKind::VisitorErased
@@ -1511,6 +1583,11 @@ mod tests {
                 K::WakeSent,
                 "52:54:00:12:34:56",
                 "Paquets Wake-on-LAN envoyés à 52:54:00:12:34:56",
+            ),
+            (
+                K::SpaceChanged,
+                "Maison de quartier (supprimé)",
+                "Maison de quartier (supprimé)",
             ),
             (
                 K::ReportFailed,

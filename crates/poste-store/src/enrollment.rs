@@ -321,10 +321,7 @@ async fn update_enrollment_request(
 }
 
 fn not_found_poste(nom: &str) -> StoreError {
-    StoreError::NotFound {
-        what: "poste",
-        id: nom.to_owned(),
-    }
+    StoreError::not_found("poste", nom)
 }
 
 fn enrollment_code_from_row(row: &AnyRow) -> Result<EnrollmentCodeRow> {

@@ -39,6 +39,20 @@ pub enum StoreError {
     /// A change to a staff account was refused: `reason` says why.
     #[error("staff change refused: {0:?}")]
     StaffRefused(StaffRefusal),
+    /// A change to a public space, or a workstation's move between spaces, was refused:
+    /// `reason` says why.
+    #[error("space change refused: {0:?}")]
+    SpaceRefused(SpaceRefusal),
+}
+
+impl StoreError {
+    /// `NotFound` for the row `what` of that id (or name).
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> StoreError {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
 }
 
 /// Classifies a sqlx error: connectivity and I/O problems are `Unavailable`.
@@ -145,6 +159,20 @@ pub enum StaffRefusal {
     /// The login belonged to a deleted account: it stays reserved so that the history, which
     /// names who did what by login, never mixes two people.
     LoginOfDeletedAccount,
+}
+
+/// Why a change to a public space was refused. Nothing was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceRefusal {
+    /// The space still has workstations (not retired): they must be moved or retired first.
+    HasWorkstations(u64),
+    /// Codes of the space are still unused or running: they must end or be cancelled first.
+    HasSessions(u64),
+    /// It is the only space left: a site has at least one.
+    LastSpace,
+    /// The workstation runs a session, or holds an unused code made for its space: moving it
+    /// now would leave that code or session in a space the workstation is no longer in.
+    WorkstationBusy,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,7 +1,8 @@
 //! Persistent state of Postes Publics: sessions (with their access codes), workstations
-//! (`postes`, with their enrollment and one-time enrollment codes), API tokens, staff accounts of
-//! the web console with their login sessions, the visitors register with its categories, the
-//! settings edited from the console, and the event log.
+//! (`postes`, with their enrollment and one-time enrollment codes), the public spaces they
+//! belong to, API tokens, staff accounts of the web console with their login sessions, the
+//! visitors register with its categories, the settings edited from the console, and the event
+//! log.
 //!
 //! One store, two backends chosen at run time by the URL: SQLite (the default, a file, WAL mode)
 //! and PostgreSQL. Both run the same SQL text through sqlx's `Any` driver; only the DDL differs
@@ -29,18 +30,19 @@ mod reports;
 mod requests;
 mod rows;
 mod sessions;
+mod spaces;
 mod staff;
 mod store;
 mod tokens;
 
-pub use error::{EnrollmentRefusal, StaffRefusal, StoreError};
+pub use error::{EnrollmentRefusal, SpaceRefusal, StaffRefusal, StoreError};
 pub use instances::{Bell, EventListener, LeaseClaim};
 pub use model::{
-    Actor, Backend, CategoryRow, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventFilter,
-    EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession, NewStaff,
-    NewVisitor, PosteRow, PosteSighting, PurgeReport, RefusedLogin, SessionFilter, SessionRow,
-    SessionStatus, StaffCredentials, StaffRole, StaffRow, StaffSessionRow, TimeRequestRow,
-    TimeRequestStatus, TokenRow, UsageRow, VisitorRow, Warning,
+    Actor, Backend, CategoryRow, DEFAULT_SPACE, Enrollment, EnrollmentCodeRow, EnrollmentProof,
+    EventFilter, EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession,
+    NewSpace, NewStaff, NewVisitor, PosteRow, PosteSighting, PurgeReport, RefusedLogin,
+    SessionFilter, SessionRow, SessionStatus, SpaceRow, StaffCredentials, StaffRole, StaffRow,
+    StaffSessionRow, TimeRequestRow, TimeRequestStatus, TokenRow, UsageRow, VisitorRow, Warning,
 };
 pub use power::PowerRecorded;
 pub use requests::TimeAnswer;

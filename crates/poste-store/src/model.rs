@@ -84,6 +84,8 @@ pub struct SessionRow {
     pub created_by: String,
     /// The registered visitor it was made for (None for a walk-in or an anonymised one).
     pub visiteur_id: Option<i64>,
+    /// The public space its code is valid in; None: every space.
+    pub espace_id: Option<i64>,
 }
 
 impl SessionRow {
@@ -106,6 +108,8 @@ pub struct NewSession {
     /// The registered visitor, if any (`utilisateur` then holds their name).
     pub visiteur_id: Option<i64>,
     pub poste_id: Option<i64>,
+    /// The public space the code is valid in; None: every space.
+    pub espace_id: Option<i64>,
     pub duration_secs: i64,
     pub valid_until: Millis,
 }
@@ -150,6 +154,8 @@ pub struct PosteRow {
     pub emplacement: Option<String>,
     /// Retired by staff: kept for the history, gone from the lists.
     pub retired_at: Option<Millis>,
+    /// The public space it belongs to.
+    pub espace_id: i64,
 }
 
 /// Enrollment of a workstation: an agent asks with a one-time code (or the site's install
@@ -352,6 +358,9 @@ pub enum EventKind {
     PowerOrdered,
     /// Staff woke a workstation: Wake-on-LAN packets sent (`detail`: the MAC address).
     WakeSent,
+    /// An admin created, renamed or deleted a public space (`detail`: its name, then
+    /// ` (supprimé)` when deleted).
+    SpaceChanged,
 }
 
 impl EventKind {
@@ -399,10 +408,11 @@ impl EventKind {
             EventKind::ReportFailed => "report_failed",
             EventKind::PowerOrdered => "power_ordered",
             EventKind::WakeSent => "wake_sent",
+            EventKind::SpaceChanged => "space_changed",
         }
     }
 
-    pub const ALL: [EventKind; 42] = [
+    pub const ALL: [EventKind; 43] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -445,6 +455,7 @@ impl EventKind {
         EventKind::ReportFailed,
         EventKind::PowerOrdered,
         EventKind::WakeSent,
+        EventKind::SpaceChanged,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -656,6 +667,29 @@ pub struct StaffSessionRow {
     pub created_at: Millis,
     pub last_seen: Millis,
     pub ip: Option<String>,
+}
+
+/// The space every workstation and code belonged to before there were several: what the site
+/// had becomes it (migration 0012), and a connection that proves no workstation is in it.
+pub const DEFAULT_SPACE: i64 = 1;
+
+/// A public space (`espace`): a médiathèque, a maison de quartier… with its workstations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpaceRow {
+    pub id: i64,
+    /// Its public name (console, gate, tickets); unique among the spaces not deleted.
+    pub nom: String,
+    pub adresse: Option<String>,
+    pub created_at: Millis,
+    /// Deleted by an admin: kept for the history of its sessions, gone from the lists.
+    pub deleted_at: Option<Millis>,
+}
+
+/// What an admin gives a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSpace {
+    pub nom: String,
+    pub adresse: Option<String>,
 }
 
 /// A category of visitors and its time rules (seconds; None: no limit).

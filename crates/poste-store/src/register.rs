@@ -108,7 +108,7 @@ impl Store {
         let row = query
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| not_found("category", id.unwrap_or(-1)))?;
+            .ok_or_else(|| StoreError::not_found("category", id.unwrap_or(-1)))?;
         let saved = category_from_row(&row)?;
         let event = EventSpec::by(EventKind::CategoryChanged, actor, Some(&saved.nom));
         self.insert_event(&mut tx, now, &event, None, None).await?;
@@ -129,7 +129,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some(name) = name else {
-            return Err(not_found("category", id));
+            return Err(StoreError::not_found("category", id));
         };
         let event = EventSpec::by(
             EventKind::CategoryChanged,
@@ -237,7 +237,7 @@ impl Store {
                 }
                 _ => err.into(),
             })?
-            .ok_or_else(|| not_found("visitor", id.unwrap_or(-1)))
+            .ok_or_else(|| StoreError::not_found("visitor", id.unwrap_or(-1)))
             .and_then(|row| get(&row, "id"))?;
         let kind = if id.is_some() {
             EventKind::VisitorUpdated
@@ -273,7 +273,7 @@ impl Store {
             .await?
             .rows_affected();
         if deleted == 0 {
-            return Err(not_found("visitor", id));
+            return Err(StoreError::not_found("visitor", id));
         }
         let detail = format!("visiteur {id}, {sessions} session(s) anonymisée(s)");
         let event = EventSpec::by(EventKind::VisitorErased, actor, Some(&detail));
@@ -348,7 +348,7 @@ impl Store {
         .bind(emplacement.map(str::to_owned))
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| not_found("poste", id))?;
+        .ok_or_else(|| StoreError::not_found("poste", id))?;
         let poste = poste_from_row(&row)?;
         let detail = format!(
             "{}{}",
@@ -396,7 +396,7 @@ impl Store {
                     .await?;
             return match exists {
                 Some(_) => Ok(None),
-                None => Err(not_found("poste", id)),
+                None => Err(StoreError::not_found("poste", id)),
             };
         };
         let poste = poste_from_row(&row)?;
@@ -558,13 +558,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(report)
-    }
-}
-
-fn not_found(what: &'static str, id: i64) -> StoreError {
-    StoreError::NotFound {
-        what,
-        id: id.to_string(),
     }
 }
 

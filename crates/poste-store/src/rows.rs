@@ -17,7 +17,7 @@ macro_rules! session_select {
          s.created_at AS created_at, s.valid_until AS valid_until, \
          s.started_at AS started_at, s.ended_at AS ended_at, s.end_reason AS end_reason, \
          s.warning_level AS warning_level, s.created_by AS created_by, \
-         s.visiteur_id AS visiteur_id \
+         s.visiteur_id AS visiteur_id, s.espace_id AS espace_id \
          FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id"
     };
 }
@@ -27,7 +27,7 @@ pub(crate) use session_select;
 macro_rules! poste_columns {
     () => {
         "id, nom, ip, mac, version, created_at, last_seen, hors_service, enrollment, secret_hash, \
-         emplacement, retired_at"
+         emplacement, retired_at, espace_id"
     };
 }
 pub(crate) use poste_columns;
@@ -117,6 +117,7 @@ pub(crate) fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
         warning_level: get(row, "warning_level")?,
         created_by: get(row, "created_by")?,
         visiteur_id: get(row, "visiteur_id")?,
+        espace_id: get(row, "espace_id")?,
     })
 }
 
@@ -136,6 +137,7 @@ pub(crate) fn poste_from_row(row: &AnyRow) -> Result<PosteRow> {
         secret_hash: get(row, "secret_hash")?,
         emplacement: get(row, "emplacement")?,
         retired_at: get(row, "retired_at")?,
+        espace_id: get(row, "espace_id")?,
     })
 }
 

@@ -7,9 +7,12 @@ use sqlx::{Any, AnyConnection};
 
 use crate::error::{Result, StoreError};
 use crate::events::EventSpec;
-use crate::model::{Actor, EventKind, Millis, NewSession, SessionFilter, SessionRow, Warning};
+use crate::model::{
+    Actor, DEFAULT_SPACE, EventKind, Millis, NewSession, SessionFilter, SessionRow, Warning,
+};
 use crate::query::{Arg, Conditions};
 use crate::rows::{fetch_session, session_from_row, session_select};
+use crate::spaces::not_found_space;
 use crate::store::Store;
 
 /// Consecutive code collisions tolerated for one session before giving up.
@@ -54,6 +57,16 @@ impl Store {
     ) -> Result<Vec<SessionRow>> {
         let created_by = actor.label();
         let mut tx = self.writer.begin().await?;
+        if let Some(espace_id) = new.espace_id {
+            let live: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM espaces WHERE id = $1 AND deleted_at IS NULL")
+                    .bind(espace_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if live.is_none() {
+                return Err(not_found_space(espace_id));
+            }
+        }
         let mut ids = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let mut collisions = 0;
@@ -61,8 +74,9 @@ impl Store {
                 let code = generate_code();
                 let inserted: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO sessions (code, utilisateur, poste_id, statut, initial_secs, \
-                     added_secs, created_at, valid_until, warning_level, created_by, visiteur_id) \
-                     VALUES ($1, $2, $3, 'en_attente', $4, 0, $5, $6, 0, $7, $8) \
+                     added_secs, created_at, valid_until, warning_level, created_by, visiteur_id, \
+                     espace_id) \
+                     VALUES ($1, $2, $3, 'en_attente', $4, 0, $5, $6, 0, $7, $8, $9) \
                      ON CONFLICT (code) DO NOTHING RETURNING id",
                 )
                 .bind(code)
@@ -73,6 +87,7 @@ impl Store {
                 .bind(new.valid_until)
                 .bind(created_by.clone())
                 .bind(new.visiteur_id)
+                .bind(new.espace_id)
                 .fetch_optional(&mut *tx)
                 .await?;
                 match inserted {
@@ -164,8 +179,9 @@ impl Store {
     }
 
     /// `en_attente` → `active` at `now`, on `poste_id`. Refused with `WrongState` (carrying the
-    /// current row) unless the session is `en_attente`, `valid_until > now`, and its bound
-    /// workstation is `poste_id` or it is bound to none. Sets `poste_id` when it was unbound.
+    /// current row) unless the session is `en_attente`, `valid_until > now`, its bound
+    /// workstation is `poste_id` or it is bound to none, and its code is valid in every space or
+    /// in the workstation's ([`DEFAULT_SPACE`] for a start with no workstation). Sets `poste_id` when it was unbound.
     /// `NotFound` for an unknown id. Event `SessionStarted`.
     pub async fn start_session(
         &self,
@@ -195,11 +211,14 @@ impl Store {
             "UPDATE sessions SET statut = 'active', started_at = $3, \
              poste_id = COALESCE(poste_id, $2) \
              WHERE id = $1 AND statut = 'en_attente' AND valid_until > $3 \
-             AND (poste_id IS NULL OR poste_id = $2)",
+             AND (poste_id IS NULL OR poste_id = $2) \
+             AND (espace_id IS NULL OR espace_id = \
+                  COALESCE((SELECT p.espace_id FROM postes p WHERE p.id = $2), $4))",
         )
         .bind(id)
         .bind(poste_id)
-        .bind(now);
+        .bind(now)
+        .bind(DEFAULT_SPACE);
         let mut tx = self.writer.begin().await?;
         let row = match update_session(&mut tx, id, start).await? {
             Ok(row) => row,
@@ -409,8 +428,5 @@ fn refusal(id: i64, refused: Refused) -> StoreError {
 }
 
 pub(crate) fn not_found_session(id: i64) -> StoreError {
-    StoreError::NotFound {
-        what: "session",
-        id: id.to_string(),
-    }
+    StoreError::not_found("session", id)
 }

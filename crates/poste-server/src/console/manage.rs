@@ -1,5 +1,6 @@
-//! Admin pages: the workstations (rename, location, approve, retire), the settings (warning
-//! thresholds, codes, opening hours, the space's name) and the visitor categories with their
+//! Admin pages: the public spaces (create, rename, delete), the workstations (rename, location,
+//! space, approve, retire), the settings (warning thresholds, codes, opening hours, the space's
+//! name) and the visitor categories with their
 //! time rules.
 
 use askama::Template;
@@ -32,6 +33,7 @@ pub(super) const SETTINGS: &str = "/console/reglages";
 #[derive(Debug)]
 struct PosteLine {
     id: i64,
+    espace_id: String,
     nom: String,
     emplacement: String,
     online: bool,
@@ -49,6 +51,16 @@ struct PosteLine {
 struct PostesPage {
     frame: Frame,
     postes: Vec<PosteLine>,
+    /// The site's spaces, each with its workstations' count.
+    spaces: Vec<SpaceLine>,
+}
+
+#[derive(Debug)]
+struct SpaceLine {
+    id: String,
+    nom: String,
+    adresse: String,
+    postes: usize,
 }
 
 pub async fn postes(
@@ -77,13 +89,30 @@ pub async fn postes(
                 .map(|at| view::local_datetime(at, &tz))
                 .unwrap_or_else(|| "jamais".to_owned()),
             emplacement: p.emplacement.unwrap_or_default(),
+            espace_id: p.espace_id.to_string(),
             id: p.id,
             nom: p.nom,
+        })
+        .collect::<Vec<_>>();
+    let spaces = state
+        .store
+        .list_spaces()
+        .await?
+        .into_iter()
+        .map(|space| {
+            let id = space.id.to_string();
+            SpaceLine {
+                postes: postes.iter().filter(|p| p.espace_id == id).count(),
+                id,
+                nom: space.nom,
+                adresse: space.adresse.unwrap_or_default(),
+            }
         })
         .collect();
     page(&PostesPage {
         frame: Frame::new(&state, &staff, &headers, "postes"),
         postes,
+        spaces,
     })
 }
 
@@ -134,6 +163,95 @@ pub async fn poste_save(
     }
 }
 
+#[derive(Deserialize)]
+pub struct PosteSpaceForm {
+    #[serde(default)]
+    espace: String,
+}
+
+/// Moves a workstation to the space chosen in its row.
+pub async fn poste_move(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<PosteSpaceForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let Ok(espace_id) = action.form.espace.trim().parse::<i64>() else {
+        return Ok(redirect_with(POSTES, false, crate::text::SPACE_NOT_FOUND));
+    };
+    let actor = action.staff.actor();
+    let moved =
+        ops::spaces::move_poste(&state.store, id, espace_id, &actor, now_ms(), &state.hub).await;
+    let moved = match moved {
+        Ok(poste) => {
+            let space = state.store.space(poste.espace_id).await?;
+            let space = space.map(|space| space.nom).unwrap_or_default();
+            Ok(t::poste_moved(&poste.nom, &space))
+        }
+        Err(err) => Err(err),
+    };
+    back_to_postes(moved)
+}
+
+/// Back to the workstations' page with what was done, or with why it was not.
+fn back_to_postes(done: Result<String, OpError>) -> Result<Response, ConsoleError> {
+    match done {
+        Ok(message) => Ok(redirect_with(POSTES, true, &message)),
+        Err(OpError::Store(err)) => Err(err.into()),
+        Err(other) => Ok(redirect_with(POSTES, false, &other.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SpaceForm {
+    #[serde(default)]
+    nom: String,
+    #[serde(default)]
+    adresse: String,
+}
+
+/// Creates a space.
+pub async fn space_create(
+    State(state): State<AppState>,
+    action: Action<SpaceForm>,
+) -> Result<Response, ConsoleError> {
+    save_space(&state, None, action).await
+}
+
+/// Renames and readdresses a space.
+pub async fn space_update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<SpaceForm>,
+) -> Result<Response, ConsoleError> {
+    save_space(&state, Some(id), action).await
+}
+
+async fn save_space(
+    state: &AppState,
+    id: Option<i64>,
+    action: Action<SpaceForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let actor = action.staff.actor();
+    let form = &action.form;
+    let saved =
+        ops::spaces::save_space(&state.store, id, &form.nom, &form.adresse, &actor, now_ms()).await;
+    back_to_postes(saved.map(|space| t::space_saved(&space.nom)))
+}
+
+/// Deletes an empty space.
+pub async fn space_delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<Empty>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    let actor = action.staff.actor();
+    let deleted = ops::spaces::delete_space(&state.store, id, &actor, now_ms()).await;
+    back_to_postes(deleted.map(|space| t::space_deleted(&space.nom)))
+}
+
 pub async fn poste_approve(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -144,14 +262,12 @@ pub async fn poste_approve(
         return Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND));
     };
     let actor = action.staff.actor();
-    match ops::approve_enrollment(&state.store, &poste.nom, &actor, now_ms(), &state.hub).await {
-        Ok(row) => {
-            tracing::info!(poste = %row.nom, "console: enrollment approved");
-            Ok(redirect_with(POSTES, true, &t::poste_approved(&row.nom)))
-        }
-        Err(OpError::Store(err)) => Err(err.into()),
-        Err(other) => Ok(redirect_with(POSTES, false, &other.to_string())),
-    }
+    let approved =
+        ops::approve_enrollment(&state.store, &poste.nom, &actor, now_ms(), &state.hub).await;
+    back_to_postes(approved.map(|row| {
+        tracing::info!(poste = %row.nom, "console: enrollment approved");
+        t::poste_approved(&row.nom)
+    }))
 }
 
 pub async fn poste_retire(

@@ -86,6 +86,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}", post(manage::poste_save))
         .route("/console/postes/{id}/valider", post(manage::poste_approve))
         .route("/console/postes/{id}/retirer", post(manage::poste_retire))
+        .route("/console/postes/{id}/espace", post(manage::poste_move))
+        .route("/console/espaces", post(manage::space_create))
+        .route("/console/espaces/{id}", post(manage::space_update))
+        .route(
+            "/console/espaces/{id}/supprimer",
+            post(manage::space_delete),
+        )
         .route(
             "/console/reglages",
             get(manage::settings).post(manage::settings_save),

@@ -18,7 +18,7 @@ use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
 use crate::domain::duration::{format_duration, parse_duration};
 use crate::domain::login_throttle::{Blocked, account_key};
-use crate::ops::{self, CreateSessions, Field, OpError};
+use crate::ops::{self, CreateSessions, Field, OpError, SpaceChoice};
 use crate::state::AppState;
 use crate::text::console as t;
 
@@ -555,6 +555,8 @@ struct SessionFormPage {
     form: SessionFormValues,
     errors: FieldErrors,
     postes: Vec<String>,
+    /// The site's spaces (id, name): the form asks which one when there are several.
+    spaces: Vec<(String, String)>,
     presets: &'static [(&'static str, &'static str)],
 }
 
@@ -573,6 +575,9 @@ pub struct SessionFormValues {
     /// Id of a registered visitor (from the visitors' page).
     #[serde(default)]
     visiteur: String,
+    /// A space's id, `tous`, or nothing chosen.
+    #[serde(default)]
+    espace: String,
 }
 
 /// French messages next to the fields of a form.
@@ -582,6 +587,7 @@ struct FieldErrors {
     duree: Option<String>,
     poste: Option<String>,
     nombre: Option<String>,
+    espace: Option<String>,
     general: Option<String>,
 }
 
@@ -591,7 +597,31 @@ impl FieldErrors {
             || self.duree.is_some()
             || self.poste.is_some()
             || self.nombre.is_some()
+            || self.espace.is_some()
             || self.general.is_some()
+    }
+}
+
+/// The site's spaces as the forms list them: (id, name).
+pub(super) async fn space_options(state: &AppState) -> Result<Vec<(String, String)>, ConsoleError> {
+    Ok(state
+        .store
+        .list_spaces()
+        .await?
+        .into_iter()
+        .map(|space| (space.id.to_string(), space.nom))
+        .collect())
+}
+
+/// The space chosen in a form's « Espace » list: an id, `tous`, or nothing.
+fn chosen_space(value: &str) -> Result<Option<SpaceChoice>, String> {
+    match value.trim() {
+        "" => Ok(None),
+        "tous" => Ok(Some(SpaceChoice::Every)),
+        id => id
+            .parse()
+            .map(|id| Some(SpaceChoice::One(id)))
+            .map_err(|_| crate::text::SPACE_NOT_FOUND.to_owned()),
     }
 }
 
@@ -631,6 +661,7 @@ pub async fn session_form(
         visitor,
         errors: FieldErrors::default(),
         postes: poste_names(&state).await?,
+        spaces: space_options(&state).await?,
         presets: PRESETS,
     })
 }
@@ -660,12 +691,14 @@ pub async fn session_create(
             .parse::<u32>()
             .map_err(|_| crate::text::count_out_of_range(state.settings().max_batch)),
     };
-    match (&duration, &count) {
-        (Err(message), _) => errors.duree = Some(message.clone()),
-        (_, Err(message)) => errors.nombre = Some(message.clone()),
+    let espace = chosen_space(&form.espace);
+    match (&duration, &count, &espace) {
+        (Err(message), _, _) => errors.duree = Some(message.clone()),
+        (_, Err(message), _) => errors.nombre = Some(message.clone()),
+        (_, _, Err(message)) => errors.espace = Some(message.clone()),
         _ => {}
     }
-    if let (Ok(duration_secs), Ok(count)) = (duration, count) {
+    if let (Ok(duration_secs), Ok(count), Ok(espace)) = (duration, count, espace) {
         let request = CreateSessions {
             utilisateur: Some(form.utilisateur.clone()),
             duration_secs,
@@ -673,6 +706,7 @@ pub async fn session_create(
             count,
             valid_for_secs: None,
             visiteur_id: form.visiteur.trim().parse().ok(),
+            espace,
         };
         let actor = action.staff.actor();
         match ops::create_sessions(
@@ -702,6 +736,7 @@ pub async fn session_create(
                 Field::Duration => errors.duree = Some(message),
                 Field::Count => errors.nombre = Some(message),
                 Field::Visitor => errors.general = Some(message),
+                Field::Space => errors.espace = Some(message),
             },
             // Only the visitor's name is left to be refused as such (and it has a field only
             // when no registered visitor was chosen).
@@ -722,6 +757,7 @@ pub async fn session_create(
         form,
         errors,
         postes: poste_names(&state).await?,
+        spaces: space_options(&state).await?,
         presets: PRESETS,
     }
     .render()?;

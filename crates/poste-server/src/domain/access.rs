@@ -8,26 +8,68 @@
 //! that is elsewhere) never makes it speak for one (docs/security.md §2).
 
 use poste_proto::RefusalReason;
-use poste_store::{Millis, SessionRow, SessionStatus};
+use poste_store::{DEFAULT_SPACE, Millis, PosteRow, SessionRow, SessionStatus};
 
-/// Why a code is refused, with the workstation it is bound to when that is the reason.
-pub type CodeRefusal = (RefusalReason, Option<String>);
+/// Why a code is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRefusal {
+    pub reason: RefusalReason,
+    /// The workstation the code is bound to, when that is the reason.
+    pub bound_to: Option<String>,
+    /// The code was made for another space (reason `MauvaisPoste`, which a client of the seed
+    /// protocol knows).
+    pub other_space: bool,
+}
 
-/// Whether a code may be used from workstation `poste_id` (the one the connection proved it
-/// is, if any) at `now`.
-pub fn check_code(row: &SessionRow, poste_id: Option<i64>, now: Millis) -> Result<(), CodeRefusal> {
+impl From<RefusalReason> for CodeRefusal {
+    fn from(reason: RefusalReason) -> Self {
+        CodeRefusal {
+            reason,
+            bound_to: None,
+            other_space: false,
+        }
+    }
+}
+
+/// Where a code is typed: the workstation the connection proved it is, if any, and its space
+/// ([`DEFAULT_SPACE`] when it proved none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub poste_id: Option<i64>,
+    pub espace_id: i64,
+}
+
+impl Place {
+    pub fn of(poste: Option<&PosteRow>) -> Place {
+        Place {
+            poste_id: poste.map(|poste| poste.id),
+            espace_id: poste.map_or(DEFAULT_SPACE, |poste| poste.espace_id),
+        }
+    }
+}
+
+/// Whether a code may be used at `place` at `now`.
+pub fn check_code(row: &SessionRow, place: Place, now: Millis) -> Result<(), CodeRefusal> {
+    let poste_id = place.poste_id;
     match row.status {
-        SessionStatus::Annulee => Err((RefusalReason::Annule, None)),
-        SessionStatus::Terminee | SessionStatus::Expiree => Err((RefusalReason::DejaUtilise, None)),
+        SessionStatus::Annulee => Err(RefusalReason::Annule.into()),
+        SessionStatus::Terminee | SessionStatus::Expiree => Err(RefusalReason::DejaUtilise.into()),
         // A running session may be taken up again by the workstation it runs on (the agent
         // restarted); anywhere else its code is used up.
         SessionStatus::Active if row.poste_id.is_some() && row.poste_id == poste_id => Ok(()),
-        SessionStatus::Active => Err((RefusalReason::DejaUtilise, None)),
-        SessionStatus::EnAttente if row.valid_until <= now => Err((RefusalReason::Expire, None)),
-        SessionStatus::EnAttente => match row.poste_id {
-            Some(bound) if Some(bound) != poste_id => {
-                Err((RefusalReason::MauvaisPoste, row.poste_nom.clone()))
-            }
+        SessionStatus::Active => Err(RefusalReason::DejaUtilise.into()),
+        SessionStatus::EnAttente if row.valid_until <= now => Err(RefusalReason::Expire.into()),
+        SessionStatus::EnAttente => match (row.poste_id, row.espace_id) {
+            (Some(bound), _) if Some(bound) != poste_id => Err(CodeRefusal {
+                reason: RefusalReason::MauvaisPoste,
+                bound_to: row.poste_nom.clone(),
+                other_space: false,
+            }),
+            (_, Some(space)) if space != place.espace_id => Err(CodeRefusal {
+                reason: RefusalReason::MauvaisPoste,
+                bound_to: None,
+                other_space: true,
+            }),
             _ => Ok(()),
         },
     }
@@ -116,31 +158,62 @@ mod tests {
         );
     }
 
+    fn at(poste_id: Option<i64>) -> Place {
+        Place {
+            poste_id,
+            espace_id: DEFAULT_SPACE,
+        }
+    }
+
     #[test]
     fn codes_are_checked_against_the_proven_workstation_and_now() {
         let running = row(SessionStatus::Active, Some(3));
-        assert_eq!(check_code(&running, Some(3), NOW), Ok(()));
+        assert_eq!(check_code(&running, at(Some(3)), NOW), Ok(()));
         assert_eq!(
-            check_code(&running, None, NOW),
-            Err((RefusalReason::DejaUtilise, None))
+            check_code(&running, at(None), NOW),
+            Err(RefusalReason::DejaUtilise.into())
         );
         let bound = row(SessionStatus::EnAttente, Some(3));
-        assert_eq!(check_code(&bound, Some(3), NOW), Ok(()));
+        assert_eq!(check_code(&bound, at(Some(3)), NOW), Ok(()));
         assert_eq!(
-            check_code(&bound, None, NOW),
-            Err((RefusalReason::MauvaisPoste, Some("Poste-03".to_owned())))
+            check_code(&bound, at(None), NOW),
+            Err(CodeRefusal {
+                reason: RefusalReason::MauvaisPoste,
+                bound_to: Some("Poste-03".to_owned()),
+                other_space: false,
+            })
         );
         assert_eq!(
-            check_code(&bound, Some(3), NOW + 60_000),
-            Err((RefusalReason::Expire, None))
+            check_code(&bound, at(Some(3)), NOW + 60_000),
+            Err(RefusalReason::Expire.into())
         );
         assert_eq!(
-            check_code(&row(SessionStatus::Annulee, None), None, NOW),
-            Err((RefusalReason::Annule, None))
+            check_code(&row(SessionStatus::Annulee, None), at(None), NOW),
+            Err(RefusalReason::Annule.into())
         );
         assert_eq!(
-            check_code(&row(SessionStatus::Terminee, Some(3)), Some(3), NOW),
-            Err((RefusalReason::DejaUtilise, None))
+            check_code(&row(SessionStatus::Terminee, Some(3)), at(Some(3)), NOW),
+            Err(RefusalReason::DejaUtilise.into())
         );
+    }
+
+    #[test]
+    fn a_code_of_one_space_is_refused_in_another_and_one_of_every_space_is_not() {
+        let mut made_for_2 = row(SessionStatus::EnAttente, None);
+        made_for_2.espace_id = Some(2);
+        let in_2 = Place {
+            poste_id: Some(7),
+            espace_id: 2,
+        };
+        assert_eq!(check_code(&made_for_2, in_2, NOW), Ok(()));
+        let refused = check_code(&made_for_2, at(Some(3)), NOW).unwrap_err();
+        assert_eq!(refused.reason, RefusalReason::MauvaisPoste);
+        assert!(refused.other_space);
+        // A connection that proves no workstation is in the default space.
+        assert!(check_code(&made_for_2, at(None), NOW).is_err());
+        let mut everywhere = made_for_2.clone();
+        everywhere.espace_id = None;
+        assert_eq!(check_code(&everywhere, at(Some(3)), NOW), Ok(()));
+        assert_eq!(check_code(&everywhere, in_2, NOW), Ok(()));
     }
 }

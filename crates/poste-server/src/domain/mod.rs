@@ -37,5 +37,6 @@ pub(crate) fn test_row(
         warning_level: 0,
         created_by: "test".to_owned(),
         visiteur_id: None,
+        espace_id: None,
     }
 }

@@ -301,6 +301,12 @@ struct CreateBody {
     validite: Option<DurationInput>,
     /// Id of a registered visitor (their category's time rules apply).
     visiteur: Option<i64>,
+    /// The space the codes are valid in, by name (needed when the site has several and no
+    /// workstation is given).
+    espace: Option<String>,
+    /// The codes are valid in every space.
+    #[serde(default)]
+    tous_espaces: bool,
 }
 
 async fn create_sessions(
@@ -319,6 +325,7 @@ async fn create_sessions(
             .map(DurationInput::secs)
             .transpose()?,
         visiteur_id: body.visiteur,
+        espace: ops::space_choice(&state.store, body.espace.as_deref(), body.tous_espaces).await?,
     };
     let now = now_ms();
     let rows = ops::create_sessions(

@@ -1,11 +1,13 @@
 //! The application layer: the use cases of the server, apart from the transports that call
 //! them. Staff operations (`staff`, shared by the JSON API, the console and the command line),
-//! the team's accounts (`team`, for admins of the console and the command line), and the
+//! the team's accounts (`team`, for admins of the console and the command line), the public
+//! spaces (`spaces`, for admins), and the
 //! workstation's (`workstation`, behind a transport-free [`workstation::Caller`]: the
 //! WebSocket only decodes and encodes). Each checks what it is given, writes through the store
 //! and, for the workstation's, tells the hub itself.
 
 pub mod power;
+pub mod spaces;
 mod staff;
 pub mod team;
 pub mod workstation;

@@ -47,6 +47,8 @@ pub enum Field {
     Count,
     /// The visitor as a whole (a category's time already used up): no field would fix it.
     Visitor,
+    /// The space the codes are valid in.
+    Space,
 }
 
 impl OpError {
@@ -121,6 +123,17 @@ pub struct CreateSessions {
     /// A registered visitor: the session carries their name, and their category's time rules
     /// apply.
     pub visiteur_id: Option<i64>,
+    /// Where the codes are valid, as staff chose it. None: the workstation's space for codes
+    /// bound to one, else the site's only space (with several, staff must choose).
+    pub espace: Option<SpaceChoice>,
+}
+
+/// Where a code is valid, as staff chose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceChoice {
+    One(i64),
+    /// In every space of the site.
+    Every,
 }
 
 fn clean_text(input: Option<&str>) -> Result<Option<String>, OpError> {
@@ -192,10 +205,11 @@ pub async fn create_sessions(
         check_time_rules(store, settings, &visitor, request.duration_secs, now).await?;
         utilisateur = Some(visitor.nom);
     }
-    let poste_id = match clean_text(request.poste.as_deref())? {
-        Some(name) => Some(find_poste(store, &name).await?.id),
+    let poste = match clean_text(request.poste.as_deref())? {
+        Some(name) => Some(find_poste(store, &name).await?),
         None => None,
     };
+    let espace_id = code_space(store, poste.as_ref(), request.espace).await?;
     let valid_until = match request.valid_for_secs {
         Some(secs) => {
             check_duration(settings, secs)?;
@@ -206,7 +220,8 @@ pub async fn create_sessions(
     let new = NewSession {
         utilisateur,
         visiteur_id: request.visiteur_id,
-        poste_id,
+        poste_id: poste.map(|poste| poste.id),
+        espace_id,
         duration_secs: request.duration_secs,
         valid_until,
     };
@@ -223,6 +238,65 @@ pub async fn create_sessions(
         .map_err(OpError::Store)?;
     announce.changed();
     Ok(rows)
+}
+
+/// What a caller of the API or the command line chose: a space by name (case-insensitive), or
+/// every space. Neither: None.
+pub async fn space_choice(
+    store: &Store,
+    name: Option<&str>,
+    every: bool,
+) -> Result<Option<SpaceChoice>, OpError> {
+    match (name.map(str::trim).filter(|name| !name.is_empty()), every) {
+        (Some(_), true) => Err(OpError::rejected(
+            Field::Space,
+            text::SPACE_ONE_OR_EVERY.to_owned(),
+        )),
+        (Some(name), false) => match store.space_by_name(name).await.map_err(OpError::Store)? {
+            Some(space) => Ok(Some(SpaceChoice::One(space.id))),
+            None => Err(OpError::rejected(Field::Space, text::space_unknown(name))),
+        },
+        (None, true) => Ok(Some(SpaceChoice::Every)),
+        (None, false) => Ok(None),
+    }
+}
+
+/// The space codes are made for (None: every space). A code bound to a workstation is valid in
+/// that workstation's space; another space chosen with it is refused, as is a space that does
+/// not exist. Without a choice, the site's only space is implied; with several, staff must say.
+async fn code_space(
+    store: &Store,
+    poste: Option<&PosteRow>,
+    choice: Option<SpaceChoice>,
+) -> Result<Option<i64>, OpError> {
+    match (poste, choice) {
+        (Some(poste), Some(SpaceChoice::One(id))) if id != poste.espace_id => Err(
+            OpError::rejected(Field::Space, text::poste_in_another_space(&poste.nom)),
+        ),
+        (Some(poste), _) => Ok(Some(poste.espace_id)),
+        (None, Some(SpaceChoice::Every)) => Ok(None),
+        (None, Some(SpaceChoice::One(id))) => {
+            match store.space(id).await.map_err(OpError::Store)? {
+                Some(space) => Ok(Some(space.id)),
+                None => Err(OpError::rejected(
+                    Field::Space,
+                    text::SPACE_NOT_FOUND.to_owned(),
+                )),
+            }
+        }
+        (None, None) => match store
+            .list_spaces()
+            .await
+            .map_err(OpError::Store)?
+            .as_slice()
+        {
+            [only] => Ok(Some(only.id)),
+            _ => Err(OpError::rejected(
+                Field::Space,
+                text::SPACE_REQUIRED.to_owned(),
+            )),
+        },
+    }
 }
 
 /// The time rules of a visitor's category: the longest session, and the most time per day and

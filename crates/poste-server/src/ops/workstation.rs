@@ -18,12 +18,12 @@ use poste_proto::{
     ServerMessage, SessionId, Thresholds, Welcome, normalize_code,
 };
 use poste_store::{
-    Actor, Enrollment, EnrollmentProof, PosteRow, PosteSighting, SessionRow, SessionStatus,
-    StoreError,
+    Actor, DEFAULT_SPACE, Enrollment, EnrollmentProof, PosteRow, PosteSighting, SessionRow,
+    SessionStatus, StoreError,
 };
 
 use crate::clock::{Now, rfc3339};
-use crate::domain::access::{SessionAccess, check_code, session_access};
+use crate::domain::access::{CodeRefusal, Place, SessionAccess, check_code, session_access};
 use crate::domain::codes::{generate_token, token_hash};
 use crate::domain::opening::Opening;
 use crate::domain::timing::start_plan;
@@ -554,6 +554,14 @@ fn refused(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> Serve
     })
 }
 
+fn code_refused(refusal: &CodeRefusal) -> ServerMessage {
+    ServerMessage::CodeInvalid(CodeInvalid {
+        message: text::code_refusal(refusal),
+        raison: Some(refusal.reason),
+        reessayer_dans: None,
+    })
+}
+
 async fn on_validate(
     app: &AppState,
     caller: &mut Caller,
@@ -602,9 +610,13 @@ async fn judge_code(
     let conn = caller.conn;
     let now = caller.at.wall;
     // A workstation staff marked out of order takes no code (a wrong code is not counted). The
-    // row is read again: staff may have changed it since the connection was identified.
-    if let Some(known) = &poste
-        && let Some(fresh) = app.store.poste(known.id).await?
+    // row is read again: staff may have changed it, or moved it to another space, since the
+    // connection was identified.
+    let poste = match poste {
+        Some(known) => app.store.poste(known.id).await?,
+        None => None,
+    };
+    if let Some(fresh) = &poste
         && fresh.hors_service
     {
         tracing::info!(conn, poste = %fresh.nom, "code refused: workstation out of order");
@@ -616,10 +628,10 @@ async fn judge_code(
         return Ok((vec![refused(RefusalReason::Ferme, None, 0)], false));
     }
     let verdict = match normalize_code(typed) {
-        None => Err((RefusalReason::Inconnu, None)),
+        None => Err(RefusalReason::Inconnu.into()),
         Some(code) => match app.store.session_by_code(&code).await? {
-            None => Err((RefusalReason::Inconnu, None)),
-            Some(row) => check_code(&row, poste.as_ref().map(|p| p.id), now).map(|()| row),
+            None => Err(RefusalReason::Inconnu.into()),
+            Some(row) => check_code(&row, Place::of(poste.as_ref()), now).map(|()| row),
         },
     };
     match verdict {
@@ -636,10 +648,10 @@ async fn judge_code(
                 false,
             ))
         }
-        Err((reason, bound_to)) => {
+        Err(refusal) => {
             // The code itself is never logged: it may be a near miss of someone else's.
-            tracing::info!(conn, ?reason, ip = %caller.addr, "code refused");
-            Ok((vec![refused(reason, bound_to.as_deref(), 0)], true))
+            tracing::info!(conn, reason = ?refusal.reason, other_space = refusal.other_space, ip = %caller.addr, "code refused");
+            Ok((vec![code_refused(&refusal)], true))
         }
     }
 }
@@ -750,8 +762,12 @@ async fn on_start(app: &AppState, caller: &mut Caller, id: SessionId) -> Replies
         }
         SessionStatus::EnAttente => {}
         _ => {
-            let reason = match check_code(&row, row.poste_id, now) {
-                Err((reason, _)) => reason,
+            let place = Place {
+                poste_id: row.poste_id,
+                espace_id: row.espace_id.unwrap_or(DEFAULT_SPACE),
+            };
+            let reason = match check_code(&row, place, now) {
+                Err(refusal) => refusal.reason,
                 Ok(()) => RefusalReason::DejaUtilise,
             };
             let reply = error_with(
@@ -809,13 +825,13 @@ async fn on_start(app: &AppState, caller: &mut Caller, id: SessionId) -> Replies
             Ok(vec![messages::session_started(&started, now)])
         }
         Err(StoreError::WrongState(current)) => {
-            let reason = match check_code(&current, Some(poste.id), now) {
-                Err((reason, _)) => reason,
-                Ok(()) => RefusalReason::DejaUtilise,
+            let refusal = match check_code(&current, Place::of(Some(&poste)), now) {
+                Err(refusal) => refusal,
+                Ok(()) => RefusalReason::DejaUtilise.into(),
             };
             Ok(vec![error_with(
                 ErrorCode::SessionNonDemarrable,
-                text::refusal(reason, current.poste_nom.as_deref(), 0),
+                text::code_refusal(&refusal),
             )])
         }
         Err(StoreError::NotFound { .. }) => Ok(vec![error(ErrorCode::SessionInconnue)]),

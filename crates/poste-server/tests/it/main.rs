@@ -23,6 +23,7 @@ mod power;
 mod refusals;
 mod seed_flow;
 mod session_props;
+mod spaces;
 mod sql_meta;
 mod timing;
 mod visitor_requests;

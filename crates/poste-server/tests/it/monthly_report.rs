@@ -294,6 +294,7 @@ async fn seed_november(store: &Store) {
                 utilisateur: Some("Visiteur".to_owned()),
                 visiteur_id: visitor,
                 poste_id: None,
+                espace_id: None,
                 duration_secs: 7200,
                 valid_until: start + 3_600_000,
             };

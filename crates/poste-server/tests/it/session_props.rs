@@ -106,6 +106,7 @@ async fn run_case(initial: [i64; SESSIONS], ops: Vec<Op>) -> Result<(), TestCase
             utilisateur: None,
             visiteur_id: None,
             poste_id: None,
+            espace_id: None,
             duration_secs: secs,
             valid_until: i64::MAX / 2,
         };

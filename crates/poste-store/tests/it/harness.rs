@@ -198,6 +198,7 @@ pub fn hour_session() -> NewSession {
         utilisateur: Some("Alice Martin".to_owned()),
         visiteur_id: None,
         poste_id: None,
+        espace_id: None,
         duration_secs: 3600,
         valid_until: T0 + 24 * HOUR_MS,
     }

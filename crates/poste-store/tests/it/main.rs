@@ -18,6 +18,7 @@ mod register;
 mod reports;
 mod requests;
 mod sessions;
+mod spaces;
 mod sqlite_only;
 mod staff;
 mod tokens;
@@ -115,4 +116,7 @@ conformance! {
     reports::a_month_is_claimed_once_and_retried_after_a_failure,
     power::power_orders_are_recorded_and_cut_sessions_short_only,
     power::a_scheduled_action_is_claimed_once_a_day,
+    spaces::spaces_are_named_uniquely_and_deleted_only_when_empty,
+    spaces::a_code_starts_in_its_own_space_only,
+    spaces::a_busy_workstation_does_not_move,
 }

@@ -213,3 +213,64 @@ upgrade_tests!(
     postgres_duplicate_cards_are_settled_by_the_upgrade,
     upgrade_with_duplicate_cards
 );
+
+/// A site from before spaces (schema 0011), named in the console, with a workstation and a
+/// waiting code: the upgrade makes it the default space, under that name, with both in it; the
+/// next space made is another one.
+async fn upgrade_into_the_default_space(conn_url: &str, store_url: &str, flavour: &str) {
+    let (_, pool) = schema_at(conn_url, flavour, 11).await;
+    sqlx::query(
+        "INSERT INTO settings (cle, valeur, updated_at, updated_by) \
+         VALUES ('site_name', ' Médiathèque de Saint-Leu ', $1, 'marie')",
+    )
+    .bind(T0)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO postes (nom, created_at, hors_service) VALUES ('Ancien', $1, 0)")
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO sessions (code, statut, initial_secs, created_at, valid_until, created_by) \
+         VALUES ('ANCIEN', 'en_attente', 3600, $1, $2, 'marie')",
+    )
+    .bind(T0)
+    .bind(T0 + 3_600_000)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    let spaces = store.list_spaces().await.unwrap();
+    assert_eq!(spaces.len(), 1);
+    assert_eq!(
+        (spaces[0].id, spaces[0].nom.as_str()),
+        (poste_store::DEFAULT_SPACE, "Médiathèque de Saint-Leu")
+    );
+    let poste = store.poste_by_name("Ancien").await.unwrap().unwrap();
+    assert_eq!(poste.espace_id, poste_store::DEFAULT_SPACE);
+    let code = store.session_by_code("ANCIEN").await.unwrap().unwrap();
+    assert_eq!(code.espace_id, Some(poste_store::DEFAULT_SPACE));
+    let next = store
+        .save_space(
+            None,
+            &poste_store::NewSpace {
+                nom: "Annexe".to_owned(),
+                adresse: None,
+            },
+            &staff(),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert!(next.id > poste_store::DEFAULT_SPACE, "{next:?}");
+}
+
+upgrade_tests!(
+    sqlite_site_becomes_the_default_space,
+    postgres_site_becomes_the_default_space,
+    upgrade_into_the_default_space
+);

@@ -1,0 +1,109 @@
+//! The public spaces of the site, for admins: create, rename, delete an empty one, and move a
+//! workstation from one to another. Each refusal is a French sentence; nothing is half-changed.
+
+use poste_store::{Actor, Millis, NewSpace, PosteRow, SpaceRefusal, SpaceRow, Store, StoreError};
+
+use super::{Announce, MAX_TEXT_LEN, OpError};
+use crate::text;
+
+/// The longest name of a space (it is shown on the gate and on tickets).
+pub const MAX_SPACE_NAME: usize = 64;
+
+/// Creates a space (`id` None) or renames and readdresses one.
+pub async fn save_space(
+    store: &Store,
+    id: Option<i64>,
+    nom: &str,
+    adresse: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SpaceRow, OpError> {
+    let nom = nom.trim();
+    let adresse = adresse.trim();
+    if nom.is_empty() {
+        return Err(OpError::Invalid(text::SPACE_NAME_REQUIRED.to_owned()));
+    }
+    if nom.chars().count() > MAX_SPACE_NAME
+        || adresse.chars().count() > MAX_TEXT_LEN
+        || nom.chars().chain(adresse.chars()).any(char::is_control)
+    {
+        return Err(OpError::Invalid(text::SPACE_NAME_INVALID.to_owned()));
+    }
+    let space = NewSpace {
+        nom: nom.to_owned(),
+        adresse: (!adresse.is_empty()).then(|| adresse.to_owned()),
+    };
+    store
+        .save_space(id, &space, actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::AlreadyExists { .. } => OpError::Conflict(text::space_name_taken(nom)),
+            StoreError::NotFound { .. } => OpError::NotFound(text::SPACE_NOT_FOUND.to_owned()),
+            other => OpError::Store(other),
+        })
+}
+
+/// Deletes an empty space, never the last one.
+pub async fn delete_space(
+    store: &Store,
+    id: i64,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SpaceRow, OpError> {
+    store
+        .delete_space(id, actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::SpaceRefused(refusal) => OpError::Conflict(space_refusal(refusal)),
+            StoreError::NotFound { .. } => OpError::NotFound(text::SPACE_NOT_FOUND.to_owned()),
+            other => OpError::Store(other),
+        })
+}
+
+/// Moves a workstation to another space, unless a session runs on it or a code waits for it.
+pub async fn move_poste(
+    store: &Store,
+    poste_id: i64,
+    espace_id: i64,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<PosteRow, OpError> {
+    let moved = store
+        .move_poste(poste_id, espace_id, actor, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::SpaceRefused(refusal) => OpError::Conflict(space_refusal(refusal)),
+            StoreError::NotFound { what: "espace", .. } => {
+                OpError::NotFound(text::SPACE_NOT_FOUND.to_owned())
+            }
+            StoreError::NotFound { .. } => {
+                OpError::NotFound(text::console::POSTE_NOT_FOUND.to_owned())
+            }
+            other => OpError::Store(other),
+        })?;
+    announce.changed();
+    Ok(moved)
+}
+
+fn space_refusal(refusal: SpaceRefusal) -> String {
+    match refusal {
+        SpaceRefusal::HasWorkstations(count) => text::space_has_workstations(count),
+        SpaceRefusal::HasSessions(count) => text::space_has_sessions(count),
+        SpaceRefusal::LastSpace => text::SPACE_LAST.to_owned(),
+        SpaceRefusal::WorkstationBusy => text::SPACE_WORKSTATION_BUSY.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_is_said_in_french() {
+        assert!(space_refusal(SpaceRefusal::HasWorkstations(3)).contains("3 postes"));
+        assert!(space_refusal(SpaceRefusal::HasSessions(1)).contains("1 code en attente"));
+        assert!(space_refusal(SpaceRefusal::LastSpace).contains("seul espace"));
+        assert!(space_refusal(SpaceRefusal::WorkstationBusy).contains("session en cours"));
+    }
+}

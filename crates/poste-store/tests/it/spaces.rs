@@ -1,0 +1,299 @@
+//! Public spaces: what a site had is the default space; spaces are named uniquely, deleted only
+//! when empty and never the last; a workstation moves between them unless it is busy; a code of
+//! one space starts on that space's workstations only, a code of every space on any.
+
+use poste_store::{
+    Actor, DEFAULT_SPACE, EventFilter, EventKind, NewSession, NewSpace, SessionStatus,
+    SpaceRefusal, Store, StoreError,
+};
+
+use crate::harness::{T0, create, create_poste, hour_session, staff, wrong_state};
+
+fn named(nom: &str) -> NewSpace {
+    NewSpace {
+        nom: nom.to_owned(),
+        adresse: None,
+    }
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, StoreError>) -> SpaceRefusal {
+    match result {
+        Err(StoreError::SpaceRefused(refusal)) => refusal,
+        other => panic!("expected SpaceRefused, got {other:?}"),
+    }
+}
+
+pub async fn spaces_are_named_uniquely_and_deleted_only_when_empty(store: Store) {
+    // A new site has its default space, and its workstations are in it.
+    let spaces = store.list_spaces().await.unwrap();
+    assert_eq!(spaces.len(), 1);
+    assert_eq!(spaces[0].id, DEFAULT_SPACE);
+    assert_eq!(spaces[0].nom, "Espace principal");
+    let poste = create_poste(&store, "P1").await;
+    assert_eq!(poste.espace_id, DEFAULT_SPACE);
+    // The last space is never deleted.
+    assert_eq!(
+        refusal(store.delete_space(DEFAULT_SPACE, &staff(), T0).await),
+        SpaceRefusal::LastSpace
+    );
+
+    let quartier = store
+        .save_space(
+            None,
+            &NewSpace {
+                nom: "Maison de quartier".to_owned(),
+                adresse: Some("12 rue des Lilas, Saint-Paul".to_owned()),
+            },
+            &staff(),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_ne!(quartier.id, DEFAULT_SPACE);
+    assert!(matches!(
+        store
+            .save_space(None, &named("maison DE quartier"), &staff(), T0)
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store
+            .save_space(
+                Some(DEFAULT_SPACE),
+                &named("Maison de quartier"),
+                &staff(),
+                T0
+            )
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    let renamed = store
+        .save_space(Some(DEFAULT_SPACE), &named("Médiathèque"), &staff(), T0)
+        .await
+        .unwrap();
+    assert_eq!(renamed.nom, "Médiathèque");
+    assert_eq!(
+        store
+            .space_by_name("médiathèque")
+            .await
+            .unwrap()
+            .map(|s| s.id),
+        Some(DEFAULT_SPACE)
+    );
+    assert!(matches!(
+        store.save_space(Some(999), &named("X"), &staff(), T0).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // A workstation in it, then a code of it: each keeps it.
+    store
+        .move_poste(poste.id, quartier.id, &staff(), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal(store.delete_space(quartier.id, &staff(), T0).await),
+        SpaceRefusal::HasWorkstations(1)
+    );
+    store
+        .move_poste(poste.id, DEFAULT_SPACE, &staff(), T0)
+        .await
+        .unwrap();
+    let code = create(
+        &store,
+        &NewSession {
+            espace_id: Some(quartier.id),
+            ..hour_session()
+        },
+    )
+    .await;
+    assert_eq!(code.espace_id, Some(quartier.id));
+    assert_eq!(
+        refusal(store.delete_space(quartier.id, &staff(), T0).await),
+        SpaceRefusal::HasSessions(1)
+    );
+    // Nothing was half-changed by the refusals.
+    assert!(store.space(quartier.id).await.unwrap().is_some());
+    store.cancel_session(code.id, &staff(), T0).await.unwrap();
+
+    let deleted = store.delete_space(quartier.id, &staff(), T0).await.unwrap();
+    assert_eq!(deleted.deleted_at, Some(T0));
+    assert_eq!(store.space(quartier.id).await.unwrap(), None);
+    assert_eq!(store.list_spaces().await.unwrap().len(), 1);
+    assert!(matches!(
+        store.delete_space(quartier.id, &staff(), T0).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Its name is free again; no code is made for a deleted space.
+    store
+        .save_space(None, &named("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    let mut generate = || "Z00001".to_owned();
+    assert!(matches!(
+        store
+            .create_sessions(
+                &NewSession {
+                    espace_id: Some(quartier.id),
+                    ..hour_session()
+                },
+                1,
+                &mut generate,
+                &staff(),
+                T0,
+            )
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    let changes = store
+        .list_events(&EventFilter {
+            kinds: vec![EventKind::SpaceChanged],
+            ..EventFilter::default()
+        })
+        .await
+        .unwrap();
+    let details: Vec<&str> = changes
+        .iter()
+        .filter_map(|event| event.event.detail.as_deref())
+        .collect();
+    assert!(
+        details.contains(&"Maison de quartier (supprimé)") && details.contains(&"Médiathèque"),
+        "{details:?}"
+    );
+}
+
+pub async fn a_code_starts_in_its_own_space_only(store: Store) {
+    let quartier = store
+        .save_space(None, &named("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    let media = create_poste(&store, "MED-01").await;
+    let mdq = create_poste(&store, "MDQ-01").await;
+    store
+        .move_poste(mdq.id, quartier.id, &staff(), T0)
+        .await
+        .unwrap();
+
+    let of_media = create(
+        &store,
+        &NewSession {
+            espace_id: Some(DEFAULT_SPACE),
+            ..hour_session()
+        },
+    )
+    .await;
+    let refused = wrong_state(
+        store
+            .start_session(of_media.id, Some(mdq.id), &Actor::Cli, T0)
+            .await,
+    );
+    assert_eq!(refused.status, SessionStatus::EnAttente);
+    assert_eq!(refused.poste_id, None, "the refused start bound nothing");
+    let started = store
+        .start_session(of_media.id, Some(media.id), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    assert_eq!(started.poste_id, Some(media.id));
+
+    // A start that proves no workstation is in the default space.
+    let of_quartier = create(
+        &store,
+        &NewSession {
+            espace_id: Some(quartier.id),
+            ..hour_session()
+        },
+    )
+    .await;
+    wrong_state(
+        store
+            .start_session(of_quartier.id, None, &Actor::Cli, T0)
+            .await,
+    );
+    store
+        .start_session(of_quartier.id, Some(mdq.id), &Actor::Cli, T0)
+        .await
+        .unwrap();
+
+    // A code of every space starts anywhere.
+    for poste in [None, Some(media.id)] {
+        let everywhere = create(&store, &hour_session()).await;
+        assert_eq!(everywhere.espace_id, None);
+        let started = store
+            .start_session(everywhere.id, poste, &Actor::Cli, T0)
+            .await
+            .unwrap();
+        assert_eq!(started.status, SessionStatus::Active);
+    }
+}
+
+pub async fn a_busy_workstation_does_not_move(store: Store) {
+    let quartier = store
+        .save_space(None, &named("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    let poste = create_poste(&store, "P1").await;
+
+    // A code bound to it for its space waits: it would be left in the wrong space.
+    let bound = create(
+        &store,
+        &NewSession {
+            poste_id: Some(poste.id),
+            espace_id: Some(DEFAULT_SPACE),
+            ..hour_session()
+        },
+    )
+    .await;
+    assert_eq!(
+        refusal(store.move_poste(poste.id, quartier.id, &staff(), T0).await),
+        SpaceRefusal::WorkstationBusy
+    );
+    assert_eq!(
+        store.poste(poste.id).await.unwrap().unwrap().espace_id,
+        DEFAULT_SPACE,
+        "nothing half-changed"
+    );
+    // Running, it waits too.
+    store
+        .start_session(bound.id, Some(poste.id), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal(store.move_poste(poste.id, quartier.id, &staff(), T0).await),
+        SpaceRefusal::WorkstationBusy
+    );
+    store
+        .end_session(bound.id, "termine_par_animateur", &staff(), T0 + 1)
+        .await
+        .unwrap();
+    let moved = store
+        .move_poste(poste.id, quartier.id, &staff(), T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(moved.espace_id, quartier.id);
+    // Where it is already: nothing recorded; unknown workstation or space: not found.
+    let events_before = store
+        .list_events(&EventFilter::default())
+        .await
+        .unwrap()
+        .len();
+    store
+        .move_poste(poste.id, quartier.id, &staff(), T0 + 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_events(&EventFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        events_before
+    );
+    assert!(matches!(
+        store.move_poste(poste.id, 999, &staff(), T0).await,
+        Err(StoreError::NotFound { what: "espace", .. })
+    ));
+    assert!(matches!(
+        store.move_poste(999, quartier.id, &staff(), T0).await,
+        Err(StoreError::NotFound { what: "poste", .. })
+    ));
+}
