@@ -39,8 +39,8 @@ const ACTIONS = [
   "/console/reglages/jours/feries", "/console/categories", "/console/categories/1",
   "/console/categories/1/supprimer", "/console/visiteurs", "/console/visiteurs/1", "/console/visiteurs/1/effacer",
   "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver", "/console/equipe/1/reactiver",
-  "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe", "/console/statistiques/rapport/envoyer",
-  "/console/deconnexion",
+  "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe", "/console/equipe/1/espaces",
+  "/console/statistiques/rapport/envoyer", "/console/espace", "/console/deconnexion",
 ];
 const ADMIN_PAGES = ["/console/postes", "/console/historique", "/console/historique.csv", "/console/equipe", "/console/reglages"];
 const ADMIN_ACTIONS = [
@@ -50,6 +50,7 @@ const ADMIN_ACTIONS = [
   "/console/categories", "/console/categories/1", "/console/categories/1/supprimer",
   "/console/visiteurs/1/effacer", "/console/equipe", "/console/equipe/debloquer", "/console/equipe/1/desactiver",
   "/console/equipe/1/reactiver", "/console/equipe/1/supprimer", "/console/equipe/1/mot-de-passe",
+  "/console/equipe/1/espaces",
 ];
 
 test("without a login every page and action leads to the login page", async () => {

@@ -81,9 +81,9 @@ export class Server {
     return execFileSync(serverBin, args, { env: this.env, input, encoding: "utf8" });
   }
 
-  createStaff(login, role, name = `Compte ${login}`) {
+  createStaff(login, role, name = `Compte ${login}`, extra = []) {
     return this.cli(
-      ["admin", "create", "--identifiant", login, "--nom", name, "--role", role, "--mot-de-passe-stdin"],
+      ["admin", "create", "--identifiant", login, "--nom", name, "--role", role, "--mot-de-passe-stdin", ...extra],
       `${PASSWORD}\n`,
     );
   }

@@ -1,10 +1,12 @@
-// Several public spaces on one server (issue #18, item 1, first part): an admin creates a space
-// and moves a workstation into it, a refused name or deletion is said in words; with two spaces
-// the session form asks where the code is valid (nothing preselected, a missing choice refused
-// beside the field), and a code of one space is refused on the other's workstation.
+// Several public spaces on one server (issue #18, item 1): an admin creates a space and moves a
+// workstation into it, a refused name or deletion is said in words; with two spaces the session
+// form asks where the code is valid (nothing preselected, a missing choice refused beside the
+// field), and a code of one space is refused on the other's workstation. Staff given one space
+// see only its workstations, sessions, history and statistics, and every route with the other
+// space's ids is refused; an admin of every space switches between them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath } from "./harness.mjs";
+import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath, tile } from "./harness.mjs";
 
 let server;
 let browser;
@@ -83,4 +85,172 @@ test("an admin makes a second space, moves a workstation into it, and its codes 
   await banner(page, "Ce poste a une session en cours");
   media.close();
   quartier.close();
+});
+
+// The id in the action of the form ending with `suffix` that holds the field labelled `label`.
+async function idIn(page, label, suffix) {
+  const action = await page.locator(`form[action$="${suffix}"]`, { has: page.getByLabel(label) }).getAttribute("action");
+  return Number(action.split("/").at(-2));
+}
+
+test("staff of one space see and reach only its workstations and sessions, by every route", async () => {
+  server.createStaff("marie", "animateur", "Marie Payet", ["--espace", "Médiathèque de Saint-Leu"]);
+  server.createStaff("paul", "animateur", "Paul Grondin", ["--espace", "Maison de quartier"]);
+  server.createStaff("luc", "admin", "Luc Técher", ["--espace", "maison de quartier"]);
+  const media = await Workstation.connect(server, "MED-01");
+
+  // Marie's code, made without choosing a space (she works in one), runs on MED-01, and its
+  // visitor asks for more time.
+  const marie = await loggedInPage(browser, server, "marie");
+  await marie.goto(`${server.url}/console/sessions/nouvelle`);
+  assert.equal(await marie.getByLabel("Espace où le code est valable").count(), 0);
+  await marie.getByLabel("Autre durée (par ex. 1h30, 45min)").fill("1h");
+  await marie.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
+  await marie.getByText("Session créée").waitFor();
+  const code = (await marie.locator(".ticket-code").first().innerText()).replace(/\s/g, "");
+  const started = await media.useCode(code);
+  const medSession = started.session.id;
+  media.send({ type: "request_time", session_id: medSession, minutes: 15 });
+  await media.next("time_request");
+  await marie.goto(`${server.url}/console/`);
+  await tile(marie, "MED-01").getByText("Demande de temps").waitFor();
+  const medRequest = Number(await tile(marie, "MED-01").locator("[data-demande]").getAttribute("data-demande"));
+  assert.equal(await tile(marie, "MDQ-01").count(), 0, "Marie does not see the maison de quartier");
+
+  // Paul sees the maison de quartier only: its tile, its sessions, not the médiathèque's.
+  const paul = await loggedInPage(browser, server, "paul");
+  await paul.goto(`${server.url}/console/`);
+  await tile(paul, "MDQ-01").waitFor();
+  assert.equal(await tile(paul, "MED-01").count(), 0);
+  assert.equal(await paul.getByLabel("Espace affiché").count(), 0, "one space: no switcher");
+  await paul.goto(`${server.url}/console/sessions`);
+  assert.equal(await paul.getByText(code.slice(0, 3)).count(), 0, "not the médiathèque's code");
+  const csv = await (await paul.request.get(`${server.url}/console/sessions.csv`)).text();
+  assert.ok(!csv.includes(code) && !csv.includes("MED-01"), csv);
+
+  // The other space's ids, as an admin of every space reads them.
+  const sandrine = await loggedInPage(browser, server, "sandrine");
+  await sandrine.goto(`${server.url}/console/postes`);
+  const medPoste = await idIn(sandrine, "Espace de MED-01", "/espace");
+
+  // Every route with the médiathèque's ids, as Paul and as Luc (an admin of the quartier only).
+  const ROUTES = [
+    `/console/sessions/${medSession}/ajouter`, `/console/sessions/${medSession}/terminer`,
+    `/console/sessions/${medSession}/annuler`, `/console/demandes/${medRequest}`,
+    `/console/postes/${medPoste}/message`, `/console/postes/${medPoste}/service`,
+    `/console/postes/${medPoste}/alimentation`, `/console/postes/${medPoste}/allumer`,
+  ];
+  const ADMIN_ROUTES = [
+    `/console/postes/${medPoste}`, `/console/postes/${medPoste}/valider`, `/console/postes/${medPoste}/retirer`,
+    `/console/postes/${medPoste}/espace`, "/console/espaces", "/console/espaces/1", "/console/espaces/1/supprimer",
+    "/console/reglages", "/console/reglages/jours", "/console/reglages/jours/retirer", "/console/reglages/jours/feries",
+  ];
+  const luc = await loggedInPage(browser, server, "luc");
+  for (const [who, page, routes] of [["paul", paul, ROUTES], ["luc", luc, [...ROUTES, ...ADMIN_ROUTES]]]) {
+    await page.goto(`${server.url}/console/`);
+    const csrf = await page.locator('input[name="csrf"]').first().getAttribute("value");
+    for (const path of routes) {
+      const response = await page.request.post(`${server.url}${path}`, {
+        form: {
+          csrf, minutes: "10", raison: "fermeture", reponse: "accepter", message: "Bonjour", hors_service: "1",
+          action: "extinction", session: "ecourter", nom: "Piraté", espace: "2", confirme: "1",
+        },
+        maxRedirects: 0,
+      });
+      assert.equal(response.status(), 403, `${who} POST ${path}`);
+    }
+    const tickets = await page.request.get(`${server.url}/console/tickets?ids=${medSession}`, { maxRedirects: 0 });
+    assert.equal(tickets.status(), 403, `${who} tickets`);
+    const settings = await page.request.get(`${server.url}/console/reglages`, { maxRedirects: 0 });
+    assert.equal(settings.status(), 403, `${who} réglages`);
+  }
+  // Nothing reached the médiathèque: its session runs with its time, its workstation got nothing.
+  const reached = media.messages.filter((m) => ["time_update", "session_terminated", "message", "power"].includes(m.type));
+  assert.deepEqual(reached, []);
+  await marie.goto(`${server.url}/console/`);
+  await tile(marie, "MED-01").getByText("Demande de temps").waitFor();
+
+  // Luc's lists: the quartier's workstations and history only.
+  await luc.goto(`${server.url}/console/postes`);
+  await luc.locator('input[value="MDQ-01"]').waitFor();
+  assert.equal(await luc.getByRole("cell", { name: "MED-01" }).count(), 0);
+  assert.equal(await luc.locator('input[value="MED-01"]').count(), 0);
+  await luc.goto(`${server.url}/console/historique`);
+  assert.equal(await luc.getByRole("cell", { name: "MED-01", exact: true }).count(), 0);
+
+  // An admin of every space switches: the médiathèque alone, then all of them again.
+  await sandrine.goto(`${server.url}/console/`);
+  await tile(sandrine, "MED-01").waitFor();
+  await tile(sandrine, "MDQ-01").waitFor();
+  await sandrine.getByLabel("Espace affiché").selectOption({ label: "Médiathèque de Saint-Leu" });
+  await sandrine.getByRole("button", { name: "Afficher" }).click();
+  await sandrine.waitForURL(`${server.url}/console/`);
+  await tile(sandrine, "MED-01").waitFor();
+  assert.equal(await tile(sandrine, "MDQ-01").count(), 0);
+  await sandrine.screenshot({ path: screenshotPath("console-espace-affiche.png") });
+  await sandrine.getByLabel("Espace affiché").selectOption({ label: "Tous mes espaces" });
+  await sandrine.getByRole("button", { name: "Afficher" }).click();
+  await tile(sandrine, "MDQ-01").waitFor();
+  media.close();
+});
+
+test("an admin gives an account its spaces in « Équipe », and a new one must be given some", async () => {
+  const sandrine = await loggedInPage(browser, server, "sandrine");
+  await sandrine.goto(`${server.url}/console/equipe`);
+  // A new account with two spaces on the site: which ones is asked, nothing ticked.
+  const form = sandrine.locator('form[action="/console/equipe"]');
+  await form.locator("#identifiant").fill("awa");
+  await form.locator("#nom").fill("Awa Hoarau");
+  await form.getByLabel("Animateur (sessions et visiteurs)").check();
+  await form.locator("#mot_de_passe").fill("un mot de passe long");
+  await form.locator("#confirmation").fill("un mot de passe long");
+  await sandrine.getByRole("button", { name: "Créer le compte" }).click();
+  await sandrine.locator("#erreur-espaces", { hasText: "Choisissez au moins un espace" }).waitFor();
+  assert.equal(await form.locator("#nom").inputValue(), "Awa Hoarau", "what was typed is kept");
+  await form.getByLabel("Maison de quartier").check();
+  await form.locator("#mot_de_passe").fill("un mot de passe long");
+  await form.locator("#confirmation").fill("un mot de passe long");
+  await sandrine.getByRole("button", { name: "Créer le compte" }).click();
+  await sandrine.getByText("awa").first().waitFor();
+  assert.match(await sandrine.getByRole("row", { name: /Awa Hoarau/ }).innerText(), /Maison de quartier/);
+
+  // Paul is given the médiathèque as well: he then sees both, with the switcher.
+  await sandrine.getByRole("row", { name: /Paul Grondin/ }).getByText("Gérer…").click();
+  const pauls = sandrine.locator('form[action$="/espaces"]', { has: sandrine.getByText("Espaces de paul") });
+  await pauls.getByLabel("Médiathèque de Saint-Leu").check();
+  await pauls.getByRole("button", { name: "Enregistrer les espaces de paul" }).click();
+  await sandrine.locator(".flash", { hasText: "Espaces du compte « paul » enregistrés." }).waitFor();
+  await sandrine.screenshot({ path: screenshotPath("console-equipe-espaces.png"), fullPage: true });
+  const paul = await loggedInPage(browser, server, "paul");
+  await paul.goto(`${server.url}/console/`);
+  await tile(paul, "MED-01").waitFor();
+  await tile(paul, "MDQ-01").waitFor();
+  await paul.getByLabel("Espace affiché").waitFor();
+  // None ticked: refused in words, nothing changed.
+  await sandrine.getByRole("row", { name: /Paul Grondin/ }).getByText("Gérer…").click();
+  await pauls.getByLabel("Médiathèque de Saint-Leu").uncheck();
+  await pauls.getByLabel("Maison de quartier").uncheck();
+  await pauls.getByRole("button", { name: "Enregistrer les espaces de paul" }).click();
+  await sandrine.locator(".flash", { hasText: "Choisissez au moins un espace" }).waitFor();
+  assert.match(await sandrine.getByRole("row", { name: /Paul Grondin/ }).innerText(), /Médiathèque de Saint-Leu, Maison de quartier/);
+
+  // Luc, an admin of the quartier only, manages nobody beyond it and gives no other space.
+  const idOf = async (login) => (await sandrine
+    .locator("form", { has: sandrine.locator(`[aria-label="Changer le mot de passe de ${login}"]`) })
+    .getAttribute("action")).split("/").at(-2);
+  const sandrineId = await idOf("sandrine");
+  const lucId = await idOf("luc");
+  const luc = await loggedInPage(browser, server, "luc");
+  await luc.goto(`${server.url}/console/equipe`);
+  const csrf = await luc.locator('input[name="csrf"]').first().getAttribute("value");
+  for (const [path, form] of [
+    [`/console/equipe/${sandrineId}/desactiver`, {}],
+    [`/console/equipe/${sandrineId}/mot-de-passe`, { mot_de_passe: "pris par luc 123", confirmation: "pris par luc 123" }],
+    [`/console/equipe/${sandrineId}/supprimer`, { confirme: "1" }],
+    [`/console/equipe/${lucId}/espaces`, { tous_espaces: "1" }],
+    [`/console/equipe/${lucId}/espaces`, { "espace-1": "1", "espace-2": "1" }],
+  ]) {
+    const response = await luc.request.post(`${server.url}${path}`, { form: { csrf, ...form }, maxRedirects: 0 });
+    assert.equal(response.status(), 403, `luc POST ${path} ${JSON.stringify(form)}`);
+  }
 });

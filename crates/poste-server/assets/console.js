@@ -1,5 +1,6 @@
 // Console of Postes Publics: live refresh of the dashboard's lists (server-sent events), ticking
-// countdowns, the session form's duration fields, and the print button. Every page works
+// countdowns, the session form's duration fields, the space switcher's way back, and the print
+// button. Every page works
 // without this script.
 "use strict";
 
@@ -175,6 +176,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The space switcher comes back to this page (without the script: to the dashboard).
+    document.querySelectorAll("input[data-retour]").forEach(function (input) {
+      input.value = window.location.pathname + window.location.search;
+    });
     var grid = document.getElementById("tuiles");
     if (grid) {
       readOffset(grid);

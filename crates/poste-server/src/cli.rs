@@ -185,6 +185,13 @@ enum AdminCommand {
         /// admin (réglages, équipe, postes ; par défaut) ou animateur (sessions, visiteurs).
         #[arg(long, default_value = "admin", hide_default_value = true)]
         role: String,
+        /// Espace où le compte travaille, par son nom (à répéter ; à donner quand le site en a
+        /// plusieurs).
+        #[arg(long = "espace", conflicts_with = "tous_espaces")]
+        espaces: Vec<String>,
+        /// Le compte travaille dans tous les espaces, ceux créés plus tard compris.
+        #[arg(long)]
+        tous_espaces: bool,
         /// Lit le mot de passe sur la première ligne de l'entrée standard (scripts).
         #[arg(long)]
         mot_de_passe_stdin: bool,
@@ -668,10 +675,14 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             identifiant,
             nom,
             role,
+            espaces,
+            tous_espaces,
             mot_de_passe_stdin,
         }) => {
             let role = poste_store::StaffRole::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("{}", text::console::ROLE_INVALID))?;
+            let ids = ops::team::space_ids_by_name(store, &espaces).await?;
+            let scope = ops::team::scope_choice(store, tous_espaces, ids, role).await?;
             let login = identifiant.trim().to_owned();
             if !crate::console::valid_login(&login) {
                 anyhow::bail!("{}", text::console::LOGIN_INVALID);
@@ -686,6 +697,7 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 nom,
                 role,
                 password_hash: crate::console::hash_password(password).await?,
+                scope,
             };
             match store.create_staff(&new, &actor, now).await {
                 Ok(row) => println!("{}", text::console::staff_created(&row.login)),

@@ -257,6 +257,18 @@ pub fn space_has_workstations(count: u64) -> String {
     )
 }
 
+/// A space that is some accounts' only space cannot be deleted.
+pub fn space_only_of_staff(count: u64) -> String {
+    let (accounts, them) = if count > 1 {
+        (format!("{count} comptes"), "leur")
+    } else {
+        ("1 compte".to_owned(), "lui")
+    };
+    format!(
+        "C'est le seul espace de {accounts} de l'équipe : donnez-{them} un autre espace d'abord (page Équipe)."
+    )
+}
+
 /// A space whose codes are still waiting or running cannot be deleted.
 pub fn space_has_sessions(count: u64) -> String {
     let (their, them) = if count > 1 {
@@ -520,9 +532,17 @@ pub fn woken_all(done: &crate::domain::power::SpaceWoken) -> String {
 /// Texts of the web console that are not in its templates (`templates/console/`): messages of
 /// validation, refusals and the results of actions.
 pub mod console {
+    pub const STAFF_SPACES_REQUIRED: &str =
+        "Choisissez au moins un espace où ce compte travaille, ou « Tous les espaces ».";
+
+    pub fn staff_spaces_set(login: &str) -> String {
+        format!("Espaces du compte « {login} » enregistrés.")
+    }
     pub const LOGIN_BAD: &str = "Identifiant ou mot de passe incorrect.";
     pub const LOGIN_REQUIRED: &str = "Connectez-vous pour continuer.";
     pub const LOGGED_OUT: &str = "Vous êtes déconnecté.";
+    pub const OTHER_SPACE: &str =
+        "Ce poste ou cette session est dans un espace où vous ne travaillez pas.";
     pub const FORBIDDEN: &str =
         "Cette page est réservée aux administrateurs. Demandez à un administrateur de l'EPN.";
     pub const CSRF: &str = "Action refusée : le formulaire a expiré ou ne vient pas de la console. \
@@ -817,6 +837,7 @@ pub mod console {
             poste_store::EventKind::StaffDisabled => "Compte désactivé",
             poste_store::EventKind::StaffEnabled => "Compte réactivé",
             poste_store::EventKind::StaffDeleted => "Compte supprimé",
+            poste_store::EventKind::StaffSpacesChanged => "Espaces d'un compte",
         }
     }
 
@@ -905,6 +926,11 @@ pub mod console {
             EventKind::StaffDeleted => format!(
                 "Compte « {detail} » : supprimé (son historique est gardé, son identifiant reste réservé)"
             ),
+            EventKind::StaffSpacesChanged => match detail.split_once(" : ") {
+                Some((login, "*")) => format!("Compte « {login} » : tous les espaces"),
+                Some((login, spaces)) => format!("Compte « {login} » : {spaces}"),
+                None => detail.to_owned(),
+            },
             // Names, addresses and texts written by people or in French already.
             EventKind::SessionCreated
             | EventKind::SessionStarted
@@ -1583,6 +1609,16 @@ mod tests {
                 K::WakeSent,
                 "52:54:00:12:34:56",
                 "Paquets Wake-on-LAN envoyés à 52:54:00:12:34:56",
+            ),
+            (
+                K::StaffSpacesChanged,
+                "paul : *",
+                "Compte « paul » : tous les espaces",
+            ),
+            (
+                K::StaffSpacesChanged,
+                "marie : Médiathèque, Maison de quartier",
+                "Compte « marie » : Médiathèque, Maison de quartier",
             ),
             (
                 K::SpaceChanged,

@@ -159,6 +159,8 @@ pub enum StaffRefusal {
     /// The login belonged to a deleted account: it stays reserved so that the history, which
     /// names who did what by login, never mixes two people.
     LoginOfDeletedAccount,
+    /// An account must work in at least one space.
+    NoSpace,
 }
 
 /// Why a change to a public space was refused. Nothing was changed.
@@ -170,6 +172,8 @@ pub enum SpaceRefusal {
     HasSessions(u64),
     /// It is the only space left: a site has at least one.
     LastSpace,
+    /// It is the only space of these many accounts: give them another one first.
+    OnlySpaceOfStaff(u64),
     /// The workstation runs a session, or holds an unused code made for its space: moving it
     /// now would leave that code or session in a space the workstation is no longer in.
     WorkstationBusy,

@@ -41,8 +41,9 @@ pub use model::{
     Actor, Backend, CategoryRow, DEFAULT_SPACE, Enrollment, EnrollmentCodeRow, EnrollmentProof,
     EventFilter, EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession,
     NewSpace, NewStaff, NewVisitor, PosteRow, PosteSighting, PurgeReport, RefusedLogin,
-    SessionFilter, SessionRow, SessionStatus, SpaceRow, StaffCredentials, StaffRole, StaffRow,
-    StaffSessionRow, TimeRequestRow, TimeRequestStatus, TokenRow, UsageRow, VisitorRow, Warning,
+    SessionFilter, SessionRow, SessionStatus, SpaceRow, SpaceScope, StaffCredentials, StaffRole,
+    StaffRow, StaffSessionRow, TimeRequestRow, TimeRequestStatus, TokenRow, UsageRow, VisitorRow,
+    Warning,
 };
 pub use power::PowerRecorded;
 pub use requests::TimeAnswer;

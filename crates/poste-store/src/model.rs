@@ -127,6 +127,9 @@ pub struct SessionFilter {
     pub utilisateur: Option<String>,
     /// Sessions of this registered visitor.
     pub visiteur_id: Option<i64>,
+    /// Sessions of these spaces (a session's space is its workstation's once started, else its
+    /// code's; a code of every space not yet started is in every scope). None: every space.
+    pub scope: Option<SpaceScope>,
     /// At most this many rows, newest first (default 100, capped at 1000).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -361,6 +364,9 @@ pub enum EventKind {
     /// An admin created, renamed or deleted a public space (`detail`: its name, then
     /// ` (supprimé)` when deleted).
     SpaceChanged,
+    /// An admin set the spaces an account works in (`detail`: `login : Space A, Space B`, or
+    /// `login : *` for every space).
+    StaffSpacesChanged,
 }
 
 impl EventKind {
@@ -409,10 +415,11 @@ impl EventKind {
             EventKind::PowerOrdered => "power_ordered",
             EventKind::WakeSent => "wake_sent",
             EventKind::SpaceChanged => "space_changed",
+            EventKind::StaffSpacesChanged => "staff_spaces_changed",
         }
     }
 
-    pub const ALL: [EventKind; 43] = [
+    pub const ALL: [EventKind; 44] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -456,6 +463,7 @@ impl EventKind {
         EventKind::PowerOrdered,
         EventKind::WakeSent,
         EventKind::SpaceChanged,
+        EventKind::StaffSpacesChanged,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -630,6 +638,9 @@ pub struct StaffRow {
     /// Deleted by an admin: the row stays, without its password, so that its login is never
     /// given to someone else (the history names people by login). Implies `disabled_at`.
     pub deleted_at: Option<Millis>,
+    /// Works in every space, those made later included ([`crate::Store::staff_scope`] gives
+    /// the others' spaces).
+    pub tous_espaces: bool,
 }
 
 /// A staff account with its password hash, for checking a login only.
@@ -655,6 +666,38 @@ pub struct NewStaff {
     pub nom: String,
     pub role: StaffRole,
     pub password_hash: String,
+    /// The spaces the account works in.
+    pub scope: SpaceScope,
+}
+
+/// The spaces someone works in: every space of the site (those made later included), or some.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceScope {
+    Every,
+    /// Space ids, sorted, without repeats.
+    Only(Vec<i64>),
+}
+
+impl SpaceScope {
+    /// Some spaces, sorted and without repeats.
+    pub fn only(mut ids: Vec<i64>) -> SpaceScope {
+        ids.sort_unstable();
+        ids.dedup();
+        SpaceScope::Only(ids)
+    }
+
+    pub fn contains(&self, espace_id: i64) -> bool {
+        match self {
+            SpaceScope::Every => true,
+            SpaceScope::Only(ids) => ids.binary_search(&espace_id).is_ok(),
+        }
+    }
+
+    /// Whether a code valid in `espace_id` (None: in every space) is theirs to see: a code of
+    /// every space is everyone's.
+    pub fn sees_code(&self, espace_id: Option<i64>) -> bool {
+        espace_id.is_none_or(|id| self.contains(id))
+    }
 }
 
 /// A logged-in browser, with its account.
@@ -745,6 +788,9 @@ pub struct EventFilter {
     pub poste_id: Option<i64>,
     /// Substring of the actor's label, case-insensitive.
     pub actor: Option<String>,
+    /// Events of these spaces' workstations and sessions, and those of none (a login, a
+    /// setting). None: every space.
+    pub scope: Option<SpaceScope>,
     /// At most this many rows, newest first (default 100, capped at 1000).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -768,6 +814,8 @@ pub struct UsageRow {
     pub total_secs: i64,
     pub poste_id: Option<i64>,
     pub poste_nom: Option<String>,
+    /// The space of its workstation.
+    pub espace_id: Option<i64>,
     /// The registered visitor, if any (the monthly report counts visitors by category).
     pub visiteur_id: Option<i64>,
     pub categorie_nom: Option<String>,

@@ -17,6 +17,8 @@ pub(crate) enum Arg {
 
 /// The `WHERE` clause of a filtered list, built from conditions written with `?`, each turned
 /// into the next `$N` placeholder: only placeholders go into the text, every value is bound.
+use crate::model::SpaceScope;
+
 #[derive(Default)]
 pub(crate) struct Conditions {
     args: Vec<Arg>,
@@ -54,6 +56,26 @@ impl Conditions {
         for arg in args {
             self.args.push(arg);
             alternatives.push(clause.replace('?', &format!("${}", self.args.len())));
+        }
+        self.clauses
+            .push(format!("({})", alternatives.join(" OR ")));
+    }
+
+    /// Rows of the spaces of `scope` only: `space` (an SQL expression, the row's space or NULL)
+    /// is one of them, or `unplaced` (an SQL condition: a row of no space, e.g. a code of every
+    /// space not yet started) holds. Nothing for every space.
+    pub(crate) fn push_scope(&mut self, scope: &SpaceScope, space: &str, unplaced: &str) {
+        let SpaceScope::Only(ids) = scope else {
+            return;
+        };
+        let mut alternatives = vec![format!("({unplaced})")];
+        if !ids.is_empty() {
+            let mut params = Vec::with_capacity(ids.len());
+            for &id in ids {
+                self.args.push(Arg::Int(id));
+                params.push(format!("${}", self.args.len()));
+            }
+            alternatives.push(format!("{space} IN ({})", params.join(", ")));
         }
         self.clauses
             .push(format!("({})", alternatives.join(" OR ")));

@@ -473,6 +473,14 @@ impl Store {
         if let Some(actor) = &filter.actor {
             conditions.push_contains("e.actor", actor);
         }
+        if let Some(scope) = &filter.scope {
+            conditions.push_scope(
+                scope,
+                "COALESCE(p.espace_id, \
+                 (SELECT es.espace_id FROM sessions es WHERE es.id = e.session_id))",
+                "e.poste_id IS NULL AND e.session_id IS NULL",
+            );
+        }
         let rows = conditions
             .fetch_page(
                 &self.pool,
@@ -500,7 +508,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT s.id AS id, s.started_at AS started_at, s.ended_at AS ended_at, \
              s.initial_secs + s.added_secs AS total_secs, s.poste_id AS poste_id, \
-             p.nom AS poste_nom, s.visiteur_id AS visiteur_id, c.nom AS categorie_nom \
+             p.nom AS poste_nom, p.espace_id AS espace_id, s.visiteur_id AS visiteur_id, \
+             c.nom AS categorie_nom \
              FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id \
              LEFT JOIN visiteurs v ON v.id = s.visiteur_id \
              LEFT JOIN categories c ON c.id = v.categorie_id \
@@ -520,6 +529,7 @@ impl Store {
                     total_secs: get(row, "total_secs")?,
                     poste_id: get(row, "poste_id")?,
                     poste_nom: get(row, "poste_nom")?,
+                    espace_id: get(row, "espace_id")?,
                     visiteur_id: get(row, "visiteur_id")?,
                     categorie_nom: get(row, "categorie_nom")?,
                 })

@@ -155,6 +155,13 @@ impl Store {
         if let Some(name) = &filter.utilisateur {
             conditions.push_contains("s.utilisateur", name);
         }
+        if let Some(scope) = &filter.scope {
+            conditions.push_scope(
+                scope,
+                "COALESCE(p.espace_id, s.espace_id)",
+                "p.id IS NULL AND s.espace_id IS NULL",
+            );
+        }
         let rows = conditions
             .fetch_page(
                 &self.pool,

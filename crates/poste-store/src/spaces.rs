@@ -110,7 +110,8 @@ impl Store {
     }
 
     /// Deletes an empty space: refused (`SpaceRefused`) while it has workstations that are not
-    /// retired, or codes unused and still valid or running, and when it is the last space.
+    /// retired, or codes unused and still valid or running, or is the only space of an account,
+    /// and when it is the last space.
     /// Its row stays for the history; its name is freed. Event `SpaceChanged`.
     pub async fn delete_space(&self, id: i64, actor: &Actor, now: Millis) -> Result<SpaceRow> {
         let mut tx = self.writer.begin().await?;
@@ -154,6 +155,21 @@ impl Store {
             if sessions > 0 {
                 return Ok(Some(SpaceRefusal::HasSessions(sessions.unsigned_abs())));
             }
+            let staff: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM staff st WHERE st.deleted_at IS NULL AND st.tous_espaces = 0 \
+                 AND EXISTS (SELECT 1 FROM staff_espaces se \
+                             WHERE se.staff_id = st.id AND se.espace_id = $1) \
+                 AND NOT EXISTS (SELECT 1 FROM staff_espaces se \
+                                 JOIN espaces e ON e.id = se.espace_id \
+                                 WHERE se.staff_id = st.id AND se.espace_id <> $1 \
+                                 AND e.deleted_at IS NULL)",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if staff > 0 {
+                return Ok(Some(SpaceRefusal::OnlySpaceOfStaff(staff.unsigned_abs())));
+            }
             Ok(None)
         }
         .await?;
@@ -161,6 +177,10 @@ impl Store {
             tx.rollback().await?;
             return Err(StoreError::SpaceRefused(refusal));
         }
+        sqlx::query("DELETE FROM staff_espaces WHERE espace_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let detail = format!("{} (supprimé)", deleted.nom);
         let event = EventSpec::by(EventKind::SpaceChanged, actor, Some(&detail));
         self.insert_event(&mut tx, now, &event, None, None).await?;

@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 use crate::error::{Result, StaffRefusal, StoreError};
 use crate::events::EventSpec;
 use crate::model::{
-    Actor, Backend, EventKind, Millis, NewStaff, RefusedLogin, StaffCredentials, StaffRole,
-    StaffRow, StaffSessionRow,
+    Actor, Backend, EventKind, Millis, NewStaff, RefusedLogin, SpaceScope, StaffCredentials,
+    StaffRole, StaffRow, StaffSessionRow,
 };
 use crate::query::has_nul;
 use crate::rows::{decode_error, get};
@@ -29,7 +29,7 @@ pub enum StaffChange {
 /// Columns of a staff row (never the password hash).
 macro_rules! staff_columns {
     () => {
-        "id, login, nom, role, created_at, last_login, disabled_at, deleted_at"
+        "id, login, nom, role, created_at, last_login, disabled_at, deleted_at, tous_espaces"
     };
 }
 
@@ -40,7 +40,8 @@ macro_rules! staff_session_select {
          ss.created_at AS session_created_at, ss.last_seen AS last_seen, ss.ip AS ip, \
          st.id AS id, st.login AS login, st.nom AS nom, st.role AS role, \
          st.created_at AS created_at, st.last_login AS last_login, \
-         st.disabled_at AS disabled_at, st.deleted_at AS deleted_at \
+         st.disabled_at AS disabled_at, st.deleted_at AS deleted_at, \
+         st.tous_espaces AS tous_espaces \
          FROM staff_sessions ss JOIN staff st ON st.id = ss.staff_id"
     };
 }
@@ -91,8 +92,110 @@ impl Store {
             Some(&format!("{} ({})", staff.login, staff.role.as_str())),
         );
         self.insert_event(&mut tx, now, &event, None, None).await?;
+        // Its spaces go with its creation, one event: `StaffSpacesChanged` is for later changes.
+        let tous_espaces = self.write_scope(&mut tx, &staff, &new.scope, None).await?;
         tx.commit().await?;
-        Ok(staff)
+        Ok(StaffRow {
+            tous_espaces,
+            ..staff
+        })
+    }
+
+    /// The spaces an account works in.
+    pub async fn staff_scope(&self, staff: &StaffRow) -> Result<SpaceScope> {
+        if staff.tous_espaces {
+            return Ok(SpaceScope::Every);
+        }
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT se.espace_id FROM staff_espaces se JOIN espaces e ON e.id = se.espace_id \
+             WHERE se.staff_id = $1 AND e.deleted_at IS NULL ORDER BY se.espace_id",
+        )
+        .bind(staff.id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(SpaceScope::only(ids))
+    }
+
+    /// Sets the spaces an account works in. Refused (`StaffRefused(NoSpace)`) for none;
+    /// `NotFound` for a space that does not exist (or is deleted) or an unknown account.
+    /// Event `StaffSpacesChanged`.
+    pub async fn set_staff_scope(
+        &self,
+        staff_id: i64,
+        scope: &SpaceScope,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<StaffRow> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            staff_columns!(),
+            " FROM staff WHERE id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(staff_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("staff", staff_id))?;
+        let staff = staff_from_row(&row)?;
+        let tous_espaces = self
+            .write_scope(&mut tx, &staff, scope, Some((actor, now)))
+            .await?;
+        tx.commit().await?;
+        Ok(StaffRow {
+            tous_espaces,
+            ..staff
+        })
+    }
+
+    /// Replaces an account's spaces in `tx`, with its event when `logged` says by whom and when;
+    /// returns `tous_espaces`.
+    async fn write_scope(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        staff: &StaffRow,
+        scope: &SpaceScope,
+        logged: Option<(&Actor, Millis)>,
+    ) -> Result<bool> {
+        sqlx::query("DELETE FROM staff_espaces WHERE staff_id = $1")
+            .bind(staff.id)
+            .execute(&mut *tx)
+            .await?;
+        let (every, names) = match scope {
+            SpaceScope::Every => (true, "*".to_owned()),
+            SpaceScope::Only(ids) if ids.is_empty() => {
+                return Err(StoreError::StaffRefused(StaffRefusal::NoSpace));
+            }
+            SpaceScope::Only(ids) => {
+                let mut names = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    let name: Option<String> = sqlx::query_scalar(
+                        "SELECT nom FROM espaces WHERE id = $1 AND deleted_at IS NULL",
+                    )
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let name = name.ok_or_else(|| StoreError::not_found("espace", id))?;
+                    sqlx::query("INSERT INTO staff_espaces (staff_id, espace_id) VALUES ($1, $2)")
+                        .bind(staff.id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    names.push(name);
+                }
+                (false, names.join(", "))
+            }
+        };
+        sqlx::query("UPDATE staff SET tous_espaces = $2 WHERE id = $1")
+            .bind(staff.id)
+            .bind(i64::from(every))
+            .execute(&mut *tx)
+            .await?;
+        if let Some((actor, now)) = logged {
+            let detail = format!("{} : {names}", staff.login);
+            let event = EventSpec::by(EventKind::StaffSpacesChanged, actor, Some(&detail));
+            self.insert_event(&mut *tx, now, &event, None, None).await?;
+        }
+        Ok(every)
     }
 
     /// The account with this login (case-insensitive) and its password hash, disabled or not
@@ -443,6 +546,7 @@ fn staff_from_row(row: &AnyRow) -> Result<StaffRow> {
         last_login: get(row, "last_login")?,
         disabled_at: get(row, "disabled_at")?,
         deleted_at: get(row, "deleted_at")?,
+        tous_espaces: get::<i64>(row, "tous_espaces")? != 0,
     })
 }
 

@@ -9,7 +9,9 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use poste_store::{Actor, RefusedLogin, StaffRole, StaffRow, StaffSessionRow, StoreError};
+use poste_store::{
+    Actor, RefusedLogin, SessionRow, SpaceScope, StaffRole, StaffRow, StaffSessionRow, StoreError,
+};
 use subtle::ConstantTimeEq;
 
 use crate::clock::now_ms;
@@ -255,9 +257,97 @@ pub fn tokens_match(expected: &str, given: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Staff {
     pub session: StaffSessionRow,
+    /// The spaces the account works in: nothing of another space is shown or done.
+    pub scope: SpaceScope,
+    /// What the space switcher shows: one of those spaces, or all of them (`scope`).
+    pub view: SpaceScope,
+    /// The spaces of `scope`, by id, with their names (the switcher's list).
+    pub spaces: Vec<(i64, String)>,
 }
 
+/// The cookie that keeps the space chosen in the switcher (a preference, not a right: the
+/// account's spaces are checked on every request).
+pub const VIEW_COOKIE: &str = "poste_espace";
+
 impl Staff {
+    /// Refuses what is the whole site's (its spaces, its settings) to an admin who does not
+    /// work in every space.
+    pub fn require_site_admin(&self) -> Result<(), ConsoleError> {
+        self.require_admin()?;
+        if self.scope == SpaceScope::Every {
+            Ok(())
+        } else {
+            tracing::warn!(login = %self.session.staff.login, "console: a whole site's page refused to an admin of some spaces");
+            Err(ConsoleError::OtherSpace)
+        }
+    }
+
+    /// Whether every space of `other` is one of this account's: an admin manages only the
+    /// accounts (and gives only the spaces) within their own.
+    pub fn covers(&self, other: &SpaceScope) -> bool {
+        match (&self.scope, other) {
+            (SpaceScope::Every, _) => true,
+            (SpaceScope::Only(_), SpaceScope::Every) => false,
+            (SpaceScope::Only(_), SpaceScope::Only(ids)) => {
+                ids.iter().all(|id| self.scope.contains(*id))
+            }
+        }
+    }
+
+    /// Refuses spaces beyond this account's own.
+    pub fn require_covers(&self, other: &SpaceScope) -> Result<(), ConsoleError> {
+        if self.covers(other) {
+            Ok(())
+        } else {
+            tracing::warn!(login = %self.session.staff.login, "console: an account or spaces beyond the admin's own refused");
+            Err(ConsoleError::OtherSpace)
+        }
+    }
+
+    /// Refuses what belongs to a space the account does not work in.
+    pub fn require_space(&self, espace_id: i64) -> Result<(), ConsoleError> {
+        if self.scope.contains(espace_id) {
+            Ok(())
+        } else {
+            tracing::warn!(login = %self.session.staff.login, espace_id, "console: another space's workstation or session refused");
+            Err(ConsoleError::OtherSpace)
+        }
+    }
+
+    /// Refuses a workstation of another space; an unknown one passes (the use case says it
+    /// does not exist).
+    pub async fn require_poste(&self, state: &AppState, poste_id: i64) -> Result<(), ConsoleError> {
+        match state.store.poste(poste_id).await? {
+            Some(poste) => self.require_space(poste.espace_id),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses a session of another space: once started, its workstation's; before, its
+    /// code's (a code of every space is everyone's). An unknown one passes.
+    pub async fn require_session(
+        &self,
+        state: &AppState,
+        session_id: i64,
+    ) -> Result<(), ConsoleError> {
+        let Some(row) = state.store.session(session_id).await? else {
+            return Ok(());
+        };
+        self.require_session_row(state, &row).await
+    }
+
+    pub async fn require_session_row(
+        &self,
+        state: &AppState,
+        row: &SessionRow,
+    ) -> Result<(), ConsoleError> {
+        match (row.poste_id, row.espace_id) {
+            (Some(poste_id), _) => self.require_poste(state, poste_id).await,
+            (None, Some(espace_id)) => self.require_space(espace_id),
+            (None, None) => Ok(()),
+        }
+    }
+
     pub fn account(&self) -> &StaffRow {
         &self.session.staff
     }
@@ -331,7 +421,26 @@ impl FromRequestParts<AppState> for Staff {
         if !passive && now - session.last_seen > TOUCH_EVERY_MS {
             state.store.touch_staff_session(session.id, now).await?;
         }
-        Ok(Staff { session })
+        let scope = state.store.staff_scope(&session.staff).await?;
+        let spaces = state
+            .store
+            .list_spaces()
+            .await?
+            .into_iter()
+            .filter(|space| scope.contains(space.id))
+            .map(|space| (space.id, space.nom))
+            .collect();
+        let chosen = read_cookie(&parts.headers, VIEW_COOKIE).and_then(|id| id.parse::<i64>().ok());
+        let view = match chosen {
+            Some(id) if scope.contains(id) => SpaceScope::only(vec![id]),
+            _ => scope.clone(),
+        };
+        Ok(Staff {
+            session,
+            scope,
+            view,
+            spaces,
+        })
     }
 }
 

@@ -166,7 +166,7 @@ pub async fn special_day_add(
     headers: HeaderMap,
     action: Action<SpecialDayForm>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     let mut days = state.settings().opening_hours.special_days().clone();
     let checked =
         special_day_of(&action.form, today(&state)).and_then(|(date, day)| match days.get(&date) {
@@ -204,7 +204,7 @@ pub async fn special_day_remove(
     State(state): State<AppState>,
     action: Action<SpecialDayRemove>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     let mut days = state.settings().opening_hours.special_days().clone();
     let removed = action
         .form
@@ -230,7 +230,7 @@ pub async fn holidays_add(
     State(state): State<AppState>,
     action: Action<Empty>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     let today = today(&state);
     let until = today.checked_add(1.year()).unwrap_or(today);
     let mut days = state.settings().opening_hours.special_days().clone();

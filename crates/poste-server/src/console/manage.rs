@@ -76,6 +76,7 @@ pub async fn postes(
         .list_postes()
         .await?
         .into_iter()
+        .filter(|p| staff.view.contains(p.espace_id))
         .map(|p| PosteLine {
             online: online.contains(&p.id),
             hors_service: p.hors_service,
@@ -99,6 +100,7 @@ pub async fn postes(
         .list_spaces()
         .await?
         .into_iter()
+        .filter(|space| staff.scope.contains(space.id))
         .map(|space| {
             let id = space.id.to_string();
             SpaceLine {
@@ -130,6 +132,7 @@ pub async fn poste_save(
     action: Action<PosteForm>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    action.staff.require_poste(&state, id).await?;
     let nom = action.form.nom.trim();
     let emplacement = action.form.emplacement.trim();
     if nom.is_empty()
@@ -176,9 +179,11 @@ pub async fn poste_move(
     action: Action<PosteSpaceForm>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    action.staff.require_poste(&state, id).await?;
     let Ok(espace_id) = action.form.espace.trim().parse::<i64>() else {
         return Ok(redirect_with(POSTES, false, crate::text::SPACE_NOT_FOUND));
     };
+    action.staff.require_space(espace_id)?;
     let actor = action.staff.actor();
     let moved =
         ops::spaces::move_poste(&state.store, id, espace_id, &actor, now_ms(), &state.hub).await;
@@ -233,6 +238,11 @@ async fn save_space(
     action: Action<SpaceForm>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    match id {
+        // Making a space is for an admin of every space; renaming one, for its admins.
+        None => action.staff.require_site_admin()?,
+        Some(id) => action.staff.require_space(id)?,
+    }
     let actor = action.staff.actor();
     let form = &action.form;
     let saved =
@@ -247,6 +257,7 @@ pub async fn space_delete(
     action: Action<Empty>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     let actor = action.staff.actor();
     let deleted = ops::spaces::delete_space(&state.store, id, &actor, now_ms()).await;
     back_to_postes(deleted.map(|space| t::space_deleted(&space.nom)))
@@ -258,6 +269,7 @@ pub async fn poste_approve(
     action: Action<Empty>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    action.staff.require_poste(&state, id).await?;
     let Some(poste) = state.store.poste(id).await? else {
         return Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND));
     };
@@ -276,6 +288,7 @@ pub async fn poste_retire(
     action: Action<Empty>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    action.staff.require_poste(&state, id).await?;
     let actor = action.staff.actor();
     match ops::retire_poste(&state.store, id, &actor, now_ms(), &state.hub).await {
         Ok(Some(poste)) => {
@@ -666,7 +679,7 @@ pub async fn settings(
     staff: Staff,
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
-    staff.require_admin()?;
+    staff.require_site_admin()?;
     page(&settings_page(&state, &staff, &headers, None, Vec::new()).await?)
 }
 
@@ -773,7 +786,7 @@ pub async fn settings_save(
     headers: HeaderMap,
     action: Action<SettingsForm>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     let checked = settings_values(&action.form).and_then(|values| {
         // The whole set must make valid settings before anything is stored.
         state

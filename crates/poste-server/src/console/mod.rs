@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(pages::login_page).post(pages::login_submit),
         )
         .route("/console/deconnexion", post(pages::logout))
+        .route("/console/espace", post(pages::show_space))
         .route("/console/tuiles", get(pages::tiles))
         .route("/console/flux", get(live::stream))
         .route(
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/equipe/{id}/desactiver", post(team::disable))
         .route("/console/equipe/{id}/reactiver", post(team::enable))
         .route("/console/equipe/{id}/supprimer", post(team::delete))
+        .route("/console/equipe/{id}/espaces", post(team::spaces))
         .route(
             "/console/equipe/{id}/mot-de-passe",
             post(team::reset_password),
@@ -182,6 +184,9 @@ pub enum ConsoleError {
     LoginRequired,
     #[error("admin role required")]
     Forbidden,
+    /// A workstation, session or space of a space the account does not work in.
+    #[error("another space")]
+    OtherSpace,
     #[error("CSRF check failed")]
     Csrf,
     #[error("not found")]
@@ -213,6 +218,7 @@ impl ConsoleError {
                 t::LOGIN_REQUIRED,
             ),
             ConsoleError::Forbidden => (StatusCode::FORBIDDEN, "Accès refusé", t::FORBIDDEN),
+            ConsoleError::OtherSpace => (StatusCode::FORBIDDEN, "Accès refusé", t::OTHER_SPACE),
             ConsoleError::Csrf => (StatusCode::FORBIDDEN, "Action refusée", t::CSRF),
             ConsoleError::NotFound => (StatusCode::NOT_FOUND, "Page introuvable", t::NOT_FOUND),
             ConsoleError::BadForm => (StatusCode::BAD_REQUEST, "Formulaire invalide", t::BAD_FORM),

@@ -7,7 +7,9 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use poste_proto::EndReason;
-use poste_store::{NewStaff, SessionFilter, SessionStatus, StaffRole, StoreError};
+use poste_store::{
+    NewStaff, SessionFilter, SessionStatus, SpaceScope, StaffRefusal, StaffRole, StoreError,
+};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
@@ -29,10 +31,16 @@ pub(super) struct Frame {
     pub(super) site_name: String,
     pub(super) staff_name: String,
     pub(super) is_admin: bool,
+    /// An admin of every space: the site's settings and spaces are theirs.
+    pub(super) is_site_admin: bool,
     pub(super) csrf: String,
     pub(super) flash: Option<Flash>,
     /// The page's entry in the navigation.
     pub(super) current: &'static str,
+    /// The space switcher, for an account of several spaces: (id, name) of each.
+    pub(super) spaces: Vec<(String, String)>,
+    /// The space it shows (an id), or `tous`.
+    pub(super) space_shown: String,
 }
 
 impl Frame {
@@ -46,11 +54,74 @@ impl Frame {
             site_name: state.settings().site_name.clone(),
             staff_name: staff.account().nom.clone(),
             is_admin: staff.is_admin(),
+            is_site_admin: staff.is_admin() && staff.scope == SpaceScope::Every,
             csrf: staff.csrf().to_owned(),
             flash: take_flash(headers),
             current,
+            spaces: if staff.spaces.len() > 1 {
+                staff
+                    .spaces
+                    .iter()
+                    .map(|(id, nom)| (id.to_string(), nom.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            space_shown: match &staff.view {
+                SpaceScope::Only(ids) if ids.len() == 1 && staff.spaces.len() > 1 => {
+                    ids[0].to_string()
+                }
+                _ => "tous".to_owned(),
+            },
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct ShownSpaceForm {
+    #[serde(default)]
+    espace: String,
+    #[serde(default)]
+    retour: String,
+}
+
+/// The space switcher: shows one of the account's spaces, or all of them, on every page.
+pub async fn show_space(
+    State(state): State<AppState>,
+    action: Action<ShownSpaceForm>,
+) -> Result<Response, ConsoleError> {
+    let chosen = action.form.espace.trim();
+    let value = match chosen {
+        "tous" => String::new(),
+        id => match id.parse::<i64>() {
+            Ok(id) => {
+                action.staff.require_space(id)?;
+                id.to_string()
+            }
+            Err(_) => return Err(ConsoleError::BadForm),
+        },
+    };
+    let secure = if state.settings().secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}",
+        auth::VIEW_COOKIE
+    );
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            safe_return(&action.form.retour).to_owned(),
+        )],
+    )
+        .into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// Renders a page and clears the flash it showed.
@@ -177,8 +248,13 @@ struct TilesFragment {
     power_cut: String,
 }
 
-async fn current_tiles(state: &AppState, now: i64) -> Result<Vec<Tile>, ConsoleError> {
-    let postes = state.store.list_postes().await?;
+async fn current_tiles(
+    state: &AppState,
+    view: &SpaceScope,
+    now: i64,
+) -> Result<Vec<Tile>, ConsoleError> {
+    let mut postes = state.store.list_postes().await?;
+    postes.retain(|poste| view.contains(poste.espace_id));
     let requests = state.store.pending_time_requests().await?;
     let thresholds = state.hub.thresholds();
     Ok(view::tiles(
@@ -198,8 +274,8 @@ pub async fn dashboard(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
-    let tiles = current_tiles(&state, now).await?;
-    let pending = pending_codes(&state, now).await?;
+    let tiles = current_tiles(&state, &staff.view, now).await?;
+    let pending = pending_codes(&state, &staff.view, now).await?;
     page(&DashboardPage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
         tiles,
@@ -225,11 +301,16 @@ struct PendingCodes {
     next_expiry_ms: Option<i64>,
 }
 
-async fn pending_codes(state: &AppState, now: i64) -> Result<PendingCodes, ConsoleError> {
+async fn pending_codes(
+    state: &AppState,
+    view: &SpaceScope,
+    now: i64,
+) -> Result<PendingCodes, ConsoleError> {
     let rows: Vec<_> = state
         .store
         .list_sessions(&SessionFilter {
             status: Some(SessionStatus::EnAttente),
+            scope: Some(view.clone()),
             limit: Some(50),
             ..SessionFilter::default()
         })
@@ -252,8 +333,8 @@ pub async fn tiles(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
-    let tiles = current_tiles(&state, now).await?;
-    let pending = pending_codes(&state, now).await?;
+    let tiles = current_tiles(&state, &staff.view, now).await?;
+    let pending = pending_codes(&state, &staff.view, now).await?;
     let mut frame = Frame::new(&state, &staff, &headers, "tableau");
     // The flash belongs to the page, not to a refresh of its tiles.
     frame.flash = None;
@@ -305,6 +386,7 @@ pub async fn session_add_time(
     Path(id): Path<i64>,
     action: Action<AddTimeForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_session(&state, id).await?;
     let minutes = match action.form.minutes.trim().parse::<i64>() {
         Ok(minutes) if (1..=720).contains(&minutes) => minutes,
         _ => return Ok(redirect_with(DASHBOARD, false, t::MINUTES_INVALID)),
@@ -349,6 +431,12 @@ pub async fn time_request_answer(
     Path(id): Path<i64>,
     action: Action<AnswerForm>,
 ) -> Result<Response, ConsoleError> {
+    if let Some(request) = state.store.time_request(id).await? {
+        action
+            .staff
+            .require_session(&state, request.session_id)
+            .await?;
+    }
     let grant = match action.form.reponse.as_str() {
         "accepter" => match action.form.minutes.trim().parse::<i64>() {
             Ok(minutes) if (1..=720).contains(&minutes) => Some(minutes * 60),
@@ -393,6 +481,7 @@ pub async fn session_end(
     Path(id): Path<i64>,
     action: Action<EndForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_session(&state, id).await?;
     let reason = action.form.raison.trim();
     if !t::END_REASONS.iter().any(|(value, _)| *value == reason) {
         return Ok(redirect_with(DASHBOARD, false, t::END_REASON_REQUIRED));
@@ -432,6 +521,7 @@ pub async fn session_cancel(
     Path(id): Path<i64>,
     action: Action<CancelForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_session(&state, id).await?;
     let back = safe_return(&action.form.retour);
     match ops::cancel_session(
         &state.store,
@@ -476,6 +566,7 @@ pub async fn poste_message(
     Path(id): Path<i64>,
     action: Action<MessageForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_poste(&state, id).await?;
     let Some(poste) = state.store.poste(id).await? else {
         return Ok(redirect_with(DASHBOARD, false, t::POSTE_NOT_FOUND));
     };
@@ -513,6 +604,7 @@ pub async fn poste_service(
     Path(id): Path<i64>,
     action: Action<ServiceForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_poste(&state, id).await?;
     let out = action.form.hors_service == "1";
     let actor = action.staff.actor();
     match ops::set_out_of_order(&state.store, id, out, &actor, now_ms(), &state.hub).await {
@@ -555,8 +647,10 @@ struct SessionFormPage {
     form: SessionFormValues,
     errors: FieldErrors,
     postes: Vec<String>,
-    /// The site's spaces (id, name): the form asks which one when there are several.
+    /// The spaces shown (id, name): the form asks which one when there are several.
     spaces: Vec<(String, String)>,
+    /// « Tous les espaces » is offered to those who work in every space.
+    every_allowed: bool,
     presets: &'static [(&'static str, &'static str)],
 }
 
@@ -602,13 +696,17 @@ impl FieldErrors {
     }
 }
 
-/// The site's spaces as the forms list them: (id, name).
-pub(super) async fn space_options(state: &AppState) -> Result<Vec<(String, String)>, ConsoleError> {
+/// The spaces of `scope` as the forms list them: (id, name).
+pub(super) async fn space_options(
+    state: &AppState,
+    scope: &SpaceScope,
+) -> Result<Vec<(String, String)>, ConsoleError> {
     Ok(state
         .store
         .list_spaces()
         .await?
         .into_iter()
+        .filter(|space| scope.contains(space.id))
         .map(|space| (space.id.to_string(), space.nom))
         .collect())
 }
@@ -625,12 +723,17 @@ fn chosen_space(value: &str) -> Result<Option<SpaceChoice>, String> {
     }
 }
 
-pub(super) async fn poste_names(state: &AppState) -> Result<Vec<String>, ConsoleError> {
+/// The names of the workstations of `view`.
+pub(super) async fn poste_names(
+    state: &AppState,
+    view: &SpaceScope,
+) -> Result<Vec<String>, ConsoleError> {
     Ok(state
         .store
         .list_postes()
         .await?
         .into_iter()
+        .filter(|p| view.contains(p.espace_id))
         .map(|p| p.nom)
         .collect())
 }
@@ -660,8 +763,9 @@ pub async fn session_form(
         },
         visitor,
         errors: FieldErrors::default(),
-        postes: poste_names(&state).await?,
-        spaces: space_options(&state).await?,
+        postes: poste_names(&state, &staff.view).await?,
+        spaces: space_options(&state, &staff.view).await?,
+        every_allowed: staff.scope == SpaceScope::Every,
         presets: PRESETS,
     })
 }
@@ -691,7 +795,28 @@ pub async fn session_create(
             .parse::<u32>()
             .map_err(|_| crate::text::count_out_of_range(state.settings().max_batch)),
     };
-    let espace = chosen_space(&form.espace);
+    let espace = chosen_space(&form.espace).map(|chosen| match (chosen, &action.staff.view) {
+        // Where the account works in one space (or the switcher shows one), its codes are
+        // that space's unless bound to a workstation, which says it.
+        (None, SpaceScope::Only(ids)) if ids.len() == 1 && form.poste.trim().is_empty() => {
+            Some(SpaceChoice::One(ids[0]))
+        }
+        (chosen, _) => chosen,
+    });
+    // Nothing of another space, even in a forged form: its space, its workstation, or every
+    // space for an account that does not work in all of them.
+    match &espace {
+        Ok(Some(SpaceChoice::One(id))) => action.staff.require_space(*id)?,
+        Ok(Some(SpaceChoice::Every)) if action.staff.scope != SpaceScope::Every => {
+            return Err(ConsoleError::OtherSpace);
+        }
+        _ => {}
+    }
+    if !form.poste.trim().is_empty()
+        && let Some(poste) = state.store.poste_by_name(form.poste.trim()).await?
+    {
+        action.staff.require_space(poste.espace_id)?;
+    }
     match (&duration, &count, &espace) {
         (Err(message), _, _) => errors.duree = Some(message.clone()),
         (_, Err(message), _) => errors.nombre = Some(message.clone()),
@@ -756,8 +881,9 @@ pub async fn session_create(
         visitor,
         form,
         errors,
-        postes: poste_names(&state).await?,
-        spaces: space_options(&state).await?,
+        postes: poste_names(&state, &action.staff.view).await?,
+        spaces: space_options(&state, &action.staff.view).await?,
+        every_allowed: action.staff.scope == SpaceScope::Every,
         presets: PRESETS,
     }
     .render()?;
@@ -811,6 +937,7 @@ pub async fn tickets(
     let tz = &state.settings().timezone;
     for id in &ids {
         if let Some(row) = state.store.session(*id).await? {
+            staff.require_session_row(&state, &row).await?;
             tickets.push(Ticket {
                 code: spaced_code(&row.code),
                 duration: format_duration(row.total_secs()),
@@ -877,10 +1004,12 @@ const STATUSES: &[(&str, &str)] = &[
 /// The store's filter for a list query; the error is shown above the list.
 async fn list_filter(
     state: &AppState,
+    view: &SpaceScope,
     query: &ListQuery,
     limit: i64,
 ) -> Result<Result<SessionFilter, &'static str>, ConsoleError> {
     let mut filter = SessionFilter {
+        scope: Some(view.clone()),
         limit: Some(limit),
         ..SessionFilter::default()
     };
@@ -940,7 +1069,7 @@ pub async fn sessions_list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
-    let (sessions, error) = match list_filter(&state, &query, 500).await? {
+    let (sessions, error) = match list_filter(&state, &staff.view, &query, 500).await? {
         Ok(filter) => (
             state
                 .store
@@ -959,7 +1088,7 @@ pub async fn sessions_list(
         query,
         error,
         sessions,
-        postes: poste_names(&state).await?,
+        postes: poste_names(&state, &staff.view).await?,
         statuses: STATUSES,
     })
 }
@@ -969,10 +1098,10 @@ const MAX_EXPORT_ROWS: i64 = 1000;
 
 pub async fn sessions_csv(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
-    let filter = match list_filter(&state, &query, MAX_EXPORT_ROWS).await? {
+    let filter = match list_filter(&state, &staff.view, &query, MAX_EXPORT_ROWS).await? {
         Ok(filter) => filter,
         Err(_) => return Err(ConsoleError::BadForm),
     };
@@ -1032,11 +1161,20 @@ struct TeamPage {
     no_account_blocked: Vec<String>,
     form: StaffFormValues,
     errors: StaffErrors,
+    /// The admin's spaces (id, name): accounts are given some when the site has several.
+    spaces: Vec<(String, String)>,
+    /// « Tous les espaces » is given by admins of every space.
+    every_allowed: bool,
 }
 
 #[derive(Debug)]
 struct Member {
     id: i64,
+    /// The spaces it works in, as staff read them.
+    espaces: String,
+    tous_espaces: bool,
+    /// Its spaces' ids, when not every space.
+    espace_ids: Vec<String>,
     login: String,
     nom: String,
     role: &'static str,
@@ -1061,6 +1199,32 @@ pub struct StaffFormValues {
     mot_de_passe: String,
     #[serde(default)]
     confirmation: String,
+    #[serde(flatten)]
+    espaces: SpaceChecks,
+}
+
+/// The spaces ticked in a form: `tous_espaces`, and `espace-ID` for each space ticked.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct SpaceChecks(std::collections::BTreeMap<String, String>);
+
+impl SpaceChecks {
+    pub(super) fn every(&self) -> bool {
+        self.0.contains_key("tous_espaces")
+    }
+
+    /// The ids ticked; a box that is not a number (a forged form) is no space.
+    pub(super) fn ids(&self) -> Vec<i64> {
+        self.0
+            .keys()
+            .filter_map(|key| key.strip_prefix("espace-"))
+            .filter_map(|id| id.parse().ok())
+            .collect()
+    }
+
+    /// Whether box `id` (a space's id, as the page writes it) is ticked.
+    fn has(&self, id: &str) -> bool {
+        self.0.contains_key(&format!("espace-{id}"))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -1069,6 +1233,7 @@ struct StaffErrors {
     nom: Option<String>,
     role: Option<String>,
     mot_de_passe: Option<String>,
+    espaces: Option<String>,
 }
 
 async fn team_page(
@@ -1084,12 +1249,30 @@ async fn team_page(
         let secs = u64::try_from(pair.remaining.as_millis().div_ceil(1000)).unwrap_or(u64::MAX);
         t::login_blocked(&pair.address, pair.failures, secs)
     };
-    let members = state
-        .store
-        .list_staff()
-        .await?
+    let spaces = space_options(state, &staff.scope).await?;
+    let mut scopes = Vec::new();
+    let accounts = state.store.list_staff().await?;
+    for account in &accounts {
+        scopes.push(state.store.staff_scope(account).await?);
+    }
+    let members = accounts
         .into_iter()
-        .map(|m| Member {
+        .zip(scopes)
+        .map(|(m, scope)| Member {
+            espaces: match &scope {
+                SpaceScope::Every => crate::text::SPACE_EVERY.to_owned(),
+                SpaceScope::Only(ids) => spaces
+                    .iter()
+                    .filter(|(id, _)| ids.iter().any(|own| own.to_string() == *id))
+                    .map(|(_, nom)| nom.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+            tous_espaces: scope == SpaceScope::Every,
+            espace_ids: match &scope {
+                SpaceScope::Every => Vec::new(),
+                SpaceScope::Only(ids) => ids.iter().map(i64::to_string).collect(),
+            },
             blocked: blocked
                 .iter()
                 .filter(|pair| pair.account.as_deref() == Some(account_key(&m.login).as_str()))
@@ -1121,6 +1304,8 @@ async fn team_page(
             ..form
         },
         errors,
+        spaces,
+        every_allowed: staff.scope == SpaceScope::Every,
     })
 }
 
@@ -1177,14 +1362,43 @@ pub async fn team_create(
     } else if form.mot_de_passe != form.confirmation {
         errors.mot_de_passe = Some(t::PASSWORDS_DIFFER.to_owned());
     }
-    if let (Some(role), None, None, None) =
-        (role, &errors.identifiant, &errors.nom, &errors.mot_de_passe)
-    {
+    let scope = match role {
+        Some(role) => {
+            let mut ids = form.espaces.ids();
+            // An admin of one space gives that one without being asked.
+            if let (SpaceScope::Only(own), true, false) =
+                (&action.staff.scope, ids.is_empty(), form.espaces.every())
+                && let [only] = own.as_slice()
+            {
+                ids.push(*only);
+            }
+            match ops::team::scope_choice(&state.store, form.espaces.every(), ids, role).await {
+                Ok(scope) => {
+                    action.staff.require_covers(&scope)?;
+                    Some(scope)
+                }
+                Err(OpError::Store(err)) => return Err(err.into()),
+                Err(refused) => {
+                    errors.espaces = Some(refused.to_string());
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if let (Some(role), Some(scope), None, None, None) = (
+        role,
+        scope,
+        &errors.identifiant,
+        &errors.nom,
+        &errors.mot_de_passe,
+    ) {
         let new = NewStaff {
             login: login.clone(),
             nom,
             role,
             password_hash: auth::hash_password(form.mot_de_passe.clone()).await?,
+            scope,
         };
         match state
             .store
@@ -1202,8 +1416,14 @@ pub async fn team_create(
             Err(StoreError::AlreadyExists { .. }) => {
                 errors.identifiant = Some(t::staff_exists(&login));
             }
-            Err(StoreError::StaffRefused(_)) => {
+            Err(StoreError::StaffRefused(StaffRefusal::LoginOfDeletedAccount)) => {
                 errors.identifiant = Some(t::staff_login_of_deleted(&login));
+            }
+            Err(err @ (StoreError::StaffRefused(_) | StoreError::NotFound { .. })) => {
+                match ops::team::scope_refusal(err) {
+                    OpError::Store(err) => return Err(err.into()),
+                    refused => errors.espaces = Some(refused.to_string()),
+                }
             }
             Err(err) => return Err(err.into()),
         }

@@ -45,6 +45,7 @@ pub async fn order(
     Path(id): Path<i64>,
     action: Action<PowerForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_poste(&state, id).await?;
     let Some(power_action) = power_action(&action.form.action) else {
         return Ok(redirect_with(DASHBOARD, false, text::POWER_ACTION_REQUIRED));
     };
@@ -90,6 +91,7 @@ pub async fn wake(
     Path(id): Path<i64>,
     action: Action<PowerForm>,
 ) -> Result<Response, ConsoleError> {
+    action.staff.require_poste(&state, id).await?;
     match power::wake(&state, id, &action.staff.actor(), now_ms()).await {
         Ok(poste) => Ok(redirect_with(DASHBOARD, true, &text::wake_sent(&poste.nom))),
         Err(err) => refusal(err),
@@ -108,9 +110,14 @@ pub async fn message_all(
     action: Action<MessageAllForm>,
 ) -> Result<Response, ConsoleError> {
     let de = action.staff.account().nom.clone();
+    let online = state.hub.online_postes();
+    let room = crate::ops::Room {
+        scope: &action.staff.view,
+        online: &online,
+    };
     match crate::ops::send_message_to_all(
         &state.store,
-        &state.hub.online_postes(),
+        room,
         &action.form.message,
         de,
         &action.staff.actor(),
@@ -136,7 +143,7 @@ pub async fn all(
     let actor = action.staff.actor();
     let now = now_ms();
     if action.form.action == "allumer" {
-        return match power::wake_all(&state, &actor, now).await {
+        return match power::wake_all(&state, &action.staff.view, &actor, now).await {
             Ok(done) => Ok(redirect_with(DASHBOARD, true, &text::woken_all(&done))),
             Err(err) => refusal(err),
         };
@@ -148,7 +155,7 @@ pub async fn all(
             t::POWER_ALL_ACTION_REQUIRED,
         ));
     };
-    match power::order_power_all(&state, power_action, &actor, now).await {
+    match power::order_power_all(&state, &action.staff.view, power_action, &actor, now).await {
         Ok(done) => Ok(redirect_with(
             DASHBOARD,
             done.now + done.after_session > 0,

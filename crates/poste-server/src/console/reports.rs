@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
-use poste_store::{EventFilter, EventKind, EventView, Millis};
+use poste_store::{EventFilter, EventKind, EventView, Millis, SpaceScope};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
@@ -173,11 +173,13 @@ fn day_start(text: &str, tz: &TimeZone) -> Result<Option<Millis>, &'static str> 
 
 async fn history_filter(
     state: &AppState,
+    view: &SpaceScope,
     query: &HistoryQuery,
     limit: i64,
 ) -> Result<Result<EventFilter, &'static str>, ConsoleError> {
     let tz = state.settings().timezone.clone();
     let mut filter = EventFilter {
+        scope: Some(view.clone()),
         limit: Some(limit),
         ..EventFilter::default()
     };
@@ -227,7 +229,7 @@ pub async fn history(
 ) -> Result<Response, ConsoleError> {
     staff.require_admin()?;
     let tz = state.settings().timezone.clone();
-    let (events, error) = match history_filter(&state, &query, 300).await? {
+    let (events, error) = match history_filter(&state, &staff.view, &query, 300).await? {
         Ok(filter) => (
             state
                 .store
@@ -247,7 +249,7 @@ pub async fn history(
         error,
         events,
         groups: GROUPS.iter().map(|(v, l, _)| (*v, *l)).collect(),
-        postes: poste_names(&state).await?,
+        postes: poste_names(&state, &staff.view).await?,
     })
 }
 
@@ -260,7 +262,7 @@ pub async fn history_csv(
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, ConsoleError> {
     staff.require_admin()?;
-    let Ok(filter) = history_filter(&state, &query, MAX_HISTORY_EXPORT).await? else {
+    let Ok(filter) = history_filter(&state, &staff.view, &query, MAX_HISTORY_EXPORT).await? else {
         return Err(ConsoleError::BadForm);
     };
     let tz = state.settings().timezone.clone();
@@ -499,15 +501,22 @@ impl Figures {
     }
 }
 
-async fn period_stats(state: &AppState, query: &StatsQuery) -> Result<Figures, ConsoleError> {
+async fn period_stats(
+    state: &AppState,
+    view: &SpaceScope,
+    query: &StatsQuery,
+) -> Result<Figures, ConsoleError> {
     let period = PeriodKind::parse(&query.periode);
     let now = now_ms();
     let settings = state.settings();
     let tz = settings.timezone.clone();
     let buckets = buckets(period, now, &tz);
     let from = buckets.first().map_or(now, |bucket| bucket.start);
-    let rows = state.store.usage(from, now + 1).await?;
-    let postes = poste_names(state).await?;
+    let mut rows = state.store.usage(from, now + 1).await?;
+    if let SpaceScope::Only(_) = view {
+        rows.retain(|row| row.espace_id.is_some_and(|id| view.contains(id)));
+    }
+    let postes = poste_names(state, view).await?;
     let stats = compute_stats(
         &Period {
             rows: &rows,
@@ -536,7 +545,7 @@ pub async fn stats(
     headers: HeaderMap,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, ConsoleError> {
-    let figures = period_stats(&state, &query).await?;
+    let figures = period_stats(&state, &staff.view, &query).await?;
     page(&StatsPage {
         frame: Frame::new(&state, &staff, &headers, "statistiques"),
         report: ReportChoice::new(&query.mois, &state.settings()),
@@ -555,11 +564,13 @@ pub async fn stats(
 /// `mois`, the monthly report's figures.
 pub async fn stats_print(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, ConsoleError> {
     let (heading, back, view) = if query.mois.trim().is_empty() {
-        let view = period_stats(&state, &query).await?.view(|_| chart::PAPER);
+        let view = period_stats(&state, &staff.view, &query)
+            .await?
+            .view(|_| chart::PAPER);
         let back = format!("/console/statistiques?periode={}", view.period);
         (t::STATS_HEADING, back, view)
     } else {
@@ -646,14 +657,14 @@ fn stats_csv_text(site_name: &str, period_text: &str, stats: &Stats) -> String {
 
 pub async fn stats_csv(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, ConsoleError> {
     let Figures {
         period,
         stats,
         period_text,
-    } = period_stats(&state, &query).await?;
+    } = period_stats(&state, &staff.view, &query).await?;
     let csv = stats_csv_text(&state.settings().site_name, &period_text, &stats);
     Ok((
         [
@@ -698,6 +709,7 @@ mod tests {
             total_secs: 7200,
             poste_id: Some(1),
             poste_nom: Some(poste.to_owned()),
+            espace_id: Some(1),
             visiteur_id: None,
             categorie_nom: category.map(str::to_owned),
         };
@@ -811,6 +823,7 @@ mod tests {
             total_secs: 7200,
             poste_id: Some(1),
             poste_nom: Some("=HYPERLINK(\"x\")".to_owned()),
+            espace_id: Some(1),
             visiteur_id: None,
             categorie_nom: Some("Jeunes".to_owned()),
         }];

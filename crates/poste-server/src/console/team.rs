@@ -1,17 +1,17 @@
 //! Admin actions on the team's accounts from « Équipe »: disable, enable, delete (after a
-//! confirmation), and give a new password typed twice. Each answers with a flash on « Équipe »:
+//! confirmation), give a new password typed twice, and the spaces an account works in. Each answers with a flash on « Équipe »:
 //! what was done, or why not (the account no longer exists, someone changed it meanwhile, it is
 //! the admin's own or the last admin).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use poste_store::StaffChange;
+use poste_store::{SpaceScope, StaffChange};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
-use crate::console::auth;
+use crate::console::auth::{self, Staff};
 use crate::console::form::{Action, redirect_with};
-use crate::console::pages::Empty;
+use crate::console::pages::{Empty, SpaceChecks};
 use crate::console::{ConsoleError, PREFIX};
 use crate::ops::{OpError, team};
 use crate::state::AppState;
@@ -29,6 +29,14 @@ fn refused(err: OpError) -> Result<Response, ConsoleError> {
     }
 }
 
+/// Refuses to an admin of some spaces an account that works beyond them.
+async fn require_manages(state: &AppState, staff: &Staff, id: i64) -> Result<(), ConsoleError> {
+    if let Some(member) = state.store.staff_by_id(id).await? {
+        staff.require_covers(&state.store.staff_scope(&member).await?)?;
+    }
+    Ok(())
+}
+
 async fn change(
     state: &AppState,
     id: i64,
@@ -36,6 +44,7 @@ async fn change(
     action: Action<impl Sized>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    require_manages(state, &action.staff, id).await?;
     let actor = action.staff.actor();
     match team::change_staff(&state.store, id, change, &actor, now_ms(), &state.hub).await {
         Ok(staff) => {
@@ -95,6 +104,7 @@ pub async fn reset_password(
     action: Action<PasswordForm>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
+    require_manages(&state, &action.staff, id).await?;
     let member = match team::staff_member(&state.store, id).await {
         Ok(member) => member,
         Err(err) => return refused(err),
@@ -120,6 +130,41 @@ pub async fn reset_password(
                 &team_page(),
                 true,
                 &t::staff_password_reset(&staff.login),
+            ))
+        }
+        Err(err) => refused(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SpacesForm {
+    #[serde(flatten)]
+    checks: SpaceChecks,
+}
+
+/// Gives an account the spaces ticked (at least one, or every space).
+pub async fn spaces(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    action: Action<SpacesForm>,
+) -> Result<Response, ConsoleError> {
+    action.staff.require_admin()?;
+    require_manages(&state, &action.staff, id).await?;
+    let checks = &action.form.checks;
+    let scope = if checks.every() {
+        SpaceScope::Every
+    } else {
+        SpaceScope::only(checks.ids())
+    };
+    action.staff.require_covers(&scope)?;
+    let actor = action.staff.actor();
+    match team::set_scope(&state.store, id, &scope, &actor, now_ms(), &state.hub).await {
+        Ok(staff) => {
+            tracing::info!(login = %staff.login, by = %action.staff.account().login, "console: staff spaces changed");
+            Ok(redirect_with(
+                &team_page(),
+                true,
+                &t::staff_spaces_set(&staff.login),
             ))
         }
         Err(err) => refused(err),

@@ -417,6 +417,8 @@ async fn list_sessions(
             .transpose()?,
         utilisateur: query.utilisateur,
         visiteur_id: None,
+        // The API's tokens are IT's, for the whole site.
+        scope: None,
         limit: query.limite,
         offset: query.decalage,
     };

@@ -4,7 +4,7 @@
 //! the session has ended (docs/protocol.md, `power`).
 
 use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage};
-use poste_store::{Actor, Millis, PosteRow, SessionRow, StoreError};
+use poste_store::{Actor, Millis, PosteRow, SessionRow, SpaceScope, StoreError};
 
 use crate::domain::power::{
     Ordered, Scheduled, SpaceOrdered, SpaceWoken, WhenBusy, action_word, due_actions,
@@ -177,6 +177,7 @@ async fn send_order(
 /// from here: each busy workstation goes down after its session.
 pub async fn order_power_all(
     app: &AppState,
+    scope: &SpaceScope,
     action: PowerAction,
     actor: &Actor,
     now: Millis,
@@ -184,7 +185,8 @@ pub async fn order_power_all(
     if action == PowerAction::Autre {
         return Err(OpError::Invalid(text::POWER_ACTION_REQUIRED.to_owned()));
     }
-    let postes = app.store.list_postes().await.map_err(OpError::Store)?;
+    let mut postes = app.store.list_postes().await.map_err(OpError::Store)?;
+    postes.retain(|poste| scope.contains(poste.espace_id));
     let active = app.store.active_sessions().await.map_err(OpError::Store)?;
     // Read once: the site's view is rebuilt at each call.
     let online = app.hub.online_postes();
@@ -255,8 +257,14 @@ async fn send_wake(
 }
 
 /// Staff wake every workstation of the space that is not connected.
-pub async fn wake_all(app: &AppState, actor: &Actor, now: Millis) -> Result<SpaceWoken, OpError> {
-    let postes = app.store.list_postes().await.map_err(OpError::Store)?;
+pub async fn wake_all(
+    app: &AppState,
+    scope: &SpaceScope,
+    actor: &Actor,
+    now: Millis,
+) -> Result<SpaceWoken, OpError> {
+    let mut postes = app.store.list_postes().await.map_err(OpError::Store)?;
+    postes.retain(|poste| scope.contains(poste.espace_id));
     let online = app.hub.online_postes();
     let mut done = SpaceWoken::default();
     for poste in postes.iter().filter(|poste| poste.retired_at.is_none()) {
@@ -302,12 +310,18 @@ pub async fn run_schedule(
         }
         match action {
             Scheduled::Wake => {
-                let woken = wake_all(app, &Actor::System, now).await?;
+                let woken = wake_all(app, &SpaceScope::Every, &Actor::System, now).await?;
                 tracing::info!(%day, woken = woken.woken, on = woken.on, no_mac = ?woken.no_mac, "scheduled wake-up before the opening");
             }
             Scheduled::PowerOff => {
-                let ordered =
-                    order_power_all(app, PowerAction::Extinction, &Actor::System, now).await?;
+                let ordered = order_power_all(
+                    app,
+                    &SpaceScope::Every,
+                    PowerAction::Extinction,
+                    &Actor::System,
+                    now,
+                )
+                .await?;
                 tracing::info!(%day, now = ordered.now, after_session = ordered.after_session, offline = ordered.offline, too_old = ordered.too_old, "scheduled power-off after the closing");
             }
         }

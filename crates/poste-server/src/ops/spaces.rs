@@ -91,6 +91,7 @@ fn space_refusal(refusal: SpaceRefusal) -> String {
         SpaceRefusal::HasWorkstations(count) => text::space_has_workstations(count),
         SpaceRefusal::HasSessions(count) => text::space_has_sessions(count),
         SpaceRefusal::LastSpace => text::SPACE_LAST.to_owned(),
+        SpaceRefusal::OnlySpaceOfStaff(count) => text::space_only_of_staff(count),
         SpaceRefusal::WorkstationBusy => text::SPACE_WORKSTATION_BUSY.to_owned(),
     }
 }
@@ -104,6 +105,7 @@ mod tests {
         assert!(space_refusal(SpaceRefusal::HasWorkstations(3)).contains("3 postes"));
         assert!(space_refusal(SpaceRefusal::HasSessions(1)).contains("1 code en attente"));
         assert!(space_refusal(SpaceRefusal::LastSpace).contains("seul espace"));
+        assert!(space_refusal(SpaceRefusal::OnlySpaceOfStaff(2)).contains("2 comptes"));
         assert!(space_refusal(SpaceRefusal::WorkstationBusy).contains("session en cours"));
     }
 }

@@ -6,7 +6,8 @@
 use poste_proto::{EndReason, ServerMessage, StaffMessage};
 use poste_store::{
     Actor, EnrollmentCodeRow, Millis, NewPoste, NewSession, PosteRow, SessionRow, SessionStatus,
-    Store, StoreError, TimeAnswer, TimeRequestRow, TimeRequestStatus, TokenRow, VisitorRow,
+    SpaceScope, Store, StoreError, TimeAnswer, TimeRequestRow, TimeRequestStatus, TokenRow,
+    VisitorRow,
 };
 
 use crate::hub::Hub;
@@ -720,12 +721,19 @@ pub async fn send_message(
     Ok(delivered)
 }
 
+/// The workstations a whole room's action is for: those of `scope`, the `online` ones reached.
+#[derive(Debug, Clone, Copy)]
+pub struct Room<'a> {
+    pub scope: &'a SpaceScope,
+    pub online: &'a std::collections::HashSet<i64>,
+}
+
 /// A staff member's message to every connected workstation of the space (a workshop starts, the
 /// space closes soon), each recorded as for one. Returns how many workstations got it, and how
 /// many were not connected.
 pub async fn send_message_to_all(
     store: &Store,
-    online: &std::collections::HashSet<i64>,
+    room: Room<'_>,
     message: &str,
     de: String,
     actor: &Actor,
@@ -735,8 +743,8 @@ pub async fn send_message_to_all(
     let postes = store.list_postes().await.map_err(OpError::Store)?;
     let (reached, offline): (Vec<_>, Vec<_>) = postes
         .iter()
-        .filter(|poste| poste.retired_at.is_none())
-        .partition(|poste| online.contains(&poste.id));
+        .filter(|poste| poste.retired_at.is_none() && room.scope.contains(poste.espace_id))
+        .partition(|poste| room.online.contains(&poste.id));
     if reached.is_empty() {
         // Checked like one message, then said: nobody to show it to.
         send_check(message)?;

@@ -3,10 +3,85 @@
 //! transaction with its event, then tells the live feeds when console sessions were closed.
 //! Passwords arrive hashed: the adapters check them against the password rules and hash them.
 
-use poste_store::{Actor, Millis, StaffChange, StaffRefusal, StaffRow, Store, StoreError};
+use poste_store::{
+    Actor, Millis, SpaceScope, StaffChange, StaffRefusal, StaffRole, StaffRow, Store, StoreError,
+};
 
 use crate::ops::{Announce, OpError};
 use crate::text::console as t;
+
+/// The spaces an account is given, as an admin chose them: every space, or some (by id). With
+/// no choice, the site's only space is implied (every space for an admin, who then also sees
+/// those made later); with several spaces, the admin must choose.
+pub async fn scope_choice(
+    store: &Store,
+    every: bool,
+    ids: Vec<i64>,
+    role: StaffRole,
+) -> Result<SpaceScope, OpError> {
+    if every {
+        return Ok(SpaceScope::Every);
+    }
+    if !ids.is_empty() {
+        return Ok(SpaceScope::only(ids));
+    }
+    match store
+        .list_spaces()
+        .await
+        .map_err(OpError::Store)?
+        .as_slice()
+    {
+        [_] if role == StaffRole::Admin => Ok(SpaceScope::Every),
+        [only] => Ok(SpaceScope::only(vec![only.id])),
+        _ => Err(OpError::Invalid(t::STAFF_SPACES_REQUIRED.to_owned())),
+    }
+}
+
+/// The spaces (by name, case-insensitive) given on the command line, as ids.
+pub async fn space_ids_by_name(store: &Store, names: &[String]) -> Result<Vec<i64>, OpError> {
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        let space = store
+            .space_by_name(name.trim())
+            .await
+            .map_err(OpError::Store)?
+            .ok_or_else(|| OpError::NotFound(crate::text::space_unknown(name.trim())))?;
+        ids.push(space.id);
+    }
+    Ok(ids)
+}
+
+/// Gives an account its spaces.
+pub async fn set_scope(
+    store: &Store,
+    id: i64,
+    scope: &SpaceScope,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<StaffRow, OpError> {
+    let row = store
+        .set_staff_scope(id, scope, actor, now)
+        .await
+        .map_err(scope_refusal)?;
+    // What its open consoles show changes: their live feeds start again with the new scope.
+    announce.changed();
+    Ok(row)
+}
+
+/// A refused choice of spaces, in words.
+pub fn scope_refusal(err: StoreError) -> OpError {
+    match err {
+        StoreError::StaffRefused(StaffRefusal::NoSpace) => {
+            OpError::Invalid(t::STAFF_SPACES_REQUIRED.to_owned())
+        }
+        StoreError::NotFound { what: "espace", .. } => {
+            OpError::NotFound(crate::text::SPACE_NOT_FOUND.to_owned())
+        }
+        StoreError::NotFound { .. } => OpError::NotFound(t::STAFF_GONE.to_owned()),
+        other => OpError::Store(other),
+    }
+}
 
 /// The account with this id, or a refusal saying it no longer exists.
 pub async fn staff_member(store: &Store, id: i64) -> Result<StaffRow, OpError> {
@@ -90,6 +165,7 @@ fn staff_error(login: &str, err: StoreError) -> OpError {
             StaffRefusal::AlreadyEnabled => t::staff_already_enabled(login),
             StaffRefusal::LastAdmin => t::staff_last_admin(login),
             StaffRefusal::LoginOfDeletedAccount => t::staff_login_of_deleted(login),
+            StaffRefusal::NoSpace => t::STAFF_SPACES_REQUIRED.to_owned(),
         }),
         other => OpError::Store(other),
     }

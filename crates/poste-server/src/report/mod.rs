@@ -368,6 +368,7 @@ mod tests {
             total_secs: 3600,
             poste_id: None,
             poste_nom: None,
+            espace_id: Some(1),
             visiteur_id: visitor,
             categorie_nom: category.map(str::to_owned),
         };

@@ -37,6 +37,7 @@ pub(crate) async fn add_staff(server: &TestServer, login: &str, password: &str, 
         password_hash: poste_server::console::hash_password(password.to_owned())
             .await
             .unwrap(),
+        scope: poste_store::SpaceScope::Every,
     };
     server
         .store

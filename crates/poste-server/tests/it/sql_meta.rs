@@ -49,6 +49,7 @@ impl Console {
                     nom: "Sandrine".into(),
                     role: StaffRole::Admin,
                     password_hash: hash,
+                    scope: poste_store::SpaceScope::Every,
                 },
                 &Actor::Cli,
                 poste_server::clock::now_ms(),

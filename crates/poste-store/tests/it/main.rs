@@ -119,4 +119,5 @@ conformance! {
     spaces::spaces_are_named_uniquely_and_deleted_only_when_empty,
     spaces::a_code_starts_in_its_own_space_only,
     spaces::a_busy_workstation_does_not_move,
+    spaces::staff_work_in_their_spaces_and_lists_show_those_only,
 }

@@ -241,9 +241,32 @@ async fn upgrade_into_the_default_space(conn_url: &str, store_url: &str, flavour
     .execute(&pool)
     .await
     .unwrap();
+    for (login, role) in [("sandrine", "admin"), ("paul", "animateur")] {
+        sqlx::query(
+            "INSERT INTO staff (login, nom, role, password_hash, created_at) \
+             VALUES ($1, $1, $2, 'x', $3)",
+        )
+        .bind(login)
+        .bind(role)
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
     pool.close().await;
 
     let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    // Admins keep every space, those made later included; animateurs the one there was.
+    let team = store.list_staff().await.unwrap();
+    let scope_of = |login: &str| team.iter().find(|s| s.login == login).unwrap().clone();
+    assert_eq!(
+        store.staff_scope(&scope_of("sandrine")).await.unwrap(),
+        poste_store::SpaceScope::Every
+    );
+    assert_eq!(
+        store.staff_scope(&scope_of("paul")).await.unwrap(),
+        poste_store::SpaceScope::Only(vec![poste_store::DEFAULT_SPACE])
+    );
     let spaces = store.list_spaces().await.unwrap();
     assert_eq!(spaces.len(), 1);
     assert_eq!(

@@ -297,3 +297,150 @@ pub async fn a_busy_workstation_does_not_move(store: Store) {
         Err(StoreError::NotFound { what: "poste", .. })
     ));
 }
+
+pub async fn staff_work_in_their_spaces_and_lists_show_those_only(store: Store) {
+    use poste_store::{EventFilter, NewStaff, SessionFilter, SpaceScope, StaffRefusal, StaffRole};
+
+    let quartier = store
+        .save_space(None, &named("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    let new = |login: &str, scope: SpaceScope| NewStaff {
+        login: login.to_owned(),
+        nom: login.to_owned(),
+        role: StaffRole::Animateur,
+        password_hash: "$argon2id$fake".to_owned(),
+        scope,
+    };
+    let paul = store
+        .create_staff(
+            &new("paul", SpaceScope::only(vec![quartier.id])),
+            &Actor::Cli,
+            T0,
+        )
+        .await
+        .unwrap();
+    assert!(!paul.tous_espaces);
+    assert_eq!(
+        store.staff_scope(&paul).await.unwrap(),
+        SpaceScope::Only(vec![quartier.id])
+    );
+    let sandrine = store
+        .create_staff(&new("sandrine", SpaceScope::Every), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    assert!(sandrine.tous_espaces);
+    assert_eq!(
+        store.staff_scope(&sandrine).await.unwrap(),
+        SpaceScope::Every
+    );
+    // At least one space, and real ones: nothing half-changed.
+    assert!(matches!(
+        store
+            .set_staff_scope(paul.id, &SpaceScope::Only(Vec::new()), &staff(), T0)
+            .await,
+        Err(StoreError::StaffRefused(StaffRefusal::NoSpace))
+    ));
+    assert!(matches!(
+        store
+            .set_staff_scope(
+                paul.id,
+                &SpaceScope::only(vec![DEFAULT_SPACE, 999]),
+                &staff(),
+                T0
+            )
+            .await,
+        Err(StoreError::NotFound { what: "espace", .. })
+    ));
+    assert_eq!(
+        store.staff_scope(&paul).await.unwrap(),
+        SpaceScope::Only(vec![quartier.id])
+    );
+    // The space that is Paul's only one is not deleted from under him.
+    let empty = store.list_postes().await.unwrap();
+    assert!(empty.is_empty());
+    assert_eq!(
+        refusal(store.delete_space(quartier.id, &staff(), T0).await),
+        SpaceRefusal::OnlySpaceOfStaff(1)
+    );
+
+    // A session of each space, one of every space running in the quartier, one waiting.
+    let media_poste = create_poste(&store, "MED-01").await;
+    let mdq_poste = create_poste(&store, "MDQ-01").await;
+    store
+        .move_poste(mdq_poste.id, quartier.id, &staff(), T0)
+        .await
+        .unwrap();
+    let of = |espace_id| NewSession {
+        espace_id,
+        ..hour_session()
+    };
+    let media_code = create(&store, &of(Some(DEFAULT_SPACE))).await;
+    let mdq_code = create(&store, &of(Some(quartier.id))).await;
+    let everywhere_running = create(&store, &of(None)).await;
+    store
+        .start_session(everywhere_running.id, Some(mdq_poste.id), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    let everywhere_waiting = create(&store, &of(None)).await;
+    store
+        .start_session(media_code.id, Some(media_poste.id), &Actor::Cli, T0)
+        .await
+        .unwrap();
+
+    let seen = |scope: SpaceScope| {
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<i64> = store
+                .list_sessions(&SessionFilter {
+                    scope: Some(scope),
+                    ..SessionFilter::default()
+                })
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.id)
+                .collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    let mut quartier_ids = vec![mdq_code.id, everywhere_running.id, everywhere_waiting.id];
+    quartier_ids.sort_unstable();
+    assert_eq!(
+        seen(SpaceScope::only(vec![quartier.id])).await,
+        quartier_ids
+    );
+    let mut media_ids = vec![media_code.id, everywhere_waiting.id];
+    media_ids.sort_unstable();
+    assert_eq!(seen(SpaceScope::only(vec![DEFAULT_SPACE])).await, media_ids);
+    assert_eq!(seen(SpaceScope::Every).await.len(), 4);
+
+    // The history: the quartier's workstation's events, not the médiathèque's.
+    let events = store
+        .list_events(&EventFilter {
+            scope: Some(SpaceScope::only(vec![quartier.id])),
+            ..EventFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event.poste_id == Some(mdq_poste.id))
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.event.poste_id != Some(media_poste.id)
+                && e.event.session_id != Some(media_code.id)),
+        "{events:?}"
+    );
+    // Usage rows carry their workstation's space.
+    let usage = store.usage(T0 - 1, T0 + 1).await.unwrap();
+    let of_mdq = usage
+        .iter()
+        .find(|row| row.session_id == everywhere_running.id)
+        .unwrap();
+    assert_eq!(of_mdq.espace_id, Some(quartier.id));
+}

@@ -1,8 +1,8 @@
 //! Staff accounts and their login sessions; workstation service state and staff messages.
 
 use poste_store::{
-    Actor, EventFilter, EventKind, NewPoste, NewStaff, RefusedLogin, StaffChange, StaffRefusal,
-    StaffRole, Store, StoreError,
+    Actor, EventFilter, EventKind, NewPoste, NewStaff, RefusedLogin, SpaceScope, StaffChange,
+    StaffRefusal, StaffRole, Store, StoreError,
 };
 
 use crate::harness::{T0, staff};
@@ -13,6 +13,7 @@ fn new_staff(login: &str, role: StaffRole) -> NewStaff {
         nom: format!("Compte {login}"),
         role,
         password_hash: format!("$argon2id$fake${login}"),
+        scope: SpaceScope::Every,
     }
 }
 
