@@ -422,7 +422,7 @@ impl FromRequestParts<AppState> for Staff {
             state.store.touch_staff_session(session.id, now).await?;
         }
         let scope = state.store.staff_scope(&session.staff).await?;
-        let spaces = state
+        let spaces: Vec<(i64, String)> = state
             .store
             .list_spaces()
             .await?
@@ -430,9 +430,10 @@ impl FromRequestParts<AppState> for Staff {
             .filter(|space| scope.contains(space.id))
             .map(|space| (space.id, space.nom))
             .collect();
+        // A space chosen then deleted, or no longer the account's, shows all of its spaces.
         let chosen = read_cookie(&parts.headers, VIEW_COOKIE).and_then(|id| id.parse::<i64>().ok());
         let view = match chosen {
-            Some(id) if scope.contains(id) => SpaceScope::only(vec![id]),
+            Some(id) if spaces.iter().any(|(own, _)| *own == id) => SpaceScope::only(vec![id]),
             _ => scope.clone(),
         };
         Ok(Staff {

@@ -1,7 +1,8 @@
 //! Admin actions on the team's accounts from « Équipe »: disable, enable, delete (after a
-//! confirmation), give a new password typed twice, and the spaces an account works in. Each answers with a flash on « Équipe »:
-//! what was done, or why not (the account no longer exists, someone changed it meanwhile, it is
-//! the admin's own or the last admin).
+//! confirmation), give a new password typed twice, and the spaces an account works in. Each
+//! answers with a flash on « Équipe »: what was done, or why not (the account no longer exists,
+//! someone changed it meanwhile, it is the admin's own or the last admin). An admin of some
+//! spaces acts only on the accounts within them.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
