@@ -143,7 +143,12 @@ test("staff of one space see and reach only its workstations and sessions, by ev
   const ADMIN_ROUTES = [
     `/console/postes/${medPoste}`, `/console/postes/${medPoste}/valider`, `/console/postes/${medPoste}/retirer`,
     `/console/postes/${medPoste}/espace`, "/console/espaces", "/console/espaces/1", "/console/espaces/1/supprimer",
-    "/console/reglages", "/console/reglages/jours", "/console/reglages/jours/retirer", "/console/reglages/jours/feries",
+    "/console/categories", "/console/categories/1", "/console/categories/1/supprimer",
+  ];
+  // The médiathèque's settings (space 1), for an admin of the quartier only.
+  const SETTINGS_ROUTES = [
+    "/console/reglages", "/console/reglages/commun", "/console/reglages/jours",
+    "/console/reglages/jours/retirer", "/console/reglages/jours/feries",
   ];
   const luc = await loggedInPage(browser, server, "luc");
   for (const [who, page, routes] of [["paul", paul, ROUTES], ["luc", luc, [...ROUTES, ...ADMIN_ROUTES]]]) {
@@ -159,10 +164,17 @@ test("staff of one space see and reach only its workstations and sessions, by ev
       });
       assert.equal(response.status(), 403, `${who} POST ${path}`);
     }
+    for (const path of SETTINGS_ROUTES) {
+      const response = await page.request.post(`${server.url}${path}`, {
+        form: { csrf, espace: "1", date: "2030-12-20", libelle: "Fermé", genre: "ferme", avertissement_min: "9" },
+        maxRedirects: 0,
+      });
+      assert.equal(response.status(), 403, `${who} POST ${path} (the médiathèque's settings)`);
+    }
     const tickets = await page.request.get(`${server.url}/console/tickets?ids=${medSession}`, { maxRedirects: 0 });
     assert.equal(tickets.status(), 403, `${who} tickets`);
-    const settings = await page.request.get(`${server.url}/console/reglages`, { maxRedirects: 0 });
-    assert.equal(settings.status(), 403, `${who} réglages`);
+    const settings = await page.request.get(`${server.url}/console/reglages?espace=1`, { maxRedirects: 0 });
+    assert.equal(settings.status(), 403, `${who} the médiathèque's réglages`);
   }
   // Nothing reached the médiathèque: its session runs with its time, its workstation got nothing.
   const reached = media.messages.filter((m) => ["time_update", "session_terminated", "message", "power"].includes(m.type));
@@ -253,4 +265,85 @@ test("an admin gives an account its spaces in « Équipe », and a new one must 
     const response = await luc.request.post(`${server.url}${path}`, { form: { csrf, ...form }, maxRedirects: 0 });
     assert.equal(response.status(), 403, `luc POST ${path} ${JSON.stringify(form)}`);
   }
+});
+
+// A code valid in `space`, made on the session form by `page`'s account.
+async function codeFor(page, space) {
+  await page.goto(`${server.url}/console/sessions/nouvelle`);
+  await page.getByLabel("Espace où le code est valable").selectOption({ label: space });
+  await page.getByLabel("Autre durée (par ex. 1h30, 45min)").fill("1h");
+  await page.getByRole("button", { name: "Créer et imprimer le ticket" }).click();
+  await page.getByText("Session créée").waitFor();
+  // The ticket bears the space's name, not the site's.
+  assert.equal(await page.locator(".ticket-site").first().innerText(), space);
+  return (await page.locator(".ticket-code").first().innerText()).replace(/\s/g, "");
+}
+
+test("a space has settings of its own (time zone, warnings, a closed day) or follows the common ones", async () => {
+  const sandrine = await loggedInPage(browser, server, "sandrine");
+  const quartier = await Workstation.connect(server, "MDQ-02");
+  await sandrine.goto(`${server.url}/console/postes`);
+  await sandrine.getByLabel("Espace de MDQ-02").selectOption({ label: "Maison de quartier" });
+  await sandrine.locator("form", { has: sandrine.getByLabel("Espace de MDQ-02") }).getByRole("button", { name: "Déplacer" }).click();
+  await banner(sandrine, "Le poste « MDQ-02 » est maintenant dans l'espace « Maison de quartier ».");
+  const commonWarning = quartier.welcome.seuils.avertissement;
+
+  // Luc, an admin of the quartier only: « Réglages » are his space's, which follows the common ones.
+  const luc = await loggedInPage(browser, server, "luc");
+  await luc.goto(`${server.url}/console/reglages`);
+  await luc.getByRole("heading", { name: "Réglages de l'espace « Maison de quartier »" }).waitFor();
+  await luc.getByText("Cet espace suit les réglages communs").waitFor();
+  assert.equal(await luc.getByLabel(/Nom du site/).count(), 0, "the site's name is not a space's");
+  const warning = luc.getByLabel("Premier avertissement, minutes avant la fin");
+
+  // A time zone mistyped: refused in words, what was typed kept, nothing saved.
+  await luc.getByLabel(/Fuseau horaire/).fill("Indian/Reunoin");
+  await warning.fill("7");
+  await luc.getByRole("button", { name: "Enregistrer les réglages" }).click();
+  await luc.getByRole("alert").filter({ hasText: "« Indian/Reunoin » n'est pas un fuseau horaire connu" }).waitFor();
+  assert.equal(await warning.inputValue(), "7");
+  await luc.goto(`${server.url}/console/reglages`);
+  await luc.getByText("Cet espace suit les réglages communs").waitFor();
+
+  await luc.getByLabel(/Fuseau horaire/).fill("Indian/Reunion");
+  await warning.fill("7");
+  await luc.getByRole("button", { name: "Enregistrer les réglages" }).click();
+  await luc.getByText("Réglages enregistrés").waitFor();
+  await luc.getByText("Cet espace a ses propres réglages.").waitFor();
+  // Closed today, on La Réunion's calendar (UTC+4, no daylight saving).
+  const today = new Date(Date.now() + 4 * 3_600_000).toISOString().slice(0, 10);
+  const form = luc.getByRole("form", { name: "Ajouter un jour particulier" });
+  await form.getByLabel("Date", { exact: true }).fill(today);
+  await form.getByLabel("Nom").fill("Travaux");
+  await form.getByLabel("fermé toute la journée").check();
+  await form.getByRole("button", { name: "Ajouter ce jour" }).click();
+  await luc.getByText("Jour particulier ajouté").waitFor();
+  await luc.screenshot({ path: screenshotPath("console-reglages-espace.png"), fullPage: true });
+
+  // The quartier's workstation gets its space's warning; a code is refused there, closed, while
+  // the médiathèque, on the common settings, takes one.
+  const again = await Workstation.connect(server, "MDQ-02");
+  assert.equal(again.welcome.seuils.avertissement, 7 * 60);
+  again.send({ type: "validate_code", code: await codeFor(sandrine, "Maison de quartier"), ip_address: "10.0.0.2" });
+  assert.equal((await again.next("code_invalid")).raison, "ferme");
+  const media = await Workstation.connect(server, "MED-02");
+  assert.equal(media.welcome.seuils.avertissement, commonWarning);
+  const started = await media.useCode(await codeFor(sandrine, "Médiathèque de Saint-Leu"), "10.0.0.3");
+  assert.equal(started.type, "session_started");
+
+  // The common settings changed: the quartier keeps its own until it follows them again.
+  await sandrine.goto(`${server.url}/console/reglages`);
+  await sandrine.getByRole("heading", { name: "Réglages communs à tous les espaces" }).waitFor();
+  await sandrine.getByRole("navigation", { name: "Réglages de" }).getByRole("link", { name: "Maison de quartier" }).click();
+  await sandrine.getByText("Cet espace a ses propres réglages.").waitFor();
+  assert.equal(await sandrine.getByLabel("Premier avertissement, minutes avant la fin").inputValue(), "7");
+  await sandrine.getByRole("button", { name: "Suivre de nouveau les réglages communs" }).click();
+  await banner(sandrine, "L'espace « Maison de quartier » suit de nouveau les réglages communs.");
+  await sandrine.getByText("Cet espace suit les réglages communs").waitFor();
+  const followed = await Workstation.connect(server, "MDQ-02");
+  assert.equal(followed.welcome.seuils.avertissement, commonWarning);
+  const taken = await followed.useCode(await codeFor(sandrine, "Maison de quartier"), "10.0.0.2");
+  assert.equal(taken.type, "session_started");
+
+  for (const ws of [quartier, again, media, followed]) ws.close();
 });

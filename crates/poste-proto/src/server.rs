@@ -247,7 +247,7 @@ pub struct Welcome {
     /// Server time, RFC 3339.
     pub heure_serveur: String,
     pub seuils: Thresholds,
-    /// The space's name (console, Réglages), for the workstation's screens.
+    /// The public name of the workstation's space, for the workstation's screens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub espace: Option<String>,
 }

@@ -501,7 +501,9 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
     tell_database(&config, matches!(command, Command::Admin(_)));
     let store = app::open_store(&config, &app::instance_id("cli")).await?;
     // The console's settings (code length and validity, …) apply here too.
-    let settings = Settings::from_config(&config)?.with_stored(store.settings().await?);
+    let settings = Settings::from_config(&config)?
+        .with_stored(store.settings().await?)
+        .with_spaces_stored(store.space_settings().await?);
     let result = admin_command(&store, &settings, command).await;
     store.close().await;
     result

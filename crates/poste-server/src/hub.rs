@@ -131,17 +131,18 @@ impl Hub {
         })
     }
 
-    /// The warning thresholds in force (staff may change them from the console).
-    pub fn thresholds(&self) -> Thresholds {
-        self.settings.get().thresholds
+    /// The warning thresholds in force in a space (`None`: the common ones); staff may change
+    /// them from the console.
+    pub fn thresholds_in(&self, espace_id: Option<i64>) -> Thresholds {
+        self.settings.get().at(espace_id).thresholds
     }
 
-    /// Warning `level` as the history records it, with its threshold in force.
-    fn warning(&self, level: WarningLevel) -> Warning {
+    /// Warning `level` of a session as the history records it, with its threshold in force.
+    fn warning(&self, row: &SessionRow, level: WarningLevel) -> Warning {
         let level = level_number(level);
         Warning {
             level,
-            before_end_secs: Some(threshold_secs(level, self.thresholds())),
+            before_end_secs: Some(threshold_secs(level, self.thresholds_in(row.space()))),
         }
     }
 
@@ -527,11 +528,13 @@ impl Hub {
         let id = row.id;
         let deadline = row.deadline().unwrap_or(now);
         let level_sent = row.warning_level;
+        let space = row.space();
         tokio::spawn(async move {
             let mut not_before = 0;
             let (due, action) = loop {
                 let now = now_ms();
-                let (due, action) = next_action(deadline, level_sent, hub.thresholds(), now);
+                let (due, action) =
+                    next_action(deadline, level_sent, hub.thresholds_in(space), now);
                 let due_here = due.max(not_before);
                 let wait = Duration::from_millis(u64::try_from(due_here - now).unwrap_or(0));
                 if wait > MAX_TIMER_SLEEP {
@@ -619,7 +622,7 @@ impl Hub {
         let deadline = row.deadline().unwrap_or(now);
         let raised = match self
             .store
-            .raise_warning_level(row.id, self.warning(level), now)
+            .raise_warning_level(row.id, self.warning(&row, level), now)
             .await
         {
             Ok(raised) => raised,
@@ -649,7 +652,7 @@ impl Hub {
             live.row.warning_level = live.row.warning_level.max(level_number(level));
             let current = live.row.clone();
             if raised {
-                let closing = closing_label(&self.settings, Some(deadline));
+                let closing = closing_label(&self.settings, row.space(), Some(deadline));
                 let message = messages::warning(
                     row.id,
                     level,
@@ -769,7 +772,7 @@ fn owed_warning(
     } else {
         WarningLevel::Warning
     };
-    let closing = closing_label(settings, live.row.deadline());
+    let closing = closing_label(settings, live.row.space(), live.row.deadline());
     Some(messages::warning(
         live.row.id,
         level,
@@ -779,9 +782,14 @@ fn owed_warning(
 }
 
 /// `18:00` when a session ending at `deadline` ends because the space closes then.
-fn closing_label(settings: &SharedSettings, deadline: Option<Millis>) -> Option<String> {
+fn closing_label(
+    settings: &SharedSettings,
+    espace_id: Option<i64>,
+    deadline: Option<Millis>,
+) -> Option<String> {
     let deadline = deadline?;
     let settings = settings.get();
+    let settings = settings.at(espace_id);
     match settings.opening_hours.at(deadline - 1, &settings.timezone) {
         Opening::OpenUntil(close) if (close - deadline).abs() < 1000 => {
             Some(crate::clock::local_time(close, &settings.timezone))

@@ -2,6 +2,7 @@
 //! set in the console (stored in the database, on every instance), and shared by every request
 //! as one consistent copy.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
@@ -41,6 +42,9 @@ pub struct Settings {
     pub report_recipients: Vec<String>,
     /// Workstations woken before the opening, powered off after the closing (« Réglages »).
     pub power_schedule: PowerSchedule,
+    /// The spaces with settings of their own: these settings with the space's values applied
+    /// (a space not here follows these). Empty in a space's own settings.
+    pub spaces: Arc<BTreeMap<i64, Settings>>,
 }
 
 impl Settings {
@@ -90,7 +94,62 @@ impl Settings {
             retention_days: config.console.retention_days,
             report_recipients: Vec::new(),
             power_schedule: PowerSchedule::default(),
+            spaces: Arc::default(),
         })
+    }
+
+    /// The settings in force in a space: its own, or these when it follows the common ones.
+    pub fn for_space(&self, espace_id: i64) -> &Settings {
+        self.spaces.get(&espace_id).unwrap_or(self)
+    }
+
+    /// The settings in force where a session or code is (`None`: every space, the common
+    /// settings).
+    pub fn at(&self, espace_id: Option<i64>) -> &Settings {
+        espace_id.map_or(self, |id| self.for_space(id))
+    }
+
+    /// These settings' values of every key a space may set ([`setting_keys::SPACE_KEYS`]), as
+    /// stored: what a space gets as its own when staff first change one of them for it. A
+    /// time zone without a name (the system's, unnamed) is left out, never stored as another.
+    pub fn space_values(&self) -> Vec<(String, String)> {
+        use setting_keys as k;
+        let timezone = self.timezone.iana_name().map(str::to_owned);
+        [
+            (
+                k::WARNING_SECS,
+                (self.thresholds.warning_ms / 1000).to_string(),
+            ),
+            (
+                k::CRITICAL_SECS,
+                (self.thresholds.critical_ms / 1000).to_string(),
+            ),
+            (k::CODE_LENGTH, self.code_length.to_string()),
+            (k::CODE_VALIDITY, self.code_validity.format()),
+            (k::OPENING_HOURS, self.opening_hours.format()),
+            (
+                k::SPECIAL_DAYS,
+                OpeningHours::format_special_days(self.opening_hours.special_days()),
+            ),
+            (
+                k::POWER_WAKE_BEFORE,
+                schedule_text(self.power_schedule.wake_before_min),
+            ),
+            (
+                k::POWER_OFF_AFTER,
+                schedule_text(self.power_schedule.off_after_min),
+            ),
+            (k::TIMEZONE, timezone.unwrap_or_default()),
+        ]
+        .into_iter()
+        .filter(|(key, value)| *key != k::TIMEZONE || !value.is_empty())
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
+    }
+
+    /// Whether the space has settings of its own.
+    pub fn has_own(&self, espace_id: i64) -> bool {
+        self.spaces.contains_key(&espace_id)
     }
 }
 
@@ -111,6 +170,22 @@ pub mod setting_keys {
     pub const POWER_WAKE_BEFORE: &str = "power_wake_before";
     /// Minutes after the closing the workstations are powered off (empty: never).
     pub const POWER_OFF_AFTER: &str = "power_off_after";
+    /// The IANA time zone its hours and days are read in (`Indian/Reunion`).
+    pub const TIMEZONE: &str = "timezone";
+
+    /// What a space may set for itself; the others (the site's name, the report's addresses)
+    /// are the site's.
+    pub const SPACE_KEYS: [&str; 9] = [
+        WARNING_SECS,
+        CRITICAL_SECS,
+        CODE_LENGTH,
+        CODE_VALIDITY,
+        OPENING_HOURS,
+        SPECIAL_DAYS,
+        POWER_WAKE_BEFORE,
+        POWER_OFF_AFTER,
+        TIMEZONE,
+    ];
 }
 
 /// The longest delay of the power schedule, in minutes.
@@ -131,6 +206,11 @@ pub fn parse_schedule_minutes(text: &str) -> Result<Option<u32>, NotScheduleMinu
         Ok(minutes) if minutes <= MAX_SCHEDULE_MIN => Ok(Some(minutes)),
         _ => Err(NotScheduleMinutes),
     }
+}
+
+/// A delay of the power schedule as stored and shown: minutes, or empty for none.
+pub fn schedule_text(minutes: Option<u32>) -> String {
+    minutes.map(|min| min.to_string()).unwrap_or_default()
 }
 
 /// Addresses typed one a line (or separated by commas or semicolons), each checked: the
@@ -227,6 +307,10 @@ impl Settings {
                     next.power_schedule.off_after_min = parse_schedule_minutes(value)
                         .map_err(|_| SettingError::Invalid(k::POWER_OFF_AFTER))?;
                 }
+                k::TIMEZONE => {
+                    next.timezone =
+                        parse_timezone(value).ok_or(SettingError::Invalid(k::TIMEZONE))?;
+                }
                 other => return Err(SettingError::UnknownKey(other.to_owned())),
             }
         }
@@ -246,19 +330,74 @@ impl Settings {
     /// valid set together, one by one, an invalid stored value (a newer version's, a hand
     /// edit) being logged and left out.
     pub fn with_stored(&self, stored: Vec<(String, String)>) -> Settings {
+        self.apply_stored(stored, Settings::with_overrides)
+    }
+
+    /// A space's own settings: these (the common ones) with the space's values applied.
+    /// Only the [`setting_keys::SPACE_KEYS`] are taken.
+    pub fn with_space_overrides(
+        &self,
+        values: &[(String, String)],
+    ) -> Result<Settings, SettingError> {
+        if let Some((key, _)) = values
+            .iter()
+            .find(|(key, _)| !setting_keys::SPACE_KEYS.contains(&key.as_str()))
+        {
+            return Err(SettingError::UnknownKey(key.clone()));
+        }
+        let mut space = self.with_overrides(values)?;
+        space.spaces = Arc::default();
+        Ok(space)
+    }
+
+    /// These settings (the common ones) with each space's stored values, as (space, key,
+    /// value), applied as [`Settings::with_stored`] does.
+    pub fn with_spaces_stored(mut self, stored: Vec<(i64, String, String)>) -> Settings {
+        let mut by_space: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+        for (space, key, value) in stored {
+            by_space.entry(space).or_default().push((key, value));
+        }
+        self.spaces = Arc::default();
+        let spaces = by_space
+            .into_iter()
+            .map(|(space, values)| {
+                (
+                    space,
+                    self.apply_stored(values, Settings::with_space_overrides),
+                )
+            })
+            .collect();
+        self.spaces = Arc::new(spaces);
+        self
+    }
+
+    fn apply_stored(&self, stored: Vec<(String, String)>, apply: ApplyValues) -> Settings {
         // Together first: some values only make sense with others (the two thresholds).
-        if let Ok(all) = self.with_overrides(&stored) {
+        if let Ok(all) = apply(self, &stored) {
             return all;
         }
         let mut next = self.clone();
         for pair in stored {
-            match next.with_overrides(std::slice::from_ref(&pair)) {
+            match apply(&next, std::slice::from_ref(&pair)) {
                 Ok(applied) => next = applied,
                 Err(err) => tracing::warn!(key = %pair.0, error = %err, "stored setting ignored"),
             }
         }
         next
     }
+}
+
+/// Settings with values (key, value) applied: [`Settings::with_overrides`] or
+/// [`Settings::with_space_overrides`].
+type ApplyValues = fn(&Settings, &[(String, String)]) -> Result<Settings, SettingError>;
+
+/// An IANA time zone by name (`Indian/Reunion`, `Europe/Paris`).
+pub fn parse_timezone(name: &str) -> Option<TimeZone> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return None;
+    }
+    TimeZone::get(name).ok()
 }
 
 /// The settings in force, replaced as a whole when staff change them (readers keep the copy
@@ -285,5 +424,83 @@ impl SharedSettings {
             .0
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn pair(key: &str, value: &str) -> (String, String) {
+        (key.to_owned(), value.to_owned())
+    }
+
+    fn common() -> Settings {
+        let config = Config {
+            timezone: Some("Indian/Reunion".to_owned()),
+            ..Config::default()
+        };
+        Settings::from_config(&config)
+            .unwrap()
+            .with_stored(vec![pair(setting_keys::WARNING_SECS, "600")])
+    }
+
+    #[test]
+    fn a_space_has_its_own_values_or_follows_the_common_ones() {
+        let settings = common().with_spaces_stored(vec![
+            (2, setting_keys::WARNING_SECS.to_owned(), "900".to_owned()),
+            (
+                2,
+                setting_keys::TIMEZONE.to_owned(),
+                "Europe/Paris".to_owned(),
+            ),
+        ]);
+        assert_eq!(settings.thresholds.warning_ms, 600_000);
+        assert_eq!(settings.for_space(1).thresholds.warning_ms, 600_000);
+        assert!(!settings.has_own(1));
+        let space = settings.for_space(2);
+        assert!(settings.has_own(2));
+        assert_eq!(space.thresholds.warning_ms, 900_000);
+        assert_eq!(space.timezone.iana_name(), Some("Europe/Paris"));
+        assert!(space.spaces.is_empty());
+        assert_eq!(settings.at(None).thresholds.warning_ms, 600_000);
+        assert_eq!(settings.at(Some(2)).thresholds.warning_ms, 900_000);
+    }
+
+    #[test]
+    fn a_space_takes_only_its_keys_and_its_values_round_trip() {
+        let settings = common();
+        assert_eq!(
+            settings
+                .with_space_overrides(&[pair(setting_keys::SITE_NAME, "Ailleurs")])
+                .unwrap_err(),
+            SettingError::UnknownKey(setting_keys::SITE_NAME.to_owned())
+        );
+        assert_eq!(
+            settings
+                .with_space_overrides(&[pair(setting_keys::TIMEZONE, "Mars/Olympus")])
+                .unwrap_err(),
+            SettingError::Invalid(setting_keys::TIMEZONE)
+        );
+        let values = settings.space_values();
+        let keys: Vec<&str> = values.iter().map(|(key, _)| key.as_str()).collect();
+        assert_eq!(keys, setting_keys::SPACE_KEYS);
+        let again = settings.with_space_overrides(&values).unwrap();
+        assert_eq!(again.space_values(), values);
+        // A stored value that no longer makes sense is left out, the others kept.
+        let settings = settings.with_spaces_stored(vec![
+            (
+                3,
+                setting_keys::TIMEZONE.to_owned(),
+                "Mars/Olympus".to_owned(),
+            ),
+            (3, setting_keys::CODE_LENGTH.to_owned(), "8".to_owned()),
+        ]);
+        assert_eq!(settings.for_space(3).code_length, 8);
+        assert_eq!(
+            settings.for_space(3).timezone.iana_name(),
+            Some("Indian/Reunion")
+        );
     }
 }

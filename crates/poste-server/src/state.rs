@@ -316,8 +316,12 @@ impl AppState {
     /// values (a newer version's, a hand edit) are logged and left out.
     pub async fn reload_settings(&self) -> Result<(), StoreError> {
         let stored = self.store.settings().await?;
-        self.settings
-            .replace(self.base_settings.with_stored(stored));
+        let spaces = self.store.space_settings().await?;
+        self.settings.replace(
+            self.base_settings
+                .with_stored(stored)
+                .with_spaces_stored(spaces),
+        );
         self.hub.changed();
         Ok(())
     }

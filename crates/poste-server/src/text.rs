@@ -693,6 +693,22 @@ pub mod console {
         "Le nom de l'espace est obligatoire (100 caractères au plus).";
     pub const CODE_LENGTH_INVALID: &str = "Les codes ont de 4 à 16 caractères.";
     pub const SETTINGS_SAVED: &str = "Réglages enregistrés : ils s'appliquent dès maintenant.";
+    /// « Réglages de : … », the settings every space without its own follows.
+    pub const SETTINGS_COMMON: &str = "Communs à tous les espaces";
+
+    pub fn settings_follow_common(space: &str) -> String {
+        format!("L'espace « {space} » suit de nouveau les réglages communs.")
+    }
+
+    pub fn timezone_invalid(typed: &str) -> String {
+        if typed.is_empty() {
+            "Choisissez le fuseau horaire de l'espace (par ex. Indian/Reunion).".to_owned()
+        } else {
+            format!(
+                "« {typed} » n'est pas un fuseau horaire connu : choisissez-en un dans la liste (par ex. Indian/Reunion)."
+            )
+        }
+    }
 
     pub fn hours_invalid(day: &str) -> String {
         format!(

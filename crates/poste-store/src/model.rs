@@ -86,12 +86,20 @@ pub struct SessionRow {
     pub visiteur_id: Option<i64>,
     /// The public space its code is valid in; None: every space.
     pub espace_id: Option<i64>,
+    /// The space of its workstation (joined from `postes`), when it has one.
+    pub poste_espace_id: Option<i64>,
 }
 
 impl SessionRow {
     /// Seconds held in all.
     pub fn total_secs(&self) -> i64 {
         self.initial_secs + self.added_secs
+    }
+
+    /// The space it belongs to: its workstation's once it has one (bound or running), else
+    /// its code's; None for a code of every space not bound to a workstation.
+    pub fn space(&self) -> Option<i64> {
+        self.poste_espace_id.or(self.espace_id)
     }
 
     /// When a running session ends: start plus time held. None before start.

@@ -81,8 +81,9 @@ impl Store {
         Ok(PowerRecorded { order_id, session })
     }
 
-    /// Claims the scheduled `action` (`allumage`, `extinction`) of `day` (`2026-12-07`) for
-    /// `instance`: `true` when it is this instance's to do, once.
+    /// Claims the scheduled `action` (`allumage`, `extinction`) of `day` (`2026-12-07`, or
+    /// `2026-12-07 espace 3` for a space other than the default) for `instance`: `true` when it
+    /// is this instance's to do, once.
     pub async fn claim_scheduled_power(
         &self,
         day: &str,

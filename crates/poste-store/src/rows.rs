@@ -17,7 +17,8 @@ macro_rules! session_select {
          s.created_at AS created_at, s.valid_until AS valid_until, \
          s.started_at AS started_at, s.ended_at AS ended_at, s.end_reason AS end_reason, \
          s.warning_level AS warning_level, s.created_by AS created_by, \
-         s.visiteur_id AS visiteur_id, s.espace_id AS espace_id \
+         s.visiteur_id AS visiteur_id, s.espace_id AS espace_id, \
+         p.espace_id AS poste_espace_id \
          FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id"
     };
 }
@@ -118,6 +119,7 @@ pub(crate) fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
         created_by: get(row, "created_by")?,
         visiteur_id: get(row, "visiteur_id")?,
         espace_id: get(row, "espace_id")?,
+        poste_espace_id: get(row, "poste_espace_id")?,
     })
 }
 

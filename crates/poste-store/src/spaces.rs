@@ -252,6 +252,80 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every space's own settings, as (space, key, value); a space with none follows the
+    /// settings common to the site.
+    pub async fn space_settings(&self) -> Result<Vec<(i64, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT r.espace_id, r.cle, r.valeur FROM espace_reglages r \
+             JOIN espaces e ON e.id = r.espace_id WHERE e.deleted_at IS NULL \
+             ORDER BY r.espace_id, r.cle",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    get(row, "espace_id")?,
+                    get(row, "cle")?,
+                    get(row, "valeur")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Replaces a space's own settings with `values`, in one transaction; no values: the
+    /// space follows the common settings again. `NotFound` for an unknown or deleted space.
+    /// Event `SettingsChanged` (detail: the space's name and the keys), which other instances
+    /// follow to reload them.
+    pub async fn set_space_settings(
+        &self,
+        espace_id: i64,
+        values: &[(String, String)],
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        // Written first: on SQLite the transaction then holds the write lock before it reads.
+        sqlx::query("DELETE FROM espace_reglages WHERE espace_id = $1")
+            .bind(espace_id)
+            .execute(&mut *tx)
+            .await?;
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT nom FROM espaces WHERE id = $1 AND deleted_at IS NULL")
+                .bind(espace_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(name) = name else {
+            tx.rollback().await?;
+            return Err(not_found_space(espace_id));
+        };
+        for (key, value) in values {
+            sqlx::query(
+                "INSERT INTO espace_reglages (espace_id, cle, valeur, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(espace_id)
+            .bind(key.clone())
+            .bind(value.clone())
+            .bind(now)
+            .bind(actor.label())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let keys: Vec<&str> = values.iter().map(|(key, _)| key.as_str()).collect();
+        let detail = if keys.is_empty() {
+            format!("{name} : réglages communs")
+        } else {
+            format!("{name} : {}", keys.join(", "))
+        };
+        let event = EventSpec::by(EventKind::SettingsChanged, actor, Some(&detail));
+        self.insert_event(&mut tx, now, &event, None, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 fn space_from_row(row: &AnyRow) -> Result<SpaceRow> {
     Ok(SpaceRow {
         id: get(row, "id")?,

@@ -17,8 +17,7 @@ use crate::clock::now_ms;
 use crate::console::ConsoleError;
 use crate::console::auth::Staff;
 use crate::console::form::{Action, redirect_with};
-use crate::console::manage::{SETTINGS, settings_page};
-use crate::console::pages::Empty;
+use crate::console::manage::{SettingsOf, SettingsQuery, settings_page, store_settings};
 use crate::domain::holidays::public_holidays;
 use crate::domain::opening::{DayHours, OpeningHours, SpecialDay};
 use crate::settings::setting_keys as k;
@@ -28,6 +27,9 @@ use crate::text::console as t;
 /// The « Ajouter un jour particulier » form, as typed (kept when refused).
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct SpecialDayForm {
+    /// The space whose calendar it is; empty: the common one.
+    #[serde(default)]
+    pub espace: String,
     /// `YYYY-MM-DD`, as a date field sends it.
     #[serde(default)]
     pub date: String,
@@ -137,9 +139,17 @@ fn special_day_of(form: &SpecialDayForm, today: Date) -> Result<(Date, SpecialDa
     }
 }
 
-/// Today in the space's time zone.
-fn today(state: &AppState) -> Date {
-    crate::clock::local_day(now_ms(), &state.settings().timezone)
+/// Today in the time zone of the settings shown.
+fn today(state: &AppState, of: &SettingsOf) -> Date {
+    crate::clock::local_day(now_ms(), &of.in_force(&state.settings()).timezone)
+}
+
+/// The special days in force there.
+fn special_days(state: &AppState, of: &SettingsOf) -> BTreeMap<Date, SpecialDay> {
+    of.in_force(&state.settings())
+        .opening_hours
+        .special_days()
+        .clone()
 }
 
 /// Stores the special days and applies them at once (on every instance, through the settings'
@@ -147,18 +157,18 @@ fn today(state: &AppState) -> Date {
 async fn store_special_days(
     state: &AppState,
     staff: &Staff,
+    of: &SettingsOf,
     days: &BTreeMap<Date, SpecialDay>,
 ) -> Result<(), ConsoleError> {
     let values = vec![(
         k::SPECIAL_DAYS.to_owned(),
         OpeningHours::format_special_days(days),
     )];
-    state
-        .store
-        .set_settings(&values, &staff.actor(), now_ms())
-        .await?;
-    state.reload_settings().await?;
-    Ok(())
+    // Special days valid one by one make valid settings: a refusal here is a bug, said as a
+    // bad form rather than lost.
+    store_settings(state, staff, of, values)
+        .await?
+        .map_err(|_| ConsoleError::BadForm)
 }
 
 pub async fn special_day_add(
@@ -166,27 +176,29 @@ pub async fn special_day_add(
     headers: HeaderMap,
     action: Action<SpecialDayForm>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_site_admin()?;
-    let mut days = state.settings().opening_hours.special_days().clone();
+    let of = SettingsOf::chosen(&action.staff, &action.form.espace)?;
+    let mut days = special_days(&state, &of);
     let checked =
-        special_day_of(&action.form, today(&state)).and_then(|(date, day)| match days.get(&date) {
-            Some(taken) => Err(vec![t::special_date_taken(&shown_date(date), &taken.label)]),
-            None => Ok((date, day)),
+        special_day_of(&action.form, today(&state, &of)).and_then(|(date, day)| {
+            match days.get(&date) {
+                Some(taken) => Err(vec![t::special_date_taken(&shown_date(date), &taken.label)]),
+                None => Ok((date, day)),
+            }
         });
     match checked {
         Ok((date, day)) => {
             let label = day.label.clone();
             days.insert(date, day);
-            store_special_days(&state, &action.staff, &days).await?;
+            store_special_days(&state, &action.staff, &of, &days).await?;
             tracing::info!(by = %action.staff.account().login, %date, "console: special day added");
             Ok(redirect_with(
-                SETTINGS,
+                &of.page(),
                 true,
                 &t::special_day_added(&shown_date(date), &label),
             ))
         }
         Err(errors) => {
-            let page = settings_page(&state, &action.staff, &headers, None, Vec::new())
+            let page = settings_page(&state, &action.staff, &headers, &of, None, Vec::new())
                 .await?
                 .with_special_day_errors(action.form, errors);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
@@ -197,6 +209,8 @@ pub async fn special_day_add(
 #[derive(Debug, Deserialize)]
 pub struct SpecialDayRemove {
     #[serde(default)]
+    espace: String,
+    #[serde(default)]
     date: String,
 }
 
@@ -204,8 +218,8 @@ pub async fn special_day_remove(
     State(state): State<AppState>,
     action: Action<SpecialDayRemove>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_site_admin()?;
-    let mut days = state.settings().opening_hours.special_days().clone();
+    let of = SettingsOf::chosen(&action.staff, &action.form.espace)?;
+    let mut days = special_days(&state, &of);
     let removed = action
         .form
         .date
@@ -214,11 +228,11 @@ pub async fn special_day_remove(
         .ok()
         .and_then(|date| days.remove(&date).map(|day| (date, day)));
     let Some((date, day)) = removed else {
-        return Ok(redirect_with(SETTINGS, false, t::SPECIAL_DAY_NOT_FOUND));
+        return Ok(redirect_with(&of.page(), false, t::SPECIAL_DAY_NOT_FOUND));
     };
-    store_special_days(&state, &action.staff, &days).await?;
+    store_special_days(&state, &action.staff, &of, &days).await?;
     Ok(redirect_with(
-        SETTINGS,
+        &of.page(),
         true,
         &t::special_day_removed(&shown_date(date), &day.label),
     ))
@@ -228,12 +242,12 @@ pub async fn special_day_remove(
 /// that already have special hours.
 pub async fn holidays_add(
     State(state): State<AppState>,
-    action: Action<Empty>,
+    action: Action<SettingsQuery>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_site_admin()?;
-    let today = today(&state);
+    let of = SettingsOf::chosen(&action.staff, &action.form.espace)?;
+    let today = today(&state, &of);
     let until = today.checked_add(1.year()).unwrap_or(today);
-    let mut days = state.settings().opening_hours.special_days().clone();
+    let mut days = special_days(&state, &of);
     let mut added = 0;
     for (date, name) in [today.year(), today.year().saturating_add(1)]
         .into_iter()
@@ -251,10 +265,10 @@ pub async fn holidays_add(
         }
     }
     if added == 0 {
-        return Ok(redirect_with(SETTINGS, true, t::HOLIDAYS_ALREADY_THERE));
+        return Ok(redirect_with(&of.page(), true, t::HOLIDAYS_ALREADY_THERE));
     }
-    store_special_days(&state, &action.staff, &days).await?;
-    Ok(redirect_with(SETTINGS, true, &t::holidays_added(added)))
+    store_special_days(&state, &action.staff, &of, &days).await?;
+    Ok(redirect_with(&of.page(), true, &t::holidays_added(added)))
 }
 
 #[cfg(test)]
@@ -264,6 +278,7 @@ mod tests {
 
     fn form(date: &str, libelle: &str, genre: &str, open: &str, close: &str) -> SpecialDayForm {
         SpecialDayForm {
+            espace: String::new(),
             date: date.into(),
             libelle: libelle.into(),
             genre: genre.into(),

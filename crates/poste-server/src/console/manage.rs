@@ -4,10 +4,10 @@
 //! time rules.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use poste_store::{Enrollment, NewCategory, StoreError};
+use poste_store::{Enrollment, NewCategory, SpaceScope, StoreError};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
@@ -17,11 +17,14 @@ use crate::console::calendar::{SpecialDayForm, SpecialDayLine, special_day_lines
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Empty, Frame, page};
 use crate::console::view;
-use crate::domain::duration::parse_duration;
+use crate::domain::duration::{compact_duration, parse_duration};
 use crate::domain::opening::{DayHours, OpeningHours};
 use crate::domain::validity::CodeValidity;
 use crate::ops::{self, OpError};
-use crate::settings::{SettingError, parse_recipients, parse_schedule_minutes, setting_keys as k};
+use crate::settings::{
+    SettingError, Settings, parse_recipients, parse_schedule_minutes, parse_timezone,
+    schedule_text, setting_keys as k,
+};
 use crate::state::AppState;
 use crate::text::console as t;
 
@@ -303,8 +306,125 @@ pub async fn poste_retire(
 
 // ----- settings and categories ----------------------------------------------------------------
 
+/// Whose settings « Réglages » shows and changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SettingsOf {
+    /// Common to the site: every space without settings of its own follows them. For admins
+    /// of every space.
+    Common,
+    /// One space's: its own, or the common ones until staff change one for it.
+    Space { id: i64, nom: String },
+}
+
+impl SettingsOf {
+    /// From an `espace` parameter or field: empty for the common settings (an admin of some
+    /// spaces gets the first of them), else one of the account's spaces (another space is
+    /// refused, an unknown one not found).
+    pub(super) fn chosen(staff: &Staff, espace: &str) -> Result<SettingsOf, ConsoleError> {
+        staff.require_admin()?;
+        let id = match espace.trim() {
+            "" if staff.scope == SpaceScope::Every => return Ok(SettingsOf::Common),
+            "" => staff
+                .spaces
+                .first()
+                .map(|(id, _)| *id)
+                .ok_or(ConsoleError::OtherSpace)?,
+            typed => typed.parse::<i64>().map_err(|_| ConsoleError::NotFound)?,
+        };
+        staff.require_space(id)?;
+        let (id, nom) = staff
+            .spaces
+            .iter()
+            .find(|(own, _)| *own == id)
+            .cloned()
+            .ok_or(ConsoleError::NotFound)?;
+        Ok(SettingsOf::Space { id, nom })
+    }
+
+    /// The settings in force there.
+    pub(super) fn in_force<'a>(&self, settings: &'a Settings) -> &'a Settings {
+        match self {
+            SettingsOf::Common => settings,
+            SettingsOf::Space { id, .. } => settings.for_space(*id),
+        }
+    }
+
+    /// The page that shows them.
+    pub(super) fn page(&self) -> String {
+        match self {
+            SettingsOf::Common => SETTINGS.to_owned(),
+            SettingsOf::Space { id, .. } => format!("{SETTINGS}?espace={id}"),
+        }
+    }
+
+    /// What the forms send back in their `espace` field.
+    fn field(&self) -> String {
+        match self {
+            SettingsOf::Common => String::new(),
+            SettingsOf::Space { id, .. } => id.to_string(),
+        }
+    }
+}
+
+/// Stores settings `values` where they belong and puts them in force on every instance. A
+/// space gets all of its keys as its own (those not in `values` as they are in force there),
+/// so that it no longer follows the common settings. The whole set is checked first: nothing
+/// is stored if it does not make valid settings.
+pub(super) async fn store_settings(
+    state: &AppState,
+    staff: &Staff,
+    of: &SettingsOf,
+    values: Vec<(String, String)>,
+) -> Result<Result<(), SettingError>, ConsoleError> {
+    let settings = state.settings();
+    match of {
+        SettingsOf::Common => {
+            if let Err(err) = settings.with_overrides(&values) {
+                return Ok(Err(err));
+            }
+            state
+                .store
+                .set_settings(&values, &staff.actor(), now_ms())
+                .await?;
+        }
+        SettingsOf::Space { id, .. } => {
+            // Every key of the space stored at once (decision 0013); a key not a space's is
+            // refused by with_space_overrides.
+            let mut own = settings.for_space(*id).space_values();
+            for (key, value) in values {
+                match own.iter_mut().find(|(own_key, _)| *own_key == key) {
+                    Some(pair) => pair.1 = value,
+                    None => own.push((key, value)),
+                }
+            }
+            if let Err(err) = settings.with_space_overrides(&own) {
+                return Ok(Err(err));
+            }
+            state
+                .store
+                .set_space_settings(*id, &own, &staff.actor(), now_ms())
+                .await?;
+        }
+    }
+    state.reload_settings().await?;
+    Ok(Ok(()))
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct SettingsQuery {
+    /// The space whose settings are shown; empty: the common ones.
+    #[serde(default)]
+    pub espace: String,
+}
+
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct SettingsForm {
+    /// The space whose settings these are; empty: the common ones.
+    #[serde(default)]
+    espace: String,
+    /// The space's time zone (IANA name).
+    #[serde(default)]
+    fuseau: String,
     #[serde(default)]
     site_name: String,
     #[serde(default)]
@@ -520,6 +640,15 @@ struct CategoryEdit {
 #[template(path = "console/settings.html")]
 pub(super) struct SettingsPage {
     frame: Frame,
+    /// Whose settings these are: the page's title says it, the forms send `espace` back.
+    of: SettingsOf,
+    espace: String,
+    /// A space with settings of its own (else it follows the common ones).
+    own: bool,
+    /// The other settings the account may open (the common ones, its spaces), with several.
+    choices: Vec<SettingsChoice>,
+    /// Time zones offered in the space's field (any IANA name is taken).
+    timezones: &'static [&'static str],
     form: SettingsForm,
     days: Vec<DayLine>,
     /// Everything the last save got wrong, in the form's order.
@@ -534,6 +663,27 @@ pub(super) struct SettingsPage {
     new_category: CategoryForm,
     new_category_error: String,
 }
+
+/// A link of « Réglages de : … ».
+#[derive(Debug)]
+struct SettingsChoice {
+    href: String,
+    label: String,
+    current: bool,
+}
+
+/// Time zones of the communes this is made for (overseas France first), offered in the field.
+const TIMEZONES: &[&str] = &[
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "America/Cayenne",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "America/Miquelon",
+    "Europe/Paris",
+];
 
 impl SettingsPage {
     /// The page with the special day form refused: what was typed kept, every reason said.
@@ -575,25 +725,24 @@ fn minutes_text(secs: Option<i64>) -> String {
     secs.map(|s| (s / 60).to_string()).unwrap_or_default()
 }
 
-/// A delay of the power schedule in its field: minutes, or empty for none.
-fn schedule_text(minutes: Option<u32>) -> String {
-    minutes.map(|min| min.to_string()).unwrap_or_default()
-}
-
 pub(super) async fn settings_page(
     state: &AppState,
     staff: &Staff,
     headers: &HeaderMap,
+    of: &SettingsOf,
     form: Option<SettingsForm>,
     errors: Vec<String>,
 ) -> Result<SettingsPage, ConsoleError> {
-    let settings = state.settings();
+    let all = state.settings();
+    let settings = of.in_force(&all);
     let form = form.unwrap_or_else(|| {
         let (validite, validite_duree) = match settings.code_validity {
             CodeValidity::EndOfDay => ("fin_de_journee".to_owned(), String::new()),
             CodeValidity::Secs(secs) => ("duree".to_owned(), compact_duration(secs)),
         };
         let mut form = SettingsForm {
+            espace: of.field(),
+            fuseau: settings.timezone.iana_name().unwrap_or_default().to_owned(),
             site_name: settings.site_name.clone(),
             avertissement_min: minutes_or_secs(settings.thresholds.warning_ms / 1000),
             critique_min: minutes_or_secs(settings.thresholds.critical_ms / 1000),
@@ -610,6 +759,29 @@ pub(super) async fn settings_page(
         }
         form
     });
+    let mut choices = Vec::new();
+    if staff.scope == SpaceScope::Every {
+        choices.push(SettingsChoice {
+            href: SettingsOf::Common.page(),
+            label: t::SETTINGS_COMMON.to_owned(),
+            current: *of == SettingsOf::Common,
+        });
+    }
+    for (id, nom) in &staff.spaces {
+        let space = SettingsOf::Space {
+            id: *id,
+            nom: nom.clone(),
+        };
+        choices.push(SettingsChoice {
+            href: space.page(),
+            label: nom.clone(),
+            current: *of == space,
+        });
+    }
+    // One space: nothing to choose (a single-space site sees « Réglages » as before spaces).
+    if staff.spaces.len() <= 1 {
+        choices.clear();
+    }
     let days = (0..7)
         .map(|index| {
             let day = form.day(index);
@@ -641,6 +813,11 @@ pub(super) async fn settings_page(
     let today = crate::clock::local_day(now_ms(), &settings.timezone);
     Ok(SettingsPage {
         frame: Frame::new(state, staff, headers, "reglages"),
+        espace: of.field(),
+        own: matches!(of, SettingsOf::Space { id, .. } if all.has_own(*id)),
+        of: of.clone(),
+        choices,
+        timezones: TIMEZONES,
         form,
         days,
         errors,
@@ -663,24 +840,14 @@ fn minutes_or_secs(secs: i64) -> String {
     }
 }
 
-/// `4h`, `90min`, `45s`: a duration as the validity field takes it back.
-fn compact_duration(secs: i64) -> String {
-    if secs % 3600 == 0 {
-        format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
-        format!("{}min", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
-}
-
 pub async fn settings(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
+    Query(query): Query<SettingsQuery>,
 ) -> Result<Response, ConsoleError> {
-    staff.require_site_admin()?;
-    page(&settings_page(&state, &staff, &headers, None, Vec::new()).await?)
+    let of = SettingsOf::chosen(&staff, &query.espace)?;
+    page(&settings_page(&state, &staff, &headers, &of, None, Vec::new()).await?)
 }
 
 /// A threshold typed in minutes (`5`), or in seconds with `s` (`30s`).
@@ -695,11 +862,19 @@ fn threshold_secs(text: &str) -> Option<i64> {
 
 /// The settings a form asks for, as stored key/values; else every French message at once (one
 /// save shows all there is to correct, not one mistake per try).
-fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<String>> {
+fn settings_values(
+    form: &SettingsForm,
+    of: &SettingsOf,
+) -> Result<Vec<(String, String)>, Vec<String>> {
     let mut errors = Vec::new();
+    let common = *of == SettingsOf::Common;
     let site_name = form.site_name.trim();
-    if site_name.is_empty() || site_name.chars().count() > 100 {
+    if common && (site_name.is_empty() || site_name.chars().count() > 100) {
         errors.push(t::SITE_NAME_INVALID.to_owned());
+    }
+    let timezone = form.fuseau.trim();
+    if !common && parse_timezone(timezone).is_none() {
+        errors.push(t::timezone_invalid(timezone));
     }
     let warning = threshold_secs(&form.avertissement_min);
     let critical = threshold_secs(&form.critique_min);
@@ -737,6 +912,7 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
     }
     let recipients = match parse_recipients(&form.destinataires) {
         Ok(addresses) => addresses.join(", "),
+        Err(_) if !common => String::new(),
         Err(refused) => {
             errors.extend(refused.iter().map(|typed| t::recipient_invalid(typed)));
             String::new()
@@ -768,17 +944,22 @@ fn settings_values(form: &SettingsForm) -> Result<Vec<(String, String)>, Vec<Str
     ) else {
         return Err(errors);
     };
-    Ok(vec![
-        (k::SITE_NAME.to_owned(), site_name.to_owned()),
+    let mut values = vec![
         (k::WARNING_SECS.to_owned(), warning.to_string()),
         (k::CRITICAL_SECS.to_owned(), critical.to_string()),
         (k::CODE_LENGTH.to_owned(), code_length.to_owned()),
         (k::CODE_VALIDITY.to_owned(), validity),
         (k::OPENING_HOURS.to_owned(), hours.format()),
-        (k::REPORT_RECIPIENTS.to_owned(), recipients),
         (k::POWER_WAKE_BEFORE.to_owned(), schedule_text(schedule.0)),
         (k::POWER_OFF_AFTER.to_owned(), schedule_text(schedule.1)),
-    ])
+    ];
+    if common {
+        values.push((k::SITE_NAME.to_owned(), site_name.to_owned()));
+        values.push((k::REPORT_RECIPIENTS.to_owned(), recipients));
+    } else {
+        values.push((k::TIMEZONE.to_owned(), timezone.to_owned()));
+    }
+    Ok(values)
 }
 
 pub async fn settings_save(
@@ -786,38 +967,59 @@ pub async fn settings_save(
     headers: HeaderMap,
     action: Action<SettingsForm>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_site_admin()?;
-    let checked = settings_values(&action.form).and_then(|values| {
-        // The whole set must make valid settings before anything is stored.
-        state
-            .settings()
-            .with_overrides(&values)
-            .map(|_| values)
-            .map_err(|err| {
-                vec![match err {
-                    SettingError::Invalid(k::SITE_NAME) => t::SITE_NAME_INVALID.to_owned(),
-                    SettingError::Invalid(k::CODE_LENGTH) => t::CODE_LENGTH_INVALID.to_owned(),
-                    _ => t::BAD_FORM.to_owned(),
-                }]
-            })
-    });
-    match checked {
-        Ok(values) => {
-            state
-                .store
-                .set_settings(&values, &action.staff.actor(), now_ms())
-                .await?;
-            state.reload_settings().await?;
-            tracing::info!(by = %action.staff.account().login, "console: settings changed");
-            Ok(redirect_with(SETTINGS, true, t::SETTINGS_SAVED))
+    let of = SettingsOf::chosen(&action.staff, &action.form.espace)?;
+    let stored = match settings_values(&action.form, &of) {
+        Ok(values) => match store_settings(&state, &action.staff, &of, values).await? {
+            Ok(()) => Ok(()),
+            Err(SettingError::Invalid(k::SITE_NAME)) => Err(vec![t::SITE_NAME_INVALID.to_owned()]),
+            Err(SettingError::Invalid(k::CODE_LENGTH)) => {
+                Err(vec![t::CODE_LENGTH_INVALID.to_owned()])
+            }
+            Err(_) => Err(vec![t::BAD_FORM.to_owned()]),
+        },
+        Err(errors) => Err(errors),
+    };
+    match stored {
+        Ok(()) => {
+            tracing::info!(by = %action.staff.account().login, ?of, "console: settings changed");
+            Ok(redirect_with(&of.page(), true, t::SETTINGS_SAVED))
         }
         Err(errors) => {
-            let html = settings_page(&state, &action.staff, &headers, Some(action.form), errors)
-                .await?
-                .render()?;
+            let html = settings_page(
+                &state,
+                &action.staff,
+                &headers,
+                &of,
+                Some(action.form),
+                errors,
+            )
+            .await?
+            .render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     }
+}
+
+/// A space follows the common settings again (its own are forgotten).
+pub async fn settings_follow_common(
+    State(state): State<AppState>,
+    action: Action<SettingsQuery>,
+) -> Result<Response, ConsoleError> {
+    let of = SettingsOf::chosen(&action.staff, &action.form.espace)?;
+    let SettingsOf::Space { id, nom } = &of else {
+        return Ok(redirect_with(SETTINGS, false, t::BAD_FORM));
+    };
+    state
+        .store
+        .set_space_settings(*id, &[], &action.staff.actor(), now_ms())
+        .await?;
+    state.reload_settings().await?;
+    tracing::info!(by = %action.staff.account().login, space = %nom, "console: space follows the common settings");
+    Ok(redirect_with(
+        &of.page(),
+        true,
+        &t::settings_follow_common(nom),
+    ))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -871,7 +1073,7 @@ async fn save_category(
     id: Option<i64>,
     action: Action<CategoryForm>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     let refused = |error: String| CategoryEdit {
         id,
         form: action.form.clone(),
@@ -898,9 +1100,16 @@ async fn save_category(
             Err(err) => return Err(err.into()),
         },
     };
-    let page = settings_page(state, &action.staff, headers, None, Vec::new())
-        .await?
-        .with_category_error(edit);
+    let page = settings_page(
+        state,
+        &action.staff,
+        headers,
+        &SettingsOf::Common,
+        None,
+        Vec::new(),
+    )
+    .await?
+    .with_category_error(edit);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
 
@@ -926,7 +1135,7 @@ pub async fn category_delete(
     Path(id): Path<i64>,
     action: Action<Empty>,
 ) -> Result<Response, ConsoleError> {
-    action.staff.require_admin()?;
+    action.staff.require_site_admin()?;
     match state
         .store
         .delete_category(id, &action.staff.actor(), now_ms())
@@ -958,7 +1167,7 @@ mod tests {
             f0: "18:00".into(),
             ..SettingsForm::default()
         };
-        let values = settings_values(&form).expect("valid");
+        let values = settings_values(&form, &SettingsOf::Common).expect("valid");
         assert!(values.contains(&(k::WARNING_SECS.into(), "300".into())));
         assert!(values.contains(&(k::CODE_VALIDITY.into(), "4h".into())));
         assert!(values.contains(&(k::OPENING_HOURS.into(), "09:00-18:00;;;;;;".into())));
@@ -968,7 +1177,7 @@ mod tests {
             ..form.clone()
         };
         assert_eq!(
-            settings_values(&backwards),
+            settings_values(&backwards, &SettingsOf::Common),
             Err(vec![t::hours_invalid("Lundi")])
         );
         let order = SettingsForm {
@@ -976,7 +1185,7 @@ mod tests {
             ..form.clone()
         };
         assert_eq!(
-            settings_values(&order),
+            settings_values(&order, &SettingsOf::Common),
             Err(vec![t::THRESHOLD_ORDER.to_owned()])
         );
         // Every mistake of one save is told at once.
@@ -989,7 +1198,7 @@ mod tests {
             ..form.clone()
         };
         assert_eq!(
-            settings_values(&all_wrong),
+            settings_values(&all_wrong, &SettingsOf::Common),
             Err(vec![
                 t::SITE_NAME_INVALID.to_owned(),
                 t::THRESHOLD_INVALID.to_owned(),
@@ -1012,17 +1221,21 @@ mod tests {
             validite: "fin_de_journee".into(),
             ..recipients
         };
-        assert!(settings_values(&recipients).unwrap().contains(&(
-            k::REPORT_RECIPIENTS.into(),
-            "direction@mairie.example, mediatheque@mairie.example".into()
-        )));
+        assert!(
+            settings_values(&recipients, &SettingsOf::Common)
+                .unwrap()
+                .contains(&(
+                    k::REPORT_RECIPIENTS.into(),
+                    "direction@mairie.example, mediatheque@mairie.example".into()
+                ))
+        );
         // Each wrong address is named, all at once.
         let wrong = SettingsForm {
             destinataires: "direction@mairie.example\ndirection\n@mairie".into(),
             ..recipients
         };
         assert_eq!(
-            settings_values(&wrong),
+            settings_values(&wrong, &SettingsOf::Common),
             Err(vec![
                 t::recipient_invalid("direction"),
                 t::recipient_invalid("@mairie"),
@@ -1034,7 +1247,7 @@ mod tests {
             r0: "13:30".into(),
             ..form.clone()
         };
-        let values = settings_values(&lunch).expect("valid");
+        let values = settings_values(&lunch, &SettingsOf::Common).expect("valid");
         assert!(values.contains(&(
             k::OPENING_HOURS.into(),
             "09:00-12:00,13:30-18:00;;;;;;".into()
@@ -1062,12 +1275,48 @@ mod tests {
                 ..form.clone()
             };
             assert_eq!(
-                settings_values(&wrong),
+                settings_values(&wrong, &SettingsOf::Common),
                 Err(vec![t::break_invalid("Lundi")]),
                 "{pause}–{resume}"
             );
         }
         assert_eq!(threshold_secs("30s"), Some(30));
         assert_eq!(threshold_secs("0"), None);
+    }
+
+    #[test]
+    fn a_space_form_sets_its_time_zone_not_the_sites_name_or_report() {
+        let space = SettingsOf::Space {
+            id: 2,
+            nom: "Maison de quartier".into(),
+        };
+        let form = SettingsForm {
+            espace: "2".into(),
+            fuseau: "Europe/Paris".into(),
+            site_name: " ".into(),
+            destinataires: "pas une adresse".into(),
+            avertissement_min: "5".into(),
+            critique_min: "1".into(),
+            longueur_code: "6".into(),
+            validite: "fin_de_journee".into(),
+            ..SettingsForm::default()
+        };
+        let values = settings_values(&form, &space).expect("valid");
+        let keys: Vec<&str> = values.iter().map(|(key, _)| key.as_str()).collect();
+        assert!(
+            keys.iter().all(|key| k::SPACE_KEYS.contains(key)),
+            "{keys:?}"
+        );
+        assert!(values.contains(&(k::TIMEZONE.into(), "Europe/Paris".into())));
+        for typed in ["", "Europe/Parsi"] {
+            let wrong = SettingsForm {
+                fuseau: typed.into(),
+                ..form.clone()
+            };
+            assert_eq!(
+                settings_values(&wrong, &space),
+                Err(vec![t::timezone_invalid(typed)])
+            );
+        }
     }
 }

@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/reglages",
             get(manage::settings).post(manage::settings_save),
         )
+        .route(
+            "/console/reglages/commun",
+            post(manage::settings_follow_common),
+        )
         .route("/console/reglages/jours", post(calendar::special_day_add))
         .route(
             "/console/reglages/jours/retirer",

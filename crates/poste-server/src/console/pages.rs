@@ -256,15 +256,13 @@ async fn current_tiles(
     let mut postes = state.store.list_postes().await?;
     postes.retain(|poste| view.contains(poste.espace_id));
     let requests = state.store.pending_time_requests().await?;
-    let thresholds = state.hub.thresholds();
     Ok(view::tiles(
         postes,
         &state.hub.online_postes(),
         &state.hub.live_rows(),
         &requests,
-        thresholds,
+        &state.settings(),
         now,
-        &state.settings().timezone,
     ))
 }
 
@@ -902,6 +900,8 @@ struct TicketsPage {
 
 #[derive(Debug)]
 struct Ticket {
+    /// The public name of the space where it is valid (the site's for every space).
+    place: String,
     code: String,
     duration: String,
     valid_until: String,
@@ -934,14 +934,17 @@ pub async fn tickets(
         .take(MAX_TICKETS)
         .collect();
     let mut tickets = Vec::with_capacity(ids.len());
-    let tz = &state.settings().timezone;
+    let settings = state.settings();
+    let spaces = state.store.list_spaces().await?;
     for id in &ids {
         if let Some(row) = state.store.session(*id).await? {
             staff.require_session_row(&state, &row).await?;
             tickets.push(Ticket {
+                place: ops::spaces::public_name(&spaces, row.space(), &settings.site_name),
                 code: spaced_code(&row.code),
                 duration: format_duration(row.total_secs()),
-                valid_until: view::validity(row.valid_until, tz),
+                // On the space's clock, as its gate reads it.
+                valid_until: view::validity(row.valid_until, &settings.at(row.space()).timezone),
                 poste: row
                     .poste_nom
                     .clone()

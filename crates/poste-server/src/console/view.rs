@@ -8,7 +8,8 @@ use jiff::tz::TimeZone;
 use poste_store::{CategoryRow, Millis, PosteRow, SessionRow, SessionStatus, TimeRequestRow};
 
 use crate::domain::duration::format_duration;
-use crate::domain::timing::{Thresholds, remaining_secs};
+use crate::domain::timing::remaining_secs;
+use crate::settings::Settings;
 use crate::text;
 use crate::text::console as t;
 
@@ -103,10 +104,10 @@ pub fn tiles(
     online: &HashSet<i64>,
     live: &[SessionRow],
     requests: &[TimeRequestRow],
-    thresholds: Thresholds,
+    settings: &Settings,
     now: Millis,
-    tz: &TimeZone,
 ) -> Vec<Tile> {
+    let tz = &settings.timezone;
     let running: HashMap<i64, &SessionRow> = live
         .iter()
         .filter(|row| row.status == SessionStatus::Active)
@@ -116,6 +117,7 @@ pub fn tiles(
         .into_iter()
         .map(|poste| {
             let is_online = online.contains(&poste.id);
+            let thresholds = settings.for_space(poste.espace_id).thresholds;
             let session = running.get(&poste.id).and_then(|row| {
                 let deadline = row.deadline()?;
                 let left = remaining_secs(deadline, now);

@@ -68,6 +68,17 @@ pub fn parse_duration(input: &str) -> Result<i64, DurationError> {
     Ok(total)
 }
 
+/// `4h`, `90min`, `45s`: a duration as [`parse_duration`] takes it back.
+pub fn compact_duration(secs: i64) -> String {
+    if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else if secs % 60 == 0 {
+        format!("{}min", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 /// Writes seconds the way staff read them: `2 h`, `1 h 30 min`, `45 s`.
 pub fn format_duration(secs: i64) -> String {
     let secs = secs.max(0);

@@ -38,5 +38,6 @@ pub(crate) fn test_row(
         created_by: "test".to_owned(),
         visiteur_id: None,
         espace_id: None,
+        poste_espace_id: None,
     }
 }

@@ -4,7 +4,7 @@
 use jiff::tz::TimeZone;
 use poste_store::Millis;
 
-use crate::domain::duration::parse_duration;
+use crate::domain::duration::{compact_duration, parse_duration};
 
 /// How long an unused code stays valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,14 @@ impl CodeValidity {
                 Ok(secs) if secs > 0 => Some(CodeValidity::Secs(secs)),
                 _ => None,
             },
+        }
+    }
+
+    /// As [`CodeValidity::parse`] takes it back (`fin_de_journee`, `4h`).
+    pub fn format(self) -> String {
+        match self {
+            CodeValidity::EndOfDay => "fin_de_journee".to_owned(),
+            CodeValidity::Secs(secs) => compact_duration(secs),
         }
     }
 

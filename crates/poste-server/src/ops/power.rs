@@ -4,7 +4,7 @@
 //! the session has ended (docs/protocol.md, `power`).
 
 use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage};
-use poste_store::{Actor, Millis, PosteRow, SessionRow, SpaceScope, StoreError};
+use poste_store::{Actor, DEFAULT_SPACE, Millis, PosteRow, SessionRow, SpaceScope, StoreError};
 
 use crate::domain::power::{
     Ordered, Scheduled, SpaceOrdered, SpaceWoken, WhenBusy, action_word, due_actions,
@@ -283,49 +283,55 @@ pub async fn wake_all(
     Ok(done)
 }
 
-/// Does the day's scheduled wake-up or power-off once it is due (« Réglages »: minutes before
-/// the opening, after the closing), once across the instances: each is claimed first, by
-/// `instance`. Returns what was done.
+/// Does each space's scheduled wake-up or power-off of the day once it is due (« Réglages »:
+/// minutes before the opening, after the closing, in the space's hours and time zone), once
+/// across the instances: each is claimed first, by `instance`. Returns what was done, by space.
 pub async fn run_schedule(
     app: &AppState,
     instance: &str,
     now: Millis,
-) -> Result<Vec<Scheduled>, OpError> {
+) -> Result<Vec<(i64, Scheduled)>, OpError> {
     let settings = app.settings();
-    let due = due_actions(
-        settings.power_schedule,
-        &settings.opening_hours,
-        &settings.timezone,
-        now,
-    );
+    let spaces = app.store.list_spaces().await.map_err(OpError::Store)?;
     let mut done = Vec::new();
-    for (day, action) in due {
-        let claimed = app
-            .store
-            .claim_scheduled_power(&day.to_string(), action.as_str(), instance, now)
-            .await
-            .map_err(OpError::Store)?;
-        if !claimed {
-            continue;
-        }
-        match action {
-            Scheduled::Wake => {
-                let woken = wake_all(app, &SpaceScope::Every, &Actor::System, now).await?;
-                tracing::info!(%day, woken = woken.woken, on = woken.on, no_mac = ?woken.no_mac, "scheduled wake-up before the opening");
+    for space in spaces {
+        let settings = settings.for_space(space.id);
+        let due = due_actions(
+            settings.power_schedule,
+            &settings.opening_hours,
+            &settings.timezone,
+            now,
+        );
+        for (day, action) in due {
+            // The default space's claims keep the key they had before spaces.
+            let key = if space.id == DEFAULT_SPACE {
+                day.to_string()
+            } else {
+                format!("{day} espace {}", space.id)
+            };
+            let claimed = app
+                .store
+                .claim_scheduled_power(&key, action.as_str(), instance, now)
+                .await
+                .map_err(OpError::Store)?;
+            if !claimed {
+                continue;
             }
-            Scheduled::PowerOff => {
-                let ordered = order_power_all(
-                    app,
-                    &SpaceScope::Every,
-                    PowerAction::Extinction,
-                    &Actor::System,
-                    now,
-                )
-                .await?;
-                tracing::info!(%day, now = ordered.now, after_session = ordered.after_session, offline = ordered.offline, too_old = ordered.too_old, "scheduled power-off after the closing");
+            let scope = SpaceScope::Only(vec![space.id]);
+            match action {
+                Scheduled::Wake => {
+                    let woken = wake_all(app, &scope, &Actor::System, now).await?;
+                    tracing::info!(%day, space = %space.nom, woken = woken.woken, on = woken.on, no_mac = ?woken.no_mac, "scheduled wake-up before the opening");
+                }
+                Scheduled::PowerOff => {
+                    let ordered =
+                        order_power_all(app, &scope, PowerAction::Extinction, &Actor::System, now)
+                            .await?;
+                    tracing::info!(%day, space = %space.nom, now = ordered.now, after_session = ordered.after_session, offline = ordered.offline, too_old = ordered.too_old, "scheduled power-off after the closing");
+                }
             }
+            done.push((space.id, action));
         }
-        done.push(action);
     }
     Ok(done)
 }

@@ -9,6 +9,17 @@ use crate::text;
 /// The longest name of a space (it is shown on the gate and on tickets).
 pub const MAX_SPACE_NAME: usize = 64;
 
+/// The public name the gate shows and a ticket bears, where `espace_id` is (`None`: every
+/// space): the space's name on a site of several spaces, the site's name (« Réglages ») on a
+/// site of one, which sees no difference from before spaces (decision 0013).
+pub fn public_name(spaces: &[SpaceRow], espace_id: Option<i64>, site_name: &str) -> String {
+    let space = espace_id.and_then(|id| spaces.iter().find(|space| space.id == id));
+    match space {
+        Some(space) if spaces.len() > 1 => space.nom.clone(),
+        _ => site_name.to_owned(),
+    }
+}
+
 /// Creates a space (`id` None) or renames and readdresses one.
 pub async fn save_space(
     store: &Store,
@@ -107,5 +118,38 @@ mod tests {
         assert!(space_refusal(SpaceRefusal::LastSpace).contains("seul espace"));
         assert!(space_refusal(SpaceRefusal::OnlySpaceOfStaff(2)).contains("2 comptes"));
         assert!(space_refusal(SpaceRefusal::WorkstationBusy).contains("session en cours"));
+    }
+
+    fn space(id: i64, nom: &str) -> SpaceRow {
+        SpaceRow {
+            id,
+            nom: nom.to_owned(),
+            adresse: None,
+            created_at: 0,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn the_public_name_is_the_spaces_with_several_and_the_sites_with_one() {
+        let one = [space(1, "Espace principal")];
+        assert_eq!(
+            public_name(&one, Some(1), "EPN de Saint-Leu"),
+            "EPN de Saint-Leu"
+        );
+        let two = [space(1, "Médiathèque"), space(2, "Maison de quartier")];
+        assert_eq!(
+            public_name(&two, Some(2), "EPN de Saint-Leu"),
+            "Maison de quartier"
+        );
+        // A code of every space, or a space gone: the site's name.
+        assert_eq!(
+            public_name(&two, None, "EPN de Saint-Leu"),
+            "EPN de Saint-Leu"
+        );
+        assert_eq!(
+            public_name(&two, Some(9), "EPN de Saint-Leu"),
+            "EPN de Saint-Leu"
+        );
     }
 }

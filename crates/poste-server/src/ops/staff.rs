@@ -211,6 +211,8 @@ pub async fn create_sessions(
         None => None,
     };
     let espace_id = code_space(store, poste.as_ref(), request.espace).await?;
+    // Validity and length are the code's space's (a code of every space: the common ones).
+    let settings = settings.at(espace_id);
     let valid_until = match request.valid_for_secs {
         Some(secs) => {
             check_duration(settings, secs)?;
@@ -402,6 +404,8 @@ fn plan_added_time(
     now: Millis,
 ) -> Result<(i64, i64), OpError> {
     check_duration(settings, secs)?;
+    // The hours and thresholds of the session's space.
+    let settings = settings.at(current.space());
     let mut secs = secs;
     if let (Some(deadline), Opening::OpenUntil(close)) = (
         current

@@ -335,7 +335,12 @@ async fn on_hello(
         .set_connection_protocol(conn, hello.protocole.unwrap_or(1));
     tracing::info!(conn, poste = %poste.nom, version = ?hello.version, "workstation identified");
     caller.last_touch = Some(caller.at.mono);
-    let thresholds = app.hub.thresholds();
+    let thresholds = app.hub.thresholds_in(Some(poste.espace_id));
+    let public_name = super::spaces::public_name(
+        &app.store.list_spaces().await?,
+        Some(poste.espace_id),
+        &app.settings().site_name,
+    );
     let welcome = ServerMessage::Welcome(Welcome {
         poste: poste.nom.clone(),
         serveur_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -345,7 +350,7 @@ async fn on_hello(
             avertissement: thresholds.warning_ms / 1000,
             critique: thresholds.critical_ms / 1000,
         },
-        espace: Some(app.settings().site_name.clone()),
+        espace: Some(public_name),
     });
     caller.poste = Some(poste);
     Ok(Outcome::from(vec![welcome]))
@@ -622,7 +627,9 @@ async fn judge_code(
         tracing::info!(conn, poste = %fresh.nom, "code refused: workstation out of order");
         return Ok((vec![refused(RefusalReason::HorsService, None, 0)], false));
     }
+    let place = Place::of(poste.as_ref());
     let settings = app.settings();
+    let settings = settings.for_space(place.espace_id);
     if settings.opening_hours.at(now, &settings.timezone) == Opening::Closed {
         tracing::info!(conn, "code refused: the space is closed");
         return Ok((vec![refused(RefusalReason::Ferme, None, 0)], false));
@@ -631,7 +638,7 @@ async fn judge_code(
         None => Err(RefusalReason::Inconnu.into()),
         Some(code) => match app.store.session_by_code(&code).await? {
             None => Err(RefusalReason::Inconnu.into()),
-            Some(row) => check_code(&row, Place::of(poste.as_ref()), now).map(|()| row),
+            Some(row) => check_code(&row, place, now).map(|()| row),
         },
     };
     match verdict {
@@ -802,11 +809,12 @@ async fn on_start(app: &AppState, caller: &mut Caller, id: SessionId) -> Replies
     };
     // The start, its end cut at closing time and the warnings already passed: one transaction.
     let settings = app.settings();
+    let settings = settings.for_space(poste.espace_id);
     let closes_at = match settings.opening_hours.at(now, &settings.timezone) {
         Opening::OpenUntil(close) => Some(close),
         _ => None,
     };
-    let thresholds = app.hub.thresholds();
+    let thresholds = settings.thresholds;
     match app
         .store
         .start_session_with(row.id, Some(poste.id), &caller.actor(), now, |started| {

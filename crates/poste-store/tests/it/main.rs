@@ -120,4 +120,5 @@ conformance! {
     spaces::a_code_starts_in_its_own_space_only,
     spaces::a_busy_workstation_does_not_move,
     spaces::staff_work_in_their_spaces_and_lists_show_those_only,
+    spaces::a_space_has_its_own_settings_or_the_common_ones,
 }

@@ -444,3 +444,88 @@ pub async fn staff_work_in_their_spaces_and_lists_show_those_only(store: Store) 
         .unwrap();
     assert_eq!(of_mdq.espace_id, Some(quartier.id));
 }
+
+pub async fn a_space_has_its_own_settings_or_the_common_ones(store: Store) {
+    let quartier = store
+        .save_space(None, &named("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    assert!(store.space_settings().await.unwrap().is_empty());
+    let own = |key: &str, value: &str| (key.to_owned(), value.to_owned());
+    store
+        .set_space_settings(
+            quartier.id,
+            &[own("warning_secs", "600"), own("timezone", "Europe/Paris")],
+            &staff(),
+            T0,
+        )
+        .await
+        .unwrap();
+    // Saving again replaces the whole set: a key left out follows the common settings.
+    store
+        .set_space_settings(
+            quartier.id,
+            &[
+                own("critical_secs", "120"),
+                own("timezone", "Indian/Reunion"),
+            ],
+            &staff(),
+            T0 + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.space_settings().await.unwrap(),
+        vec![
+            (quartier.id, "critical_secs".to_owned(), "120".to_owned()),
+            (
+                quartier.id,
+                "timezone".to_owned(),
+                "Indian/Reunion".to_owned()
+            ),
+        ]
+    );
+    // The site's common settings are apart.
+    assert!(store.settings().await.unwrap().is_empty());
+    let changes = store
+        .list_events(&EventFilter {
+            kinds: vec![EventKind::SettingsChanged],
+            ..EventFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(
+        changes[0].event.detail.as_deref(),
+        Some("Maison de quartier : critical_secs, timezone")
+    );
+
+    // An unknown or deleted space is refused, and nothing is written.
+    assert!(matches!(
+        store
+            .set_space_settings(9999, &[own("warning_secs", "600")], &staff(), T0)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Back to the common settings: no values.
+    store
+        .set_space_settings(quartier.id, &[], &staff(), T0 + 2)
+        .await
+        .unwrap();
+    assert!(store.space_settings().await.unwrap().is_empty());
+    store
+        .set_space_settings(quartier.id, &[own("warning_secs", "600")], &staff(), T0 + 3)
+        .await
+        .unwrap();
+    store
+        .delete_space(quartier.id, &staff(), T0 + 4)
+        .await
+        .unwrap();
+    assert!(store.space_settings().await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .set_space_settings(quartier.id, &[own("warning_secs", "600")], &staff(), T0 + 5)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
