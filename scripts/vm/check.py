@@ -472,10 +472,13 @@ class Check:
         # nobody else may remove from /tmp (sticky): the gate's X server would not start.
         self.sh(f"runuser -u {ACCOUNT} -- sh -c 'echo facture > /tmp/facture-awa.pdf; "
                 "echo 1 > /dev/shm/awa; [ -e /tmp/.X1-lock ] || echo 1 > /tmp/.X1-lock'")
-        # Xfce painted (its panel), the countdown on top.
-        until("Xfce's panel", lambda: self.vm.sh(
-            XENV + "xwininfo -root -tree | grep -q xfce4-panel")[1] == 0, 180, every=2)
+        # Xfce painted (its panel and its desktop's background), the countdown on top.
+        t0 = time.monotonic()
+        until("Xfce's panel and desktop", lambda: self.vm.sh(
+            XENV + "xwininfo -root -tree | grep -q xfce4-panel && "
+            "xwininfo -root -tree | grep -q '\"Desktop\": (\"xfdesktop\"'")[1] == 0, 180, every=2)
         self.vm.wait_screen_settled(120, accept=lambda stats: stats[1] != "000000")
+        self.figures["visitor's session to Xfce painted"] = time.monotonic() - t0
         self.shot("03-desktop-countdown.png")
 
         warn_at = deadline - WARNING_SECS
@@ -630,13 +633,18 @@ def main():
         check.figures["guest memory used at the end (MiB)"] = int(
             check.sh("free -m | awk '/^Mem:/{print $3}'"))
         check.power_off_from_console()
-    except CheckFailed:
+    except (CheckFailed, TimeoutError):
         print(f"vm-check: the guest's log is in {a.run}/serial.log, the server's in {work}",
               file=sys.stderr)
         if vm.alive():
             try:
+                vm.screendump(os.path.join(shots, "failed.png"))
+                print(f"vm-check: the screen when it failed: {shots}/failed.png", file=sys.stderr)
                 out, _ = vm.sh("journalctl -b --no-pager -o short-precise | grep -E "
-                               "'poste-client|greetd|poste-gate' | tail -60", timeout=30)
+                               "'poste-client|greetd|poste-gate' | tail -60; "
+                               f"ps -o pid,etime,time,stat,args -u {ACCOUNT}; uptime; free -m; "
+                               f"journalctl -b --no-pager -o short-precise _UID=$(id -u {ACCOUNT}) "
+                               "| tail -40", timeout=30)
                 print(out, file=sys.stderr)
             except (TimeoutError, ConnectionError):
                 pass
