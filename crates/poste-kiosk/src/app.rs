@@ -528,14 +528,8 @@ impl KioskApp {
                 Some(BannerKind::Answer) => ui.label(big(text::ANSWER, 28.0, Color32::WHITE)),
                 _ => ui.label(""),
             };
-            ui.label(
-                big(
-                    view.banner.as_deref().unwrap_or_default(),
-                    48.0,
-                    Color32::WHITE,
-                )
-                .strong(),
-            );
+            let message = view.banner.as_deref().unwrap_or_default();
+            ui.label(big(message, banner_text_size(message), Color32::WHITE).strong());
             ui.add_space(16.0);
             ui.label(
                 RichText::new(view.clock.as_deref().unwrap_or("--:--"))
@@ -543,6 +537,16 @@ impl KioskApp {
                     .color(Color32::WHITE),
             );
         });
+    }
+}
+
+/// The banner's text size: smaller for a long message (a warning that says why the space
+/// closes, a staff message), so that three lines and the clock still fit in the banner.
+fn banner_text_size(message: &str) -> f32 {
+    if message.chars().count() > 70 {
+        36.0
+    } else {
+        48.0
     }
 }
 

@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::clock::now_ms;
-use crate::domain::opening::Opening;
+use crate::domain::opening::{Closing, Opening};
 use crate::domain::timing::{
     Thresholds, TimerAction, level_number, next_action, remaining_secs, threshold_secs,
 };
@@ -657,7 +657,7 @@ impl Hub {
                     row.id,
                     level,
                     remaining_secs(deadline, now),
-                    closing.as_deref(),
+                    closing.as_ref(),
                 );
                 let delivered = push(&mut state, row.id, &message);
                 if delivered > 0
@@ -777,23 +777,25 @@ fn owed_warning(
         live.row.id,
         level,
         remaining,
-        closing.as_deref(),
+        closing.as_ref(),
     ))
 }
 
-/// `18:00` when a session ending at `deadline` ends because the space closes then.
+/// `18:00` and why, when a session ending at `deadline` ends because the space closes then.
 fn closing_label(
     settings: &SharedSettings,
     espace_id: Option<i64>,
     deadline: Option<Millis>,
-) -> Option<String> {
+) -> Option<(String, Closing)> {
     let deadline = deadline?;
     let settings = settings.get();
     let settings = settings.at(espace_id);
-    match settings.opening_hours.at(deadline - 1, &settings.timezone) {
-        Opening::OpenUntil(close) if (close - deadline).abs() < 1000 => {
-            Some(crate::clock::local_time(close, &settings.timezone))
-        }
+    let hours = &settings.opening_hours;
+    match hours.at(deadline - 1, &settings.timezone) {
+        Opening::OpenUntil(close) if (close - deadline).abs() < 1000 => Some((
+            crate::clock::local_time(close, &settings.timezone),
+            hours.closing(close, &settings.timezone),
+        )),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@ use poste_proto::{
 use poste_store::{Millis, SessionRow, SessionStatus, TimeRequestRow, TimeRequestStatus};
 
 use crate::clock::rfc3339;
+use crate::domain::opening::Closing;
 use crate::domain::timing::{percent_used, remaining_minutes, remaining_ms, remaining_secs};
 use crate::text;
 
@@ -144,12 +145,12 @@ pub fn warning(
     row_id: i64,
     level: WarningLevel,
     remaining: i64,
-    closing: Option<&str>,
+    closing: Option<&(String, Closing)>,
 ) -> ServerMessage {
     ServerMessage::Warning(Warning {
         level,
         message: match closing {
-            Some(closing) => text::warning_closing(level, remaining, closing),
+            Some((time, why)) => text::warning_closing(level, remaining, time, why),
             None => text::warning(level, remaining),
         },
         temps_restant: remaining,

@@ -4,6 +4,7 @@
 use poste_proto::{EndReason, ErrorCode, RefusalReason, WarningLevel};
 
 use crate::domain::duration::format_duration;
+use crate::domain::opening::Closing;
 
 /// `code_invalid.message` for each refusal.
 pub fn refusal(reason: RefusalReason, poste: Option<&str>, retry_secs: u64) -> String {
@@ -42,13 +43,31 @@ pub fn code_refusal(refusal: &crate::domain::access::CodeRefusal) -> String {
     self::refusal(refusal.reason, refusal.bound_to.as_deref(), 0)
 }
 
-/// `warning.message` when the session ends at closing time: "Il vous reste 5 minutes :
-/// l'espace ferme à 18:00".
-pub fn warning_closing(level: WarningLevel, remaining_secs: i64, closing: &str) -> String {
+/// `warning.message` when the session ends because the space closes, and why: "Il vous reste
+/// 5 minutes : l'espace ferme à 12:00 pour la pause (réouverture à 13:30)".
+pub fn warning_closing(
+    level: WarningLevel,
+    remaining_secs: i64,
+    time: &str,
+    why: &Closing,
+) -> String {
     format!(
-        "{} : l'espace ferme à {closing}",
-        warning(level, remaining_secs)
+        "{} : l'espace ferme {}",
+        warning(level, remaining_secs),
+        closing_words(time, why)
     )
+}
+
+/// What follows « l'espace ferme »: "à 18:00", "à 12:00 pour la pause (réouverture à 13:30)",
+/// "à 16:00 aujourd'hui (Veille de Noël)".
+fn closing_words(time: &str, why: &Closing) -> String {
+    match why {
+        Closing::Break { reopens } => {
+            format!("à {time} pour la pause (réouverture à {reopens})")
+        }
+        Closing::SpecialDay { label } => format!("à {time} aujourd'hui ({label})"),
+        Closing::EndOfDay => format!("à {time}"),
+    }
 }
 
 /// `warning.message`: "Il vous reste 5 minutes".
@@ -212,8 +231,11 @@ pub fn count_out_of_range(max: u32) -> String {
     format!("Le nombre de sessions doit être compris entre 1 et {max}")
 }
 
-pub fn closing_cut(closing: &str) -> String {
-    format!("L'espace ferme à {closing} : la session s'arrêtera à la fermeture.")
+pub fn closing_cut(time: &str, why: &Closing) -> String {
+    format!(
+        "L'espace ferme {} : la session s'arrêtera à {time}.",
+        closing_words(time, why)
+    )
 }
 
 pub fn closed_now() -> String {

@@ -87,6 +87,17 @@ pub enum Opening {
     Closed,
 }
 
+/// Why the space closes at the end of a period: what a visitor's warning says with the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closing {
+    /// A break: the space opens again that day at this time (`13:30`).
+    Break { reopens: String },
+    /// The day's last period, on a special day: its label (« Veille de Noël »).
+    SpecialDay { label: String },
+    /// The day's last period.
+    EndOfDay,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HoursError {
     #[error("special days: {0}")]
@@ -252,6 +263,28 @@ impl OpeningHours {
             .join(";")
     }
 
+    /// Why the space closes at `close`, the end of one of its periods (as [`OpeningHours::at`]
+    /// gives it): a break when another period follows that day, else the day's end.
+    pub fn closing(&self, close: Millis, tz: &TimeZone) -> Closing {
+        let Ok(ts) = jiff::Timestamp::from_millisecond(close) else {
+            return Closing::EndOfDay;
+        };
+        let zoned = ts.to_zoned_datetime(tz.clone());
+        let (date, time) = (zoned.date(), zoned.time());
+        let periods = self.periods_on(date).unwrap_or_default();
+        if let Some(next) = periods.iter().find(|period| period.open >= time) {
+            return Closing::Break {
+                reopens: next.open.strftime("%H:%M").to_string(),
+            };
+        }
+        match self.special.get(&date) {
+            Some(day) => Closing::SpecialDay {
+                label: day.label.clone(),
+            },
+            None => Closing::EndOfDay,
+        }
+    }
+
     /// Whether the space is open at `now`, and until when.
     pub fn at(&self, now: Millis, tz: &TimeZone) -> Opening {
         let Ok(ts) = jiff::Timestamp::from_millisecond(now) else {
@@ -345,6 +378,46 @@ mod tests {
         assert_eq!(
             hours.at(at("2026-11-23T10:00:00Z"), &tz),
             Opening::OpenUntil(at("2026-11-23T13:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_closing_is_a_break_the_days_end_or_a_special_days_end() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let special = OpeningHours::parse_special_days(
+            r#"[{"date":"2026-12-24","libelle":"Veille de Noël","horaires":"09:00-16:00"}]"#,
+        )
+        .unwrap();
+        // Saturdays 09:00-12:00 and 14:00-18:00, Thursdays 09:00-18:00; Thursday 24 December
+        // 09:00-16:00 only.
+        let hours = OpeningHours::parse(";;;09:00-18:00;;09:00-12:00,14:00-18:00;")
+            .unwrap()
+            .with_special_days(special);
+        // Saturday 2026-10-31 (UTC+1, after the change): noon is the break, 18:00 the end.
+        assert_eq!(
+            hours.closing(at("2026-10-31T11:00:00Z"), &tz),
+            Closing::Break {
+                reopens: "14:00".to_owned()
+            }
+        );
+        assert_eq!(
+            hours.closing(at("2026-10-31T17:00:00Z"), &tz),
+            Closing::EndOfDay
+        );
+        // The same noon a week before the change (UTC+2).
+        assert!(matches!(
+            hours.closing(at("2026-10-24T10:00:00Z"), &tz),
+            Closing::Break { .. }
+        ));
+        assert_eq!(
+            hours.closing(at("2026-12-24T15:00:00Z"), &tz),
+            Closing::SpecialDay {
+                label: "Veille de Noël".to_owned()
+            }
+        );
+        assert_eq!(
+            hours.closing(at("2026-12-31T17:00:00Z"), &tz),
+            Closing::EndOfDay
         );
     }
 

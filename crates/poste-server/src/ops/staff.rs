@@ -417,6 +417,7 @@ fn plan_added_time(
         if room <= 0 {
             return Err(OpError::Conflict(text::closing_cut(
                 &crate::clock::local_time(close, &settings.timezone),
+                &settings.opening_hours.closing(close, &settings.timezone),
             )));
         }
         secs = secs.min(room);

@@ -110,6 +110,56 @@ async fn a_session_never_runs_past_closing_time() {
 }
 
 #[tokio::test]
+async fn a_warning_says_the_session_ends_for_the_break_and_when_the_space_reopens() {
+    let server = TestServer::start().await;
+    let mut now = local_now();
+    if now.second() > 48 {
+        // The break begins at the next minute: at least 12 s away.
+        tokio::time::sleep(Duration::from_secs(
+            61 - u64::from(now.second().unsigned_abs()),
+        ))
+        .await;
+        now = local_now();
+    }
+    if now.hour() == 23 {
+        // The break and the afternoon must fall on the same day; covered an hour later.
+        return;
+    }
+    let at = |minutes: i64| {
+        now.checked_add(jiff::Span::new().minutes(minutes))
+            .unwrap()
+            .strftime("%H:%M")
+            .to_string()
+    };
+    let (pause, resume) = (at(1), at(31));
+    let hours = one_day(weekday_index(&now), "00:00", &pause).replace(
+        &format!("00:00-{pause}"),
+        &format!("00:00-{pause},{resume}-23:59"),
+    );
+    // The first warning falls due a few seconds after the start (the settings take 1.4 s). On
+    // a machine slow enough to pass it already at the start, the last one comes before the
+    // break: either says why.
+    let before_break = 60 - i64::from(now.second());
+    set_setting(&server, "opening_hours", &hours).await;
+    set_setting(&server, "warning_secs", &(before_break - 6).to_string()).await;
+    let (_, code) = server.create_session(json!({"duree": "1h"})).await;
+    let mut ws = WsClient::connect(&server.ws_url()).await.unwrap();
+    ws.start_with_code(&code, "192.168.1.22").await;
+    let (_, warning) = ws
+        .next_of("warning", Duration::from_secs(75))
+        .await
+        .unwrap();
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Il vous reste ")
+            && message.ends_with(&format!(
+                " : l'espace ferme à {pause} pour la pause (réouverture à {resume})"
+            )),
+        "{warning}"
+    );
+}
+
+#[tokio::test]
 async fn category_time_rules_refuse_sessions_beyond_them() {
     let server = TestServer::start().await;
     let store = &server.store;
