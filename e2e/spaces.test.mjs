@@ -3,7 +3,9 @@
 // form asks where the code is valid (nothing preselected, a missing choice refused beside the
 // field), and a code of one space is refused on the other's workstation. Staff given one space
 // see only its workstations, sessions, history and statistics, and every route with the other
-// space's ids is refused; an admin of every space switches between them.
+// space's ids is refused; an admin of every space switches between them. Each space may have its
+// own settings, forgotten only once confirmed; with several spaces an enrollment is approved in
+// the space staff choose.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Server, Workstation, launchBrowser, loggedInPage, screenshotPath, tile } from "./harness.mjs";
@@ -337,7 +339,18 @@ test("a space has settings of its own (time zone, warnings, a closed day) or fol
   await sandrine.getByRole("navigation", { name: "Réglages de" }).getByRole("link", { name: "Maison de quartier" }).click();
   await sandrine.getByText("Cet espace a ses propres réglages.").waitFor();
   assert.equal(await sandrine.getByLabel("Premier avertissement, minutes avant la fin").inputValue(), "7");
-  await sandrine.getByRole("button", { name: "Suivre de nouveau les réglages communs" }).click();
+  // Following the common settings again forgets the space's own: asked for, then confirmed.
+  await sandrine.getByText("Suivre de nouveau les réglages communs…").click();
+  const follow = sandrine.getByRole("button", { name: "Suivre les réglages communs" });
+  // Not ticked (the browser's own check taken away): refused in words, nothing forgotten.
+  await sandrine.locator('input[name="confirme"]').evaluate((box) => box.removeAttribute("required"));
+  await follow.click();
+  await banner(sandrine, "Cochez « Oui, oublier les réglages propres à cet espace » pour confirmer");
+  await sandrine.getByText("Cet espace a ses propres réglages.").waitFor();
+  assert.equal(await sandrine.getByLabel("Premier avertissement, minutes avant la fin").inputValue(), "7");
+  await sandrine.getByText("Suivre de nouveau les réglages communs…").click();
+  await sandrine.getByLabel("Oui, oublier les réglages propres à cet espace").check();
+  await follow.click();
   await banner(sandrine, "L'espace « Maison de quartier » suit de nouveau les réglages communs.");
   await sandrine.getByText("Cet espace suit les réglages communs").waitFor();
   const followed = await Workstation.connect(server, "MDQ-02");
@@ -346,4 +359,41 @@ test("a space has settings of its own (time zone, warnings, a closed day) or fol
   assert.equal(taken.type, "session_started");
 
   for (const ws of [quartier, again, media, followed]) ws.close();
+});
+
+test("with several spaces, an enrollment is approved in the space staff choose, nothing preselected", async () => {
+  const printed = server.cli(["poste", "enroll-code", "--poste", "MDQ-03"]);
+  const code = printed.match(/ : (\S+)\n/)[1];
+  const agent = await Workstation.connect(server);
+  const demande = "demande-e2e-mdq-03-0123456789";
+  agent.send({ type: "enroll", poste: "MDQ-03", mac: "52:54:00:00:00:03", code_enrolement: code, demande });
+  assert.equal((await agent.next("enrollment")).statut, "en_attente");
+
+  const sandrine = await loggedInPage(browser, server, "sandrine");
+  await sandrine.goto(`${server.url}/console/postes`);
+  const row = sandrine.locator("tr", { has: sandrine.locator('input[value="MDQ-03"]') });
+  await row.getByText("Choisi à la validation").waitFor();
+  const choice = row.getByLabel("Espace où servira MDQ-03");
+  assert.equal(await choice.inputValue(), "", "no space preselected");
+  await row.screenshot({ path: screenshotPath("console-validation-espace.png") });
+  // Approved without a choice (the browser's own check taken away): refused, still waiting.
+  await choice.evaluate((select) => select.removeAttribute("required"));
+  await row.getByRole("button", { name: "Valider l'enrôlement" }).click();
+  await banner(sandrine, "Choisissez l'espace où servira « MDQ-03 » avant de valider son enrôlement : rien n'a été validé.");
+  agent.send({ type: "enroll", poste: "MDQ-03", demande });
+  assert.equal((await agent.next("enrollment")).statut, "en_attente");
+
+  await row.getByLabel("Espace où servira MDQ-03").selectOption({ label: "Maison de quartier" });
+  await row.getByRole("button", { name: "Valider l'enrôlement" }).click();
+  await banner(sandrine, "Enrôlement de « MDQ-03 » validé dans l'espace « Maison de quartier »");
+  agent.send({ type: "enroll", poste: "MDQ-03", demande });
+  const enrolled = await agent.next("enrollment");
+  assert.equal(enrolled.statut, "enrole");
+  // It serves in the quartier: its space's admin sees it, its space is in its row.
+  assert.equal(await sandrine.getByLabel("Espace de MDQ-03").inputValue(),
+    await sandrine.getByLabel("Espace de MDQ-02").inputValue());
+  const luc = await loggedInPage(browser, server, "luc");
+  await luc.goto(`${server.url}/console/postes`);
+  await luc.locator('input[value="MDQ-03"]').waitFor();
+  agent.close();
 });

@@ -157,7 +157,12 @@ enum PosteCommand {
         validite: Option<String>,
     },
     /// Valide la demande d'enrôlement d'un poste.
-    Approve { nom: String },
+    Approve {
+        nom: String,
+        /// L'espace où servira le poste (obligatoire quand le site en a plusieurs).
+        #[arg(long)]
+        espace: Option<String>,
+    },
     /// Réinitialise l'enrôlement d'un poste (volé, réinstallé) : son secret n'est plus accepté.
     Reset { nom: String },
 }
@@ -634,8 +639,16 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
                 )
             );
         }
-        Command::Poste(PosteCommand::Approve { nom }) => {
-            let poste = ops::approve_enrollment(store, &nom, &actor, now, &EventLogOnly).await?;
+        Command::Poste(PosteCommand::Approve { nom, espace }) => {
+            let poste = ops::spaces::approve_by_names(
+                store,
+                &nom,
+                espace.as_deref(),
+                &actor,
+                now,
+                &EventLogOnly,
+            )
+            .await?;
             println!(
                 "Poste « {} » validé : il recevra son secret à sa prochaine demande.",
                 poste.nom

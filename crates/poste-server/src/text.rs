@@ -249,6 +249,8 @@ pub const SPACE_REQUIRED: &str = "Choisissez l'espace où ce code sera valable."
 pub const SPACE_NOT_FOUND: &str = "Cet espace n'existe plus : choisissez-en un dans la liste.";
 pub const SPACE_ONE_OR_EVERY: &str = "Choisissez un espace ou tous les espaces, pas les deux.";
 
+pub const APPROVAL_SPACE_MISSING: &str = "Ce site a plusieurs espaces : dites dans lequel servira le poste (--espace NOM en ligne de commande, « espace » dans l'API).";
+
 pub fn space_unknown(name: &str) -> String {
     format!("Aucun espace ne s'appelle « {name} ».")
 }
@@ -701,9 +703,22 @@ pub mod console {
         format!("Espace « {space} » supprimé.")
     }
 
-    pub fn poste_approved(poste: &str) -> String {
-        format!("Enrôlement de « {poste} » validé : son agent va recevoir son secret.")
+    pub fn poste_approved(poste: &str, space: Option<&str>) -> String {
+        match space {
+            Some(space) => format!(
+                "Enrôlement de « {poste} » validé dans l'espace « {space} » : son agent va recevoir son secret."
+            ),
+            None => format!("Enrôlement de « {poste} » validé : son agent va recevoir son secret."),
+        }
     }
+
+    pub fn approval_space_missing(poste: &str) -> String {
+        format!(
+            "Choisissez l'espace où servira « {poste} » avant de valider son enrôlement : rien n'a été validé."
+        )
+    }
+
+    pub const FOLLOW_COMMON_UNCONFIRMED: &str = "Cochez « Oui, oublier les réglages propres à cet espace » pour confirmer : rien n'a été changé.";
 
     pub const THRESHOLD_INVALID: &str =
         "Les avertissements se donnent en minutes (1 à 60), ou en secondes suivies de « s ».";

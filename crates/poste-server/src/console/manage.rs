@@ -266,22 +266,58 @@ pub async fn space_delete(
     back_to_postes(deleted.map(|space| t::space_deleted(&space.nom)))
 }
 
+/// Approves a pending enrollment. With several spaces to choose from, staff say which one the
+/// workstation serves in: nothing is preselected, and nothing is approved without it.
 pub async fn poste_approve(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    action: Action<Empty>,
+    action: Action<PosteSpaceForm>,
 ) -> Result<Response, ConsoleError> {
     action.staff.require_admin()?;
     action.staff.require_poste(&state, id).await?;
     let Some(poste) = state.store.poste(id).await? else {
         return Ok(redirect_with(POSTES, false, t::POSTE_NOT_FOUND));
     };
+    let spaces = state.store.list_spaces().await?;
+    let choices = spaces
+        .iter()
+        .filter(|space| action.staff.scope.contains(space.id))
+        .count();
+    let espace_id = match action.form.espace.trim() {
+        "" if choices > 1 => {
+            return Ok(redirect_with(
+                POSTES,
+                false,
+                &t::approval_space_missing(&poste.nom),
+            ));
+        }
+        "" => None,
+        chosen => match chosen.parse::<i64>() {
+            Ok(espace_id) => {
+                action.staff.require_space(espace_id)?;
+                Some(espace_id)
+            }
+            Err(_) => return Ok(redirect_with(POSTES, false, crate::text::SPACE_NOT_FOUND)),
+        },
+    };
     let actor = action.staff.actor();
-    let approved =
-        ops::approve_enrollment(&state.store, &poste.nom, &actor, now_ms(), &state.hub).await;
+    let approved = ops::spaces::approve_in_space(
+        &state.store,
+        &poste,
+        espace_id,
+        &actor,
+        now_ms(),
+        &state.hub,
+    )
+    .await;
     back_to_postes(approved.map(|row| {
-        tracing::info!(poste = %row.nom, "console: enrollment approved");
-        t::poste_approved(&row.nom)
+        tracing::info!(poste = %row.nom, espace_id = row.espace_id, "console: enrollment approved");
+        // The space is named where there was a choice to make.
+        let space = spaces
+            .iter()
+            .find(|space| space.id == row.espace_id)
+            .filter(|_| choices > 1);
+        t::poste_approved(&row.nom, space.map(|space| space.nom.as_str()))
     }))
 }
 
@@ -1000,15 +1036,31 @@ pub async fn settings_save(
     }
 }
 
-/// A space follows the common settings again (its own are forgotten).
+#[derive(Debug, Deserialize)]
+pub struct FollowCommonForm {
+    #[serde(default)]
+    espace: String,
+    #[serde(default)]
+    confirme: String,
+}
+
+/// A space follows the common settings again (its own are forgotten): confirmed, since what
+/// was set for it cannot be brought back.
 pub async fn settings_follow_common(
     State(state): State<AppState>,
-    action: Action<SettingsQuery>,
+    action: Action<FollowCommonForm>,
 ) -> Result<Response, ConsoleError> {
     let of = SettingsOf::chosen(&action.staff, &action.form.espace)?;
     let SettingsOf::Space { id, nom } = &of else {
         return Ok(redirect_with(SETTINGS, false, t::BAD_FORM));
     };
+    if action.form.confirme != "1" {
+        return Ok(redirect_with(
+            &of.page(),
+            false,
+            t::FOLLOW_COMMON_UNCONFIRMED,
+        ));
+    }
     state
         .store
         .set_space_settings(*id, &[], &action.staff.actor(), now_ms())

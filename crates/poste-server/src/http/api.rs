@@ -236,6 +236,8 @@ struct PosteView {
     en_ligne: bool,
     hors_service: bool,
     enrolement: &'static str,
+    /// The id of its space (decision 0013).
+    espace_id: i64,
     vu_le: Option<String>,
     cree_le: String,
 }
@@ -246,6 +248,7 @@ impl PosteView {
             id: row.id,
             en_ligne: online,
             enrolement: row.enrollment.as_str(),
+            espace_id: row.espace_id,
             vu_le: row.last_seen.map(rfc3339),
             cree_le: rfc3339(row.created_at),
             nom: row.nom,
@@ -519,6 +522,20 @@ struct EndBody {
     message: Option<String>,
 }
 
+/// A JSON body that may be left out (empty: the defaults).
+fn optional_body<T: Default + serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "json_invalide",
+            format!("Corps JSON invalide : {err}"),
+        )
+    })
+}
+
 async fn end_session(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -526,17 +543,7 @@ async fn end_session(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<SessionView>> {
     // The body is optional: an empty one ends the session with the default message.
-    let body: EndBody = if body.iter().all(u8::is_ascii_whitespace) {
-        EndBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|err| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "json_invalide",
-                format!("Corps JSON invalide : {err}"),
-            )
-        })?
-    };
+    let body: EndBody = optional_body(&body)?;
     let message = body
         .message
         .map(|m| m.trim().to_owned())
@@ -696,12 +703,29 @@ async fn wake_poste(
     Ok(Json(json!({ "poste": poste.nom, "mac": poste.mac })))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    /// The space the workstation serves in, by name: required on a site of several spaces.
+    espace: Option<String>,
+}
+
 async fn approve_poste(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(nom): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<PosteView>> {
-    let row = ops::approve_enrollment(&state.store, &nom, &actor, now_ms(), &state.hub).await?;
+    let body: ApproveBody = optional_body(&body)?;
+    let row = ops::spaces::approve_by_names(
+        &state.store,
+        &nom,
+        body.espace.as_deref(),
+        &actor,
+        now_ms(),
+        &state.hub,
+    )
+    .await?;
     tracing::info!(poste = %row.nom, actor = %actor.label(), "enrollment approved");
     let online = state.hub.online_postes().contains(&row.id);
     Ok(Json(PosteView::new(row, online)))

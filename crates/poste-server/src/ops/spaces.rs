@@ -1,7 +1,9 @@
 //! The public spaces of the site, for admins: create, rename, delete an empty one, and move a
 //! workstation from one to another. Each refusal is a French sentence; nothing is half-changed.
 
-use poste_store::{Actor, Millis, NewSpace, PosteRow, SpaceRefusal, SpaceRow, Store, StoreError};
+use poste_store::{
+    Actor, Enrollment, Millis, NewSpace, PosteRow, SpaceRefusal, SpaceRow, Store, StoreError,
+};
 
 use super::{Announce, MAX_TEXT_LEN, OpError};
 use crate::text;
@@ -95,6 +97,55 @@ pub async fn move_poste(
         })?;
     announce.changed();
     Ok(moved)
+}
+
+/// Approves a workstation's pending enrollment in the space staff chose for it (`None`: where
+/// it is, for a site of one space). It is moved first: it never serves, even once, in a space
+/// nobody chose; should the approval then fail, it waits in the chosen space, still pending.
+pub async fn approve_in_space(
+    store: &Store,
+    poste: &PosteRow,
+    espace_id: Option<i64>,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<PosteRow, OpError> {
+    // One approved meanwhile by someone else is not moved: the approval below says so.
+    if poste.enrollment == Enrollment::EnAttente
+        && let Some(espace_id) = espace_id
+        && espace_id != poste.espace_id
+    {
+        move_poste(store, poste.id, espace_id, actor, now, announce).await?;
+    }
+    super::approve_enrollment(store, &poste.nom, actor, now, announce).await
+}
+
+/// The CLI's approval: the workstation and the space by their names. The space is required on
+/// a site of several spaces, implied on a site of one.
+pub async fn approve_by_names(
+    store: &Store,
+    nom: &str,
+    espace: Option<&str>,
+    actor: &Actor,
+    now: Millis,
+    announce: &dyn Announce,
+) -> Result<PosteRow, OpError> {
+    let espace_id = match espace.map(str::trim).filter(|name| !name.is_empty()) {
+        Some(name) => match store.space_by_name(name).await.map_err(OpError::Store)? {
+            Some(space) => Some(space.id),
+            None => return Err(OpError::NotFound(text::space_unknown(name))),
+        },
+        None if store.list_spaces().await.map_err(OpError::Store)?.len() > 1 => {
+            return Err(OpError::Invalid(text::APPROVAL_SPACE_MISSING.to_owned()));
+        }
+        None => None,
+    };
+    let poste = store
+        .poste_by_name(nom.trim())
+        .await
+        .map_err(OpError::Store)?
+        .ok_or_else(|| OpError::NotFound(text::poste_not_found(nom.trim())))?;
+    approve_in_space(store, &poste, espace_id, actor, now, announce).await
 }
 
 fn space_refusal(refusal: SpaceRefusal) -> String {

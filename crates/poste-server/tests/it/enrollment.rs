@@ -299,3 +299,77 @@ async fn parallel_enrollment_guesses_from_one_address_are_throttled() {
     .await;
     assert_eq!(reply["statut"], "refuse", "{reply}");
 }
+
+#[tokio::test]
+async fn with_several_spaces_an_enrollment_is_approved_in_the_space_staff_name() {
+    let server = TestServer::start().await;
+    let api = server.api();
+    let quartier = server
+        .store
+        .save_space(
+            None,
+            &poste_store::NewSpace {
+                nom: "Maison de quartier".to_owned(),
+                adresse: None,
+            },
+            &poste_store::Actor::Cli,
+            0,
+        )
+        .await
+        .unwrap();
+    let code = api
+        .post_ok("/enrollment-codes", json!({"poste": "MDQ-03"}))
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
+    let demande = "demande-de-mdq-03-0123456789";
+    let reply = enroll(
+        &mut agent,
+        "MDQ-03",
+        json!({"code_enrolement": code}),
+        demande,
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+
+    // No space named: refused in words, nothing approved, nothing moved.
+    let (status, body) = api.post("/postes/MDQ-03/approve", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("plusieurs espaces"),
+        "{body}"
+    );
+    // A space that does not exist: the same.
+    let (status, body) = api
+        .post("/postes/MDQ-03/approve", json!({"espace": "Annexe"}))
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("Annexe"),
+        "{body}"
+    );
+    let row = server.store.poste_by_name("MDQ-03").await.unwrap().unwrap();
+    assert_eq!(row.enrollment.as_str(), "en_attente");
+    assert_eq!(row.espace_id, poste_store::DEFAULT_SPACE);
+    let reply = enroll(&mut agent, "MDQ-03", json!({}), demande).await;
+    assert_eq!(reply["statut"], "en_attente", "still waiting: {reply}");
+
+    // Named (any case): moved there, then approved; the agent collects its secret.
+    let approved = api
+        .post_ok(
+            "/postes/MDQ-03/approve",
+            json!({"espace": "maison de QUARTIER"}),
+        )
+        .await;
+    assert_eq!(approved["enrolement"], "approuve", "{approved}");
+    assert_eq!(approved["espace_id"], quartier.id, "{approved}");
+    let row = server.store.poste_by_name("MDQ-03").await.unwrap().unwrap();
+    assert_eq!(row.espace_id, quartier.id);
+    let reply = enroll(&mut agent, "MDQ-03", json!({}), demande).await;
+    assert_eq!(reply["statut"], "enrole", "{reply}");
+}
