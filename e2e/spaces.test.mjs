@@ -397,3 +397,63 @@ test("with several spaces, an enrollment is approved in the space staff choose, 
   await luc.locator('input[value="MDQ-03"]').waitFor();
   agent.close();
 });
+
+test("a console hears only of its spaces, and a change fetches the tile that changed, not the grid", async () => {
+  const media = await Workstation.connect(server, "MED-04");
+  const quartier = await Workstation.connect(server, "MDQ-04");
+  const sandrine = await loggedInPage(browser, server, "sandrine");
+  await sandrine.goto(`${server.url}/console/postes`);
+  await sandrine.getByLabel("Espace de MDQ-04").selectOption({ label: "Maison de quartier" });
+  await sandrine.locator("form", { has: sandrine.getByLabel("Espace de MDQ-04") }).getByRole("button", { name: "Déplacer" }).click();
+  await banner(sandrine, "Le poste « MDQ-04 » est maintenant dans l'espace « Maison de quartier ».");
+  await sandrine.goto(`${server.url}/console/`);
+  const marie = await loggedInPage(browser, server, "marie");
+  const fetched = { sandrine: [], marie: [] };
+  for (const [who, page] of [["sandrine", sandrine], ["marie", marie]]) {
+    await page.getByText("Mise à jour en direct").waitFor();
+    page.on("request", (request) => {
+      if (request.url().includes("/console/tuiles")) fetched[who].push(new URL(request.url()).search);
+    });
+  }
+  await tile(sandrine, "MDQ-04").waitFor();
+  await tile(marie, "MED-04").waitFor();
+  // Codes made from the command line are read from the event log as a change of anything:
+  // both consoles fetch their whole dashboard.
+  const codeFor = (poste) =>
+    JSON.parse(server.cli(["session", "create", "--duree", "1h", "--poste", poste, "--json"]))[0].code_acces;
+  const quartierCode = codeFor("MDQ-04");
+  const mediaCode = codeFor("MED-04");
+  const spaced = (code) => new RegExp(code.split("").join("\\s*"));
+  await sandrine.locator("#codes-en-attente", { hasText: spaced(quartierCode) }).waitFor();
+  await sandrine.locator("#codes-en-attente", { hasText: spaced(mediaCode) }).waitFor();
+  await marie.locator("#codes-en-attente", { hasText: spaced(mediaCode) }).waitFor();
+  // Whatever is still to come of that (a second fetch for the second code) comes now.
+  await sandrine.waitForTimeout(500);
+  fetched.sandrine.length = 0;
+  fetched.marie.length = 0;
+  const quartierId = await tile(sandrine, "MDQ-04").getAttribute("data-poste");
+  const mediaId = await tile(sandrine, "MED-04").getAttribute("data-poste");
+  // Marked on this page's nodes only: a tile fetched again is a new node, unmarked.
+  await sandrine.evaluate(() => document.querySelectorAll(".tuile").forEach((el) => { el.marque = true; }));
+
+  // A session starts in the quartier: Sandrine's console fetches that tile only.
+  assert.equal((await quartier.useCode(quartierCode, "10.0.0.4")).type, "session_started");
+  await tile(sandrine, "MDQ-04").locator(".restant").waitFor();
+  assert.deepEqual(fetched.sandrine, [`?postes=${quartierId}`]);
+  assert.equal(await tile(sandrine, "MDQ-04").evaluate((el) => el.marque === true), false, "fetched again");
+  assert.equal(await tile(sandrine, "MED-04").evaluate((el) => el.marque === true), true, "the others stay");
+  await sandrine.locator("#codes-en-attente", { hasText: spaced(quartierCode) }).waitFor({ state: "detached" });
+  // Marie shows the médiathèque only: she heard nothing (a feed's event comes within 100 ms).
+  await marie.waitForTimeout(1000);
+  assert.deepEqual(fetched.marie, []);
+
+  // A session in the médiathèque: both hear of it, each fetching that one tile.
+  fetched.sandrine.length = 0;
+  assert.equal((await media.useCode(mediaCode, "10.0.0.5")).type, "session_started");
+  await tile(marie, "MED-04").locator(".restant").waitFor();
+  await tile(sandrine, "MED-04").locator(".restant").waitFor();
+  assert.deepEqual(fetched.marie, [`?postes=${mediaId}`]);
+  assert.deepEqual(fetched.sandrine, [`?postes=${mediaId}`]);
+  media.close();
+  quartier.close();
+});

@@ -44,6 +44,7 @@
   function swapRegion(region, fresh) {
     var focused = document.activeElement;
     var typing = focused && focused !== document.body && region.contains(focused);
+    var partial = "partiel" in fresh.dataset;
     var old = {};
     region.querySelectorAll("[data-cle]").forEach(function (part) {
       old[part.dataset.cle] = part;
@@ -54,7 +55,11 @@
         return;
       }
       if (typing && previous.contains(focused)) {
-        part.replaceWith(previous);
+        if (partial) {
+          part.remove();
+        } else {
+          part.replaceWith(previous);
+        }
         return;
       }
       var before = previous.querySelectorAll("details");
@@ -66,12 +71,23 @@
     });
     var caret = typing && typeof focused.selectionStart === "number"
       ? [focused.selectionStart, focused.selectionEnd] : null;
-    region.replaceChildren.apply(region, Array.prototype.slice.call(fresh.childNodes));
-    Object.keys(fresh.dataset).forEach(function (key) {
-      region.dataset[key] = fresh.dataset[key];
-    });
-    if (!fresh.dataset.expireMs) {
-      delete region.dataset.expireMs;
+    if (partial) {
+      // Some tiles only: each takes its old copy's place, the others stay as they are.
+      Array.prototype.slice.call(fresh.querySelectorAll("[data-cle]")).forEach(function (part) {
+        var previous = old[part.dataset.cle];
+        if (previous) {
+          previous.replaceWith(part);
+        }
+      });
+      region.dataset.serveurMs = fresh.dataset.serveurMs;
+    } else {
+      region.replaceChildren.apply(region, Array.prototype.slice.call(fresh.childNodes));
+      Object.keys(fresh.dataset).forEach(function (key) {
+        region.dataset[key] = fresh.dataset[key];
+      });
+      if (!fresh.dataset.expireMs) {
+        delete region.dataset.expireMs;
+      }
     }
     // Moved back into the page, the part lost the focus: give it back where it was.
     if (typing && document.contains(focused) && document.activeElement !== focused) {
@@ -105,15 +121,35 @@
     }
   }
 
-  var refreshing = false, again = false;
+  // What the next fetch asks for: null, nothing; true, the whole dashboard; else the ids of
+  // the workstations whose tiles changed (as keys; none: the codes not used yet only).
+  var refreshing = false, wanted = null, lost = false;
 
-  function refresh(status) {
-    if (refreshing) {
-      again = true;
+  function want(ids) {
+    if (ids === "*" || wanted === true) {
+      wanted = true;
       return;
     }
+    wanted = wanted || {};
+    ids.forEach(function (id) {
+      wanted[id] = true;
+    });
+  }
+
+  // Fetches what changed (`ids`: "*" or workstation ids) and puts it in place; one fetch at a
+  // time, what changes meanwhile goes in the next.
+  function refresh(status, ids) {
+    want(ids === undefined || lost ? "*" : ids);
+    lost = false;
+    if (refreshing) {
+      return;
+    }
+    var asked = wanted;
+    wanted = null;
     refreshing = true;
-    fetch("/console/tuiles", { credentials: "same-origin", headers: { Accept: "text/html" } })
+    var url = asked === true ? "/console/tuiles"
+      : "/console/tuiles?postes=" + (Object.keys(asked).join(",") || "-");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         if (response.redirected || response.status === 401) {
           window.location.assign("/console/connexion");
@@ -131,9 +167,26 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         document.querySelectorAll("[data-direct]").forEach(function (region) {
           var fresh = region.id && doc.getElementById(region.id);
-          if (fresh) {
-            swapRegion(region, fresh);
+          if (!fresh) {
+            return;
           }
+          // A tile the grid does not have yet (a workstation's first connection), or one
+          // asked for and not sent back: the whole grid, in its order.
+          if ("partiel" in fresh.dataset) {
+            var sent = {};
+            fresh.querySelectorAll("[data-poste]").forEach(function (tile) {
+              sent[tile.dataset.poste] = true;
+              if (!region.querySelector('[data-cle="' + tile.dataset.cle + '"]')) {
+                want("*");
+              }
+            });
+            Object.keys(asked).forEach(function (id) {
+              if (!sent[id] && region.querySelector('[data-poste="' + id + '"]')) {
+                want("*");
+              }
+            });
+          }
+          swapRegion(region, fresh);
         });
         var grid = document.getElementById("tuiles");
         readOffset(grid);
@@ -143,12 +196,13 @@
       })
       .catch(function () {
         status.textContent = "Mise à jour impossible, nouvel essai…";
+        // What was asked is lost: the next change fetches the whole dashboard.
+        lost = true;
       })
       .finally(function () {
         refreshing = false;
-        if (again) {
-          again = false;
-          refresh(status);
+        if (wanted !== null) {
+          refresh(status, []);
         }
       });
   }
@@ -161,8 +215,10 @@
       // Whatever happened while the stream was down.
       refresh(status);
     });
-    source.addEventListener("change", function () {
-      refresh(status);
+    // « * »: anything changed; « - »: the codes not used yet; else the workstations' ids.
+    source.addEventListener("change", function (event) {
+      var data = String(event.data);
+      refresh(status, data === "*" ? "*" : data === "-" ? [] : data.split(","));
     });
     // This console session was closed (account disabled, deleted or given a new password).
     source.addEventListener("fermee", function () {

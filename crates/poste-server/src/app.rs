@@ -3,6 +3,7 @@
 //! `last_seen`, the retention purge); graceful shutdown. The top floor: it imports every
 //! module, and none imports it.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,8 +13,10 @@ use axum::serve::ListenerExt as _;
 use poste_store::{Backend, Bell, EventKind, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::config::{Config, ConfigError};
+use crate::domain::change::Change;
 use crate::domain::feed::FeedCursor;
 use crate::settings::Settings;
 use crate::state::{AppState, LastSeen};
@@ -155,6 +158,7 @@ pub async fn run_observed(
         doorbell,
     ));
 
+    let poste_spaces = tokio::spawn(keep_poste_spaces(state.clone()));
     let last_seen = tokio::spawn(flush_last_seen(
         state.last_seen.clone(),
         state.store.clone(),
@@ -270,6 +274,7 @@ pub async fn run_observed(
     feed.abort();
     purge.abort();
     last_seen.abort();
+    poste_spaces.abort();
     state.last_seen.flush(&store).await;
     power_schedule.abort();
     for task in [listener_task, heartbeat, monthly_reports]
@@ -443,6 +448,55 @@ async fn renew_timer_leases(state: AppState) {
     }
 }
 
+/// Keeps [`PosteSpaces`] up to date for every feed of this server (one read of the
+/// workstations per change that may have moved one, not one per console).
+pub async fn keep_poste_spaces(state: AppState) {
+    let mut changes = state.hub.watch_changes();
+    let mut stale = true;
+    loop {
+        if stale {
+            match state.store.list_postes().await {
+                Ok(postes) => state.poste_spaces.set(
+                    postes
+                        .into_iter()
+                        .map(|poste| (poste.id, poste.espace_id))
+                        .collect(),
+                ),
+                Err(err) => {
+                    tracing::warn!(error = %err, "console feeds: cannot read the workstations' spaces");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        match changes.recv().await {
+            Ok(change) => {
+                let known = state.poste_spaces.get();
+                stale = may_move(&change, &known) || waiting_may_move(&mut changes, &known);
+            }
+            Err(RecvError::Lagged(_)) => stale = true,
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Whether a change may have moved a workstation, or names one not known yet.
+fn may_move(change: &Change, known: &HashMap<i64, i64>) -> bool {
+    *change == Change::Everything || change.names_unknown_postes(known)
+}
+
+/// Takes what is waiting: whether any of it may have moved a workstation.
+fn waiting_may_move(changes: &mut broadcast::Receiver<Change>, known: &HashMap<i64, i64>) -> bool {
+    let mut moved = false;
+    loop {
+        match changes.try_recv() {
+            Ok(change) => moved |= may_move(&change, known),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => moved = true,
+            Err(_) => return moved,
+        }
+    }
+}
+
 /// Follows the event log for changes this process did not make (the command line, another
 /// instance) and applies them to the live sessions: every `every`, or at once when the
 /// doorbell rings.
@@ -504,8 +558,26 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                 | EventKind::StaffPasswordChanged => hub.staff_sessions_closed(),
                 _ => {}
             }
-            // Whatever another process changed may show on the console's dashboard.
-            hub.changed();
+            // Whatever another process changed may show on the console's dashboard: a
+            // session's change is told by `reload` below, with its workstation; one that only
+            // touches a workstation, with it; the others (settings, spaces, a workstation
+            // created, moved or retired), as anything.
+            let poste_only = matches!(
+                event.kind,
+                EventKind::PosteSeen
+                    | EventKind::PosteServiceChanged
+                    | EventKind::PosteUpdated
+                    | EventKind::PosteIncident
+                    | EventKind::EnrollmentRequested
+                    | EventKind::EnrollmentApproved
+                    | EventKind::PosteEnrolled
+                    | EventKind::EnrollmentReset
+            );
+            match event.poste_id {
+                _ if relevant && event.session_id.is_some() => {}
+                Some(poste) if poste_only => hub.announce(Change::postes([poste])),
+                _ => hub.changed(),
+            }
             if event.kind == EventKind::SettingsChanged
                 && let Err(err) = state.reload_settings().await
             {

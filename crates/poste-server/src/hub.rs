@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::clock::now_ms;
+use crate::domain::change::Change;
 use crate::domain::opening::{Closing, Opening};
 use crate::domain::timing::{
     Thresholds, TimerAction, level_number, next_action, remaining_secs, threshold_secs,
@@ -51,7 +52,7 @@ pub struct Hub {
     next_conn: AtomicU64,
     /// Ticks whenever something the console's dashboard shows may have changed (a session,
     /// a workstation coming or going). Carries nothing: watchers re-read what they show.
-    changes: broadcast::Sender<()>,
+    changes: broadcast::Sender<Change>,
     /// Ticks whenever console sessions were closed (an account disabled, deleted, or given a
     /// new password, here or elsewhere): each live feed checks that its session still stands.
     staff_closed: broadcast::Sender<()>,
@@ -162,16 +163,21 @@ impl Hub {
         }
     }
 
-    /// Receives a tick after every change the dashboard may show (lagging receivers just see
-    /// one tick for many, which is all they need).
-    pub fn watch_changes(&self) -> broadcast::Receiver<()> {
+    /// Receives what changed after every change the dashboard may show (a lagging receiver
+    /// takes it as [`Change::Everything`]).
+    pub fn watch_changes(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
     }
 
-    /// Tells the watchers that something changed.
+    /// Tells the watchers that anything may have changed (settings, spaces, accounts…).
     pub fn changed(&self) {
+        self.announce(Change::Everything);
+    }
+
+    /// Tells the watchers what changed.
+    pub fn announce(&self, change: Change) {
         // No watcher (no open dashboard) is not an error.
-        let _ = self.changes.send(());
+        let _ = self.changes.send(change);
     }
 
     /// Receives a tick after console sessions were closed.
@@ -213,10 +219,9 @@ impl Hub {
     }
 
     fn unregister(&self, id: ConnId) {
-        let had_poste =
-            remove_connection(&mut self.lock(), id).is_some_and(|c| c.poste_id.is_some());
-        if had_poste {
-            self.changed();
+        let poste = remove_connection(&mut self.lock(), id).and_then(|c| c.poste_id);
+        if let Some(poste) = poste {
+            self.announce(Change::postes([poste]));
         }
     }
 
@@ -230,7 +235,7 @@ impl Hub {
             None => false,
         };
         if assigned {
-            self.changed();
+            self.announce(Change::postes([poste_id]));
         }
     }
 
@@ -255,7 +260,7 @@ impl Hub {
             }
         };
         if assigned {
-            self.changed();
+            self.announce(Change::postes([poste_id]));
         }
         true
     }
@@ -307,17 +312,18 @@ impl Hub {
 
     /// What the other instances published; the consoles are told when it changed.
     pub fn set_online_elsewhere(&self, postes: HashSet<i64>) {
-        let changed = {
+        let changed: Vec<i64> = {
             let mut state = self.lock();
-            if state.online_elsewhere == postes {
-                false
-            } else {
-                state.online_elsewhere = postes;
-                true
-            }
+            let changed = state
+                .online_elsewhere
+                .symmetric_difference(&postes)
+                .copied()
+                .collect();
+            state.online_elsewhere = postes;
+            changed
         };
-        if changed {
-            self.changed();
+        if !changed.is_empty() {
+            self.announce(Change::postes(changed));
         }
     }
 
@@ -409,6 +415,7 @@ impl Hub {
     /// and its followers get `session_terminated` (with `end_message` if given).
     pub fn apply_row(self: &Arc<Self>, row: SessionRow, end_message: Option<&str>) {
         let now = now_ms();
+        let change = Change::of_session(&row);
         let mut state = self.lock();
         match row.status {
             SessionStatus::Active => {
@@ -476,7 +483,7 @@ impl Hub {
             _ => {}
         }
         drop(state);
-        self.changed();
+        self.announce(change);
     }
 
     /// Warnings up to `level` count as seen by the workstation (those already passed when the

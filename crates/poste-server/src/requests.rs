@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use poste_store::{SessionRow, StoreError, TimeRequestStatus};
 
+use crate::domain::change::Change;
 use crate::hub::Hub;
 use crate::messages;
 
@@ -22,7 +23,7 @@ pub fn announce_answer(
     if let Some(poste) = request.poste_id {
         hub.send_to_poste(poste, &messages::time_request(request));
     }
-    hub.changed();
+    hub.announce(Change::postes(request.poste_id));
 }
 
 /// An answer given elsewhere (the event log says so): tells this instance's connections of

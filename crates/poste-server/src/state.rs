@@ -2,8 +2,8 @@
 //! workstations heard from. Built once by `app::run`; imported by the transports and the use
 //! cases, never importing them.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use poste_store::{Store, StoreError};
@@ -35,6 +35,32 @@ pub struct AppState {
     /// Powering workstations on and off (`[power]`).
     pub power: PowerConfig,
     pub waker: WakeSender,
+    /// Which space each workstation is in, for the consoles' live feeds.
+    pub poste_spaces: PosteSpaces,
+}
+
+/// Which space each workstation is in, read again when a change may have moved one (a change
+/// of anything, or one naming a workstation it does not know). Until then, a workstation it
+/// does not know concerns every console.
+#[derive(Debug, Clone, Default)]
+pub struct PosteSpaces(Arc<RwLock<Arc<HashMap<i64, i64>>>>);
+
+impl PosteSpaces {
+    pub fn get(&self) -> Arc<HashMap<i64, i64>> {
+        Arc::clone(
+            &self
+                .0
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    pub fn set(&self, map: HashMap<i64, i64>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(map);
+    }
 }
 
 /// The workstations heard from since the last flush. One commit a minute for all of them
@@ -269,6 +295,7 @@ impl AppState {
         let hub = Hub::new(store.clone(), settings.clone());
         let limits = settings.get().limits.clone();
         AppState {
+            poste_spaces: PosteSpaces::default(),
             store,
             hub,
             base_settings,

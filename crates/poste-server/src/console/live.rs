@@ -1,7 +1,9 @@
-//! The live feed of the dashboard: a server-sent event stream that says "something changed"
-//! (a code used on a workstation, time added by a colleague, an expiry, a workstation coming
-//! or going), after which the page fetches its lists again. Events carry no data, so nothing
-//! is sent that the page would not fetch with the staff member's own session.
+//! The live feed of the dashboard: a server-sent event stream that says what changed in the
+//! spaces the console shows (a code used on a workstation, time added by a colleague, an
+//! expiry, a workstation coming or going), after which the page fetches those workstations'
+//! tiles again, or the whole dashboard for a change of anything (`*`). Events carry
+//! workstation ids only, so nothing is sent that the page would not fetch with the staff
+//! member's own session; a console hears nothing of the spaces it does not show.
 //!
 //! A feed ends as soon as its console session is closed (its account disabled, deleted or
 //! given a new password): its last event, `fermee`, sends the page to the login form.
@@ -12,10 +14,12 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use poste_store::SpaceScope;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::console::auth::Staff;
+use crate::domain::change::Change;
 use crate::state::AppState;
 
 /// Changes closer together than this are sent as one event.
@@ -25,10 +29,17 @@ const COALESCE: Duration = Duration::from_millis(100);
 struct Feed {
     state: AppState,
     session_id: i64,
-    changes: broadcast::Receiver<()>,
+    view: SpaceScope,
+    changes: broadcast::Receiver<Change>,
     closed: broadcast::Receiver<()>,
     /// The session was found closed: the `fermee` event was sent, the stream ends.
     ended: bool,
+}
+
+impl Feed {
+    fn concerns(&self, change: &Change) -> bool {
+        change.concerns(&self.view, &self.state.poste_spaces.get())
+    }
 }
 
 pub async fn stream(
@@ -39,6 +50,7 @@ pub async fn stream(
         changes: state.hub.watch_changes(),
         closed: state.hub.watch_staff_closed(),
         session_id: staff.session.id,
+        view: staff.view.clone(),
         state,
         ended: false,
     };
@@ -46,10 +58,12 @@ pub async fn stream(
         if feed.ended {
             return None;
         }
-        loop {
+        let mut change = loop {
             tokio::select! {
                 change = feed.changes.recv() => match change {
-                    Ok(()) | Err(RecvError::Lagged(_)) => break,
+                    Ok(change) if feed.concerns(&change) => break change,
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => break Change::Everything,
                     Err(RecvError::Closed) => return None,
                 },
                 closed = feed.closed.recv() => match closed {
@@ -62,12 +76,21 @@ pub async fn stream(
                     Err(RecvError::Closed) => return None,
                 },
             }
-        }
+        };
         tokio::time::sleep(COALESCE).await;
-        // Everything that arrived meanwhile is covered by this one event.
-        while feed.changes.try_recv().is_ok() {}
-        // An event without data is never dispatched by browsers (HTML, server-sent events).
-        Some((Ok(Event::default().event("change").data("1")), feed))
+        // Everything that arrived meanwhile goes with this one event.
+        loop {
+            match feed.changes.try_recv() {
+                Ok(more) if feed.concerns(&more) => change = change.merge(more),
+                Ok(_) => {}
+                Err(broadcast::error::TryRecvError::Lagged(_)) => change = Change::Everything,
+                Err(_) => break,
+            }
+        }
+        Some((
+            Ok(Event::default().event("change").data(change.event_data())),
+            feed,
+        ))
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -2,6 +2,8 @@
 //! through the same operations as the API (`ops`), tell the workstations through the hub at
 //! once, and redirect back with a one-shot message saying what happened.
 
+use std::collections::BTreeSet;
+
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -228,6 +230,8 @@ pub async fn logout(
 #[template(path = "console/dashboard.html")]
 struct DashboardPage {
     frame: Frame,
+    /// Always the whole grid.
+    partial: bool,
     tiles: Vec<Tile>,
     pending: PendingCodes,
     now_ms: i64,
@@ -240,6 +244,8 @@ struct DashboardPage {
 #[template(path = "console/tiles.html")]
 struct TilesFragment {
     frame: Frame,
+    /// Some workstations' tiles, not the whole grid.
+    partial: bool,
     tiles: Vec<Tile>,
     pending: PendingCodes,
     now_ms: i64,
@@ -248,13 +254,17 @@ struct TilesFragment {
     power_cut: String,
 }
 
+/// The tiles of the workstations in `view`; `only`: of these workstations only.
 async fn current_tiles(
     state: &AppState,
     view: &SpaceScope,
+    only: Option<&BTreeSet<i64>>,
     now: i64,
 ) -> Result<Vec<Tile>, ConsoleError> {
     let mut postes = state.store.list_postes().await?;
-    postes.retain(|poste| view.contains(poste.espace_id));
+    postes.retain(|poste| {
+        view.contains(poste.espace_id) && only.is_none_or(|only| only.contains(&poste.id))
+    });
     let requests = state.store.pending_time_requests().await?;
     Ok(view::tiles(
         postes,
@@ -272,16 +282,27 @@ pub async fn dashboard(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
-    let tiles = current_tiles(&state, &staff.view, now).await?;
+    let tiles = current_tiles(&state, &staff.view, None, now).await?;
     let pending = pending_codes(&state, &staff.view, now).await?;
     page(&DashboardPage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
+        partial: false,
         tiles,
         pending,
         now_ms: now,
         end_reasons: t::END_REASONS,
         power_cut: power_cut(&state),
     })
+}
+
+/// Ids separated by commas (`-`: none); None for anything else, or too many.
+fn parse_ids(text: &str) -> Option<BTreeSet<i64>> {
+    const MAX_IDS: usize = 5_000;
+    if text == "-" {
+        return Some(BTreeSet::new());
+    }
+    let ids: Option<BTreeSet<i64>> = text.split(',').map(|id| id.trim().parse().ok()).collect();
+    ids.filter(|ids| ids.len() <= MAX_IDS)
 }
 
 fn power_cut(state: &AppState) -> String {
@@ -323,21 +344,36 @@ async fn pending_codes(
     })
 }
 
-/// What the dashboard's lists show (the tile grid and the codes not used yet), fetched by its
-/// script on every change of the live feed.
+#[derive(Debug, Deserialize)]
+pub struct TilesQuery {
+    /// Workstation ids separated by commas: their tiles only (what the live feed said
+    /// changed); absent, the whole grid.
+    postes: Option<String>,
+}
+
+/// What the dashboard's lists show (the tile grid, or the tiles of some workstations, and the
+/// codes not used yet), fetched by its script on every change of the live feed.
 pub async fn tiles(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
+    Query(query): Query<TilesQuery>,
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
-    let tiles = current_tiles(&state, &staff.view, now).await?;
+    let only = match query.postes.as_deref().map(parse_ids) {
+        Some(Some(ids)) => Some(ids),
+        Some(None) => return Err(ConsoleError::BadForm),
+        None => None,
+    };
+    let partial = only.is_some();
+    let tiles = current_tiles(&state, &staff.view, only.as_ref(), now).await?;
     let pending = pending_codes(&state, &staff.view, now).await?;
     let mut frame = Frame::new(&state, &staff, &headers, "tableau");
     // The flash belongs to the page, not to a refresh of its tiles.
     frame.flash = None;
     render(&TilesFragment {
         frame,
+        partial,
         tiles,
         pending,
         now_ms: now,

@@ -1,6 +1,7 @@
 //! Pure logic of the server: no I/O, no clock reads (`now` is always a parameter).
 
 pub mod access;
+pub mod change;
 pub mod codes;
 pub mod duration;
 pub mod feed;

@@ -6,6 +6,7 @@
 use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage};
 use poste_store::{Actor, DEFAULT_SPACE, Millis, PosteRow, SessionRow, SpaceScope, StoreError};
 
+use crate::domain::change::Change;
 use crate::domain::power::{
     Ordered, Scheduled, SpaceOrdered, SpaceWoken, WhenBusy, action_word, due_actions,
     parse_order_detail,
@@ -169,7 +170,7 @@ async fn send_order(
         sent_here = delivery.sent,
         "power order"
     );
-    app.hub.changed();
+    app.hub.announce(Change::postes([poste.id]));
     Ok(recorded.session.is_some())
 }
 

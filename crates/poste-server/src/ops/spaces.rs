@@ -6,6 +6,7 @@ use poste_store::{
 };
 
 use super::{Announce, MAX_TEXT_LEN, OpError};
+use crate::domain::change::Change;
 use crate::text;
 
 /// The longest name of a space (it is shown on the gate and on tickets).
@@ -95,7 +96,7 @@ pub async fn move_poste(
             }
             other => OpError::Store(other),
         })?;
-    announce.changed();
+    announce.changed(Change::Everything);
     Ok(moved)
 }
 

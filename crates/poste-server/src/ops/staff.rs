@@ -14,6 +14,7 @@ use crate::hub::Hub;
 use crate::settings::Settings;
 use std::sync::Arc;
 
+use crate::domain::change::Change;
 use crate::domain::codes::{generate_code, generate_token, token_hash};
 use crate::domain::opening::Opening;
 use crate::domain::timing::level_for_remaining;
@@ -64,7 +65,7 @@ pub trait Announce: Sync {
     /// A session's new row (time added, ended…), with the text the visitor reads at an end.
     fn session(&self, row: &SessionRow, end_message: Option<&str>);
     /// Something the dashboards show changed (codes created or cancelled, a visitor's request).
-    fn changed(&self);
+    fn changed(&self, change: Change);
     /// Staff answered a visitor's request (`session`: as it is after the time was added).
     fn answer(&self, request: &TimeRequestRow, session: Option<SessionRow>);
     /// A message for a workstation's screen; returns how many of its connections got it.
@@ -79,8 +80,8 @@ impl Announce for Arc<Hub> {
         self.apply_row(row.clone(), end_message);
     }
 
-    fn changed(&self) {
-        Hub::changed(self);
+    fn changed(&self, change: Change) {
+        self.announce(change);
     }
 
     fn answer(&self, request: &TimeRequestRow, session: Option<SessionRow>) {
@@ -103,7 +104,7 @@ pub struct EventLogOnly;
 
 impl Announce for EventLogOnly {
     fn session(&self, _: &SessionRow, _: Option<&str>) {}
-    fn changed(&self) {}
+    fn changed(&self, _: Change) {}
     fn answer(&self, _: &TimeRequestRow, _: Option<SessionRow>) {}
     fn message(&self, _: i64, _: &ServerMessage) -> usize {
         0
@@ -239,7 +240,11 @@ pub async fn create_sessions(
         )
         .await
         .map_err(OpError::Store)?;
-    announce.changed();
+    announce.changed(
+        rows.iter()
+            .map(Change::of_session)
+            .fold(Change::postes([]), Change::merge),
+    );
     Ok(rows)
 }
 
@@ -464,7 +469,7 @@ pub async fn request_time(
         .request_time(session_id, minutes, actor, now)
         .await
         .map_err(|err| session_error(session_id, err))?;
-    announce.changed();
+    announce.changed(Change::postes(pending.poste_id));
     Ok(pending)
 }
 
@@ -541,7 +546,7 @@ pub async fn cancel_session(
         .cancel_session(id, actor, now)
         .await
         .map_err(|err| session_error(id, err))?;
-    announce.changed();
+    announce.changed(Change::of_session(&row));
     Ok(row)
 }
 
@@ -569,7 +574,8 @@ pub async fn create_poste(
             StoreError::AlreadyExists { .. } => OpError::Conflict(text::poste_exists(&nom)),
             other => OpError::Store(other),
         })?;
-    announce.changed();
+    // A new workstation: the feeds read their map of workstations' spaces again.
+    announce.changed(Change::Everything);
     Ok(row)
 }
 
@@ -669,7 +675,7 @@ pub async fn approve_enrollment(
         .approve_enrollment(nom.trim(), actor, now)
         .await
         .map_err(|err| enrollment_error(nom, err))?;
-    announce.changed();
+    announce.changed(Change::postes([row.id]));
     Ok(row)
 }
 
@@ -684,7 +690,7 @@ pub async fn reset_enrollment(
         .reset_enrollment(nom.trim(), actor, now)
         .await
         .map_err(|err| enrollment_error(nom, err))?;
-    announce.changed();
+    announce.changed(Change::postes([row.id]));
     Ok(row)
 }
 
@@ -773,7 +779,7 @@ pub async fn set_out_of_order(
     let row = store
         .set_poste_out_of_order(id, out_of_order, actor, now)
         .await?;
-    announce.changed();
+    announce.changed(Change::postes([row.id]));
     Ok(row)
 }
 
@@ -788,7 +794,7 @@ pub async fn update_poste(
     announce: &dyn Announce,
 ) -> Result<PosteRow, StoreError> {
     let row = store.update_poste(id, nom, emplacement, actor, now).await?;
-    announce.changed();
+    announce.changed(Change::postes([row.id]));
     Ok(row)
 }
 
@@ -802,7 +808,7 @@ pub async fn retire_poste(
 ) -> Result<Option<PosteRow>, StoreError> {
     let row = store.retire_poste(id, actor, now).await?;
     if row.is_some() {
-        announce.changed();
+        announce.changed(Change::Everything);
     }
     Ok(row)
 }

@@ -7,6 +7,7 @@ use poste_store::{
     Actor, Millis, SpaceScope, StaffChange, StaffRefusal, StaffRole, StaffRow, Store, StoreError,
 };
 
+use crate::domain::change::Change;
 use crate::ops::{Announce, OpError};
 use crate::text::console as t;
 
@@ -65,7 +66,7 @@ pub async fn set_scope(
         .await
         .map_err(scope_refusal)?;
     // What its open consoles show changes: their live feeds start again with the new scope.
-    announce.changed();
+    announce.changed(Change::Everything);
     Ok(row)
 }
 
