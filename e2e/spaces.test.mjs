@@ -129,6 +129,19 @@ test("staff of one space see and reach only its workstations and sessions, by ev
   assert.equal(await paul.getByText(code.slice(0, 3)).count(), 0, "not the médiathèque's code");
   const csv = await (await paul.request.get(`${server.url}/console/sessions.csv`)).text();
   assert.ok(!csv.includes(code) && !csv.includes("MED-01"), csv);
+  // This month's report is his space's: its name, not the médiathèque's session; Marie's has it.
+  const thisMonth = async (page) => {
+    await page.goto(`${server.url}/console/statistiques`);
+    const lastMonth = await page.getByRole("link", { name: /à imprimer$/ }).getAttribute("href");
+    const [year, month] = lastMonth.split("mois=")[1].split("-").map(Number);
+    const current = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, "0")}`;
+    return (await page.request.get(`${server.url}/console/statistiques/imprimer?mois=${current}`)).text();
+  };
+  const paulsReport = await thisMonth(paul);
+  assert.ok(paulsReport.includes("<h1>Maison de quartier — Rapport mensuel</h1>"), paulsReport);
+  assert.ok(!paulsReport.includes("MED-01"), "not the médiathèque's workstation");
+  const mariesReport = await thisMonth(marie);
+  assert.ok(mariesReport.includes("MED-01") && !mariesReport.includes("Maison de quartier"), mariesReport);
 
   // The other space's ids, as an admin of every space reads them.
   const sandrine = await loggedInPage(browser, server, "sandrine");

@@ -7,12 +7,14 @@
 //! asks `get_time` at the seed's cadence until the session ends or the run's bound is reached.
 //! Codes are created through the server's API. The run always stops by itself.
 //!
-//! [`history`] (binary `poste-history`) writes a long past of sessions into a store instead.
+//! [`history`] (binary `poste-history`) writes a long past of sessions into a store instead;
+//! [`consoles`] (binary `poste-consoles`) follows the console's live feed at a large site.
 
 // The load generator measures latencies on the real clocks: the server's clock fence
 // (clippy.toml) is not for it.
 #![allow(clippy::disallowed_methods)]
 
+pub mod consoles;
 pub mod history;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,8 @@
 //! Workstations (`postes`): creation, lookups, sightings, out of order, and what staff or a
 //! workstation record about one (messages sent, incidents).
 
+use std::collections::BTreeSet;
+
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use crate::error::{Result, StoreError};
@@ -215,7 +217,37 @@ impl Store {
         .await?;
         rows.iter().map(poste_from_row).collect()
     }
+
+    /// The workstations of `ids` not retired, by name (the dashboard's tiles that changed).
+    /// Ids that name none are left out.
+    pub async fn postes_by_ids(&self, ids: &BTreeSet<i64>) -> Result<Vec<PosteRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Past this, one read of every workstation costs less than the binds.
+        if ids.len() > MAX_BOUND_IDS {
+            let mut postes = self.list_postes().await?;
+            postes.retain(|poste| ids.contains(&poste.id));
+            return Ok(postes);
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT {} FROM postes WHERE retired_at IS NULL AND id IN ({}) ORDER BY LOWER(nom), id",
+            poste_columns!(),
+            placeholders.join(", ")
+        );
+        // Only numbered placeholders are added to the text; the ids are bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(poste_from_row).collect()
+    }
 }
+
+/// The most ids [`Store::postes_by_ids`] binds in one query.
+const MAX_BOUND_IDS: usize = 200;
 
 async fn update_poste_seen(
     conn: &mut AnyConnection,

@@ -22,7 +22,8 @@ use crate::console::auth::Staff;
 use crate::domain::change::Change;
 use crate::state::AppState;
 
-/// Changes closer together than this are sent as one event.
+/// At most one event in this time: a change after a quiet spell goes at once, the changes of
+/// a busy one go together at its end.
 const COALESCE: Duration = Duration::from_millis(100);
 
 /// What a feed waits for.
@@ -34,6 +35,8 @@ struct Feed {
     closed: broadcast::Receiver<()>,
     /// The session was found closed: the `fermee` event was sent, the stream ends.
     ended: bool,
+    /// When the last `change` event went.
+    last_sent: Option<std::time::Instant>,
 }
 
 impl Feed {
@@ -53,6 +56,7 @@ pub async fn stream(
         view: staff.view.clone(),
         state,
         ended: false,
+        last_sent: None,
     };
     let events = futures_util::stream::unfold(feed, |mut feed| async move {
         if feed.ended {
@@ -77,7 +81,10 @@ pub async fn stream(
                 },
             }
         };
-        tokio::time::sleep(COALESCE).await;
+        if let Some(last) = feed.last_sent {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(last + COALESCE)).await;
+        }
+        feed.last_sent = Some(crate::clock::monotonic());
         // Everything that arrived meanwhile goes with this one event.
         loop {
             match feed.changes.try_recv() {

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
-use poste_store::Millis;
+use poste_store::{Millis, SpaceScope};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
@@ -39,12 +39,16 @@ pub fn chosen_month(text: &str, now: Millis, tz: &TimeZone) -> Result<Month, &'s
     Ok(month)
 }
 
-/// The report of the month a request names, as of now.
-pub async fn month_report(state: &AppState, text: &str) -> Result<MonthlyReport, ConsoleError> {
+/// The report of the month a request names, as of now, of the spaces the staff member views.
+pub async fn month_report(
+    state: &AppState,
+    view: &SpaceScope,
+    text: &str,
+) -> Result<MonthlyReport, ConsoleError> {
     let now = now_ms();
     let settings = state.settings();
     let month = chosen_month(text, now, &settings.timezone).map_err(ConsoleError::BadMonth)?;
-    Ok(report::build(&state.store, &settings, month, now).await?)
+    Ok(report::build(&state.store, &settings, month, now, view).await?)
 }
 
 /// Draws the PDF off the async threads (a few tens of milliseconds of CPU).
@@ -59,10 +63,10 @@ pub async fn render_pdf(report: MonthlyReport) -> Result<(String, Vec<u8>), Cons
 /// viewers need to show a document inline.
 pub async fn report_pdf(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Query(query): Query<MonthQuery>,
 ) -> Result<Response, ConsoleError> {
-    let report = month_report(&state, &query.mois).await?;
+    let report = month_report(&state, &staff.view, &query.mois).await?;
     let (file_name, pdf) = render_pdf(report).await?;
     Ok((
         [
@@ -88,7 +92,15 @@ pub async fn report_send(
         .map_err(ConsoleError::BadMonth)?;
     let back = format!("/console/statistiques?mois={month}");
     let name = month.name();
-    let (ok, text) = match send_on_demand(&state, month, &action.staff.actor(), now).await {
+    let sent = send_on_demand(
+        &state,
+        month,
+        &action.staff.view,
+        &action.staff.actor(),
+        now,
+    )
+    .await;
+    let (ok, text) = match sent {
         Ok(recipients) => {
             tracing::info!(by = %action.staff.account().login, month = %month, recipients, "console: monthly report mailed");
             (true, rt::sent(&name, recipients))

@@ -261,10 +261,11 @@ async fn current_tiles(
     only: Option<&BTreeSet<i64>>,
     now: i64,
 ) -> Result<Vec<Tile>, ConsoleError> {
-    let mut postes = state.store.list_postes().await?;
-    postes.retain(|poste| {
-        view.contains(poste.espace_id) && only.is_none_or(|only| only.contains(&poste.id))
-    });
+    let mut postes = match only {
+        Some(ids) => state.store.postes_by_ids(ids).await?,
+        None => state.store.list_postes().await?,
+    };
+    postes.retain(|poste| view.contains(poste.espace_id));
     let requests = state.store.pending_time_requests().await?;
     Ok(view::tiles(
         postes,

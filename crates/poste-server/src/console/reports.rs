@@ -567,15 +567,17 @@ pub async fn stats_print(
     staff: Staff,
     Query(query): Query<StatsQuery>,
 ) -> Result<Response, ConsoleError> {
-    let (heading, back, view) = if query.mois.trim().is_empty() {
+    let settings = state.settings();
+    let (heading, back, view, site_name) = if query.mois.trim().is_empty() {
         let view = period_stats(&state, &staff.view, &query)
             .await?
             .view(|_| chart::PAPER);
         let back = format!("/console/statistiques?periode={}", view.period);
-        (t::STATS_HEADING, back, view)
+        (t::STATS_HEADING, back, view, settings.site_name.clone())
     } else {
-        let report = month_report(&state, &query.mois).await?;
+        let report = month_report(&state, &staff.view, &query.mois).await?;
         let back = format!("/console/statistiques?mois={}", report.month);
+        let site_name = report.site_name.clone();
         let view = StatsView {
             period: PeriodKind::Months.value(),
             period_text: t::month_report_period(&report.title(), &report.dates),
@@ -584,11 +586,10 @@ pub async fn stats_print(
             charts: Shown::all(report.charts, |_| chart::PAPER),
             empty: t::STATS_EMPTY,
         };
-        (t::MONTH_REPORT_HEADING, back, view)
+        (t::MONTH_REPORT_HEADING, back, view, site_name)
     };
-    let settings = state.settings();
     page(&StatsPrintPage {
-        site_name: settings.site_name.clone(),
+        site_name,
         heading,
         back,
         printed_on: t::printed_on(&view::local_datetime(now_ms(), &settings.timezone)),

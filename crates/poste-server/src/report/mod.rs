@@ -12,7 +12,7 @@ pub mod stats;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::tz::TimeZone;
-use poste_store::{Millis, Store, StoreError, UsageRow};
+use poste_store::{Millis, SpaceScope, Store, StoreError, UsageRow};
 
 use crate::settings::Settings;
 use crate::text::console as t;
@@ -83,21 +83,45 @@ fn visitors_by_category(rows: &[UsageRow]) -> Chart {
     }
 }
 
-/// The figures of `month` as of `now` (a month still running is reported up to `now`).
+/// The figures of `month` as of `now` (a month still running is reported up to `now`), in
+/// the spaces of `view`: the whole site's, consolidated, or some spaces' only. One space's
+/// report bears its name and follows its calendar and time zone.
 pub async fn build(
     store: &Store,
     settings: &Settings,
     month: Month,
     now: Millis,
+    view: &SpaceScope,
 ) -> Result<MonthlyReport, StoreError> {
+    let spaces = store.list_spaces().await?;
+    let (settings, name) = match view {
+        SpaceScope::Only(ids) if ids.len() == 1 && spaces.len() > 1 => (
+            settings.for_space(ids[0]),
+            crate::ops::spaces::public_name(&spaces, Some(ids[0]), &settings.site_name),
+        ),
+        SpaceScope::Only(ids) if spaces.len() > 1 => (
+            settings,
+            spaces
+                .iter()
+                .filter(|space| ids.contains(&space.id))
+                .map(|space| space.nom.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => (settings, settings.site_name.clone()),
+    };
     let tz = &settings.timezone;
     let from = month.start(tz);
     let until = month.end(tz).min(now).max(from);
-    let rows = store.usage(from, until).await?;
+    let mut rows = store.usage(from, until).await?;
+    if let SpaceScope::Only(_) = view {
+        rows.retain(|row| row.espace_id.is_some_and(|id| view.contains(id)));
+    }
     let postes: Vec<String> = store
         .list_postes()
         .await?
         .into_iter()
+        .filter(|p| view.contains(p.espace_id))
         .map(|p| p.nom)
         .collect();
     let buckets = day_buckets(month, tz);
@@ -121,7 +145,7 @@ pub async fn build(
     charts.insert(at, visitors_by_category(&rows));
     let capacity = open as f64 * postes.len() as f64;
     Ok(MonthlyReport {
-        site_name: settings.site_name.clone(),
+        site_name: name,
         month,
         // Up to the last day counted: the month's last, or today for the month in progress.
         dates: rt::dates(

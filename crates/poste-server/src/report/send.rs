@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use poste_store::{Actor, Millis, StoreError};
+use poste_store::{Actor, Millis, SpaceScope, StoreError};
 
 use crate::clock::now_ms;
 use crate::mail::{MailError, Mailer, ReportMail};
@@ -64,11 +64,12 @@ pub async fn mail_report(
     Ok(())
 }
 
-/// Mails `month`'s report as of `now` to the recipients of « Réglages », and records the
-/// event in the name of `actor` (staff on demand).
+/// Mails `month`'s report of the spaces of `scope` as of `now` to the recipients of
+/// « Réglages », and records the event in the name of `actor` (staff on demand).
 pub async fn send_on_demand(
     state: &AppState,
     month: Month,
+    scope: &SpaceScope,
     actor: &Actor,
     now: Millis,
 ) -> Result<usize, SendError> {
@@ -78,7 +79,7 @@ pub async fn send_on_demand(
     if recipients.is_empty() {
         return Err(SendError::NoRecipient);
     }
-    let report = report::build(&state.store, &settings, month, now).await?;
+    let report = report::build(&state.store, &settings, month, now, scope).await?;
     let outcome = mail_report(mailer, &recipients, report).await;
     let error = outcome.as_ref().err().map(ToString::to_string);
     // What staff are told is what happened to the mail, even if the history could not say it.
@@ -134,7 +135,9 @@ pub async fn send_due_report(
     {
         return Ok(DueOutcome::ClaimedElsewhere(month));
     }
-    let outcome = match report::build(&state.store, &settings, month, now).await {
+    // The site's, consolidated: the recipients are the site's.
+    let outcome = match report::build(&state.store, &settings, month, now, &SpaceScope::Every).await
+    {
         Ok(report) => mail_report(mailer, &settings.report_recipients, report).await,
         Err(err) => Err(err.into()),
     };

@@ -67,6 +67,7 @@ conformance! {
     sessions::list_sessions_filters,
     sessions::list_sessions_name_filter_is_literal,
     postes::create_poste_and_find_it,
+    postes::postes_are_read_by_their_ids,
     postes::poste_names_are_case_insensitive_unique,
     postes::record_poste_seen_creates_then_updates,
     postes::poste_by_ip_is_the_last_seen,

@@ -53,6 +53,39 @@ pub async fn create_poste_and_find_it(store: Store) {
     assert_eq!(names, [poste.id, b.id, c.id], "by name, ignoring case");
 }
 
+pub async fn postes_are_read_by_their_ids(store: Store) {
+    let cafe = create_poste(&store, "Cafe").await;
+    let accueil = create_poste(&store, "accueil").await;
+    let bureau = create_poste(&store, "Bureau").await;
+    let ids = |ids: &[i64]| {
+        ids.iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<i64>>()
+    };
+    let names =
+        |postes: Vec<poste_store::PosteRow>| postes.into_iter().map(|p| p.nom).collect::<Vec<_>>();
+    // By name, ignoring case; an id that names none is left out.
+    let read = store
+        .postes_by_ids(&ids(&[cafe.id, accueil.id, cafe.id + 1000]))
+        .await
+        .unwrap();
+    assert_eq!(names(read), ["accueil", "Cafe"]);
+    assert!(store.postes_by_ids(&ids(&[])).await.unwrap().is_empty());
+    // A retired workstation is not on the dashboard.
+    store.retire_poste(bureau.id, &staff(), T0).await.unwrap();
+    assert!(
+        store
+            .postes_by_ids(&ids(&[bureau.id]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // More ids than one query binds: the same answer.
+    let many: std::collections::BTreeSet<i64> = (1..=1000).chain([accueil.id]).collect();
+    let read = store.postes_by_ids(&many).await.unwrap();
+    assert!(names(read).contains(&"accueil".to_owned()));
+}
+
 pub async fn poste_names_are_case_insensitive_unique(store: Store) {
     create_poste(&store, "Poste-01").await;
     let result = store
