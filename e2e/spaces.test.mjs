@@ -409,6 +409,26 @@ test("with several spaces, an enrollment is approved in the space staff choose, 
   await luc.goto(`${server.url}/console/postes`);
   await luc.locator('input[value="MDQ-03"]').waitFor();
   agent.close();
+
+  // A code made for the quartier: the new workstation waits there, the space is proposed, and
+  // the quartier's own admin sees it and approves it.
+  const forQuartier = server.cli(["poste", "enroll-code", "--espace", "maison de quartier"]);
+  assert.match(forQuartier, /dans l'espace « maison de quartier »/);
+  const quartierCode = forQuartier.match(/ : (\S+)\n/)[1];
+  const newcomer = await Workstation.connect(server);
+  const request = "demande-e2e-mdq-06-0123456789";
+  newcomer.send({ type: "enroll", poste: "MDQ-06", code_enrolement: quartierCode, demande: request });
+  assert.equal((await newcomer.next("enrollment")).statut, "en_attente");
+  await sandrine.goto(`${server.url}/console/postes`);
+  const proposed = sandrine.locator("tr", { has: sandrine.locator('input[value="MDQ-06"]') }).getByLabel("Espace où servira MDQ-06");
+  assert.equal(await proposed.inputValue(), await sandrine.getByLabel("Espace de MDQ-02").inputValue(), "the code's space");
+  await luc.goto(`${server.url}/console/postes`);
+  const lucsRow = luc.locator("tr", { has: luc.locator('input[value="MDQ-06"]') });
+  await lucsRow.getByRole("button", { name: "Valider l'enrôlement" }).click();
+  await banner(luc, "Enrôlement de « MDQ-06 » validé : son agent va recevoir son secret.");
+  newcomer.send({ type: "enroll", poste: "MDQ-06", demande: request });
+  assert.equal((await newcomer.next("enrollment")).statut, "enrole");
+  newcomer.close();
 });
 
 test("a console hears only of its spaces, and a change fetches the tile that changed, not the grid", async () => {

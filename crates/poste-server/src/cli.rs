@@ -152,6 +152,10 @@ enum PosteCommand {
         /// Réserve le code à ce nom de poste.
         #[arg(long)]
         poste: Option<String>,
+        /// Un poste nouveau enrôlé avec ce code attend sa validation dans cet espace (par son
+        /// nom).
+        #[arg(long)]
+        espace: Option<String>,
         /// Validité du code (défaut : configuration, 24h).
         #[arg(long)]
         validite: Option<String>,
@@ -625,16 +629,28 @@ async fn admin_command(store: &Store, settings: &Settings, command: Command) -> 
             let poste = ops::create_poste(store, &nom, ip, mac, &actor, now, &EventLogOnly).await?;
             println!("Poste « {} » créé.", poste.nom);
         }
-        Command::Poste(PosteCommand::EnrollCode { poste, validite }) => {
+        Command::Poste(PosteCommand::EnrollCode {
+            poste,
+            espace,
+            validite,
+        }) => {
             let secs = validite.as_deref().map(parse_duree).transpose()?;
-            let (row, code) =
-                ops::create_enrollment_code(store, settings, poste.as_deref(), secs, &actor, now)
-                    .await?;
+            let (row, code) = ops::create_enrollment_code(
+                store,
+                settings,
+                poste.as_deref(),
+                espace.as_deref(),
+                secs,
+                &actor,
+                now,
+            )
+            .await?;
             println!(
                 "{}",
                 text::enrollment_code_created(
                     &code,
                     row.poste_nom.as_deref(),
+                    espace.as_deref().filter(|_| row.espace_id.is_some()),
                     &rfc3339(row.expires_at)
                 )
             );

@@ -404,11 +404,19 @@ pub fn enrollment_refused(refusal: poste_store::EnrollmentRefusal) -> &'static s
     }
 }
 
-pub fn enrollment_code_created(code: &str, poste: Option<&str>, until: &str) -> String {
+pub fn enrollment_code_created(
+    code: &str,
+    poste: Option<&str>,
+    space: Option<&str>,
+    until: &str,
+) -> String {
     format!(
-        "Code d'enrôlement{} : {code}\n(valable jusqu'au {until}, une seule fois)",
+        "Code d'enrôlement{}{} : {code}\n(valable jusqu'au {until}, une seule fois)",
         poste
             .map(|p| format!(" pour le poste « {p} »"))
+            .unwrap_or_default(),
+        space
+            .map(|s| format!(" dans l'espace « {} »", s.trim()))
             .unwrap_or_default()
     )
 }

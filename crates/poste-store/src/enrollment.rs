@@ -16,33 +16,47 @@ use crate::store::Store;
 /// Columns of an enrollment code row (never the hash).
 macro_rules! enrollment_code_columns {
     () => {
-        "id, poste_nom, created_at, expires_at, used_at"
+        "id, poste_nom, espace_id, created_at, expires_at, used_at"
     };
 }
 
 impl Store {
     /// Stores a one-time enrollment code by its SHA-256 (hex), optionally reserved for a
-    /// workstation name (case-insensitive). Event `EnrollmentCodeCreated` (detail: the name).
+    /// workstation name (case-insensitive) and made for a space (`NotFound` for a space that
+    /// does not exist or was deleted). Event `EnrollmentCodeCreated` (detail: the name).
     pub async fn create_enrollment_code(
         &self,
         code_hash: &str,
         poste_nom: Option<&str>,
+        espace_id: Option<i64>,
         expires_at: Millis,
         actor: &Actor,
         now: Millis,
     ) -> Result<EnrollmentCodeRow> {
         let mut tx = self.writer.begin().await?;
+        // A space that does not stand inserts nothing (one statement, a write, first).
         let row = sqlx::query(concat!(
-            "INSERT INTO enrollment_codes (code_hash, poste_nom, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4) RETURNING ",
+            "INSERT INTO enrollment_codes (code_hash, poste_nom, espace_id, created_at, expires_at) \
+             SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), \
+             CAST($5 AS BIGINT) WHERE CAST($3 AS BIGINT) IS NULL OR EXISTS \
+             (SELECT 1 FROM espaces WHERE id = CAST($3 AS BIGINT) AND deleted_at IS NULL) \
+             RETURNING ",
             enrollment_code_columns!()
         ))
         .bind(code_hash.to_owned())
         .bind(poste_nom.map(str::to_owned))
+        .bind(espace_id)
         .bind(now)
         .bind(expires_at)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Err(StoreError::not_found(
+                "espace",
+                espace_id.unwrap_or_default(),
+            ));
+        };
         let code = enrollment_code_from_row(&row)?;
         let event = EventSpec::by(
             EventKind::EnrollmentCodeCreated,
@@ -71,17 +85,17 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         // The code first: a write as first statement (see `Store::transition`), and a refusal
         // below rolls its use back, so a refused request never uses a code up.
-        let proof_detail = match proof {
+        let (proof_detail, code_space) = match proof {
             EnrollmentProof::OneTimeCode(code_hash) => {
-                if let Err(refusal) =
-                    use_enrollment_code(&mut tx, code_hash, &seen.nom, now).await?
-                {
-                    tx.rollback().await?;
-                    return Err(StoreError::EnrollmentRefused(refusal));
+                match use_enrollment_code(&mut tx, code_hash, &seen.nom, now).await? {
+                    Ok(space) => ("code_enrolement", space),
+                    Err(refusal) => {
+                        tx.rollback().await?;
+                        return Err(StoreError::EnrollmentRefused(refusal));
+                    }
                 }
-                "code_enrolement"
             }
-            EnrollmentProof::SiteToken => "jeton_installation",
+            EnrollmentProof::SiteToken => ("jeton_installation", None),
         };
         let row = match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
             Some(row) => row,
@@ -99,7 +113,7 @@ impl Store {
                     now,
                 )
                 .await?;
-                match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
+                let row = match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
                     Some(row) => row,
                     None => {
                         tx.rollback().await?;
@@ -107,6 +121,11 @@ impl Store {
                             EnrollmentRefusal::AlreadyEnrolled,
                         ));
                     }
+                };
+                // New here: it waits in the space its code was made for, if that stands.
+                match code_space {
+                    Some(space) => place_new_poste(&mut tx, row, space).await?,
+                    None => row,
                 }
             }
         };
@@ -257,24 +276,25 @@ impl Store {
 }
 
 /// Uses up the one-time code `code_hash` for workstation `nom`, or tells why it cannot be.
+/// Uses a one-time code up for `nom`; the space it was made for, if any.
 async fn use_enrollment_code(
     conn: &mut AnyConnection,
     code_hash: &str,
     nom: &str,
     now: Millis,
-) -> Result<std::result::Result<(), EnrollmentRefusal>> {
-    let used: Option<i64> = sqlx::query_scalar(
+) -> Result<std::result::Result<Option<i64>, EnrollmentRefusal>> {
+    let used = sqlx::query(
         "UPDATE enrollment_codes SET used_at = $3 \
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3 \
-         AND (poste_nom IS NULL OR LOWER(poste_nom) = LOWER($2)) RETURNING id",
+         AND (poste_nom IS NULL OR LOWER(poste_nom) = LOWER($2)) RETURNING espace_id",
     )
     .bind(code_hash.to_owned())
     .bind(nom.to_owned())
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
-    if used.is_some() {
-        return Ok(Ok(()));
+    if let Some(used) = used {
+        return Ok(Ok(get(&used, "espace_id")?));
     }
     let row = sqlx::query("SELECT expires_at, used_at FROM enrollment_codes WHERE code_hash = $1")
         .bind(code_hash.to_owned())
@@ -292,6 +312,24 @@ async fn use_enrollment_code(
     } else {
         EnrollmentRefusal::CodeForAnotherPoste
     }))
+}
+
+/// Puts a workstation just created in `space`, unless that space was deleted meanwhile (it
+/// then stays in the default space).
+async fn place_new_poste(conn: &mut AnyConnection, row: PosteRow, space: i64) -> Result<PosteRow> {
+    let moved = sqlx::query(concat!(
+        "UPDATE postes SET espace_id = $2 WHERE id = $1 \
+         AND EXISTS (SELECT 1 FROM espaces WHERE id = $2 AND deleted_at IS NULL) RETURNING ",
+        poste_columns!()
+    ))
+    .bind(row.id)
+    .bind(space)
+    .fetch_optional(conn)
+    .await?;
+    match moved {
+        Some(moved) => poste_from_row(&moved),
+        None => Ok(row),
+    }
 }
 
 /// Sets the workstation named `seen.nom` waiting for staff with this request, and records the
@@ -328,6 +366,7 @@ fn enrollment_code_from_row(row: &AnyRow) -> Result<EnrollmentCodeRow> {
     Ok(EnrollmentCodeRow {
         id: get(row, "id")?,
         poste_nom: get(row, "poste_nom")?,
+        espace_id: get(row, "espace_id")?,
         created_at: get(row, "created_at")?,
         expires_at: get(row, "expires_at")?,
         used_at: get(row, "used_at")?,

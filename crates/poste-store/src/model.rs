@@ -211,6 +211,9 @@ pub struct EnrollmentCodeRow {
     pub id: i64,
     /// The workstation name it is reserved for, if any.
     pub poste_nom: Option<String>,
+    /// The space a workstation enrolling with it for the first time waits in (None: the
+    /// default space).
+    pub espace_id: Option<i64>,
     pub created_at: Millis,
     pub expires_at: Millis,
     pub used_at: Option<Millis>,

@@ -43,6 +43,9 @@ struct PosteLine {
     hors_service: bool,
     enrollment: &'static str,
     pending: bool,
+    /// Waiting for approval in the space its enrollment code was made for: that space is
+    /// proposed (in the default space, nothing is: nobody chose it).
+    pending_in_chosen_space: bool,
     ip: String,
     mac: String,
     version: String,
@@ -85,6 +88,8 @@ pub async fn postes(
             hors_service: p.hors_service,
             enrollment: t::enrollment(p.enrollment),
             pending: p.enrollment == Enrollment::EnAttente,
+            pending_in_chosen_space: p.enrollment == Enrollment::EnAttente
+                && p.espace_id != poste_store::DEFAULT_SPACE,
             ip: p.ip.unwrap_or_default(),
             mac: p.mac.unwrap_or_default(),
             version: p.version.unwrap_or_default(),

@@ -746,6 +746,8 @@ async fn reset_poste(
 #[serde(deny_unknown_fields)]
 struct EnrollmentCodeBody {
     poste: Option<String>,
+    /// The space a new workstation waits in for its approval, by name.
+    espace: Option<String>,
     validite: Option<DurationInput>,
 }
 
@@ -763,6 +765,7 @@ async fn create_enrollment_code(
         &state.store,
         &state.settings(),
         body.poste.as_deref(),
+        body.espace.as_deref(),
         secs,
         &actor,
         now_ms(),
@@ -770,6 +773,8 @@ async fn create_enrollment_code(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "code": code, "poste": row.poste_nom, "expire_le": rfc3339(row.expires_at) })),
+        Json(
+            json!({ "code": code, "poste": row.poste_nom, "espace_id": row.espace_id, "expire_le": rfc3339(row.expires_at) }),
+        ),
     ))
 }

@@ -637,16 +637,22 @@ fn enrollment_error(nom: &str, err: StoreError) -> OpError {
 }
 
 /// A one-time enrollment code, optionally reserved for a workstation name; returns the row and
-/// the code as staff will type it (shown once, stored hashed).
+/// the code as staff will type it (shown once, stored hashed). Made for the space named
+/// `espace`, a workstation new to the server waits for its approval there.
 pub async fn create_enrollment_code(
     store: &Store,
     settings: &Settings,
     poste: Option<&str>,
+    espace: Option<&str>,
     valid_for_secs: Option<i64>,
     actor: &Actor,
     now: Millis,
 ) -> Result<(EnrollmentCodeRow, String), OpError> {
     let poste = clean_text(poste)?;
+    let espace_id = match space_choice(store, espace, false).await? {
+        Some(SpaceChoice::One(id)) => Some(id),
+        _ => None,
+    };
     let secs = valid_for_secs.unwrap_or(settings.enrollment_code_validity_secs);
     if !(1..=MAX_ENROLLMENT_CODE_SECS).contains(&secs) {
         return Err(OpError::Invalid(text::duration_out_of_range(
@@ -658,9 +664,12 @@ pub async fn create_enrollment_code(
     let hash = token_hash(&code);
     let expires_at = now.saturating_add(secs.saturating_mul(1000));
     let row = store
-        .create_enrollment_code(&hash, poste.as_deref(), expires_at, actor, now)
+        .create_enrollment_code(&hash, poste.as_deref(), espace_id, expires_at, actor, now)
         .await
-        .map_err(OpError::Store)?;
+        .map_err(|err| match err {
+            StoreError::NotFound { .. } => OpError::NotFound(text::SPACE_NOT_FOUND.to_owned()),
+            other => OpError::Store(other),
+        })?;
     Ok((row, shown))
 }
 

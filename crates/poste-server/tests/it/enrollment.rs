@@ -372,4 +372,29 @@ async fn with_several_spaces_an_enrollment_is_approved_in_the_space_staff_name()
     assert_eq!(row.espace_id, quartier.id);
     let reply = enroll(&mut agent, "MDQ-03", json!({}), demande).await;
     assert_eq!(reply["statut"], "enrole", "{reply}");
+
+    // A code made for a space: a new workstation waits for its approval there.
+    let (status, body) = api
+        .post("/enrollment-codes", json!({"espace": "Annexe"}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("Annexe"),
+        "{body}"
+    );
+    let made = api
+        .post_ok("/enrollment-codes", json!({"espace": "Maison de quartier"}))
+        .await;
+    assert_eq!(made["espace_id"], quartier.id, "{made}");
+    let mut newcomer = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = enroll(
+        &mut newcomer,
+        "MDQ-04",
+        json!({"code_enrolement": made["code"]}),
+        "demande-de-mdq-04-0123456789",
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    let row = server.store.poste_by_name("MDQ-04").await.unwrap().unwrap();
+    assert_eq!(row.espace_id, quartier.id);
 }

@@ -153,7 +153,7 @@ pub async fn racing_enrollment_requests_create_one(store: Store) {
 pub async fn racing_requests_with_one_code_one_wins(store: Store) {
     const CODE: &str = "9999999999999999999999999999999999999999999999999999999999999999";
     store
-        .create_enrollment_code(CODE, None, T0 + 60_000, &staff(), T0)
+        .create_enrollment_code(CODE, None, None, T0 + 60_000, &staff(), T0)
         .await
         .unwrap();
     let tasks: Vec<_> = (0..8)

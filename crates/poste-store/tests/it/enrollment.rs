@@ -52,7 +52,7 @@ async fn create_code(
     nom: Option<&str>,
 ) -> poste_store::EnrollmentCodeRow {
     store
-        .create_enrollment_code(hash, nom, T0 + HOUR_MS, &staff(), T0)
+        .create_enrollment_code(hash, nom, None, T0 + HOUR_MS, &staff(), T0)
         .await
         .unwrap()
 }
@@ -242,7 +242,7 @@ pub async fn enrollment_happy_path(store: Store) {
 
 pub async fn enrollment_code_reserved_for_a_name_is_logged(store: Store) {
     let created = store
-        .create_enrollment_code(CODE_A, Some("Accueil-2"), T0 + 5000, &Actor::Cli, T0)
+        .create_enrollment_code(CODE_A, Some("Accueil-2"), None, T0 + 5000, &Actor::Cli, T0)
         .await
         .unwrap();
     assert_eq!(created.poste_nom.as_deref(), Some("Accueil-2"));
@@ -372,7 +372,7 @@ pub async fn refused_request_does_not_use_the_code(store: Store) {
 
 pub async fn expired_code_is_refused(store: Store) {
     store
-        .create_enrollment_code(CODE_A, None, T0 + 1000, &staff(), T0)
+        .create_enrollment_code(CODE_A, None, None, T0 + 1000, &staff(), T0)
         .await
         .unwrap();
     // Refused from `expires_at` on.
@@ -403,7 +403,7 @@ pub async fn expired_code_is_refused(store: Store) {
     );
     // Expired and reserved for another name: expired.
     store
-        .create_enrollment_code(CODE_B, Some("Ailleurs"), T0 + 1000, &staff(), T0)
+        .create_enrollment_code(CODE_B, Some("Ailleurs"), None, T0 + 1000, &staff(), T0)
         .await
         .unwrap();
     assert_eq!(
@@ -823,4 +823,75 @@ pub async fn existing_postes_are_not_enrolled(store: Store) {
     assert_eq!(store.poste_by_name("cree").await.unwrap(), Some(created));
     assert_eq!(store.poste_by_ip("10.0.0.2").await.unwrap(), Some(seen));
     assert!(store.pending_enrollments().await.unwrap().is_empty());
+}
+
+pub async fn a_code_made_for_a_space_enrolls_a_new_workstation_there(store: Store) {
+    let space = |nom: &str| poste_store::NewSpace {
+        nom: nom.to_owned(),
+        adresse: None,
+    };
+    let quartier = store
+        .save_space(None, &space("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    let annexe = store
+        .save_space(None, &space("Annexe"), &staff(), T0)
+        .await
+        .unwrap();
+    let made = |hash: &'static str, espace: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .create_enrollment_code(hash, None, Some(espace), T0 + HOUR_MS, &staff(), T0)
+                .await
+        }
+    };
+    // A space that never was, or deleted: no code.
+    assert!(matches!(
+        made(CODE_B, annexe.id + 100).await,
+        Err(StoreError::NotFound { what: "espace", .. })
+    ));
+    let code = made(CODE_A, quartier.id).await.unwrap();
+    assert_eq!(code.espace_id, Some(quartier.id));
+
+    // A new workstation waits in that space.
+    let proof = EnrollmentProof::OneTimeCode(CODE_A.to_owned());
+    let pending = store
+        .request_enrollment(&proof, &sighting("MDQ-05"), REQ_A, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(pending.espace_id, quartier.id);
+    assert_eq!(pending.enrollment, Enrollment::EnAttente);
+
+    // One known already stays where it is.
+    let known = create_poste(&store, "MED-05").await;
+    made(CODE_B, quartier.id).await.unwrap();
+    let proof = EnrollmentProof::OneTimeCode(CODE_B.to_owned());
+    let again = store
+        .request_enrollment(&proof, &sighting("MED-05"), REQ_B, T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(again.espace_id, known.espace_id);
+
+    // A space deleted after its code was made: the workstation waits in the default space.
+    let hash_c = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+    made(hash_c, annexe.id).await.unwrap();
+    store
+        .delete_space(annexe.id, &staff(), T0 + 3)
+        .await
+        .unwrap();
+    assert!(matches!(
+        made(
+            "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0",
+            annexe.id
+        )
+        .await,
+        Err(StoreError::NotFound { what: "espace", .. })
+    ));
+    let proof = EnrollmentProof::OneTimeCode(hash_c.to_owned());
+    let orphan = store
+        .request_enrollment(&proof, &sighting("ANX-01"), REQ_C, T0 + 4)
+        .await
+        .unwrap();
+    assert_eq!(orphan.espace_id, poste_store::DEFAULT_SPACE);
 }

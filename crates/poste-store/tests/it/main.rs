@@ -73,6 +73,7 @@ conformance! {
     postes::poste_by_ip_is_the_last_seen,
     postes::touch_postes_updates_last_seen_in_one_go,
     enrollment::enrollment_happy_path,
+    enrollment::a_code_made_for_a_space_enrolls_a_new_workstation_there,
     enrollment::enrollment_code_reserved_for_a_name_is_logged,
     enrollment::one_time_code_is_used_up,
     enrollment::refused_request_does_not_use_the_code,

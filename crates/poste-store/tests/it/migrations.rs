@@ -80,7 +80,7 @@ async fn upgrade_from_0001(conn_url: &str, store_url: &str, flavour: &str) {
     assert!(store.pending_enrollments().await.unwrap().is_empty());
     // The new table and columns work.
     store
-        .create_enrollment_code("c0de", Some("Ancien"), T0 + 60_000, &staff(), T0)
+        .create_enrollment_code("c0de", Some("Ancien"), None, T0 + 60_000, &staff(), T0)
         .await
         .unwrap();
     let pending = store
