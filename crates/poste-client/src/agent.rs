@@ -920,6 +920,22 @@ impl Agent {
                 self.on_power_order(&order);
                 None
             }
+            ServerMessage::Wake(relay) => {
+                // Only the server's link carries it (the local link to the helper has no such
+                // message); magic packets wake, they cannot harm a workstation.
+                match crate::wake::relay(self.config.wake_address, &relay).await {
+                    Ok(done) => tracing::info!(
+                        sent = done.sent,
+                        skipped = done.skipped,
+                        to = %self.config.wake_address,
+                        "workstations woken on the server's behalf"
+                    ),
+                    Err(err) => {
+                        tracing::warn!(error = %err, to = %self.config.wake_address, "could not wake workstations on the server's behalf")
+                    }
+                }
+                None
+            }
             ServerMessage::HeartbeatAck { .. }
             | ServerMessage::Enrollment(_)
             | ServerMessage::ConnectionEstablished(_) => None,

@@ -62,6 +62,9 @@ pub struct AgentConfig {
     pub inactivity: InactivityConfig,
     /// The gate before login (greetd's greeter), Linux only.
     pub greeter: crate::greeter::GreeterConfig,
+    /// Where the magic packets go when the server asks this workstation to wake others of its
+    /// space (protocol 4): this network's broadcast address and port.
+    pub wake_address: std::net::SocketAddr,
 }
 
 /// `[inactivity]`: ends a session after `minutes` without input, warning `warning_minutes`
@@ -105,6 +108,7 @@ impl Default for AgentConfig {
             reset: crate::reset::ResetConfig::default(),
             inactivity: InactivityConfig::default(),
             greeter: crate::greeter::GreeterConfig::default(),
+            wake_address: std::net::SocketAddr::from(([255, 255, 255, 255], 9)),
         }
     }
 }

@@ -42,5 +42,6 @@ pub mod resume;
 pub mod service;
 pub mod text;
 pub mod tls;
+pub mod wake;
 #[cfg(windows)]
 mod winsys;

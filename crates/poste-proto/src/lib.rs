@@ -15,6 +15,7 @@
 mod client;
 mod code;
 mod server;
+pub mod wol;
 
 pub use client::{
     ActionReport, ClientMessage, DecodeError, Enroll, Hello, Incident, RequestTime,
@@ -25,7 +26,7 @@ pub use server::{
     CodeInvalid, ConnectionEstablished, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode,
     ErrorReply, PowerAction, PowerOrder, RefusalReason, ServerMessage, SessionInfo, SessionStarted,
     SessionTerminated, StaffMessage, Statut, Thresholds, TimeRequestReply, TimeRequestStatus,
-    TimeUpdate, Warning, WarningLevel, Welcome,
+    TimeUpdate, WakeRelay, Warning, WarningLevel, Welcome,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -37,8 +38,9 @@ pub const WS_PATH_CLIENT: &str = "/ws/client/";
 /// Version of the protocol extensions this crate speaks (sent in `hello` / `welcome`).
 /// 2 added `request_time`, `end_session` and `time_request`: an agent offers the visitor those
 /// buttons only when the server's `welcome.protocole` is at least 2. 3 added `power`: a server
-/// sends power orders only to a workstation that said 3 or more in its `hello`.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// sends power orders only to a workstation that said 3 or more in its `hello`. 4 added `wake`:
+/// a workstation that said 4 or more may be asked to wake others of its space.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Identifier of a session (the seed's integer `id` / `session_id`).
 ///

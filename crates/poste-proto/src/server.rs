@@ -44,6 +44,22 @@ pub enum ServerMessage {
     /// agent never cuts a running session for it: it acts once the session has ended (staff
     /// who want it now end the session first), on the gate after `delai_secondes`.
     Power(PowerOrder),
+    /// Extension (protocol 4): wake these workstations of the same space on the server's
+    /// behalf (a server not on the workstations' network cannot reach them with a broadcast):
+    /// the agent sends their magic packets on its own network.
+    Wake(WakeRelay),
+}
+
+/// Extension (protocol 4): the workstations to wake, by MAC address (`aa:bb:cc:dd:ee:ff`). An
+/// agent sends nothing for an address that is not one, and at most
+/// [`WakeRelay::MAX_ADDRESSES`] of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WakeRelay {
+    pub mac: Vec<String>,
+}
+
+impl WakeRelay {
+    pub const MAX_ADDRESSES: usize = 500;
 }
 
 /// State of a session (the seed's `statut`).

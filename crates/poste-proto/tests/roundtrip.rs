@@ -1,5 +1,5 @@
 //! Property tests: whatever the client sends that encodes, decodes back to itself, and the
-//! decoder never panics on arbitrary text.
+//! decoder never panics on arbitrary text; a server message of an extension reads as documented.
 
 use poste_proto::{ClientMessage, Hello, SessionId, decode_client_message};
 use proptest::prelude::*;
@@ -48,4 +48,17 @@ proptest! {
         let text = format!(r#"{{"type":"{kind}","code":{body:?},"session_id":{body:?}}}"#);
         let _ = decode_client_message(&text);
     }
+}
+
+#[test]
+fn wake_reads_as_the_protocol_says() {
+    let text = r#"{"type": "wake", "mac": ["52:54:00:0a:0b:07", "52:54:00:0a:0b:08"]}"#;
+    let message: poste_proto::ServerMessage = serde_json::from_str(text).unwrap();
+    let poste_proto::ServerMessage::Wake(relay) = &message else {
+        panic!("{message:?}");
+    };
+    assert_eq!(relay.mac.len(), 2);
+    let back = serde_json::to_value(&message).unwrap();
+    assert_eq!(back["type"], "wake");
+    assert_eq!(back["mac"][1], "52:54:00:0a:0b:08");
 }

@@ -45,6 +45,9 @@ pub struct PowerConfig {
     /// "discard" port, by default). A server on another network than the workstations needs
     /// that network's directed broadcast (`192.168.10.255:9`), routed by its router.
     pub wake_address: SocketAddr,
+    /// Also ask an awake workstation of the same space to send the packets on its own network
+    /// (protocol 4): what wakes workstations when the server is not on their network.
+    pub wake_relay: bool,
     /// How long the gate says « Ce poste va s'éteindre » before a workstation without a
     /// session goes down (seconds).
     pub notice_secs: u64,
@@ -60,6 +63,7 @@ impl Default for PowerConfig {
     fn default() -> Self {
         PowerConfig {
             wake_address: SocketAddr::from(([255, 255, 255, 255], 9)),
+            wake_relay: true,
             notice_secs: 30,
             cut_secs: 120,
             schedule_check_secs: 30,

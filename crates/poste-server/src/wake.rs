@@ -1,11 +1,11 @@
-//! Wake-on-LAN packets on the network: the magic packet of `domain::wol`, sent over UDP to the
+//! Wake-on-LAN packets on the network: the magic packet of `poste_proto::wol`, sent over UDP to the
 //! configured broadcast address (`[power] wake_address`).
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use tokio::net::UdpSocket;
 
-use crate::domain::wol::Mac;
+use poste_proto::wol::Mac;
 
 /// Copies of each packet: UDP may drop one, and a card that misses it stays off.
 const COPIES: usize = 3;

@@ -175,6 +175,18 @@ impl TestServer {
         panic!("workstation {nom} never registered");
     }
 
+    /// A new space named `nom` (as an admin creates it on « Postes »).
+    pub async fn create_space(&self, nom: &str) -> poste_store::SpaceRow {
+        let space = poste_store::NewSpace {
+            nom: nom.to_owned(),
+            adresse: None,
+        };
+        self.store
+            .save_space(None, &space, &Actor::Cli, 0)
+            .await
+            .expect("a new space")
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -479,6 +479,21 @@ async fn a_cut_then_slow_then_half_open_link_changes_nothing_to_the_end() {
     );
 }
 
+/// The real agent standing at the gate (`--interactive`), with `config` (TOML lines) and a
+/// `get_time` each second.
+fn standing_agent(server: &TestServer, desktop: &FakeDesktop, config: &str) -> std::process::Child {
+    let path = desktop.dir.path().join("config.toml");
+    std::fs::write(&path, format!("{config}check_interval = 1\n")).unwrap();
+    let mut command = agent(
+        desktop,
+        &server.http_url(""),
+        &["--interactive", "--config", path.to_str().unwrap()],
+    );
+    // The keyboard stays open (nothing typed): its end would end the agent.
+    command.stdin(std::process::Stdio::piped());
+    command.spawn().unwrap()
+}
+
 /// Issue 18, power: the real agent (`--interactive`, the standing agent at the gate) told by
 /// its server to power off runs the real power command (here a recorder named `systemctl` on
 /// its PATH) once, after the gate's notice, even when the order comes twice.
@@ -486,16 +501,7 @@ async fn a_cut_then_slow_then_half_open_link_changes_nothing_to_the_end() {
 async fn a_power_order_runs_systemctl_poweroff_once_after_the_gate_s_notice() {
     let server = TestServer::start().await;
     let desktop = FakeDesktop::new(&["loginctl", "notify-send", "systemctl", "shutdown"]);
-    let config = desktop.dir.path().join("config.toml");
-    std::fs::write(&config, "poste = \"Poste-Courant\"\ncheck_interval = 1\n").unwrap();
-    let mut command = agent(
-        &desktop,
-        &server.http_url(""),
-        &["--interactive", "--config", config.to_str().unwrap()],
-    );
-    // The keyboard stays open (nothing typed): its end would end the agent.
-    command.stdin(std::process::Stdio::piped());
-    let mut child = command.spawn().unwrap();
+    let mut child = standing_agent(&server, &desktop, "poste = \"Poste-Courant\"\n");
     let poste = server.poste_id("Poste-Courant").await;
     let order = poste_proto::ServerMessage::Power(poste_proto::PowerOrder {
         ordre: 90,
@@ -546,4 +552,57 @@ async fn a_power_order_runs_systemctl_poweroff_once_after_the_gate_s_notice() {
         "{stdout}"
     );
     assert!(stdout.contains("Extinction du poste…"), "{stdout}");
+}
+
+/// Issue 18, power: a server not on the workstations' network has an awake workstation of the
+/// space wake the others. The real agent, asked by its server (protocol 4), sends the magic
+/// packet of the workstation staff woke to its own network's address (a loopback socket here).
+#[tokio::test]
+async fn an_awake_workstation_wakes_another_of_its_space_for_the_server() {
+    let servers_network = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let room = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let servers_address = servers_network.local_addr().unwrap();
+    let server = TestServer::start_with(|config| config.power.wake_address = servers_address).await;
+    let desktop = FakeDesktop::new(&["loginctl", "notify-send", "systemctl", "shutdown"]);
+    let own = format!(
+        "poste = \"Accueil\"\nwake_address = \"{}\"\n",
+        room.local_addr().unwrap()
+    );
+    let mut child = standing_agent(&server, &desktop, &own);
+    let awake = server.poste_id("Accueil").await;
+    for _ in 0..200 {
+        if server.hub.online_postes().contains(&awake) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let api = server.api();
+    api.post_ok(
+        "/postes",
+        serde_json::json!({"nom": "Salle-07", "mac": "52:54:00:0A:0B:07"}),
+    )
+    .await;
+    api.post_ok("/postes/Salle-07/wake", serde_json::json!({}))
+        .await;
+
+    let expected = [0xFF; 6]
+        .into_iter()
+        .chain([0x52, 0x54, 0x00, 0x0A, 0x0B, 0x07].repeat(16))
+        .collect::<Vec<u8>>();
+    let mut packet = [0u8; 200];
+    for (network, who) in [
+        (&servers_network, "the server"),
+        (&room, "the awake workstation"),
+    ] {
+        let received =
+            tokio::time::timeout(Duration::from_secs(5), network.recv_from(&mut packet)).await;
+        let Ok(Ok((len, _))) = received else {
+            let _ = child.kill();
+            let (stdout, stderr) = output_of(child);
+            panic!("no magic packet from {who}\n{stdout}\n{stderr}");
+        };
+        assert_eq!(&packet[..len], &expected[..], "{who}'s packet");
+    }
+    let _ = child.kill();
+    let _ = output_of(child);
 }

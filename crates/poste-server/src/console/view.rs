@@ -163,7 +163,7 @@ pub fn tiles(
                 wakeable: poste
                     .mac
                     .as_deref()
-                    .and_then(crate::domain::wol::Mac::parse)
+                    .and_then(poste_proto::wol::Mac::parse)
                     .is_some(),
                 alert: (session.is_some() && !is_online)
                     .then_some("Le poste ne répond plus : son agent ne donne plus de nouvelles pendant la session."),

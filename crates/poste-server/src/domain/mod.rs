@@ -12,7 +12,6 @@ pub mod power;
 pub mod throttle;
 pub mod timing;
 pub mod validity;
-pub mod wol;
 
 /// A session row for unit tests: 1 h held, created a minute before `now`, started at `now`
 /// unless pending.

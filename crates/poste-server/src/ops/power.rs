@@ -3,7 +3,8 @@
 //! it ends `[power] cut_secs` later, the visitor warned; the agent carries an order out once
 //! the session has ended (docs/protocol.md, `power`).
 
-use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage};
+use poste_proto::wol::Mac;
+use poste_proto::{PowerAction, PowerOrder, ServerMessage, StaffMessage, WakeRelay};
 use poste_store::{Actor, DEFAULT_SPACE, Millis, PosteRow, SessionRow, SpaceScope, StoreError};
 
 use crate::domain::change::Change;
@@ -11,13 +12,14 @@ use crate::domain::power::{
     Ordered, Scheduled, SpaceOrdered, SpaceWoken, WhenBusy, action_word, due_actions,
     parse_order_detail,
 };
-use crate::domain::wol::Mac;
 use crate::ops::OpError;
 use crate::state::AppState;
 use crate::text;
 
 /// First protocol version whose agents carry power orders out.
 pub const POWER_SINCE: u32 = 3;
+/// First protocol version whose agents wake others of their space on the server's behalf.
+pub const WAKE_RELAY_SINCE: u32 = 4;
 
 async fn poste(app: &AppState, id: i64) -> Result<PosteRow, OpError> {
     match app.store.poste(id).await.map_err(OpError::Store)? {
@@ -228,6 +230,7 @@ pub async fn wake(
     }
     let mac = poste_mac(&poste)?;
     send_wake(app, &poste, mac, actor, now).await?;
+    relay_wake(app, poste.espace_id, &[mac]).await;
     Ok(poste)
 }
 
@@ -257,6 +260,49 @@ async fn send_wake(
         .map_err(OpError::Store)
 }
 
+/// Asks one awake workstation of the space, connected here and recent enough, to send the
+/// packets of `macs` on its own network too (`[power] wake_relay`); which one, if any.
+async fn relay_wake(app: &AppState, espace_id: i64, macs: &[Mac]) -> Option<i64> {
+    if !app.power.wake_relay || macs.is_empty() {
+        return None;
+    }
+    let message = ServerMessage::Wake(WakeRelay {
+        mac: macs.iter().map(Mac::to_string).collect(),
+    });
+    let online: std::collections::BTreeSet<i64> = app.hub.online_postes().into_iter().collect();
+    // Their spaces as stored now (a workstation moved a moment ago is where it is now).
+    let candidates = match app.store.postes_by_ids(&online).await {
+        Ok(postes) => postes,
+        Err(err) => {
+            tracing::warn!(error = %err, "Wake-on-LAN relay: cannot read the workstations' spaces");
+            return None;
+        }
+    };
+    let relay = candidates
+        .into_iter()
+        .filter(|poste| poste.espace_id == espace_id)
+        .map(|poste| poste.id)
+        .find(|&poste| {
+            app.hub
+                .send_to_poste_speaking(poste, WAKE_RELAY_SINCE, &message)
+                .sent
+                > 0
+        });
+    match relay {
+        Some(poste) => tracing::info!(
+            relay = poste,
+            espace_id,
+            count = macs.len(),
+            "Wake-on-LAN relayed by an awake workstation of the space"
+        ),
+        None => tracing::info!(
+            espace_id,
+            "no awake workstation of the space to relay Wake-on-LAN"
+        ),
+    }
+    relay
+}
+
 /// Staff wake every workstation of the space that is not connected.
 pub async fn wake_all(
     app: &AppState,
@@ -268,6 +314,7 @@ pub async fn wake_all(
     postes.retain(|poste| scope.contains(poste.espace_id));
     let online = app.hub.online_postes();
     let mut done = SpaceWoken::default();
+    let mut by_space: std::collections::BTreeMap<i64, Vec<Mac>> = Default::default();
     for poste in postes.iter().filter(|poste| poste.retired_at.is_none()) {
         if online.contains(&poste.id) {
             done.on += 1;
@@ -276,10 +323,15 @@ pub async fn wake_all(
         match poste_mac(poste) {
             Ok(mac) => {
                 send_wake(app, poste, mac, actor, now).await?;
+                by_space.entry(poste.espace_id).or_default().push(mac);
                 done.woken += 1;
             }
             Err(_) => done.no_mac.push(poste.nom.clone()),
         }
+    }
+    // One relay a space, with all of its workstations to wake.
+    for (espace_id, macs) in by_space {
+        relay_wake(app, espace_id, &macs).await;
     }
     Ok(done)
 }

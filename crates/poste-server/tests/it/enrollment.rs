@@ -304,19 +304,7 @@ async fn parallel_enrollment_guesses_from_one_address_are_throttled() {
 async fn with_several_spaces_an_enrollment_is_approved_in_the_space_staff_name() {
     let server = TestServer::start().await;
     let api = server.api();
-    let quartier = server
-        .store
-        .save_space(
-            None,
-            &poste_store::NewSpace {
-                nom: "Maison de quartier".to_owned(),
-                adresse: None,
-            },
-            &poste_store::Actor::Cli,
-            0,
-        )
-        .await
-        .unwrap();
+    let quartier = server.create_space("Maison de quartier").await;
     let code = api
         .post_ok("/enrollment-codes", json!({"poste": "MDQ-03"}))
         .await["code"]

@@ -278,3 +278,59 @@ async fn the_room_is_powered_off_after_the_closing_once_and_not_woken_late() {
     assert_eq!(orders, ["systeme"]);
     assert!(!events.iter().any(|event| event.kind == EventKind::WakeSent));
 }
+
+/// A server not on the workstations' network: an awake workstation of the same space, whose
+/// agent speaks protocol 4, is asked to send the packets on its own network; one of another
+/// space, or too old, is not.
+#[tokio::test]
+async fn an_awake_workstation_of_the_space_relays_the_wake_up() {
+    let network = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let address = network.local_addr().unwrap();
+    let server = TestServer::start_with(|config| config.power.wake_address = address).await;
+    let api = server.api();
+    let hello = |poste: &'static str, protocole: u32| {
+        let url = server.ws_url();
+        async move {
+            let mut ws = WsClient::connect(&url).await.unwrap();
+            ws.request(json!({"type": "hello", "poste": poste, "protocole": protocole}))
+                .await;
+            ws
+        }
+    };
+    let mut old = hello("MDQ-ANCIEN", 3).await;
+    let mut awake = hello("MDQ-ACCUEIL", 4).await;
+    let mut elsewhere = hello("MED-ACCUEIL", 4).await;
+    api.post_ok(
+        "/postes",
+        json!({"nom": "MDQ-07", "mac": "52:54:00:0a:0b:07"}),
+    )
+    .await;
+    let quartier = server.create_space("Maison de quartier").await;
+    for poste in ["MDQ-ANCIEN", "MDQ-ACCUEIL", "MDQ-07"] {
+        let id = server.poste_id(poste).await;
+        server
+            .store
+            .move_poste(id, quartier.id, &poste_store::Actor::Cli, 0)
+            .await
+            .unwrap();
+    }
+
+    api.post_ok("/postes/MDQ-07/wake", json!({})).await;
+    let (_, relay) = awake.next_of("wake", REPLY).await.unwrap();
+    assert_eq!(relay["mac"], json!(["52:54:00:0a:0b:07"]), "{relay}");
+    for (ws, who) in [(&mut old, "protocol 3"), (&mut elsewhere, "another space")] {
+        assert!(
+            ws.next_of("wake", std::time::Duration::from_millis(300))
+                .await
+                .is_err(),
+            "{who} relays nothing"
+        );
+    }
+    // The server's own packets went too.
+    let mut packet = [0u8; 200];
+    let (len, _) = tokio::time::timeout(REPLY, network.recv_from(&mut packet))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(len, 102);
+}

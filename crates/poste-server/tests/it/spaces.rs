@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use poste_store::{Actor, NewSpace, SpaceRow};
+use poste_store::{Actor, SpaceRow};
 use poste_testkit::{TestServer, WsClient};
 use serde_json::json;
 
@@ -19,19 +19,7 @@ async fn agent(server: &TestServer, poste: &str) -> WsClient {
 
 /// A second space, « Maison de quartier », with the workstation `poste` moved into it.
 async fn maison_de_quartier_with(server: &TestServer, poste: &str) -> SpaceRow {
-    let quartier = server
-        .store
-        .save_space(
-            None,
-            &NewSpace {
-                nom: "Maison de quartier".to_owned(),
-                adresse: None,
-            },
-            &Actor::Cli,
-            0,
-        )
-        .await
-        .unwrap();
+    let quartier = server.create_space("Maison de quartier").await;
     let id = server.poste_id(poste).await;
     server
         .store
