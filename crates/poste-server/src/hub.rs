@@ -125,7 +125,9 @@ impl Hub {
             settings,
             state: Mutex::new(HubState::default()),
             next_conn: AtomicU64::new(1),
-            changes: broadcast::channel(16).0,
+            // Room for a burst (a room powered off at closing) before a feed lags, and then
+            // fetches the whole dashboard once.
+            changes: broadcast::channel(1024).0,
             staff_closed: broadcast::channel(4).0,
             metrics: Metrics::default(),
             timers_owned: AtomicU64::new(0),
