@@ -1,7 +1,8 @@
 // Every list of the dashboard follows the live feed (issue #17, item 5): « Codes pas encore
 // utilisés » shows a code made elsewhere, and drops a code used on a workstation, cancelled
 // elsewhere or expired, with its « Annuler le code » button, without a reload; what staff are
-// typing in a tile stays, with the focus, while the lists change around it.
+// typing in a tile stays, with the focus, while the lists change around it. A fetch that fails
+// is said, and undone by the next change.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Server, Workstation, launchBrowser, loggedInPage, tile } from "./harness.mjs";
@@ -79,5 +80,22 @@ test("« Codes pas encore utilisés » follows the live feed without losing what
 
   assert.equal(await page.evaluate(() => window.pasRecharge), true, "the page was never reloaded");
   poste.close();
+  await page.context().close();
+});
+
+test("a fetch that fails says so, and the next change brings the dashboard back and says it is live", async () => {
+  const page = await loggedInPage(browser, server, "marie");
+  const status = page.locator("#etat-direct");
+  await status.getByText("Mise à jour en direct").waitFor();
+  // The server unreachable for one fetch of the lists.
+  await page.route("**/console/tuiles**", (route) => route.abort(), { times: 1 });
+  const missed = createCode();
+  await status.getByText("Mise à jour impossible, nouvel essai…").waitFor({ timeout: 5000 });
+  assert.equal(await pendingRow(page, missed.code).count(), 0);
+  // The next change fetches the whole dashboard: what was missed comes too.
+  const next = createCode();
+  await pendingRow(page, next.code).waitFor({ timeout: 5000 });
+  await pendingRow(page, missed.code).waitFor();
+  await status.getByText("Mise à jour en direct").waitFor();
   await page.context().close();
 });

@@ -124,6 +124,7 @@
   // What the next fetch asks for: null, nothing; true, the whole dashboard; else the ids of
   // the workstations whose tiles changed (as keys; none: the codes not used yet only).
   var refreshing = false, wanted = null, lost = false;
+  var LIVE = "Mise à jour en direct", FETCH_FAILED = "Mise à jour impossible, nouvel essai…";
 
   function want(ids) {
     if (ids === "*" || wanted === true) {
@@ -192,10 +193,14 @@
         readOffset(grid);
         tick();
         refreshAtExpiry(status);
+        // A fetch that failed before is behind us (a lost stream says so itself).
+        if (status.textContent === FETCH_FAILED) {
+          status.textContent = LIVE;
+        }
         document.body.dataset.miseAJour = String(Date.now());
       })
       .catch(function () {
-        status.textContent = "Mise à jour impossible, nouvel essai…";
+        status.textContent = FETCH_FAILED;
         // What was asked is lost: the next change fetches the whole dashboard.
         lost = true;
       })
@@ -210,7 +215,7 @@
   function follow(status) {
     var source = new EventSource(status.dataset.flux);
     source.addEventListener("open", function () {
-      status.textContent = "Mise à jour en direct";
+      status.textContent = LIVE;
       status.classList.remove("direct--coupe");
       // Whatever happened while the stream was down.
       refresh(status);
