@@ -452,10 +452,10 @@ test("a console hears only of its spaces, and a change fetches the tile that cha
   await tile(marie, "MED-04").waitFor();
   // Codes made from the command line are read from the event log as a change of anything:
   // both consoles fetch their whole dashboard.
-  const codeFor = (poste) =>
+  const cliCode = (poste) =>
     JSON.parse(server.cli(["session", "create", "--duree", "1h", "--poste", poste, "--json"]))[0].code_acces;
-  const quartierCode = codeFor("MDQ-04");
-  const mediaCode = codeFor("MED-04");
+  const quartierCode = cliCode("MDQ-04");
+  const mediaCode = cliCode("MED-04");
   const spaced = (code) => new RegExp(code.split("").join("\\s*"));
   await sandrine.locator("#codes-en-attente", { hasText: spaced(quartierCode) }).waitFor();
   await sandrine.locator("#codes-en-attente", { hasText: spaced(mediaCode) }).waitFor();

@@ -66,7 +66,7 @@ mod tests {
                 "ff:ff:ff:ff:ff:ff".to_owned(),
             ],
         };
-        let done = relay_to(target, &relay).await;
+        let done = super::relay(target, &relay).await.unwrap();
         assert_eq!(
             done,
             Relayed {
@@ -78,9 +78,5 @@ mod tests {
         let (len, _) = listener.recv_from(&mut packet).await.unwrap();
         let expected = Mac::parse("52:54:00:12:34:56").unwrap().magic_packet();
         assert_eq!(&packet[..len], &expected[..]);
-    }
-
-    async fn relay_to(target: SocketAddr, relay: &WakeRelay) -> Relayed {
-        super::relay(target, relay).await.unwrap()
     }
 }

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::{lock, ws_url};
+
 /// A space's name in the benchmark.
 pub fn space_name(space: usize) -> String {
     format!("Espace {space:03}")
@@ -124,10 +126,11 @@ pub struct ConsoleReport {
     /// Server CPU, in ms per second of run: without the feeds, with them.
     pub server_cpu_without: Option<f64>,
     pub server_cpu_with: Option<f64>,
-    pub errors: BTreeMap,
+    pub errors: Errors,
 }
 
-type BTreeMap = std::collections::BTreeMap<&'static str, u64>;
+/// Failures by kind.
+type Errors = std::collections::BTreeMap<&'static str, u64>;
 
 impl ConsoleReport {
     pub fn json(&self) -> Value {
@@ -195,12 +198,6 @@ fn record(histogram: &mut Histogram<u64>, elapsed: Duration) {
 /// measure how late its tile reached them.
 type Changes = Arc<Mutex<HashMap<i64, Instant>>>;
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// What a console measured.
 struct ConsoleMeasures {
     measuring: bool,
@@ -216,7 +213,7 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let errors: Arc<Mutex<BTreeMap>> = Arc::default();
+    let errors: Arc<Mutex<Errors>> = Arc::default();
     let changes: Changes = Arc::default();
 
     // The workstations, connected and named; their ids from the API.
@@ -240,21 +237,21 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
             workstations.insert(name, (id, sender));
         }
     }
-    let mut names: Vec<String> = workstations.keys().cloned().collect();
-    names.sort();
     // Spread over the spaces: E001-P001, E002-P001, …
-    names.sort_by_key(|name| (name[6..].to_owned(), name[..4].to_owned()));
+    let names: Vec<String> = (1..=plan.per_space)
+        .flat_map(|n| (1..=plan.spaces).map(move |space| poste_name(space, n)))
+        .collect();
 
     // The driver: a session started on the next workstation every 1/rate s, and the one
     // started `hold` ago ended.
-    let started_changes = Arc::new(Mutex::new(0_u64));
+    let changes_made = Arc::new(Mutex::new(0_u64));
     let driver = {
         let http = http.clone();
         let base = base.clone();
         let token = plan.token.clone();
         let errors = Arc::clone(&errors);
         let changes = Arc::clone(&changes);
-        let counter = Arc::clone(&started_changes);
+        let counter = Arc::clone(&changes_made);
         let gap = Duration::from_secs_f64(1.0 / plan.rate.max(0.1));
         let hold = plan.hold;
         let targets: Vec<(String, mpsc::Sender<String>)> = names
@@ -357,7 +354,7 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
     for (_, _, measures) in &consoles {
         lock(measures).measuring = true;
     }
-    let changes_start = *lock(&started_changes);
+    let changes_start = *lock(&changes_made);
     let cpu_start = plan.server_pid.and_then(cpu_ms);
     tokio::time::sleep(plan.window).await;
     let server_cpu_with = plan
@@ -365,7 +362,7 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
         .and_then(cpu_ms)
         .zip(cpu_start)
         .map(|(end, start)| (end - start) / plan.window.as_secs_f64());
-    let changes_made = *lock(&started_changes) - changes_start;
+    let made = *lock(&changes_made) - changes_start;
     for (_, _, measures) in &consoles {
         lock(measures).measuring = false;
     }
@@ -415,7 +412,7 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
         } else {
             whole_grid_ms
         },
-        changes_per_sec: changes_made as f64 / secs,
+        changes_per_sec: made as f64 / secs,
         server_cpu_without,
         server_cpu_with,
         errors: lock(&errors).clone(),
@@ -455,13 +452,6 @@ async fn poste_ids(
         .collect())
 }
 
-fn ws_url(base: &str) -> anyhow::Result<String> {
-    match base.strip_prefix("http://") {
-        Some(rest) => Ok(format!("ws://{rest}/ws/sessions/")),
-        None => bail!("the server URL must start with http://: {base}"),
-    }
-}
-
 /// One workstation: named, then taking each code it is given (validate, start), the change's
 /// instant noted before the start.
 async fn workstation(
@@ -470,7 +460,7 @@ async fn workstation(
     id: i64,
     mut codes: mpsc::Receiver<String>,
     changes: Changes,
-    errors: Arc<Mutex<BTreeMap>>,
+    errors: Arc<Mutex<Errors>>,
 ) {
     let error = |kind: &'static str| *lock(&errors).entry(kind).or_default() += 1;
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
@@ -616,7 +606,7 @@ async fn console(
     cookie: String,
     measures: Arc<Mutex<ConsoleMeasures>>,
     changes: Changes,
-    errors: Arc<Mutex<BTreeMap>>,
+    errors: Arc<Mutex<Errors>>,
 ) {
     let wanted: Arc<Mutex<Wanted>> = Arc::default();
     let ring = Arc::new(Notify::new());

@@ -253,8 +253,8 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-fn lock(measures: &Mutex<Measures>) -> std::sync::MutexGuard<'_, Measures> {
-    measures
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

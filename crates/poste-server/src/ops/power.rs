@@ -261,10 +261,10 @@ async fn send_wake(
 }
 
 /// Asks one awake workstation of the space, connected here and recent enough, to send the
-/// packets of `macs` on its own network too (`[power] wake_relay`); which one, if any.
-async fn relay_wake(app: &AppState, espace_id: i64, macs: &[Mac]) -> Option<i64> {
+/// packets of `macs` on its own network too (`[power] wake_relay`).
+async fn relay_wake(app: &AppState, espace_id: i64, macs: &[Mac]) {
     if !app.power.wake_relay || macs.is_empty() {
-        return None;
+        return;
     }
     let message = ServerMessage::Wake(WakeRelay {
         mac: macs.iter().map(Mac::to_string).collect(),
@@ -275,7 +275,7 @@ async fn relay_wake(app: &AppState, espace_id: i64, macs: &[Mac]) -> Option<i64>
         Ok(postes) => postes,
         Err(err) => {
             tracing::warn!(error = %err, "Wake-on-LAN relay: cannot read the workstations' spaces");
-            return None;
+            return;
         }
     };
     let relay = candidates
@@ -300,7 +300,6 @@ async fn relay_wake(app: &AppState, espace_id: i64, macs: &[Mac]) -> Option<i64>
             "no awake workstation of the space to relay Wake-on-LAN"
         ),
     }
-    relay
 }
 
 /// Staff wake every workstation of the space that is not connected.
