@@ -154,6 +154,7 @@ test("staff of one space see and reach only its workstations and sessions, by ev
     `/console/sessions/${medSession}/annuler`, `/console/demandes/${medRequest}`,
     `/console/postes/${medPoste}/message`, `/console/postes/${medPoste}/service`,
     `/console/postes/${medPoste}/alimentation`, `/console/postes/${medPoste}/allumer`,
+    "/console/ateliers",
   ];
   const ADMIN_ROUTES = [
     `/console/postes/${medPoste}`, `/console/postes/${medPoste}/valider`, `/console/postes/${medPoste}/retirer`,
@@ -174,6 +175,7 @@ test("staff of one space see and reach only its workstations and sessions, by ev
         form: {
           csrf, minutes: "10", raison: "fermeture", reponse: "accepter", message: "Bonjour", hors_service: "1",
           action: "extinction", session: "ecourter", nom: "Piraté", espace: "2", confirme: "1",
+          duree: "1h", [`poste-${medPoste}`]: "1",
         },
         maxRedirects: 0,
       });
@@ -192,7 +194,9 @@ test("staff of one space see and reach only its workstations and sessions, by ev
     assert.equal(settings.status(), 403, `${who} the médiathèque's réglages`);
   }
   // Nothing reached the médiathèque: its session runs with its time, its workstation got nothing.
-  const reached = media.messages.filter((m) => ["time_update", "session_terminated", "message", "power"].includes(m.type));
+  const reached = media.messages.filter((m) =>
+    ["time_update", "session_terminated", "message", "power", "session_started"].includes(m.type),
+  );
   assert.deepEqual(reached, []);
   await marie.goto(`${server.url}/console/`);
   await tile(marie, "MED-01").getByText("Demande de temps").waitFor();

@@ -719,7 +719,12 @@ impl Agent {
                 let expected = match &self.phase {
                     Phase::Starting(id) => *id == session.id.0,
                     Phase::Running(countdown) => countdown.session_id == session.id.0,
-                    _ => false,
+                    // Protocol 5: staff opened a workshop on this workstation; its session
+                    // starts here as if its code had been typed (one typed meanwhile is left
+                    // unused). Not on a workstation out of service or not recognised.
+                    Phase::AwaitingCode | Phase::Validating(_) => {
+                        self.out_of_service.is_none() && !self.unrecognised
+                    }
                 };
                 if !expected || session.statut != Statut::Active {
                     return None;

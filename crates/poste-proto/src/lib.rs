@@ -39,8 +39,10 @@ pub const WS_PATH_CLIENT: &str = "/ws/client/";
 /// 2 added `request_time`, `end_session` and `time_request`: an agent offers the visitor those
 /// buttons only when the server's `welcome.protocole` is at least 2. 3 added `power`: a server
 /// sends power orders only to a workstation that said 3 or more in its `hello`. 4 added `wake`:
-/// a workstation that said 4 or more may be asked to wake others of its space.
-pub const PROTOCOL_VERSION: u32 = 4;
+/// a workstation that said 4 or more may be asked to wake others of its space. 5 added the
+/// `session_started` a server pushes unasked for a workshop staff opened: only to a workstation
+/// that said 5 or more, which starts that session at its gate.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Identifier of a session (the seed's integer `id` / `session_id`).
 ///

@@ -272,6 +272,24 @@
         });
       });
     }
+    // « Ouvrir un atelier »: one click ticks every free workstation of a space (a room of
+    // twelve is twelve clicks otherwise); nothing is ticked until staff ask.
+    document.querySelectorAll("fieldset.postes-atelier").forEach(function (group) {
+      var boxes = group.querySelectorAll('input[type="checkbox"]:not([disabled])');
+      if (boxes.length < 2) {
+        return;
+      }
+      var all = document.createElement("button");
+      all.type = "button";
+      all.className = "discret";
+      all.textContent = "Cocher tous les postes libres";
+      all.addEventListener("click", function () {
+        boxes.forEach(function (box) {
+          box.checked = true;
+        });
+      });
+      group.appendChild(all);
+    });
     var print = document.getElementById("imprimer");
     if (print) {
       print.addEventListener("click", function () {

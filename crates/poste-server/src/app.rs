@@ -606,6 +606,10 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
             {
                 tracing::warn!(session, error = %err, "could not apply an outside change");
             }
+            if event.kind == EventKind::SessionStarted && event.detail.as_deref() == Some("atelier")
+            {
+                crate::ops::workshop::relay_start(&state, &event).await;
+            }
         }
         cursor.advance(crate::clock::monotonic());
     }

@@ -297,6 +297,21 @@ impl Hub {
         }
     }
 
+    /// Every connection of this workstation here follows this session from now on: a workshop
+    /// staff opened on it, which its agent did not ask for.
+    pub fn subscribe_poste(&self, poste_id: i64, session_id: i64) {
+        let conns: Vec<ConnId> = self
+            .lock()
+            .connections
+            .iter()
+            .filter(|(_, conn)| conn.poste_id == Some(poste_id))
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in conns {
+            self.subscribe(conn, session_id);
+        }
+    }
+
     /// Workstations with at least one live connection, to this instance or another: the
     /// site's view, for staff.
     pub fn online_postes(&self) -> HashSet<i64> {

@@ -41,11 +41,11 @@ pub fn time_left(row: &SessionRow, now: Millis) -> i64 {
     }
 }
 
+/// The name the workstation shows: the visitor's, else the workshop's, else « Visiteur ».
 fn visitor(row: &SessionRow) -> String {
-    row.utilisateur
-        .clone()
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| text::ANONYMOUS_VISITOR.to_owned())
+    row.shown_name()
+        .unwrap_or(text::ANONYMOUS_VISITOR)
+        .to_owned()
 }
 
 pub fn end_reason(row: &SessionRow) -> EndReason {

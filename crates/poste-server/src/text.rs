@@ -421,6 +421,67 @@ pub fn enrollment_code_created(
     )
 }
 
+// ----- workshops ---------------------------------------------------------------------------------
+
+pub const WORKSHOP_NAME_MISSING: &str =
+    "Donnez un nom à l'atelier (par exemple « Atelier CV ») : rien n'a été ouvert.";
+pub const WORKSHOP_POSTES_MISSING: &str = "Cochez les postes de l'atelier : rien n'a été ouvert.";
+
+pub fn workshop_too_many(max: u32) -> String {
+    format!("Un atelier compte au plus {max} postes : rien n'a été ouvert.")
+}
+
+/// Why one workstation cannot take the workshop.
+pub mod workshop_refusal {
+    pub fn out_of_order(poste: &str) -> String {
+        format!("{poste} est hors service")
+    }
+
+    pub fn offline(poste: &str) -> String {
+        format!("{poste} n'est pas connecté")
+    }
+
+    pub fn agent_too_old(poste: &str) -> String {
+        format!("l'agent de {poste} est trop ancien pour ouvrir un atelier (mettez-le à jour)")
+    }
+
+    pub fn busy(poste: &str) -> String {
+        format!("une session est en cours sur {poste}")
+    }
+
+    pub fn space_closed(space: &str) -> String {
+        format!("l'espace « {space} » est fermé")
+    }
+}
+
+/// The workshop refused as a whole, with every reason.
+pub fn workshop_refused(reasons: &[String]) -> String {
+    format!(
+        "Rien n'a été ouvert : {}. Décochez ces postes ou réglez le problème, puis recommencez.",
+        reasons.join(" ; ")
+    )
+}
+
+/// The confirmation: how many workstations, for how long, and the end when the space's closing
+/// cut it.
+pub fn workshop_opened(
+    name: &str,
+    postes: usize,
+    duration_secs: i64,
+    cut_at: Option<&str>,
+) -> String {
+    let mut said = format!(
+        "Atelier « {name} » ouvert sur {postes} poste(s) pour {} : les sessions ont commencé.",
+        format_duration(duration_secs)
+    );
+    if let Some(at) = cut_at {
+        said.push_str(&format!(
+            " L'espace ferme avant : elles s'arrêteront à {at}."
+        ));
+    }
+    said
+}
+
 // ----- power -------------------------------------------------------------------------------------
 
 pub const POWER_ACTION_REQUIRED: &str = "Choisissez d'éteindre ou de redémarrer.";
@@ -592,6 +653,12 @@ pub mod console {
     pub const ROLE_INVALID: &str = "Choisissez un rôle : administrateur ou animateur.";
     pub const MINUTES_INVALID: &str = "Indiquez un nombre de minutes entre 1 et 720.";
     pub const DURATION_REQUIRED: &str = "Choisissez une durée.";
+    // « Ouvrir un atelier »: what each workstation is, now.
+    pub const WORKSHOP_FREE: &str = "Libre";
+    pub const WORKSHOP_OFFLINE: &str = "Non connecté";
+    pub const WORKSHOP_BUSY: &str = "Session en cours";
+    pub const WORKSHOP_OUT_OF_ORDER: &str = "Hors service";
+    pub const WORKSHOP_AGENT_TOO_OLD: &str = "Agent à mettre à jour";
     pub const POSTE_NOT_FOUND: &str = "Ce poste n'existe plus.";
     pub const POWER_SCHEDULE_INVALID: &str = "Allumage avant l'ouverture, extinction après la fermeture : un nombre de minutes de 0 à 240, ou rien pour ne pas le faire.";
     pub const POWER_ALL_ACTION_REQUIRED: &str =
@@ -1284,6 +1351,12 @@ pub mod console {
     pub const STATS_OCCUPANCY: &str = "Taux d'occupation par poste (% des heures d'ouverture)";
     pub const STATS_BY_CATEGORY: &str = "Utilisation par catégorie de visiteurs (heures)";
     pub const STATS_BUSY_HOURS: &str = "Heures d'affluence (sessions commencées, par heure)";
+    pub const STATS_WORKSHOPS: &str = "Ateliers (participants, un par poste)";
+
+    /// A workshop's line: its name, and how many times it was held.
+    pub fn stats_workshop(name: &str, held: usize) -> String {
+        format!("{name} ({held} séance(s))")
+    }
     pub const STATS_NO_CATEGORY: &str = "Sans catégorie";
     /// The first cells of the CSV export's summary rows.
     pub const STATS_CSV_PERIOD: &str = "Période";

@@ -40,10 +40,10 @@ pub use instances::{Bell, EventListener, LeaseClaim};
 pub use model::{
     Actor, Backend, CategoryRow, DEFAULT_SPACE, Enrollment, EnrollmentCodeRow, EnrollmentProof,
     EventFilter, EventKind, EventRow, EventView, Millis, NewCategory, NewPoste, NewSession,
-    NewSpace, NewStaff, NewVisitor, PosteRow, PosteSighting, PurgeReport, RefusedLogin,
-    SessionFilter, SessionRow, SessionStatus, SpaceRow, SpaceScope, StaffCredentials, StaffRole,
-    StaffRow, StaffSessionRow, TimeRequestRow, TimeRequestStatus, TokenRow, UsageRow, VisitorRow,
-    Warning,
+    NewSpace, NewStaff, NewVisitor, NewWorkshop, PosteRow, PosteSighting, PurgeReport,
+    RefusedLogin, SessionFilter, SessionRow, SessionStatus, SpaceRow, SpaceScope, StaffCredentials,
+    StaffRole, StaffRow, StaffSessionRow, TimeRequestRow, TimeRequestStatus, TokenRow, UsageRow,
+    VisitorRow, Warning,
 };
 pub use power::PowerRecorded;
 pub use requests::TimeAnswer;

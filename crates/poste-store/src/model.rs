@@ -88,9 +88,19 @@ pub struct SessionRow {
     pub espace_id: Option<i64>,
     /// The space of its workstation (joined from `postes`), when it has one.
     pub poste_espace_id: Option<i64>,
+    /// The workshop it was opened for by staff (« Atelier CV »), without a code typed.
+    pub atelier: Option<String>,
 }
 
 impl SessionRow {
+    /// The name it is shown under: the visitor's, else its workshop's.
+    pub fn shown_name(&self) -> Option<&str> {
+        self.utilisateur
+            .as_deref()
+            .filter(|name| !name.trim().is_empty())
+            .or(self.atelier.as_deref())
+    }
+
     /// Seconds held in all.
     pub fn total_secs(&self) -> i64 {
         self.initial_secs + self.added_secs
@@ -120,6 +130,15 @@ pub struct NewSession {
     pub espace_id: Option<i64>,
     pub duration_secs: i64,
     pub valid_until: Millis,
+}
+
+/// A workshop (« Atelier CV »): one session of `duration_secs` on each of `postes`, started
+/// together by staff, with no code typed ([`crate::Store::open_workshop`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWorkshop {
+    pub atelier: String,
+    pub duration_secs: i64,
+    pub postes: Vec<i64>,
 }
 
 /// Filter for [`crate::Store::list_sessions`]; `None` fields do not filter.
@@ -830,6 +849,8 @@ pub struct UsageRow {
     /// The registered visitor, if any (the monthly report counts visitors by category).
     pub visiteur_id: Option<i64>,
     pub categorie_nom: Option<String>,
+    /// The workshop it was opened for, if any.
+    pub atelier: Option<String>,
 }
 
 /// What a retention purge deleted.

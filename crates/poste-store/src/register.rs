@@ -509,7 +509,7 @@ impl Store {
             "SELECT s.id AS id, s.started_at AS started_at, s.ended_at AS ended_at, \
              s.initial_secs + s.added_secs AS total_secs, s.poste_id AS poste_id, \
              p.nom AS poste_nom, p.espace_id AS espace_id, s.visiteur_id AS visiteur_id, \
-             c.nom AS categorie_nom \
+             c.nom AS categorie_nom, s.atelier AS atelier \
              FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id \
              LEFT JOIN visiteurs v ON v.id = s.visiteur_id \
              LEFT JOIN categories c ON c.id = v.categorie_id \
@@ -532,6 +532,7 @@ impl Store {
                     espace_id: get(row, "espace_id")?,
                     visiteur_id: get(row, "visiteur_id")?,
                     categorie_nom: get(row, "categorie_nom")?,
+                    atelier: get(row, "atelier")?,
                 })
             })
             .collect()

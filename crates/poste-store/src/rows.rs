@@ -18,7 +18,7 @@ macro_rules! session_select {
          s.started_at AS started_at, s.ended_at AS ended_at, s.end_reason AS end_reason, \
          s.warning_level AS warning_level, s.created_by AS created_by, \
          s.visiteur_id AS visiteur_id, s.espace_id AS espace_id, \
-         p.espace_id AS poste_espace_id \
+         p.espace_id AS poste_espace_id, s.atelier AS atelier \
          FROM sessions s LEFT JOIN postes p ON p.id = s.poste_id"
     };
 }
@@ -120,6 +120,7 @@ pub(crate) fn session_from_row(row: &AnyRow) -> Result<SessionRow> {
         visiteur_id: get(row, "visiteur_id")?,
         espace_id: get(row, "espace_id")?,
         poste_espace_id: get(row, "poste_espace_id")?,
+        atelier: get(row, "atelier")?,
     })
 }
 

@@ -8,7 +8,8 @@ use sqlx::{Any, AnyConnection};
 use crate::error::{Result, StoreError};
 use crate::events::EventSpec;
 use crate::model::{
-    Actor, DEFAULT_SPACE, EventKind, Millis, NewSession, SessionFilter, SessionRow, Warning,
+    Actor, DEFAULT_SPACE, EventKind, Millis, NewSession, NewWorkshop, SessionFilter, SessionRow,
+    Warning,
 };
 use crate::query::{Arg, Conditions};
 use crate::rows::{fetch_session, session_from_row, session_select};
@@ -17,6 +18,16 @@ use crate::store::Store;
 
 /// Consecutive code collisions tolerated for one session before giving up.
 const MAX_CODE_COLLISIONS: u32 = 20;
+
+/// A generated code was taken already: another may be tried, unless `MAX_CODE_COLLISIONS` in a
+/// row were (`CodeSpaceExhausted`).
+fn code_taken(collisions: &mut u32) -> Result<()> {
+    *collisions += 1;
+    if *collisions >= MAX_CODE_COLLISIONS {
+        return Err(StoreError::CodeSpaceExhausted);
+    }
+    Ok(())
+}
 
 /// What a start records with it, decided by the caller's rules from the started row
 /// ([`Store::start_session_with`]).
@@ -92,12 +103,7 @@ impl Store {
                 .await?;
                 match inserted {
                     Some(id) => break id,
-                    None => {
-                        collisions += 1;
-                        if collisions >= MAX_CODE_COLLISIONS {
-                            return Err(StoreError::CodeSpaceExhausted);
-                        }
-                    }
+                    None => code_taken(&mut collisions)?,
                 }
             };
             self.insert_event(
@@ -237,7 +243,23 @@ impl Store {
         let event = EventSpec::by(EventKind::SessionStarted, actor, None);
         self.insert_event(&mut tx, now, &event, Some(id), row.poste_id)
             .await?;
-        let plan = plan(&row);
+        self.apply_plan(&mut tx, &row, plan(&row), now).await?;
+        let row = fetch_session(&mut *tx, id)
+            .await?
+            .ok_or_else(|| not_found_session(id))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// What a start records with it ([`StartPlan`]), in the start's transaction.
+    async fn apply_plan(
+        &self,
+        tx: &mut AnyConnection,
+        row: &SessionRow,
+        plan: StartPlan,
+        now: Millis,
+    ) -> Result<()> {
+        let id = row.id;
         if let Some(end) = plan.end_at_most {
             let capped = sqlx::query(CAP_END)
                 .bind(id)
@@ -247,7 +269,7 @@ impl Store {
                 .rows_affected();
             if capped > 0 {
                 let event = EventSpec::by(EventKind::TimeAdded, &Actor::System, Some("fermeture"));
-                self.insert_event(&mut tx, now, &event, Some(id), row.poste_id)
+                self.insert_event(&mut *tx, now, &event, Some(id), row.poste_id)
                     .await?;
             }
         }
@@ -268,15 +290,92 @@ impl Store {
                     &Actor::System,
                     Some(&warning.detail()),
                 );
-                self.insert_event(&mut tx, now, &event, Some(id), row.poste_id)
+                self.insert_event(&mut *tx, now, &event, Some(id), row.poste_id)
                     .await?;
             }
         }
-        let row = fetch_session(&mut *tx, id)
-            .await?
-            .ok_or_else(|| not_found_session(id))?;
+        Ok(())
+    }
+
+    /// Opens a workshop: on each of its workstations, in this order, a session of the
+    /// workshop's name and duration, `active` from `now` (its code, unique as any, is never
+    /// typed), in the workstation's space, with what `plan` decides from each started row (its
+    /// space's closing time). One transaction: a workstation unknown or retired (`NotFound`)
+    /// or already running a session (`WrongState`, carrying that session) refuses the whole
+    /// workshop, nothing recorded. Events `SessionCreated` and `SessionStarted` (detail
+    /// `atelier`) for each.
+    pub async fn open_workshop(
+        &self,
+        workshop: &NewWorkshop,
+        generate_code: &mut (dyn FnMut() -> String + Send),
+        actor: &Actor,
+        now: Millis,
+        plan: impl Fn(&SessionRow) -> StartPlan + Send,
+    ) -> Result<Vec<SessionRow>> {
+        let created_by = actor.label();
+        let mut tx = self.writer.begin().await?;
+        let mut rows = Vec::with_capacity(workshop.postes.len());
+        for &poste_id in &workshop.postes {
+            let espace_id: Option<i64> = sqlx::query_scalar(
+                "SELECT espace_id FROM postes WHERE id = $1 AND retired_at IS NULL",
+            )
+            .bind(poste_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(espace_id) = espace_id else {
+                return Err(StoreError::not_found("poste", poste_id));
+            };
+            let busy = sqlx::query(concat!(
+                session_select!(),
+                " WHERE s.poste_id = $1 AND s.statut = 'active' ORDER BY s.id LIMIT 1"
+            ))
+            .bind(poste_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(busy) = busy {
+                return Err(StoreError::WrongState(Box::new(session_from_row(&busy)?)));
+            }
+            let mut collisions = 0;
+            let id = loop {
+                let inserted: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO sessions (code, poste_id, statut, initial_secs, added_secs, \
+                     created_at, valid_until, started_at, warning_level, created_by, espace_id, \
+                     atelier) \
+                     VALUES ($1, $2, 'active', $3, 0, $4, $4, $4, 0, $5, $6, $7) \
+                     ON CONFLICT (code) DO NOTHING RETURNING id",
+                )
+                .bind(generate_code())
+                .bind(poste_id)
+                .bind(workshop.duration_secs)
+                .bind(now)
+                .bind(created_by.clone())
+                .bind(espace_id)
+                .bind(workshop.atelier.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+                match inserted {
+                    Some(id) => break id,
+                    None => code_taken(&mut collisions)?,
+                }
+            };
+            let created = EventSpec::by(EventKind::SessionCreated, actor, None);
+            self.insert_event(&mut tx, now, &created, Some(id), Some(poste_id))
+                .await?;
+            let started = EventSpec::by(EventKind::SessionStarted, actor, Some("atelier"));
+            self.insert_event(&mut tx, now, &started, Some(id), Some(poste_id))
+                .await?;
+            let row = fetch_session(&mut *tx, id)
+                .await?
+                .ok_or_else(|| not_found_session(id))?;
+            self.apply_plan(&mut tx, &row, plan(&row), now).await?;
+            rows.push(
+                fetch_session(&mut *tx, id)
+                    .await?
+                    .ok_or_else(|| not_found_session(id))?,
+            );
+        }
         tx.commit().await?;
-        Ok(row)
+        Ok(rows)
     }
 
     /// Adds `secs` (> 0) to an `en_attente` or `active` session; `WrongState` otherwise. Resets

@@ -606,3 +606,109 @@ async fn an_awake_workstation_wakes_another_of_its_space_for_the_server() {
     let _ = child.kill();
     let _ = output_of(child);
 }
+
+/// Issue 18, a whole room: staff open a workshop on workstations at their gate; the real agent
+/// (protocol 5) starts the session the server pushes, with no code typed, shows the workshop's
+/// name, and ends it on time. A workstation busy or not connected refuses the workshop, nothing
+/// opened.
+#[tokio::test]
+async fn a_workshop_opened_by_staff_starts_at_the_gate_of_its_workstations() {
+    let server = TestServer::start().await; // warnings at 3 s and 1 s
+    let desktop = FakeDesktop::new(DESKTOP);
+    let mut child = standing_agent(&server, &desktop, "poste = \"Salle-01\"\n");
+    let poste = server.poste_id("Salle-01").await;
+    for _ in 0..200 {
+        if server.hub.online_postes().contains(&poste) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let api = server.api();
+    api.post_ok("/postes", json!({"nom": "Salle-02"})).await;
+    // A workstation not connected: nothing is opened, on either.
+    let (status, refused) = api
+        .post(
+            "/ateliers",
+            json!({"nom": "Atelier CV", "duree": "4s", "postes": ["Salle-01", "Salle-02"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(
+        refused["message"],
+        "Rien n'a été ouvert : Salle-02 n'est pas connecté. Décochez ces postes ou réglez le problème, puis recommencez."
+    );
+    assert!(server.hub.live_rows().is_empty());
+
+    let opened = api
+        .post_ok(
+            "/ateliers",
+            json!({"nom": "Atelier CV", "duree": "4s", "postes": ["Salle-01"]}),
+        )
+        .await;
+    let session = &opened["sessions"][0];
+    assert_eq!(session["statut"], "active", "{opened}");
+    assert_eq!(session["atelier"], "Atelier CV");
+    assert_eq!(session["poste"], "Salle-01");
+    let id = session["id"].as_i64().unwrap();
+    // Busy now: a second workshop there is refused.
+    let (status, busy) = api
+        .post(
+            "/ateliers",
+            json!({"nom": "Tablettes", "duree": "4s", "postes": ["Salle-01"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{busy}");
+    assert!(
+        busy["message"]
+            .as_str()
+            .unwrap()
+            .contains("une session est en cours sur Salle-01"),
+        "{busy}"
+    );
+
+    // The agent ends it at its deadline: the screen locked, the visitor's account logged out.
+    let deadline = deadline_of(&server.store, id).await;
+    let mut ended = None;
+    for _ in 0..200 {
+        let row = server.store.session(id).await.unwrap().unwrap();
+        if row.ended_at.is_some() {
+            ended = Some(row);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ended = ended.expect("the workshop's session never ended");
+    assert_eq!(ended.end_reason.as_deref(), Some("temps_expire"));
+    let mut calls = Vec::new();
+    for _ in 0..100 {
+        calls = desktop.calls();
+        if calls
+            .iter()
+            .any(|(_, call)| call.starts_with("loginctl terminate-"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let (stdout, stderr) = output_of(child);
+    assert!(
+        stdout.contains("Bienvenue Atelier CV ! Votre session est ouverte pour"),
+        "{stdout}\n{stderr}"
+    );
+    let (locked_at, _) = calls
+        .iter()
+        .find(|(_, call)| call.starts_with("loginctl lock-session"))
+        .unwrap_or_else(|| panic!("never locked: {calls:?}\n{stdout}\n{stderr}"));
+    assert!(
+        (locked_at - deadline).abs() < 0.5,
+        "locked {:.3} s from the deadline",
+        locked_at - deadline
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(at, call)| call.starts_with("loginctl terminate-") && at >= locked_at),
+        "{calls:?}"
+    );
+}

@@ -20,6 +20,7 @@ mod reports;
 mod team;
 mod view;
 mod visitors;
+mod workshop;
 
 pub use auth::{check_new_password, hash_password};
 pub use pages::valid_login;
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}/allumer", post(power::wake))
         .route("/console/postes/tous", post(power::all))
         .route("/console/postes/tous/message", post(power::message_all))
+        .route(
+            "/console/ateliers",
+            get(workshop::form).post(workshop::open),
+        )
         .route("/console/equipe", get(pages::team).post(pages::team_create))
         .route("/console/equipe/debloquer", post(pages::team_unblock))
         .route("/console/equipe/{id}/desactiver", post(team::disable))

@@ -713,6 +713,7 @@ mod tests {
             espace_id: Some(1),
             visiteur_id: None,
             categorie_nom: category.map(str::to_owned),
+            atelier: None,
         };
         let rows = [
             // 10:00 local on the 24th, one hour on P1.
@@ -757,6 +758,63 @@ mod tests {
         let busy = &chart("affluence").bars;
         assert_eq!(busy.iter().find(|b| b.label == "10 h").unwrap().value, 1.0);
         assert_eq!(busy.iter().find(|b| b.label == "14 h").unwrap().value, 1.0);
+    }
+
+    #[test]
+    fn workshops_are_counted_by_name_with_their_sittings_and_participants() {
+        let tz = TimeZone::get("Indian/Reunion").unwrap();
+        let now = at("2026-11-24T12:00:00Z");
+        let buckets = buckets(PeriodKind::Days, now, &tz);
+        let row = |start: &str, poste: &str, atelier: Option<&str>| UsageRow {
+            session_id: 1,
+            started_at: at(start),
+            ended_at: Some(at(start) + 5400 * 1000),
+            total_secs: 5400,
+            poste_id: Some(1),
+            poste_nom: Some(poste.to_owned()),
+            espace_id: Some(1),
+            visiteur_id: None,
+            categorie_nom: None,
+            atelier: atelier.map(str::to_owned),
+        };
+        let period = |rows: &[UsageRow]| {
+            compute_stats(
+                &Period {
+                    rows,
+                    buckets: &buckets,
+                    postes: &[],
+                    open_secs: 10 * 3600,
+                },
+                now,
+                &tz,
+            )
+        };
+        // No workshop: no chart for them.
+        let plain = period(&[row("2026-11-24T06:00:00Z", "P1", None)]);
+        assert!(plain.charts.iter().all(|chart| chart.id != "ateliers"));
+        // « Atelier CV » twice (on two and one workstations), « Tablettes » once, a visitor.
+        let rows = [
+            row("2026-11-23T06:00:00Z", "P1", Some("Atelier CV")),
+            row("2026-11-23T06:00:00Z", "P2", Some("Atelier CV")),
+            row("2026-11-24T06:00:00Z", "P1", Some("Atelier CV")),
+            row("2026-11-24T06:00:00Z", "P2", Some("Tablettes")),
+            row("2026-11-24T08:00:00Z", "P3", None),
+        ];
+        let stats = period(&rows);
+        let workshops = stats.charts.iter().find(|c| c.id == "ateliers").unwrap();
+        let bars: Vec<(&str, &str, f64)> = workshops
+            .bars
+            .iter()
+            .map(|b| (b.label.as_str(), b.name.as_str(), b.value))
+            .collect();
+        assert_eq!(
+            bars,
+            [
+                ("Atelier CV", "Atelier CV (2 séance(s))", 3.0),
+                ("Tablettes", "Tablettes (1 séance(s))", 1.0),
+            ]
+        );
+        assert_eq!(stats.sessions, 5);
     }
 
     #[test]
@@ -827,6 +885,7 @@ mod tests {
             espace_id: Some(1),
             visiteur_id: None,
             categorie_nom: Some("Jeunes".to_owned()),
+            atelier: None,
         }];
         let stats = compute_stats(
             &Period {

@@ -125,9 +125,9 @@ pub fn tiles(
                 Some(TileSession {
                     id: row.id,
                     visitor: row
-                        .utilisateur
-                        .clone()
-                        .unwrap_or_else(|| text::ANONYMOUS_VISITOR.to_owned()),
+                        .shown_name()
+                        .unwrap_or(text::ANONYMOUS_VISITOR)
+                        .to_owned(),
                     started: row.started_at.map(|at| local_time(at, tz)).unwrap_or_default(),
                     left: countdown(left),
                     deadline_ms: deadline,
@@ -202,7 +202,7 @@ impl SessionLine {
         SessionLine {
             id: row.id,
             code: spaced_code(&row.code),
-            visitor: row.utilisateur.clone().unwrap_or_default(),
+            visitor: row.shown_name().unwrap_or_default().to_owned(),
             poste: row
                 .poste_nom
                 .clone()

@@ -39,5 +39,6 @@ pub(crate) fn test_row(
         visiteur_id: None,
         espace_id: None,
         poste_espace_id: None,
+        atelier: None,
     }
 }

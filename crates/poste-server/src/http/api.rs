@@ -11,7 +11,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use poste_proto::{EndReason, PROTOCOL_VERSION, PowerAction};
 use poste_store::{
-    Actor, Millis, PosteRow, SessionFilter, SessionRow, SessionStatus, StoreError, TimeRequestRow,
+    Actor, Millis, PosteRow, SessionFilter, SessionRow, SessionStatus, SpaceScope, StoreError,
+    TimeRequestRow,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -22,6 +23,7 @@ use crate::domain::duration::parse_duration;
 use crate::domain::power::{Ordered, WhenBusy};
 use crate::messages::time_left;
 use crate::ops::power;
+use crate::ops::workshop::WorkshopRequest;
 use crate::ops::{self, CreateSessions, OpError};
 use crate::state::AppState;
 use crate::text;
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/postes/{nom}/approve", post(approve_poste))
         .route("/postes/{nom}/reset", post(reset_poste))
         .route("/enrollment-codes", post(create_enrollment_code))
+        .route("/ateliers", post(open_workshop))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/", get(index))
@@ -198,6 +201,9 @@ pub struct SessionView {
     pub fin_prevue: Option<String>,
     pub fin_session: Option<String>,
     pub raison_fin: Option<String>,
+    /// The workshop it was opened for (`POST /api/ateliers`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub atelier: Option<String>,
 }
 
 impl SessionView {
@@ -222,6 +228,7 @@ impl SessionView {
                 .map(rfc3339),
             fin_session: row.ended_at.map(rfc3339),
             raison_fin: row.end_reason.clone(),
+            atelier: row.atelier.clone(),
         }
     }
 }
@@ -701,6 +708,38 @@ async fn wake_poste(
     let poste = ops::find_poste(&state.store, &nom).await?;
     let poste = power::wake(&state, poste.id, &actor, now_ms()).await?;
     Ok(Json(json!({ "poste": poste.nom, "mac": poste.mac })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkshopBody {
+    /// « Atelier CV ».
+    nom: String,
+    duree: DurationInput,
+    /// The workstations, by name.
+    postes: Vec<String>,
+}
+
+/// A workshop: one session of `duree` on each workstation named, started together.
+async fn open_workshop(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ApiJson(body): ApiJson<WorkshopBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let mut postes = Vec::with_capacity(body.postes.len());
+    for nom in &body.postes {
+        postes.push(ops::find_poste(&state.store, nom).await?.id);
+    }
+    let request = WorkshopRequest {
+        nom: body.nom,
+        duration_secs: body.duree.secs()?,
+        postes,
+    };
+    let now = now_ms();
+    let rows =
+        ops::workshop::open_workshop(&state, &SpaceScope::Every, &request, &actor, now).await?;
+    let sessions: Vec<SessionView> = rows.iter().map(|row| SessionView::new(row, now)).collect();
+    Ok((StatusCode::CREATED, Json(json!({ "sessions": sessions }))))
 }
 
 #[derive(Debug, Default, Deserialize)]

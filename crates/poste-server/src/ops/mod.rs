@@ -10,6 +10,7 @@ pub mod power;
 pub mod spaces;
 mod staff;
 pub mod team;
+pub mod workshop;
 pub mod workstation;
 
 pub use staff::*;

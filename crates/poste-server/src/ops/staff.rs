@@ -148,7 +148,7 @@ fn clean_text(input: Option<&str>) -> Result<Option<String>, OpError> {
     Ok(Some(text.to_owned()))
 }
 
-fn check_duration(settings: &Settings, secs: i64) -> Result<(), OpError> {
+pub(crate) fn check_duration(settings: &Settings, secs: i64) -> Result<(), OpError> {
     if secs < 1 || secs > settings.max_duration_secs {
         return Err(OpError::rejected(
             Field::Duration,

@@ -395,6 +395,7 @@ mod tests {
             espace_id: Some(1),
             visiteur_id: visitor,
             categorie_nom: category.map(str::to_owned),
+            atelier: None,
         };
         let rows = [
             row(Some(1), Some("Jeunes")),

@@ -2,7 +2,7 @@
 //! time, hours and occupancy per workstation, hours per visitor category and the busiest
 //! hours of the day, as the charts ([`chart`]) the console's pages and the monthly report draw.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::tz::TimeZone;
 use poste_store::{Millis, UsageRow};
@@ -127,6 +127,9 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
         postes.iter().map(|name| (name.clone(), 0)).collect();
     let mut per_category: BTreeMap<String, i64> = BTreeMap::new();
     let mut per_hour = [0usize; 24];
+    // A workshop's name: its sittings (sessions started together), its participants (one a
+    // workstation).
+    let mut per_workshop: BTreeMap<&str, (BTreeSet<Millis>, usize)> = BTreeMap::new();
     let mut total_secs = 0i64;
     for row in rows {
         let used = used_secs(row, now);
@@ -145,6 +148,11 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
                     .unwrap_or_else(|| t::STATS_NO_CATEGORY.to_owned()),
             )
             .or_default() += used;
+        if let Some(name) = row.atelier.as_deref() {
+            let workshop = per_workshop.entry(name).or_default();
+            workshop.0.insert(row.started_at);
+            workshop.1 += 1;
+        }
         if let Ok(ts) = jiff::Timestamp::from_millisecond(row.started_at) {
             let hour = usize::try_from(ts.to_zoned_datetime(tz.clone()).hour()).unwrap_or(0);
             per_hour[hour.min(23)] += 1;
@@ -235,6 +243,24 @@ pub fn compute_stats(period: &Period<'_>, now: Millis, tz: &TimeZone) -> Stats {
             },
         ),
     ];
+    let mut charts = charts;
+    // Only where there were workshops: a space that holds none is not shown an empty chart.
+    if !per_workshop.is_empty() {
+        charts.push(chart(
+            "ateliers",
+            t::STATS_WORKSHOPS,
+            Unit::Count,
+            Shape::Rows,
+            per_workshop
+                .into_iter()
+                .map(|(name, (held, participants))| Bar {
+                    label: name.to_owned(),
+                    name: t::stats_workshop(name, held.len()),
+                    value: participants as f64,
+                })
+                .collect(),
+        ));
+    }
     Stats {
         sessions: rows.len(),
         hours: total_secs as f64 / 3600.0,

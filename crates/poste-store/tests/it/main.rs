@@ -118,6 +118,7 @@ conformance! {
     reports::a_month_is_claimed_once_and_retried_after_a_failure,
     power::power_orders_are_recorded_and_cut_sessions_short_only,
     power::a_scheduled_action_is_claimed_once_a_day,
+    spaces::a_workshop_starts_a_session_on_each_workstation_together,
     spaces::spaces_are_named_uniquely_and_deleted_only_when_empty,
     spaces::a_code_starts_in_its_own_space_only,
     spaces::a_busy_workstation_does_not_move,

@@ -3,11 +3,11 @@
 //! one space starts on that space's workstations only, a code of every space on any.
 
 use poste_store::{
-    Actor, DEFAULT_SPACE, EventFilter, EventKind, NewSession, NewSpace, SessionStatus,
-    SpaceRefusal, Store, StoreError,
+    Actor, DEFAULT_SPACE, EventFilter, EventKind, NewSession, NewSpace, NewWorkshop, SessionStatus,
+    SpaceRefusal, StartPlan, Store, StoreError,
 };
 
-use crate::harness::{T0, create, create_poste, hour_session, staff, wrong_state};
+use crate::harness::{T0, codes, create, create_poste, hour_session, staff, wrong_state};
 
 fn named(nom: &str) -> NewSpace {
     NewSpace {
@@ -528,4 +528,135 @@ pub async fn a_space_has_its_own_settings_or_the_common_ones(store: Store) {
             .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+pub async fn a_workshop_starts_a_session_on_each_workstation_together(store: Store) {
+    let quartier = store
+        .save_space(None, &named("Maison de quartier"), &staff(), T0)
+        .await
+        .unwrap();
+    let p1 = create_poste(&store, "MDQ-01").await;
+    let p2 = create_poste(&store, "MDQ-02").await;
+    let busy = create_poste(&store, "MDQ-03").await;
+    for poste in [&p1, &p2, &busy] {
+        store
+            .move_poste(poste.id, quartier.id, &staff(), T0)
+            .await
+            .unwrap();
+    }
+    let visitor = create(
+        &store,
+        &NewSession {
+            poste_id: Some(busy.id),
+            ..hour_session()
+        },
+    )
+    .await;
+    let visitor = store
+        .start_session(visitor.id, Some(busy.id), &Actor::Cli, T0)
+        .await
+        .unwrap();
+    let workshop = |postes: Vec<i64>| NewWorkshop {
+        atelier: "Atelier CV".to_owned(),
+        duration_secs: 5400,
+        postes,
+    };
+    let events_before = store.events_after(0, 1000).await.unwrap().len();
+
+    // A busy workstation among them refuses the whole workshop: nothing is recorded.
+    let refused = store
+        .open_workshop(
+            &workshop(vec![p1.id, busy.id]),
+            &mut codes(),
+            &staff(),
+            T0 + 1000,
+            |_| StartPlan::default(),
+        )
+        .await;
+    assert_eq!(wrong_state(refused).id, visitor.id);
+    // So does one unknown, or retired.
+    store.retire_poste(p2.id, &staff(), T0).await.unwrap();
+    assert!(matches!(
+        store
+            .open_workshop(
+                &workshop(vec![p1.id, p2.id]),
+                &mut codes(),
+                &staff(),
+                T0 + 1000,
+                |_| StartPlan::default(),
+            )
+            .await,
+        Err(StoreError::NotFound { what: "poste", .. })
+    ));
+    let events = store.events_after(0, 1000).await.unwrap();
+    // Only the retirement was recorded.
+    assert_eq!(events.len(), events_before + 1);
+    assert!(
+        store
+            .list_sessions(&Default::default())
+            .await
+            .unwrap()
+            .iter()
+            .all(|row| row.atelier.is_none())
+    );
+
+    // Free workstations: one session each, active from now, in their space, the end capped by
+    // what the plan says (its space's closing).
+    let p4 = create_poste(&store, "MDQ-04").await;
+    let close = T0 + 1000 + 3600 * 1000;
+    let rows = store
+        .open_workshop(
+            &workshop(vec![p1.id, p4.id]),
+            &mut codes(),
+            &staff(),
+            T0 + 1000,
+            |row| StartPlan {
+                end_at_most: (row.espace_id == Some(quartier.id)).then_some(close),
+                ..StartPlan::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, poste) in rows.iter().zip([&p1, &p4]) {
+        assert_eq!(row.status, SessionStatus::Active);
+        assert_eq!(row.poste_id, Some(poste.id));
+        assert_eq!(row.started_at, Some(T0 + 1000));
+        assert_eq!(row.atelier.as_deref(), Some("Atelier CV"));
+        assert_eq!(row.utilisateur, None);
+        assert_eq!(row.created_by, staff().label());
+    }
+    assert_eq!(rows[0].espace_id, Some(quartier.id));
+    assert_eq!(rows[0].total_secs(), 3600, "cut at the quartier's closing");
+    assert_eq!(rows[1].espace_id, Some(DEFAULT_SPACE));
+    assert_eq!(rows[1].total_secs(), 5400);
+    assert_ne!(rows[0].code, rows[1].code);
+    let started: Vec<_> = store
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.kind == EventKind::SessionStarted)
+        .filter(|event| event.detail.as_deref() == Some("atelier"))
+        .filter_map(|event| event.session_id)
+        .collect();
+    assert_eq!(started, vec![rows[0].id, rows[1].id]);
+    // The statistics read the workshop's name.
+    let usage = store.usage(T0, T0 + 2000).await.unwrap();
+    let named: Vec<_> = usage
+        .iter()
+        .filter_map(|row| row.atelier.as_deref())
+        .collect();
+    assert_eq!(named, vec!["Atelier CV", "Atelier CV"]);
+    // A workstation running the workshop is busy for the next.
+    let again = store
+        .open_workshop(
+            &workshop(vec![p4.id]),
+            &mut codes(),
+            &staff(),
+            T0 + 2000,
+            |_| StartPlan::default(),
+        )
+        .await;
+    assert_eq!(wrong_state(again).id, rows[1].id);
 }
