@@ -324,10 +324,22 @@ test("a space has settings of its own (time zone, warnings, a closed day) or fol
   await luc.goto(`${server.url}/console/reglages`);
   await luc.getByText("Cet espace suit les réglages communs").waitFor();
 
+  // The space's own report: an address mistyped is refused in words, kept as typed.
+  const recipients = luc.getByLabel(/Destinataires du rapport mensuel de cet espace/);
   await luc.getByLabel(/Fuseau horaire/).fill("Indian/Reunion");
   await warning.fill("7");
+  await recipients.fill("quartier@mairie.example\nluc.mairie.example");
+  await luc.getByRole("button", { name: "Enregistrer les réglages" }).click();
+  await luc.getByRole("alert").filter({ hasText: "luc.mairie.example" }).waitFor();
+  assert.equal(await recipients.inputValue(), "quartier@mairie.example\nluc.mairie.example");
+  await recipients.fill("quartier@mairie.example\nluc@mairie.example");
   await luc.getByRole("button", { name: "Enregistrer les réglages" }).click();
   await luc.getByText("Réglages enregistrés").waitFor();
+  assert.equal(await recipients.inputValue(), "quartier@mairie.example\nluc@mairie.example");
+  // The quartier's statistics say its report goes to them.
+  await luc.goto(`${server.url}/console/statistiques`);
+  await luc.getByText("quartier@mairie.example, luc@mairie.example").waitFor();
+  await luc.goto(`${server.url}/console/reglages`);
   await luc.getByText("Cet espace a ses propres réglages.").waitFor();
   // Closed today, on La Réunion's calendar (UTC+4, no daylight saving).
   const today = new Date(Date.now() + 4 * 3_600_000).toISOString().slice(0, 10);

@@ -38,8 +38,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Days the connection register is kept.
     pub retention_days: u32,
-    /// Who gets the monthly report by e-mail (set in « Réglages »).
+    /// Who gets the site's monthly report by e-mail (set in « Réglages »).
     pub report_recipients: Vec<String>,
+    /// A space's setting: who gets that space's own monthly report (empty: nobody; the
+    /// site's report covers it all the same).
+    pub space_report_recipients: Vec<String>,
     /// Workstations woken before the opening, powered off after the closing (« Réglages »).
     pub power_schedule: PowerSchedule,
     /// The spaces with settings of their own: these settings with the space's values applied
@@ -93,6 +96,7 @@ impl Settings {
             secure_cookies: config.console.secure_cookies,
             retention_days: config.console.retention_days,
             report_recipients: Vec::new(),
+            space_report_recipients: Vec::new(),
             power_schedule: PowerSchedule::default(),
             spaces: Arc::default(),
         })
@@ -140,6 +144,10 @@ impl Settings {
                 schedule_text(self.power_schedule.off_after_min),
             ),
             (k::TIMEZONE, timezone.unwrap_or_default()),
+            (
+                k::SPACE_REPORT_RECIPIENTS,
+                self.space_report_recipients.join(", "),
+            ),
         ]
         .into_iter()
         .filter(|(key, value)| *key != k::TIMEZONE || !value.is_empty())
@@ -164,6 +172,8 @@ pub mod setting_keys {
     pub const OPENING_HOURS: &str = "opening_hours";
     /// Addresses of the monthly report, separated by `, `.
     pub const REPORT_RECIPIENTS: &str = "report_recipients";
+    /// Addresses of a space's own monthly report, separated by `, `.
+    pub const SPACE_REPORT_RECIPIENTS: &str = "space_report_recipients";
     /// Public holidays, closures, exceptional openings (JSON, see `OpeningHours`).
     pub const SPECIAL_DAYS: &str = "special_days";
     /// Minutes before the opening the workstations are woken (empty: never).
@@ -175,7 +185,7 @@ pub mod setting_keys {
 
     /// What a space may set for itself; the others (the site's name, the report's addresses)
     /// are the site's.
-    pub const SPACE_KEYS: [&str; 9] = [
+    pub const SPACE_KEYS: [&str; 10] = [
         WARNING_SECS,
         CRITICAL_SECS,
         CODE_LENGTH,
@@ -185,6 +195,7 @@ pub mod setting_keys {
         POWER_WAKE_BEFORE,
         POWER_OFF_AFTER,
         TIMEZONE,
+        SPACE_REPORT_RECIPIENTS,
     ];
 }
 
@@ -298,6 +309,10 @@ impl Settings {
                 k::REPORT_RECIPIENTS => {
                     next.report_recipients = parse_recipients(value)
                         .map_err(|_| SettingError::Invalid(k::REPORT_RECIPIENTS))?;
+                }
+                k::SPACE_REPORT_RECIPIENTS => {
+                    next.space_report_recipients = parse_recipients(value)
+                        .map_err(|_| SettingError::Invalid(k::SPACE_REPORT_RECIPIENTS))?;
                 }
                 k::POWER_WAKE_BEFORE => {
                     next.power_schedule.wake_before_min = parse_schedule_minutes(value)

@@ -1145,7 +1145,11 @@ pub mod console {
 
     /// A setting's key (`settings.cle`) as « Réglages » names it.
     /// `Rapport de novembre 2026` for `2026-11` (as stored in the event log).
+    /// `2026-11`, or `2026-11@3` for a space's own report.
     fn report_month(stored: &str) -> String {
+        if let Some((month, space)) = stored.split_once('@') {
+            return format!("{} (espace n° {space})", report_month(month));
+        }
         let parsed = stored
             .split_once('-')
             .and_then(|(year, month)| Some((year.parse().ok()?, month.parse().ok()?)))
@@ -1166,6 +1170,8 @@ pub mod console {
             k::CODE_VALIDITY => "Validité des codes",
             k::OPENING_HOURS => "Horaires d'ouverture",
             k::REPORT_RECIPIENTS => "Destinataires du rapport mensuel",
+            k::SPACE_REPORT_RECIPIENTS => "Destinataires du rapport de l'espace",
+            k::TIMEZONE => "Fuseau horaire",
             k::SPECIAL_DAYS => "Jours particuliers",
             k::POWER_WAKE_BEFORE => "Allumage avant l'ouverture",
             k::POWER_OFF_AFTER => "Extinction après la fermeture",
@@ -1729,6 +1735,11 @@ mod tests {
                 "Compte « marie » : supprimé (son historique est gardé, son identifiant reste réservé)",
             ),
             (K::ReportSent, "2026-11", "Rapport de novembre 2026"),
+            (
+                K::ReportSent,
+                "2026-11@3",
+                "Rapport de novembre 2026 (espace n° 3)",
+            ),
             (
                 K::PowerOrdered,
                 "extinction",

@@ -96,14 +96,30 @@ impl Store {
         Ok((first > 0).then_some(first))
     }
 
-    /// The latest month whose report the server has sent (`2026-11`).
-    pub async fn last_report_sent(&self) -> Result<Option<String>> {
-        let month = sqlx::query_scalar(
-            "SELECT month FROM reports_sent WHERE sent_at IS NOT NULL ORDER BY month DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(month)
+    /// The latest month whose report the server has sent (`2026-11`): the site's (`space`
+    /// None, claimed as `2026-11`), or one space's own (claimed as `2026-11@3`).
+    pub async fn last_report_sent(&self, space: Option<i64>) -> Result<Option<String>> {
+        let month: Option<String> = match space {
+            None => {
+                sqlx::query_scalar(
+                    "SELECT month FROM reports_sent WHERE sent_at IS NOT NULL \
+                     AND month NOT LIKE '%@%' ORDER BY month DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            Some(id) => {
+                // `_______` is the month's seven characters: `@3` is not `@13`.
+                sqlx::query_scalar(
+                    "SELECT month FROM reports_sent WHERE sent_at IS NOT NULL \
+                     AND month LIKE $1 ORDER BY month DESC LIMIT 1",
+                )
+                .bind(format!("_______@{id}"))
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        Ok(month.map(|key| key.split('@').next().unwrap_or_default().to_owned()))
     }
 }
 

@@ -790,7 +790,10 @@ pub(super) async fn settings_page(
             longueur_code: settings.code_length.to_string(),
             validite,
             validite_duree,
-            destinataires: settings.report_recipients.join("\n"),
+            destinataires: match of {
+                SettingsOf::Common => settings.report_recipients.join("\n"),
+                SettingsOf::Space { .. } => settings.space_report_recipients.join("\n"),
+            },
             allumage_min: schedule_text(settings.power_schedule.wake_before_min),
             extinction_min: schedule_text(settings.power_schedule.off_after_min),
             ..SettingsForm::default()
@@ -953,7 +956,6 @@ fn settings_values(
     }
     let recipients = match parse_recipients(&form.destinataires) {
         Ok(addresses) => addresses.join(", "),
-        Err(_) if !common => String::new(),
         Err(refused) => {
             errors.extend(refused.iter().map(|typed| t::recipient_invalid(typed)));
             String::new()
@@ -999,6 +1001,7 @@ fn settings_values(
         values.push((k::REPORT_RECIPIENTS.to_owned(), recipients));
     } else {
         values.push((k::TIMEZONE.to_owned(), timezone.to_owned()));
+        values.push((k::SPACE_REPORT_RECIPIENTS.to_owned(), recipients));
     }
     Ok(values)
 }
@@ -1342,7 +1345,7 @@ mod tests {
     }
 
     #[test]
-    fn a_space_form_sets_its_time_zone_not_the_sites_name_or_report() {
+    fn a_space_form_sets_its_time_zone_and_own_report_not_the_sites_name_or_report() {
         let space = SettingsOf::Space {
             id: 2,
             nom: "Maison de quartier".into(),
@@ -1351,7 +1354,7 @@ mod tests {
             espace: "2".into(),
             fuseau: "Europe/Paris".into(),
             site_name: " ".into(),
-            destinataires: "pas une adresse".into(),
+            destinataires: "quartier@mairie.example".into(),
             avertissement_min: "5".into(),
             critique_min: "1".into(),
             longueur_code: "6".into(),
@@ -1365,6 +1368,19 @@ mod tests {
             "{keys:?}"
         );
         assert!(values.contains(&(k::TIMEZONE.into(), "Europe/Paris".into())));
+        // The addresses are the space's own report's, not the site's.
+        assert!(values.contains(&(
+            k::SPACE_REPORT_RECIPIENTS.into(),
+            "quartier@mairie.example".into()
+        )));
+        let wrong = SettingsForm {
+            destinataires: "pas une adresse".into(),
+            ..form.clone()
+        };
+        assert_eq!(
+            settings_values(&wrong, &space),
+            Err(vec![t::recipient_invalid("pas une adresse")])
+        );
         for typed in ["", "Europe/Parsi"] {
             let wrong = SettingsForm {
                 fuseau: typed.into(),

@@ -449,7 +449,7 @@ struct ReportChoice {
 }
 
 impl ReportChoice {
-    fn new(text: &str, settings: &crate::settings::Settings) -> ReportChoice {
+    fn new(text: &str, settings: &crate::settings::Settings, view: &SpaceScope) -> ReportChoice {
         let tz = &settings.timezone;
         let now = now_ms();
         let (month, error) = match chosen_month(text, now, tz) {
@@ -462,7 +462,7 @@ impl ReportChoice {
             send_label: crate::text::report::send_button(&name),
             name,
             error,
-            recipients: settings.report_recipients.join(", "),
+            recipients: crate::report::send::recipients_for(settings, view).join(", "),
         }
     }
 }
@@ -548,7 +548,7 @@ pub async fn stats(
     let figures = period_stats(&state, &staff.view, &query).await?;
     page(&StatsPage {
         frame: Frame::new(&state, &staff, &headers, "statistiques"),
-        report: ReportChoice::new(&query.mois, &state.settings()),
+        report: ReportChoice::new(&query.mois, &state.settings(), &staff.view),
         periods: t::STATS_PERIODS,
         view: figures.view(|chart| {
             if chart.wide {

@@ -64,8 +64,28 @@ pub async fn mail_report(
     Ok(())
 }
 
-/// Mails `month`'s report of the spaces of `scope` as of `now` to the recipients of
-/// « Réglages », and records the event in the name of `actor` (staff on demand).
+/// Who gets the report of `scope` on demand: one space's own recipients when it has some,
+/// else the site's.
+pub fn recipients_for<'a>(
+    settings: &'a crate::settings::Settings,
+    scope: &SpaceScope,
+) -> &'a [String] {
+    match scope {
+        SpaceScope::Only(ids)
+            if ids.len() == 1
+                && !settings
+                    .for_space(ids[0])
+                    .space_report_recipients
+                    .is_empty() =>
+        {
+            &settings.for_space(ids[0]).space_report_recipients
+        }
+        _ => &settings.report_recipients,
+    }
+}
+
+/// Mails `month`'s report of the spaces of `scope` as of `now` to its recipients
+/// ([`recipients_for`]), and records the event in the name of `actor` (staff on demand).
 pub async fn send_on_demand(
     state: &AppState,
     month: Month,
@@ -75,7 +95,7 @@ pub async fn send_on_demand(
 ) -> Result<usize, SendError> {
     let mailer = state.mailer.as_ref().ok_or(SendError::NoMailer)?;
     let settings = state.settings();
-    let recipients = settings.report_recipients.clone();
+    let recipients = recipients_for(&settings, scope).to_vec();
     if recipients.is_empty() {
         return Err(SendError::NoRecipient);
     }
@@ -105,9 +125,17 @@ pub enum DueOutcome {
     Failed(Month),
 }
 
-/// Sends the report owed at `now`, if any, once across instances (`instance` names this one
-/// in the claim). A month that ended before the event log began (a new install) is owed
-/// nothing.
+/// Whose report is owed: the site's (every space, to « Réglages »' recipients, in the common
+/// time zone) or one space's own (its recipients, its time zone).
+struct Due<'a> {
+    space: Option<i64>,
+    recipients: &'a [String],
+    settings: &'a crate::settings::Settings,
+}
+
+/// Sends the site's report owed at `now`, if any, once across instances (`instance` names
+/// this one in the claim). A month that ended before the event log began (a new install) is
+/// owed nothing.
 pub async fn send_due_report(
     state: &AppState,
     mailer: &Mailer,
@@ -115,19 +143,65 @@ pub async fn send_due_report(
     now: Millis,
 ) -> Result<DueOutcome, SendError> {
     let settings = state.settings();
-    if settings.report_recipients.is_empty() {
+    let due = Due {
+        space: None,
+        recipients: &settings.report_recipients,
+        settings: &settings,
+    };
+    send_due(state, mailer, instance, now, &due).await
+}
+
+/// Sends each space's own report owed at `now` (a space whose settings name recipients for
+/// it), as [`send_due_report`] does the site's; what became of each, by space.
+pub async fn send_due_space_reports(
+    state: &AppState,
+    mailer: &Mailer,
+    instance: &str,
+    now: Millis,
+) -> Result<Vec<(i64, DueOutcome)>, SendError> {
+    let settings = state.settings();
+    let mut outcomes = Vec::new();
+    for space in state.store.list_spaces().await? {
+        let own = settings.for_space(space.id);
+        if own.space_report_recipients.is_empty() || !settings.has_own(space.id) {
+            continue;
+        }
+        let due = Due {
+            space: Some(space.id),
+            recipients: &own.space_report_recipients,
+            settings: own,
+        };
+        outcomes.push((
+            space.id,
+            send_due(state, mailer, instance, now, &due).await?,
+        ));
+    }
+    Ok(outcomes)
+}
+
+async fn send_due(
+    state: &AppState,
+    mailer: &Mailer,
+    instance: &str,
+    now: Millis,
+    due: &Due<'_>,
+) -> Result<DueOutcome, SendError> {
+    if due.recipients.is_empty() {
         return Ok(DueOutcome::NothingDue);
     }
     let last_sent = state
         .store
-        .last_report_sent()
+        .last_report_sent(due.space)
         .await?
         .and_then(|month| Month::parse(&month).ok());
     let since = state.store.first_event_at().await?.unwrap_or(now);
-    let Some(month) = month_due(now, &settings.timezone, last_sent, since) else {
+    let Some(month) = month_due(now, &due.settings.timezone, last_sent, since) else {
         return Ok(DueOutcome::NothingDue);
     };
-    let key = month.to_string();
+    let key = match due.space {
+        None => month.to_string(),
+        Some(id) => format!("{month}@{id}"),
+    };
     if !state
         .store
         .claim_report(&key, instance, now, now - RETRY_AFTER_MS)
@@ -135,10 +209,12 @@ pub async fn send_due_report(
     {
         return Ok(DueOutcome::ClaimedElsewhere(month));
     }
-    // The site's, consolidated: the recipients are the site's.
-    let outcome = match report::build(&state.store, &settings, month, now, &SpaceScope::Every).await
-    {
-        Ok(report) => mail_report(mailer, &settings.report_recipients, report).await,
+    let scope = due
+        .space
+        .map_or(SpaceScope::Every, |id| SpaceScope::Only(vec![id]));
+    let settings = state.settings();
+    let outcome = match report::build(&state.store, &settings, month, now, &scope).await {
+        Ok(report) => mail_report(mailer, due.recipients, report).await,
         Err(err) => Err(err.into()),
     };
     let error = outcome.as_ref().err().map(ToString::to_string);
@@ -148,7 +224,7 @@ pub async fn send_due_report(
         .await?;
     match outcome {
         Ok(()) => {
-            tracing::info!(month = %key, recipients = settings.report_recipients.len(), server = mailer.server(), "monthly report mailed");
+            tracing::info!(month = %key, recipients = due.recipients.len(), server = mailer.server(), "monthly report mailed");
             Ok(DueOutcome::Sent(month))
         }
         Err(err) => {
@@ -165,8 +241,12 @@ pub async fn mail_monthly_reports(state: AppState, mailer: Mailer, instance: Str
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(err) = send_due_report(&state, &mailer, &instance, now_ms()).await {
+        let now = now_ms();
+        if let Err(err) = send_due_report(&state, &mailer, &instance, now).await {
             tracing::warn!(error = %err, "monthly report: could not check or record; will try again");
+        }
+        if let Err(err) = send_due_space_reports(&state, &mailer, &instance, now).await {
+            tracing::warn!(error = %err, "a space's monthly report: could not check or record; will try again");
         }
     }
 }

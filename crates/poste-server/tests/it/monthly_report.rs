@@ -12,7 +12,9 @@ use base64::Engine;
 use poste_server::config::Config;
 use poste_server::mail::Mailer;
 use poste_server::report::Month;
-use poste_server::report::send::{DueOutcome, RETRY_AFTER_MS, send_due_report};
+use poste_server::report::send::{
+    DueOutcome, RETRY_AFTER_MS, send_due_report, send_due_space_reports,
+};
 use poste_server::settings::Settings;
 use poste_server::state::AppState;
 use poste_store::{
@@ -36,6 +38,17 @@ fn mail_config(config: &mut Config, port: u16, ca_file: &Path) {
     config.mail.tls_ca_file = Some(ca_file.to_owned());
     config.mail.from = Some("EPN du Port <epn@mairie.example>".to_owned());
     config.mail.timeout_secs = 5;
+}
+
+/// A test SMTP server, the directory of its CA's file, and a configuration mailing through it.
+async fn smtp_and_config() -> (SmtpServer, tempfile::TempDir, Config) {
+    let smtp = SmtpServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("smtp-ca.pem");
+    std::fs::write(&ca_file, smtp.ca_pem()).unwrap();
+    let mut config = Config::default();
+    mail_config(&mut config, smtp.port(), &ca_file);
+    (smtp, dir, config)
 }
 
 /// A port on loopback where nothing listens.
@@ -597,12 +610,7 @@ async fn each_month_is_sent_once_by_two_instances_on_postgres() {
 /// Two instances (`store`, and `other`'s, which may be the same) look for the report due at
 /// the turn of the year: one sends it; January's, failed, is sent later.
 async fn sent_once_and_retried(store: Store, other: Store) {
-    let smtp = SmtpServer::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("smtp-ca.pem");
-    std::fs::write(&ca_file, smtp.ca_pem()).unwrap();
-    let mut config = Config::default();
-    mail_config(&mut config, smtp.port(), &ca_file);
+    let (smtp, _dir, config) = smtp_and_config().await;
     // The install: the event log begins on 1 December 2026.
     store
         .set_settings(
@@ -703,4 +711,114 @@ async fn sent_once_and_retried(store: Store, other: Store) {
     assert!(failed[0].starts_with("2027-01 : "), "{failed:?}");
     store.close().await;
     other.close().await;
+}
+
+/// Issue 18, item 1: a space whose settings name recipients for it gets its own report, of its
+/// workstations only, at the end of the month in its own time zone; the site's report still
+/// goes to the site's recipients at the end of the month in the common one. A space without
+/// recipients of its own gets none.
+#[tokio::test]
+async fn a_space_with_its_own_recipients_gets_its_own_report_at_its_month_s_end() {
+    let (smtp, dir, config) = smtp_and_config().await;
+    let url = format!("sqlite:{}", dir.path().join("postes.sqlite").display());
+    let store = Store::connect(&url, "srv-a").await.unwrap();
+    let install = at("2026-12-01T08:00:00Z");
+    store
+        .set_settings(
+            &[("report_recipients".to_owned(), RECIPIENTS.to_owned())],
+            &Actor::Cli,
+            install,
+        )
+        .await
+        .unwrap();
+    let space = |nom: &str| poste_store::NewSpace {
+        nom: nom.to_owned(),
+        adresse: None,
+    };
+    let quartier = store
+        .save_space(None, &space("Maison de quartier"), &Actor::Cli, install)
+        .await
+        .unwrap();
+    let annexe = store
+        .save_space(None, &space("Mairie annexe"), &Actor::Cli, install)
+        .await
+        .unwrap();
+    // The quartier is on Réunion time with its own recipient; the annexe has settings of its
+    // own but no recipient.
+    store
+        .set_space_settings(
+            quartier.id,
+            &[
+                ("timezone".to_owned(), "Indian/Reunion".to_owned()),
+                (
+                    "space_report_recipients".to_owned(),
+                    "quartier@mairie.example".to_owned(),
+                ),
+            ],
+            &Actor::Cli,
+            install,
+        )
+        .await
+        .unwrap();
+    store
+        .set_space_settings(
+            annexe.id,
+            &[("code_length".to_owned(), "8".to_owned())],
+            &Actor::Cli,
+            install,
+        )
+        .await
+        .unwrap();
+    let settings = Settings::from_config(&config).unwrap();
+    let state = AppState::new(store.clone(), settings, &config.console);
+    state.reload_settings().await.unwrap();
+    let mailer = Mailer::from_config(&config.mail).unwrap().unwrap();
+    let december = Month::parse("2026-12").unwrap();
+
+    // 00:30 on 1 January in Réunion, 21:30 on 31 December in Paris: the quartier's is due.
+    let reunion_new_year = at("2026-12-31T20:30:00Z");
+    assert_eq!(
+        send_due_report(&state, &mailer, "srv-a", reunion_new_year)
+            .await
+            .unwrap(),
+        DueOutcome::NothingDue
+    );
+    assert_eq!(
+        send_due_space_reports(&state, &mailer, "srv-a", reunion_new_year)
+            .await
+            .unwrap(),
+        [(quartier.id, DueOutcome::Sent(december))]
+    );
+    let received = smtp.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, ["quartier@mairie.example"]);
+    assert_eq!(
+        subject(&received[0]),
+        "Maison de quartier : rapport mensuel de décembre 2026"
+    );
+    // Sent once.
+    assert_eq!(
+        send_due_space_reports(&state, &mailer, "srv-a", reunion_new_year + 300_000)
+            .await
+            .unwrap(),
+        [(quartier.id, DueOutcome::NothingDue)]
+    );
+    // Paris's new year: the site's, consolidated, to the site's recipients.
+    let paris_new_year = at("2027-01-01T00:10:00Z");
+    assert_eq!(
+        send_due_report(&state, &mailer, "srv-a", paris_new_year)
+            .await
+            .unwrap(),
+        DueOutcome::Sent(december)
+    );
+    let received = smtp.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(received.len(), 2);
+    assert_eq!(
+        received[1].to,
+        ["direction@mairie.example", "mediatheque@mairie.example"]
+    );
+    assert_eq!(
+        subject(&received[1]),
+        "EPN du Port : rapport mensuel de décembre 2026"
+    );
 }

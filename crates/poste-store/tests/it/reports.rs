@@ -44,7 +44,7 @@ pub async fn a_month_is_claimed_once_and_retried_after_a_failure(store: Store) {
         .finish_report(month, claimer, Some("connection refused"), T0 + MINUTE)
         .await
         .unwrap();
-    assert_eq!(store.last_report_sent().await.unwrap(), None);
+    assert_eq!(store.last_report_sent(None).await.unwrap(), None);
     assert!(
         !store
             .claim_report(month, "srv-b", T0 + 2 * MINUTE, T0 - 28 * MINUTE)
@@ -63,8 +63,40 @@ pub async fn a_month_is_claimed_once_and_retried_after_a_failure(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.last_report_sent().await.unwrap().as_deref(),
+        store.last_report_sent(None).await.unwrap().as_deref(),
         Some(month)
+    );
+    // A space's own report of the same month is another claim; each kind reads its own last.
+    for (key, space) in [("2026-11@3", 3), ("2026-12@13", 13)] {
+        assert!(
+            store
+                .claim_report(key, claimer, later, later)
+                .await
+                .unwrap()
+        );
+        store
+            .finish_report(key, claimer, None, later)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .last_report_sent(Some(space))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(&key[..7])
+        );
+    }
+    assert_eq!(
+        store.last_report_sent(Some(3)).await.unwrap().as_deref(),
+        Some("2026-11"),
+        "not space 13's December"
+    );
+    assert_eq!(store.last_report_sent(Some(1)).await.unwrap(), None);
+    assert_eq!(
+        store.last_report_sent(None).await.unwrap().as_deref(),
+        Some(month),
+        "the spaces' reports are not the site's"
     );
     // Sent: never claimed again.
     let much_later = later + 24 * 60 * MINUTE;
@@ -115,6 +147,8 @@ pub async fn a_month_is_claimed_once_and_retried_after_a_failure(store: Store) {
             ),
             ("report_sent", "2026-09".into(), "animateur:sandrine".into()),
             ("report_sent", "2026-10".into(), "systeme".into()),
+            ("report_sent", "2026-11@3".into(), "systeme".into()),
+            ("report_sent", "2026-12@13".into(), "systeme".into()),
         ]
     );
 }
