@@ -107,6 +107,15 @@ impl Settings {
         self.spaces.get(&espace_id).unwrap_or(self)
     }
 
+    /// The settings a page showing `view` reads its clock and calendar from: one space's, else
+    /// (several spaces, consolidated) the common ones.
+    pub fn shown(&self, view: &poste_store::SpaceScope) -> &Settings {
+        match view {
+            poste_store::SpaceScope::Only(ids) if ids.len() == 1 => self.for_space(ids[0]),
+            _ => self,
+        }
+    }
+
     /// The settings in force where a session or code is (`None`: every space, the common
     /// settings).
     pub fn at(&self, espace_id: Option<i64>) -> &Settings {
@@ -481,6 +490,28 @@ mod tests {
         assert!(space.spaces.is_empty());
         assert_eq!(settings.at(None).thresholds.warning_ms, 600_000);
         assert_eq!(settings.at(Some(2)).thresholds.warning_ms, 900_000);
+        // A page of the space reads its clock; one of several spaces, the common one.
+        use poste_store::SpaceScope;
+        let zone = |view: SpaceScope| {
+            settings
+                .shown(&view)
+                .timezone
+                .iana_name()
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            zone(SpaceScope::Only(vec![2])).as_deref(),
+            Some("Europe/Paris")
+        );
+        assert_eq!(
+            zone(SpaceScope::Only(vec![1])).as_deref(),
+            Some("Indian/Reunion")
+        );
+        assert_eq!(
+            zone(SpaceScope::Only(vec![1, 2])).as_deref(),
+            Some("Indian/Reunion")
+        );
+        assert_eq!(zone(SpaceScope::Every).as_deref(), Some("Indian/Reunion"));
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub async fn month_report(
 ) -> Result<MonthlyReport, ConsoleError> {
     let now = now_ms();
     let settings = state.settings();
-    let month = chosen_month(text, now, &settings.timezone).map_err(ConsoleError::BadMonth)?;
+    let month =
+        chosen_month(text, now, &settings.shown(view).timezone).map_err(ConsoleError::BadMonth)?;
     Ok(report::build(&state.store, &settings, month, now, view).await?)
 }
 
@@ -88,8 +89,12 @@ pub async fn report_send(
     action: Action<MonthQuery>,
 ) -> Result<Response, ConsoleError> {
     let now = now_ms();
-    let month = chosen_month(&action.form.mois, now, &state.settings().timezone)
-        .map_err(ConsoleError::BadMonth)?;
+    let month = chosen_month(
+        &action.form.mois,
+        now,
+        &state.settings().shown(&action.staff.view).timezone,
+    )
+    .map_err(ConsoleError::BadMonth)?;
     let back = format!("/console/statistiques?mois={month}");
     let name = month.name();
     let sent = send_on_demand(

@@ -338,10 +338,13 @@ async fn pending_codes(
         .into_iter()
         .filter(|row| row.valid_until > now)
         .collect();
-    let tz = &state.settings().timezone;
+    let settings = state.settings();
     Ok(PendingCodes {
         next_expiry_ms: rows.iter().map(|row| row.valid_until).min(),
-        lines: rows.iter().map(|row| SessionLine::new(row, tz)).collect(),
+        lines: rows
+            .iter()
+            .map(|row| SessionLine::new(row, &settings))
+            .collect(),
     })
 }
 
@@ -1063,7 +1066,7 @@ async fn list_filter(
         let Ok(day) = query.jour.trim().parse::<jiff::civil::Date>() else {
             return Ok(Err(t::DAY_INVALID));
         };
-        let tz = &state.settings().timezone;
+        let tz = state.settings().shown(view).timezone.clone();
         let start = day
             .to_zoned_datetime(tz.clone())
             .map_err(|_| ConsoleError::BadForm);
@@ -1116,7 +1119,7 @@ pub async fn sessions_list(
                 .list_sessions(&filter)
                 .await?
                 .iter()
-                .map(|row| SessionLine::new(row, &state.settings().timezone))
+                .map(|row| SessionLine::new(row, &state.settings()))
                 .collect(),
             None,
         ),
@@ -1146,14 +1149,14 @@ pub async fn sessions_csv(
         Err(_) => return Err(ConsoleError::BadForm),
     };
     let rows = state.store.list_sessions(&filter).await?;
-    let tz = &state.settings().timezone;
+    let settings = state.settings();
     // A byte-order mark and semicolons: what French spreadsheets open without asking.
     let mut csv = String::from("\u{feff}");
     csv.push_str(
         "id;code;visiteur;poste;statut;duree_totale_min;creee_le;creee_par;debut;fin;raison_fin\r\n",
     );
     for row in &rows {
-        let line = SessionLine::new(row, tz);
+        let line = SessionLine::new(row, &settings);
         let cells = [
             row.id.to_string(),
             row.code.clone(),
@@ -1173,7 +1176,7 @@ pub async fn sessions_csv(
     }
     let filename = format!(
         "sessions-{}.csv",
-        view::local_datetime(now_ms(), tz)
+        view::local_datetime(now_ms(), &settings.timezone)
             .get(6..10)
             .unwrap_or("export")
     );

@@ -68,7 +68,12 @@ pub async fn order(
         Ok((poste, ordered)) => {
             let end_at = match ordered {
                 Ordered::CutShort(at) => {
-                    Some(crate::clock::local_time(at, &state.settings().timezone))
+                    // On the workstation's space's clock, as its visitor reads it.
+                    let settings = state.settings();
+                    Some(crate::clock::local_time(
+                        at,
+                        &settings.for_space(poste.espace_id).timezone,
+                    ))
                 }
                 _ => None,
             };

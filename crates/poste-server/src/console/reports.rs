@@ -177,7 +177,7 @@ async fn history_filter(
     query: &HistoryQuery,
     limit: i64,
 ) -> Result<Result<EventFilter, &'static str>, ConsoleError> {
-    let tz = state.settings().timezone.clone();
+    let tz = state.settings().shown(view).timezone.clone();
     let mut filter = EventFilter {
         scope: Some(view.clone()),
         limit: Some(limit),
@@ -228,7 +228,7 @@ pub async fn history(
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, ConsoleError> {
     staff.require_admin()?;
-    let tz = state.settings().timezone.clone();
+    let tz = state.settings().shown(&staff.view).timezone.clone();
     let (events, error) = match history_filter(&state, &staff.view, &query, 300).await? {
         Ok(filter) => (
             state
@@ -265,7 +265,7 @@ pub async fn history_csv(
     let Ok(filter) = history_filter(&state, &staff.view, &query, MAX_HISTORY_EXPORT).await? else {
         return Err(ConsoleError::BadForm);
     };
-    let tz = state.settings().timezone.clone();
+    let tz = state.settings().shown(&staff.view).timezone.clone();
     let mut csv = String::from("\u{feff}date;type;acteur;poste;session;detail;adresse_ip\r\n");
     for view in state.store.list_events(&filter).await? {
         let line = EventLine::new(&view, &tz);
@@ -450,7 +450,7 @@ struct ReportChoice {
 
 impl ReportChoice {
     fn new(text: &str, settings: &crate::settings::Settings, view: &SpaceScope) -> ReportChoice {
-        let tz = &settings.timezone;
+        let tz = &settings.shown(view).timezone;
         let now = now_ms();
         let (month, error) = match chosen_month(text, now, tz) {
             Ok(month) => (Some(month), None),
@@ -508,7 +508,8 @@ async fn period_stats(
 ) -> Result<Figures, ConsoleError> {
     let period = PeriodKind::parse(&query.periode);
     let now = now_ms();
-    let settings = state.settings();
+    let all = state.settings();
+    let settings = all.shown(view);
     let tz = settings.timezone.clone();
     let buckets = buckets(period, now, &tz);
     let from = buckets.first().map_or(now, |bucket| bucket.start);
@@ -592,7 +593,10 @@ pub async fn stats_print(
         site_name,
         heading,
         back,
-        printed_on: t::printed_on(&view::local_datetime(now_ms(), &settings.timezone)),
+        printed_on: t::printed_on(&view::local_datetime(
+            now_ms(),
+            &settings.shown(&staff.view).timezone,
+        )),
         view,
     })
 }

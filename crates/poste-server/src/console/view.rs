@@ -107,7 +107,6 @@ pub fn tiles(
     settings: &Settings,
     now: Millis,
 ) -> Vec<Tile> {
-    let tz = &settings.timezone;
     let running: HashMap<i64, &SessionRow> = live
         .iter()
         .filter(|row| row.status == SessionStatus::Active)
@@ -117,7 +116,9 @@ pub fn tiles(
         .into_iter()
         .map(|poste| {
             let is_online = online.contains(&poste.id);
-            let thresholds = settings.for_space(poste.espace_id).thresholds;
+            // On its space's clock.
+            let space = settings.for_space(poste.espace_id);
+            let (thresholds, tz) = (space.thresholds, &space.timezone);
             let session = running.get(&poste.id).and_then(|row| {
                 let deadline = row.deadline()?;
                 let left = remaining_secs(deadline, now);
@@ -198,7 +199,9 @@ pub struct SessionLine {
 }
 
 impl SessionLine {
-    pub fn new(row: &SessionRow, tz: &TimeZone) -> Self {
+    /// Its times on its space's clock (the one its gate and its ticket read).
+    pub fn new(row: &SessionRow, settings: &Settings) -> Self {
+        let tz = &settings.at(row.space()).timezone;
         SessionLine {
             id: row.id,
             code: spaced_code(&row.code),
@@ -303,6 +306,64 @@ mod tests {
         assert_eq!(countdown(-3), "00:00");
         assert_eq!(spaced_code("K7P2MX"), "K7P 2MX");
         assert_eq!(spaced_code("K7P2MXAB"), "K7P2MXAB");
+    }
+
+    #[test]
+    fn a_tile_and_a_session_line_read_their_space_s_clock() {
+        use crate::settings::setting_keys as k;
+        let config = crate::config::Config {
+            timezone: Some("Indian/Reunion".to_owned()),
+            ..crate::config::Config::default()
+        };
+        // Space 2 is in Paris; the common settings (and space 1) on Réunion time.
+        let settings = Settings::from_config(&config)
+            .unwrap()
+            .with_spaces_stored(vec![(2, k::TIMEZONE.to_owned(), "Europe/Paris".to_owned())]);
+        let start: jiff::Timestamp = "2026-11-24T10:05:00Z".parse().unwrap();
+        let start = start.as_millisecond();
+        let poste = |id: i64, espace_id: i64| PosteRow {
+            id,
+            nom: format!("P{id}"),
+            ip: None,
+            mac: None,
+            version: None,
+            created_at: 0,
+            last_seen: None,
+            hors_service: false,
+            enrollment: poste_store::Enrollment::Enrole,
+            secret_hash: None,
+            emplacement: None,
+            retired_at: None,
+            espace_id,
+        };
+        let session = |poste_id: i64, espace_id: i64| SessionRow {
+            id: poste_id,
+            poste_id: Some(poste_id),
+            poste_espace_id: Some(espace_id),
+            ..crate::domain::test_row(SessionStatus::Active, start)
+        };
+        let live = [session(1, 1), session(2, 2)];
+        let tiles = tiles(
+            vec![poste(1, 1), poste(2, 2)],
+            &HashSet::from([1, 2]),
+            &live,
+            &[],
+            &settings,
+            start + 60_000,
+        );
+        let started: Vec<&str> = tiles
+            .iter()
+            .map(|tile| tile.session.as_ref().unwrap().started.as_str())
+            .collect();
+        assert_eq!(started, ["14:05", "11:05"]);
+        assert_eq!(
+            SessionLine::new(&live[1], &settings).started,
+            "24/11/2026 11:05"
+        );
+        assert_eq!(
+            SessionLine::new(&live[0], &settings).started,
+            "24/11/2026 14:05"
+        );
     }
 
     #[test]

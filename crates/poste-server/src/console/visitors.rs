@@ -317,7 +317,7 @@ async fn visitor_page(
         })
         .await?
         .iter()
-        .map(|s| SessionLine::new(s, &settings.timezone))
+        .map(|s| SessionLine::new(s, &settings))
         .collect();
     Ok(VisitorPage {
         frame: Frame::new(state, staff, headers, "visiteurs"),

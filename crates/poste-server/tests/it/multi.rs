@@ -322,6 +322,49 @@ async fn after_the_database_connection_is_cut_instances_reconnect_and_lose_nothi
     assert_eq!(ends, 1);
 }
 
+/// Issue 18, item 4: a workshop opened through one instance starts on a workstation (an
+/// agent of protocol 5) connected to another, within a second, and ends there once.
+#[tokio::test]
+async fn a_workshop_opened_through_one_instance_starts_on_a_workstation_on_another() {
+    let Some(mut cluster) =
+        Cluster::new("a_workshop_opened_through_one_instance_starts_on_a_workstation_on_another")
+            .await
+    else {
+        return;
+    };
+    let a = cluster.instance().await;
+    let b = cluster.instance().await;
+    let mut ws = a.connect_as("127.0.0.62").await;
+    let welcome = ws
+        .request(json!({"type": "hello", "poste": "Poste-62", "protocole": 5}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert!(shows_online(&cluster, &b, "Poste-62", true, Duration::from_secs(10)).await);
+    let sent = Instant::now();
+    let opened = cluster
+        .api(&b)
+        .post_ok(
+            "/ateliers",
+            json!({"nom": "Atelier CV", "duree": "3s", "postes": ["Poste-62"]}),
+        )
+        .await;
+    let (at, started) = ws
+        .next_of("session_started", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(at - sent < Duration::from_secs(1), "{:?}", at - sent);
+    assert_eq!(started["session"]["id"], opened["sessions"][0]["id"]);
+    assert_eq!(started["session"]["utilisateur"], "Atelier CV");
+    let (_, ended) = ws
+        .next_of("session_terminated", Duration::from_secs(6))
+        .await
+        .unwrap();
+    assert_eq!(ended["raison"], "temps_expire");
+    drain(&mut ws, Duration::from_millis(1000)).await;
+    assert_eq!(count(&ws, "session_started", None), 1);
+    assert_eq!(count(&ws, "session_terminated", None), 1);
+}
+
 /// Whether instance `server` reports workstation `nom` online (`/api/postes`, what the
 /// dashboard shows), waiting up to `within` for it to say `online`.
 async fn shows_online(
