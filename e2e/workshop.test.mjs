@@ -2,6 +2,8 @@
 // what each is now, none ticked; a missing name, duration or workstation is refused in words,
 // what was typed kept; the free ones ticked in one click start their sessions together, with
 // no code, the workshop's name on the workstations and the tiles; the statistics count it.
+// The room paused: every connected workstation of protocol 5 gets staff's words (an older
+// agent is named in the banner), its tile says so, and the pause is lifted the same way.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -93,4 +95,31 @@ test("staff open a workshop on the free workstations ticked, refused in words un
   // Its table (folded under the chart): one sitting, two participants.
   const row = workshops.locator("tr", { has: page.locator("th", { hasText: "Atelier CV (1 séance(s))" }) });
   assert.equal((await row.locator("td").textContent()).trim(), "2");
+});
+
+test("staff pause every workstation of the space for a workshop, then lift the pause", async () => {
+  const { server, browser } = run;
+  const fresh = await Workstation.connect(server, "Salle-06", { protocole: 5 });
+  const page = await loggedInPage(browser, server, "marie");
+  const panel = page.locator("details.outils-espace");
+  await panel.locator("summary").click();
+  const form = panel.locator("form.pause-tous");
+  await form.getByLabel(/Message sur les écrans/).fill("Regardez l'écran de l'animateur");
+  await form.screenshot({ path: screenshotPath("console-pause.png") });
+  await form.getByRole("button", { name: "Mettre en pause" }).click();
+  await page
+    .locator(".flash", { hasText: /poste\(s\) mis en pause\..*1 poste\(s\) à l'agent trop ancien/ })
+    .waitFor();
+  const paused = await fresh.next("lock");
+  assert.deepEqual(paused, { type: "lock", verrouille: true, message: "Regardez l'écran de l'animateur" });
+  await tile(page, "Salle-06").getByText("En pause (atelier)").waitFor();
+  // A workstation that connects while it lasts is paused at once.
+  const late = await Workstation.connect(server, "Salle-07", { protocole: 5 });
+  assert.equal((await late.next("lock")).verrouille, true);
+
+  await page.locator("details.outils-espace summary").click();
+  await page.locator("form.pause-tous").getByRole("button", { name: "Lever la pause" }).click();
+  await page.locator(".flash", { hasText: "Pause levée sur" }).waitFor();
+  assert.deepEqual(await fresh.next("lock"), { type: "lock", verrouille: false });
+  assert.equal(await tile(page, "Salle-06").getByText("En pause (atelier)").count(), 0);
 });

@@ -173,6 +173,8 @@ struct Agent {
     /// The server refused this workstation (`poste_non_enrole`, `poste_non_authentifie`) and
     /// it waits for its enrollment (`Hooks::wait_for_enrollment`): codes are refused here.
     unrecognised: bool,
+    /// Staff locked the room (protocol 5): what the screen says until they unlock it.
+    room_lock: Option<String>,
     /// Incidents not sent yet (offline).
     incidents: Vec<Incident>,
     inactivity: Option<Inactivity>,
@@ -248,6 +250,7 @@ pub async fn run_with(
         hooks,
         out_of_service: None,
         unrecognised: false,
+        room_lock: None,
         end_asked: false,
         incidents: Vec::new(),
         inactivity,
@@ -558,6 +561,18 @@ impl Agent {
             self.console.screen(Screen::Refusal {
                 raison: None,
                 message: message.to_owned(),
+                reessayer_dans: None,
+            });
+            self.console.prompt();
+            return;
+        }
+        if let Some(message) = &self.room_lock {
+            // Staff locked the room: the code waits for them to unlock it.
+            let message = message.clone();
+            self.console.say(&message);
+            self.console.screen(Screen::Refusal {
+                raison: None,
+                message,
                 reessayer_dans: None,
             });
             self.console.prompt();
@@ -923,6 +938,25 @@ impl Agent {
             }
             ServerMessage::Power(order) => {
                 self.on_power_order(&order);
+                None
+            }
+            ServerMessage::Lock(lock) => {
+                if lock.verrouille {
+                    let message = lock
+                        .message
+                        .filter(|message| !message.trim().is_empty())
+                        .unwrap_or_else(|| text::ROOM_LOCKED.to_owned());
+                    tracing::info!("room locked by staff");
+                    self.console.say(&message);
+                    self.room_lock = Some(message.clone());
+                    self.console.screen(Screen::RoomLock {
+                        message: Some(message),
+                    });
+                } else if self.room_lock.take().is_some() {
+                    tracing::info!("room unlocked by staff");
+                    self.console.say(text::ROOM_UNLOCKED);
+                    self.console.screen(Screen::RoomLock { message: None });
+                }
                 None
             }
             ServerMessage::Wake(relay) => {

@@ -245,6 +245,11 @@ pub fn countdown_line(remaining: Duration, percent_used: u8, connected: bool) ->
     )
 }
 
+/// The room locked by staff for a workshop, when they gave no words of their own.
+pub const ROOM_LOCKED: &str =
+    "Un animateur a mis les postes en pause : regardez-le, la séance reprend dans un instant.";
+pub const ROOM_UNLOCKED: &str = "Le poste est de nouveau à vous.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,7 +157,7 @@ impl KioskApp {
         if screens != self.screens {
             tracing::info!(?screens, "screens changed");
             self.screens = screens;
-            if self.applied == Some(Mode::Gate) {
+            if self.applied.is_some_and(Mode::is_full_screen) {
                 self.applied = None;
             }
         }
@@ -216,7 +216,7 @@ impl KioskApp {
         ctx.send_viewport_cmd(ViewportCommand::Decorations(false));
         ctx.send_viewport_cmd(ViewportCommand::WindowLevel(WindowLevel::AlwaysOnTop));
         match mode {
-            Mode::Gate => {
+            Mode::Gate | Mode::Locked => {
                 self.typed.clear();
                 self.focus_once = true;
                 if self.covered().is_empty() {
@@ -552,6 +552,24 @@ fn banner_text_size(message: &str) -> f32 {
 
 /// What the other screens show while the gate is up: the space's name and where to type. A
 /// click there gives the keyboard back to the gate.
+/// The room locked by staff: their words, over everything, in large type.
+fn locked(ui: &mut egui::Ui, view: &View) {
+    ui.with_layout(Layout::top_down(Align::Center), |ui| {
+        ui.add_space((ui.available_height() * 0.2).max(20.0));
+        ui.label(space_name(view));
+        ui.add_space(16.0);
+        ui.label(big(text::LOCKED_TITLE, 48.0, Color32::WHITE).strong());
+        ui.add_space(28.0);
+        if let Some(message) = &view.locked {
+            ui.add(egui::Label::new(big(message, 34.0, Color32::WHITE)).wrap());
+        }
+        if view.remaining_secs.is_some() {
+            ui.add_space(28.0);
+            ui.label(big(text::LOCKED_SESSION, 24.0, Color32::from_gray(230)));
+        }
+    });
+}
+
 fn cover(ui: &mut egui::Ui, view: &View) {
     let ctx = ui.ctx().clone();
     let (close, focused) = ctx.input(|i| (i.viewport().close_requested(), i.viewport().focused));
@@ -627,6 +645,7 @@ fn big(text: &str, size: f32, colour: Color32) -> RichText {
 fn fill(view: &View) -> Color32 {
     match (view.mode, view.banner_kind, view.level) {
         (Mode::Gate, _, _) => BACKGROUND,
+        (Mode::Locked, _, _) => STAFF,
         (Mode::Banner, Some(BannerKind::Staff | BannerKind::Answer), _) => STAFF,
         (Mode::Dialog, _, _) => PANEL,
         (Mode::Banner, Some(BannerKind::Critical), _) | (_, _, Level::Critical) => RED,
@@ -650,7 +669,7 @@ impl eframe::App for KioskApp {
         if let Some(critical) = chime {
             crate::sound::play(critical);
         }
-        if view.mode == Mode::Gate {
+        if view.mode.is_full_screen() {
             self.refresh_screens(now);
             // The window got the keyboard back (a click on a cover gives it back): to the field.
             let focused = ctx.input(|i| i.viewport().focused) == Some(true);
@@ -686,15 +705,16 @@ impl eframe::App for KioskApp {
                 Mode::Countdown => self.countdown(ui, &view),
                 Mode::Banner => self.banner(ui, &view),
                 Mode::Dialog => self.dialog(ui, &view),
+                Mode::Locked => locked(ui, &view),
             });
-        if view.mode == Mode::Gate && !ctx.embed_viewports() {
+        if view.mode.is_full_screen() && !ctx.embed_viewports() {
             self.show_covers(&ctx, &view);
         }
         if let Some(file) = &mut self.state_file {
             file.write(&view, self.applied, &self.buttons, &self.screens);
         }
         // At the gate, also to notice a screen plugged in.
-        let next = if view.mode == Mode::Gate {
+        let next = if view.mode.is_full_screen() {
             Some(next.map_or(SCREENS_EVERY, |n| n.min(SCREENS_EVERY)))
         } else {
             next

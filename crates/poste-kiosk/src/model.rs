@@ -33,6 +33,16 @@ pub enum Mode {
     Banner,
     /// The countdown grown into a centred question the visitor answers (more time? end now?).
     Dialog,
+    /// Full screen, covering everything: staff locked the room for a workshop (protocol 5);
+    /// no code field, a running session goes on behind it.
+    Locked,
+}
+
+impl Mode {
+    /// The window covers the whole screen (and the others get their covers).
+    pub fn is_full_screen(self) -> bool {
+        matches!(self, Mode::Gate | Mode::Locked)
+    }
 }
 
 /// The question the visitor opened from the countdown.
@@ -122,6 +132,8 @@ pub struct Kiosk {
     ending: bool,
     /// A warning came with a sound to play (`Some(critique)`), not played yet.
     chime: Option<bool>,
+    /// Staff locked the room: what the screen says until they unlock it.
+    room_lock: Option<String>,
 }
 
 /// What to draw (and what the state file says), at one instant.
@@ -157,6 +169,8 @@ pub struct View {
     pub request: Option<String>,
     /// A request waits: no second one is offered.
     pub can_request: bool,
+    /// Staff locked the room: their words, over everything.
+    pub locked: Option<String>,
 }
 
 impl Default for Kiosk {
@@ -185,6 +199,7 @@ impl Kiosk {
             request: None,
             ending: false,
             chime: None,
+            room_lock: None,
         }
     }
 
@@ -307,6 +322,14 @@ impl Kiosk {
                     self.refusal = None;
                 }
                 self.out_of_service = message;
+            }
+            Screen::RoomLock { message } => {
+                // Said in the log: what a check waits for before its screenshot.
+                tracing::info!(locked = message.is_some(), "the room's lock");
+                if message.is_some() {
+                    self.dialog = None;
+                }
+                self.room_lock = message;
             }
             Screen::Actions { disponibles } => {
                 self.actions = disponibles;
@@ -473,6 +496,7 @@ impl Kiosk {
             .filter(|(_, until)| *until > now && self.running.is_some())
             .map(|(dialog, _)| dialog);
         let mode = match (&self.running, banner, dialog) {
+            _ if self.room_lock.is_some() => Mode::Locked,
             (None, _, _) => Mode::Gate,
             (Some(_), Some(b), _) if b.kind != BannerKind::Ended => Mode::Banner,
             (Some(_), _, Some(_)) => Mode::Dialog,
@@ -535,6 +559,7 @@ impl Kiosk {
             raison,
             retry_in_secs: wait.map(|w| w.as_secs() + u64::from(w.subsec_nanos() > 0)),
             can_submit: self.running.is_none()
+                && self.room_lock.is_none()
                 && !self.checking
                 && wait.is_none()
                 && self.service_connected == Some(true),
@@ -555,6 +580,7 @@ impl Kiosk {
                 self.request.clone()
             },
             can_request: self.can_request(),
+            locked: self.room_lock.clone(),
         }
     }
 
@@ -613,6 +639,48 @@ mod tests {
         kiosk.apply(ToHelper::Prompt, now);
         kiosk.apply(screen(Screen::Link { connecte: true }), now);
         kiosk
+    }
+
+    #[test]
+    fn a_room_locked_by_staff_covers_the_gate_and_the_session_until_unlocked() {
+        let now = Instant::now();
+        let mut kiosk = connected(now);
+        assert!(kiosk.view(now).can_submit);
+        let lock = |message: Option<&str>| {
+            screen(Screen::RoomLock {
+                message: message.map(str::to_owned),
+            })
+        };
+        // At the gate: no code field, staff's words.
+        kiosk.apply(lock(Some("Regardez l'animateur")), now);
+        let view = kiosk.view(now);
+        assert_eq!(view.mode, Mode::Locked);
+        assert!(view.mode.is_full_screen());
+        assert!(!view.can_submit);
+        assert_eq!(view.locked.as_deref(), Some("Regardez l'animateur"));
+        kiosk.apply(lock(None), now);
+        assert_eq!(kiosk.view(now).mode, Mode::Gate);
+        assert!(kiosk.view(now).can_submit);
+        // During a session, over the countdown and a question left open; the time goes on.
+        kiosk.apply(
+            screen(Screen::Started {
+                utilisateur: Some("Atelier CV".into()),
+                restant_ms: 600_000,
+                total_ms: 600_000,
+            }),
+            now,
+        );
+        kiosk.apply(screen(Screen::Actions { disponibles: true }), now);
+        kiosk.open(Dialog::AskTime, now);
+        assert_eq!(kiosk.view(now).dialog, Some(Dialog::AskTime));
+        kiosk.apply(lock(Some("Regardez l'animateur")), now);
+        let later = now + Duration::from_secs(60);
+        let view = kiosk.view(later);
+        assert_eq!(view.mode, Mode::Locked);
+        assert_eq!(view.remaining_secs, Some(540));
+        assert_eq!(view.dialog, None, "the question is closed under the lock");
+        kiosk.apply(lock(None), later);
+        assert_eq!(kiosk.view(later).mode, Mode::Countdown);
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub const END_YES: &str = "Oui, terminer";
 pub const END_NO: &str = "Non, continuer";
 pub const REQUEST_SENDING: &str = "Envoi de votre demande…";
 pub const ENDING: &str = "Fin de la session…";
+/// Over the screen while staff lock the room for a workshop.
+pub const LOCKED_TITLE: &str = "Pause";
+pub const LOCKED_SESSION: &str =
+    "Votre session continue : le poste sera de nouveau à vous dans un instant.";
 
 /// `Réessayez dans 42 s.`, counted down on the screen while the server makes the visitor wait.
 pub fn retry_in(wait: Duration) -> String {

@@ -24,9 +24,9 @@ pub use client::{
 pub use code::{CODE_ALPHABET, MAX_CODE_INPUT_LEN, normalize_code};
 pub use server::{
     CodeInvalid, ConnectionEstablished, EndReason, EnrollmentReply, EnrollmentStatus, ErrorCode,
-    ErrorReply, PowerAction, PowerOrder, RefusalReason, ServerMessage, SessionInfo, SessionStarted,
-    SessionTerminated, StaffMessage, Statut, Thresholds, TimeRequestReply, TimeRequestStatus,
-    TimeUpdate, WakeRelay, Warning, WarningLevel, Welcome,
+    ErrorReply, PowerAction, PowerOrder, RefusalReason, RoomLock, ServerMessage, SessionInfo,
+    SessionStarted, SessionTerminated, StaffMessage, Statut, Thresholds, TimeRequestReply,
+    TimeRequestStatus, TimeUpdate, WakeRelay, Warning, WarningLevel, Welcome,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -41,7 +41,8 @@ pub const WS_PATH_CLIENT: &str = "/ws/client/";
 /// sends power orders only to a workstation that said 3 or more in its `hello`. 4 added `wake`:
 /// a workstation that said 4 or more may be asked to wake others of its space. 5 added the
 /// `session_started` a server pushes unasked for a workshop staff opened: only to a workstation
-/// that said 5 or more, which starts that session at its gate.
+/// that said 5 or more, which starts that session at its gate; and `lock`, the room locked for a
+/// workshop.
 pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Identifier of a session (the seed's integer `id` / `session_id`).

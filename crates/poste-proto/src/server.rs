@@ -48,6 +48,20 @@ pub enum ServerMessage {
     /// behalf (a server not on the workstations' network cannot reach them with a broadcast):
     /// the agent sends their magic packets on its own network.
     Wake(WakeRelay),
+    /// Extension (protocol 5): staff lock (or unlock) every workstation of a room for a
+    /// workshop: the workstation's screen shows `message` over everything, and takes no code,
+    /// until unlocked. A running session goes on, its time counted.
+    Lock(RoomLock),
+}
+
+/// Extension (protocol 5): the room's lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomLock {
+    pub verrouille: bool,
+    /// What the visitors read while it is locked (« Regardez l'animateur »); absent: the
+    /// agent's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// Extension (protocol 4): the workstations to wake, by MAC address (`aa:bb:cc:dd:ee:ff`). An

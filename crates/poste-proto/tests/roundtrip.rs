@@ -62,3 +62,21 @@ fn wake_reads_as_the_protocol_says() {
     assert_eq!(back["type"], "wake");
     assert_eq!(back["mac"][1], "52:54:00:0a:0b:08");
 }
+
+#[test]
+fn lock_reads_as_the_protocol_says() {
+    let text = r#"{"type": "lock", "verrouille": true, "message": "Regardez l'animateur"}"#;
+    let message: poste_proto::ServerMessage = serde_json::from_str(text).unwrap();
+    let poste_proto::ServerMessage::Lock(lock) = &message else {
+        panic!("{message:?}");
+    };
+    assert!(lock.verrouille);
+    assert_eq!(lock.message.as_deref(), Some("Regardez l'animateur"));
+    let unlock: poste_proto::ServerMessage =
+        serde_json::from_str(r#"{"type": "lock", "verrouille": false}"#).unwrap();
+    let back = serde_json::to_value(&unlock).unwrap();
+    assert_eq!(
+        back,
+        serde_json::json!({"type": "lock", "verrouille": false})
+    );
+}

@@ -598,6 +598,10 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                 crate::ops::power::relay_order(&state, &event);
                 continue;
             }
+            if event.kind == EventKind::RoomLocked {
+                crate::ops::workshop::relay_lock(&state, &event).await;
+                continue;
+            }
             if !relevant {
                 continue;
             }

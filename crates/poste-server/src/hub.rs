@@ -68,6 +68,8 @@ struct HubState {
     connections: HashMap<ConnId, Connection>,
     /// Workstations connected to the other instances (PostgreSQL), as last read.
     online_elsewhere: HashSet<i64>,
+    /// Spaces whose workstations staff paused for a workshop, with what their screens say.
+    room_locks: HashMap<i64, String>,
 }
 
 #[derive(Debug)]
@@ -295,6 +297,26 @@ impl Hub {
         if let Some(warning) = owed {
             deliver(&mut state, &[conn], &warning);
         }
+    }
+
+    /// Staff paused (`Some(words)`) a space's workstations for a workshop, or lifted the
+    /// pause: kept for the tiles and for an agent that connects while it lasts.
+    pub fn set_room_lock(&self, espace_id: i64, message: Option<String>) {
+        let changed = {
+            let mut state = self.lock();
+            match message {
+                Some(message) => state.room_locks.insert(espace_id, message).is_none(),
+                None => state.room_locks.remove(&espace_id).is_some(),
+            }
+        };
+        if changed {
+            self.changed();
+        }
+    }
+
+    /// What the screens of a paused space say; None when it is not paused.
+    pub fn room_lock(&self, espace_id: i64) -> Option<String> {
+        self.lock().room_locks.get(&espace_id).cloned()
     }
 
     /// Every connection of this workstation here follows this session from now on: a workshop

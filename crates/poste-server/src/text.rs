@@ -482,6 +482,32 @@ pub fn workshop_opened(
     said
 }
 
+/// What the screens of a room locked by staff say when they typed nothing.
+pub const ROOM_LOCK_DEFAULT: &str =
+    "Un animateur a mis les postes en pause : regardez-le, la séance reprend dans un instant.";
+pub const ROOM_LOCK_ACTION_REQUIRED: &str =
+    "Choisissez de mettre les postes en pause ou de lever la pause.";
+
+/// The banner after a room's lock or unlock.
+pub fn room_lock_done(locked: bool, reached: usize, offline: usize, too_old: usize) -> String {
+    let mut parts = vec![match (locked, reached) {
+        (_, 0) => "Aucun poste connecté n'a été atteint.".to_owned(),
+        (true, n) => format!("{n} poste(s) mis en pause."),
+        (false, n) => format!("Pause levée sur {n} poste(s)."),
+    }];
+    if locked && offline > 0 {
+        parts.push(format!(
+            "{offline} poste(s) non connecté(s) : ils seront en pause à leur prochaine connexion."
+        ));
+    }
+    if too_old > 0 {
+        parts.push(format!(
+            "{too_old} poste(s) à l'agent trop ancien ne peuvent pas être mis en pause : mettez-les à jour."
+        ));
+    }
+    parts.join(" ")
+}
+
 // ----- power -------------------------------------------------------------------------------------
 
 pub const POWER_ACTION_REQUIRED: &str = "Choisissez d'éteindre ou de redémarrer.";
@@ -955,6 +981,7 @@ pub mod console {
             poste_store::EventKind::ReportFailed => "Rapport mensuel non envoyé",
             poste_store::EventKind::PowerOrdered => "Extinction ou redémarrage demandé",
             poste_store::EventKind::WakeSent => "Allumage à distance",
+            poste_store::EventKind::RoomLocked => "Poste mis en pause (atelier)",
             poste_store::EventKind::SpaceChanged => "Espace modifié",
             poste_store::EventKind::TimeRequested => "Temps demandé par le visiteur",
             poste_store::EventKind::TimeRequestAnswered => "Demande de temps traitée",
@@ -1084,6 +1111,10 @@ pub mod console {
             | EventKind::RetentionPurge => detail.to_owned(),
             EventKind::PowerOrdered => power_order_detail(detail),
             EventKind::WakeSent => format!("Paquets Wake-on-LAN envoyés à {detail}"),
+            EventKind::RoomLocked => match detail.strip_prefix("verrouille : ") {
+                Some(words) => format!("En pause : « {words} »"),
+                None => "Pause levée".to_owned(),
+            },
             EventKind::ReportSent => report_month(detail),
             EventKind::ReportFailed => match detail.split_once(" : ") {
                 Some((month, why)) => format!("{} : {why}", report_month(month)),
@@ -1750,6 +1781,12 @@ mod tests {
                 "redemarrage ecourtee",
                 "Redémarrage, la session en cours écourtée",
             ),
+            (
+                K::RoomLocked,
+                "verrouille : Regardez l'animateur",
+                "En pause : « Regardez l'animateur »",
+            ),
+            (K::RoomLocked, "deverrouille", "Pause levée"),
             (
                 K::WakeSent,
                 "52:54:00:12:34:56",

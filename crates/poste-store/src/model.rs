@@ -397,6 +397,9 @@ pub enum EventKind {
     /// An admin set the spaces an account works in (`detail`: `login : Space A, Space B`, or
     /// `login : *` for every space).
     StaffSpacesChanged,
+    /// Staff locked a workstation for a workshop (`detail`: `verrouille : ` and the words on
+    /// its screen) or unlocked it (`deverrouille`).
+    RoomLocked,
 }
 
 impl EventKind {
@@ -446,10 +449,11 @@ impl EventKind {
             EventKind::WakeSent => "wake_sent",
             EventKind::SpaceChanged => "space_changed",
             EventKind::StaffSpacesChanged => "staff_spaces_changed",
+            EventKind::RoomLocked => "room_locked",
         }
     }
 
-    pub const ALL: [EventKind; 44] = [
+    pub const ALL: [EventKind; 45] = [
         EventKind::SessionCreated,
         EventKind::SessionStarted,
         EventKind::TimeAdded,
@@ -494,6 +498,7 @@ impl EventKind {
         EventKind::WakeSent,
         EventKind::SpaceChanged,
         EventKind::StaffSpacesChanged,
+        EventKind::RoomLocked,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {

@@ -117,4 +117,23 @@ impl Store {
         let event = EventSpec::by(EventKind::WakeSent, actor, Some(mac));
         self.record_event(now, &event, None, Some(poste_id)).await
     }
+
+    /// Records that staff locked (`detail` `verrouille : …`) or unlocked (`deverrouille`)
+    /// these workstations for a workshop: one `RoomLocked` event each, in one transaction.
+    pub async fn record_room_lock(
+        &self,
+        postes: &[i64],
+        detail: &str,
+        actor: &Actor,
+        now: Millis,
+    ) -> Result<()> {
+        let event = EventSpec::by(EventKind::RoomLocked, actor, Some(detail));
+        let mut tx = self.writer.begin().await?;
+        for &poste_id in postes {
+            self.insert_event(&mut tx, now, &event, None, Some(poste_id))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

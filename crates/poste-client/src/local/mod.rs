@@ -125,6 +125,9 @@ pub enum Screen {
         statut: Option<poste_proto::TimeRequestStatus>,
         message: String,
     },
+    /// Staff locked the room for a workshop: `message` over everything, no code taken, until
+    /// `None` (unlocked). A running session goes on.
+    RoomLock { message: Option<String> },
 }
 
 /// One line of at most [`MAX_LINE`] bytes, newline included; `None` at the end of the stream, on

@@ -65,6 +65,8 @@ struct Shared {
     actions: Option<Screen>,
     started: Option<Screen>,
     out_of_service: Option<Screen>,
+    /// The room locked by staff.
+    room_lock: Option<Screen>,
     /// With `[greeter]`: what the gate asks greetd to open when a session starts.
     handover: Option<Handover>,
 }
@@ -280,6 +282,7 @@ async fn serve_helper<S>(
             &shared.actions,
             &shared.started,
             &shared.out_of_service,
+            &shared.room_lock,
         ]
         .into_iter()
         .flatten()
@@ -397,6 +400,9 @@ impl Display for HelperDisplay {
                 Screen::Ended { .. } => shared.started = None,
                 Screen::OutOfService { message } => {
                     shared.out_of_service = message.is_some().then(|| event.clone());
+                }
+                Screen::RoomLock { message } => {
+                    shared.room_lock = message.is_some().then(|| event.clone());
                 }
                 _ => {}
             }

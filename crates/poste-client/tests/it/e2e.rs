@@ -481,6 +481,16 @@ async fn a_cut_then_slow_then_half_open_link_changes_nothing_to_the_end() {
 
 /// The real agent standing at the gate (`--interactive`), with `config` (TOML lines) and a
 /// `get_time` each second.
+/// Waits (5 s at most) until workstation `poste` is connected, or (`false`) no longer is.
+async fn wait_online(server: &TestServer, poste: i64, online: bool) {
+    for _ in 0..200 {
+        if server.hub.online_postes().contains(&poste) == online {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 fn standing_agent(server: &TestServer, desktop: &FakeDesktop, config: &str) -> std::process::Child {
     let path = desktop.dir.path().join("config.toml");
     std::fs::write(&path, format!("{config}check_interval = 1\n")).unwrap();
@@ -570,12 +580,7 @@ async fn an_awake_workstation_wakes_another_of_its_space_for_the_server() {
     );
     let mut child = standing_agent(&server, &desktop, &own);
     let awake = server.poste_id("Accueil").await;
-    for _ in 0..200 {
-        if server.hub.online_postes().contains(&awake) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_online(&server, awake, true).await;
     let api = server.api();
     api.post_ok(
         "/postes",
@@ -617,12 +622,7 @@ async fn a_workshop_opened_by_staff_starts_at_the_gate_of_its_workstations() {
     let desktop = FakeDesktop::new(DESKTOP);
     let mut child = standing_agent(&server, &desktop, "poste = \"Salle-01\"\n");
     let poste = server.poste_id("Salle-01").await;
-    for _ in 0..200 {
-        if server.hub.online_postes().contains(&poste) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_online(&server, poste, true).await;
     let api = server.api();
     api.post_ok("/postes", json!({"nom": "Salle-02"})).await;
     // A workstation not connected: nothing is opened, on either.
@@ -710,5 +710,74 @@ async fn a_workshop_opened_by_staff_starts_at_the_gate_of_its_workstations() {
             .iter()
             .any(|(at, call)| call.starts_with("loginctl terminate-") && at >= locked_at),
         "{calls:?}"
+    );
+}
+
+/// Issue 18, a whole room: staff pause every workstation for a workshop. The real agent at its
+/// gate shows their words and takes no code while paused; one that connects during the pause
+/// (restarted) is paused at once; the pause lifted, codes are taken again.
+#[tokio::test]
+async fn a_room_paused_by_staff_shows_their_words_and_takes_no_code_until_resumed() {
+    use std::io::Write;
+    let server = TestServer::start().await;
+    let desktop = FakeDesktop::new(DESKTOP);
+    let mut first = standing_agent(&server, &desktop, "poste = \"Salle-05\"\n");
+    let poste = server.poste_id("Salle-05").await;
+    wait_online(&server, poste, true).await;
+    let api = server.api();
+    let paused = api
+        .post_ok(
+            "/ateliers/pause",
+            json!({"pause": true, "message": "Regardez l'écran de l'animateur"}),
+        )
+        .await;
+    assert_eq!(paused["atteints"], 1, "{paused}");
+    // A code typed meanwhile is not sent (the pause reaches the agent's loop well within the
+    // wait: it is one message on a loopback link).
+    let (id, code) = server
+        .create_session(json!({"duree": "1h", "poste": "Salle-05"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    writeln!(first.stdin.as_mut().unwrap(), "{code}").unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = first.kill();
+    let (stdout, stderr) = output_of(first);
+    assert_eq!(
+        stdout.matches("Regardez l'écran de l'animateur").count(),
+        2,
+        "said once paused, once for the code\n{stdout}\n{stderr}"
+    );
+    assert!(
+        server
+            .store
+            .session(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .started_at
+            .is_none()
+    );
+
+    // Restarted during the pause: paused again as soon as it is connected.
+    wait_online(&server, poste, false).await;
+    let mut again = standing_agent(&server, &desktop, "poste = \"Salle-05\"\n");
+    wait_online(&server, poste, true).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let resumed = api
+        .post_ok("/ateliers/pause", json!({"pause": false}))
+        .await;
+    assert_eq!(resumed["atteints"], 1, "{resumed}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    writeln!(again.stdin.as_mut().unwrap(), "{code}").unwrap();
+    wait_started(&server.store, id).await;
+    let _ = again.kill();
+    let (stdout, stderr) = output_of(again);
+    assert!(
+        stdout.contains("Regardez l'écran de l'animateur"),
+        "paused on connecting\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("Le poste est de nouveau à vous."),
+        "{stdout}"
     );
 }

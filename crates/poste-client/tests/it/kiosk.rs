@@ -621,6 +621,47 @@ async fn the_visitor_asks_for_more_time_then_ends_the_session_with_the_mouse() {
     assert!(left > 39 * 60 && left <= 40 * 60, "{left} s left");
     assert_eq!(later["can_request"], true, "{later:#}");
 
+    // Staff pause the room for a workshop: staff's words over the whole screen, the session's
+    // time going on behind; keys typed do nothing; resumed, the countdown is back.
+    server
+        .api()
+        .post_ok(
+            "/ateliers/pause",
+            json!({"pause": true, "message": "Regardez l'écran de l'animateur"}),
+        )
+        .await;
+    let paused = wait_state(state, "the pause", Duration::from_secs(5), |s| {
+        s["mode"] == "locked" && s["window"] == "locked"
+    })
+    .await;
+    assert_eq!(
+        paused["locked"], "Regardez l'écran de l'animateur",
+        "{paused:#}"
+    );
+    assert_eq!(paused["can_submit"], false);
+    let (cover, ..) = wait_window("full-screen pause", |w, h| w >= 1280 && h >= 1024).await;
+    xdotool(&["key", "--window", &cover, "Escape", "alt+F4"]);
+    screenshot(&kiosk.shots, "kiosk-pause.png").await;
+    let still = wait_state(state, "still paused", Duration::from_secs(2), |s| {
+        s["mode"] == "locked"
+    })
+    .await;
+    assert!(
+        still["remaining_secs"].as_u64().unwrap() > 38 * 60,
+        "{still:#}"
+    );
+    server
+        .api()
+        .post_ok("/ateliers/pause", json!({"pause": false}))
+        .await;
+    wait_state(
+        state,
+        "the countdown after the pause",
+        Duration::from_secs(5),
+        |s| s["mode"] == "countdown" && s["window"] == "countdown",
+    )
+    .await;
+
     // « Terminer »: asked first, "Non" has the focus; « Oui, terminer » ends it.
     wait_window("countdown", |w, h| w < 600 && h < 300).await;
     kiosk.click("Terminer").await;

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/postes/{id}/allumer", post(power::wake))
         .route("/console/postes/tous", post(power::all))
         .route("/console/postes/tous/message", post(power::message_all))
+        .route("/console/postes/tous/pause", post(power::pause_all))
         .route(
             "/console/ateliers",
             get(workshop::form).post(workshop::open),

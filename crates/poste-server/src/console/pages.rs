@@ -267,14 +267,23 @@ async fn current_tiles(
     };
     postes.retain(|poste| view.contains(poste.espace_id));
     let requests = state.store.pending_time_requests().await?;
-    Ok(view::tiles(
+    let paused: BTreeSet<i64> = postes
+        .iter()
+        .filter(|poste| state.hub.room_lock(poste.espace_id).is_some())
+        .map(|poste| poste.id)
+        .collect();
+    let mut tiles = view::tiles(
         postes,
         &state.hub.online_postes(),
         &state.hub.live_rows(),
         &requests,
         &state.settings(),
         now,
-    ))
+    );
+    for tile in &mut tiles {
+        tile.paused = paused.contains(&tile.poste_id);
+    }
+    Ok(tiles)
 }
 
 pub async fn dashboard(

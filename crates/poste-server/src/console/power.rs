@@ -169,3 +169,47 @@ pub async fn all(
         Err(err) => refusal(err),
     }
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PauseForm {
+    /// `pause` or `reprendre`: the button pressed.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// Every workstation of the space: paused for a workshop, or resumed.
+pub async fn pause_all(
+    State(state): State<AppState>,
+    action: Action<PauseForm>,
+) -> Result<Response, ConsoleError> {
+    let pause = match action.form.action.as_str() {
+        "pause" => true,
+        "reprendre" => false,
+        _ => {
+            return Ok(redirect_with(
+                DASHBOARD,
+                false,
+                text::ROOM_LOCK_ACTION_REQUIRED,
+            ));
+        }
+    };
+    match crate::ops::workshop::lock_room(
+        &state,
+        &action.staff.view,
+        pause,
+        &action.form.message,
+        &action.staff.actor(),
+        now_ms(),
+    )
+    .await
+    {
+        Ok(done) => Ok(redirect_with(
+            DASHBOARD,
+            done.reached > 0,
+            &text::room_lock_done(pause, done.reached, done.offline, done.too_old),
+        )),
+        Err(err) => refusal(err),
+    }
+}

@@ -50,6 +50,7 @@ const GROUPS: &[(&str, &str, &[EventKind])] = &[
             EventKind::MessageSent,
             EventKind::PowerOrdered,
             EventKind::WakeSent,
+            EventKind::RoomLocked,
             EventKind::EnrollmentCodeCreated,
             EventKind::EnrollmentRequested,
             EventKind::EnrollmentApproved,

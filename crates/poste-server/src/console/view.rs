@@ -63,6 +63,8 @@ pub struct Tile {
     /// Shown loudly: the agent stopped reporting during a session.
     pub alert: Option<&'static str>,
     pub hors_service: bool,
+    /// Paused by staff for a workshop (its screen says their words).
+    pub paused: bool,
     pub session: Option<TileSession>,
     /// Connected (here or to another instance): it can be powered off; else woken, when
     /// `wakeable`.
@@ -169,6 +171,7 @@ pub fn tiles(
                 alert: (session.is_some() && !is_online)
                     .then_some("Le poste ne répond plus : son agent ne donne plus de nouvelles pendant la session."),
                 hors_service: poste.hors_service,
+                paused: false,
                 emplacement: poste.emplacement.unwrap_or_default(),
                 nom: poste.nom,
                 state,

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/postes/{nom}/reset", post(reset_poste))
         .route("/enrollment-codes", post(create_enrollment_code))
         .route("/ateliers", post(open_workshop))
+        .route("/ateliers/pause", post(pause_room))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/", get(index))
@@ -740,6 +741,44 @@ async fn open_workshop(
         ops::workshop::open_workshop(&state, &SpaceScope::Every, &request, &actor, now).await?;
     let sessions: Vec<SessionView> = rows.iter().map(|row| SessionView::new(row, now)).collect();
     Ok((StatusCode::CREATED, Json(json!({ "sessions": sessions }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseBody {
+    /// `true`: pause the workstations; `false`: lift the pause.
+    pause: bool,
+    /// What their screens say (default words when absent).
+    message: Option<String>,
+    /// Only this space's workstations, by name; absent: every space's.
+    espace: Option<String>,
+}
+
+/// Pauses (or resumes) every workstation of the site or of one space for a workshop.
+async fn pause_room(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    ApiJson(body): ApiJson<PauseBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let view = match ops::space_choice(&state.store, body.espace.as_deref(), false).await? {
+        Some(ops::SpaceChoice::One(id)) => SpaceScope::Only(vec![id]),
+        _ => SpaceScope::Every,
+    };
+    let done = ops::workshop::lock_room(
+        &state,
+        &view,
+        body.pause,
+        body.message.as_deref().unwrap_or_default(),
+        &actor,
+        now_ms(),
+    )
+    .await?;
+    Ok(Json(json!({
+        "pause": body.pause,
+        "atteints": done.reached,
+        "hors_ligne": done.offline,
+        "agent_trop_ancien": done.too_old,
+    })))
 }
 
 #[derive(Debug, Default, Deserialize)]

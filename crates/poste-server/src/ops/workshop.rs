@@ -1,9 +1,11 @@
 //! Workshops (« Atelier CV »): staff open one session of the same duration on each chosen
 //! workstation of their spaces, started together with no code typed, named in the statistics.
-//! The agents (protocol 5) start it at their gate as if the code had been typed.
+//! The agents (protocol 5) start it at their gate as if the code had been typed. Staff may also
+//! pause the room: every screen shows their words over everything until they lift it.
 
 use std::collections::BTreeSet;
 
+use poste_proto::{RoomLock, ServerMessage};
 use poste_store::{Actor, Millis, NewWorkshop, PosteRow, SessionRow, SpaceScope, StoreError};
 
 use crate::domain::change::Change;
@@ -198,4 +200,123 @@ async fn chosen_postes(
     let mut postes = postes;
     postes.sort_by(|a, b| a.nom.cmp(&b.nom));
     Ok(postes)
+}
+
+/// What a room's pause (or its end) reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoomLockDone {
+    /// Workstations connected with an agent of protocol 5: told now (here or through another
+    /// instance).
+    pub reached: usize,
+    /// Not connected: told when they connect again, while it lasts.
+    pub offline: usize,
+    /// Connected with an older agent: not paused.
+    pub too_old: usize,
+}
+
+/// Staff pause (`lock`) every workstation of `view`, their screens saying `message` (or the
+/// default words), or lift the pause. Kept for workstations that connect later while it
+/// lasts; recorded for each workstation with its author.
+pub async fn lock_room(
+    app: &AppState,
+    view: &SpaceScope,
+    lock: bool,
+    message: &str,
+    actor: &Actor,
+    now: Millis,
+) -> Result<RoomLockDone, OpError> {
+    let message = message.trim();
+    if message.chars().count() > MAX_TEXT_LEN || message.chars().any(char::is_control) {
+        return Err(OpError::Invalid(text::NAME_TOO_LONG.to_owned()));
+    }
+    let words = if message.is_empty() {
+        text::ROOM_LOCK_DEFAULT
+    } else {
+        message
+    };
+    let postes: Vec<PosteRow> = app
+        .store
+        .list_postes()
+        .await
+        .map_err(OpError::Store)?
+        .into_iter()
+        .filter(|poste| poste.retired_at.is_none() && view.contains(poste.espace_id))
+        .collect();
+    let ids: Vec<i64> = postes.iter().map(|poste| poste.id).collect();
+    let detail = if lock {
+        format!("verrouille : {words}")
+    } else {
+        "deverrouille".to_owned()
+    };
+    app.store
+        .record_room_lock(&ids, &detail, actor, now)
+        .await
+        .map_err(OpError::Store)?;
+    // Kept by space: a workstation of it that connects later (even a new one) is paused too.
+    for space in app.store.list_spaces().await.map_err(OpError::Store)? {
+        if view.contains(space.id) {
+            app.hub
+                .set_room_lock(space.id, lock.then(|| words.to_owned()));
+        }
+    }
+    let online = app.hub.online_postes();
+    let mut done = RoomLockDone::default();
+    for poste in &postes {
+        if !online.contains(&poste.id) {
+            done.offline += 1;
+        } else if app.hub.speaks_only_below(poste.id, WORKSHOP_SINCE) {
+            done.too_old += 1;
+        } else {
+            send_lock(app, poste.id, lock.then(|| words.to_owned()));
+            done.reached += 1;
+        }
+    }
+    tracing::info!(
+        lock,
+        postes = ids.len(),
+        reached = done.reached,
+        "room lock"
+    );
+    Ok(done)
+}
+
+/// The pause (or its end) to the workstation's agents connected here.
+fn send_lock(app: &AppState, poste_id: i64, words: Option<String>) {
+    app.hub.send_to_poste_speaking(
+        poste_id,
+        WORKSHOP_SINCE,
+        &ServerMessage::Lock(RoomLock {
+            verrouille: words.is_some(),
+            message: words,
+        }),
+    );
+}
+
+/// A pause given through another instance (one event a workstation): kept here for the
+/// workstation's space, and sent to its agents connected here.
+pub async fn relay_lock(app: &AppState, event: &poste_store::EventRow) {
+    let (Some(poste_id), Some(detail)) = (event.poste_id, event.detail.as_deref()) else {
+        return;
+    };
+    let words = detail.strip_prefix("verrouille : ").map(str::to_owned);
+    match app.store.poste(poste_id).await {
+        Ok(Some(poste)) => app.hub.set_room_lock(poste.espace_id, words.clone()),
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(poste = poste_id, error = %err, "could not read a paused workstation's space")
+        }
+    }
+    send_lock(app, poste_id, words);
+}
+
+/// The pause a workstation that connects gets with its `welcome`, while it lasts in its space.
+pub fn lock_on_hello(app: &AppState, espace_id: i64, protocol: u32) -> Option<ServerMessage> {
+    if protocol < WORKSHOP_SINCE {
+        return None;
+    }
+    let words = app.hub.room_lock(espace_id)?;
+    Some(ServerMessage::Lock(RoomLock {
+        verrouille: true,
+        message: Some(words),
+    }))
 }

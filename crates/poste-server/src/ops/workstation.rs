@@ -352,8 +352,15 @@ async fn on_hello(
         },
         espace: Some(public_name),
     });
+    let mut replies = vec![welcome];
+    // The room paused by staff while it was away: paused again at once.
+    replies.extend(super::workshop::lock_on_hello(
+        app,
+        poste.espace_id,
+        hello.protocole.unwrap_or(1),
+    ));
     caller.poste = Some(poste);
-    Ok(Outcome::from(vec![welcome]))
+    Ok(Outcome::from(replies))
 }
 
 fn enrollment(statut: EnrollmentStatus, message: &str, secret: Option<String>) -> ServerMessage {
