@@ -38,10 +38,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vmctl import CheckFailed, Vm, log, until  # noqa: E402
 
 ACCOUNT = "visiteur"
-# Short thresholds, so that a 5-minute session shows both warnings (and Xfce, slow to paint
-# under TCG, is on screen before the first).
-SESSION_SECS = 300
-WARNING_SECS = 120
+# Short thresholds, so that a 5.5-minute session shows both warnings, and Xfce, slow to paint
+# under TCG, is on screen before the first: 4 minutes in (it took 2 min 37 s on a quiet host).
+SESSION_SECS = 330
+WARNING_SECS = 90
 CRITICAL_SECS = 45
 # How long the gate says « Ce poste va s'éteindre » before an ordered power-off.
 POWER_NOTICE_SECS = 40
@@ -158,6 +158,12 @@ class Console:
             return html.unescape(r.read().decode())
 
 
+def flash(page):
+    """What the console said on `page` (its flash message), for a failure's text."""
+    said = re.search(r'class="flash[^"]*"[^>]*>([^<]*)', page)
+    return said.group(1) if said else page[:300]
+
+
 def deadline_of(view):
     """The session's planned end, as a host epoch."""
     return datetime.datetime.fromisoformat(view["fin_prevue"].replace("Z", "+00:00")).timestamp()
@@ -225,7 +231,7 @@ class Check:
         # Keys typed before the window has the keyboard go nowhere (X has no window manager
         # here to give it): the kiosk logs when it has it.
         until(f"{what}: the keyboard", lambda: "the gate has the keyboard" in self.vm.sh(
-            "journalctl -b --no-pager -o cat _PID=$(pgrep -u _greetd -x poste-kiosk)")[0], 60, every=2)
+            "journalctl -b --no-pager -o cat _PID=$(pgrep -u _greetd -x poste-kiosk)")[0], 120, every=2)
         # Drawn: the gate's dark blue, not X's black.
         self.vm.wait_screen_settled(90, accept=lambda stats: stats[1] != "000000")
         return took
@@ -241,6 +247,12 @@ class Check:
         cursor = self.cursor()
         t0 = time.monotonic()
         self.type_code(code)
+        number, opened = self.session_opened(cursor, t0)
+        return sid, number, opened
+
+    def session_opened(self, cursor, t0):
+        """The visitor's X11 session opened since `cursor`, with its countdown: its logind
+        number and the seconds from `t0`."""
         until("the visitor's logind session", lambda: self.visitor_session() is not None, 60,
               every=0.5)
         opened = time.monotonic() - t0
@@ -251,7 +263,7 @@ class Check:
                 fail(f"the visitor's session is not {wanted}: {props}")
         until("the countdown helper in the visitor's session",
               lambda: "greeter=false" in self.journal_after(cursor), 90)
-        return sid, number, opened
+        return number, opened
 
     def journal_times(self, pattern, unit):
         """When `unit` logged lines matching `pattern` (grep -E), in seconds on the guest's
@@ -472,16 +484,19 @@ class Check:
         # nobody else may remove from /tmp (sticky): the gate's X server would not start.
         self.sh(f"runuser -u {ACCOUNT} -- sh -c 'echo facture > /tmp/facture-awa.pdf; "
                 "echo 1 > /dev/shm/awa; [ -e /tmp/.X1-lock ] || echo 1 > /tmp/.X1-lock'")
-        # Xfce painted (its panel and its desktop's background), the countdown on top.
+        # Xfce painted (its panel and its desktop's background), the countdown on top, before
+        # the first warning (each wait may take what is left of that time).
         t0 = time.monotonic()
+        warn_at = deadline - WARNING_SECS
         until("Xfce's panel and desktop", lambda: self.vm.sh(
             XENV + "xwininfo -root -tree | grep -q xfce4-panel && "
-            "xwininfo -root -tree | grep -q '\"Desktop\": (\"xfdesktop\"'")[1] == 0, 180, every=2)
-        self.vm.wait_screen_settled(120, accept=lambda stats: stats[1] != "000000")
+            "xwininfo -root -tree | grep -q '\"Desktop\": (\"xfdesktop\"'")[1] == 0,
+            max(10, warn_at - time.time() - 10), every=2)
+        self.vm.wait_screen_settled(max(10, warn_at - time.time() - 5),
+                                    accept=lambda stats: stats[1] != "000000")
         self.figures["visitor's session to Xfce painted"] = time.monotonic() - t0
         self.shot("03-desktop-countdown.png")
 
-        warn_at = deadline - WARNING_SECS
         if time.time() > warn_at:
             fail("the desktop took longer to paint than the session's first warning")
         time.sleep(max(0, warn_at - time.time() + 3))
@@ -528,10 +543,80 @@ class Check:
         until("the server records session 1 ended", lambda: self.server.session(sid)["statut"]
               in ("expiree", "terminee"), 60)
 
-    def staff_end(self):
+    def visitor_cursor(self):
+        """The visitor's journal's last entry (their countdown's log: the helper is a user
+        unit), for `visitor_log_after`; taken through the same filter (see `cursor`)."""
+        return self.sh(f"journalctl _UID=$(id -u {ACCOUNT}) -n0 --show-cursor --no-pager "
+                       "| sed -n 's/^-- cursor: //p'").strip()
+
+    def visitor_log_after(self, cursor):
+        since = f"--after-cursor='{cursor}'" if cursor else "-b"
+        return self.vm.sh(f"journalctl _UID=$(id -u {ACCOUNT}) --no-pager -o cat {since}")[0]
+
+    def workshop_paused(self):
+        """Staff open a workshop from the console with this workstation ticked: the visitor's
+        session opens with no code typed. Then they pause the room: staff's words cover the
+        desktop, the visitor's keys do not get past them, and the desktop comes back when the
+        pause is lifted, the session's time running throughout."""
+        self.step("session 2: a workshop opened from the console, the room paused, resumed")
+        self.staff = self.server.console("animatrice", "mot-de-passe-vm-check")
+        [poste] = self.server.api("GET", "/postes")["postes"]
+        cursor = self.cursor()
+        t0 = time.monotonic()
+        page = self.staff.post("/console/ateliers", {
+            "nom": "Atelier CV", "duree": "10 min", f"poste-{poste['id']}": "1"},
+            page="/console/ateliers")
+        if "Atelier « Atelier CV » ouvert sur 1 poste(s)" not in page:
+            fail("the console did not open the workshop: " + flash(page))
+        visitor = self.visitor_cursor()
+        number, opened = self.session_opened(cursor, t0)
+        self.figures["workshop opened to the visitor's logind session"] = opened
+        [session] = [v for v in self.server.api("GET", "/sessions?statut=active")["sessions"]
+                     if v.get("atelier") == "Atelier CV"]
+        words = "Regardez le tableau : on reprend dans un instant."
+        until("the countdown on the desktop",
+              lambda: "mode=Countdown" in self.visitor_log_after(visitor), 90, every=2)
+        self.vm.wait_screen_settled(120, accept=lambda stats: stats[1] != "000000")
+        visitor = self.visitor_cursor()
+        t0 = time.monotonic()
+        page = self.staff.post("/console/postes/tous/pause",
+                               {"action": "pause", "message": words})
+        if "1 poste(s) mis en pause" not in page:
+            fail("the console did not pause the room: " + flash(page))
+        until("the pause on the visitor's screen",
+              lambda: "mode=Locked" in self.visitor_log_after(visitor), 60, every=1)
+        # Drawn: staff's green over the whole screen, the desktop hidden behind it.
+        self.vm.wait_screen_settled(60, interval=2, accept=lambda stats: stats[1] == "1f6f5c"
+                                    and stats[2] > 0.6)
+        self.figures["console's pause to the desktop covered"] = time.monotonic() - t0
+        self.shot("06-desktop-paused.png")
+        # The visitor tries to get back to the desktop: to close it, to switch away, to type.
+        for keys in (("alt", "f4"), ("alt", "tab"), ("esc",), ("ctrl", "alt", "f2")):
+            self.vm.send_key(*keys)
+            time.sleep(1)
+        self.vm.type_text("bonjour\n")
+        time.sleep(3)
+        stats = self.vm.screen_stats()
+        if stats[1] != "1f6f5c" or stats[2] < 0.6:
+            fail(f"the visitor's keys got past the pause: the screen is now {stats}")
+        if self.active_console() != "tty7":
+            fail("Ctrl+Alt+F2 left the paused desktop for a console")
+        before = self.vm.screen_sample()
+        visitor = self.visitor_cursor()
+        page = self.staff.post("/console/postes/tous/pause", {"action": "reprendre"})
+        if "Pause levée sur 1 poste(s)" not in page:
+            fail("the console did not lift the pause: " + flash(page))
+        until("the desktop back",
+              lambda: "mode=Countdown" in self.visitor_log_after(visitor), 60, every=1)
+        self.vm.wait_screen_changed(before, 60)
+        self.vm.wait_screen_settled(60, interval=2, accept=lambda stats: stats[1] != "1f6f5c")
+        view = self.server.session(session["id"])
+        if view["statut"] != "active" or self.visitor_session() != number:
+            fail(f"the pause ended the workshop's session: {view['statut']}")
+        return session["id"], number
+
+    def staff_end(self, sid, number):
         self.step("session 2: ended early by staff through the API")
-        sid, number, _ = self.open_session(600, "Bruno")
-        time.sleep(5)
         # From the staff's action, on the guest's clock (read just before: a conservative start).
         clicked = self.sh("date +%s.%N")
         self.server.api("POST", f"/sessions/{sid}/end", {})
@@ -543,14 +628,12 @@ class Check:
         """Staff power the workstation off from the console's dashboard: the gate says so, then
         the guest powers itself off (qemu exits on its own)."""
         self.step("staff power the workstation off from the console")
-        console = self.server.console("animatrice", "mot-de-passe-vm-check")
         [poste] = self.server.api("GET", "/postes")["postes"]
         before = self.vm.screen_sample()
         sent = time.monotonic()
-        page = console.post(f"/console/postes/{poste['id']}/alimentation", {"action": "eteindre"})
+        page = self.staff.post(f"/console/postes/{poste['id']}/alimentation", {"action": "eteindre"})
         if "s'éteindra dans" not in page:
-            fail("the console did not confirm the order: "
-                 + (re.search(r'class="flash[^"]*"[^>]*>([^<]*)', page) or [None, page[:300]])[1])
+            fail("the console did not confirm the order: " + flash(page))
         until("the agent says the workstation goes down", lambda: "va s'éteindre" in self.vm.sh(
             "journalctl -u poste-client --no-pager -o cat -b | tail -20")[0], 30, every=0.5)
         until("the gate told it", lambda: "out_of_service=true" in self.vm.sh(
@@ -628,7 +711,7 @@ def main():
         check.playbook_again()
         check.attacks_at_the_gate()
         check.paid_session_to_deadline()
-        check.staff_end()
+        check.staff_end(*check.workshop_paused())
         check.x_server_killed()
         check.figures["guest memory used at the end (MiB)"] = int(
             check.sh("free -m | awk '/^Mem:/{print $3}'"))
@@ -642,9 +725,10 @@ def main():
                 print(f"vm-check: the screen when it failed: {shots}/failed.png", file=sys.stderr)
                 out, _ = vm.sh("journalctl -b --no-pager -o short-precise | grep -E "
                                "'poste-client|greetd|poste-gate' | tail -60; "
-                               f"ps -o pid,etime,time,stat,args -u {ACCOUNT}; uptime; free -m; "
-                               f"journalctl -b --no-pager -o short-precise _UID=$(id -u {ACCOUNT}) "
-                               "| tail -40", timeout=30)
+                               f"ps -o pid,etime,time,stat,args -u _greetd,{ACCOUNT}; uptime; "
+                               "free -m; journalctl -b --no-pager -o short-precise -t poste-gate "
+                               "| tail -30; journalctl -b --no-pager -o short-precise "
+                               f"_UID=$(id -u {ACCOUNT}) | tail -40", timeout=30)
                 print(out, file=sys.stderr)
             except (TimeoutError, ConnectionError):
                 pass
