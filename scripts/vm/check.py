@@ -488,10 +488,7 @@ class Check:
         # the first warning (each wait may take what is left of that time).
         t0 = time.monotonic()
         warn_at = deadline - WARNING_SECS
-        until("Xfce's panel and desktop", lambda: self.vm.sh(
-            XENV + "xwininfo -root -tree | grep -q xfce4-panel && "
-            "xwininfo -root -tree | grep -q '\"Desktop\": (\"xfdesktop\"'")[1] == 0,
-            max(10, warn_at - time.time() - 10), every=2)
+        self.xfce_windows(max(10, warn_at - time.time() - 10))
         self.vm.wait_screen_settled(max(10, warn_at - time.time() - 5),
                                     accept=lambda stats: stats[1] != "000000")
         self.figures["visitor's session to Xfce painted"] = time.monotonic() - t0
@@ -543,6 +540,13 @@ class Check:
         until("the server records session 1 ended", lambda: self.server.session(sid)["statut"]
               in ("expiree", "terminee"), 60)
 
+    def xfce_windows(self, timeout):
+        """Xfce's panel and desktop windows exist on the visitor's display."""
+        until("Xfce's panel and desktop", lambda: self.vm.sh(
+            XENV + "xwininfo -root -tree | grep -q xfce4-panel && "
+            "xwininfo -root -tree | grep -q '\"Desktop\": (\"xfdesktop\"'")[1] == 0,
+            timeout, every=2)
+
     def visitor_cursor(self):
         """The visitor's journal's last entry (their countdown's log: the helper is a user
         unit), for `visitor_log_after`; taken through the same filter (see `cursor`)."""
@@ -576,7 +580,9 @@ class Check:
         words = "Regardez le tableau : on reprend dans un instant."
         until("the countdown on the desktop",
               lambda: "mode=Countdown" in self.visitor_log_after(visitor), 90, every=2)
-        self.vm.wait_screen_settled(120, accept=lambda stats: stats[1] != "000000")
+        # Xfce's windows there (painted or not: its paint takes minutes under TCG, and the
+        # pause is to cover whatever the desktop shows).
+        self.xfce_windows(240)
         visitor = self.visitor_cursor()
         t0 = time.monotonic()
         page = self.staff.post("/console/postes/tous/pause",

@@ -31,6 +31,10 @@ pub struct AgentConfig {
     pub ws_url: Option<String>,
     /// Name of this workstation (default: the host name).
     pub poste: Option<String>,
+    /// The space this workstation serves in, as the console names it (« Maison de quartier »):
+    /// sent with its enrollment by install token, it waits for approval there (POSTE_ESPACE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub espace: Option<String>,
     /// Seconds between two `get_time` (the seed's CHECK_INTERVAL).
     pub check_interval: u64,
     /// Seconds before the end for the first warning (the seed's WARNING_TIME)…
@@ -93,6 +97,7 @@ impl Default for AgentConfig {
             server_url: "http://localhost:8001".to_owned(),
             ws_url: None,
             poste: None,
+            espace: None,
             check_interval: 5,
             warning_time: 300,
             critical_time: 60,
@@ -163,6 +168,9 @@ impl AgentConfig {
         }
         if let Some(path) = env("POSTE_CA_FILE").filter(|v| !v.trim().is_empty()) {
             config.ca_file = Some(PathBuf::from(path));
+        }
+        if let Some(espace) = env("POSTE_ESPACE").filter(|v| !v.trim().is_empty()) {
+            config.espace = Some(espace.trim().to_owned());
         }
         if let Some(url) = &overrides.server_url {
             config.server_url = url.clone();

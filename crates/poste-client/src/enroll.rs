@@ -156,6 +156,7 @@ pub async fn enroll(config: &AgentConfig, proof: Proof) -> anyhow::Result<Enroll
             code_enrolement: code_enrolement.clone(),
             jeton_installation: jeton_installation.clone(),
             demande: demande.clone(),
+            espace: config.espace.clone(),
         });
         let text = serde_json::to_string(&request)?;
         'connection: loop {

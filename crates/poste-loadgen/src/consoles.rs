@@ -91,6 +91,9 @@ pub struct ConsolePlan {
     pub window: Duration,
     /// The server's process, whose CPU time is read from /proc.
     pub server_pid: Option<u32>,
+    /// The load held this long after the windows, the simulated consoles still following:
+    /// for a real browser's console to be measured under it (scripts/bench).
+    pub extra: Duration,
 }
 
 /// What one kind of console measured over the window with the feeds.
@@ -365,6 +368,14 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
     let made = *lock(&changes_made) - changes_start;
     for (_, _, measures) in &consoles {
         lock(measures).measuring = false;
+    }
+    if !plan.extra.is_zero() {
+        // What scripts/bench waits for before its browsers measure.
+        eprintln!(
+            "poste-consoles: the load goes on for {} s",
+            plan.extra.as_secs()
+        );
+        tokio::time::sleep(plan.extra).await;
     }
     driver.abort();
 

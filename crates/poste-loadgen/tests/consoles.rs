@@ -56,6 +56,7 @@ async fn consoles_follow_a_site_of_several_spaces() {
         window: Duration::from_secs(3),
         // In-process: the CPU figures would count the load too.
         server_pid: None,
+        extra: Duration::ZERO,
     };
     let report = run_consoles(&plan).await.unwrap();
     let json = report.json();

@@ -115,6 +115,11 @@ pub struct Enroll {
     pub jeton_installation: Option<String>,
     /// A random key of the agent's that ties its later requests to this one.
     pub demande: String,
+    /// Extension: the space this workstation serves in, as the console names it (the agent's
+    /// `espace`). With the install token, a new workstation waits for approval there, that
+    /// space proposed; a name no space has is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub espace: Option<String>,
 }
 
 /// Why a text frame is not a valid client message.

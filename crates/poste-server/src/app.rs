@@ -525,6 +525,11 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                 continue;
             }
         };
+        // Pauses and wake-ups given through another instance (one event a workstation),
+        // relayed together after the batch: the workstations' spaces read once, and one
+        // Wake-on-LAN relay a space rather than one a workstation of a space woken whole.
+        let mut paused_elsewhere = Vec::new();
+        let mut woken_elsewhere = Vec::new();
         for event in events {
             if !cursor.accept(event.id) {
                 continue;
@@ -599,7 +604,11 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                 continue;
             }
             if event.kind == EventKind::RoomLocked {
-                crate::ops::workshop::relay_lock(&state, &event).await;
+                paused_elsewhere.extend(event.poste_id.zip(event.detail));
+                continue;
+            }
+            if event.kind == EventKind::WakeSent {
+                woken_elsewhere.extend(event.poste_id.zip(event.detail));
                 continue;
             }
             if !relevant {
@@ -615,6 +624,8 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
                 crate::ops::workshop::relay_start(&state, &event).await;
             }
         }
+        crate::ops::workshop::relay_locks(&state, &paused_elsewhere).await;
+        crate::ops::power::relay_wakes_from_elsewhere(&state, &woken_elsewhere).await;
         cursor.advance(crate::clock::monotonic());
     }
 }

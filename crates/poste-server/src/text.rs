@@ -385,6 +385,13 @@ pub const ENROLL_DONE: &str = "Poste enrôlé : il est désormais reconnu par le
 pub const ENROLL_NO_PROOF: &str =
     "Un code d'enrôlement (ou le jeton d'installation) est nécessaire pour enrôler ce poste.";
 pub const ENROLL_BAD_TOKEN: &str = "Jeton d'installation invalide.";
+
+/// The agent's `espace` names no space of the server.
+pub fn enroll_unknown_space(nom: &str) -> String {
+    format!(
+        "Aucun espace ne s'appelle « {nom} » sur le serveur : corrigez « espace » dans la configuration du poste (ou retirez-le pour laisser l'administrateur choisir), puis recommencez."
+    )
+}
 pub const ENROLL_BAD_REQUEST: &str =
     "Demande d'enrôlement invalide : nom de poste ou clé de demande manquant.";
 
@@ -651,6 +658,16 @@ pub fn woken_all(done: &crate::domain::power::SpaceWoken) -> String {
 /// Texts of the web console that are not in its templates (`templates/console/`): messages of
 /// validation, refusals and the results of actions.
 pub mod console {
+    /// A time zone without a name: the server's system one.
+    pub const SYSTEM_CLOCK: &str = "du système";
+
+    /// A page of several spaces whose clocks differ: which one its times read.
+    pub fn clock_note(zone: &str) -> String {
+        format!(
+            "Les heures sont à l'heure commune ({zone}) : vos espaces n'ont pas tous le même fuseau horaire. Choisissez un espace dans « Espace affiché » pour lire les heures à son fuseau."
+        )
+    }
+
     pub const STAFF_SPACES_REQUIRED: &str =
         "Choisissez au moins un espace où ce compte travaille, ou « Tous les espaces ».";
 
@@ -1001,6 +1018,15 @@ pub mod console {
     /// and texts typed by people are kept as they are. The match lists every kind, so a new
     /// kind must say here how its detail reads.
     pub fn event_detail(kind: poste_store::EventKind, detail: &str) -> String {
+        event_detail_named(kind, detail, &|_| None)
+    }
+
+    /// [`event_detail`], a space named by `space_name` (its id: a space's own report).
+    pub fn event_detail_named(
+        kind: poste_store::EventKind,
+        detail: &str,
+        space_name: &dyn Fn(i64) -> Option<String>,
+    ) -> String {
         use poste_store::{EventKind, RefusedLogin};
         match kind {
             EventKind::TimeAdded => match detail.strip_prefix('+').map(str::parse::<i64>) {
@@ -1115,10 +1141,10 @@ pub mod console {
                 Some(words) => format!("En pause : « {words} »"),
                 None => "Pause levée".to_owned(),
             },
-            EventKind::ReportSent => report_month(detail),
+            EventKind::ReportSent => report_month(detail, space_name),
             EventKind::ReportFailed => match detail.split_once(" : ") {
-                Some((month, why)) => format!("{} : {why}", report_month(month)),
-                None => report_month(detail),
+                Some((month, why)) => format!("{} : {why}", report_month(month, space_name)),
+                None => report_month(detail, space_name),
             },
         }
     }
@@ -1176,10 +1202,14 @@ pub mod console {
 
     /// A setting's key (`settings.cle`) as « Réglages » names it.
     /// `Rapport de novembre 2026` for `2026-11` (as stored in the event log).
-    /// `2026-11`, or `2026-11@3` for a space's own report.
-    fn report_month(stored: &str) -> String {
+    /// `2026-11`, or `2026-11@3` for a space's own report (named when `space_name` knows it).
+    fn report_month(stored: &str, space_name: &dyn Fn(i64) -> Option<String>) -> String {
         if let Some((month, space)) = stored.split_once('@') {
-            return format!("{} (espace n° {space})", report_month(month));
+            let month = report_month(month, space_name);
+            return match space.parse().ok().and_then(space_name) {
+                Some(name) => format!("{month} (espace « {name} »)"),
+                None => format!("{month} (espace n° {space})"),
+            };
         }
         let parsed = stored
             .split_once('-')
@@ -1576,7 +1606,7 @@ pub mod report {
 mod tests {
     use poste_store::{EventKind, RefusedLogin};
 
-    use super::console::event_detail;
+    use super::console::{event_detail, event_detail_named};
 
     #[test]
     fn refused_logins_read_in_french_in_the_history() {
@@ -1829,6 +1859,16 @@ mod tests {
                 "{kind:?}: {read}"
             );
         }
+        // A space's own report, by its name where the history knows it.
+        let named = |id: i64| (id == 3).then(|| "Maison de quartier".to_owned());
+        assert_eq!(
+            event_detail_named(EventKind::ReportSent, "2026-11@3", &named),
+            "Rapport de novembre 2026 (espace « Maison de quartier »)"
+        );
+        assert_eq!(
+            event_detail_named(EventKind::ReportFailed, "2026-11@4 : refused", &named),
+            "Rapport de novembre 2026 (espace n° 4) : refused"
+        );
     }
 }
 

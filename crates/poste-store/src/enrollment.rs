@@ -96,6 +96,7 @@ impl Store {
                 }
             }
             EnrollmentProof::SiteToken => ("jeton_installation", None),
+            EnrollmentProof::SiteTokenIn(space) => ("jeton_installation", Some(*space)),
         };
         let row = match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
             Some(row) => row,
@@ -122,7 +123,8 @@ impl Store {
                         ));
                     }
                 };
-                // New here: it waits in the space its code was made for, if that stands.
+                // New here: it waits in the space its code was made for (or its agent named),
+                // if that stands.
                 match code_space {
                     Some(space) => place_new_poste(&mut tx, row, space).await?,
                     None => row,

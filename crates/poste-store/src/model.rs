@@ -246,6 +246,9 @@ pub enum EnrollmentProof {
     OneTimeCode(String),
     /// The site's install token, already checked by the caller.
     SiteToken,
+    /// The site's install token, the agent naming the space it serves in (found by the caller):
+    /// a new workstation waits there, as with a code made for that space.
+    SiteTokenIn(i64),
 }
 
 /// A workstation created by staff.

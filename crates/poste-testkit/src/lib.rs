@@ -659,7 +659,21 @@ impl ServerProcess {
         database: &str,
         lease_ms: u64,
     ) -> ServerProcess {
+        Self::start_instance_with(data_dir, database, lease_ms, &[]).await
+    }
+
+    /// [`ServerProcess::start_instance`] with more settings, as `POSTE_SERVER_…` variables
+    /// (`("POWER__WAKE_ADDRESS", "127.0.0.1:9")`).
+    pub async fn start_instance_with(
+        data_dir: &std::path::Path,
+        database: &str,
+        lease_ms: u64,
+        settings: &[(&str, String)],
+    ) -> ServerProcess {
         let mut command = Self::command(data_dir);
+        for (name, value) in settings {
+            command.env(format!("POSTE_SERVER_{name}"), value);
+        }
         command
             .env("POSTE_SERVER_DATABASE", database)
             .env("POSTE_SERVER_LIMITS__TIMER_LEASE_MS", lease_ms.to_string())

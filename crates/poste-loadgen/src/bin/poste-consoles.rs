@@ -58,6 +58,9 @@ enum Command {
         /// The server's process id, for its CPU time.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Seconds the load goes on after the windows (a browser's console measured meanwhile).
+        #[arg(long, default_value_t = 0)]
+        extra_secs: u64,
     },
 }
 
@@ -83,6 +86,7 @@ async fn main() -> ExitCode {
             hold_secs,
             window_secs,
             server_pid,
+            extra_secs,
         } => {
             let consoles = (1..=every_space_consoles)
                 .map(|n| (format!("ecran-tous-{n}"), password.clone(), true))
@@ -101,9 +105,11 @@ async fn main() -> ExitCode {
                 hold: Duration::from_secs(hold_secs),
                 window: Duration::from_secs(window_secs),
                 server_pid,
+                extra: Duration::from_secs(extra_secs),
             };
-            // Bounded: the two windows, the warm-up and the logins, whatever happens.
-            let bound = Duration::from_secs(2 * window_secs + hold_secs + 120);
+            // Bounded: the two windows, the warm-up, the logins and the extra time, whatever
+            // happens.
+            let bound = Duration::from_secs(2 * window_secs + hold_secs + extra_secs + 120);
             match tokio::time::timeout(bound, run_consoles(&plan)).await {
                 Ok(Ok(report)) => {
                     println!("{}", report.json());

@@ -43,6 +43,8 @@ pub(super) struct Frame {
     pub(super) spaces: Vec<(String, String)>,
     /// The space it shows (an id), or `tous`.
     pub(super) space_shown: String,
+    /// Several spaces shown on different clocks: which one the page's times read.
+    pub(super) clock_note: Option<String>,
 }
 
 impl Frame {
@@ -75,6 +77,7 @@ impl Frame {
                 }
                 _ => "tous".to_owned(),
             },
+            clock_note: super::view::clock_note(&state.settings(), &staff.view, &staff.spaces),
         }
     }
 }

@@ -126,8 +126,15 @@ struct EventLine {
 }
 
 impl EventLine {
-    fn new(view: &EventView, tz: &TimeZone) -> Self {
+    /// `spaces`: the names of the spaces the reader knows, for a space's own report.
+    fn new(view: &EventView, tz: &TimeZone, spaces: &[(i64, String)]) -> Self {
         let event = &view.event;
+        let space_name = |id: i64| {
+            spaces
+                .iter()
+                .find(|(own, _)| *own == id)
+                .map(|(_, nom)| nom.clone())
+        };
         EventLine {
             at: view::local_datetime(event.at, tz),
             kind: t::event_kind(event.kind),
@@ -140,7 +147,7 @@ impl EventLine {
             detail: event
                 .detail
                 .as_deref()
-                .map(|detail| t::event_detail(event.kind, detail))
+                .map(|detail| t::event_detail_named(event.kind, detail, &space_name))
                 .unwrap_or_default(),
             ip: event.ip.clone().unwrap_or_default(),
         }
@@ -237,7 +244,7 @@ pub async fn history(
                 .list_events(&filter)
                 .await?
                 .iter()
-                .map(|view| EventLine::new(view, &tz))
+                .map(|view| EventLine::new(view, &tz, &staff.spaces))
                 .collect(),
             None,
         ),
@@ -269,7 +276,7 @@ pub async fn history_csv(
     let tz = state.settings().shown(&staff.view).timezone.clone();
     let mut csv = String::from("\u{feff}date;type;acteur;poste;session;detail;adresse_ip\r\n");
     for view in state.store.list_events(&filter).await? {
-        let line = EventLine::new(&view, &tz);
+        let line = EventLine::new(&view, &tz, &staff.spaces);
         let cells = [
             line.at,
             line.kind.to_owned(),

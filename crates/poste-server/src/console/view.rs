@@ -32,6 +32,22 @@ pub fn validity(ms: Millis, tz: &TimeZone) -> String {
 }
 
 /// `01:05:09` or `12:30`: time left as a countdown reads.
+/// When a page shows several spaces whose clocks differ, what it says of the times it lists:
+/// they read one clock (the common one, [`Settings::shown`]), and choosing one space reads its.
+/// `spaces`: the account's spaces; None when every space shown keeps the page's clock.
+pub fn clock_note(
+    settings: &Settings,
+    view: &poste_store::SpaceScope,
+    spaces: &[(i64, String)],
+) -> Option<String> {
+    let shown = &settings.shown(view).timezone;
+    spaces
+        .iter()
+        .filter(|(id, _)| view.contains(*id))
+        .any(|(id, _)| settings.at(Some(*id)).timezone != *shown)
+        .then(|| t::clock_note(shown.iana_name().unwrap_or(t::SYSTEM_CLOCK)))
+}
+
 pub fn countdown(secs: i64) -> String {
     let secs = secs.max(0);
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
@@ -309,6 +325,42 @@ mod tests {
         assert_eq!(countdown(-3), "00:00");
         assert_eq!(spaced_code("K7P2MX"), "K7P 2MX");
         assert_eq!(spaced_code("K7P2MXAB"), "K7P2MXAB");
+    }
+
+    #[test]
+    fn a_page_of_spaces_on_different_clocks_says_which_it_reads() {
+        use crate::settings::setting_keys as k;
+        use poste_store::SpaceScope;
+        let config = crate::config::Config {
+            timezone: Some("Indian/Reunion".to_owned()),
+            ..crate::config::Config::default()
+        };
+        let spaces = [(1, "Médiathèque".to_owned()), (2, "Quartier".to_owned())];
+        let common = Settings::from_config(&config).unwrap();
+        // Both on the common clock: nothing to say, whatever is shown.
+        let same = common.clone().with_spaces_stored(vec![(
+            2,
+            k::TIMEZONE.to_owned(),
+            "Indian/Reunion".to_owned(),
+        )]);
+        assert_eq!(clock_note(&same, &SpaceScope::Every, &spaces), None);
+        // Space 2 in Paris: both shown read Réunion's clock, and say so; one shown, its own.
+        let paris =
+            common.with_spaces_stored(vec![(2, k::TIMEZONE.to_owned(), "Europe/Paris".to_owned())]);
+        let note = clock_note(&paris, &SpaceScope::Every, &spaces).unwrap();
+        assert!(note.contains("Indian/Reunion"), "{note}");
+        assert_eq!(
+            clock_note(&paris, &SpaceScope::only(vec![1, 2]), &spaces).as_deref(),
+            Some(note.as_str())
+        );
+        for one in [1, 2] {
+            assert_eq!(
+                clock_note(&paris, &SpaceScope::only(vec![one]), &spaces),
+                None
+            );
+        }
+        // An account of space 1 only: Paris is not among its spaces.
+        assert_eq!(clock_note(&paris, &SpaceScope::Every, &spaces[..1]), None);
     }
 
     #[test]

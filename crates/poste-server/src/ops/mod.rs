@@ -14,3 +14,19 @@ pub mod workshop;
 pub mod workstation;
 
 pub use staff::*;
+
+/// The spaces of these workstations as stored now, by workstation id, read at once (for what
+/// another instance relays: one read for a batch of the event log, not one a workstation).
+pub(crate) async fn spaces_of(
+    app: &crate::state::AppState,
+    postes: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, i64>, poste_store::StoreError> {
+    let ids: std::collections::BTreeSet<i64> = postes.collect();
+    Ok(app
+        .store
+        .postes_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|poste| (poste.id, poste.espace_id))
+        .collect())
+}

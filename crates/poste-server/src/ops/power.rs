@@ -302,6 +302,32 @@ async fn relay_wake(app: &AppState, espace_id: i64, macs: &[Mac]) {
     }
 }
 
+/// Wake-ups sent through another instance (`(workstation, MAC)` from the event log): that
+/// instance could only ask the awake workstations connected to it to relay them, so this one
+/// asks one of its own, per space. A workstation may then get the packets twice: they wake,
+/// they cannot harm.
+pub async fn relay_wakes_from_elsewhere(app: &AppState, woken: &[(i64, String)]) {
+    if !app.power.wake_relay || woken.is_empty() {
+        return;
+    }
+    let spaces = match super::spaces_of(app, woken.iter().map(|(poste, _)| *poste)).await {
+        Ok(spaces) => spaces,
+        Err(err) => {
+            tracing::warn!(error = %err, "Wake-on-LAN relay: cannot read the workstations' spaces");
+            return;
+        }
+    };
+    let mut by_space: std::collections::BTreeMap<i64, Vec<Mac>> = Default::default();
+    for (poste, mac) in woken {
+        if let (Some(&espace_id), Some(mac)) = (spaces.get(poste), Mac::parse(mac)) {
+            by_space.entry(espace_id).or_default().push(mac);
+        }
+    }
+    for (espace_id, macs) in by_space {
+        relay_wake(app, espace_id, &macs).await;
+    }
+}
+
 /// Staff wake every workstation of the space that is not connected.
 pub async fn wake_all(
     app: &AppState,

@@ -292,21 +292,27 @@ fn send_lock(app: &AppState, poste_id: i64, words: Option<String>) {
     );
 }
 
-/// A pause given through another instance (one event a workstation): kept here for the
-/// workstation's space, and sent to its agents connected here.
-pub async fn relay_lock(app: &AppState, event: &poste_store::EventRow) {
-    let (Some(poste_id), Some(detail)) = (event.poste_id, event.detail.as_deref()) else {
+/// Pauses given through another instance (`(workstation, detail)` from the event log, one a
+/// workstation, in their order): kept here for each workstation's space, and sent to its agents
+/// connected here. The spaces are read once for the whole batch, not once a workstation.
+pub async fn relay_locks(app: &AppState, locks: &[(i64, String)]) {
+    if locks.is_empty() {
         return;
-    };
-    let words = detail.strip_prefix("verrouille : ").map(str::to_owned);
-    match app.store.poste(poste_id).await {
-        Ok(Some(poste)) => app.hub.set_room_lock(poste.espace_id, words.clone()),
-        Ok(None) => return,
-        Err(err) => {
-            tracing::warn!(poste = poste_id, error = %err, "could not read a paused workstation's space")
-        }
     }
-    send_lock(app, poste_id, words);
+    let spaces = match super::spaces_of(app, locks.iter().map(|(poste, _)| *poste)).await {
+        Ok(spaces) => spaces,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the paused workstations' spaces");
+            Default::default()
+        }
+    };
+    for (poste_id, detail) in locks {
+        let words = detail.strip_prefix("verrouille : ").map(str::to_owned);
+        if let Some(&espace_id) = spaces.get(poste_id) {
+            app.hub.set_room_lock(espace_id, words.clone());
+        }
+        send_lock(app, *poste_id, words);
+    }
 }
 
 /// The pause a workstation that connects gets with its `welcome`, while it lasts in its space.

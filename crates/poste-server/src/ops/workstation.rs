@@ -478,7 +478,24 @@ async fn judge_enrollment(
                     true,
                 ));
             }
-            EnrollmentProof::SiteToken
+            // The space its agent names, if any: a name no space has is refused, not guessed.
+            match enroll.espace.as_deref().map(str::trim) {
+                None | Some("") => EnrollmentProof::SiteToken,
+                Some(nom) => match app.store.space_by_name(nom).await? {
+                    Some(space) => EnrollmentProof::SiteTokenIn(space.id),
+                    None => {
+                        tracing::warn!(poste = %name, espace = %nom, "enrollment naming an unknown space");
+                        return Ok((
+                            vec![enrollment(
+                                EnrollmentStatus::Refuse,
+                                &text::enroll_unknown_space(nom),
+                                None,
+                            )],
+                            false,
+                        ));
+                    }
+                },
+            }
         }
         (None, None) => {
             return Ok((

@@ -15,6 +15,18 @@ async fn enroll(ws: &mut WsClient, poste: &str, proof: Value, demande: &str) -> 
     ws.request(message).await
 }
 
+/// A server with the site's install token `jeton-installation-du-site-2026` (the directory
+/// holding its file, kept while the server runs).
+async fn server_with_install_token() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("install-token");
+    std::fs::write(&token_file, "jeton-installation-du-site-2026\n").unwrap();
+    let server =
+        TestServer::start_with(|c| c.enrollment.install_token_file = Some(token_file.clone()))
+            .await;
+    (server, dir)
+}
+
 /// Enrolls `poste` through the protocol and the API; returns its secret.
 async fn enrolled(server: &TestServer, poste: &str) -> String {
     let api = server.api();
@@ -224,12 +236,7 @@ async fn a_site_can_refuse_workstations_that_are_not_enrolled() {
 
 #[tokio::test]
 async fn unattended_installs_enroll_with_the_site_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("install-token");
-    std::fs::write(&token_file, "jeton-installation-du-site-2026\n").unwrap();
-    let server =
-        TestServer::start_with(|c| c.enrollment.install_token_file = Some(token_file.clone()))
-            .await;
+    let (server, _dir) = server_with_install_token().await;
     let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
     let reply = enroll(
         &mut agent,
@@ -252,17 +259,51 @@ async fn unattended_installs_enroll_with_the_site_token() {
     assert_eq!(pending.len(), 1);
 }
 
+/// Issue 18, item 1: an agent configured with its space (`espace`) and enrolling with the
+/// install token waits for approval in that space; a name no space has is refused in words,
+/// nothing recorded, and the same agent, its name corrected, is taken.
+#[tokio::test]
+async fn an_agent_naming_its_space_waits_for_approval_there() {
+    let (server, _dir) = server_with_install_token().await;
+    let quartier = server.create_space("Maison de quartier").await;
+    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
+    let token = "jeton-installation-du-site-2026";
+    let reply = enroll(
+        &mut agent,
+        "MDQ-12",
+        json!({"jeton_installation": token, "espace": "Maison de qaurtier"}),
+        "demande-mdq-12-000000001",
+    )
+    .await;
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("Aucun espace ne s'appelle « Maison de qaurtier »"),
+        "{reply}"
+    );
+    assert_eq!(server.store.poste_by_name("MDQ-12").await.unwrap(), None);
+
+    let reply = enroll(
+        &mut agent,
+        "MDQ-12",
+        json!({"jeton_installation": token, "espace": "maison de quartier"}),
+        "demande-mdq-12-000000001",
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    let row = server.store.poste_by_name("MDQ-12").await.unwrap().unwrap();
+    assert_eq!(row.espace_id, quartier.id);
+    assert_eq!(row.enrollment.as_str(), "en_attente");
+}
+
 /// Wrong install tokens sent from one address over 20 connections at once: the per-address
 /// limit (5 a minute) holds, because each try is counted as it is checked; the rest are told
 /// to wait. A right token afterwards from that address is told to wait too.
 #[tokio::test]
 async fn parallel_enrollment_guesses_from_one_address_are_throttled() {
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("install-token");
-    std::fs::write(&token_file, "jeton-installation-du-site-2026\n").unwrap();
-    let server =
-        TestServer::start_with(|c| c.enrollment.install_token_file = Some(token_file.clone()))
-            .await;
+    let (server, _dir) = server_with_install_token().await;
     let mut agents = Vec::new();
     for _ in 0..20 {
         agents.push(WsClient::connect(&server.ws_url()).await.unwrap());

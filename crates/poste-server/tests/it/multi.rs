@@ -33,8 +33,14 @@ impl Cluster {
     }
 
     async fn instance(&mut self) -> ServerProcess {
+        self.instance_with(&[]).await
+    }
+
+    /// An instance with more settings (`("POWER__WAKE_ADDRESS", …)`).
+    async fn instance_with(&mut self, settings: &[(&str, String)]) -> ServerProcess {
         let dir = tempfile::tempdir().unwrap();
-        let server = ServerProcess::start_instance(dir.path(), &self.db.url, LEASE_MS).await;
+        let server =
+            ServerProcess::start_instance_with(dir.path(), &self.db.url, LEASE_MS, settings).await;
         self._dirs.push(dir);
         server
     }
@@ -363,6 +369,103 @@ async fn a_workshop_opened_through_one_instance_starts_on_a_workstation_on_anoth
     drain(&mut ws, Duration::from_millis(1000)).await;
     assert_eq!(count(&ws, "session_started", None), 1);
     assert_eq!(count(&ws, "session_terminated", None), 1);
+}
+
+/// Issue 18, item 4: a pause given through one instance reaches a workstation connected to
+/// another within a second, and one that connects to that other instance afterwards is paused
+/// with its welcome, until the pause is lifted.
+#[tokio::test]
+async fn a_pause_through_one_instance_reaches_the_workstations_on_another() {
+    let Some(mut cluster) =
+        Cluster::new("a_pause_through_one_instance_reaches_the_workstations_on_another").await
+    else {
+        return;
+    };
+    let a = cluster.instance().await;
+    let b = cluster.instance().await;
+    let mut ws = a.connect_as("127.0.0.65").await;
+    let welcome = ws
+        .request(json!({"type": "hello", "poste": "Poste-65", "protocole": 5}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert!(shows_online(&cluster, &b, "Poste-65", true, Duration::from_secs(10)).await);
+    let sent = Instant::now();
+    cluster
+        .api(&b)
+        .post_ok(
+            "/ateliers/pause",
+            json!({"pause": true, "message": "Regardez le tableau"}),
+        )
+        .await;
+    let (at, lock) = ws.next_of("lock", Duration::from_secs(1)).await.unwrap();
+    assert!(at - sent < Duration::from_secs(1), "{:?}", at - sent);
+    assert_eq!(lock["verrouille"], true, "{lock}");
+    assert_eq!(lock["message"], "Regardez le tableau", "{lock}");
+
+    // Connecting to instance A meanwhile: paused at once.
+    let mut late = a.connect_as("127.0.0.66").await;
+    late.send_json(json!({"type": "hello", "poste": "Poste-66", "protocole": 5}))
+        .await;
+    let (_, lock) = late.next_of("lock", Duration::from_secs(2)).await.unwrap();
+    assert_eq!(lock["message"], "Regardez le tableau", "{lock}");
+
+    cluster
+        .api(&b)
+        .post_ok("/ateliers/pause", json!({"pause": false}))
+        .await;
+    let (_, lifted) = ws.next_of("lock", Duration::from_secs(1)).await.unwrap();
+    assert_eq!(lifted["verrouille"], false, "{lifted}");
+}
+
+/// Issue 18, item 3: staff wake a workstation through one instance while the only awake
+/// workstation of its space is connected to another: that other instance asks it to relay the
+/// packets, within a second, once.
+#[tokio::test]
+async fn a_wake_up_through_one_instance_is_relayed_by_a_workstation_on_another() {
+    let Some(mut cluster) =
+        Cluster::new("a_wake_up_through_one_instance_is_relayed_by_a_workstation_on_another").await
+    else {
+        return;
+    };
+    // The instances' own packets go to a loopback socket, not to the machine's network.
+    let network = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let wake_address = [(
+        "POWER__WAKE_ADDRESS",
+        network.local_addr().unwrap().to_string(),
+    )];
+    let a = cluster.instance_with(&wake_address).await;
+    let b = cluster.instance_with(&wake_address).await;
+    let mut awake = a.connect_as("127.0.0.63").await;
+    let welcome = awake
+        .request(json!({"type": "hello", "poste": "Poste-63", "protocole": 5}))
+        .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert!(shows_online(&cluster, &b, "Poste-63", true, Duration::from_secs(10)).await);
+    cluster
+        .api(&b)
+        .post_ok(
+            "/postes",
+            json!({"nom": "Poste-64", "mac": "52:54:00:0a:0b:64"}),
+        )
+        .await;
+
+    let sent = Instant::now();
+    cluster
+        .api(&b)
+        .post_ok("/postes/Poste-64/wake", json!({}))
+        .await;
+    let (at, relay) = awake.next_of("wake", Duration::from_secs(1)).await.unwrap();
+    assert!(at - sent < Duration::from_secs(1), "{:?}", at - sent);
+    assert_eq!(relay["mac"], json!(["52:54:00:0a:0b:64"]), "{relay}");
+    // The instance staff used sent its own packets too.
+    let mut packet = [0u8; 200];
+    let (len, _) = tokio::time::timeout(Duration::from_secs(1), network.recv_from(&mut packet))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(len, 102);
+    drain(&mut awake, Duration::from_millis(1000)).await;
+    assert_eq!(count(&awake, "wake", None), 1);
 }
 
 /// Whether instance `server` reports workstation `nom` online (`/api/postes`, what the

@@ -894,4 +894,17 @@ pub async fn a_code_made_for_a_space_enrolls_a_new_workstation_there(store: Stor
         .await
         .unwrap();
     assert_eq!(orphan.espace_id, poste_store::DEFAULT_SPACE);
+
+    // The install token, the agent naming its space: a new workstation waits there too.
+    let named = store
+        .request_enrollment(
+            &EnrollmentProof::SiteTokenIn(quartier.id),
+            &sighting("MDQ-06"),
+            REQ_A,
+            T0 + 5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(named.espace_id, quartier.id);
+    assert_eq!(named.enrollment, Enrollment::EnAttente);
 }
