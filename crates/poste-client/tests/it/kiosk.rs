@@ -88,6 +88,24 @@ fn kiosk_window() -> Option<(String, i32, i32, i32, i32)> {
     window_named("^Poste public$")
 }
 
+/// The kiosk's window once its place and size held for 200 ms (within 5 s).
+async fn settled_kiosk_window() -> (String, i32, i32, i32, i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut last = kiosk_window();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = kiosk_window();
+        if let Some(window) = now.clone().filter(|_| now == last) {
+            return window;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the kiosk's window never settled: {now:?}"
+        );
+        last = now;
+    }
+}
+
 /// The visible window whose title matches `pattern`: (id, x, y, width, height).
 fn window_named(pattern: &str) -> Option<(String, i32, i32, i32, i32)> {
     let found = Command::new("xdotool")
@@ -205,12 +223,14 @@ impl Kiosk {
 
     /// Clicks the button labelled `label` where the kiosk drew it (its state file says where).
     async fn click(&self, label: &str) {
+        // The window settled first: the kiosk resizes it, then moves it (a question is centred),
+        // and a click aimed while it moves lands where it no longer is.
+        let (window, ..) = settled_kiosk_window().await;
         let state = wait_state(&self.state, label, Duration::from_secs(5), |s| {
             button(s, label).is_some()
         })
         .await;
         let (x, y, width, height) = button(&state, label).unwrap();
-        let (window, ..) = kiosk_window().expect("the kiosk's window");
         xdotool(&[
             "mousemove",
             "--sync",
