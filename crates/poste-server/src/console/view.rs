@@ -31,7 +31,6 @@ pub fn validity(ms: Millis, tz: &TimeZone) -> String {
     zoned.strftime("%d/%m/%Y %H:%M").to_string()
 }
 
-/// `01:05:09` or `12:30`: time left as a countdown reads.
 /// When a page shows several spaces whose clocks differ, what it says of the times it lists:
 /// they read one clock (the common one, [`Settings::shown`]), and choosing one space reads its.
 /// `spaces`: the account's spaces; None when every space shown keeps the page's clock.
@@ -48,6 +47,7 @@ pub fn clock_note(
         .then(|| t::clock_note(shown.iana_name().unwrap_or(t::SYSTEM_CLOCK)))
 }
 
+/// `01:05:09` or `12:30`: time left as a countdown reads.
 pub fn countdown(secs: i64) -> String {
     let secs = secs.max(0);
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
