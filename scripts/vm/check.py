@@ -46,7 +46,13 @@ CRITICAL_SECS = 45
 # How long the gate says « Ce poste va s'éteindre » before an ordered power-off.
 POWER_NOTICE_SECS = 40
 # Within what logind must have ended the visitor's session after the deadline or a staff end.
-GONE_WITHIN = 2.0
+# The agent kills at once, with no grace (a unit test holds the order); what this bounds is the
+# booted system's path: the kill, `loginctl terminate-user`, greetd's worker closing PAM, logind
+# removing the session. Under TCG that path took 1.6 to 1.9 s on a quiet host and 2.6 s on one
+# compiling beside it: the time is a figure, printed. The bound catches what matters, a session
+# left open or waiting on a stop timeout (logind's SIGTERM, then systemd's 90 s), with room for
+# the emulated CPU's speed.
+GONE_WITHIN = 8.0
 XENV = f"export DISPLAY=:0 XAUTHORITY=/home/{ACCOUNT}/.Xauthority; "
 
 
@@ -583,11 +589,6 @@ class Check:
         self.figures["workshop opened to the visitor's logind session"] = opened
         [session] = [v for v in self.server.api("GET", "/sessions?statut=active")["sessions"]
                      if v.get("atelier") == "Atelier CV"]
-        if os.environ.get("POSTE_VM_PAUSE") != "1":
-            # The pause over Xfce is not drawn in this guest yet (the kiosk says `Locked`, the
-            # screen stays black for a minute under TCG): under investigation (#18), run with
-            # POSTE_VM_PAUSE=1.
-            return session["id"], number
         words = "Regardez le tableau : on reprend dans un instant."
         until("the countdown on the desktop",
               lambda: "mode=Countdown" in self.visitor_log_after(visitor), 90, every=2)
@@ -602,8 +603,10 @@ class Check:
             fail("the console did not pause the room: " + flash(page))
         until("the pause on the visitor's screen",
               lambda: "mode=Locked" in self.visitor_log_after(visitor), 60, every=1)
-        # Drawn: staff's green over the whole screen, the desktop hidden behind it.
-        self.vm.wait_screen_settled(60, interval=2, accept=lambda stats: stats[1] == "1f6f5c"
+        # Drawn: staff's green over the whole screen, the desktop hidden behind it. Under TCG
+        # the kiosk's window over Xfce took 56 s from the console's order: a figure; the bound
+        # leaves room for a loaded host.
+        self.vm.wait_screen_settled(180, interval=2, accept=lambda stats: stats[1] == "1f6f5c"
                                     and stats[2] > 0.6)
         self.figures["console's pause to the desktop covered"] = time.monotonic() - t0
         self.shot("06-desktop-paused.png")
@@ -625,8 +628,8 @@ class Check:
             fail("the console did not lift the pause: " + flash(page))
         until("the desktop back",
               lambda: "mode=Countdown" in self.visitor_log_after(visitor), 60, every=1)
-        self.vm.wait_screen_changed(before, 60)
-        self.vm.wait_screen_settled(60, interval=2, accept=lambda stats: stats[1] != "1f6f5c")
+        self.vm.wait_screen_changed(before, 180)
+        self.vm.wait_screen_settled(180, interval=2, accept=lambda stats: stats[1] != "1f6f5c")
         view = self.server.session(session["id"])
         if view["statut"] != "active" or self.visitor_session() != number:
             fail(f"the pause ended the workshop's session: {view['statut']}")
