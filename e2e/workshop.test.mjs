@@ -3,7 +3,8 @@
 // what was typed kept; the free ones ticked in one click start their sessions together, with
 // no code, the workshop's name on the workstations and the tiles; the statistics count it.
 // The room paused: every connected workstation of protocol 5 gets staff's words (an older
-// agent is named in the banner), its tile says so, and the pause is lifted the same way.
+// agent is named in the banner), its tile says so, on a console left open too (its tiles only
+// fetched), and the pause is lifted the same way.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -100,6 +101,15 @@ test("staff open a workshop on the free workstations ticked, refused in words un
 test("staff pause every workstation of the space for a workshop, then lift the pause", async () => {
   const { server, browser } = run;
   const fresh = await Workstation.connect(server, "Salle-06", { protocole: 5 });
+  // A second console left on the dashboard: the pause shows there live, through the feed,
+  // fetching the space's tiles only, never the whole grid.
+  const watching = await loggedInPage(browser, server, "marie");
+  await watching.getByText("Mise à jour en direct").waitFor();
+  await tile(watching, "Salle-06").waitFor();
+  const fetched = [];
+  watching.on("request", (request) => {
+    if (request.url().includes("/console/tuiles")) fetched.push(new URL(request.url()).search);
+  });
   const page = await loggedInPage(browser, server, "marie");
   const panel = page.locator("details.outils-espace");
   await panel.locator("summary").click();
@@ -113,13 +123,21 @@ test("staff pause every workstation of the space for a workshop, then lift the p
   const paused = await fresh.next("lock");
   assert.deepEqual(paused, { type: "lock", verrouille: true, message: "Regardez l'écran de l'animateur" });
   await tile(page, "Salle-06").getByText("En pause (atelier)").waitFor();
+  await tile(watching, "Salle-06").getByText("En pause (atelier)").waitFor();
+  assert.ok(fetched.length > 0 && fetched.every((query) => query.startsWith("?postes=")), `fetched: ${JSON.stringify(fetched)}`);
   // A workstation that connects while it lasts is paused at once.
   const late = await Workstation.connect(server, "Salle-07", { protocole: 5 });
   assert.equal((await late.next("lock")).verrouille, true);
+  // A workstation new to the grid brings the whole grid; what follows is the pause's only.
+  await tile(watching, "Salle-07").waitFor();
+  await watching.waitForTimeout(500);
+  fetched.length = 0;
 
   await page.locator("details.outils-espace summary").click();
   await page.locator("form.pause-tous").getByRole("button", { name: "Lever la pause" }).click();
   await page.locator(".flash", { hasText: "Pause levée sur" }).waitFor();
   assert.deepEqual(await fresh.next("lock"), { type: "lock", verrouille: false });
   assert.equal(await tile(page, "Salle-06").getByText("En pause (atelier)").count(), 0);
+  await tile(watching, "Salle-06").getByText("En pause (atelier)").waitFor({ state: "detached" });
+  assert.ok(fetched.length > 0 && fetched.every((query) => query.startsWith("?postes=")), `fetched: ${JSON.stringify(fetched)}`);
 });

@@ -580,6 +580,8 @@ async fn follow_changes(state: AppState, after: i64, every: Duration, doorbell: 
             );
             match event.poste_id {
                 _ if relevant && event.session_id.is_some() => {}
+                // Its tile is announced by `relay_locks` below, once the pause is kept here.
+                _ if event.kind == EventKind::RoomLocked => {}
                 Some(poste) if poste_only => hub.announce(Change::postes([poste])),
                 _ => hub.changed(),
             }

@@ -300,18 +300,14 @@ impl Hub {
     }
 
     /// Staff paused (`Some(words)`) a space's workstations for a workshop, or lifted the
-    /// pause: kept for the tiles and for an agent that connects while it lasts.
+    /// pause: kept for the tiles and for an agent that connects while it lasts. The caller
+    /// announces the tiles it changes (those of the space's workstations, not the whole grid).
     pub fn set_room_lock(&self, espace_id: i64, message: Option<String>) {
-        let changed = {
-            let mut state = self.lock();
-            match message {
-                Some(message) => state.room_locks.insert(espace_id, message).is_none(),
-                None => state.room_locks.remove(&espace_id).is_some(),
-            }
+        let mut state = self.lock();
+        match message {
+            Some(message) => state.room_locks.insert(espace_id, message),
+            None => state.room_locks.remove(&espace_id),
         };
-        if changed {
-            self.changed();
-        }
     }
 
     /// What the screens of a paused space say; None when it is not paused.

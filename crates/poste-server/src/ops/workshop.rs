@@ -259,6 +259,8 @@ pub async fn lock_room(
                 .set_room_lock(space.id, lock.then(|| words.to_owned()));
         }
     }
+    // The consoles fetch these tiles again (« En pause (atelier) »), not their whole grid.
+    app.hub.announce(Change::postes(ids.iter().copied()));
     let online = app.hub.online_postes();
     let mut done = RoomLockDone::default();
     for poste in &postes {
@@ -313,6 +315,8 @@ pub async fn relay_locks(app: &AppState, locks: &[(i64, String)]) {
         }
         send_lock(app, *poste_id, words);
     }
+    app.hub
+        .announce(Change::postes(locks.iter().map(|(poste, _)| *poste)));
 }
 
 /// The pause a workstation that connects gets with its `welcome`, while it lasts in its space.
