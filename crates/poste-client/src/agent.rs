@@ -2,6 +2,7 @@
 //! countdown → warnings → end: lock, then log out), over a link that may come and go.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,9 @@ pub struct Hooks {
     /// started again by nobody but systemd, whose start limit would give up on it before staff
     /// approve the enrollment.
     pub wait_for_enrollment: bool,
+    /// Where the enrollment command leaves the server's refusal (`enroll::refusal_file`): while
+    /// waiting, the gate says that instead of « an administrator must approve it ».
+    pub enrollment_refusal: Option<PathBuf>,
 }
 
 impl Default for Hooks {
@@ -61,6 +65,7 @@ impl Default for Hooks {
             resume: None,
             power: None,
             wait_for_enrollment: false,
+            enrollment_refusal: None,
         }
     }
 }
@@ -173,6 +178,8 @@ struct Agent {
     /// The server refused this workstation (`poste_non_enrole`, `poste_non_authentifie`) and
     /// it waits for its enrollment (`Hooks::wait_for_enrollment`): codes are refused here.
     unrecognised: bool,
+    /// What the gate last said of that wait (`waiting_message`), said again when it changes.
+    waiting_said: Option<String>,
     /// Staff locked the room (protocol 5): what the screen says until they unlock it.
     room_lock: Option<String>,
     /// Incidents not sent yet (offline).
@@ -250,6 +257,7 @@ pub async fn run_with(
         hooks,
         out_of_service: None,
         unrecognised: false,
+        waiting_said: None,
         room_lock: None,
         end_asked: false,
         incidents: Vec::new(),
@@ -855,13 +863,16 @@ impl Agent {
                         return Some(Exit::NotRecognised);
                     }
                     // The server closes the link; it comes back with the secret once staff
-                    // approve (the link reads it again at each connection).
-                    if !std::mem::replace(&mut self.unrecognised, true)
-                        && self.out_of_service.is_none()
+                    // approve (the link reads it again at each connection). Read again at each
+                    // try too: the enrollment command may have been refused meanwhile.
+                    self.unrecognised = true;
+                    let message = self.waiting_message();
+                    if self.out_of_service.is_none() && self.waiting_said.as_ref() != Some(&message)
                     {
                         self.console.screen(Screen::OutOfService {
-                            message: Some(text::WAITING_ENROLLMENT.to_owned()),
+                            message: Some(message.clone()),
                         });
+                        self.waiting_said = Some(message);
                     }
                     if matches!(self.phase, Phase::Validating(_)) {
                         self.phase = Phase::AwaitingCode;
@@ -896,6 +907,7 @@ impl Agent {
             }
             ServerMessage::Welcome(welcome) => {
                 tracing::info!(poste = %welcome.poste, server = %welcome.serveur_version, "server greeted us");
+                self.waiting_said = None;
                 if std::mem::replace(&mut self.unrecognised, false) && self.out_of_service.is_none()
                 {
                     self.console.screen(Screen::OutOfService { message: None });
@@ -1109,12 +1121,26 @@ impl Agent {
             let message = if self.out_of_service.is_some() {
                 Some(text::OUT_OF_SERVICE_STAFF.to_owned())
             } else if self.unrecognised {
-                Some(text::WAITING_ENROLLMENT.to_owned())
+                Some(self.waiting_message())
             } else {
                 None
             };
             self.console.screen(Screen::OutOfService { message });
         }
+    }
+
+    /// What the gate says while this workstation waits for its enrollment: the server's
+    /// refusal when the enrollment command was refused (a space name it does not know), else
+    /// that staff must approve it.
+    fn waiting_message(&self) -> String {
+        self.hooks
+            .enrollment_refusal
+            .as_deref()
+            .and_then(crate::enroll::last_refusal)
+            .map_or_else(
+                || text::WAITING_ENROLLMENT.to_owned(),
+                |words| text::enrollment_refused(&words),
+            )
     }
 
     fn refused(&mut self) -> Option<Exit> {

@@ -114,9 +114,36 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
+/// Where the enrollment command leaves the server's refusal, beside the secret: the service,
+/// which keeps waiting for an approval that will not come, says it on the gate instead. (IT's
+/// unattended install runs the command in the background, where nobody reads its output.)
+pub fn refusal_file(secret_file: &Path) -> PathBuf {
+    secret_file.with_file_name("enrolement-refuse.txt")
+}
+
+/// The server's words in `refusal_file` when it last refused this workstation's enrollment, if
+/// it did and no enrollment was asked for since.
+pub fn last_refusal(refusal_file: &Path) -> Option<String> {
+    let words = std::fs::read_to_string(refusal_file).ok()?;
+    let words = words.trim();
+    (!words.is_empty()).then(|| words.to_owned())
+}
+
+/// Forgets a refusal: a new request is on its way, or the workstation is enrolled.
+fn forget_refusal(secret_file: &Path) {
+    match std::fs::remove_file(refusal_file(secret_file)) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            tracing::warn!(error = %err, "the last enrollment refusal could not be removed")
+        }
+    }
+}
+
 /// Runs enrollment to its end: asks, waits for staff (asking again every `check_interval`),
 /// stores the secret.
 pub async fn enroll(config: &AgentConfig, proof: Proof) -> anyhow::Result<Enrolled> {
+    forget_refusal(&config.secret_file);
     let endpoint = config.endpoint()?;
     let poste = config
         .poste
@@ -182,12 +209,18 @@ pub async fn enroll(config: &AgentConfig, proof: Proof) -> anyhow::Result<Enroll
                         anyhow::bail!("le serveur n'a pas envoyé de secret");
                     };
                     store_secret(&config.secret_file, &secret)?;
+                    forget_refusal(&config.secret_file);
                     println!("{}", reply.message);
                     tracing::info!(file = %config.secret_file.display(), "enrolled; secret stored");
                     return Ok(Enrolled::Done);
                 }
                 EnrollmentStatus::Refuse => {
                     println!("{}", reply.message);
+                    if let Err(err) =
+                        write_private(&refusal_file(&config.secret_file), reply.message.as_bytes())
+                    {
+                        tracing::warn!(error = %err, "the enrollment refusal could not be kept for the gate");
+                    }
                     return Ok(Enrolled::Refused);
                 }
                 EnrollmentStatus::EnAttente | EnrollmentStatus::Autre => {

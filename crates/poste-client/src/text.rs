@@ -129,6 +129,11 @@ poste-client --enroll CODE (code donné par un administrateur : poste-server pos
 /// On the gate of a workstation the server does not recognise yet (short: visitors see it too).
 pub const WAITING_ENROLLMENT: &str = "Ce poste n'est pas encore en service : un administrateur doit \
 l'approuver (console, page « Postes »). Il se connectera ensuite de lui-même.";
+/// On the gate of a workstation whose enrollment the server refused (`words`: its reason, for
+/// IT, who must correct the workstation's configuration and enroll it again).
+pub fn enrollment_refused(words: &str) -> String {
+    format!("Ce poste n'est pas en service : le serveur a refusé son enrôlement. {words}")
+}
 pub const INSTALL_ASK_SERVER: &str = "Adresse du serveur (par ex. http://192.168.1.10:8001) : ";
 pub const INSTALL_NEEDS_SERVER: &str =
     "Indiquez l'adresse du serveur : poste-client install --server http://192.168.1.10:8001 --yes";

@@ -601,3 +601,52 @@ async fn an_unknown_power_action_is_refused() {
     takes_a_code(&server, &mut run).await;
     run.agent.abort();
 }
+
+/// Issue #18: an enrollment the server refuses (the configuration names a space it does not
+/// have) is said on the gate of the workstation waiting for it, with the server's reason,
+/// instead of « an administrator must approve it »; a new request takes it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_enrollment_is_said_on_the_gate_until_a_new_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("install-token");
+    std::fs::write(&token_file, "jeton-installation-du-site-2026\n").unwrap();
+    let server = TestServer::start_with(|c| {
+        c.enrollment.allow_seed_clients = false;
+        c.enrollment.install_token_file = Some(token_file.clone());
+    })
+    .await;
+    let secret_file = dir.path().join("state").join("secret");
+    let hooks = |_: &Log| Hooks {
+        wait_for_enrollment: true,
+        enrollment_refusal: Some(crate::enroll::refusal_file(&secret_file)),
+        ..Hooks::default()
+    };
+    let mut run = start(&server, hooks, |c| c.secret_file = secret_file.clone());
+    until(&mut run.lines, "un administrateur doit l'approuver").await;
+
+    let mut config = AgentConfig {
+        server_url: server.http_url(""),
+        poste: Some("Poste-Test".into()),
+        secret_file: secret_file.clone(),
+        check_interval: 1,
+        espace: Some("Médiathèque du Port".into()),
+        ..AgentConfig::default()
+    };
+    let proof = crate::enroll::Proof::InstallToken("jeton-installation-du-site-2026".into());
+    let refused = crate::enroll::enroll(&config, proof.clone()).await.unwrap();
+    assert_eq!(refused, crate::enroll::Enrolled::Refused);
+    let seen = until(&mut run.lines, "le serveur a refusé son enrôlement").await;
+    let screen = seen.last().unwrap();
+    assert!(
+        screen.contains("Aucun espace ne s'appelle « Médiathèque du Port » sur le serveur"),
+        "{screen}"
+    );
+
+    // Asked again, with no space named: waiting for staff once more, said so.
+    config.espace = None;
+    let asking = tokio::spawn(async move { crate::enroll::enroll(&config, proof).await });
+    until(&mut run.lines, "un administrateur doit l'approuver").await;
+    assert!(crate::enroll::last_refusal(&crate::enroll::refusal_file(&secret_file)).is_none());
+    asking.abort();
+    run.agent.abort();
+}

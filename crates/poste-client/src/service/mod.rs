@@ -181,6 +181,7 @@ fn hooks(config: &AgentConfig, env: &Environment, state: &State) -> agent::Hooks
         resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
         power: Some(crate::power::PowerFile::beside(&config.secret_file)),
         wait_for_enrollment: true,
+        enrollment_refusal: Some(crate::enroll::refusal_file(&config.secret_file)),
         ..agent::Hooks::default()
     };
     if config.reset.enabled {
@@ -207,6 +208,7 @@ fn hooks(config: &AgentConfig, _env: &Environment, _state: &State) -> agent::Hoo
         resume: Some(crate::resume::SessionFile::beside(&config.secret_file)),
         power: Some(crate::power::PowerFile::beside(&config.secret_file)),
         wait_for_enrollment: true,
+        enrollment_refusal: Some(crate::enroll::refusal_file(&config.secret_file)),
         ..agent::Hooks::default()
     }
 }
