@@ -370,12 +370,16 @@ pub async fn run_consoles(plan: &ConsolePlan) -> anyhow::Result<ConsoleReport> {
         lock(measures).measuring = false;
     }
     if !plan.extra.is_zero() {
-        // What scripts/bench waits for before its browsers measure.
+        // What scripts/bench waits for before its browsers measure; it interrupts (SIGINT)
+        // once they are done, the extra time being their bound.
         eprintln!(
             "poste-consoles: the load goes on for {} s",
             plan.extra.as_secs()
         );
-        tokio::time::sleep(plan.extra).await;
+        tokio::select! {
+            () = tokio::time::sleep(plan.extra) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
     }
     driver.abort();
 
