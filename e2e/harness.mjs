@@ -34,8 +34,10 @@ function freePort() {
 
 // Environment of every command: short warning thresholds, a fast change feed, a fixed zone.
 function serverEnv(dataDir, extra = {}) {
+  // POSTE_SERVER_BIN names the binary, not a setting: the server refuses unknown ones.
+  const { POSTE_SERVER_BIN: _binary, ...inherited } = process.env;
   return {
-    ...process.env,
+    ...inherited,
     POSTE_SERVER_DATA_DIR: dataDir,
     POSTE_SERVER_TIMEZONE: "Indian/Reunion",
     POSTE_SERVER_SESSIONS__WARNING_SECS: "3",
@@ -219,11 +221,12 @@ export function screenshotPath(name) {
 }
 
 // A server with one admin account and a browser, started before the tests of the file that
-// calls this and stopped after them: `shared.server`, `shared.browser`.
-export function serverAndBrowser(login, name) {
+// calls this and stopped after them: `shared.server`, `shared.browser`; `env`: more of the
+// server's environment.
+export function serverAndBrowser(login, name, env = {}) {
   const shared = {};
   before(async () => {
-    shared.server = await Server.start();
+    shared.server = await Server.start(env);
     shared.server.createStaff(login, "admin", name);
     shared.browser = await launchBrowser();
   });

@@ -148,8 +148,10 @@
     var asked = wanted;
     wanted = null;
     refreshing = true;
+    var grid = document.getElementById("tuiles");
     var url = asked === true ? "/console/tuiles"
-      : "/console/tuiles?postes=" + (Object.keys(asked).join(",") || "-");
+      : "/console/tuiles?postes=" + (Object.keys(asked).join(",") || "-")
+        + "&vue=" + ((grid && grid.dataset.vue) || "complete");
     fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         if (response.redirected || response.status === 401) {

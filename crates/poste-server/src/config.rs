@@ -193,6 +193,10 @@ pub struct ConsoleConfig {
     /// Days the connection register (sessions, events) is kept before it is purged. French
     /// law (CPCE L34-1) asks for one year.
     pub retention_days: u32,
+    /// A dashboard showing more workstations than this shows their tiles without their
+    /// buttons, each tile leading to its workstation's page: a browser takes seconds to lay
+    /// out thousands of forms (docs/benchmarks.md).
+    pub full_tiles_max: u32,
 }
 
 impl Default for ConsoleConfig {
@@ -204,6 +208,7 @@ impl Default for ConsoleConfig {
             login_failures: 5,
             login_failure_window_secs: 300,
             retention_days: 365,
+            full_tiles_max: 200,
         }
     }
 }

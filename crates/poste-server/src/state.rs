@@ -37,6 +37,9 @@ pub struct AppState {
     pub waker: WakeSender,
     /// Which space each workstation is in, for the consoles' live feeds.
     pub poste_spaces: PosteSpaces,
+    /// Above this many tiles, the dashboard's tiles come without their buttons
+    /// (`console.full_tiles_max`).
+    pub full_tiles_max: usize,
 }
 
 /// Which space each workstation is in, read again when a change may have moved one (a change
@@ -296,6 +299,7 @@ impl AppState {
         let limits = settings.get().limits.clone();
         AppState {
             poste_spaces: PosteSpaces::default(),
+            full_tiles_max: usize::try_from(console.full_tiles_max).unwrap_or(usize::MAX),
             store,
             hub,
             base_settings,

@@ -4,7 +4,7 @@
 //! time rules.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use poste_store::{Enrollment, NewCategory, SpaceScope, StoreError};
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
+use crate::console::Path;
 use crate::console::auth::Staff;
 use crate::console::calendar::{SpecialDayForm, SpecialDayLine, special_day_lines};
 use crate::console::form::{Action, redirect_with};

@@ -91,7 +91,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(team::reset_password),
         )
         .route("/console/postes", get(manage::postes))
-        .route("/console/postes/{id}", post(manage::poste_save))
+        .route(
+            "/console/postes/{id}",
+            get(pages::poste_page).post(manage::poste_save),
+        )
         .route("/console/postes/{id}/valider", post(manage::poste_approve))
         .route("/console/postes/{id}/retirer", post(manage::poste_retire))
         .route("/console/postes/{id}/espace", post(manage::poste_move))
@@ -184,6 +187,19 @@ async fn security_headers(request: axum::extract::Request, next: Next) -> Respon
 
 async fn not_found() -> ConsoleError {
     ConsoleError::NotFound
+}
+
+/// A path's parameters, as axum's `Path`; one that does not parse (`/console/postes/abc`) is
+/// the console's page « introuvable » in French, not axum's rejection in English.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ConsoleError))]
+pub(crate) struct Path<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for ConsoleError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        tracing::debug!(%rejection, "console: a path that names nothing");
+        ConsoleError::NotFound
+    }
 }
 
 /// Why a console request failed; each renders as a French page with the right status.

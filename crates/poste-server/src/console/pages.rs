@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use poste_proto::EndReason;
@@ -15,6 +15,7 @@ use poste_store::{
 use serde::Deserialize;
 
 use crate::clock::now_ms;
+use crate::console::Path;
 use crate::console::auth::{self, LoginRefusal, Staff, same_origin};
 use crate::console::form::{Action, Flash, clear_flash, public_form, redirect_with, take_flash};
 use crate::console::view::{self, SessionLine, Tile, csv_cell, spaced_code};
@@ -235,6 +236,8 @@ struct DashboardPage {
     frame: Frame,
     /// Always the whole grid.
     partial: bool,
+    /// Tiles without their buttons (more than `full_tiles_max` of them).
+    compact: bool,
     tiles: Vec<Tile>,
     pending: PendingCodes,
     now_ms: i64,
@@ -249,6 +252,8 @@ struct TilesFragment {
     frame: Frame,
     /// Some workstations' tiles, not the whole grid.
     partial: bool,
+    /// Tiles without their buttons, as the page they go in shows them.
+    compact: bool,
     tiles: Vec<Tile>,
     pending: PendingCodes,
     now_ms: i64,
@@ -300,6 +305,7 @@ pub async fn dashboard(
     page(&DashboardPage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
         partial: false,
+        compact: tiles.len() > state.full_tiles_max,
         tiles,
         pending,
         now_ms: now,
@@ -365,6 +371,9 @@ pub struct TilesQuery {
     /// Workstation ids separated by commas: their tiles only (what the live feed said
     /// changed); absent, the whole grid.
     postes: Option<String>,
+    /// How the page shows its tiles (`compacte`: without their buttons, `complete`), for
+    /// some workstations' tiles; the whole grid's is the server's choice.
+    vue: Option<String>,
 }
 
 /// What the dashboard's lists show (the tile grid, or the tiles of some workstations, and the
@@ -382,7 +391,17 @@ pub async fn tiles(
         None => None,
     };
     let partial = only.is_some();
+    let shown_compact = match query.vue.as_deref() {
+        None | Some("complete") => false,
+        Some("compacte") => true,
+        Some(_) => return Err(ConsoleError::BadForm),
+    };
     let tiles = current_tiles(&state, &staff.view, only.as_ref(), now).await?;
+    let compact = if partial {
+        shown_compact
+    } else {
+        tiles.len() > state.full_tiles_max
+    };
     let pending = pending_codes(&state, &staff.view, now).await?;
     let mut frame = Frame::new(&state, &staff, &headers, "tableau");
     // The flash belongs to the page, not to a refresh of its tiles.
@@ -390,8 +409,49 @@ pub async fn tiles(
     render(&TilesFragment {
         frame,
         partial,
+        compact,
         tiles,
         pending,
+        now_ms: now,
+        end_reasons: t::END_REASONS,
+        power_cut: power_cut(&state),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/poste.html")]
+struct PostePage {
+    frame: Frame,
+    nom: String,
+    /// Never: one tile, the whole grid of this page.
+    partial: bool,
+    /// Never: the page of a workstation is where its buttons are.
+    compact: bool,
+    tiles: Vec<Tile>,
+    now_ms: i64,
+    end_reasons: &'static [(&'static str, &'static str)],
+    power_cut: String,
+}
+
+/// A workstation's tile with all its buttons, where a dashboard of many workstations leads.
+pub async fn poste_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ConsoleError> {
+    staff.require_poste(&state, id).await?;
+    let now = now_ms();
+    let tiles = current_tiles(&state, &staff.scope, Some(&BTreeSet::from([id])), now).await?;
+    let Some(nom) = tiles.first().map(|tile| tile.nom.clone()) else {
+        return Ok(redirect_with(DASHBOARD, false, t::POSTE_NOT_FOUND));
+    };
+    page(&PostePage {
+        frame: Frame::new(&state, &staff, &headers, "tableau"),
+        nom,
+        partial: false,
+        compact: false,
+        tiles,
         now_ms: now,
         end_reasons: t::END_REASONS,
         power_cut: power_cut(&state),

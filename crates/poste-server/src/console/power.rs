@@ -2,13 +2,14 @@
 //! every workstation of the space. Nothing is preselected: an order names its action, and a
 //! busy workstation's order says what becomes of its session.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use poste_proto::PowerAction;
 use serde::Deserialize;
 
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
+use crate::console::Path;
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{DASHBOARD, session_refusal};
 use crate::domain::power::{Ordered, WhenBusy};

@@ -4,12 +4,13 @@
 //! someone changed it meanwhile, it is the admin's own or the last admin). An admin of some
 //! spaces acts only on the accounts within them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use poste_store::{SpaceScope, StaffChange};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
+use crate::console::Path;
 use crate::console::auth::{self, Staff};
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Empty, SpaceChecks};

@@ -3,7 +3,7 @@
 //! their category's time rules apply.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use poste_store::{NewVisitor, SessionFilter, StoreError, VisitorRow};
@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::clock::now_ms;
 use crate::console::ConsoleError;
+use crate::console::Path;
 use crate::console::auth::Staff;
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Frame, page};
