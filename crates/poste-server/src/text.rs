@@ -401,6 +401,9 @@ pub fn enrollment_refused(refusal: poste_store::EnrollmentRefusal) -> &'static s
         R::UnknownCode => "Code d'enrôlement inconnu ou déjà utilisé.",
         R::ExpiredCode => "Code d'enrôlement expiré : demandez-en un nouveau.",
         R::CodeForAnotherPoste => "Ce code d'enrôlement est réservé à un autre poste.",
+        R::CodeForAnotherSpace => {
+            "Ce code d'enrôlement a été fait pour un autre espace que celui que nomme la configuration du poste (« espace ») : corrigez-la, ou demandez un code pour cet espace."
+        }
         R::AlreadyEnrolled => {
             "Ce poste est déjà enrôlé : un administrateur doit le réinitialiser avant un nouvel enrôlement."
         }

@@ -86,9 +86,22 @@ impl Store {
         // The code first: a write as first statement (see `Store::transition`), and a refusal
         // below rolls its use back, so a refused request never uses a code up.
         let (proof_detail, code_space) = match proof {
-            EnrollmentProof::OneTimeCode(code_hash) => {
+            EnrollmentProof::OneTimeCode(code_hash)
+            | EnrollmentProof::OneTimeCodeIn(code_hash, _) => {
+                let named = match proof {
+                    EnrollmentProof::OneTimeCodeIn(_, space) => Some(*space),
+                    _ => None,
+                };
                 match use_enrollment_code(&mut tx, code_hash, &seen.nom, now).await? {
-                    Ok(space) => ("code_enrolement", space),
+                    // Staff made the code for one space, the agent names another: neither is
+                    // guessed right.
+                    Ok(Some(space)) if named.is_some_and(|named| named != space) => {
+                        tx.rollback().await?;
+                        return Err(StoreError::EnrollmentRefused(
+                            EnrollmentRefusal::CodeForAnotherSpace,
+                        ));
+                    }
+                    Ok(space) => ("code_enrolement", space.or(named)),
                     Err(refusal) => {
                         tx.rollback().await?;
                         return Err(StoreError::EnrollmentRefused(refusal));

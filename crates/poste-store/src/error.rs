@@ -139,6 +139,8 @@ pub enum EnrollmentRefusal {
     ExpiredCode,
     /// The code is reserved for another workstation name.
     CodeForAnotherPoste,
+    /// The code was made for a space other than the one the agent names.
+    CodeForAnotherSpace,
     /// The workstation already holds a secret: staff must reset it first.
     AlreadyEnrolled,
     /// The request key does not match the pending request.

@@ -244,6 +244,10 @@ pub enum EnrollmentProof {
     /// SHA-256 (hex) of a one-time code: valid, unused, unexpired, and reserved for this name
     /// or for none. It is used up by the request.
     OneTimeCode(String),
+    /// A one-time code, the agent naming the space it serves in (found by the caller): a new
+    /// workstation waits there when the code names no space; a code made for another space is
+    /// refused (`CodeForAnotherSpace`), and not used up.
+    OneTimeCodeIn(String, i64),
     /// The site's install token, already checked by the caller.
     SiteToken,
     /// The site's install token, the agent naming the space it serves in (found by the caller):

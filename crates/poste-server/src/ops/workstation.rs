@@ -403,6 +403,25 @@ async fn on_enroll(app: &AppState, caller: &mut Caller, enroll: Enroll) -> Repli
     judged.map(|(replies, _)| replies)
 }
 
+/// The space an enrolling agent names (`espace`), if any: a name no space has is refused
+/// (the French reason), not guessed.
+async fn named_space(
+    app: &AppState,
+    enroll: &Enroll,
+    poste: &str,
+) -> Result<Result<Option<i64>, String>, StoreError> {
+    match enroll.espace.as_deref().map(str::trim) {
+        None | Some("") => Ok(Ok(None)),
+        Some(nom) => match app.store.space_by_name(nom).await? {
+            Some(space) => Ok(Ok(Some(space.id))),
+            None => {
+                tracing::warn!(%poste, espace = %nom, "enrollment naming an unknown space");
+                Ok(Err(text::enroll_unknown_space(nom)))
+            }
+        },
+    }
+}
+
 /// The answer to an enrollment step, and whether it counts as a wrong try.
 async fn judge_enrollment(
     app: &AppState,
@@ -459,11 +478,21 @@ async fn judge_enrollment(
         }
         _ => {}
     }
+    let unknown_space = |message: String| {
+        (
+            vec![enrollment(EnrollmentStatus::Refuse, &message, None)],
+            false,
+        )
+    };
     let proof = match (&enroll.code_enrolement, &enroll.jeton_installation) {
-        (Some(code), _) => match ops::enrollment_code_hash(code) {
-            Some(hash) => EnrollmentProof::OneTimeCode(hash),
-            None => EnrollmentProof::OneTimeCode(String::new()),
-        },
+        (Some(code), _) => {
+            let hash = ops::enrollment_code_hash(code).unwrap_or_default();
+            match named_space(app, enroll, name).await? {
+                Ok(None) => EnrollmentProof::OneTimeCode(hash),
+                Ok(Some(space)) => EnrollmentProof::OneTimeCodeIn(hash, space),
+                Err(message) => return Ok(unknown_space(message)),
+            }
+        }
         (None, Some(token)) => {
             let settings = app.settings();
             let expected = settings.install_token_hash.as_deref();
@@ -478,23 +507,10 @@ async fn judge_enrollment(
                     true,
                 ));
             }
-            // The space its agent names, if any: a name no space has is refused, not guessed.
-            match enroll.espace.as_deref().map(str::trim) {
-                None | Some("") => EnrollmentProof::SiteToken,
-                Some(nom) => match app.store.space_by_name(nom).await? {
-                    Some(space) => EnrollmentProof::SiteTokenIn(space.id),
-                    None => {
-                        tracing::warn!(poste = %name, espace = %nom, "enrollment naming an unknown space");
-                        return Ok((
-                            vec![enrollment(
-                                EnrollmentStatus::Refuse,
-                                &text::enroll_unknown_space(nom),
-                                None,
-                            )],
-                            false,
-                        ));
-                    }
-                },
+            match named_space(app, enroll, name).await? {
+                Ok(None) => EnrollmentProof::SiteToken,
+                Ok(Some(space)) => EnrollmentProof::SiteTokenIn(space),
+                Err(message) => return Ok(unknown_space(message)),
             }
         }
         (None, None) => {

@@ -15,6 +15,18 @@ async fn enroll(ws: &mut WsClient, poste: &str, proof: Value, demande: &str) -> 
     ws.request(message).await
 }
 
+/// `reply` refuses the enrollment, saying `words`.
+fn assert_refused(reply: &Value, words: &str) {
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(words),
+        "{reply}"
+    );
+}
+
 /// A server with the site's install token `jeton-installation-du-site-2026` (the directory
 /// holding its file, kept while the server runs).
 async fn server_with_install_token() -> (TestServer, tempfile::TempDir) {
@@ -275,14 +287,7 @@ async fn an_agent_naming_its_space_waits_for_approval_there() {
         "demande-mdq-12-000000001",
     )
     .await;
-    assert_eq!(reply["statut"], "refuse", "{reply}");
-    assert!(
-        reply["message"]
-            .as_str()
-            .unwrap()
-            .contains("Aucun espace ne s'appelle « Maison de qaurtier »"),
-        "{reply}"
-    );
+    assert_refused(&reply, "Aucun espace ne s'appelle « Maison de qaurtier »");
     assert_eq!(server.store.poste_by_name("MDQ-12").await.unwrap(), None);
 
     let reply = enroll(
@@ -296,6 +301,70 @@ async fn an_agent_naming_its_space_waits_for_approval_there() {
     let row = server.store.poste_by_name("MDQ-12").await.unwrap().unwrap();
     assert_eq!(row.espace_id, quartier.id);
     assert_eq!(row.enrollment.as_str(), "en_attente");
+}
+
+/// An agent naming its space (`espace`) and enrolling with a one-time code: a code made for
+/// no space takes the agent's; one made for another space is refused in words and stays
+/// usable; a space that does not exist is refused before the code is looked at.
+#[tokio::test]
+async fn an_agent_naming_its_space_with_a_one_time_code() {
+    let server = TestServer::start().await;
+    let quartier = server.create_space("Maison de quartier").await;
+    let annexe = server.create_space("Annexe").await;
+    let api = server.api();
+    let code = |body: Value| {
+        let api = api.clone();
+        async move {
+            api.post_ok("/enrollment-codes", body).await["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let mut agent = WsClient::connect(&server.ws_url()).await.unwrap();
+
+    let for_quartier = code(json!({"espace": "Maison de quartier"})).await;
+    let reply = enroll(
+        &mut agent,
+        "ANX-01",
+        json!({"code_enrolement": for_quartier, "espace": "Annexe"}),
+        "demande-anx-01-000000001",
+    )
+    .await;
+    assert_refused(&reply, "a été fait pour un autre espace");
+    assert_eq!(server.store.poste_by_name("ANX-01").await.unwrap(), None);
+    let reply = enroll(
+        &mut agent,
+        "ANX-01",
+        json!({"code_enrolement": for_quartier, "espace": "Ailleurs"}),
+        "demande-anx-01-000000001",
+    )
+    .await;
+    assert_refused(&reply, "Aucun espace ne s'appelle « Ailleurs »");
+    // The code was not used up: named right, it enrolls.
+    let reply = enroll(
+        &mut agent,
+        "MDQ-21",
+        json!({"code_enrolement": for_quartier, "espace": "maison de quartier"}),
+        "demande-mdq-21-000000001",
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    let row = server.store.poste_by_name("MDQ-21").await.unwrap().unwrap();
+    assert_eq!(row.espace_id, quartier.id);
+
+    let spaceless = code(json!({})).await;
+    let mut other = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = enroll(
+        &mut other,
+        "ANX-02",
+        json!({"code_enrolement": spaceless, "espace": "Annexe"}),
+        "demande-anx-02-000000001",
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    let row = server.store.poste_by_name("ANX-02").await.unwrap().unwrap();
+    assert_eq!(row.espace_id, annexe.id);
 }
 
 /// Wrong install tokens sent from one address over 20 connections at once: the per-address

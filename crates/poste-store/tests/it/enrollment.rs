@@ -907,4 +907,46 @@ pub async fn a_code_made_for_a_space_enrolls_a_new_workstation_there(store: Stor
         .unwrap();
     assert_eq!(named.espace_id, quartier.id);
     assert_eq!(named.enrollment, Enrollment::EnAttente);
+
+    // A code made for the quartier, its agent naming the default space: refused, and the code
+    // is not used up (named right, it then works).
+    let hash_e = "e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0";
+    made(hash_e, quartier.id).await.unwrap();
+    let crossed = store
+        .request_enrollment(
+            &EnrollmentProof::OneTimeCodeIn(hash_e.to_owned(), poste_store::DEFAULT_SPACE),
+            &sighting("MDQ-07"),
+            REQ_B,
+            T0 + 6,
+        )
+        .await;
+    assert_eq!(refusal(crossed), EnrollmentRefusal::CodeForAnotherSpace);
+    assert_eq!(store.poste_by_name("MDQ-07").await.unwrap(), None);
+    let agreed = store
+        .request_enrollment(
+            &EnrollmentProof::OneTimeCodeIn(hash_e.to_owned(), quartier.id),
+            &sighting("MDQ-07"),
+            REQ_B,
+            T0 + 7,
+        )
+        .await
+        .unwrap();
+    assert_eq!(agreed.espace_id, quartier.id);
+
+    // A code made for no space, its agent naming the quartier: the workstation waits there.
+    let hash_f = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0";
+    store
+        .create_enrollment_code(hash_f, None, None, T0 + HOUR_MS, &staff(), T0)
+        .await
+        .unwrap();
+    let spaceless = store
+        .request_enrollment(
+            &EnrollmentProof::OneTimeCodeIn(hash_f.to_owned(), quartier.id),
+            &sighting("MDQ-08"),
+            REQ_C,
+            T0 + 8,
+        )
+        .await
+        .unwrap();
+    assert_eq!(spaceless.espace_id, quartier.id);
 }
