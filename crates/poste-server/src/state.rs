@@ -39,7 +39,7 @@ pub struct AppState {
     pub poste_spaces: PosteSpaces,
     /// Above this many tiles, the dashboard's tiles come without their buttons
     /// (`console.full_tiles_max`).
-    pub full_tiles_max: usize,
+    full_tiles_max: usize,
 }
 
 /// Which space each workstation is in, read again when a change may have moved one (a change
@@ -332,6 +332,11 @@ impl AppState {
     pub fn with_mailer(mut self, mailer: Option<Mailer>) -> AppState {
         self.mailer = mailer;
         self
+    }
+
+    /// Whether a dashboard of `count` tiles shows them without their buttons.
+    pub fn tiles_without_buttons(&self, count: usize) -> bool {
+        count > self.full_tiles_max
     }
 
     /// The settings in force now.

@@ -85,13 +85,10 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         // The code first: a write as first statement (see `Store::transition`), and a refusal
         // below rolls its use back, so a refused request never uses a code up.
+        let named = proof.named_space();
         let (proof_detail, code_space) = match proof {
             EnrollmentProof::OneTimeCode(code_hash)
             | EnrollmentProof::OneTimeCodeIn(code_hash, _) => {
-                let named = match proof {
-                    EnrollmentProof::OneTimeCodeIn(_, space) => Some(*space),
-                    _ => None,
-                };
                 match use_enrollment_code(&mut tx, code_hash, &seen.nom, now).await? {
                     // Staff made the code for one space, the agent names another: neither is
                     // guessed right.
@@ -108,8 +105,9 @@ impl Store {
                     }
                 }
             }
-            EnrollmentProof::SiteToken => ("jeton_installation", None),
-            EnrollmentProof::SiteTokenIn(space) => ("jeton_installation", Some(*space)),
+            EnrollmentProof::SiteToken | EnrollmentProof::SiteTokenIn(_) => {
+                ("jeton_installation", named)
+            }
         };
         let row = match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
             Some(row) => row,

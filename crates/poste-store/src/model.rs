@@ -255,6 +255,18 @@ pub enum EnrollmentProof {
     SiteTokenIn(i64),
 }
 
+impl EnrollmentProof {
+    /// The space the agent names, if any.
+    pub fn named_space(&self) -> Option<i64> {
+        match self {
+            EnrollmentProof::OneTimeCodeIn(_, space) | EnrollmentProof::SiteTokenIn(space) => {
+                Some(*space)
+            }
+            EnrollmentProof::OneTimeCode(_) | EnrollmentProof::SiteToken => None,
+        }
+    }
+}
+
 /// A workstation created by staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPoste {

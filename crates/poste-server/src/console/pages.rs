@@ -305,7 +305,7 @@ pub async fn dashboard(
     page(&DashboardPage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
         partial: false,
-        compact: tiles.len() > state.full_tiles_max,
+        compact: state.tiles_without_buttons(tiles.len()),
         tiles,
         pending,
         now_ms: now,
@@ -400,7 +400,7 @@ pub async fn tiles(
     let compact = if partial {
         shown_compact
     } else {
-        tiles.len() > state.full_tiles_max
+        state.tiles_without_buttons(tiles.len())
     };
     let pending = pending_codes(&state, &staff.view, now).await?;
     let mut frame = Frame::new(&state, &staff, &headers, "tableau");
