@@ -48,6 +48,10 @@ test("an admin makes a second space, moves a workstation into it, and its codes 
   await page.getByLabel("Nouvel espace", { exact: true }).fill("maison de QUARTIER");
   await page.getByRole("button", { name: "Créer l'espace" }).click();
   await banner(page, "Un espace s'appelle déjà « maison de QUARTIER ».");
+  // Accented capitals too, on SQLite as on PostgreSQL (decision 0015).
+  await page.getByLabel("Nouvel espace", { exact: true }).fill("MÉDIATHÈQUE DE SAINT-LEU");
+  await page.getByRole("button", { name: "Créer l'espace" }).click();
+  await banner(page, "Un espace s'appelle déjà « MÉDIATHÈQUE DE SAINT-LEU ».");
 
   // Move MDQ-01 into the new space.
   await page.getByLabel("Espace de MDQ-01").selectOption({ label: "Maison de quartier" });

@@ -45,6 +45,10 @@ pub enum ServeError {
         #[source]
         source: StoreError,
     },
+    /// Names that must differ once case is set aside do not (decision 0015): said in French,
+    /// with the rows to rename.
+    #[error("{0}")]
+    NamesFoldAlike(String),
     #[error("cannot recover the running sessions: {0}")]
     Recovery(#[source] StoreError),
     #[error(transparent)]
@@ -83,9 +87,14 @@ pub async fn open_store(config: &Config, origin: &str) -> Result<Store, ServeErr
     let url = config.database_url();
     Store::connect(&url, origin)
         .await
-        .map_err(|source| ServeError::Database {
-            url: redact_url(&url),
-            source,
+        .map_err(|source| match source {
+            StoreError::NamesFoldAlike(clashes) => {
+                ServeError::NamesFoldAlike(crate::text::cli::names_fold_alike(&clashes))
+            }
+            source => ServeError::Database {
+                url: redact_url(&url),
+                source,
+            },
         })
 }
 

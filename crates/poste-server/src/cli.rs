@@ -249,7 +249,7 @@ fn confirm_deletion(login: &str, yes: bool) -> anyhow::Result<()> {
     std::io::stdin()
         .read_line(&mut typed)
         .context("cannot read the confirmation")?;
-    if !typed.trim().eq_ignore_ascii_case(login) {
+    if poste_store::fold(typed.trim()) != poste_store::fold(login) {
         anyhow::bail!("{}", text::console::CLI_DELETE_CANCELLED);
     }
     Ok(())

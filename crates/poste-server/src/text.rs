@@ -1901,6 +1901,51 @@ pub mod cli {
         format!("valeur « {value} » refusée pour {arg}.")
     }
 
+    /// At start-up: names that differ only by case (or by how an accent was typed) where
+    /// they must differ (decision 0015); what to rename, and how.
+    pub fn names_fold_alike(clashes: &[poste_store::NameClash]) -> String {
+        use poste_store::NamedThing;
+        let mut text = String::from(
+            "la base contient des noms qui ne diffèrent que par les majuscules (ou par la façon \
+             dont un accent a été tapé), alors qu'ils doivent être distincts :\n",
+        );
+        let mut example = None;
+        for clash in clashes {
+            let what = match clash.what {
+                NamedThing::Workstation => "postes",
+                NamedThing::Space => "espaces",
+                NamedThing::Category => "catégories de visiteurs",
+                NamedThing::VisitorCard => "numéros de carte de visiteur",
+                NamedThing::StaffLogin => "identifiants de l'équipe",
+            };
+            let rows: Vec<String> = clash
+                .rows
+                .iter()
+                .map(|(id, name)| format!("n° {id} « {name} »"))
+                .collect();
+            text.push_str(&format!(
+                "  - {what} (table {}, colonne {}) : {}\n",
+                clash.table,
+                clash.column,
+                rows.join(", ")
+            ));
+            if let (None, Some((id, _))) = (&example, clash.rows.last()) {
+                example = Some(format!(
+                    "UPDATE {} SET {} = 'nouveau nom' WHERE id = {id};",
+                    clash.table, clash.column
+                ));
+            }
+        }
+        text.push_str(
+            "Rien n'a été modifié. Renommez-en un de chaque groupe directement dans la base",
+        );
+        if let Some(example) = example {
+            text.push_str(&format!(" (par exemple : {example})"));
+        }
+        text.push_str(", puis relancez le serveur.");
+        text
+    }
+
     pub const PASSWORD_PROMPT: &str = "Mot de passe : ";
     pub const PASSWORD_CONFIRM_PROMPT: &str = "Confirmez le mot de passe : ";
     pub const PASSWORD_GAVE_UP: &str =

@@ -10,6 +10,7 @@ use crate::model::{
     Actor, Enrollment, EnrollmentCodeRow, EnrollmentProof, EventKind, Millis, PosteRow,
     PosteSighting,
 };
+use crate::names::fold;
 use crate::rows::{fetch_poste_by_name, get, insert_poste, poste_columns, poste_from_row};
 use crate::store::Store;
 
@@ -36,9 +37,10 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         // A space that does not stand inserts nothing (one statement, a write, first).
         let row = sqlx::query(concat!(
-            "INSERT INTO enrollment_codes (code_hash, poste_nom, espace_id, created_at, expires_at) \
+            "INSERT INTO enrollment_codes \
+             (code_hash, poste_nom, espace_id, created_at, expires_at, poste_nom_cle) \
              SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), \
-             CAST($5 AS BIGINT) WHERE CAST($3 AS BIGINT) IS NULL OR EXISTS \
+             CAST($5 AS BIGINT), CAST($6 AS TEXT) WHERE CAST($3 AS BIGINT) IS NULL OR EXISTS \
              (SELECT 1 FROM espaces WHERE id = CAST($3 AS BIGINT) AND deleted_at IS NULL) \
              RETURNING ",
             enrollment_code_columns!()
@@ -48,6 +50,7 @@ impl Store {
         .bind(espace_id)
         .bind(now)
         .bind(expires_at)
+        .bind(poste_nom.map(fold))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
@@ -163,10 +166,10 @@ impl Store {
     ) -> Result<PosteRow> {
         let update = sqlx::query(concat!(
             "UPDATE postes SET enrollment = 'approuve' \
-             WHERE LOWER(nom) = LOWER($1) AND enrollment = 'en_attente' RETURNING ",
+             WHERE nom_cle = $1 AND enrollment = 'en_attente' RETURNING ",
             poste_columns!()
         ))
-        .bind(nom.to_owned());
+        .bind(fold(nom));
         self.enrollment_transition(
             nom,
             update,
@@ -192,11 +195,11 @@ impl Store {
     ) -> Result<PosteRow> {
         let update = sqlx::query(concat!(
             "UPDATE postes SET enrollment = 'enrole', secret_hash = $3, request_hash = NULL \
-             WHERE LOWER(nom) = LOWER($1) AND enrollment = 'approuve' AND request_hash = $2 \
+             WHERE nom_cle = $1 AND enrollment = 'approuve' AND request_hash = $2 \
              RETURNING ",
             poste_columns!()
         ))
-        .bind(nom.to_owned())
+        .bind(fold(nom))
         .bind(request_hash.to_owned())
         .bind(secret_hash.to_owned());
         self.enrollment_transition(
@@ -225,10 +228,10 @@ impl Store {
     ) -> Result<PosteRow> {
         let update = sqlx::query(concat!(
             "UPDATE postes SET enrollment = 'aucun', secret_hash = NULL, request_hash = NULL \
-             WHERE LOWER(nom) = LOWER($1) RETURNING ",
+             WHERE nom_cle = $1 RETURNING ",
             poste_columns!()
         ))
-        .bind(nom.to_owned());
+        .bind(fold(nom));
         // Only an unknown name refuses a reset (`NotFound`); the refusal is never used.
         self.enrollment_transition(
             nom,
@@ -246,7 +249,7 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT ",
             poste_columns!(),
-            " FROM postes WHERE enrollment = 'en_attente' ORDER BY LOWER(nom), id"
+            " FROM postes WHERE enrollment = 'en_attente' ORDER BY nom_cle, id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -288,8 +291,8 @@ impl Store {
     }
 }
 
-/// Uses up the one-time code `code_hash` for workstation `nom`, or tells why it cannot be.
-/// Uses a one-time code up for `nom`; the space it was made for, if any.
+/// Uses up the one-time code `code_hash` for workstation `nom`, or tells why it cannot be;
+/// the space it was made for, if any.
 async fn use_enrollment_code(
     conn: &mut AnyConnection,
     code_hash: &str,
@@ -299,10 +302,10 @@ async fn use_enrollment_code(
     let used = sqlx::query(
         "UPDATE enrollment_codes SET used_at = $3 \
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $3 \
-         AND (poste_nom IS NULL OR LOWER(poste_nom) = LOWER($2)) RETURNING espace_id",
+         AND (poste_nom_cle IS NULL OR poste_nom_cle = $2) RETURNING espace_id",
     )
     .bind(code_hash.to_owned())
-    .bind(nom.to_owned())
+    .bind(fold(nom))
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
@@ -357,10 +360,10 @@ async fn update_enrollment_request(
         "UPDATE postes SET enrollment = 'en_attente', request_hash = $6, \
          ip = COALESCE($2, ip), mac = COALESCE($3, mac), version = COALESCE($4, version), \
          last_seen = $5 \
-         WHERE LOWER(nom) = LOWER($1) AND enrollment <> 'enrole' RETURNING ",
+         WHERE nom_cle = $1 AND enrollment <> 'enrole' RETURNING ",
         poste_columns!()
     ))
-    .bind(seen.nom.clone())
+    .bind(fold(&seen.nom))
     .bind(seen.ip.clone())
     .bind(seen.mac.clone())
     .bind(seen.version.clone())

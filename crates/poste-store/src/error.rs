@@ -43,6 +43,10 @@ pub enum StoreError {
     /// `reason` says why.
     #[error("space change refused: {0:?}")]
     SpaceRefused(SpaceRefusal),
+    /// At start-up: names that must differ once case is set aside (decision 0015) do not;
+    /// nothing was changed. Someone renames one of each group, then the store opens.
+    #[error("names that differ only by case: {0:?}")]
+    NamesFoldAlike(Vec<crate::names::NameClash>),
 }
 
 impl StoreError {

@@ -22,6 +22,7 @@ mod error;
 mod events;
 mod instances;
 mod model;
+mod names;
 mod postes;
 mod power;
 mod query;
@@ -45,6 +46,7 @@ pub use model::{
     StaffRole, StaffRow, StaffSessionRow, TimeRequestRow, TimeRequestStatus, TokenRow, UsageRow,
     VisitorRow, Warning,
 };
+pub use names::{NameClash, NamedThing, fold};
 pub use power::PowerRecorded;
 pub use requests::TimeAnswer;
 pub use sessions::StartPlan;

@@ -211,7 +211,7 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT ",
             poste_columns!(),
-            " FROM postes WHERE retired_at IS NULL ORDER BY LOWER(nom), id"
+            " FROM postes WHERE retired_at IS NULL ORDER BY nom_cle, id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -232,7 +232,7 @@ impl Store {
         }
         let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
-            "SELECT {} FROM postes WHERE retired_at IS NULL AND id IN ({}) ORDER BY LOWER(nom), id",
+            "SELECT {} FROM postes WHERE retired_at IS NULL AND id IN ({}) ORDER BY nom_cle, id",
             poste_columns!(),
             placeholders.join(", ")
         );
@@ -257,10 +257,10 @@ async fn update_poste_seen(
     let row = sqlx::query(concat!(
         "UPDATE postes SET ip = COALESCE($2, ip), mac = COALESCE($3, mac), \
          version = COALESCE($4, version), last_seen = $5 \
-         WHERE LOWER(nom) = LOWER($1) RETURNING ",
+         WHERE nom_cle = $1 RETURNING ",
         poste_columns!()
     ))
-    .bind(seen.nom.clone())
+    .bind(crate::names::fold(&seen.nom))
     .bind(seen.ip.clone())
     .bind(seen.mac.clone())
     .bind(seen.version.clone())

@@ -32,19 +32,32 @@ impl Conditions {
             .push(clause.replace('?', &format!("${}", self.args.len())));
     }
 
-    /// `column` contains `text`, literally and case-insensitively (LOWER on both sides, so each
-    /// backend folds case its own way, consistently).
+    /// `column` contains `text`, literally and case-insensitively (LOWER on both sides: ASCII
+    /// only on SQLite; the names that have a key use `push_key_contains` instead).
     pub(crate) fn push_contains(&mut self, column: &str, text: &str) {
+        let pattern = format!("%{}%", escape_like(text));
+        self.push_like(
+            &format!("LOWER({column}) LIKE LOWER(?) ESCAPE '\\'"),
+            text,
+            pattern,
+        );
+    }
+
+    /// `key` (a key column or an expression of key columns, decision 0015) contains `text`,
+    /// literally, compared by its folded key: the same on both backends.
+    pub(crate) fn push_key_contains(&mut self, key: &str, text: &str) {
+        let pattern = crate::names::contains_pattern(text);
+        self.push_like(&format!("{key} LIKE ? ESCAPE '\\'"), text, pattern);
+    }
+
+    fn push_like(&mut self, clause: &str, text: &str, pattern: String) {
         // No stored text can hold NUL (PostgreSQL refuses it in `text` with an error, and
         // SQLite's LIKE stops at it, so `%\0%` would match every row): match nothing.
         if has_nul(text) {
             self.clauses.push("1 = 0".to_owned());
             return;
         }
-        self.push(
-            &format!("LOWER({column}) LIKE LOWER(?) ESCAPE '\\'"),
-            Arg::Text(format!("%{}%", escape_like(text))),
-        );
+        self.push(clause, Arg::Text(pattern));
     }
 
     /// Several alternatives as one condition: `(a OR b …)`, each with its own value.
@@ -123,7 +136,7 @@ pub(crate) fn has_nul(text: &str) -> bool {
 }
 
 /// Escapes `\`, `%` and `_` for `LIKE … ESCAPE '\'`, so the text matches literally.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '\\' | '%' | '_') {

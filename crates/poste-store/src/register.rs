@@ -11,6 +11,7 @@ use crate::model::{
     Actor, CategoryRow, EventFilter, EventKind, EventView, Millis, NewCategory, NewVisitor,
     PosteRow, PurgeReport, SessionStatus, UsageRow, VisitorRow,
 };
+use crate::names::fold;
 use crate::query::{Arg, Conditions};
 use crate::rows::{event_from_row, get, poste_columns, poste_from_row};
 use crate::store::Store;
@@ -41,7 +42,7 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT ",
             category_columns!(),
-            " FROM categories ORDER BY LOWER(nom), id"
+            " FROM categories ORDER BY nom_cle, id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -70,13 +71,12 @@ impl Store {
         now: Millis,
     ) -> Result<CategoryRow> {
         let mut tx = self.writer.begin().await?;
-        let taken: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM categories WHERE LOWER(nom) = LOWER($1) AND id <> $2",
-        )
-        .bind(category.nom.clone())
-        .bind(id.unwrap_or(-1))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM categories WHERE nom_cle = $1 AND id <> $2")
+                .bind(fold(&category.nom))
+                .bind(id.unwrap_or(-1))
+                .fetch_optional(&mut *tx)
+                .await?;
         if taken.is_some() {
             return Err(StoreError::AlreadyExists {
                 what: "category",
@@ -86,24 +86,26 @@ impl Store {
         let query = match id {
             None => sqlx::query(concat!(
                 "INSERT INTO categories (nom, max_session_secs, max_day_secs, max_week_secs, \
-                 created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ",
+                 created_at, nom_cle) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
                 category_columns!()
             ))
             .bind(category.nom.clone())
             .bind(category.max_session_secs)
             .bind(category.max_day_secs)
             .bind(category.max_week_secs)
-            .bind(now),
+            .bind(now)
+            .bind(fold(&category.nom)),
             Some(id) => sqlx::query(concat!(
                 "UPDATE categories SET nom = $1, max_session_secs = $2, max_day_secs = $3, \
-                 max_week_secs = $4 WHERE id = $5 RETURNING ",
+                 max_week_secs = $4, nom_cle = $6 WHERE id = $5 RETURNING ",
                 category_columns!()
             ))
             .bind(category.nom.clone())
             .bind(category.max_session_secs)
             .bind(category.max_day_secs)
             .bind(category.max_week_secs)
-            .bind(id),
+            .bind(id)
+            .bind(fold(&category.nom)),
         };
         let row = query
             .fetch_optional(&mut *tx)
@@ -159,9 +161,9 @@ impl Store {
     ) -> Result<Vec<VisitorRow>> {
         let mut conditions = Conditions::default();
         if let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) {
-            conditions.push_contains(
-                "COALESCE(v.nom, '') || ' ' || COALESCE(v.carte, '') || ' ' || \
-                 COALESCE(v.email, '')",
+            conditions.push_key_contains(
+                "COALESCE(v.nom_cle, '') || ' ' || COALESCE(v.carte_cle, '') || ' ' || \
+                 COALESCE(v.email_cle, '')",
                 text,
             );
         }
@@ -169,7 +171,7 @@ impl Store {
             .fetch_page(
                 &self.pool,
                 visitor_select!(),
-                "LOWER(v.nom), v.id",
+                "v.nom_cle, v.id",
                 limit,
                 None,
             )
@@ -189,13 +191,12 @@ impl Store {
     ) -> Result<VisitorRow> {
         let mut tx = self.writer.begin().await?;
         if let Some(carte) = &visitor.carte {
-            let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM visiteurs WHERE LOWER(carte) = LOWER($1) AND id <> $2",
-            )
-            .bind(carte.clone())
-            .bind(id.unwrap_or(-1))
-            .fetch_optional(&mut *tx)
-            .await?;
+            let taken: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM visiteurs WHERE carte_cle = $1 AND id <> $2")
+                    .bind(fold(carte))
+                    .bind(id.unwrap_or(-1))
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if taken.is_some() {
                 return Err(StoreError::AlreadyExists {
                     what: "visitor card",
@@ -206,11 +207,13 @@ impl Store {
         let query = match id {
             None => sqlx::query(
                 "INSERT INTO visiteurs (nom, carte, email, categorie_id, notes, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                 updated_at, nom_cle, carte_cle, email_cle) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING id",
             ),
             Some(_) => sqlx::query(
                 "UPDATE visiteurs SET nom = $1, carte = $2, email = $3, categorie_id = $4, \
-                 notes = $5, updated_at = $6 WHERE id = $7 RETURNING id",
+                 notes = $5, updated_at = $6, nom_cle = $7, carte_cle = $8, email_cle = $9 \
+                 WHERE id = $10 RETURNING id",
             ),
         };
         let query = query
@@ -219,7 +222,10 @@ impl Store {
             .bind(visitor.email.clone())
             .bind(visitor.categorie_id)
             .bind(visitor.notes.clone())
-            .bind(now);
+            .bind(now)
+            .bind(fold(&visitor.nom))
+            .bind(visitor.carte.as_deref().map(fold))
+            .bind(visitor.email.as_deref().map(fold));
         let query = match id {
             Some(id) => query.bind(id),
             None => query,
@@ -327,8 +333,8 @@ impl Store {
     ) -> Result<PosteRow> {
         let mut tx = self.writer.begin().await?;
         let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM postes WHERE LOWER(nom) = LOWER($1) AND id <> $2")
-                .bind(nom.to_owned())
+            sqlx::query_scalar("SELECT id FROM postes WHERE nom_cle = $1 AND id <> $2")
+                .bind(fold(nom))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -339,13 +345,14 @@ impl Store {
             });
         }
         let row = sqlx::query(concat!(
-            "UPDATE postes SET nom = $2, emplacement = $3 WHERE id = $1 AND retired_at IS NULL \
-             RETURNING ",
+            "UPDATE postes SET nom = $2, emplacement = $3, nom_cle = $4 \
+             WHERE id = $1 AND retired_at IS NULL RETURNING ",
             poste_columns!()
         ))
         .bind(id)
         .bind(nom.to_owned())
         .bind(emplacement.map(str::to_owned))
+        .bind(fold(nom))
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("poste", id))?;
@@ -379,6 +386,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE postes SET nom = nom || ' (retiré ' || CAST(id AS TEXT) || ')', \
+             nom_cle = nom_cle || ' (retiré ' || CAST(id AS TEXT) || ')', \
              retired_at = $2, enrollment = 'aucun', secret_hash = NULL, request_hash = NULL \
              WHERE id = $1 AND retired_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM sessions WHERE poste_id = $1 AND statut = 'active') RETURNING ",

@@ -52,9 +52,9 @@ where
     let row = sqlx::query(concat!(
         "SELECT ",
         poste_columns!(),
-        " FROM postes WHERE LOWER(nom) = LOWER($1)"
+        " FROM postes WHERE nom_cle = $1"
     ))
-    .bind(nom.to_owned())
+    .bind(crate::names::fold(nom))
     .fetch_optional(executor)
     .await?;
     row.as_ref().map(poste_from_row).transpose()
@@ -71,8 +71,8 @@ pub(crate) async fn insert_poste(
     now: Millis,
 ) -> Result<Option<PosteRow>> {
     let row = sqlx::query(concat!(
-        "INSERT INTO postes (nom, ip, mac, version, created_at, last_seen, hors_service) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT DO NOTHING RETURNING ",
+        "INSERT INTO postes (nom, ip, mac, version, created_at, last_seen, hors_service, nom_cle) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT DO NOTHING RETURNING ",
         poste_columns!()
     ))
     .bind(nom.to_owned())
@@ -81,6 +81,7 @@ pub(crate) async fn insert_poste(
     .bind(version.clone())
     .bind(now)
     .bind(last_seen)
+    .bind(crate::names::fold(nom))
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(poste_from_row).transpose()

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use crate::error::{Result, SpaceRefusal, StoreError};
 use crate::events::EventSpec;
 use crate::model::{Actor, EventKind, Millis, NewSpace, PosteRow, SpaceRow};
+use crate::names::fold;
 use crate::rows::{get, poste_columns, poste_from_row};
 use crate::store::Store;
 
@@ -48,9 +49,9 @@ impl Store {
         let row = sqlx::query(concat!(
             "SELECT ",
             space_columns!(),
-            " FROM espaces WHERE LOWER(nom) = LOWER($1) AND deleted_at IS NULL"
+            " FROM espaces WHERE nom_cle = $1 AND deleted_at IS NULL"
         ))
-        .bind(nom.to_owned())
+        .bind(fold(nom))
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(space_from_row).transpose()
@@ -68,10 +69,9 @@ impl Store {
     ) -> Result<SpaceRow> {
         let mut tx = self.writer.begin().await?;
         let taken: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM espaces WHERE LOWER(nom) = LOWER($1) AND id <> $2 \
-             AND deleted_at IS NULL",
+            "SELECT id FROM espaces WHERE nom_cle = $1 AND id <> $2 AND deleted_at IS NULL",
         )
-        .bind(space.nom.clone())
+        .bind(fold(&space.nom))
         .bind(id.unwrap_or(-1))
         .fetch_optional(&mut *tx)
         .await?;
@@ -83,20 +83,23 @@ impl Store {
         }
         let query = match id {
             None => sqlx::query(concat!(
-                "INSERT INTO espaces (nom, adresse, created_at) VALUES ($1, $2, $3) RETURNING ",
-                space_columns!()
-            ))
-            .bind(space.nom.clone())
-            .bind(space.adresse.clone())
-            .bind(now),
-            Some(id) => sqlx::query(concat!(
-                "UPDATE espaces SET nom = $1, adresse = $2 WHERE id = $3 AND deleted_at IS NULL \
+                "INSERT INTO espaces (nom, adresse, created_at, nom_cle) VALUES ($1, $2, $3, $4) \
                  RETURNING ",
                 space_columns!()
             ))
             .bind(space.nom.clone())
             .bind(space.adresse.clone())
-            .bind(id),
+            .bind(now)
+            .bind(fold(&space.nom)),
+            Some(id) => sqlx::query(concat!(
+                "UPDATE espaces SET nom = $1, adresse = $2, nom_cle = $4 \
+                 WHERE id = $3 AND deleted_at IS NULL RETURNING ",
+                space_columns!()
+            ))
+            .bind(space.nom.clone())
+            .bind(space.adresse.clone())
+            .bind(id)
+            .bind(fold(&space.nom)),
         };
         let row = query
             .fetch_optional(&mut *tx)

@@ -11,6 +11,7 @@ use crate::model::{
     Actor, Backend, EventKind, Millis, NewStaff, RefusedLogin, SpaceScope, StaffCredentials,
     StaffRole, StaffRow, StaffSessionRow,
 };
+use crate::names::fold;
 use crate::query::has_nul;
 use crate::rows::{decode_error, get};
 use crate::store::Store;
@@ -57,8 +58,8 @@ impl Store {
     ) -> Result<StaffRow> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
-            "INSERT INTO staff (login, nom, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING ",
+            "INSERT INTO staff (login, nom, role, password_hash, created_at, login_cle) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING ",
             staff_columns!()
         ))
         .bind(new.login.clone())
@@ -66,13 +67,14 @@ impl Store {
         .bind(new.role.as_str())
         .bind(new.password_hash.clone())
         .bind(now)
+        .bind(fold(&new.login))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
             let deleted: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM staff WHERE LOWER(login) = LOWER($1) AND deleted_at IS NOT NULL",
+                "SELECT id FROM staff WHERE login_cle = $1 AND deleted_at IS NOT NULL",
             )
-            .bind(new.login.clone())
+            .bind(fold(&new.login))
             .fetch_optional(&mut *tx)
             .await?;
             if deleted.is_some() {
@@ -207,9 +209,9 @@ impl Store {
         let row = sqlx::query(concat!(
             "SELECT ",
             staff_columns!(),
-            ", password_hash FROM staff WHERE LOWER(login) = LOWER($1)"
+            ", password_hash FROM staff WHERE login_cle = $1"
         ))
-        .bind(login.to_owned())
+        .bind(fold(login))
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| {
@@ -226,7 +228,7 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT ",
             staff_columns!(),
-            " FROM staff WHERE deleted_at IS NULL ORDER BY LOWER(login), id"
+            " FROM staff WHERE deleted_at IS NULL ORDER BY login_cle, id"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -359,10 +361,10 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE staff SET password_hash = $2 \
-             WHERE LOWER(login) = LOWER($1) AND deleted_at IS NULL RETURNING ",
+             WHERE login_cle = $1 AND deleted_at IS NULL RETURNING ",
             staff_columns!()
         ))
-        .bind(login.to_owned())
+        .bind(fold(login))
         .bind(password_hash.to_owned())
         .fetch_optional(&mut *tx)
         .await?;

@@ -57,7 +57,8 @@ impl std::fmt::Debug for SecretUrl {
 
 impl Store {
     /// Opens `url` (`sqlite:PATH` / `sqlite://PATH?mode=rwc`, creating the file and its parent
-    /// directory; or `postgres://…`), switches SQLite to WAL, and applies the migrations.
+    /// directory; or `postgres://…`), switches SQLite to WAL, applies the migrations, and writes
+    /// the comparison keys of names that lack one (`NamesFoldAlike` while two fold alike).
     /// `origin` names this process in the events it writes (the server uses a random instance id).
     pub async fn connect(url: &str, origin: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
@@ -76,6 +77,7 @@ impl Store {
                     tracing::warn!(journal_mode = %mode, "SQLite refused WAL mode");
                 }
                 SQLITE_MIGRATOR.run(&writer).await?;
+                crate::names::fill_keys(&writer).await?;
                 // Debug builds (the tests) open the readers read-only, so that a write sent
                 // to the wrong pool fails loudly instead of contending for the lock.
                 let readers = sqlite_pool(SQLITE_READERS, cfg!(debug_assertions))
@@ -86,6 +88,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new().connect_with(options).await?;
                 POSTGRES_MIGRATOR.run(&pool).await?;
+                crate::names::fill_keys(&pool).await?;
                 (pool.clone(), pool)
             }
         };

@@ -135,7 +135,7 @@ async fn save(
                 .find(|v| {
                     v.carte
                         .as_deref()
-                        .is_some_and(|carte| carte.eq_ignore_ascii_case(&name))
+                        .is_some_and(|carte| poste_store::fold(carte) == poste_store::fold(&name))
                 })
                 .map(|v| v.nom);
             Ok(Err(VisitorErrors {

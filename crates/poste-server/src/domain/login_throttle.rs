@@ -120,11 +120,10 @@ pub struct LoginThrottle {
     pairs: HashMap<Pair, Entry>,
 }
 
-/// The account as a key: trimmed, lower case (logins compare case-insensitively), bounded.
+/// The account as a key: trimmed, folded as the store compares logins (decision 0015: « É »
+/// typed composed or decomposed, in any case, is one account), bounded.
 pub fn account_key(login: &str) -> String {
-    login
-        .trim()
-        .to_lowercase()
+    poste_store::fold(login.trim())
         .chars()
         .take(KEY_CHARS)
         .collect()
@@ -626,5 +625,21 @@ mod tests {
         fail(&mut throttle, Login::Account(&long), A, start);
         assert_eq!(account_key(&long).len(), KEY_CHARS);
         assert_eq!(throttle.len(), 1);
+    }
+
+    #[test]
+    fn an_account_is_one_key_however_its_login_is_typed() {
+        // The store finds « Élodie » typed in any case, « É » composed or not: so does the
+        // throttle, or each spelling would get its own free failures.
+        let keys = [
+            "Élodie",
+            "ÉLODIE",
+            " élodie ",
+            "E\u{301}lodie",
+            "e\u{301}LODIE",
+        ]
+        .map(account_key);
+        assert!(keys.iter().all(|key| *key == keys[0]), "{keys:?}");
+        assert_ne!(account_key("elodie"), keys[0]);
     }
 }

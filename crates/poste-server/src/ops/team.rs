@@ -155,7 +155,7 @@ pub async fn reset_password(
 }
 
 fn is_self(actor: &Actor, target: &StaffRow) -> bool {
-    matches!(actor, Actor::Staff { login, .. } if login.eq_ignore_ascii_case(&target.login))
+    matches!(actor, Actor::Staff { login, .. } if poste_store::fold(login) == poste_store::fold(&target.login))
 }
 
 fn staff_error(login: &str, err: StoreError) -> OpError {

@@ -114,6 +114,49 @@ fn a_bad_configuration_is_named_and_refused() {
     assert!(ok, "printed configuration must load again: {err}");
 }
 
+/// Two workstation names that differ only by case (written by hand in the database, or left
+/// by a release whose SQLite compared accented capitals apart): the server does not open the
+/// database, says in French which rows to rename and how, and opens it once they differ.
+#[tokio::test]
+async fn names_that_differ_only_by_case_stop_the_start_in_french() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    for nom in ["Salle-01", "Salle-02"] {
+        let (ok, _, err) = cli(data, &["poste", "add", nom]);
+        assert!(ok, "{err}");
+    }
+    let edit = |sql: &'static str| {
+        let url = format!("sqlite:{}", data.join("poste-server.sqlite").display());
+        async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    };
+    edit("UPDATE postes SET nom = 'SALLE-01' WHERE nom = 'Salle-02'").await;
+
+    let (ok, out, err) = cli(data, &["poste", "list"]);
+    assert!(!ok, "{out}");
+    for expected in [
+        "ne diffèrent que par les majuscules",
+        "postes (table postes, colonne nom) : n° 1 « Salle-01 », n° 2 « SALLE-01 »",
+        "Rien n'a été modifié",
+        "UPDATE postes SET nom = 'nouveau nom' WHERE id = 2;",
+        "puis relancez le serveur",
+    ] {
+        assert!(err.contains(expected), "« {expected} » missing from: {err}");
+    }
+
+    edit("UPDATE postes SET nom = 'Salle-03' WHERE id = 2").await;
+    let (ok, out, err) = cli(data, &["poste", "list"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Salle-01") && out.contains("Salle-03"),
+        "{out}"
+    );
+}
+
 #[tokio::test]
 async fn sigkill_and_restart_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,6 +12,7 @@ mod concurrency;
 mod enrollment;
 mod events;
 mod migrations;
+mod names;
 mod postes;
 mod power;
 mod register;
@@ -124,4 +125,5 @@ conformance! {
     spaces::a_busy_workstation_does_not_move,
     spaces::staff_work_in_their_spaces_and_lists_show_those_only,
     spaces::a_space_has_its_own_settings_or_the_common_ones,
+    names::names_are_compared_without_case_on_every_letter,
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use poste_store::{Enrollment, EnrollmentProof, PosteSighting, Store};
+use poste_store::{Enrollment, EnrollmentProof, NamedThing, PosteSighting, Store, StoreError};
 use sqlx::AnyPool;
 use sqlx::migrate::Migrator;
 
@@ -296,4 +296,93 @@ upgrade_tests!(
     sqlite_site_becomes_the_default_space,
     postgres_site_becomes_the_default_space,
     upgrade_into_the_default_space
+);
+
+/// A site from before the name keys (0016), whose names fold alike (NFC « École-01 » and NFD
+/// « École-01 », two names for both backends' `LOWER`, one name by `fold`): the store refuses
+/// to open, naming both rows and changing nothing, until one is renamed by hand; then it writes
+/// every key and finds the names in any case.
+async fn upgrade_with_names_that_fold_alike(conn_url: &str, store_url: &str, flavour: &str) {
+    let (_, pool) = schema_at(conn_url, flavour, 16).await;
+    for nom in ["École-01", "E\u{301}COLE-01", "Salle-B"] {
+        sqlx::query("INSERT INTO postes (nom, created_at, hors_service) VALUES ($1, $2, 0)")
+            .bind(nom)
+            .bind(T0)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO staff (login, nom, role, password_hash, created_at) \
+         VALUES ('Élodie', 'Élodie', 'admin', 'x', $1)",
+    )
+    .bind(T0)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    for _ in 0..2 {
+        let refused = Store::connect(store_url, ORIGIN).await;
+        let Err(StoreError::NamesFoldAlike(clashes)) = refused else {
+            panic!("expected NamesFoldAlike, got {refused:?}");
+        };
+        assert_eq!(clashes.len(), 1, "{clashes:?}");
+        assert_eq!(
+            (clashes[0].what, clashes[0].table, clashes[0].column),
+            (NamedThing::Workstation, "postes", "nom")
+        );
+        assert_eq!(
+            clashes[0].rows,
+            [
+                (1, "École-01".to_owned()),
+                (2, "E\u{301}COLE-01".to_owned())
+            ]
+        );
+        // Nothing was written: no key yet.
+        let keyed: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM postes WHERE nom_cle IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(keyed, 0);
+    }
+
+    sqlx::query("UPDATE postes SET nom = 'École-02' WHERE id = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    for (asked, id) in [("ÉCOLE-01", 1), ("école-02", 2), ("salle-b", 3)] {
+        let found = store.poste_by_name(asked).await.unwrap();
+        assert_eq!(found.map(|p| p.id), Some(id), "{asked}");
+    }
+    let found = store.staff_credentials("ÉLODIE").await.unwrap();
+    assert_eq!(found.map(|c| c.staff.login), Some("Élodie".to_owned()));
+    // The default space made by 0012 has its key as well.
+    assert!(
+        store
+            .space_by_name("ESPACE PRINCIPAL")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A name changed by hand while the server was stopped: its key follows at the next start.
+    sqlx::query("UPDATE postes SET nom = 'Étage-03' WHERE id = 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store.close().await;
+    let store = Store::connect(store_url, ORIGIN).await.unwrap();
+    let found = store.poste_by_name("ÉTAGE-03").await.unwrap();
+    assert_eq!(found.map(|p| p.id), Some(3));
+    assert!(store.poste_by_name("salle-b").await.unwrap().is_none());
+    pool.close().await;
+}
+
+upgrade_tests!(
+    sqlite_names_that_fold_alike_hold_the_upgrade,
+    postgres_names_that_fold_alike_hold_the_upgrade,
+    upgrade_with_names_that_fold_alike
 );
