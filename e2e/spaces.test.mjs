@@ -450,11 +450,23 @@ test("with several spaces, an enrollment is approved in the space staff choose, 
   await sandrine.goto(`${server.url}/console/postes`);
   const proposed = sandrine.locator("tr", { has: sandrine.locator('input[value="MDQ-06"]') }).getByLabel("Espace où servira MDQ-06");
   assert.equal(await proposed.inputValue(), await sandrine.getByLabel("Espace de MDQ-02").inputValue(), "the code's space");
+  // IT corrects its configuration and enrolls it again, naming the médiathèque: it still waits
+  // in the quartier, and the console proposes neither space but says both.
+  const plain = server.cli(["poste", "enroll-code", "--poste", "MDQ-06"]).match(/ : (\S+)\n/)[1];
+  const corrected = "demande-e2e-mdq-06-corrigee-0123";
+  newcomer.send({ type: "enroll", poste: "MDQ-06", code_enrolement: plain, demande: corrected, espace: "médiathèque de saint-leu" });
+  assert.equal((await newcomer.next("enrollment")).statut, "en_attente");
+  await sandrine.goto(`${server.url}/console/postes`);
+  const askedAgain = sandrine.locator("tr", { has: sandrine.locator('input[value="MDQ-06"]') });
+  assert.equal(await askedAgain.getByLabel("Espace où servira MDQ-06").inputValue(), "", "nothing proposed");
+  await askedAgain.getByText("Ce poste demande maintenant l'espace « Médiathèque de Saint-Leu » (sa configuration a changé) ; il attend dans « Maison de quartier ». Vérifiez où il doit servir.").waitFor();
+  await askedAgain.screenshot({ path: screenshotPath("console-validation-espace-demandee.png") });
   await luc.goto(`${server.url}/console/postes`);
   const lucsRow = luc.locator("tr", { has: luc.locator('input[value="MDQ-06"]') });
+  await lucsRow.getByText("Ce poste demande maintenant l'espace « Médiathèque de Saint-Leu »", { exact: false }).waitFor();
   await lucsRow.getByRole("button", { name: "Valider l'enrôlement" }).click();
   await banner(luc, "Enrôlement de « MDQ-06 » validé : son agent va recevoir son secret.");
-  newcomer.send({ type: "enroll", poste: "MDQ-06", demande: request });
+  newcomer.send({ type: "enroll", poste: "MDQ-06", demande: corrected });
   assert.equal((await newcomer.next("enrollment")).statut, "enrole");
   newcomer.close();
 });

@@ -112,7 +112,9 @@ impl Store {
                 ("jeton_installation", named)
             }
         };
-        let row = match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
+        let row = match update_enrollment_request(&mut tx, seen, request_hash, code_space, now)
+            .await?
+        {
             Some(row) => row,
             None => {
                 // Unknown, or enrolled. Create it if unknown: when another writer created it
@@ -128,15 +130,18 @@ impl Store {
                     now,
                 )
                 .await?;
-                let row = match update_enrollment_request(&mut tx, seen, request_hash, now).await? {
-                    Some(row) => row,
-                    None => {
-                        tx.rollback().await?;
-                        return Err(StoreError::EnrollmentRefused(
-                            EnrollmentRefusal::AlreadyEnrolled,
-                        ));
-                    }
-                };
+                let row =
+                    match update_enrollment_request(&mut tx, seen, request_hash, code_space, now)
+                        .await?
+                    {
+                        Some(row) => row,
+                        None => {
+                            tx.rollback().await?;
+                            return Err(StoreError::EnrollmentRefused(
+                                EnrollmentRefusal::AlreadyEnrolled,
+                            ));
+                        }
+                    };
                 // New here: it waits in the space its code was made for (or its agent named),
                 // if that stands.
                 match code_space {
@@ -348,16 +353,18 @@ async fn place_new_poste(conn: &mut AnyConnection, row: PosteRow, space: i64) ->
     }
 }
 
-/// Sets the workstation named `seen.nom` waiting for staff with this request, and records the
-/// sighting; None when there is none of that name or it is enrolled.
+/// Sets the workstation named `seen.nom` waiting for staff with this request and the space it
+/// names (its space stays), and records the sighting; None when there is none of that name or
+/// it is enrolled.
 async fn update_enrollment_request(
     conn: &mut AnyConnection,
     seen: &PosteSighting,
     request_hash: &str,
+    requested_space: Option<i64>,
     now: Millis,
 ) -> Result<Option<PosteRow>> {
     let row = sqlx::query(concat!(
-        "UPDATE postes SET enrollment = 'en_attente', request_hash = $6, \
+        "UPDATE postes SET enrollment = 'en_attente', request_hash = $6, espace_demande = $7, \
          ip = COALESCE($2, ip), mac = COALESCE($3, mac), version = COALESCE($4, version), \
          last_seen = $5 \
          WHERE nom_cle = $1 AND enrollment <> 'enrole' RETURNING ",
@@ -369,6 +376,7 @@ async fn update_enrollment_request(
     .bind(seen.version.clone())
     .bind(now)
     .bind(request_hash.to_owned())
+    .bind(requested_space)
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(poste_from_row).transpose()

@@ -186,6 +186,15 @@ pub struct PosteRow {
     pub retired_at: Option<Millis>,
     /// The public space it belongs to.
     pub espace_id: i64,
+    /// The space its last enrollment request named (its code's, else its agent's); None: none
+    /// named. Differs from `espace_id` when a waiting workstation asked again naming another
+    /// space: the console then proposes neither.
+    #[serde(skip)]
+    pub requested_space: Option<i64>,
+    /// SHA-256 (hex) of the request key of its enrollment request, while one waits or is
+    /// approved; never serialised.
+    #[serde(skip)]
+    pub request_hash: Option<String>,
 }
 
 /// Enrollment of a workstation: an agent asks with a one-time code (or the site's install

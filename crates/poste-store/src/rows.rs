@@ -28,7 +28,7 @@ pub(crate) use session_select;
 macro_rules! poste_columns {
     () => {
         "id, nom, ip, mac, version, created_at, last_seen, hors_service, enrollment, secret_hash, \
-         emplacement, retired_at, espace_id"
+         emplacement, retired_at, espace_id, espace_demande, request_hash"
     };
 }
 pub(crate) use poste_columns;
@@ -142,6 +142,8 @@ pub(crate) fn poste_from_row(row: &AnyRow) -> Result<PosteRow> {
         emplacement: get(row, "emplacement")?,
         retired_at: get(row, "retired_at")?,
         espace_id: get(row, "espace_id")?,
+        requested_space: get(row, "espace_demande")?,
+        request_hash: get(row, "request_hash")?,
     })
 }
 

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use poste_store::{Enrollment, NewCategory, SpaceScope, StoreError};
+use poste_store::{DEFAULT_SPACE, Enrollment, NewCategory, SpaceScope, StoreError};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
@@ -44,9 +44,14 @@ struct PosteLine {
     hors_service: bool,
     enrollment: &'static str,
     pending: bool,
-    /// Waiting for approval in the space its enrollment code was made for: that space is
-    /// proposed (in the default space, nothing is: nobody chose it).
-    pending_in_chosen_space: bool,
+    /// The space its approval proposes (its id, empty: none). A workstation waiting in the
+    /// space its enrollment code was made for (or its agent named) has it proposed; in the
+    /// default space nothing is (nobody chose it), nor when it asked again naming another.
+    proposed_space: String,
+    /// Waiting in one space, it asked again naming another (IT corrected its configuration):
+    /// that other space's name, shown beside the one it waits in; empty otherwise.
+    asks_for: String,
+    waits_in: String,
     ip: String,
     mac: String,
     version: String,
@@ -78,36 +83,58 @@ pub async fn postes(
     staff.require_admin()?;
     let online = state.hub.online_postes();
     let tz = state.settings().timezone.clone();
+    let all_spaces = state.store.list_spaces().await?;
+    let space_name = |id: i64| {
+        all_spaces
+            .iter()
+            .find(|space| space.id == id)
+            .map(|space| space.nom.clone())
+    };
     let postes = state
         .store
         .list_postes()
         .await?
         .into_iter()
         .filter(|p| staff.view.contains(p.espace_id))
-        .map(|p| PosteLine {
-            online: online.contains(&p.id),
-            hors_service: p.hors_service,
-            enrollment: t::enrollment(p.enrollment),
-            pending: p.enrollment == Enrollment::EnAttente,
-            pending_in_chosen_space: p.enrollment == Enrollment::EnAttente
-                && p.espace_id != poste_store::DEFAULT_SPACE,
-            ip: p.ip.unwrap_or_default(),
-            mac: p.mac.unwrap_or_default(),
-            version: p.version.unwrap_or_default(),
-            last_seen: p
-                .last_seen
-                .map(|at| view::local_datetime(at, &tz))
-                .unwrap_or_else(|| "jamais".to_owned()),
-            emplacement: p.emplacement.unwrap_or_default(),
-            espace_id: p.espace_id.to_string(),
-            id: p.id,
-            nom: p.nom,
+        .map(|p| {
+            let pending = p.enrollment == Enrollment::EnAttente;
+            // A space it names that was deleted meanwhile is no choice.
+            let asks_for = p
+                .requested_space
+                .filter(|&requested| pending && requested != p.espace_id)
+                .and_then(space_name);
+            let proposed = pending && asks_for.is_none() && p.espace_id != DEFAULT_SPACE;
+            PosteLine {
+                online: online.contains(&p.id),
+                hors_service: p.hors_service,
+                enrollment: t::enrollment(p.enrollment),
+                pending,
+                proposed_space: if proposed {
+                    p.espace_id.to_string()
+                } else {
+                    String::new()
+                },
+                waits_in: if asks_for.is_some() {
+                    space_name(p.espace_id).unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                asks_for: asks_for.unwrap_or_default(),
+                ip: p.ip.unwrap_or_default(),
+                mac: p.mac.unwrap_or_default(),
+                version: p.version.unwrap_or_default(),
+                last_seen: p
+                    .last_seen
+                    .map(|at| view::local_datetime(at, &tz))
+                    .unwrap_or_else(|| "jamais".to_owned()),
+                emplacement: p.emplacement.unwrap_or_default(),
+                espace_id: p.espace_id.to_string(),
+                id: p.id,
+                nom: p.nom,
+            }
         })
         .collect::<Vec<_>>();
-    let spaces = state
-        .store
-        .list_spaces()
-        .await?
+    let spaces = all_spaces
         .into_iter()
         .filter(|space| staff.scope.contains(space.id))
         .map(|space| {

@@ -390,6 +390,8 @@ mod tests {
             emplacement: None,
             retired_at: None,
             espace_id,
+            requested_space: None,
+            request_hash: None,
         };
         let session = |poste_id: i64, espace_id: i64| SessionRow {
             id: poste_id,

@@ -465,8 +465,14 @@ async fn judge_enrollment(
                 Err(err) => Err(err),
             };
         }
-        // Waiting for staff: nothing to do until they approve (the code was used already).
-        Some(Enrollment::EnAttente) => {
+        // Its own request, asked again while staff have not approved it yet (the agent asks
+        // every so often, with the code it used already): nothing to do. Another request key
+        // is another request (`enroll` run again, e.g. after IT corrected the configuration's
+        // space): it replaces this one, with a proof of its own.
+        Some(Enrollment::EnAttente)
+            if known.as_ref().and_then(|p| p.request_hash.as_deref())
+                == Some(request_hash.as_str()) =>
+        {
             return Ok((
                 vec![enrollment(
                     EnrollmentStatus::EnAttente,

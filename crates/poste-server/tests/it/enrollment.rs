@@ -496,3 +496,58 @@ async fn with_several_spaces_an_enrollment_is_approved_in_the_space_staff_name()
     let row = server.store.poste_by_name("MDQ-04").await.unwrap().unwrap();
     assert_eq!(row.espace_id, quartier.id);
 }
+
+/// IT runs `enroll` again on a workstation still waiting for staff (it corrected the space in
+/// its configuration): the new request, with a proof of its own, replaces the waiting one; the
+/// workstation stays where it waits, the space now named is kept beside it for the console, and
+/// the secret goes to the new request once approved. Asked again without a proof, another
+/// request key is refused; the waiting request's own key still only hears « en attente ».
+#[tokio::test]
+async fn enroll_run_again_while_waiting_replaces_the_request() {
+    let (server, _token_dir) = server_with_install_token().await;
+    let annexe = server.create_space("Annexe").await;
+    let token =
+        json!({"jeton_installation": "jeton-installation-du-site-2026", "espace": "annexe"});
+    let mut first = WsClient::connect(&server.ws_url()).await.unwrap();
+    let reply = enroll(
+        &mut first,
+        "ANX-07",
+        token.clone(),
+        "demande-anx-07-premiere",
+    )
+    .await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    // The same request asked again, with or without its proof: still waiting.
+    let reply = enroll(&mut first, "ANX-07", token, "demande-anx-07-premiere").await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    let reply = enroll(&mut first, "ANX-07", json!({}), "demande-anx-07-premiere").await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+
+    let mut again = WsClient::connect(&server.ws_url()).await.unwrap();
+    let corrected = json!({"jeton_installation": "jeton-installation-du-site-2026", "espace": "Espace principal"});
+    let reply = enroll(&mut again, "ANX-07", corrected, "demande-anx-07-seconde").await;
+    assert_eq!(reply["statut"], "en_attente", "{reply}");
+    let waiting = server.store.poste_by_name("ANX-07").await.unwrap().unwrap();
+    assert_eq!(
+        (waiting.espace_id, waiting.requested_space),
+        (annexe.id, Some(poste_store::DEFAULT_SPACE))
+    );
+    // Another key without a proof is no request.
+    let reply = enroll(&mut first, "ANX-07", json!({}), "demande-anx-07-intruse").await;
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+
+    server
+        .api()
+        .post_ok(
+            "/postes/ANX-07/approve",
+            json!({"espace": "Espace principal"}),
+        )
+        .await;
+    // The replaced request collects nothing; the new one its secret.
+    let reply = enroll(&mut first, "ANX-07", json!({}), "demande-anx-07-premiere").await;
+    assert_eq!(reply["statut"], "refuse", "{reply}");
+    let reply = enroll(&mut again, "ANX-07", json!({}), "demande-anx-07-seconde").await;
+    assert_eq!(reply["statut"], "enrole", "{reply}");
+    let enrolled = server.store.poste_by_name("ANX-07").await.unwrap().unwrap();
+    assert_eq!(enrolled.espace_id, poste_store::DEFAULT_SPACE);
+}

@@ -949,4 +949,44 @@ pub async fn a_code_made_for_a_space_enrolls_a_new_workstation_there(store: Stor
         .await
         .unwrap();
     assert_eq!(spaceless.espace_id, quartier.id);
+    assert_eq!(spaceless.requested_space, Some(quartier.id));
+
+    // Waiting in the quartier, it asks again naming the default space (IT corrected its
+    // configuration): it stays where it waits, and the space it named now is kept beside.
+    let corrected = store
+        .request_enrollment(
+            &EnrollmentProof::SiteTokenIn(poste_store::DEFAULT_SPACE),
+            &sighting("MDQ-08"),
+            REQ_A,
+            T0 + 9,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (corrected.espace_id, corrected.requested_space),
+        (quartier.id, Some(poste_store::DEFAULT_SPACE))
+    );
+    // Asking again naming none: no space asked for.
+    let unnamed = store
+        .request_enrollment(
+            &EnrollmentProof::SiteToken,
+            &sighting("MDQ-08"),
+            REQ_B,
+            T0 + 10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (unnamed.espace_id, unnamed.requested_space),
+        (quartier.id, None)
+    );
+    assert_eq!(
+        store
+            .poste_by_name("MDQ-08")
+            .await
+            .unwrap()
+            .unwrap()
+            .requested_space,
+        None
+    );
 }
