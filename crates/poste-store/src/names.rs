@@ -17,11 +17,6 @@ pub fn fold(name: &str) -> String {
     name.nfc().collect::<String>().to_lowercase()
 }
 
-/// A `LIKE` pattern matching keys that contain `text`, folded the same way; `\` escapes.
-pub(crate) fn contains_pattern(text: &str) -> String {
-    format!("%{}%", crate::query::escape_like(&fold(text)))
-}
-
 /// What a name names, for the start-up refusal of two names that fold alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamedThing {

@@ -46,7 +46,7 @@ impl Conditions {
     /// `key` (a key column or an expression of key columns, decision 0015) contains `text`,
     /// literally, compared by its folded key: the same on both backends.
     pub(crate) fn push_key_contains(&mut self, key: &str, text: &str) {
-        let pattern = crate::names::contains_pattern(text);
+        let pattern = format!("%{}%", escape_like(&crate::names::fold(text)));
         self.push_like(&format!("{key} LIKE ? ESCAPE '\\'"), text, pattern);
     }
 
@@ -136,7 +136,7 @@ pub(crate) fn has_nul(text: &str) -> bool {
 }
 
 /// Escapes `\`, `%` and `_` for `LIKE … ESCAPE '\'`, so the text matches literally.
-pub(crate) fn escape_like(text: &str) -> String {
+fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '\\' | '%' | '_') {

@@ -58,7 +58,8 @@ impl std::fmt::Debug for SecretUrl {
 impl Store {
     /// Opens `url` (`sqlite:PATH` / `sqlite://PATH?mode=rwc`, creating the file and its parent
     /// directory; or `postgres://…`), switches SQLite to WAL, applies the migrations, and writes
-    /// the comparison keys of names that lack one (`NamesFoldAlike` while two fold alike).
+    /// the comparison keys of names that lack one or hold a stale one (`NamesFoldAlike` while
+    /// two fold alike).
     /// `origin` names this process in the events it writes (the server uses a random instance id).
     pub async fn connect(url: &str, origin: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
