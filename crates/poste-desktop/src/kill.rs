@@ -17,6 +17,9 @@ use crate::DesktopError;
 /// The label of the last resort in [`crate::Outcome::method`] and in failure lists.
 pub const LAST_RESORT_METHOD: &str = "kill visitor processes";
 
+/// How many scans of `/proc` [`LastResort::kill_uid_at_once`] makes at most.
+const AT_ONCE_PASSES: usize = 16;
+
 /// The range of uids of ordinary (human) users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UidRange {
@@ -293,15 +296,28 @@ impl LastResort {
     /// (for an account whose programs have nothing to save); answers how many were signalled.
     /// The same guard rails as [`LastResort::kill_uid`]; an error when some process could not
     /// be signalled.
+    ///
+    /// A process forked between a scan of `/proc` and the signals escapes that pass (a shell's
+    /// loop starting its next `sleep`, a visitor's program respawning its workers), so `/proc`
+    /// is scanned again until a pass finds no process it has not signalled yet. A killed
+    /// process forks no more: a few passes do. They are bounded all the same; what a fork bomb
+    /// leaves is logind's, which ends the account by its cgroup next.
     pub fn kill_uid_at_once(&self, user: &str, uid: u32) -> Result<usize, DesktopError> {
         let uid = check_target(user, Some(uid), self.range)?;
-        let targets = victims(
-            &scan_proc(&self.proc_root),
-            uid,
-            self.range,
-            &[std::process::id()],
-        );
-        let denied = signal_all(&targets, Sig::Kill);
+        let me = [std::process::id()];
+        let mut signalled = HashSet::new();
+        let mut denied = Vec::new();
+        for _ in 0..AT_ONCE_PASSES {
+            let new: Vec<u32> = victims(&scan_proc(&self.proc_root), uid, self.range, &me)
+                .into_iter()
+                .filter(|pid| !signalled.contains(pid))
+                .collect();
+            if new.is_empty() {
+                break;
+            }
+            denied.extend(signal_all(&new, Sig::Kill));
+            signalled.extend(new);
+        }
         if !denied.is_empty() {
             return Err(DesktopError::AllFailed {
                 action: "logout",
@@ -311,7 +327,7 @@ impl LastResort {
                 )],
             });
         }
-        Ok(targets.len())
+        Ok(signalled.len())
     }
 }
 

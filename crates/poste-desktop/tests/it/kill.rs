@@ -3,7 +3,7 @@
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use poste_desktop::{DesktopError, LastResort, UidRange, scan_proc};
@@ -112,5 +112,60 @@ fn refuses_root_and_system_uids_whatever_the_caller_asks() {
     match last_resort.kill_user("root") {
         Err(DesktopError::Refused(why)) => assert!(why.contains("uid 0"), "{why}"),
         other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A shell that keeps starting programs (a long `sleep`, as fast as it can): what it forks
+/// while `kill_uid_at_once` signals is caught by the next scan, and nothing of the account
+/// outlives the call. With one scan, a `sleep` forked after it lived on (2 to 4 runs in 5 here;
+/// nextest had seen one hold a test's output open).
+#[test]
+fn kills_at_once_what_is_forked_meanwhile() {
+    if !am_root() {
+        eprintln!("skipped: running processes as another uid needs root");
+        return;
+    }
+    let (visitor, _) = unused_uids(58_500..59_000);
+    let mut forker = Command::new("/bin/sh")
+        // Bounded, should the test fail before the kill: at most 1,000 `sleep`s, for 30 s.
+        .args([
+            "-c",
+            "i=0; while [ $i -lt 1000 ]; do sleep 30 & i=$((i+1)); done; wait",
+        ])
+        .uid(visitor)
+        .gid(visitor)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let alive = || {
+        scan_proc(std::path::Path::new("/proc"))
+            .iter()
+            .filter(|p| p.uid == visitor)
+            .count()
+    };
+    // Forking away: several of its `sleep`s are there.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive() < 5 {
+        assert!(Instant::now() < deadline, "the shell never forked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let signalled = LastResort::default()
+        .kill_uid_at_once("visiteur", visitor)
+        .unwrap();
+
+    assert!(signalled >= 5, "{signalled} signalled");
+    assert_eq!(forker.wait().unwrap().signal(), Some(9));
+    // The signalled ones take a moment to be gone; none may stay (a `sleep 30` would).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} process(es) of the account outlived the kill",
+            alive()
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
