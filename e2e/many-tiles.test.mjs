@@ -1,8 +1,8 @@
 // A dashboard of many workstations (issue #18, item 5): past `console.full_tiles_max` tiles,
 // Chromium takes seconds to lay out each tile's forms (docs/benchmarks.md), so the tiles come
 // without their buttons, each leading to its workstation's page where they are. The live feed
-// keeps the tiles in that form; the workstation's page acts as the dashboard's tile did, and
-// another space's workstation page is refused.
+// keeps the tiles in that form; the workstation's page acts as the dashboard's tile did and
+// follows that workstation live, and another space's workstation page is refused.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Workstation, loggedInPage, screenshotPath, serverAndBrowser, tile } from "./harness.mjs";
@@ -57,6 +57,10 @@ test("past full_tiles_max the tiles carry no form, live, and each workstation's 
   const bad = await page.request.get(`${server.url}/console/tuiles?postes=1&vue=grande`);
   assert.equal(bad.status(), 400);
   assert.match(await bad.text(), /Formulaire incomplet ou mal formé/);
+  // A query string that does not parse: the same French page, not the framework's English.
+  const twice = await page.request.get(`${server.url}/console/tuiles?postes=1&postes=2`);
+  assert.equal(twice.status(), 400);
+  assert.match(await twice.text(), /Formulaire incomplet ou mal formé/);
   const full = await (await page.request.get(`${server.url}/console/tuiles?postes=1&vue=complete`)).text();
   assert.ok(full.includes('action="/console/postes/1/message"'), full);
   const compact = await (await page.request.get(`${server.url}/console/tuiles?postes=1&vue=compacte`)).text();
@@ -74,6 +78,48 @@ test("past full_tiles_max the tiles carry no form, live, and each workstation's 
   }
 
   for (const poste of postes) poste.close();
+  await page.context().close();
+});
+
+test("a workstation's page follows that workstation live, and only it", async () => {
+  const { server, browser } = shared;
+  const watched = await Workstation.connect(server, "Suivi-01");
+  const other = await Workstation.connect(server, "Suivi-02");
+  const page = await loggedInPage(browser, server, "sandrine");
+  await tile(page, "Suivi-01").getByRole("link", { name: "Agir sur Suivi-01…" }).click();
+  await page.getByRole("heading", { name: "Suivi-01", level: 1 }).waitFor();
+  await page.getByText("Mise à jour en direct").waitFor();
+  // The feed's first event fetches the tile once: what follows counts from there.
+  await page.waitForFunction(() => document.body.dataset.miseAJour !== undefined);
+  await page.evaluate(() => {
+    window.pasRecharge = true;
+  });
+  const fetched = [];
+  page.on("request", (request) => {
+    if (request.url().includes("tuile")) fetched.push(new URL(request.url()).pathname);
+  });
+
+  // A session on another workstation, then one on this one: only this one's is fetched.
+  const codeFor = (name, visitor) => JSON.parse(server.cli([
+    "session", "create", "--duree", "1h", "--poste", name, "--utilisateur", visitor, "--json",
+  ]))[0].code_acces;
+  await other.useCode(codeFor("Suivi-02", "Ailleurs"));
+  await watched.useCode(codeFor("Suivi-01", "Mme Payet"));
+  await page.locator(".tuile").getByText("Mme Payet").waitFor({ timeout: 3000 });
+  await page.getByRole("button", { name: "+15 min" }).waitFor();
+  const id = page.url().split("/").at(-1);
+  assert.deepEqual(fetched, [`/console/postes/${id}/tuile`], "one fetch, of this tile only");
+  assert.equal(await page.evaluate(() => window.pasRecharge), true, "no reload");
+
+  // The tile's fragment and feed are the staff member's: a number that is not one is refused.
+  const bad = await page.request.get(`${server.url}/console/flux?poste=abc`);
+  assert.equal(bad.status(), 400);
+  assert.match(await bad.text(), /Formulaire incomplet ou mal formé/);
+  const gone = await page.request.get(`${server.url}/console/postes/9999/tuile`);
+  assert.equal(gone.status(), 404);
+
+  watched.close();
+  other.close();
   await page.context().close();
 });
 
@@ -103,6 +149,20 @@ test("another space's workstation page is refused", async () => {
   await paul.goto(`${server.url}/console/postes/${thereId}`);
   await paul.getByRole("heading", { name: "Ailleurs-01", level: 1 }).waitFor();
   await paul.getByText("Message, service, allumage…").waitFor();
+  const tileRefused = await paul.request.get(`${server.url}/console/postes/${hereId}/tuile`);
+  assert.equal(tileRefused.status(), 403);
+  const feedRefused = await paul.request.get(`${server.url}/console/flux?poste=${hereId}`);
+  assert.equal(feedRefused.status(), 403);
+
+  // Moved back out of his space while his page shows it: the page, following it, says so.
+  await paul.waitForFunction(() => document.body.dataset.miseAJour !== undefined);
+  await page.goto(`${server.url}/console/postes`);
+  await page.getByLabel("Espace de Ailleurs-01").selectOption({ value: "1" }); // the space the server made
+  await page.locator("form", { has: page.getByLabel("Espace de Ailleurs-01") }).getByRole("button", { name: "Déplacer" }).click();
+  await page.getByText(/Ailleurs-01 » est maintenant dans l'espace/).waitFor();
+  await paul.getByRole("heading", { name: "Accès refusé" }).waitFor({ timeout: 5000 });
+  await paul.getByText("Ce poste ou cette session est dans un espace où vous ne travaillez pas.").waitFor();
+  assert.ok(!(await paul.content()).includes("Message, service, allumage…"));
 
   here.close();
   there.close();

@@ -1,7 +1,6 @@
-// Console of Postes Publics: live refresh of the dashboard's lists (server-sent events), ticking
-// countdowns, the session form's duration fields, the space switcher's way back, and the print
-// button. Every page works
-// without this script.
+// Console of Postes Publics: live refresh of the dashboard's lists and of a workstation's page
+// (server-sent events), ticking countdowns, the session form's duration fields, the space
+// switcher's way back, and the print button. Every page works without this script.
 "use strict";
 
 (function () {
@@ -138,7 +137,8 @@
   }
 
   // Fetches what changed (`ids`: "*" or workstation ids) and puts it in place; one fetch at a
-  // time, what changes meanwhile goes in the next.
+  // time, what changes meanwhile goes in the next. A workstation's page (`data-tuile` on its
+  // status) fetches its one tile, whatever changed: its feed speaks of that workstation only.
   function refresh(status, ids) {
     want(ids === undefined || lost ? "*" : ids);
     lost = false;
@@ -149,13 +149,20 @@
     wanted = null;
     refreshing = true;
     var grid = document.getElementById("tuiles");
-    var url = asked === true ? "/console/tuiles"
+    var own = status.dataset.tuile;
+    var url = own || (asked === true ? "/console/tuiles"
       : "/console/tuiles?postes=" + (Object.keys(asked).join(",") || "-")
-        + "&vue=" + ((grid && grid.dataset.vue) || "complete");
+        + "&vue=" + ((grid && grid.dataset.vue) || "complete"));
     fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
         if (response.redirected || response.status === 401) {
           window.location.assign("/console/connexion");
+          return null;
+        }
+        // The workstation was deleted, or moved out of this account's spaces: the page,
+        // loaded again, says so.
+        if (own && (response.status === 404 || response.status === 403)) {
+          window.location.reload();
           return null;
         }
         if (!response.ok) {
@@ -175,7 +182,7 @@
           }
           // A tile the grid does not have yet (a workstation's first connection), or one
           // asked for and not sent back: the whole grid, in its order.
-          if ("partiel" in fresh.dataset) {
+          if ("partiel" in fresh.dataset && !own) {
             var sent = {};
             fresh.querySelectorAll("[data-poste]").forEach(function (tile) {
               sent[tile.dataset.poste] = true;

@@ -415,9 +415,11 @@ impl FromRequestParts<AppState> for Staff {
                 .await?;
             return Err(ConsoleError::LoginRequired);
         }
-        // The live feed and the tiles it refreshes are not activity: an open dashboard alone
-        // must not keep a session alive forever.
-        let passive = parts.uri.path().ends_with("/flux") || parts.uri.path().ends_with("/tuiles");
+        // The live feed and the tiles it refreshes (the dashboard's, a workstation page's) are
+        // not activity: an open page alone must not keep a session alive forever.
+        let path = parts.uri.path();
+        let passive =
+            path.ends_with("/flux") || path.ends_with("/tuiles") || path.ends_with("/tuile");
         if !passive && now - session.last_seen > TOUCH_EVERY_MS {
             state.store.touch_staff_session(session.id, now).await?;
         }

@@ -5,6 +5,10 @@
 //! workstation ids only, so nothing is sent that the page would not fetch with the staff
 //! member's own session; a console hears nothing of the spaces it does not show.
 //!
+//! A workstation's page has a feed of its own (`?poste=ID`): the changes of that workstation
+//! only, in whichever of the staff member's spaces it is, after which the page fetches its tile
+//! (`/console/postes/{id}/tuile`).
+//!
 //! A feed ends as soon as its console session is closed (its account disabled, deleted or
 //! given a new password): its last event, `fermee`, sends the page to the login form.
 
@@ -15,10 +19,12 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use poste_store::SpaceScope;
+use serde::Deserialize;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::console::auth::Staff;
+use crate::console::{ConsoleError, Query};
 use crate::domain::change::Change;
 use crate::state::AppState;
 
@@ -31,6 +37,8 @@ struct Feed {
     state: AppState,
     session_id: i64,
     view: SpaceScope,
+    /// The workstation whose page this feed is for: its changes only, whatever the view.
+    focus: Option<i64>,
     changes: broadcast::Receiver<Change>,
     closed: broadcast::Receiver<()>,
     /// The session was found closed: the `fermee` event was sent, the stream ends.
@@ -41,15 +49,34 @@ struct Feed {
 
 impl Feed {
     fn concerns(&self, change: &Change) -> bool {
-        change.concerns(&self.view, &self.state.poste_spaces.get())
+        match self.focus {
+            Some(poste) => change.names_poste(poste),
+            None => change.concerns(&self.view, &self.state.poste_spaces.get()),
+        }
     }
+}
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    /// A workstation's id: the feed of its page.
+    poste: Option<String>,
 }
 
 pub async fn stream(
     State(state): State<AppState>,
     staff: Staff,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    Query(query): Query<FeedQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ConsoleError> {
+    let focus = match query.poste.as_deref() {
+        None => None,
+        Some(id) => {
+            let id = id.trim().parse().map_err(|_| ConsoleError::BadForm)?;
+            staff.require_poste(&state, id).await?;
+            Some(id)
+        }
+    };
     let feed = Feed {
+        focus,
         changes: state.hub.watch_changes(),
         closed: state.hub.watch_staff_closed(),
         session_id: staff.session.id,
@@ -99,7 +126,7 @@ pub async fn stream(
             feed,
         ))
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// Whether the feed's console session is still open. A database that cannot tell keeps the

@@ -4,20 +4,19 @@
 //! time rules.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use poste_store::{DEFAULT_SPACE, Enrollment, NewCategory, SpaceScope, StoreError};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
-use crate::console::ConsoleError;
-use crate::console::Path;
 use crate::console::auth::Staff;
 use crate::console::calendar::{SpecialDayForm, SpecialDayLine, special_day_lines};
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Empty, Frame, page};
 use crate::console::view;
+use crate::console::{ConsoleError, Path, Query};
 use crate::domain::duration::{compact_duration, parse_duration};
 use crate::domain::opening::{DayHours, OpeningHours};
 use crate::domain::validity::CodeValidity;

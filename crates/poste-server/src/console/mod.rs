@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/postes/{id}",
             get(pages::poste_page).post(manage::poste_save),
         )
+        .route("/console/postes/{id}/tuile", get(pages::poste_tile))
         .route("/console/postes/{id}/valider", post(manage::poste_approve))
         .route("/console/postes/{id}/retirer", post(manage::poste_retire))
         .route("/console/postes/{id}/espace", post(manage::poste_move))
@@ -199,6 +200,20 @@ impl From<axum::extract::rejection::PathRejection> for ConsoleError {
     fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
         tracing::debug!(%rejection, "console: a path that names nothing");
         ConsoleError::NotFound
+    }
+}
+
+/// A query string, as axum's `Query`; one that does not parse (`?postes=1&postes=2`, a number
+/// that is not one) is the console's « Formulaire invalide » in French, not axum's rejection in
+/// English.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ConsoleError))]
+pub(crate) struct Query<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for ConsoleError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        tracing::debug!(%rejection, "console: a query string that does not parse");
+        ConsoleError::BadForm
     }
 }
 

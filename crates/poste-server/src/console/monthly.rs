@@ -1,7 +1,7 @@
 //! The monthly report in the console: its PDF (`/console/statistiques/rapport.pdf?mois=…`),
 //! which month a link or a form names, and the mail sent on demand from « Statistiques ».
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
@@ -9,9 +9,9 @@ use poste_store::{Millis, SpaceScope};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
-use crate::console::ConsoleError;
 use crate::console::auth::Staff;
 use crate::console::form::{Action, redirect_with};
+use crate::console::{ConsoleError, Query};
 use crate::report::send::{SendError, send_on_demand};
 use crate::report::{self, Month, MonthlyReport};
 use crate::state::AppState;

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use poste_proto::EndReason;
@@ -15,12 +15,12 @@ use poste_store::{
 use serde::Deserialize;
 
 use crate::clock::now_ms;
-use crate::console::Path;
 use crate::console::auth::{self, LoginRefusal, Staff, same_origin};
 use crate::console::form::{Action, Flash, clear_flash, public_form, redirect_with, take_flash};
 use crate::console::view::{self, SessionLine, Tile, csv_cell, spaced_code};
 use crate::console::visitors::{ChosenVisitor, chosen_visitor};
 use crate::console::{ConsoleError, PREFIX, render};
+use crate::console::{Path, Query};
 use crate::domain::duration::{format_duration, parse_duration};
 use crate::domain::login_throttle::{Blocked, account_key};
 use crate::ops::{self, CreateSessions, Field, OpError, SpaceChoice};
@@ -422,6 +422,7 @@ pub async fn tiles(
 #[template(path = "console/poste.html")]
 struct PostePage {
     frame: Frame,
+    id: i64,
     nom: String,
     /// Never: one tile, the whole grid of this page.
     partial: bool,
@@ -448,8 +449,52 @@ pub async fn poste_page(
     };
     page(&PostePage {
         frame: Frame::new(&state, &staff, &headers, "tableau"),
+        id,
         nom,
         partial: false,
+        compact: false,
+        tiles,
+        now_ms: now,
+        end_reasons: t::END_REASONS,
+        power_cut: power_cut(&state),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/tiles_grid.html")]
+struct PosteTile {
+    frame: Frame,
+    /// Always: the page swaps this tile in.
+    partial: bool,
+    /// Never, as on its page.
+    compact: bool,
+    tiles: Vec<Tile>,
+    now_ms: i64,
+    end_reasons: &'static [(&'static str, &'static str)],
+    power_cut: String,
+}
+
+/// A workstation's tile alone, as its page shows it: what the page fetches when its feed says
+/// the workstation changed. By the staff member's spaces, not the space they view: the page
+/// stays the workstation's whatever the switcher shows. A workstation deleted (404) or moved
+/// out of their spaces (403) meanwhile: the page is loaded again, and says so.
+pub async fn poste_tile(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ConsoleError> {
+    staff.require_poste(&state, id).await?;
+    let now = now_ms();
+    let tiles = current_tiles(&state, &staff.scope, Some(&BTreeSet::from([id])), now).await?;
+    if tiles.is_empty() {
+        return Err(ConsoleError::NotFound);
+    }
+    let mut frame = Frame::new(&state, &staff, &headers, "tableau");
+    frame.flash = None;
+    render(&PosteTile {
+        frame,
+        partial: true,
         compact: false,
         tiles,
         now_ms: now,

@@ -3,7 +3,7 @@
 //! ([`chart`]), each with its table of values, exported as CSV and as a printable A4 page.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
@@ -11,11 +11,11 @@ use poste_store::{EventFilter, EventKind, EventView, Millis, SpaceScope};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
-use crate::console::ConsoleError;
 use crate::console::auth::Staff;
 use crate::console::monthly::{chosen_month, month_report};
 use crate::console::pages::{Frame, page, poste_names};
 use crate::console::view::{self, csv_cell};
+use crate::console::{ConsoleError, Query};
 use crate::report::Month;
 use crate::report::chart::{self, Chart, Unit, format_value};
 use crate::report::stats::{Bucket, Period, Stats, compute_stats, open_secs};

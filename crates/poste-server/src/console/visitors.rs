@@ -3,19 +3,18 @@
 //! their category's time rules apply.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use poste_store::{NewVisitor, SessionFilter, StoreError, VisitorRow};
 use serde::Deserialize;
 
 use crate::clock::now_ms;
-use crate::console::ConsoleError;
-use crate::console::Path;
 use crate::console::auth::Staff;
 use crate::console::form::{Action, redirect_with};
 use crate::console::pages::{Frame, page};
 use crate::console::view::{self, SessionLine};
+use crate::console::{ConsoleError, Path, Query};
 use crate::ops::day_and_week_start;
 use crate::state::AppState;
 use crate::text::console as t;

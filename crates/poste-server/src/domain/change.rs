@@ -93,6 +93,14 @@ impl Change {
 
     /// Workstations this change names that `space_of` does not know: its map must be read
     /// again.
+    /// Whether the change is about workstation `poste`: what the feed of its page says.
+    pub fn names_poste(&self, poste: i64) -> bool {
+        match self {
+            Change::Everything => true,
+            Change::Tiles { postes, .. } => postes.contains(&poste),
+        }
+    }
+
     pub fn names_unknown_postes(&self, space_of: &HashMap<i64, i64>) -> bool {
         match self {
             Change::Everything => false,
@@ -127,6 +135,20 @@ mod tests {
     fn spaces() -> HashMap<i64, i64> {
         // Workstations 1 and 2 in space 10, 3 in space 20.
         HashMap::from([(1, 10), (2, 10), (3, 20)])
+    }
+
+    #[test]
+    fn a_workstation_s_page_hears_of_that_workstation_only() {
+        assert!(Change::postes([1, 3]).names_poste(3));
+        assert!(!Change::postes([1, 2]).names_poste(3));
+        assert!(Change::Everything.names_poste(3));
+        // A code made for its space, not used yet: nothing on the workstation's tile.
+        let code = Change::Tiles {
+            postes: BTreeSet::new(),
+            spaces: BTreeSet::from([20]),
+            every_space: false,
+        };
+        assert!(!code.names_poste(3));
     }
 
     #[test]

@@ -388,3 +388,66 @@ async fn a_visitors_address_cannot_keep_an_animateur_out_on_postgres() {
     let server = TestServer::start_postgres(&db).await.unwrap();
     a_visitor_cannot_keep_an_animateur_out(server).await;
 }
+
+/// A page left open is not someone at the console: the live feeds and the tiles they fetch
+/// (the dashboard's, a workstation page's) leave the session's last activity where it was, so
+/// the idle timeout still closes it; a page staff open moves it.
+#[tokio::test]
+async fn a_page_left_open_does_not_keep_its_session_alive() {
+    let server = TestServer::start().await;
+    add_staff(&server, "marie", PASSWORD, StaffRole::Animateur).await;
+    let http = browser(STAFF_ROOM);
+    let (status, _, cookie) = login(&server, &http, "marie", PASSWORD).await;
+    assert_eq!(status, 303);
+    let cookie = cookie.expect("a session cookie");
+    let token = cookie.split_once('=').unwrap().1;
+    let hash = poste_server::domain::codes::token_hash(token);
+    let session = server.store.staff_session(&hash).await.unwrap().unwrap();
+    let last_seen = || async {
+        server
+            .store
+            .staff_session(&hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen
+    };
+    // Its last activity put 40 s back (the server writes it at most every 30 s).
+    let back = poste_server::clock::now_ms() - 40_000;
+    server
+        .store
+        .touch_staff_session(session.id, back)
+        .await
+        .unwrap();
+
+    for path in [
+        "/console/tuiles",
+        "/console/tuiles?postes=1",
+        "/console/postes/1/tuile",
+    ] {
+        http.get(server.http_url(path))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(last_seen().await, back, "{path} counted as activity");
+    }
+    for path in ["/console/flux", "/console/flux?poste=1"] {
+        let feed = http
+            .get(server.http_url(path))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(feed.status(), 200, "{path}");
+        drop(feed);
+        assert_eq!(last_seen().await, back, "{path} counted as activity");
+    }
+
+    page(&server, &http, &cookie, "/console/").await;
+    assert!(
+        last_seen().await > back,
+        "opening the dashboard is activity"
+    );
+    server.stop().await;
+}
