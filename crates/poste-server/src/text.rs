@@ -398,7 +398,9 @@ pub const ENROLL_BAD_REQUEST: &str =
 pub fn enrollment_refused(refusal: poste_store::EnrollmentRefusal) -> &'static str {
     use poste_store::EnrollmentRefusal as R;
     match refusal {
-        R::UnknownCode => "Code d'enrôlement inconnu ou déjà utilisé.",
+        R::UnknownCode => {
+            "Code d'enrôlement inconnu ou déjà utilisé (chaque code ne sert qu'une fois) : vérifiez-le, ou demandez-en un nouveau."
+        }
         R::ExpiredCode => "Code d'enrôlement expiré : demandez-en un nouveau.",
         R::CodeForAnotherPoste => "Ce code d'enrôlement est réservé à un autre poste.",
         R::CodeForAnotherSpace => {

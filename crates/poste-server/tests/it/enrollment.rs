@@ -115,7 +115,7 @@ async fn a_workstation_enrolls_with_a_one_time_code_and_staff_approval() {
         .clone();
     assert_eq!(poste["enrolement"], "en_attente");
 
-    // A code is single-use.
+    // A code is single-use, and the refusal says what to do (IT reads it on the gate).
     let mut other = WsClient::connect(&server.ws_url()).await.unwrap();
     let reply = enroll(
         &mut other,
@@ -125,6 +125,13 @@ async fn a_workstation_enrolls_with_a_one_time_code_and_staff_approval() {
     )
     .await;
     assert_eq!(reply["statut"], "refuse");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("chaque code ne sert qu'une fois) : vérifiez-le, ou demandez-en un nouveau."),
+        "{reply}"
+    );
 
     api.post_ok("/postes/Poste-03/approve", json!({})).await;
     // Someone else cannot collect the secret with another request key.
