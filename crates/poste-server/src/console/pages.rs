@@ -434,6 +434,18 @@ struct PostePage {
     power_cut: String,
 }
 
+/// Workstation `id`'s tile (none if it is gone), by the staff member's spaces, not the space
+/// they view: its page stays the workstation's whatever the switcher shows.
+async fn poste_tiles(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    now: i64,
+) -> Result<Vec<Tile>, ConsoleError> {
+    staff.require_poste(state, id).await?;
+    current_tiles(state, &staff.scope, Some(&BTreeSet::from([id])), now).await
+}
+
 /// A workstation's tile with all its buttons, where a dashboard of many workstations leads.
 pub async fn poste_page(
     State(state): State<AppState>,
@@ -441,9 +453,8 @@ pub async fn poste_page(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, ConsoleError> {
-    staff.require_poste(&state, id).await?;
     let now = now_ms();
-    let tiles = current_tiles(&state, &staff.scope, Some(&BTreeSet::from([id])), now).await?;
+    let tiles = poste_tiles(&state, &staff, id, now).await?;
     let Some(nom) = tiles.first().map(|tile| tile.nom.clone()) else {
         return Ok(redirect_with(DASHBOARD, false, t::POSTE_NOT_FOUND));
     };
@@ -475,18 +486,16 @@ struct PosteTile {
 }
 
 /// A workstation's tile alone, as its page shows it: what the page fetches when its feed says
-/// the workstation changed. By the staff member's spaces, not the space they view: the page
-/// stays the workstation's whatever the switcher shows. A workstation deleted (404) or moved
-/// out of their spaces (403) meanwhile: the page is loaded again, and says so.
+/// the workstation changed. A workstation deleted (404) or moved out of the staff member's
+/// spaces (403) meanwhile: the page is loaded again, and says so.
 pub async fn poste_tile(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, ConsoleError> {
-    staff.require_poste(&state, id).await?;
     let now = now_ms();
-    let tiles = current_tiles(&state, &staff.scope, Some(&BTreeSet::from([id])), now).await?;
+    let tiles = poste_tiles(&state, &staff, id, now).await?;
     if tiles.is_empty() {
         return Err(ConsoleError::NotFound);
     }

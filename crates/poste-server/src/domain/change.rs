@@ -91,8 +91,6 @@ impl Change {
         }
     }
 
-    /// Workstations this change names that `space_of` does not know: its map must be read
-    /// again.
     /// Whether the change is about workstation `poste`: what the feed of its page says.
     pub fn names_poste(&self, poste: i64) -> bool {
         match self {
@@ -101,6 +99,8 @@ impl Change {
         }
     }
 
+    /// Workstations this change names that `space_of` does not know: its map must be read
+    /// again.
     pub fn names_unknown_postes(&self, space_of: &HashMap<i64, i64>) -> bool {
         match self {
             Change::Everything => false,
