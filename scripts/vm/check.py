@@ -740,10 +740,10 @@ def main():
     shots = a.shots or os.path.join(work, "shots")
     os.makedirs(shots, exist_ok=True)
     server = Server(os.path.abspath(a.server), work)
-    server.add_space()
     vm = Vm(a.image, a.run, fwd_port=server.port, mem=a.mem, ssh_port=free_port())
     started = time.monotonic()
     try:
+        server.add_space()
         check = Check(vm, server, shots)
         check.figures["power-on to serial shell"] = vm.start()
         check.figures["accelerator"] = vm.used
